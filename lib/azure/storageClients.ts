@@ -1,0 +1,58 @@
+import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
+import { DefaultAzureCredential } from "@azure/identity";
+import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
+import type { Config } from "../config/config";
+
+/** Table names from DESIGN.md's storage layout. */
+export const TABLES = {
+  runs: "Runs",
+  artifacts: "Artifacts",
+  installs: "Installs",
+  locks: "Locks",
+} as const;
+
+/** The storage clients PatchPilot's evidence layer needs, built once from config. */
+export interface StorageClients {
+  blobService: BlobServiceClient;
+  evidence: ContainerClient;
+  staging: ContainerClient;
+  tables: Record<keyof typeof TABLES, TableClient>;
+}
+
+/** Builds the real Azure SDK clients for the configured evidence account (Azurite locally). */
+export function createStorageClients(config: Config): StorageClients {
+  const { account } = config.evidence;
+  const tableOptions: TableServiceClientOptions = { allowInsecureConnection: config.evidence.allowInsecure };
+  let blobService: BlobServiceClient;
+  let table: (name: string) => TableClient;
+  if (account.kind === "connectionString") {
+    blobService = BlobServiceClient.fromConnectionString(account.connectionString);
+    table = (name) => TableClient.fromConnectionString(account.connectionString, name, tableOptions);
+  } else {
+    const credential = new DefaultAzureCredential();
+    blobService = new BlobServiceClient(account.blobEndpoint, credential);
+    table = (name) => new TableClient(account.tableEndpoint, name, credential, tableOptions);
+  }
+  return {
+    blobService,
+    evidence: blobService.getContainerClient(config.evidence.container),
+    staging: blobService.getContainerClient(config.evidence.stagingContainer),
+    tables: {
+      runs: table(TABLES.runs),
+      artifacts: table(TABLES.artifacts),
+      installs: table(TABLES.installs),
+      locks: table(TABLES.locks),
+    },
+  };
+}
+
+/**
+ * Creates the containers and tables if they do not exist. In Azure the deployment creates them (with
+ * immutability); this is for Azurite and is harmless there.
+ */
+export async function ensureStorage(clients: StorageClients): Promise<void> {
+  await clients.evidence.createIfNotExists();
+  await clients.staging.createIfNotExists();
+  // createTable treats "already exists" as success.
+  await Promise.all(Object.values(clients.tables).map((t) => t.createTable()));
+}

@@ -1,0 +1,115 @@
+import { z } from "zod";
+
+const boolFromEnv = z
+  .enum(["true", "false", "1", "0"])
+  .transform((v) => v === "true" || v === "1");
+
+const containerName = z
+  .string()
+  .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "must be a valid blob container name (3-63 lowercase letters, digits, hyphens)");
+
+/**
+ * Every setting PatchPilot reads, keyed by its app-setting name. `local.settings.sample.json` documents each one,
+ * and the Bicep (infra/) sets each one; nothing else reads the environment.
+ */
+export const EnvSchema = z.object({
+  /** Functions host + Durable task hub storage. `UseDevelopmentStorage=true` locally. */
+  AzureWebJobsStorage: z.string().min(1, "is required"),
+  /** Evidence account as a connection string (local / Azurite). Mutually exclusive with the two endpoints. */
+  PATCHPILOT_EVIDENCE_CONNECTION_STRING: z.string().min(1).optional(),
+  /** Evidence account blob endpoint (Azure, reached with the app's managed identity). */
+  PATCHPILOT_EVIDENCE_BLOB_ENDPOINT: z.url().optional(),
+  /** Evidence account table endpoint (Azure, reached with the app's managed identity). */
+  PATCHPILOT_EVIDENCE_TABLE_ENDPOINT: z.url().optional(),
+  /** Immutable container that holds every artifact. */
+  PATCHPILOT_EVIDENCE_CONTAINER: containerName.default("evidence"),
+  /** Short-lived container for Run Command output append blobs. */
+  PATCHPILOT_STAGING_CONTAINER: containerName.default("runcommand-output"),
+  /**
+   * Days of per-blob (version-level) immutability set on each evidence blob after it is written; 0 = off.
+   * Needs a container with version-level immutability support in Azure; Azurite answers 501, so keep 0 locally.
+   */
+  PATCHPILOT_EVIDENCE_IMMUTABILITY_DAYS: z.coerce.number().int().min(0).max(146000).default(0),
+  /** Allow plain-HTTP storage endpoints (Azurite). Never true in Azure. */
+  PATCHPILOT_ALLOW_INSECURE_STORAGE: boolFromEnv.default(false),
+});
+
+/** Where the evidence account is and how to authenticate to it. */
+export type EvidenceAccount =
+  | { kind: "connectionString"; connectionString: string }
+  | { kind: "managedIdentity"; blobEndpoint: string; tableEndpoint: string };
+
+/** The parsed, validated configuration passed to everything that needs a setting. */
+export interface Config {
+  hostStorage: string;
+  evidence: {
+    account: EvidenceAccount;
+    container: string;
+    stagingContainer: string;
+    immutabilityDays: number;
+    allowInsecure: boolean;
+  };
+}
+
+/** One bad setting: its name and what is wrong with it. */
+export interface ConfigIssue {
+  field: string;
+  message: string;
+}
+
+/** Raised at start-up when settings are missing or malformed; names every bad field at once. */
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly ConfigIssue[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i.field}: ${i.message}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses settings (an environment-shaped record) into a {@link Config}, or throws {@link ConfigError}. */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  // Empty strings are how app settings say "unset"; treat them so, or defaults would never apply.
+  const present = Object.fromEntries(
+    Object.keys(EnvSchema.shape).map((key) => [key, env[key] === "" ? undefined : env[key]]),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ field: String(issue.path[0] ?? "(root)"), message: issue.message })),
+    );
+  }
+  const s = parsed.data;
+  const cs = s.PATCHPILOT_EVIDENCE_CONNECTION_STRING;
+  const blob = s.PATCHPILOT_EVIDENCE_BLOB_ENDPOINT;
+  const table = s.PATCHPILOT_EVIDENCE_TABLE_ENDPOINT;
+  let account: EvidenceAccount;
+  if (cs !== undefined && blob === undefined && table === undefined) {
+    account = { kind: "connectionString", connectionString: cs };
+  } else if (cs === undefined && blob !== undefined && table !== undefined) {
+    account = { kind: "managedIdentity", blobEndpoint: blob, tableEndpoint: table };
+  } else {
+    const message =
+      cs !== undefined
+        ? "set either the connection string or both endpoints, not both"
+        : "set PATCHPILOT_EVIDENCE_CONNECTION_STRING, or both PATCHPILOT_EVIDENCE_BLOB_ENDPOINT and PATCHPILOT_EVIDENCE_TABLE_ENDPOINT";
+    const fields =
+      cs !== undefined
+        ? ["PATCHPILOT_EVIDENCE_CONNECTION_STRING"]
+        : [blob === undefined ? "PATCHPILOT_EVIDENCE_BLOB_ENDPOINT" : "PATCHPILOT_EVIDENCE_TABLE_ENDPOINT"];
+    throw new ConfigError(fields.map((field) => ({ field, message })));
+  }
+  return {
+    hostStorage: s.AzureWebJobsStorage,
+    evidence: {
+      account,
+      container: s.PATCHPILOT_EVIDENCE_CONTAINER,
+      stagingContainer: s.PATCHPILOT_STAGING_CONTAINER,
+      immutabilityDays: s.PATCHPILOT_EVIDENCE_IMMUTABILITY_DAYS,
+      allowInsecure: s.PATCHPILOT_ALLOW_INSECURE_STORAGE,
+    },
+  };
+}
+
+/** The one place the process environment is read: call once at start-up and pass the result on. */
+export function loadConfigFromProcessEnv(): Config {
+  return parseConfig(process.env);
+}

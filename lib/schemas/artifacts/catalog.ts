@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { SchemaVersion1, TimestampSchema } from "../common";
+import { ClassificationSchema, SeveritySchema } from "../policies";
+
+/** One applicable update as the device reported it, with the policy decision taken in lib/domain. */
+export const CatalogEntrySchema = z.object({
+  /** Windows: WUA update id; Linux: package name. */
+  updateId: z.string().min(1),
+  revision: z.number().int().optional(),
+  kb: z.string().optional(),
+  title: z.string(),
+  classification: ClassificationSchema,
+  severity: SeveritySchema,
+  releaseDate: TimestampSchema,
+  sizeBytes: z.number().int().min(0).optional(),
+  /** Linux: the exact candidate version to install, so what staging tested is what prod gets. */
+  version: z.string().optional(),
+  rebootBehavior: z.enum(["NeverReboots", "AlwaysRequiresReboot", "CanRequestReboot"]),
+  decision: z.enum(["approved", "excluded"]),
+  /** Why: e.g. "included by KB list", "classification Tools not in policy", "deferred until 2026-02-01". */
+  reason: z.string(),
+});
+export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
+
+/** `03-catalog/catalog.json`. */
+export const CatalogSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  evaluatedAt: TimestampSchema,
+  updates: z.array(CatalogEntrySchema),
+});
+export type Catalog = z.infer<typeof CatalogSchema>;
+
+/** One line of `05-install/install-summary.jsonl`: the outcome of one approved update. */
+export const InstallOutcomeSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  updateId: z.string().min(1),
+  kb: z.string().optional(),
+  title: z.string(),
+  version: z.string().optional(),
+  installed: z.boolean(),
+  result: z.enum(["Succeeded", "SucceededWithErrors", "AlreadyInstalled", "Failed", "Aborted", "NotAttempted"]),
+  /** HRESULT as a signed 32-bit integer, when the update agent gave one. */
+  hresult: z.number().int().optional(),
+  rebootRequired: z.boolean(),
+  finishedAt: TimestampSchema,
+});
+export type InstallOutcome = z.infer<typeof InstallOutcomeSchema>;
+
+/** `06-reboot/reboot.json`. */
+export const RebootRecordSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  policy: z.enum(["IfRequired", "Never", "Always"]),
+  required: z.boolean(),
+  requested: z.boolean(),
+  requestedAt: TimestampSchema.optional(),
+  bootTimeBefore: TimestampSchema.optional(),
+  bootTimeAfter: TimestampSchema.optional(),
+  rebootCount: z.number().int().min(0),
+  outcome: z.enum(["NotRequired", "Completed", "NotAllowed", "TimedOut", "RebootLoopGuard", "Failed"]),
+});
+export type RebootRecord = z.infer<typeof RebootRecordSchema>;
+
+/** `09-diagnostics/diagnostics.json`. */
+export const DiagnosticsSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  collectedAt: TimestampSchema,
+  status: z.enum(["ok", "failed"]),
+  failureReason: z.string().optional(),
+  eventLogErrors: z.array(
+    z.object({ log: z.string(), source: z.string(), id: z.number().int(), level: z.string(), time: TimestampSchema, message: z.string() }),
+  ),
+  updateAgentErrors: z.array(z.object({ time: TimestampSchema, hresult: z.number().int().optional(), message: z.string() })),
+  disks: z.array(z.object({ mount: z.string(), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) })),
+});
+export type Diagnostics = z.infer<typeof DiagnosticsSchema>;

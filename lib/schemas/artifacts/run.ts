@@ -1,0 +1,52 @@
+import { z } from "zod";
+import { DeviceKindSchema, OsFamilySchema, RunRefSchema, SchemaVersion1, TimestampSchema } from "../common";
+import { EffectivePolicySchema, PolicyProvenanceSchema } from "../policyLayer";
+
+/** What started a run. */
+export const RunTriggerSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("window"), windowId: z.string(), ring: z.string() }),
+  z.object({ kind: z.literal("api"), requestedBy: z.string() }),
+  z.object({ kind: z.literal("demo") }),
+]);
+
+/** `01-init/run.json`: the run record, with the effective policy and where each value came from. */
+export const RunRecordSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  run: RunRefSchema,
+  target: z.object({
+    resourceId: z.string().min(1),
+    kind: DeviceKindSchema,
+    os: OsFamilySchema,
+  }),
+  startedAt: TimestampSchema,
+  trigger: RunTriggerSchema,
+  dryRun: z.boolean(),
+  policy: EffectivePolicySchema,
+  policyProvenance: PolicyProvenanceSchema,
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** `01-init/lock-contention.json`: another run held the device lock, so nothing was done (170). */
+export const LockContentionSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  run: RunRefSchema,
+  observedAt: TimestampSchema,
+  holder: z.object({
+    runId: z.string(),
+    acquiredAt: TimestampSchema,
+    expiresAt: TimestampSchema,
+  }),
+});
+export type LockContention = z.infer<typeof LockContentionSchema>;
+
+/** `{phase}/failure.json`: a phase that did not produce its artifact, and why; the raw transcript is kept beside it. */
+export const PhaseFailureSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  phase: z.string(),
+  kind: z.enum(["ScriptFailed", "MalformedOutput", "Timeout", "AgentDisconnected", "SubmitFailed", "Skipped"]),
+  message: z.string(),
+  at: TimestampSchema,
+  /** Artifact paths of the raw stdout/stderr kept as evidence (hash-indexed like everything else). */
+  transcripts: z.array(z.string()),
+});
+export type PhaseFailure = z.infer<typeof PhaseFailureSchema>;

@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { OsFamilySchema, SchemaVersion1, TimestampSchema } from "../common";
+
+/**
+ * `02-baseline/baseline.json` and `07-post-snapshot/snapshot.json`: the device's state before and after.
+ * Facts only; interpretation (diffs, regressions) happens in lib/domain.
+ */
+export const SystemSnapshotSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  capturedAt: TimestampSchema,
+  os: z.object({
+    family: OsFamilySchema,
+    name: z.string(),
+    version: z.string(),
+    /** Windows: build.UBR (e.g. 20348.2340); Linux: kernel release. */
+    build: z.string(),
+  }),
+  installedUpdates: z.array(
+    z.object({ id: z.string(), kb: z.string().optional(), version: z.string().optional(), installedOn: z.string().optional() }),
+  ),
+  /** Windows Update history, so an update that installed and then rolled back on reboot is visible. */
+  updateHistory: z.array(
+    z.object({
+      kb: z.string().optional(),
+      title: z.string(),
+      date: TimestampSchema,
+      operation: z.enum(["Installation", "Uninstallation", "Other"]),
+      /** WUA OperationResultCode: 0 NotStarted, 1 InProgress, 2 Succeeded, 3 SucceededWithErrors, 4 Failed, 5 Aborted. */
+      resultCode: z.number().int().min(0).max(5),
+      hresult: z.number().int().optional(),
+    }),
+  ),
+  services: z.array(z.object({ name: z.string(), state: z.string(), startType: z.string() })),
+  drivers: z.array(z.object({ name: z.string(), version: z.string(), provider: z.string().optional() })),
+  apps: z.array(z.object({ name: z.string(), version: z.string().optional(), publisher: z.string().optional() })),
+  pendingReboot: z.object({
+    pending: z.boolean(),
+    /** e.g. CBS, WindowsUpdate, PendingFileRenameOperations, reboot-required, needs-restarting. */
+    signals: z.array(z.string()),
+  }),
+  lastBootTime: TimestampSchema,
+  disks: z.array(z.object({ mount: z.string(), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) })),
+});
+export type SystemSnapshot = z.infer<typeof SystemSnapshotSchema>;
+
+const Change = z.object({ name: z.string(), before: z.string().nullable(), after: z.string().nullable() });
+
+/** `07-post-snapshot/baseline-diff.json`: what changed between baseline and post snapshot. */
+export const BaselineDiffSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  osBuild: z.object({ before: z.string(), after: z.string() }),
+  updatesAdded: z.array(z.string()),
+  updatesRemoved: z.array(z.string()),
+  services: z.array(Change),
+  drivers: z.array(Change),
+  apps: z.array(Change),
+});
+export type BaselineDiff = z.infer<typeof BaselineDiffSchema>;

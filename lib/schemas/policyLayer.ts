@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { ClientIdSchema, DeviceIdSchema, SchemaVersion1, TenantIdSchema } from "./common";
+import {
+  AppSpecSchema,
+  AppValidationPolicySchema,
+  DiagnosticsPolicySchema,
+  UpdatePolicySchema,
+} from "./policies";
+
+/** Which layer of the overlay a policy document is. */
+export const PolicyScopeSchema = z.discriminatedUnion("level", [
+  z.object({ level: z.literal("global") }),
+  z.object({ level: z.literal("tenant"), tenant: TenantIdSchema }),
+  z.object({ level: z.literal("client"), tenant: TenantIdSchema, client: ClientIdSchema }),
+  z.object({ level: z.literal("device"), tenant: TenantIdSchema, client: ClientIdSchema, device: DeviceIdSchema }),
+]);
+export type PolicyScope = z.infer<typeof PolicyScopeSchema>;
+
+/**
+ * One layer of policy (Global → Tenant → Client → Device). Every field is optional: a layer states only what it
+ * changes. Unknown fields are refused so a typo is not silently ignored.
+ */
+export const PolicyLayerSchema = z
+  .object({
+    schemaVersion: SchemaVersion1,
+    scope: PolicyScopeSchema,
+    update: UpdatePolicySchema.omit({ schemaVersion: true }).partial().strict().optional(),
+    appValidation: z.object({ apps: z.array(AppSpecSchema) }).strict().optional(),
+    diagnostics: DiagnosticsPolicySchema.omit({ schemaVersion: true }).partial().strict().optional(),
+  })
+  .strict();
+export type PolicyLayer = z.infer<typeof PolicyLayerSchema>;
+
+/** The policy a device run uses, after the overlay. */
+export const EffectivePolicySchema = z.object({
+  schemaVersion: SchemaVersion1,
+  update: UpdatePolicySchema,
+  appValidation: AppValidationPolicySchema,
+  diagnostics: DiagnosticsPolicySchema,
+});
+export type EffectivePolicy = z.infer<typeof EffectivePolicySchema>;
+
+/**
+ * For each effective value, the layer it came from, keyed by field path. List items are keyed by item
+ * (`update.excludeKbs[KB5012345]`, `appValidation.apps[WebApp]`); a layer name is `global`, `tenant:t`,
+ * `client:t/c` or `device:t/c/d`.
+ */
+export const PolicyProvenanceSchema = z.record(z.string(), z.string());
+export type PolicyProvenance = z.infer<typeof PolicyProvenanceSchema>;
