@@ -98,7 +98,9 @@ export function specForPath(path: string): ArtifactSpec {
 }
 
 /** Result of parsing an artifact's bytes against its spec. */
-export type ParsedArtifact = { ok: true; value: unknown } | { ok: false; problem: string };
+export type ParsedArtifact =
+  | { ok: true; value: unknown }
+  | { ok: false; kind: "unreadable" | "schema-invalid"; problem: string };
 
 /** Decodes and schema-checks an artifact's bytes; never throws. */
 export function parseArtifact(spec: ArtifactSpec, bytes: Uint8Array): ParsedArtifact {
@@ -106,7 +108,7 @@ export function parseArtifact(spec: ArtifactSpec, bytes: Uint8Array): ParsedArti
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    return { ok: false, problem: "not valid UTF-8" };
+    return { ok: false, kind: "unreadable", problem: "not valid UTF-8" };
   }
   if (spec.format === "html" || spec.format === "text") return { ok: true, value: text };
   const docs: unknown[] = [];
@@ -115,7 +117,7 @@ export function parseArtifact(spec: ArtifactSpec, bytes: Uint8Array): ParsedArti
     try {
       docs.push(JSON.parse(line));
     } catch {
-      return { ok: false, problem: spec.format === "jsonl" ? `line ${i + 1} is not JSON` : "not JSON" };
+      return { ok: false, kind: "unreadable", problem: spec.format === "jsonl" ? `line ${i + 1} is not JSON` : "not JSON" };
     }
   }
   if (spec.schema === undefined) return { ok: true, value: spec.format === "jsonl" ? docs : docs[0] };
@@ -126,7 +128,7 @@ export function parseArtifact(spec: ArtifactSpec, bytes: Uint8Array): ParsedArti
       const issue = result.error.issues[0];
       const where = issue && issue.path.length > 0 ? issue.path.join(".") : "(document)";
       const line = spec.format === "jsonl" ? `line ${i + 1}: ` : "";
-      return { ok: false, problem: `${line}${where}: ${issue?.message ?? "invalid"}` };
+      return { ok: false, kind: "schema-invalid", problem: `${line}${where}: ${issue?.message ?? "invalid"}` };
     }
     values.push(result.data);
   }

@@ -56,17 +56,24 @@ export interface ChainVerification {
 
 /** Re-derives every hash and link of an `events.jsonl`; never throws. */
 export function verifyEventChain(bytes: Uint8Array, runId: string): ChainVerification {
-  const problems: string[] = [];
   const lines = Buffer.from(bytes).toString("utf8").split("\n").filter((l) => l !== "");
-  let prevHash = GENESIS_HASH;
+  const parsed: unknown[] = [];
   for (const [i, line] of lines.entries()) {
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(line);
+      parsed.push(JSON.parse(line));
     } catch {
-      problems.push(`line ${i + 1}: not JSON`);
-      return { ok: false, count: lines.length, head: prevHash, problems };
+      return { ok: false, count: lines.length, head: GENESIS_HASH, problems: [`line ${i + 1}: not JSON`] };
     }
+  }
+  return verifyEvents(parsed, runId);
+}
+
+/** Re-derives every hash and link of parsed events; never throws. */
+export function verifyEvents(events: readonly unknown[], runId: string): ChainVerification {
+  const problems: string[] = [];
+  let prevHash = GENESIS_HASH;
+  const lines = events;
+  for (const [i, parsed] of events.entries()) {
     const result = RunEventSchema.safeParse(parsed);
     if (!result.success) {
       problems.push(`line ${i + 1}: not a run event (${result.error.issues[0]?.message ?? "invalid"})`);

@@ -47,7 +47,7 @@ export class EvidenceIndex {
   constructor(private readonly tables: StorageClients["tables"]) {}
 
   /** Indexes stored artifacts of a run; `merkleLeaf` marks those covered by the run's Merkle root. */
-  async indexArtifacts(run: RunRef, artifacts: readonly StoredArtifact[], merkleLeaf: boolean): Promise<void> {
+  async indexArtifacts(run: RunRef, artifacts: readonly (StoredArtifact & { merkleLeaf: boolean })[]): Promise<void> {
     const rows: Row[] = artifacts.map((a) => ({
       partitionKey: run.runId,
       rowKey: toTableKey(a.path),
@@ -55,7 +55,7 @@ export class EvidenceIndex {
       blobName: a.blobName,
       sha256: a.sha256,
       size: a.size,
-      merkleLeaf,
+      merkleLeaf: a.merkleLeaf,
       ...(a.versionId ? { versionId: a.versionId } : {}),
     }));
     await this.createOnce(this.tables.artifacts, run.runId, rows);
@@ -103,7 +103,10 @@ export class EvidenceIndex {
   }
 
   /** Creates or updates a run's status row (the one mutable record: it tracks progress, it is not evidence). */
-  async upsertRun(run: RunRef, fields: Omit<RunRow, "partitionKey" | "rowKey" | "device">): Promise<void> {
+  async upsertRun(
+    run: RunRef,
+    fields: Pick<RunRow, "status"> & Partial<Omit<RunRow, "partitionKey" | "rowKey" | "device">>,
+  ): Promise<void> {
     this.stats.transactions += 1;
     await this.tables.runs.upsertEntity(
       { partitionKey: runsPartition(run.tenant, run.client), rowKey: run.runId, device: run.device, ...fields },

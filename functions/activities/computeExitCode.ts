@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { ARTIFACTS, PHASES, type ArtifactKey } from "../../lib/domain/artifacts";
+import { decideExitCode, type ExitCodeEvidence, type Reading } from "../../lib/domain/exitCode/decideExitCode";
+import { readRunEvidence } from "../../lib/evidence/readRun";
+import { putArtifact, type EvidenceDeps, type VerifiedReading } from "../../lib/evidence/runEvidence";
+import type { ExitCode, ExitCodeName, ExitCodeRecord } from "../../lib/schemas/artifacts/outcome";
+import { RunRefSchema, TimestampSchema } from "../../lib/schemas/common";
+
+/** Input of the computeExitCode activity. `decidedAt` comes from the orchestrator, so a retry writes the same bytes. */
+export const ComputeExitCodeInputSchema = z.object({ run: RunRefSchema, decidedAt: TimestampSchema });
+export type ComputeExitCodeInput = z.infer<typeof ComputeExitCodeInputSchema>;
+
+/** What the activity returns to the orchestrator: a summary and a reference, never the artifacts. */
+export interface ComputeExitCodeResult {
+  exitCode: ExitCode;
+  name: ExitCodeName;
+  rule: string;
+  path: string;
+  sha256: string;
+}
+
+function toReading<T>(r: VerifiedReading | undefined): Reading<T> {
+  if (r === undefined) return { status: "missing" };
+  if (r.read.status === "verified") return { status: "verified", value: r.value as T };
+  return { status: r.read.status, ...(r.read.problem ? { problem: r.read.problem } : {}) };
+}
+
+/**
+ * Builds the activity that computes a run's exit code from its stored evidence: reads every indexed artifact back,
+ * verifies it against the index and the seal, applies DESIGN.md's rules, and writes `exit-code.json` (then indexes
+ * it and records the code on the run).
+ */
+export function makeComputeExitCode(deps: EvidenceDeps) {
+  return async function computeExitCode(rawInput: unknown): Promise<ComputeExitCodeResult> {
+    const { run, decidedAt } = ComputeExitCodeInputSchema.parse(rawInput);
+    // The report phase's own outputs are not inputs: a retried decision must read exactly what the first read.
+    const back = await readRunEvidence(deps, run, { skip: (p) => p.startsWith(`${PHASES.report}/`) });
+    const get = (key: ArtifactKey) => back.readings.get(ARTIFACTS[key].path);
+    const failure = (folder: string) => back.readings.get(`${folder}/failure.json`);
+
+    const manifest = toReading<unknown>(get("manifest"));
+    const evidence: ExitCodeEvidence = {
+      run: toReading(get("run")),
+      lockContention: toReading(get("lockContention")),
+      baseline: toReading(get("baseline")),
+      preValidation: toReading(get("preValidation")),
+      catalog: toReading(get("catalog")),
+      installSummary: toReading(get("installSummary")),
+      installFailure: toReading(failure(PHASES.install)),
+      reboot: toReading(get("reboot")),
+      snapshot: toReading(get("snapshot")),
+      baselineDiff: toReading(get("baselineDiff")),
+      postValidation: toReading(get("postValidation")),
+      regressions: toReading(get("regressions")),
+      diagnostics: toReading(get("diagnostics")),
+      diagnosticsFailure: toReading(failure(PHASES.diagnostics)),
+      events: toReading(get("events")),
+      artifactIndex: toReading(get("artifactIndex")),
+      manifest:
+        manifest.status === "verified" && back.sealProblems.length > 0
+          ? { status: "hash-mismatch", problem: back.sealProblems.join("; ") }
+          : manifest,
+      otherFailures: Object.fromEntries(
+        Object.values(PHASES)
+          .filter((f) => f !== PHASES.install && f !== PHASES.diagnostics && back.readings.has(`${f}/failure.json`))
+          .map((f) => [f, toReading(failure(f))]),
+      ),
+      otherIntegrityProblems: [...back.readings.values()]
+        .map((r) => r.read)
+        .filter((r) => !Object.values(ARTIFACTS).some((a) => a.path === r.path) && !r.path.endsWith("/failure.json"))
+        .filter((r) => r.status !== "verified"),
+    };
+    const decision = decideExitCode(evidence);
+
+    const record: ExitCodeRecord = {
+      schemaVersion: 1,
+      run,
+      ...decision,
+      decidedAt,
+      ...(back.manifest ? { merkleRoot: back.manifest.merkle.root } : {}),
+      artifactsRead: [...back.readings.values()]
+        .map((r) => r.read)
+        .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || isExpected(r.path))
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    };
+    const stored = await putArtifact(deps, run, ARTIFACTS.exitCode, record);
+    await deps.index.indexArtifacts(run, [{ ...stored, merkleLeaf: false }]);
+    await deps.index.upsertRun(run, {
+      status: "completed",
+      exitCode: decision.exitCode,
+      exitCodeName: decision.name,
+      exitCodeSha256: stored.sha256,
+    });
+    return { exitCode: decision.exitCode, name: decision.name, rule: decision.rule, path: stored.path, sha256: stored.sha256 };
+  };
+}
+
+// Artifacts whose absence is itself information (lock contention is absent in a normal run, and that is fine,
+// but run.json or the summary being absent is what a 240 is about).
+function isExpected(path: string): boolean {
+  return path !== ARTIFACTS.lockContention.path && path !== ARTIFACTS.finalReport.path && path !== ARTIFACTS.reportHtml.path;
+}

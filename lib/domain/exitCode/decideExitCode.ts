@@ -1,0 +1,201 @@
+import type { Catalog, Diagnostics, InstallOutcome, RebootRecord } from "../../schemas/artifacts/catalog";
+import type { ExitCode, ExitCodeName, ArtifactReadStatus } from "../../schemas/artifacts/outcome";
+import type { LockContention, PhaseFailure, RunRecord } from "../../schemas/artifacts/run";
+import type { SystemSnapshot } from "../../schemas/artifacts/snapshot";
+import type { Regressions } from "../../schemas/artifacts/validation";
+
+/** An artifact as the decision sees it: its read status and, only when verified, its parsed content. */
+export type Reading<T> = { status: "verified"; value: T } | { status: Exclude<ArtifactReadStatus, "verified">; problem?: string };
+
+/** Every reading the rules look at. Paths are DESIGN.md's; failures are the phases' `failure.json`. */
+export interface ExitCodeEvidence {
+  run: Reading<RunRecord>;
+  lockContention: Reading<LockContention>;
+  baseline: Reading<SystemSnapshot>;
+  preValidation: Reading<unknown>;
+  catalog: Reading<Catalog>;
+  installSummary: Reading<InstallOutcome[]>;
+  installFailure: Reading<PhaseFailure>;
+  reboot: Reading<RebootRecord>;
+  snapshot: Reading<SystemSnapshot>;
+  baselineDiff: Reading<unknown>;
+  postValidation: Reading<unknown>;
+  regressions: Reading<Regressions>;
+  diagnostics: Reading<Diagnostics>;
+  diagnosticsFailure: Reading<PhaseFailure>;
+  events: Reading<unknown>;
+  artifactIndex: Reading<unknown>;
+  manifest: Reading<unknown>;
+  /** Failure records of other phases, by phase folder (explain why their artifacts are missing). */
+  otherFailures: Readonly<Record<string, Reading<PhaseFailure>>>;
+  /** Every other indexed artifact (transcripts, ...) that failed verification: evidence is broken somewhere. */
+  otherIntegrityProblems: readonly { path: string; status: ArtifactReadStatus; problem?: string }[];
+}
+
+/** The decision: the code, the rule that fired, and why (all matching rules, highest priority first). */
+export interface ExitCodeDecision {
+  exitCode: ExitCode;
+  name: ExitCodeName;
+  rule: string;
+  reasons: string[];
+}
+
+const NAMES: Record<ExitCode, ExitCodeName> = {
+  0: "Success",
+  150: "RebootRequired",
+  170: "ConcurrencyLock",
+  210: "InstallFailure",
+  220: "ValidationFailure",
+  230: "DiagnosticsFailure",
+  240: "ReportingFailure",
+};
+
+/** DESIGN.md's priority: the first rule in this list that matches decides. */
+export const EXIT_CODE_PRIORITY: readonly ExitCode[] = [170, 220, 210, 240, 230, 150, 0];
+
+interface Match {
+  code: ExitCode;
+  rule: string;
+  reason: string;
+}
+
+function verified<T>(r: Reading<T>): T | undefined {
+  return r.status === "verified" ? r.value : undefined;
+}
+
+function describe(path: string, r: Reading<unknown>): string {
+  return `${path} is ${r.status}${r.status !== "verified" && r.problem ? ` (${r.problem})` : ""}`;
+}
+
+/**
+ * Applies DESIGN.md's exit-code rules to verified evidence. Pure: same readings, same decision. Nothing is trusted
+ * unless verified; an artifact that is present but unverifiable cannot fire its rule and is itself a 240.
+ */
+export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
+  const lock = verified(e.lockContention);
+  if (lock !== undefined) {
+    // A contended run changed nothing on the device; only its own record and the contention are expected.
+    const matches: Match[] = [
+      { code: 170, rule: "170.lock-contention", reason: `device lock held by run ${lock.holder.runId} until ${lock.holder.expiresAt}` },
+    ];
+    if (e.run.status !== "verified") matches.push({ code: 240, rule: "240.required-artifact", reason: describe("01-init/run.json", e.run) });
+    return decide(matches);
+  }
+
+  const matches: Match[] = [];
+  const run = verified(e.run);
+  const dryRun = run?.dryRun ?? false;
+
+  // 220: regressions (verified only).
+  const regressions = verified(e.regressions);
+  if (regressions !== undefined && regressions.TotalRegressions > 0) {
+    const list = regressions.regressions.map((r) => `${r.app}/${r.check} (PRE ${r.pre.detail}; POST ${r.post.detail})`);
+    matches.push({ code: 220, rule: "220.regressions", reason: `${regressions.TotalRegressions} regression(s): ${list.join(", ")}` });
+  }
+
+  // 210: an approved update not installed, or the install phase failed.
+  const installFailure = verified(e.installFailure);
+  if (installFailure !== undefined) {
+    matches.push({ code: 210, rule: "210.install-phase-failed", reason: `install phase failed: ${installFailure.kind}: ${installFailure.message}` });
+  }
+  const outcomes = verified(e.installSummary);
+  if (outcomes !== undefined) {
+    const failed = outcomes.filter((o) => !o.installed);
+    if (failed.length > 0) {
+      matches.push({
+        code: 210,
+        rule: "210.update-not-installed",
+        reason: `${failed.length} update(s) not installed: ${failed.map((o) => `${o.kb ?? o.updateId} (${o.result})`).join(", ")}`,
+      });
+    }
+    const catalog = verified(e.catalog);
+    if (catalog !== undefined && !dryRun && installFailure === undefined) {
+      const reported = new Set(outcomes.map((o) => o.updateId));
+      const unreported = catalog.updates.filter((u) => u.decision === "approved" && !reported.has(u.updateId));
+      if (unreported.length > 0) {
+        matches.push({
+          code: 210,
+          rule: "210.approved-update-without-outcome",
+          reason: `${unreported.length} approved update(s) have no install outcome: ${unreported.map((u) => u.kb ?? u.updateId).join(", ")}`,
+        });
+      }
+    }
+  }
+
+  // 240: required evidence missing or unverifiable.
+  const required: [string, Reading<unknown>][] = [
+    ["01-init/run.json", e.run],
+    ["02-baseline/baseline.json", e.baseline],
+    ["04-pre-validation/pre-validation.json", e.preValidation],
+    ["03-catalog/catalog.json", e.catalog],
+    ["06-reboot/reboot.json", e.reboot],
+    ["07-post-snapshot/snapshot.json", e.snapshot],
+    ["07-post-snapshot/baseline-diff.json", e.baselineDiff],
+    ["08-post-validation/post-validation.json", e.postValidation],
+    ["08-post-validation/regressions.json", e.regressions],
+    ["10-index/events.jsonl", e.events],
+    ["10-index/artifact-index.json", e.artifactIndex],
+    ["10-index/manifest.json", e.manifest],
+  ];
+  // A dry run installs nothing; an install phase that failed is already a 210 and explains the missing summary.
+  if (!dryRun && installFailure === undefined) required.push(["05-install/install-summary.jsonl", e.installSummary]);
+  // Diagnostics are judged by rule 230; only a diagnostics artifact that exists but cannot be trusted is a 240.
+  if (e.diagnostics.status !== "missing" && e.diagnostics.status !== "verified") {
+    required.push(["09-diagnostics/diagnostics.json", e.diagnostics]);
+  }
+  for (const [path, reading] of required) {
+    if (reading.status === "verified") continue;
+    const folder = path.split("/")[0] ?? "";
+    const failure = e.otherFailures[folder];
+    const why = failure && failure.status === "verified" ? ` because the phase failed: ${failure.value.kind}: ${failure.value.message}` : "";
+    matches.push({ code: 240, rule: "240.required-artifact", reason: `${describe(path, reading)}${why}` });
+  }
+  for (const [path, reading] of [
+    ["05-install/failure.json", e.installFailure],
+    ["09-diagnostics/failure.json", e.diagnosticsFailure],
+    ...Object.entries(e.otherFailures).map(([folder, r]) => [`${folder}/failure.json`, r] as const),
+  ] as const) {
+    if (reading.status !== "verified" && reading.status !== "missing") {
+      matches.push({ code: 240, rule: "240.integrity", reason: describe(path, reading) });
+    }
+  }
+  for (const p of e.otherIntegrityProblems) {
+    matches.push({ code: 240, rule: "240.integrity", reason: `${p.path} is ${p.status}${p.problem ? ` (${p.problem})` : ""}` });
+  }
+
+  // 230: diagnostics failed and the policy requires them.
+  const diagnosticsRequired = run?.policy.diagnostics.required ?? false;
+  const diagnostics = verified(e.diagnostics);
+  const diagnosticsFailure = verified(e.diagnosticsFailure);
+  const diagnosticsFailed =
+    diagnostics?.status === "failed" || diagnosticsFailure !== undefined || e.diagnostics.status === "missing";
+  if (diagnosticsFailed && diagnosticsRequired) {
+    const why = diagnostics?.failureReason ?? diagnosticsFailure?.message ?? "no diagnostics.json";
+    matches.push({ code: 230, rule: "230.diagnostics-required", reason: `diagnostics failed and the policy requires them: ${why}` });
+  }
+
+  // 150: a reboot is still needed.
+  const reboot = verified(e.reboot);
+  if (reboot !== undefined && reboot.required && reboot.outcome !== "Completed") {
+    matches.push({ code: 150, rule: "150.reboot-not-completed", reason: `reboot required (policy ${reboot.policy}) but ${reboot.outcome}` });
+  }
+  const snapshot = verified(e.snapshot);
+  if (snapshot !== undefined && snapshot.pendingReboot.pending) {
+    matches.push({
+      code: 150,
+      rule: "150.reboot-pending-after-run",
+      reason: `post snapshot still shows a pending reboot (${snapshot.pendingReboot.signals.join(", ") || "no signal named"})`,
+    });
+  }
+
+  return decide(matches);
+}
+
+function decide(matches: readonly Match[]): ExitCodeDecision {
+  const ordered = [...matches].sort((a, b) => EXIT_CODE_PRIORITY.indexOf(a.code) - EXIT_CODE_PRIORITY.indexOf(b.code));
+  const first = ordered[0];
+  if (first === undefined) {
+    return { exitCode: 0, name: NAMES[0], rule: "0.success", reasons: ["all updates installed, no regressions, evidence verified"] };
+  }
+  return { exitCode: first.code, name: NAMES[first.code], rule: first.rule, reasons: ordered.map((m) => m.reason) };
+}

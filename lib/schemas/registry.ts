@@ -1,0 +1,173 @@
+import type { z } from "zod";
+import { CatalogSchema, DiagnosticsSchema, InstallOutcomeSchema, RebootRecordSchema } from "./artifacts/catalog";
+import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "./artifacts/integrity";
+import { ExitCodeRecordSchema, FinalReportSchema } from "./artifacts/outcome";
+import { LockContentionSchema, PhaseFailureSchema, RunRecordSchema } from "./artifacts/run";
+import { BaselineDiffSchema, SystemSnapshotSchema } from "./artifacts/snapshot";
+import { RegressionsSchema, ValidationReportSchema } from "./artifacts/validation";
+import {
+  AppValidationPolicySchema,
+  ClientProfileSchema,
+  DiagnosticsPolicySchema,
+  MaintenanceWindowSchema,
+  UpdatePolicySchema,
+} from "./policies";
+import { EffectivePolicySchema, PolicyLayerSchema } from "./policyLayer";
+
+export interface SchemaRegistryEntry {
+  /**
+   * Kebab-case stem of the published `<id>.schema.json`. For an artifact with one fixed file name it is that
+   * file's stem (`run`, `exit-code`); otherwise it names the kind of document (`system-snapshot`, `install-outcome`).
+   */
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly schema: z.ZodType;
+}
+
+/** Every versioned document PatchPilot reads or writes (policies and run artifacts), as published in docs/schemas. */
+export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
+  // Policies: written by people (MSP engineers), read by PatchPilot.
+  {
+    id: "update-policy",
+    title: "Update policy",
+    description: "Which updates a device gets (classifications, severities, deferral, KB/package lists) and how the install behaves.",
+    schema: UpdatePolicySchema,
+  },
+  {
+    id: "app-validation-policy",
+    title: "App validation policy",
+    description: "The business applications validated before and after patching, and the health checks that prove each one works.",
+    schema: AppValidationPolicySchema,
+  },
+  {
+    id: "diagnostics-policy",
+    title: "Diagnostics policy",
+    description: "What the light diagnostics phase collects and whether its failure fails the run (exit code 230).",
+    schema: DiagnosticsPolicySchema,
+  },
+  {
+    id: "maintenance-window",
+    title: "Maintenance window",
+    description: "A recurring maintenance window for a tenant's clients: schedule, time zone, rollout rings and concurrency/error limits.",
+    schema: MaintenanceWindowSchema,
+  },
+  {
+    id: "client-profile",
+    title: "Client profile",
+    description: "A client (the MSP's customer): its time zone, the maintenance windows its devices are patched in, and its contacts.",
+    schema: ClientProfileSchema,
+  },
+  {
+    id: "policy-layer",
+    title: "Policy layer",
+    description:
+      "One layer of the policy overlay (global, tenant, client or device). Every field is optional; unknown fields are refused so a typo is not silently ignored.",
+    schema: PolicyLayerSchema,
+  },
+  {
+    id: "effective-policy",
+    title: "Effective policy",
+    description: "The complete policy a device run uses, after the global → tenant → client → device overlay.",
+    schema: EffectivePolicySchema,
+  },
+
+  // Run artifacts: written by PatchPilot, one set per device run.
+  {
+    id: "run",
+    title: "Run record (01-init/run.json)",
+    description: "The run record: run identity, target, trigger, the effective policy and the layer each policy value came from.",
+    schema: RunRecordSchema,
+  },
+  {
+    id: "lock-contention",
+    title: "Lock contention (01-init/lock-contention.json)",
+    description: "Another run held the device lock, so nothing was done (exit code 170).",
+    schema: LockContentionSchema,
+  },
+  {
+    id: "phase-failure",
+    title: "Phase failure ({phase}/failure.json)",
+    description: "A phase that did not produce its artifact, and why; the raw transcripts are kept beside it as evidence.",
+    schema: PhaseFailureSchema,
+  },
+  {
+    id: "system-snapshot",
+    title: "System snapshot (02-baseline/baseline.json, 07-post-snapshot/snapshot.json)",
+    description: "The device's state before and after patching: OS build, installed updates, update history, services, drivers, apps, pending reboot, disks.",
+    schema: SystemSnapshotSchema,
+  },
+  {
+    id: "baseline-diff",
+    title: "Baseline diff (07-post-snapshot/baseline-diff.json)",
+    description: "What changed between the baseline and the post-patch snapshot.",
+    schema: BaselineDiffSchema,
+  },
+  {
+    id: "validation-report",
+    title: "Validation report (04-pre-validation/pre-validation.json, 08-post-validation/post-validation.json)",
+    description: "The outcome of every app health check, with each attempt, before (pre) or after (post) patching.",
+    schema: ValidationReportSchema,
+  },
+  {
+    id: "regressions",
+    title: "Regressions (08-post-validation/regressions.json)",
+    description:
+      "Checks that passed before patching and fail after it, plus checks already failing before (never counted). TotalRegressions keeps the seed engine's field name for existing RMM checks.",
+    schema: RegressionsSchema,
+  },
+  {
+    id: "catalog",
+    title: "Update catalog (03-catalog/catalog.json)",
+    description: "Every applicable update as the device reported it, with the policy decision (approved or excluded) and why.",
+    schema: CatalogSchema,
+  },
+  {
+    id: "install-outcome",
+    title: "Install outcome (one line of 05-install/install-summary.jsonl)",
+    description: "The outcome of one approved update; install-summary.jsonl holds one such JSON object per line.",
+    schema: InstallOutcomeSchema,
+  },
+  {
+    id: "reboot",
+    title: "Reboot record (06-reboot/reboot.json)",
+    description: "Whether a reboot was required and requested, boot times before and after, and how it ended.",
+    schema: RebootRecordSchema,
+  },
+  {
+    id: "diagnostics",
+    title: "Diagnostics (09-diagnostics/diagnostics.json)",
+    description: "Event log errors, update agent errors and disk space collected by the light diagnostics phase.",
+    schema: DiagnosticsSchema,
+  },
+  {
+    id: "run-event",
+    title: "Run event (one line of 10-index/events.jsonl)",
+    description: "One event of the run's hash chain, bound to the one before it by prevHash; events.jsonl holds one per line.",
+    schema: RunEventSchema,
+  },
+  {
+    id: "artifact-index",
+    title: "Artifact index (10-index/artifact-index.json)",
+    description: "Every sealed artifact with its SHA-256 and size, sorted by path: the Merkle leaves, in order.",
+    schema: ArtifactIndexSchema,
+  },
+  {
+    id: "manifest",
+    title: "Manifest (10-index/manifest.json)",
+    description: "The seal: RFC 6962 Merkle root over the artifact index and the head of the event chain.",
+    schema: ManifestSchema,
+  },
+  {
+    id: "exit-code",
+    title: "Exit code (11-report/exit-code.json)",
+    description: "The exit-code decision, the rule that fired, and every artifact read (with its verification status) to reach it.",
+    schema: ExitCodeRecordSchema,
+  },
+  {
+    id: "final-report",
+    title: "Final report (11-report/final-report.json)",
+    description: "The run's outcome for RMM tools, dashboards and auditors, with compliance mappings and evidence hashes.",
+    schema: FinalReportSchema,
+  },
+];

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { makeComputeExitCode } from "../functions/activities/computeExitCode";
+import { createStorageClients, ensureStorage } from "../lib/azure/storageClients";
+import { ConfigError, loadConfigFromProcessEnv, parseConfig, type Config } from "../lib/config/config";
+import { createEvidenceDeps } from "../lib/evidence/createEvidenceDeps";
+import { findRunRef } from "../lib/evidence/findRun";
+import { formatVerificationReport, verifyRun } from "../lib/evidence/verifyRun";
+import type { RunRef } from "../lib/schemas/common";
+import { startAzurite } from "./azurite";
+import { at, writeSampleRun, type SampleScenario } from "./demo/sampleRun";
+
+const SCENARIOS: Record<string, SampleScenario> = {
+  success: {},
+  regression: { regression: true },
+  "install-failure": { failedKb: "KB5012346" },
+  "reboot-not-allowed": { rebootPolicy: "Never" },
+  "diagnostics-required": { diagnosticsFail: true, diagnosticsRequired: true },
+  "lock-contention": { lockHeldBy: "run-held-by-another-0001" },
+};
+
+const USAGE = `usage:
+  patchpilot demo [--scenario ${Object.keys(SCENARIOS).join("|")}] [--keep]
+      start a local Azurite, write one sample device run, seal it, compute its exit code, verify it
+  patchpilot verify --run <runId>
+      re-hash a run's artifacts against the index, Merkle root and event chain (settings from the environment)`;
+
+/** Runs the sample device run end to end against the given storage and prints the outcome. */
+export async function runDemo(config: Config, scenarioName: string, log: (line: string) => void): Promise<{ exitCode: number; verified: boolean; run: RunRef }> {
+  const scenario = SCENARIOS[scenarioName];
+  if (scenario === undefined) throw new Error(`unknown scenario ${scenarioName}; one of ${Object.keys(SCENARIOS).join(", ")}`);
+  const clients = createStorageClients(config);
+  await ensureStorage(clients);
+  const deps = createEvidenceDeps(config, clients);
+  const run: RunRef = { tenant: "contoso-msp", client: "acme", device: "WIN-SERVER01", runId: `demo-${scenarioName}-20260120` };
+
+  log(`PatchPilot sample run ${run.runId} on ${run.tenant}/${run.client}/${run.device} (scenario: ${scenarioName})`);
+  const { stored, seal } = await writeSampleRun(deps, run, scenario);
+  log(`  wrote ${stored.length} artifacts, sealed: merkle root ${seal.manifest.merkle.root}`);
+  const result = await makeComputeExitCode(deps)({ run, decidedAt: at(57) });
+  log(`  exit code ${result.exitCode} ${result.name} (rule ${result.rule}), recorded in ${result.path} sha256 ${result.sha256}`);
+  const report = await verifyRun(deps, run);
+  log(formatVerificationReport(report));
+  log(`  storage: ${deps.store.stats.blobWrites} blob writes, ${deps.index.stats.transactions} table writes`);
+  return { exitCode: result.exitCode, verified: report.ok, run };
+}
+
+async function demo(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { scenario: { type: "string", default: "success" }, keep: { type: "boolean", default: false } } });
+  const azurite = await startAzurite({ inMemory: true });
+  try {
+    const config = parseConfig({
+      AzureWebJobsStorage: azurite.connectionString,
+      PATCHPILOT_EVIDENCE_CONNECTION_STRING: azurite.connectionString,
+      PATCHPILOT_ALLOW_INSECURE_STORAGE: "true",
+    });
+    const outcome = await runDemo(config, values.scenario, (l) => console.log(l));
+    if (values.keep) {
+      console.log(`\nAzurite keeps running; in another shell:\n  PATCHPILOT_EVIDENCE_CONNECTION_STRING='${azurite.connectionString}' AzureWebJobsStorage=UseDevelopmentStorage=true PATCHPILOT_ALLOW_INSECURE_STORAGE=true npx patchpilot verify --run ${outcome.run.runId}\nCtrl-C to stop.`);
+      await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    }
+    return outcome.verified ? 0 : 1;
+  } finally {
+    await azurite.stop();
+  }
+}
+
+async function verify(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { run: { type: "string" } } });
+  if (!values.run) {
+    console.error(USAGE);
+    return 2;
+  }
+  const config = loadConfigFromProcessEnv();
+  const deps = createEvidenceDeps(config, createStorageClients(config));
+  const run = await findRunRef(deps.index, values.run);
+  if (run === undefined) {
+    console.error(`run ${values.run}: no indexed artifacts found`);
+    return 1;
+  }
+  const report = await verifyRun(deps, run);
+  console.log(formatVerificationReport(report));
+  return report.ok ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === "demo") return demo(rest);
+  if (command === "verify") return verify(rest);
+  console.error(USAGE);
+  return 2;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error instanceof ConfigError ? error.message : error);
+      process.exitCode = 2;
+    },
+  );
+}
