@@ -122,42 +122,40 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     }
   }
 
-  // 240: required evidence missing or unverifiable.
-  const required: [string, Reading<unknown>][] = [
-    ["01-init/run.json", e.run],
-    ["02-baseline/baseline.json", e.baseline],
-    ["04-pre-validation/pre-validation.json", e.preValidation],
-    ["03-catalog/catalog.json", e.catalog],
-    ["06-reboot/reboot.json", e.reboot],
-    ["07-post-snapshot/snapshot.json", e.snapshot],
-    ["07-post-snapshot/baseline-diff.json", e.baselineDiff],
-    ["08-post-validation/post-validation.json", e.postValidation],
-    ["08-post-validation/regressions.json", e.regressions],
-    ["10-index/events.jsonl", e.events],
-    ["10-index/artifact-index.json", e.artifactIndex],
-    ["10-index/manifest.json", e.manifest],
+  // 240: evidence that exists but cannot be trusted, whatever it is; and required evidence that is absent.
+  const known: [string, Reading<unknown>, boolean][] = [
+    ["01-init/run.json", e.run, true],
+    ["01-init/lock-contention.json", e.lockContention, false],
+    ["02-baseline/baseline.json", e.baseline, true],
+    ["04-pre-validation/pre-validation.json", e.preValidation, true],
+    ["03-catalog/catalog.json", e.catalog, true],
+    // A dry run installs nothing; an install phase that failed is already a 210 and explains the missing summary.
+    ["05-install/install-summary.jsonl", e.installSummary, !dryRun && installFailure === undefined],
+    ["05-install/failure.json", e.installFailure, false],
+    ["06-reboot/reboot.json", e.reboot, true],
+    ["07-post-snapshot/snapshot.json", e.snapshot, true],
+    ["07-post-snapshot/baseline-diff.json", e.baselineDiff, true],
+    ["08-post-validation/post-validation.json", e.postValidation, true],
+    ["08-post-validation/regressions.json", e.regressions, true],
+    // Absent diagnostics are judged by rule 230, not here.
+    ["09-diagnostics/diagnostics.json", e.diagnostics, false],
+    ["09-diagnostics/failure.json", e.diagnosticsFailure, false],
+    ["10-index/events.jsonl", e.events, true],
+    ["10-index/artifact-index.json", e.artifactIndex, true],
+    ["10-index/manifest.json", e.manifest, true],
+    ...Object.entries(e.otherFailures).map(([folder, r]) => [`${folder}/failure.json`, r, false] as [string, Reading<unknown>, boolean]),
   ];
-  // A dry run installs nothing; an install phase that failed is already a 210 and explains the missing summary.
-  if (!dryRun && installFailure === undefined) required.push(["05-install/install-summary.jsonl", e.installSummary]);
-  // Diagnostics are judged by rule 230; only a diagnostics artifact that exists but cannot be trusted is a 240.
-  if (e.diagnostics.status !== "missing" && e.diagnostics.status !== "verified") {
-    required.push(["09-diagnostics/diagnostics.json", e.diagnostics]);
-  }
-  for (const [path, reading] of required) {
+  for (const [path, reading, required] of known) {
     if (reading.status === "verified") continue;
+    if (reading.status === "missing" && !required) continue;
     const folder = path.split("/")[0] ?? "";
     const failure = e.otherFailures[folder];
-    const why = failure && failure.status === "verified" ? ` because the phase failed: ${failure.value.kind}: ${failure.value.message}` : "";
-    matches.push({ code: 240, rule: "240.required-artifact", reason: `${describe(path, reading)}${why}` });
-  }
-  for (const [path, reading] of [
-    ["05-install/failure.json", e.installFailure],
-    ["09-diagnostics/failure.json", e.diagnosticsFailure],
-    ...Object.entries(e.otherFailures).map(([folder, r]) => [`${folder}/failure.json`, r] as const),
-  ] as const) {
-    if (reading.status !== "verified" && reading.status !== "missing") {
-      matches.push({ code: 240, rule: "240.integrity", reason: describe(path, reading) });
-    }
+    const why =
+      reading.status === "missing" && failure && failure.status === "verified"
+        ? ` because the phase failed: ${failure.value.kind}: ${failure.value.message}`
+        : "";
+    const rule = reading.status === "missing" || required ? "240.required-artifact" : "240.integrity";
+    matches.push({ code: 240, rule, reason: `${describe(path, reading)}${why}` });
   }
   for (const p of e.otherIntegrityProblems) {
     matches.push({ code: 240, rule: "240.integrity", reason: `${p.path} is ${p.status}${p.problem ? ` (${p.problem})` : ""}` });

@@ -1,0 +1,44 @@
+import { ConfigError, parseConfig } from "../../../lib/config/config";
+
+const BASE = { AzureWebJobsStorage: "UseDevelopmentStorage=true", PATCHPILOT_EVIDENCE_CONNECTION_STRING: "UseDevelopmentStorage=true" };
+
+function issues(env: Record<string, string | undefined>): string[] {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((i) => i.field);
+    throw error;
+  }
+  return [];
+}
+
+describe("parseConfig", () => {
+  it("applies defaults", () => {
+    const config = parseConfig(BASE);
+    expect(config.evidence).toMatchObject({ container: "evidence", stagingContainer: "runcommand-output", immutabilityDays: 0, allowInsecure: false });
+    expect(config.evidence.account).toEqual({ kind: "connectionString", connectionString: "UseDevelopmentStorage=true" });
+  });
+
+  it("names every bad field at once", () => {
+    expect(
+      issues({ PATCHPILOT_EVIDENCE_CONTAINER: "Bad_Name", PATCHPILOT_EVIDENCE_IMMUTABILITY_DAYS: "-3", PATCHPILOT_ALLOW_INSECURE_STORAGE: "yes" }).sort(),
+    ).toEqual(["AzureWebJobsStorage", "PATCHPILOT_ALLOW_INSECURE_STORAGE", "PATCHPILOT_EVIDENCE_CONTAINER", "PATCHPILOT_EVIDENCE_IMMUTABILITY_DAYS"]);
+  });
+
+  it("puts the field name in the message", () => {
+    expect(() => parseConfig({ ...BASE, PATCHPILOT_EVIDENCE_IMMUTABILITY_DAYS: "many" })).toThrow(/PATCHPILOT_EVIDENCE_IMMUTABILITY_DAYS/);
+  });
+
+  it("wants exactly one way to reach the evidence account", () => {
+    expect(issues({ AzureWebJobsStorage: "x" })).toEqual(["PATCHPILOT_EVIDENCE_BLOB_ENDPOINT"]);
+    expect(issues({ AzureWebJobsStorage: "x", PATCHPILOT_EVIDENCE_BLOB_ENDPOINT: "https://a.blob.core.windows.net" })).toEqual(["PATCHPILOT_EVIDENCE_TABLE_ENDPOINT"]);
+    expect(issues({ ...BASE, PATCHPILOT_EVIDENCE_BLOB_ENDPOINT: "https://a.blob.core.windows.net", PATCHPILOT_EVIDENCE_TABLE_ENDPOINT: "https://a.table.core.windows.net" })).toEqual(["PATCHPILOT_EVIDENCE_CONNECTION_STRING"]);
+    expect(
+      parseConfig({ AzureWebJobsStorage: "x", PATCHPILOT_EVIDENCE_BLOB_ENDPOINT: "https://a.blob.core.windows.net", PATCHPILOT_EVIDENCE_TABLE_ENDPOINT: "https://a.table.core.windows.net" }).evidence.account.kind,
+    ).toBe("managedIdentity");
+  });
+
+  it("treats empty settings as unset", () => {
+    expect(parseConfig({ ...BASE, PATCHPILOT_EVIDENCE_CONTAINER: "" }).evidence.container).toBe("evidence");
+  });
+});
