@@ -72,12 +72,11 @@ export function verifyEventChain(bytes: Uint8Array, runId: string): ChainVerific
 export function verifyEvents(events: readonly unknown[], runId: string): ChainVerification {
   const problems: string[] = [];
   let prevHash = GENESIS_HASH;
-  const lines = events;
   for (const [i, parsed] of events.entries()) {
     const result = RunEventSchema.safeParse(parsed);
     if (!result.success) {
       problems.push(`line ${i + 1}: not a run event (${result.error.issues[0]?.message ?? "invalid"})`);
-      return { ok: false, count: lines.length, head: prevHash, problems };
+      return { ok: false, count: events.length, head: prevHash, problems };
     }
     const { hash, ...body } = result.data;
     if (body.seq !== i) problems.push(`line ${i + 1}: seq ${body.seq}, expected ${i}`);
@@ -87,5 +86,5 @@ export function verifyEvents(events: readonly unknown[], runId: string): ChainVe
     if (recomputed !== hash) problems.push(`line ${i + 1}: hash ${hash} does not match content (${recomputed})`);
     prevHash = hash;
   }
-  return { ok: problems.length === 0, count: lines.length, head: prevHash, problems };
+  return { ok: problems.length === 0, count: events.length, head: prevHash, problems };
 }
