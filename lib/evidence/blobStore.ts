@@ -85,7 +85,11 @@ export class EvidenceStore {
   async readBlob(blobName: string): Promise<Buffer | undefined> {
     try {
       this.stats.blobReads += 1;
-      return await this.container.getBlockBlobClient(blobName).downloadToBuffer();
+      // One GET; downloadToBuffer() would first send a HEAD for the length.
+      const response = await this.container.getBlobClient(blobName).download();
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
+      return Buffer.concat(chunks);
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;
