@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ARTIFACTS, PHASES, type ArtifactKey } from "../../lib/domain/artifacts";
 import { decideExitCode, type ExitCodeEvidence, type Reading } from "../../lib/domain/exitCode/decideExitCode";
 import { readRunEvidence } from "../../lib/evidence/readRun";
+import { sortByPath } from "../../lib/evidence/seal";
 import { putArtifact, type EvidenceDeps, type VerifiedReading } from "../../lib/evidence/runEvidence";
 import type { ExitCode, ExitCodeName, ExitCodeRecord } from "../../lib/schemas/artifacts/outcome";
 import { RunRefSchema, TimestampSchema } from "../../lib/schemas/common";
@@ -78,10 +79,11 @@ export function makeComputeExitCode(deps: EvidenceDeps) {
       ...decision,
       decidedAt,
       ...(back.manifest ? { merkleRoot: back.manifest.merkle.root } : {}),
-      artifactsRead: [...back.readings.values()]
-        .map((r) => r.read)
-        .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || isExpected(r.path))
-        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+      artifactsRead: sortByPath(
+        [...back.readings.values()]
+          .map((r) => r.read)
+          .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || isExpected(r.path)),
+      ),
     };
     const stored = await putArtifact(deps, run, ARTIFACTS.exitCode, record);
     await deps.index.indexArtifacts(run, [{ ...stored, merkleLeaf: false }]);

@@ -127,10 +127,14 @@ export class EvidenceIndex {
   }
 
   private async queryPartition<S extends z.ZodType>(table: TableClient, partitionKey: string, schema: S): Promise<z.infer<S>[]> {
+    return (await this.listPartition(table, partitionKey)).map((entity) => schema.parse(entity));
+  }
+
+  private async listPartition(table: TableClient, partitionKey: string): Promise<Record<string, unknown>[]> {
     this.stats.queries += 1;
-    const out: z.infer<S>[] = [];
+    const out: Record<string, unknown>[] = [];
     const filter = `PartitionKey eq '${partitionKey.replace(/'/g, "''")}'`;
-    for await (const entity of table.listEntities({ queryOptions: { filter } })) out.push(schema.parse(entity));
+    for await (const entity of table.listEntities({ queryOptions: { filter } })) out.push(entity);
     return out;
   }
 
@@ -151,12 +155,7 @@ export class EvidenceIndex {
 
   /** Reconciles a retried batch: identical rows are fine, differing rows are a conflict, absent rows are created. */
   private async createMissing(table: TableClient, partitionKey: string, chunk: readonly Row[]): Promise<void> {
-    this.stats.queries += 1;
-    const existing = new Map<string, Record<string, unknown>>();
-    const filter = `PartitionKey eq '${partitionKey.replace(/'/g, "''")}'`;
-    for await (const entity of table.listEntities({ queryOptions: { filter } })) {
-      existing.set(String(entity.rowKey), entity);
-    }
+    const existing = new Map((await this.listPartition(table, partitionKey)).map((e) => [String(e.rowKey), e]));
     const missing: Row[] = [];
     for (const row of chunk) {
       const found = existing.get(row.rowKey);

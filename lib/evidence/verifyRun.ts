@@ -1,6 +1,8 @@
+import { ARTIFACTS } from "../domain/artifacts";
 import type { ArtifactRead } from "../schemas/artifacts/outcome";
 import type { RunRef } from "../schemas/common";
 import { runPrefix } from "./keys";
+import { sortByPath } from "./seal";
 import { readRunEvidence } from "./readRun";
 import type { EvidenceDeps } from "./runEvidence";
 
@@ -19,7 +21,7 @@ export interface VerificationReport {
 
 // Present in every sealed run; their absence is a failure. Others (lock contention, failure records, the report's
 // outputs) exist only in some runs.
-const ALWAYS_EXPECTED = ["01-init/run.json", "10-index/events.jsonl", "10-index/artifact-index.json", "10-index/manifest.json"];
+const ALWAYS_EXPECTED: readonly string[] = [ARTIFACTS.run, ARTIFACTS.events, ARTIFACTS.artifactIndex, ARTIFACTS.manifest].map((a) => a.path);
 
 /**
  * Re-reads every artifact of a run, recomputes its SHA-256, compares it with the index, and checks the manifest's
@@ -27,10 +29,11 @@ const ALWAYS_EXPECTED = ["01-init/run.json", "10-index/events.jsonl", "10-index/
  */
 export async function verifyRun(deps: EvidenceDeps, run: RunRef): Promise<VerificationReport> {
   const back = await readRunEvidence(deps, run);
-  const artifacts = [...back.readings.values()]
-    .map((r) => r.read)
-    .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || ALWAYS_EXPECTED.includes(r.path))
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const artifacts = sortByPath(
+    [...back.readings.values()]
+      .map((r) => r.read)
+      .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || ALWAYS_EXPECTED.includes(r.path)),
+  );
   const prefix = runPrefix(run);
   const unindexed = (await deps.store.listBlobNames(prefix))
     .map((name) => name.slice(prefix.length))

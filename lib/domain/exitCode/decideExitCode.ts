@@ -1,3 +1,4 @@
+import { ARTIFACTS as A, failurePath } from "../artifacts";
 import type { Catalog, Diagnostics, InstallOutcome, RebootRecord } from "../../schemas/artifacts/catalog";
 import type { ExitCode, ExitCodeName, ArtifactReadStatus } from "../../schemas/artifacts/outcome";
 import type { LockContention, PhaseFailure, RunRecord } from "../../schemas/artifacts/run";
@@ -78,7 +79,7 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     const matches: Match[] = [
       { code: 170, rule: "170.lock-contention", reason: `device lock held by run ${lock.holder.runId} until ${lock.holder.expiresAt}` },
     ];
-    if (e.run.status !== "verified") matches.push({ code: 240, rule: "240.required-artifact", reason: describe("01-init/run.json", e.run) });
+    if (e.run.status !== "verified") matches.push({ code: 240, rule: "240.required-artifact", reason: describe(A.run.path, e.run) });
     return decide(matches);
   }
 
@@ -124,25 +125,25 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
 
   // 240: evidence that exists but cannot be trusted, whatever it is; and required evidence that is absent.
   const known: [string, Reading<unknown>, boolean][] = [
-    ["01-init/run.json", e.run, true],
-    ["01-init/lock-contention.json", e.lockContention, false],
-    ["02-baseline/baseline.json", e.baseline, true],
-    ["04-pre-validation/pre-validation.json", e.preValidation, true],
-    ["03-catalog/catalog.json", e.catalog, true],
+    [A.run.path, e.run, true],
+    [A.lockContention.path, e.lockContention, false],
+    [A.baseline.path, e.baseline, true],
+    [A.preValidation.path, e.preValidation, true],
+    [A.catalog.path, e.catalog, true],
     // A dry run installs nothing; an install phase that failed is already a 210 and explains the missing summary.
-    ["05-install/install-summary.jsonl", e.installSummary, !dryRun && installFailure === undefined],
-    ["05-install/failure.json", e.installFailure, false],
-    ["06-reboot/reboot.json", e.reboot, true],
-    ["07-post-snapshot/snapshot.json", e.snapshot, true],
-    ["07-post-snapshot/baseline-diff.json", e.baselineDiff, true],
-    ["08-post-validation/post-validation.json", e.postValidation, true],
-    ["08-post-validation/regressions.json", e.regressions, true],
+    [A.installSummary.path, e.installSummary, !dryRun && installFailure === undefined],
+    [failurePath("install"), e.installFailure, false],
+    [A.reboot.path, e.reboot, true],
+    [A.snapshot.path, e.snapshot, true],
+    [A.baselineDiff.path, e.baselineDiff, true],
+    [A.postValidation.path, e.postValidation, true],
+    [A.regressions.path, e.regressions, true],
     // Absent diagnostics are judged by rule 230, not here.
-    ["09-diagnostics/diagnostics.json", e.diagnostics, false],
-    ["09-diagnostics/failure.json", e.diagnosticsFailure, false],
-    ["10-index/events.jsonl", e.events, true],
-    ["10-index/artifact-index.json", e.artifactIndex, true],
-    ["10-index/manifest.json", e.manifest, true],
+    [A.diagnostics.path, e.diagnostics, false],
+    [failurePath("diagnostics"), e.diagnosticsFailure, false],
+    [A.events.path, e.events, true],
+    [A.artifactIndex.path, e.artifactIndex, true],
+    [A.manifest.path, e.manifest, true],
     ...Object.entries(e.otherFailures).map(([folder, r]) => [`${folder}/failure.json`, r, false] as [string, Reading<unknown>, boolean]),
   ];
   for (const [path, reading, required] of known) {
