@@ -1,0 +1,224 @@
+import { z } from "zod";
+import type { Check } from "../schemas/policies";
+import type { OsFamily } from "../schemas/common";
+import type { ScriptId } from "../schemas/device/envelope";
+import {
+  CatalogParamsSchema,
+  DiagnosticsParamsSchema,
+  InstallParamsSchema,
+  RebootParamsSchema,
+  ValidateParamsSchema,
+  type CatalogParams,
+  type DiagnosticsParams,
+  type InstallParams,
+  type RebootParams,
+  type ValidateParams,
+} from "../schemas/device/parameters";
+
+/** One Run Command parameter as ARM carries it (`parameters: [{name, value}]`). */
+export const RunCommandParameterSchema = z.object({ name: z.string().min(1), value: z.string() });
+export type RunCommandParameter = z.infer<typeof RunCommandParameterSchema>;
+
+/** Typed parameters per script, before encoding. */
+export interface ScriptParams {
+  baseline: Record<string, never>;
+  catalog: CatalogParams;
+  install: InstallParams;
+  reboot: RebootParams;
+  validate: ValidateParams;
+  diagnostics: DiagnosticsParams;
+}
+
+/** A Run Command parameter list that does not match what a script accepts. */
+export class ScriptParameterError extends Error {
+  constructor(
+    readonly scriptId: ScriptId,
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(`${scriptId}: parameter ${parameter}: ${message}`);
+    this.name = "ScriptParameterError";
+  }
+}
+
+// Checks travel as one string both shells can split without a JSON parser (bash on a minimal server has no jq):
+// records joined by ",", fields joined by ".", every field base64 (whose alphabet has neither separator).
+const RECORD_SEPARATOR = ",";
+const FIELD_SEPARATOR = ".";
+
+const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
+const unb64 = (s: string): string => Buffer.from(s, "base64").toString("utf8");
+
+/** The type-specific fields of a check, in wire order (after app, name, type, attempts, settle, timeout). */
+function checkFields(check: Check): string[] {
+  switch (check.type) {
+    case "http":
+      return [check.url, check.method, check.expectStatus.join(" "), check.bodyContains ?? ""];
+    case "service":
+      return [check.serviceName, check.expectState];
+    case "tcp":
+      return [check.host, String(check.port)];
+    case "process":
+      return [check.processName, String(check.minCount)];
+    case "script":
+      return [check.shell, check.script, String(check.expectExitCode)];
+    case "eventlog":
+      return [
+        check.logName,
+        check.source ?? "",
+        (check.eventIds ?? []).join(" "),
+        check.level,
+        String(check.lookbackMinutes),
+        String(check.maxCount),
+      ];
+  }
+}
+
+/** Encodes validate checks as the `Checks` parameter. */
+export function encodeChecks(checks: ValidateParams["checks"]): string {
+  return checks
+    .map(({ app, check }) =>
+      [app, check.name, check.type, String(check.attempts), String(check.settleSeconds), String(check.timeoutSeconds), ...checkFields(check)]
+        .map(b64)
+        .join(FIELD_SEPARATOR),
+    )
+    .join(RECORD_SEPARATOR);
+}
+
+const numbers = (s: string): number[] => (s === "" ? [] : s.split(" ").map(Number));
+
+/** Decodes the `Checks` parameter (the fleet emulator's side; the scripts do the same in shell). */
+export function decodeChecks(value: string): ValidateParams["checks"] {
+  if (value === "") return [];
+  const raw = value.split(RECORD_SEPARATOR).map((record) => {
+    const [app, name, type, attempts, settle, timeout, ...f] = record.split(FIELD_SEPARATOR).map(unb64);
+    const base = { name, type, attempts: Number(attempts), settleSeconds: Number(settle), timeoutSeconds: Number(timeout) };
+    const specific: Record<string, unknown> =
+      type === "http"
+        ? { url: f[0], method: f[1], expectStatus: numbers(f[2] ?? ""), bodyContains: f[3] === "" ? undefined : f[3] }
+        : type === "service"
+          ? { serviceName: f[0], expectState: f[1] }
+          : type === "tcp"
+            ? { host: f[0], port: Number(f[1]) }
+            : type === "process"
+              ? { processName: f[0], minCount: Number(f[1]) }
+              : type === "script"
+                ? { shell: f[0], script: f[1], expectExitCode: Number(f[2]) }
+                : {
+                    logName: f[0],
+                    source: f[1] === "" ? undefined : f[1],
+                    eventIds: f[2] === "" ? undefined : numbers(f[2] ?? ""),
+                    level: f[3],
+                    lookbackMinutes: Number(f[4]),
+                    maxCount: Number(f[5]),
+                  };
+    return { app, check: { ...base, ...specific } };
+  });
+  return ValidateParamsSchema.parse({ checks: raw }).checks;
+}
+
+/** Encodes typed parameters as the Run Command parameter list the script's `param()` / environment expects. */
+export function encodeParameters<Id extends ScriptId>(scriptId: Id, params: ScriptParams[Id]): RunCommandParameter[] {
+  switch (scriptId) {
+    case "baseline":
+      return [];
+    case "catalog": {
+      const p = CatalogParamsSchema.parse(params);
+      return [{ name: "Simulate", value: p.simulate ? "true" : "false" }];
+    }
+    case "install": {
+      const p = InstallParamsSchema.parse(params);
+      const ids = p.os === "windows" ? p.updateIds : p.packages.map((pkg) => `${pkg.name}=${pkg.version}`);
+      return [{ name: "UpdateIds", value: ids.join(",") }];
+    }
+    case "reboot": {
+      const p = RebootParamsSchema.parse(params);
+      return [
+        { name: "DelaySeconds", value: String(p.delaySeconds) },
+        { name: "Comment", value: p.comment },
+      ];
+    }
+    case "validate":
+      return [{ name: "Checks", value: encodeChecks(ValidateParamsSchema.parse(params).checks) }];
+    case "diagnostics": {
+      const p = DiagnosticsParamsSchema.parse(params);
+      return [
+        { name: "SinceUtc", value: p.since },
+        { name: "MaxEvents", value: String(p.maxEvents) },
+      ];
+    }
+  }
+  throw new Error(`unknown script id ${String(scriptId)}`);
+}
+
+function valueOf(scriptId: ScriptId, list: readonly RunCommandParameter[], name: string): string {
+  const found = list.find((p) => p.name === name);
+  if (found === undefined) throw new ScriptParameterError(scriptId, name, "missing");
+  return found.value;
+}
+
+function parseWith<T>(scriptId: ScriptId, parameter: string, schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ScriptParameterError(scriptId, parameter, z.prettifyError(result.error));
+  return result.data;
+}
+
+/**
+ * Decodes a Run Command parameter list back into typed parameters, as the script would read it. The fleet emulator
+ * uses this to answer a command; a parameter the script would reject throws ScriptParameterError.
+ */
+export function decodeParameters<Id extends ScriptId>(
+  scriptId: Id,
+  os: OsFamily,
+  list: readonly RunCommandParameter[],
+): ScriptParams[Id] {
+  const get = (name: string): string => valueOf(scriptId, list, name);
+  let decoded: unknown;
+  switch (scriptId) {
+    case "baseline":
+      decoded = {};
+      break;
+    case "catalog":
+      decoded = parseWith(scriptId, "Simulate", CatalogParamsSchema, { simulate: get("Simulate") === "true" });
+      break;
+    case "install": {
+      const items = get("UpdateIds").split(",");
+      decoded = parseWith(
+        scriptId,
+        "UpdateIds",
+        InstallParamsSchema,
+        os === "windows"
+          ? { os, updateIds: items }
+          : {
+              os,
+              packages: items.map((item) => {
+                const at = item.indexOf("=");
+                return at < 0 ? { name: item, version: "" } : { name: item.slice(0, at), version: item.slice(at + 1) };
+              }),
+            },
+      );
+      break;
+    }
+    case "reboot":
+      decoded = parseWith(scriptId, "DelaySeconds", RebootParamsSchema, {
+        delaySeconds: Number(get("DelaySeconds")),
+        comment: get("Comment"),
+      });
+      break;
+    case "validate":
+      try {
+        decoded = { checks: decodeChecks(get("Checks")) };
+      } catch (error) {
+        if (error instanceof ScriptParameterError) throw error;
+        throw new ScriptParameterError(scriptId, "Checks", error instanceof Error ? error.message : String(error));
+      }
+      break;
+    case "diagnostics":
+      decoded = parseWith(scriptId, "SinceUtc", DiagnosticsParamsSchema, {
+        since: get("SinceUtc"),
+        maxEvents: Number(get("MaxEvents")),
+      });
+      break;
+  }
+  return decoded as ScriptParams[Id];
+}

@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { TimestampSchema } from "../common";
+import { DiagnosticsSchema } from "../artifacts/catalog";
+import { scriptOutputSchema } from "./envelope";
+
+const diagnostics = DiagnosticsSchema.shape;
+
+/** `diagnostics` (phase 09): errors since the run started and disk space; sections nullable as in `baseline`. */
+export const DiagnosticsDataSchema = z.object({
+  collectedAt: TimestampSchema,
+  /** Windows: System and Application logs, level Critical/Error; Linux: journal priority err and above. */
+  eventLogErrors: diagnostics.eventLogErrors.nullable(),
+  /** Windows: WindowsUpdateClient events and failed history entries; Linux: package-manager log errors. */
+  updateAgentErrors: diagnostics.updateAgentErrors.nullable(),
+  disks: diagnostics.disks.nullable(),
+});
+export type DiagnosticsData = z.infer<typeof DiagnosticsDataSchema>;
+
+export const DiagnosticsOutputSchema = scriptOutputSchema("diagnostics", DiagnosticsDataSchema);
+export type DiagnosticsOutput = z.infer<typeof DiagnosticsOutputSchema>;

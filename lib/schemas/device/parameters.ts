@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { CheckSchema } from "../policies";
+
+/**
+ * What the backend passes to each script, before encoding as Run Command parameters (lib/device/parameters.ts).
+ * Names are the same on both OSes: PowerShell `param()` names on Windows, environment variables on Linux.
+ * The scripts re-validate every value with the patterns below; these schemas are the backend's side of that contract.
+ */
+
+/** A Windows Update Agent update id (GUID). */
+export const WuaUpdateIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a WUA update id (GUID)");
+/** A Linux package pinned to the exact version staging tested. */
+export const PackagePinSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._-]{0,127}$/, "must be a package name"),
+  version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.+~:_-]{0,127}$/, "must be a package version"),
+});
+export type PackagePin = z.infer<typeof PackagePinSchema>;
+
+export const BaselineParamsSchema = z.object({});
+export const CatalogParamsSchema = z.object({
+  /** Linux: do not refresh package lists (read-only). Windows ignores it: the WUA search changes nothing. */
+  simulate: z.boolean().default(false),
+});
+export const InstallParamsSchema = z.discriminatedUnion("os", [
+  z.object({ os: z.literal("windows"), updateIds: z.array(WuaUpdateIdSchema).min(1).max(200) }),
+  z.object({ os: z.literal("linux"), packages: z.array(PackagePinSchema).min(1).max(500) }),
+]);
+export const RebootParamsSchema = z.object({
+  delaySeconds: z.number().int().min(0).max(600),
+  /** Shown to logged-on users and kept in the OS shutdown log; a plain-text allowlist, no quotes or metacharacters. */
+  comment: z.string().regex(/^[A-Za-z0-9 ._:/()-]{0,200}$/, "must be plain text (letters, digits, space . _ : / ( ) -)"),
+});
+export const ValidateParamsSchema = z.object({
+  checks: z.array(z.object({ app: z.string().min(1).max(100), check: CheckSchema })).max(100),
+});
+export const DiagnosticsParamsSchema = z.object({
+  /** Errors logged since this instant (the run's start). */
+  since: z.iso.datetime({ offset: false }),
+  maxEvents: z.number().int().min(1).max(500).default(100),
+});
+
+export type BaselineParams = z.infer<typeof BaselineParamsSchema>;
+export type CatalogParams = z.input<typeof CatalogParamsSchema>;
+export type InstallParams = z.infer<typeof InstallParamsSchema>;
+export type RebootParams = z.infer<typeof RebootParamsSchema>;
+export type ValidateParams = z.infer<typeof ValidateParamsSchema>;
+export type DiagnosticsParams = z.input<typeof DiagnosticsParamsSchema>;
