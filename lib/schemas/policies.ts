@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isKnownTimeZone } from "../domain/window/zonedTime";
 import { ClientIdSchema, KbSchema, SchemaVersion1, TenantIdSchema } from "./common";
 
 /** Update classifications as Azure Update Manager names them (Linux updates map to Critical/Security/Other). */
@@ -159,35 +160,50 @@ export const RingSchema = z.object({
 });
 
 /** A recurring maintenance window for a tenant's clients. */
-export const MaintenanceWindowSchema = z.object({
-  schemaVersion: SchemaVersion1,
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
-  tenant: TenantIdSchema,
-  /** Clients covered; empty = every client tagged with this window. */
-  clients: z.array(ClientIdSchema),
-  /** IANA time zone the schedule is read in (DST-aware), e.g. Europe/Berlin. */
-  timeZone: z.string().min(1),
-  recurrence: z.discriminatedUnion("frequency", [
-    z.object({ frequency: z.literal("Daily") }),
-    z.object({
-      frequency: z.literal("Weekly"),
-      daysOfWeek: z.array(z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])).min(1),
-    }),
-    z.object({
-      /** e.g. Patch Tuesday + 5 days: weekOfMonth 2, dayOfWeek Tue, offsetDays 5. */
-      frequency: z.literal("MonthlyByWeekday"),
-      weekOfMonth: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(-1)]),
-      dayOfWeek: z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
-      offsetDays: z.number().int().min(0).max(27).default(0),
-    }),
-  ]),
-  startTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM"),
-  /** Azure Update Manager's minimum is 1h30; shorter windows leave no room for install + reboot + validation. */
-  durationMinutes: z.number().int().min(90).max(1440),
-  rings: z.array(RingSchema).min(1),
-  maxConcurrency: CountOrPercentSchema,
-  maxErrors: CountOrPercentSchema,
-});
+export const MaintenanceWindowSchema = z
+  .object({
+    schemaVersion: SchemaVersion1,
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+    tenant: TenantIdSchema,
+    /** Clients covered; empty = every client tagged with this window. */
+    clients: z.array(ClientIdSchema),
+    /** IANA time zone the schedule is read in (DST-aware), e.g. Europe/Berlin. */
+    timeZone: z.string().min(1).refine(isKnownTimeZone, "must be an IANA time zone name, e.g. Europe/Berlin"),
+    /**
+     * A typed recurrence rather than an NCRONTAB expression: "second Tuesday + 5 days" (Patch Tuesday offsets) cannot be
+     * written in cron. The timer trigger that starts due windows is the NCRONTAB part.
+     */
+    recurrence: z.discriminatedUnion("frequency", [
+      z.object({ frequency: z.literal("Daily") }),
+      z.object({
+        frequency: z.literal("Weekly"),
+        daysOfWeek: z.array(z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])).min(1),
+      }),
+      z.object({
+        /** e.g. Patch Tuesday + 5 days: weekOfMonth 2, dayOfWeek Tue, offsetDays 5. */
+        frequency: z.literal("MonthlyByWeekday"),
+        weekOfMonth: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(-1)]),
+        dayOfWeek: z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
+        offsetDays: z.number().int().min(0).max(27).default(0),
+      }),
+    ]),
+    startTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM"),
+    /** Azure Update Manager's minimum is 1h30; shorter windows leave no room for install + reboot + validation. */
+    durationMinutes: z.number().int().min(90).max(1440),
+    /** No device run starts in the last minutes of the window (room for reboots and validation, as Update Manager keeps). */
+    cutoffMinutesBeforeEnd: z.number().int().min(0).max(1380).default(30),
+    /** Extra tags a device must carry, besides `patchpilot:window` = this id (e.g. `{"env": "prod"}`). */
+    targetTags: z.record(z.string(), z.string()).default({}),
+    rings: z.array(RingSchema).min(1),
+    maxConcurrency: CountOrPercentSchema,
+    maxErrors: CountOrPercentSchema,
+  })
+  .refine((w) => w.cutoffMinutesBeforeEnd < w.durationMinutes, {
+    message: "cutoffMinutesBeforeEnd must be shorter than durationMinutes",
+    path: ["cutoffMinutesBeforeEnd"],
+    // Only once the fields themselves are valid: a too-short duration is the one error to report.
+    when: (payload) => payload.issues.length === 0,
+  });
 export type MaintenanceWindow = z.infer<typeof MaintenanceWindowSchema>;
 
 /** A client (the MSP's customer) and how it is patched. */
@@ -196,7 +212,7 @@ export const ClientProfileSchema = z.object({
   tenant: TenantIdSchema,
   client: ClientIdSchema,
   displayName: z.string().min(1).max(200),
-  timeZone: z.string().min(1),
+  timeZone: z.string().min(1).refine(isKnownTimeZone, "must be an IANA time zone name, e.g. Europe/Berlin"),
   /** Maintenance windows this client's devices are patched in. */
   windows: z.array(z.string()),
   contacts: z

@@ -11,7 +11,8 @@ export const CatalogEntrySchema = z.object({
   title: z.string(),
   classification: ClassificationSchema,
   severity: SeveritySchema,
-  releaseDate: TimestampSchema,
+  /** Null when the update agent gives none (most Linux repositories): deferral then cannot apply, and the reason says so. */
+  releaseDate: TimestampSchema.nullable(),
   sizeBytes: z.number().int().min(0).optional(),
   /** Linux: the exact candidate version to install, so what staging tested is what prod gets. */
   version: z.string().optional(),

@@ -1,0 +1,82 @@
+import type { ExitCode } from "../../schemas/artifacts/outcome";
+
+/** A count or a percentage of the targets (`10` or `"10%"`), as in AWS Systems Manager maintenance windows. */
+export type CountOrPercent = number | string;
+
+/**
+ * The number a limit stands for over `targets` devices. Percentages round down, as Systems Manager does, except that
+ * a concurrency limit is never below 1 (a window that can start nothing would never end).
+ */
+export function resolveLimit(limit: CountOrPercent, targets: number, kind: "concurrency" | "errors"): number {
+  const value = typeof limit === "number" ? limit : Math.floor((targets * Number(limit.slice(0, -1))) / 100);
+  return kind === "concurrency" ? Math.max(1, value) : value;
+}
+
+/**
+ * Exit codes that count against a window's maxErrors: the device was touched and something went wrong. Lock
+ * contention (170: nothing was done) and a pending reboot the policy did not allow (150) are reported, not errors.
+ */
+export function isWindowError(exitCode: ExitCode | "orchestration-failed"): boolean {
+  return exitCode === "orchestration-failed" || [210, 220, 230, 240].includes(exitCode);
+}
+
+/** Exit codes that stop a window from promoting to its next ring: the patch itself may be bad. */
+export function failsRingGate(exitCode: ExitCode | "orchestration-failed"): boolean {
+  return exitCode === 210 || exitCode === 220;
+}
+
+/** Where a window's device queue stands. */
+export interface QueueState {
+  pending: number;
+  running: number;
+  errors: number;
+}
+
+/** Why a window stopped starting devices; recorded in window-report.json. */
+export type StopReason =
+  | { kind: "max-errors"; errors: number; maxErrors: number }
+  | { kind: "cutoff"; cutoff: string }
+  | { kind: "ring-gate"; ring: string; failures: number };
+
+/**
+ * How many more devices may start now. Past maxErrors (errors > the limit, as Systems Manager counts) or past the
+ * cutoff nothing new starts; runs already started are left to finish.
+ */
+export function admitDevices(
+  state: QueueState,
+  limits: { maxConcurrency: number; maxErrors: number },
+  now: Date,
+  cutoff: Date,
+): { start: number; stop?: StopReason } {
+  if (state.errors > limits.maxErrors) {
+    return { start: 0, stop: { kind: "max-errors", errors: state.errors, maxErrors: limits.maxErrors } };
+  }
+  if (now.getTime() >= cutoff.getTime()) return { start: 0, stop: { kind: "cutoff", cutoff: cutoff.toISOString() } };
+  return { start: Math.max(0, Math.min(state.pending, limits.maxConcurrency - state.running)) };
+}
+
+/** The install-phase decision: whether there is time left in the window for the policy's install estimate. */
+export interface InstallBudgetDecision {
+  allowed: boolean;
+  minutesLeft: number;
+  minutesNeeded: number;
+  reason: string;
+}
+
+/**
+ * No install starts when the window has less time left than the policy's install estimate (Azure Update Manager
+ * refuses to start installing late in a window for the same reason): a half-done install at the window's end is worse
+ * than none. The decision is kept as evidence.
+ */
+export function decideInstallBudget(now: Date, windowEnd: Date, maxInstallMinutes: number): InstallBudgetDecision {
+  const minutesLeft = Math.floor((windowEnd.getTime() - now.getTime()) / 60_000);
+  const allowed = minutesLeft >= maxInstallMinutes;
+  return {
+    allowed,
+    minutesLeft,
+    minutesNeeded: maxInstallMinutes,
+    reason: allowed
+      ? `${minutesLeft} min left in the window, install estimate ${maxInstallMinutes} min`
+      : `only ${minutesLeft} min left in the window, install estimate ${maxInstallMinutes} min: install not started`,
+  };
+}

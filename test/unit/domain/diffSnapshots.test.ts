@@ -1,0 +1,47 @@
+import { diffSnapshots } from "../../../lib/domain/snapshot/diffSnapshots";
+import { BaselineDiffSchema, type SystemSnapshot } from "../../../lib/schemas/artifacts/snapshot";
+
+const snapshot = (over: Partial<SystemSnapshot>): SystemSnapshot => ({
+  schemaVersion: 1,
+  capturedAt: "2026-01-20T02:00:00Z",
+  os: { family: "windows", name: "Windows Server 2022", version: "10.0.20348", build: "20348.2340" },
+  installedUpdates: [{ id: "KB5011111", kb: "KB5011111" }],
+  updateHistory: [],
+  services: [{ name: "W3SVC", state: "Running", startType: "Automatic" }],
+  drivers: [],
+  apps: [{ name: "Shop", version: "1.0" }],
+  pendingReboot: { pending: false, signals: [] },
+  lastBootTime: "2026-01-19T02:00:00Z",
+  disks: [],
+  ...over,
+});
+
+describe("diffSnapshots", () => {
+  it("reports build, added and removed updates, and changed services and apps", () => {
+    const d = diffSnapshots(
+      snapshot({}),
+      snapshot({
+        os: { family: "windows", name: "Windows Server 2022", version: "10.0.20348", build: "20348.2400" },
+        installedUpdates: [{ id: "KB5012345", kb: "KB5012345" }],
+        services: [{ name: "W3SVC", state: "Stopped", startType: "Automatic" }],
+        apps: [{ name: "Shop", version: "1.0" }, { name: "Agent", version: "2" }],
+      }),
+    );
+    expect(d).toEqual({
+      schemaVersion: 1,
+      osBuild: { before: "20348.2340", after: "20348.2400" },
+      updatesAdded: ["KB5012345"],
+      updatesRemoved: ["KB5011111"],
+      services: [{ name: "W3SVC", before: "Running/Automatic", after: "Stopped/Automatic" }],
+      drivers: [],
+      apps: [{ name: "Agent", before: null, after: "2" }],
+    });
+    expect(BaselineDiffSchema.safeParse(d).success).toBe(true);
+  });
+
+  it("sees a Linux package upgrade as one removed and one added version", () => {
+    const pkg = (version: string): SystemSnapshot["installedUpdates"] => [{ id: "openssl", version }];
+    const d = diffSnapshots(snapshot({ installedUpdates: pkg("3.0.14") }), snapshot({ installedUpdates: pkg("3.0.15") }));
+    expect([d.updatesAdded, d.updatesRemoved]).toEqual([["openssl 3.0.15"], ["openssl 3.0.14"]]);
+  });
+});
