@@ -50,3 +50,15 @@ export const RunRowSchema = z.object({
   exitCodeSha256: z.string().optional(),
 });
 export type RunRow = z.infer<typeof RunRowSchema>;
+
+/** A row of the `Locks` table (PK tenant, RK device): the device lease a run holds from phase 01 to its end. */
+export const LockRowSchema = z.object({
+  partitionKey: z.string(),
+  rowKey: z.string(),
+  runId: z.string(),
+  client: z.string(),
+  acquiredAt: z.string(),
+  expiresAt: z.string(),
+  etag: z.string(),
+});
+export type LockRow = z.infer<typeof LockRowSchema>;
