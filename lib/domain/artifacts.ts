@@ -87,6 +87,16 @@ export function failurePath(phase: PhaseKey): string {
   return `${PHASES[phase]}/failure.json`;
 }
 
+/**
+ * Path of a raw Run Command transcript (stdout or stderr, exactly as the agent wrote it), kept as evidence beside the
+ * parsed artifact or the failure record. Named after the run command, since a phase may run its script more than once
+ * (a re-run after a reboot or a disconnect).
+ */
+export function transcriptPath(phase: PhaseKey, runCommandName: string, stream: "stdout" | "stderr"): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,79}$/.test(runCommandName)) throw new Error(`invalid run command name: ${runCommandName}`);
+  return `${PHASES[phase]}/transcripts/${runCommandName}.${stream}.txt`;
+}
+
 const FAILURE_SPEC_SCHEMA = PhaseFailureSchema;
 
 /** The spec an artifact path is checked against; transcripts and unknown files are bytes only. */
