@@ -178,9 +178,13 @@ export function decodeParameters<Id extends ScriptId>(
     case "baseline":
       decoded = {};
       break;
-    case "catalog":
-      decoded = parseWith(scriptId, "Simulate", CatalogParamsSchema, { simulate: get("Simulate") === "true" });
+    case "catalog": {
+      // The scripts refuse anything but the two literals; so does the emulator.
+      const simulate = get("Simulate");
+      if (simulate !== "true" && simulate !== "false") throw new ScriptParameterError(scriptId, "Simulate", "must be true or false");
+      decoded = parseWith(scriptId, "Simulate", CatalogParamsSchema, { simulate: simulate === "true" });
       break;
+    }
     case "install": {
       const items = get("UpdateIds").split(",");
       decoded = parseWith(

@@ -54,6 +54,7 @@ describe("script parameters", () => {
   it("names the parameter a decoded list gets wrong", () => {
     expect(() => decodeParameters("install", "linux", [{ name: "UpdateIds", value: "openssl=1;rm -rf /" }])).toThrow(ScriptParameterError);
     expect(() => decodeParameters("reboot", "linux", [{ name: "Comment", value: "x" }])).toThrow(/DelaySeconds: missing/);
+    expect(() => decodeParameters("catalog", "linux", [{ name: "Simulate", value: "yes" }])).toThrow(/Simulate: must be true or false/);
   });
 });
 

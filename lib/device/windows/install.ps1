@@ -1,0 +1,210 @@
+# patchpilot-script: install@1.0.0
+# Installs exactly the WUA update ids it is given (phase 05); re-runs report AlreadyInstalled.
+# Windows PowerShell 5.1. Prints one JSON document on stdout (contract: lib/schemas/device/install.ts; docs/device-scripts.md).
+# Parameters arrive as strings and are validated below; they are never evaluated.
+param([string]$UpdateIds = '')
+
+$script:ScriptId = 'install'
+$script:ScriptVersion = '1.0.0'
+
+# --- patchpilot common (identical in every Windows script: Run Command sends one file, so helpers are copied) ---
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+$script:Errors = New-Object System.Collections.ArrayList
+$script:Data = [ordered]@{}
+$script:Invariant = [System.Globalization.CultureInfo]::InvariantCulture
+
+# Records one failed section; the other sections still report.
+function Add-ScriptError {
+    param([string]$Section, [string]$Message, [string]$Code)
+    if ($Message.Length -gt 4000) { $Message = $Message.Substring(0, 4000) }
+    $entry = [ordered]@{ section = $Section; message = $Message }
+    if ($Code) { $entry.code = $Code }
+    [void]$script:Errors.Add($entry)
+}
+
+# An HRESULT as the error code where there is one (COM and WUA failures), else the exception type.
+function Get-ErrorCode {
+    param($ErrorRecord)
+    $ex = $ErrorRecord.Exception
+    if ($ex -is [System.Runtime.InteropServices.COMException]) { return ('0x{0:X8}' -f $ex.HResult) }
+    if ($ex -is [System.UnauthorizedAccessException]) { return 'permission-denied' }
+    if ($ex -is [System.Management.Automation.CommandNotFoundException]) { return 'not-available' }
+    return $ex.GetType().Name
+}
+
+# Runs one section; on failure its data field is null and errors[] says why. -List keeps arrays arrays.
+function Invoke-Section {
+    param([string]$Name, [scriptblock]$Body, [switch]$List)
+    try {
+        if ($List) { $script:Data[$Name] = @(& $Body) } else { $script:Data[$Name] = & $Body }
+    } catch {
+        $script:Data[$Name] = $null
+        Add-ScriptError -Section $Name -Message $_.Exception.Message -Code (Get-ErrorCode $_)
+    }
+}
+
+# ISO 8601 UTC with second precision, the format every PatchPilot timestamp uses.
+function ConvertTo-IsoUtc {
+    param([datetime]$Date)
+    return $Date.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", $script:Invariant)
+}
+
+function Get-NowUtc {
+    return ConvertTo-IsoUtc ([datetime]::UtcNow)
+}
+
+function Get-LastBootUtc {
+    return ConvertTo-IsoUtc (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime
+}
+
+# Records an invalid parameter value without echoing it (it may be hostile or long).
+function Add-ParameterError {
+    param([string]$Parameter, [string]$Message)
+    Add-ScriptError -Section 'parameters' -Message ('{0}: {1}' -f $Parameter, $Message) -Code 'invalid-parameter'
+}
+
+# Local fixed disks with free and total bytes.
+function Get-DiskFacts {
+    foreach ($disk in @(Get-CimInstance -ClassName Win32_LogicalDisk -Filter 'DriveType=3')) {
+        [ordered]@{ mount = [string]$disk.DeviceID; freeBytes = [int64]$disk.FreeSpace; totalBytes = [int64]$disk.Size }
+    }
+}
+
+# Pending-reboot signals: CBS, Windows Update and PendingFileRenameOperations.
+function Get-PendingReboot {
+    $signals = New-Object System.Collections.ArrayList
+    if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') {
+        [void]$signals.Add('CBS')
+    }
+    if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired') {
+        [void]$signals.Add('WindowsUpdate')
+    }
+    $sessionManager = Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' -ErrorAction SilentlyContinue
+    if ($null -ne $sessionManager -and $sessionManager.PSObject.Properties['PendingFileRenameOperations']) {
+        [void]$signals.Add('PendingFileRenameOperations')
+    }
+    return [ordered]@{ pending = ($signals.Count -gt 0); signals = @($signals.ToArray()) }
+}
+
+# Prints the one output document. -InputObject keeps one-element arrays arrays (PS 5.1 unrolls pipeline input).
+function Write-Document {
+    $document = [ordered]@{
+        schemaVersion = 1
+        scriptId = $script:ScriptId
+        scriptVersion = $script:ScriptVersion
+        data = $script:Data
+        errors = @($script:Errors.ToArray())
+    }
+    try { [Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false } catch { $null = $_ }
+    Write-Output (ConvertTo-Json -InputObject $document -Depth 10 -Compress)
+}
+# --- end patchpilot common ---
+
+# The same pattern as WuaUpdateIdSchema (lib/schemas/device/parameters.ts); \z, because $ also matches before a newline.
+$script:GuidPattern = '\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\z'
+$script:ResultNames = @{ 0 = 'NotAttempted'; 1 = 'NotAttempted'; 2 = 'Succeeded'; 3 = 'SucceededWithErrors'; 4 = 'Failed'; 5 = 'Aborted' }
+
+function New-InstallResult {
+    param([string]$UpdateId, $Update, [string]$Result, $ResultCode, $HResult, [bool]$RebootRequired)
+    $entry = [ordered]@{ updateId = $UpdateId }
+    if ($null -ne $Update) {
+        $kbs = @($Update.KBArticleIDs)
+        if ($kbs.Count -gt 0) { $entry.kb = 'KB' + [string]$kbs[0] }
+        $entry.title = [string]$Update.Title
+    }
+    $entry.result = $Result
+    if ($null -ne $ResultCode) { $entry.resultCode = [int]$ResultCode }
+    if ($null -ne $HResult) { $entry.hresult = [int]$HResult }
+    $entry.rebootRequired = $RebootRequired
+    $entry.finishedAt = Get-NowUtc
+    return $entry
+}
+
+# Installs exactly the requested update ids. Already-installed ones (a re-run after a crash or reboot) are reported
+# as AlreadyInstalled; ids WUA no longer offers as NotFound.
+function Install-RequestedUpdates {
+    param([string[]]$Ids)
+    $session = New-Object -ComObject Microsoft.Update.Session
+    $session.ClientApplicationID = 'PatchPilot'
+    $searcher = $session.CreateUpdateSearcher()
+    $found = @{}
+    $pending = New-Object -ComObject Microsoft.Update.UpdateColl
+    foreach ($id in $Ids) {
+        # The id is a validated GUID, so the criteria string cannot be bent into another query.
+        $result = $searcher.Search("UpdateID='$id'")
+        $matched = @($result.Updates)
+        if ($matched.Count -gt 0) {
+            $found[$id] = $matched[0]
+            if (-not $matched[0].IsInstalled) {
+                if (-not $matched[0].EulaAccepted) { $matched[0].AcceptEula() }
+                [void]$pending.Add($matched[0])
+            }
+        }
+    }
+    $outcomes = @{}
+    if ($pending.Count -gt 0) {
+        $downloader = $session.CreateUpdateDownloader()
+        $downloader.Updates = $pending
+        [void]$downloader.Download()
+        $installer = $session.CreateUpdateInstaller()
+        $installer.Updates = $pending
+        $installResult = $installer.Install()
+        for ($i = 0; $i -lt $pending.Count; $i++) {
+            $outcomes[[string]$pending.Item($i).Identity.UpdateID] = $installResult.GetUpdateResult($i)
+        }
+    }
+    foreach ($id in $Ids) {
+        if (-not $found.ContainsKey($id)) {
+            New-InstallResult -UpdateId $id -Update $null -Result 'NotFound' -ResultCode $null -HResult $null -RebootRequired $false
+            continue
+        }
+        $update = $found[$id]
+        $key = [string]$update.Identity.UpdateID
+        if (-not $outcomes.ContainsKey($key)) {
+            New-InstallResult -UpdateId $id -Update $update -Result 'AlreadyInstalled' -ResultCode $null -HResult $null -RebootRequired $false
+            continue
+        }
+        $outcome = $outcomes[$key]
+        $name = $script:ResultNames[[int]$outcome.ResultCode]
+        New-InstallResult -UpdateId $id -Update $update -Result $name -ResultCode $outcome.ResultCode -HResult $outcome.HResult -RebootRequired ([bool]$outcome.RebootRequired)
+    }
+}
+
+$script:Data.startedAt = Get-NowUtc
+$ids = @()
+$valid = $true
+if (-not $UpdateIds) {
+    Add-ParameterError -Parameter 'UpdateIds' -Message 'must list at least one update id'
+    $valid = $false
+} else {
+    $ids = @($UpdateIds.Split(','))
+    if ($ids.Count -gt 200) {
+        Add-ParameterError -Parameter 'UpdateIds' -Message 'at most 200 update ids'
+        $valid = $false
+    }
+    for ($i = 0; $valid -and $i -lt $ids.Count; $i++) {
+        if ($ids[$i] -notmatch $script:GuidPattern) {
+            Add-ParameterError -Parameter 'UpdateIds' -Message ('item {0} is not a WUA update id (GUID)' -f $i)
+            $valid = $false
+        }
+    }
+}
+$script:Data.results = @()
+if ($valid) {
+    try {
+        $script:Data.results = @(Install-RequestedUpdates -Ids $ids)
+    } catch {
+        Add-ScriptError -Section 'results' -Message $_.Exception.Message -Code (Get-ErrorCode $_)
+        # The updates the failure left unreported are NotAttempted, so every requested id has a result.
+        $script:Data.results = @(foreach ($id in $ids) { New-InstallResult -UpdateId $id -Update $null -Result 'NotAttempted' -ResultCode $null -HResult $null -RebootRequired $false })
+    }
+}
+$rebootRequired = $false
+try { $rebootRequired = [bool](Get-PendingReboot).pending } catch { Add-ScriptError -Section 'rebootRequired' -Message $_.Exception.Message -Code (Get-ErrorCode $_) }
+foreach ($r in $script:Data.results) { if ($r.rebootRequired) { $rebootRequired = $true } }
+$script:Data.finishedAt = Get-NowUtc
+$script:Data.rebootRequired = $rebootRequired
+Write-Document
