@@ -32,6 +32,21 @@ export const EnvSchema = z.object({
   PATCHPILOT_EVIDENCE_IMMUTABILITY_DAYS: z.coerce.number().int().min(0).max(146000).default(0),
   /** Allow plain-HTTP storage endpoints (Azurite). Never true in Azure. */
   PATCHPILOT_ALLOW_INSECURE_STORAGE: boolFromEnv.default(false),
+  /** Azure Resource Manager endpoint; the local fleet emulator's https URL on one machine. */
+  PATCHPILOT_ARM_ENDPOINT: z
+    .url({ protocol: /^https$/, error: "must be an https URL (the SDKs' bearer-token policy refuses http)" })
+    .default("https://management.azure.com"),
+  /** Subscriptions whose Arc machines and scale sets PatchPilot inventories, comma-separated. */
+  PATCHPILOT_SUBSCRIPTION_IDS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s !== ""))
+    // Real ids are GUIDs; the emulator's scenarios may use readable ids, so only require a path-safe token.
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, "must be subscription ids separated by commas"))),
+  /** PEM file of a CA to trust for ARM (the local fleet emulator's self-signed certificate). Unset in Azure. */
+  PATCHPILOT_ARM_CA_FILE: z.string().min(1).optional(),
+  /** Retries of one ARM call on 429/503 (honouring Retry-After) and transient 5xx before the caller is told. */
+  PATCHPILOT_ARM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
 });
 
 /** Where the evidence account is and how to authenticate to it. */
@@ -49,6 +64,16 @@ export interface Config {
     immutabilityDays: number;
     allowInsecure: boolean;
   };
+  arm: ArmSettings;
+}
+
+/** How PatchPilot reaches Azure Resource Manager. */
+export interface ArmSettings {
+  endpoint: string;
+  subscriptionIds: readonly string[];
+  /** Extra CA (PEM file path) to trust, for the local emulator. */
+  caFile: string | undefined;
+  maxRetries: number;
 }
 
 /** One bad setting: its name and what is wrong with it. */
@@ -105,6 +130,12 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       stagingContainer: s.PATCHPILOT_STAGING_CONTAINER,
       immutabilityDays: s.PATCHPILOT_EVIDENCE_IMMUTABILITY_DAYS,
       allowInsecure: s.PATCHPILOT_ALLOW_INSECURE_STORAGE,
+    },
+    arm: {
+      endpoint: s.PATCHPILOT_ARM_ENDPOINT.replace(/\/+$/, ""),
+      subscriptionIds: s.PATCHPILOT_SUBSCRIPTION_IDS,
+      caFile: s.PATCHPILOT_ARM_CA_FILE,
+      maxRetries: s.PATCHPILOT_ARM_MAX_RETRIES,
     },
   };
 }

@@ -41,4 +41,25 @@ describe("parseConfig", () => {
   it("treats empty settings as unset", () => {
     expect(parseConfig({ ...BASE, PATCHPILOT_EVIDENCE_CONTAINER: "" }).evidence.container).toBe("evidence");
   });
+
+  it("defaults ARM to Azure's endpoint with no subscriptions and 3 retries", () => {
+    expect(parseConfig(BASE).arm).toEqual({ endpoint: "https://management.azure.com", subscriptionIds: [], caFile: undefined, maxRetries: 3 });
+  });
+
+  it("parses ARM settings for the local emulator", () => {
+    const arm = parseConfig({
+      ...BASE,
+      PATCHPILOT_ARM_ENDPOINT: "https://127.0.0.1:8443/",
+      PATCHPILOT_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001, sub-demo ",
+      PATCHPILOT_ARM_CA_FILE: "/tmp/fleet-ca.pem",
+      PATCHPILOT_ARM_MAX_RETRIES: "5",
+    }).arm;
+    expect(arm).toEqual({ endpoint: "https://127.0.0.1:8443", subscriptionIds: ["00000000-0000-0000-0000-000000000001", "sub-demo"], caFile: "/tmp/fleet-ca.pem", maxRetries: 5 });
+  });
+
+  it("rejects an http ARM endpoint, bad subscription ids and retry counts", () => {
+    expect(
+      issues({ ...BASE, PATCHPILOT_ARM_ENDPOINT: "http://127.0.0.1:8443", PATCHPILOT_SUBSCRIPTION_IDS: "a/b", PATCHPILOT_ARM_MAX_RETRIES: "99" }).sort(),
+    ).toEqual(["PATCHPILOT_ARM_ENDPOINT", "PATCHPILOT_ARM_MAX_RETRIES", "PATCHPILOT_SUBSCRIPTION_IDS"]);
+  });
 });

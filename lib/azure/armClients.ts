@@ -1,0 +1,46 @@
+import { ComputeManagementClient } from "@azure/arm-compute";
+import { HybridComputeManagementClient } from "@azure/arm-hybridcompute";
+import { ArcRunCommandClient } from "./arcRunCommandClient";
+import { ARM_SCOPE, armPipelineOptions, type ArmConnection } from "./armConnection";
+
+/** The SDK clients PatchPilot uses against ARM, one per subscription where the SDK binds it. */
+export interface ArmClients {
+  hybridCompute(subscriptionId: string): HybridComputeManagementClient;
+  compute(subscriptionId: string): ComputeManagementClient;
+  arcRunCommands: ArcRunCommandClient;
+}
+
+/** Builds (lazily, cached per subscription) the real SDK clients for an ARM endpoint. */
+export function createArmClients(connection: ArmConnection): ArmClients {
+  const common = armPipelineOptions(connection);
+  const hybrid = new Map<string, HybridComputeManagementClient>();
+  const compute = new Map<string, ComputeManagementClient>();
+  return {
+    hybridCompute(subscriptionId) {
+      let client = hybrid.get(subscriptionId);
+      if (client === undefined) {
+        client = new HybridComputeManagementClient(connection.credential, subscriptionId, {
+          ...common,
+          endpoint: connection.endpoint,
+          $host: connection.endpoint,
+          credentialScopes: [ARM_SCOPE],
+        });
+        hybrid.set(subscriptionId, client);
+      }
+      return client;
+    },
+    compute(subscriptionId) {
+      let client = compute.get(subscriptionId);
+      if (client === undefined) {
+        client = new ComputeManagementClient(connection.credential, subscriptionId, {
+          ...common,
+          endpoint: connection.endpoint,
+          credentials: { scopes: [ARM_SCOPE] },
+        });
+        compute.set(subscriptionId, client);
+      }
+      return client;
+    },
+    arcRunCommands: new ArcRunCommandClient(connection),
+  };
+}

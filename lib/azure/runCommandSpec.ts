@@ -1,0 +1,29 @@
+import type { RunCommandParameter } from "../device/parameters";
+
+/** What one run command execution asks the agent to do. */
+export interface RunCommandSpec {
+  /** Region of the machine; ARM requires it on the run-command resource. */
+  location: string;
+  script: string;
+  parameters: readonly RunCommandParameter[];
+  timeoutInSeconds: number;
+  /** SAS URIs of the append blobs the agent writes stdout / stderr to. */
+  outputBlobUri: string;
+  errorBlobUri: string;
+}
+
+/** The PUT body of a run command, identical for Arc (2025-01-13) and Compute run commands. */
+export function runCommandBody(spec: RunCommandSpec): object {
+  return {
+    location: spec.location,
+    properties: {
+      source: { script: spec.script },
+      parameters: spec.parameters.map(({ name, value }) => ({ name, value })),
+      // PatchPilot polls the instance view with durable timers; the PUT's own long-running operation is not awaited.
+      asyncExecution: false,
+      timeoutInSeconds: spec.timeoutInSeconds,
+      outputBlobUri: spec.outputBlobUri,
+      errorBlobUri: spec.errorBlobUri,
+    },
+  };
+}

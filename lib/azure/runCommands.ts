@@ -1,0 +1,169 @@
+import { z } from "zod";
+import type { RunCommandParameter } from "../device/parameters";
+import type { ArmClients } from "./armClients";
+import { isStatus, rethrowThrottled, RunCommandNotFinishedError, RunCommandNotFoundError } from "./armErrors";
+import { DeviceRefSchema, type DeviceRef } from "./deviceRef";
+import { outputBlobSasUrl, sasWindowFor } from "./outputBlobSas";
+import { runCommandName } from "./runCommandName";
+import type { RunCommandSpec } from "./runCommandSpec";
+import { TERMINAL_EXECUTION_STATES, type ExecutionState, type RunCommandResource } from "./schemas/runCommand";
+import type { StorageClients } from "./storageClients";
+import { VmssRunCommandClient } from "./vmssRunCommandClient";
+
+/** One execution to start on a device. */
+export interface RunCommandRequest {
+  script: string;
+  parameters: readonly RunCommandParameter[];
+  /**
+   * Staging-blob prefix for this execution, unique per run / phase / attempt and stable across retries of the same
+   * step (e.g. `tenant/client/device/runId/05-install/1`). Names the run command and its output / error blobs.
+   */
+  outputBlob: string;
+  timeoutInSeconds: number;
+}
+
+/** What submit returns and poll / collect / delete take: JSON-serialisable, so it can cross activity boundaries. */
+export const RunCommandHandleSchema = z.object({
+  device: DeviceRefSchema,
+  runCommandName: z.string().min(1).max(36),
+  outputBlobName: z.string().min(1),
+  errorBlobName: z.string().min(1),
+});
+export type RunCommandHandle = z.infer<typeof RunCommandHandleSchema>;
+
+/** The instance view, reduced to what a caller decides on. */
+export interface RunCommandStatus {
+  executionState: ExecutionState;
+  terminal: boolean;
+  exitCode: number | null;
+  executionMessage: string;
+  startTime: string | null;
+  endTime: string | null;
+}
+
+/** A finished execution with its complete output, read from the append blobs. */
+export interface RunCommandResult extends RunCommandStatus {
+  stdout: string;
+  stderr: string;
+  /** What the instance view itself held (at most the last 4 KB of each stream). */
+  outputTail: string;
+  errorTail: string;
+}
+
+/** One interface over Arc and VMSS run commands. Each method is one step; callers poll with their own timers. */
+export interface RunCommands {
+  submit(device: DeviceRef, request: RunCommandRequest): Promise<RunCommandHandle>;
+  poll(handle: RunCommandHandle): Promise<RunCommandStatus>;
+  /** Reads the terminal instance view and the full output / error blobs; call delete afterwards. */
+  collect(handle: RunCommandHandle): Promise<RunCommandResult>;
+  /** Deletes the run command; a running one is terminated. Deleting a missing one is not an error. */
+  delete(handle: RunCommandHandle): Promise<void>;
+}
+
+/** The clients {@link createRunCommands} works with. */
+export interface RunCommandDeps {
+  arm: ArmClients;
+  storage: Pick<StorageClients, "blobService" | "staging">;
+}
+
+function statusOf(resource: RunCommandResource): RunCommandStatus {
+  const view = resource.properties.instanceView;
+  const executionState = view?.executionState ?? "Unknown";
+  return {
+    executionState,
+    terminal: TERMINAL_EXECUTION_STATES.has(executionState),
+    exitCode: view?.exitCode ?? null,
+    executionMessage: view?.executionMessage ?? "",
+    startTime: view?.startTime ?? null,
+    endTime: view?.endTime ?? null,
+  };
+}
+
+/** Builds the run-command interface over the real ARM and storage clients. */
+export function createRunCommands(deps: RunCommandDeps): RunCommands {
+  const vmss = (device: Extract<DeviceRef, { kind: "vmss" }>): VmssRunCommandClient =>
+    new VmssRunCommandClient(deps.arm.compute(device.subscriptionId));
+  const arcAddress = (device: Extract<DeviceRef, { kind: "arc" }>) => ({
+    subscriptionId: device.subscriptionId,
+    resourceGroup: device.resourceGroup,
+    machineName: device.machineName,
+  });
+
+  async function get(handle: RunCommandHandle): Promise<RunCommandResource> {
+    const { device } = handle;
+    try {
+      return device.kind === "arc"
+        ? await deps.arm.arcRunCommands.get(arcAddress(device), handle.runCommandName, { instanceView: true })
+        : await vmss(device).get(device, handle.runCommandName, device.resourceId);
+    } catch (error) {
+      return rethrowThrottled(error, `get run command ${handle.runCommandName}`);
+    }
+  }
+
+  async function readBlob(name: string): Promise<string> {
+    try {
+      return (await deps.storage.staging.getBlobClient(name).downloadToBuffer()).toString("utf8");
+    } catch (error) {
+      // The agent creates the blob when it first writes; a command that never started leaves none.
+      if (isStatus(error, 404)) return "";
+      throw error;
+    }
+  }
+
+  return {
+    async submit(device, request) {
+      const handle: RunCommandHandle = {
+        device,
+        runCommandName: runCommandName(device.resourceId, request.outputBlob),
+        outputBlobName: `${request.outputBlob}/stdout.txt`,
+        errorBlobName: `${request.outputBlob}/stderr.txt`,
+      };
+      try {
+        await get(handle);
+        return handle; // A retried submit: the command already exists; re-creating it would not re-run it anyway.
+      } catch (error) {
+        if (!(error instanceof RunCommandNotFoundError)) throw error;
+      }
+      const window = sasWindowFor(request.timeoutInSeconds);
+      const spec: RunCommandSpec = {
+        location: device.location,
+        script: request.script,
+        parameters: request.parameters,
+        timeoutInSeconds: request.timeoutInSeconds,
+        outputBlobUri: await outputBlobSasUrl(deps.storage.blobService, deps.storage.staging, handle.outputBlobName, window),
+        errorBlobUri: await outputBlobSasUrl(deps.storage.blobService, deps.storage.staging, handle.errorBlobName, window),
+      };
+      try {
+        if (device.kind === "arc") await deps.arm.arcRunCommands.createOrUpdate(arcAddress(device), handle.runCommandName, spec);
+        else await vmss(device).createOrUpdate(device, handle.runCommandName, spec);
+      } catch (error) {
+        rethrowThrottled(error, `create run command ${handle.runCommandName}`);
+      }
+      return handle;
+    },
+
+    async poll(handle) {
+      return statusOf(await get(handle));
+    },
+
+    async collect(handle) {
+      const resource = await get(handle);
+      const status = statusOf(resource);
+      if (!status.terminal) throw new RunCommandNotFinishedError(handle.runCommandName, status.executionState);
+      const [stdout, stderr] = await Promise.all([readBlob(handle.outputBlobName), readBlob(handle.errorBlobName)]);
+      const view = resource.properties.instanceView;
+      return { ...status, stdout, stderr, outputTail: view?.output ?? "", errorTail: view?.error ?? "" };
+    },
+
+    async delete(handle) {
+      const { device } = handle;
+      try {
+        if (device.kind === "arc") await deps.arm.arcRunCommands.delete(arcAddress(device), handle.runCommandName);
+        else await vmss(device).delete(device, handle.runCommandName);
+      } catch (error) {
+        if (isStatus(error, 404)) return;
+        rethrowThrottled(error, `delete run command ${handle.runCommandName}`);
+      }
+    },
+  };
+}

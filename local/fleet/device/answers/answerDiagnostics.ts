@@ -1,0 +1,28 @@
+import type { DiagnosticsData } from "../../../../lib/schemas/device/diagnostics";
+import type { DiagnosticsParams } from "../../../../lib/schemas/device/parameters";
+import { iso, type Answer, type AnswerContext } from "./answer";
+
+const DURATION_MS = { windows: 15_000, linux: 6_000 } as const;
+
+/** `diagnostics`: Critical/Error events and update-agent errors since `SinceUtc` (newest first, at most MaxEvents), and disks. */
+export function answerDiagnostics({ state, startedAt: t }: AnswerContext, params: DiagnosticsParams): Answer {
+  const since = Date.parse(params.since);
+  const max = params.maxEvents ?? 100;
+  const events = state
+    .events(t)
+    .filter((e) => e.time >= since && e.level !== "Warning")
+    .reverse()
+    .slice(0, max);
+  const data: DiagnosticsData = {
+    collectedAt: iso(t),
+    eventLogErrors: events.map((e) => ({ log: e.log, source: e.source, id: e.id, level: e.level, time: iso(e.time), message: e.message })),
+    updateAgentErrors: state
+      .updateAgentErrors(t)
+      .filter((e) => e.time >= since)
+      .reverse()
+      .slice(0, max)
+      .map((e) => ({ time: iso(e.time), hresult: e.hresult, message: e.message })),
+    disks: state.disks(t),
+  };
+  return { data, errors: [], durationMs: DURATION_MS[state.profile.os] };
+}

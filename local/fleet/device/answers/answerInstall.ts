@@ -1,0 +1,52 @@
+import type { InstallData, InstallResult } from "../../../../lib/schemas/device/install";
+import type { InstallParams } from "../../../../lib/schemas/device/parameters";
+import { iso, type Answer, type AnswerContext } from "./answer";
+
+// WUA session + download check before the first update; apt/dnf take the lock and read the lists.
+const STARTUP_MS = 10_000;
+const NOT_FOUND_MS = 1_000;
+
+/**
+ * `install`: installs the requested updates one after the other, each taking its own time; every outcome is
+ * recorded on the device at the time it finished, so a baseline taken later sees exactly what finished by then.
+ * An update that hangs makes the whole command hang (earlier updates stay installed).
+ */
+export function answerInstall({ state, startedAt: t, runCommandName }: AnswerContext, params: InstallParams): Answer {
+  const p = state.profile;
+  const requested = params.os === "windows" ? params.updateIds.map((id) => ({ id, version: undefined })) : params.packages.map((pkg) => ({ id: pkg.name, version: pkg.version }));
+  const results: InstallResult[] = [];
+  let cursor = t + STARTUP_MS;
+  for (const req of requested) {
+    const u = state.findUpdate(req.id);
+    const version = req.version !== undefined ? { version: req.version } : {};
+    if (u === undefined || (req.version !== undefined && req.version !== u.version)) {
+      cursor += NOT_FOUND_MS;
+      results.push({ updateId: req.id, ...version, result: "NotFound", rebootRequired: false, finishedAt: iso(cursor) });
+      continue;
+    }
+    const described = { updateId: req.id, ...(u.kb !== undefined ? { kb: u.kb } : {}), title: u.title, ...version };
+    const wuaCode = (code: number) => (p.os === "windows" ? { resultCode: code } : {});
+    if (state.isInstalled(u, cursor)) {
+      cursor += NOT_FOUND_MS;
+      results.push({ ...described, result: "AlreadyInstalled", rebootRequired: false, finishedAt: iso(cursor) });
+      continue;
+    }
+    if (u.outcome.result === "hangs") {
+      return { data: {}, errors: [], durationMs: Number.POSITIVE_INFINITY, hang: true };
+    }
+    cursor += u.installMs;
+    const ok = u.outcome.result !== "fails";
+    const hresult = u.outcome.result === "fails" ? u.outcome.hresult : 0;
+    state.recordInstall({ update: u, finishedAt: cursor, owner: runCommandName, ok, hresult });
+    results.push({
+      ...described,
+      result: ok ? "Succeeded" : "Failed",
+      ...wuaCode(ok ? 2 : 4),
+      hresult,
+      rebootRequired: ok && u.requiresReboot,
+      finishedAt: iso(cursor),
+    });
+  }
+  const data: InstallData = { startedAt: iso(t), finishedAt: iso(cursor), results, rebootRequired: state.pendingReboot(cursor).pending };
+  return { data, errors: [], durationMs: cursor - t };
+}
