@@ -20,18 +20,12 @@ import type { IndexEntry } from "../lib/schemas/artifacts/integrity";
 import type { RunRef } from "../lib/schemas/common";
 import { startAzurite } from "../local/azurite";
 import { at, writeSampleRun } from "../local/demo/sampleRun";
+import { intSetting } from "./settings";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Settings and targets
 // ---------------------------------------------------------------------------------------------------------------
 
-function intSetting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-}
 
 const ARTIFACT_COUNT = intSetting("BENCH_ARTIFACTS", 10_000);
 const ARTIFACT_BYTES = intSetting("BENCH_ARTIFACT_KIB", 64) * 1024;

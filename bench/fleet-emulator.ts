@@ -13,14 +13,8 @@ import { parseConfig } from "../lib/config/config";
 import { startAzurite } from "../local/azurite";
 import { startFleetEmulator } from "../local/fleet/armServer";
 import type { AgentStatus, Fleet, ScriptRequest, ScriptResult, SimulatedDevice } from "../local/fleet/contract";
+import { intSetting } from "./settings";
 
-function intSetting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-}
 
 const DEVICES = intSetting("BENCH_DEVICES", 1000);
 const CONCURRENCY = intSetting("BENCH_CONCURRENCY", 64);
