@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SchemaVersion1, TimestampSchema } from "../common";
 import { ClassificationSchema, SeveritySchema } from "../policies";
+import { deviceProvenance } from "./source";
 
 /** One applicable update as the device reported it, with the policy decision taken in lib/domain. */
 export const CatalogEntrySchema = z.object({
@@ -25,6 +26,7 @@ export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 
 /** `03-catalog/catalog.json`. */
 export const CatalogSchema = z.object({
+  ...deviceProvenance,
   schemaVersion: SchemaVersion1,
   evaluatedAt: TimestampSchema,
   updates: z.array(CatalogEntrySchema),
@@ -33,6 +35,7 @@ export type Catalog = z.infer<typeof CatalogSchema>;
 
 /** One line of `05-install/install-summary.jsonl`: the outcome of one approved update. */
 export const InstallOutcomeSchema = z.object({
+  ...deviceProvenance,
   schemaVersion: SchemaVersion1,
   updateId: z.string().min(1),
   kb: z.string().optional(),
@@ -49,6 +52,7 @@ export type InstallOutcome = z.infer<typeof InstallOutcomeSchema>;
 
 /** `06-reboot/reboot.json`. */
 export const RebootRecordSchema = z.object({
+  ...deviceProvenance,
   schemaVersion: SchemaVersion1,
   policy: z.enum(["IfRequired", "Never", "Always"]),
   required: z.boolean(),
@@ -63,6 +67,7 @@ export type RebootRecord = z.infer<typeof RebootRecordSchema>;
 
 /** `09-diagnostics/diagnostics.json`. */
 export const DiagnosticsSchema = z.object({
+  ...deviceProvenance,
   schemaVersion: SchemaVersion1,
   collectedAt: TimestampSchema,
   status: z.enum(["ok", "failed"]),

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import { OsFamilySchema, SchemaVersion1, TimestampSchema } from "../common";
+import { deviceProvenance } from "./source";
 
 /**
  * `02-baseline/baseline.json` and `07-post-snapshot/snapshot.json`: the device's state before and after.
  * Facts only; interpretation (diffs, regressions) happens in lib/domain.
  */
 export const SystemSnapshotSchema = z.object({
+  ...deviceProvenance,
   schemaVersion: SchemaVersion1,
   capturedAt: TimestampSchema,
   os: z.object({

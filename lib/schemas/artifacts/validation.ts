@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SchemaVersion1, TimestampSchema } from "../common";
+import { deviceProvenance } from "./source";
 
 /** One try of one check. */
 export const CheckAttemptSchema = z.object({
@@ -20,6 +21,7 @@ export type CheckResult = z.infer<typeof CheckResultSchema>;
 
 /** `04-pre-validation/pre-validation.json` and `08-post-validation/post-validation.json`. */
 export const ValidationReportSchema = z.object({
+  ...deviceProvenance,
   schemaVersion: SchemaVersion1,
   stage: z.enum(["pre", "post"]),
   startedAt: TimestampSchema,
