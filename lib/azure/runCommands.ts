@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { RunCommandParameter } from "../device/parameters";
 import type { ArmClients } from "./armClients";
 import { isStatus, rethrowThrottled, RunCommandNotFinishedError, RunCommandNotFoundError } from "./armErrors";
-import { DeviceRefSchema, type DeviceRef } from "./deviceRef";
+import type { RunCommandHandle } from "../schemas/target";
+import type { DeviceRef } from "./deviceRef";
 import { outputBlobSasUrl, sasWindowFor } from "./outputBlobSas";
 import { runCommandName } from "./runCommandName";
 import type { RunCommandSpec } from "./runCommandSpec";
@@ -23,13 +24,7 @@ export interface RunCommandRequest {
 }
 
 /** What submit returns and poll / collect / delete take: JSON-serialisable, so it can cross activity boundaries. */
-export const RunCommandHandleSchema = z.object({
-  device: DeviceRefSchema,
-  runCommandName: z.string().min(1).max(36),
-  outputBlobName: z.string().min(1),
-  errorBlobName: z.string().min(1),
-});
-export type RunCommandHandle = z.infer<typeof RunCommandHandleSchema>;
+export { RunCommandHandleSchema, type RunCommandHandle } from "../schemas/target";
 
 /** The instance view, reduced to what a caller decides on. */
 export interface RunCommandStatus {
