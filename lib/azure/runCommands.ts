@@ -1,4 +1,3 @@
-import { z } from "zod";
 import type { RunCommandParameter } from "../device/parameters";
 import type { ArmClients } from "./armClients";
 import { isStatus, rethrowThrottled, RunCommandNotFinishedError, RunCommandNotFoundError } from "./armErrors";
