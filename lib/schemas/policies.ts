@@ -42,6 +42,8 @@ export const UpdatePolicySchema = z.object({
   maxInstallMinutes: z.number().int().min(5).max(1440),
   /** Reboot-loop guard: reboots allowed within one run. */
   maxReboots: z.number().int().min(0).max(5),
+  /** How long to wait for a rebooting device to come back (agent Connected, boot time after the request). */
+  rebootTimeoutMinutes: z.number().int().min(5).max(240),
 });
 export type UpdatePolicy = z.infer<typeof UpdatePolicySchema>;
 

@@ -24,6 +24,7 @@ export const DEFAULT_GLOBAL_POLICY: PolicyLayer = deepFreeze({
     rebootPolicy: "IfRequired",
     maxInstallMinutes: 120,
     maxReboots: 3,
+    rebootTimeoutMinutes: 30,
   },
   appValidation: { apps: [] },
   diagnostics: { required: false, eventLogLookbackHours: 24 },

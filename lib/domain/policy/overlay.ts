@@ -75,6 +75,7 @@ const UPDATE_RULES = {
   rebootPolicy: "replace", // scalar: most specific layer wins
   maxInstallMinutes: "replace", // scalar: most specific layer wins
   maxReboots: "replace", // scalar: most specific layer wins
+  rebootTimeoutMinutes: "replace", // scalar: most specific layer wins
 } as const satisfies Record<keyof Omit<UpdatePolicy, "schemaVersion">, ListOrScalarRule>;
 
 const DIAGNOSTICS_RULES = {

@@ -32,6 +32,7 @@ function globalLayer(): Record<string, unknown> {
       rebootPolicy: "IfRequired",
       maxInstallMinutes: 120,
       maxReboots: 3,
+      rebootTimeoutMinutes: 30,
     },
     appValidation: {
       apps: [
@@ -114,6 +115,7 @@ describe("resolveEffectivePolicy: merge and provenance across four layers", () =
       "update.rebootPolicy": DEVICE,
       "update.maxInstallMinutes": GLOBAL,
       "update.maxReboots": CLIENT,
+      "update.rebootTimeoutMinutes": GLOBAL,
       "diagnostics.required": TENANT,
       "diagnostics.eventLogLookbackHours": DEVICE,
       // union: least specific layer that introduced the item
@@ -183,7 +185,7 @@ describe("resolveEffectivePolicy: determinism", () => {
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     const keys = Object.keys(a.provenance);
     expect(keys).toEqual([...keys].sort());
-    expect(keys.length).toBe(20);
+    expect(keys.length).toBe(21);
   });
 
   it("does not depend on item order inside a layer's union lists or app list", () => {
@@ -298,6 +300,7 @@ describe("resolveEffectivePolicy: refusals", () => {
       "update.rebootPolicy",
       "update.maxInstallMinutes",
       "update.maxReboots",
+      "update.rebootTimeoutMinutes",
       "appValidation.apps",
       "diagnostics.required",
       "diagnostics.eventLogLookbackHours",
@@ -330,6 +333,7 @@ describe("DEFAULT_GLOBAL_POLICY", () => {
       rebootPolicy: "IfRequired",
       maxInstallMinutes: 120,
       maxReboots: 3,
+      rebootTimeoutMinutes: 30,
     });
     expect(policy.appValidation.apps).toEqual([]);
     expect(policy.diagnostics).toEqual({ schemaVersion: 1, required: false, eventLogLookbackHours: 24 });

@@ -27,6 +27,7 @@ const updatePolicy = {
   rebootPolicy: "IfRequired",
   maxInstallMinutes: 120,
   maxReboots: 2,
+  rebootTimeoutMinutes: 30,
 };
 
 const appValidation = {
