@@ -1,0 +1,24 @@
+import type { DeviceRunState } from "../../schemas/deviceRun";
+import type { EffectivePolicy } from "../../schemas/policyLayer";
+
+/** The state of a run that has just started: nothing submitted, nothing stored yet. */
+export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRunState {
+  return {
+    stage: "pre",
+    commands: [],
+    pollAttempt: 0,
+    nextCheckAt: now.toISOString(),
+    installAttempt: 0,
+    policy: {
+      rebootPolicy: policy.update.rebootPolicy,
+      maxReboots: policy.update.maxReboots,
+      maxInstallMinutes: policy.update.maxInstallMinutes,
+      rebootTimeoutMinutes: policy.update.rebootTimeoutMinutes,
+    },
+    reboot: { required: false, requested: false, count: 0 },
+    counts: { approved: 0, installed: 0, failed: 0, regressions: 0 },
+    lockContended: false,
+    stored: [],
+    events: [{ at: now.toISOString(), type: "run.started" }],
+  };
+}

@@ -1,0 +1,138 @@
+import { z } from "zod";
+import { RunTriggerSchema } from "./artifacts/run";
+import { RebootRecordSchema } from "./artifacts/catalog";
+import { RunRefSchema, Sha256HexSchema, TimestampSchema } from "./common";
+import { SemverSchema } from "./device/envelope";
+import { RebootPolicySchema } from "./policies";
+import { DeviceRefSchema, RunCommandHandleSchema } from "./target";
+
+/** What a run command does for the run: the script job plus the phase whose evidence it feeds. */
+export const ScriptRoleSchema = z.enum([
+  "baseline",
+  "preValidation",
+  "catalog",
+  "install",
+  "reboot",
+  /** The baseline script run after a reboot, only to prove the boot time moved; kept as a transcript in 06-reboot. */
+  "bootProbe",
+  "snapshot",
+  "postValidation",
+  "diagnostics",
+]);
+export type ScriptRole = z.infer<typeof ScriptRoleSchema>;
+
+/**
+ * Where a device run stands. Device stages have run commands in flight; `rebootWait` and `installReconnect` wait for
+ * the agent (checked through ARM, no command); `done` hands over to phases 10-11.
+ */
+export const DeviceRunStageSchema = z.enum(["pre", "catalog", "install", "installReconnect", "reboot", "rebootWait", "bootProbe", "post", "done"]);
+export type DeviceRunStage = z.infer<typeof DeviceRunStageSchema>;
+
+/** A run command in flight. */
+export const PendingCommandSchema = z.object({
+  role: ScriptRoleSchema,
+  handle: RunCommandHandleSchema,
+  scriptVersion: SemverSchema,
+  scriptSha256: Sha256HexSchema,
+  submittedAt: TimestampSchema,
+  timeoutSeconds: z.number().int().min(1),
+  /** Typical duration: the first poll is due then (lib/domain/run/pollSchedule.ts). */
+  expectedSeconds: z.number().int().min(1),
+});
+export type PendingCommand = z.infer<typeof PendingCommandSchema>;
+
+/** The few policy values the run's control flow needs (the full effective policy is in run.json). */
+export const DeviceRunPolicySchema = z.object({
+  rebootPolicy: RebootPolicySchema,
+  maxReboots: z.number().int().min(0),
+  maxInstallMinutes: z.number().int().min(1),
+  rebootTimeoutMinutes: z.number().int().min(1),
+});
+export type DeviceRunPolicy = z.infer<typeof DeviceRunPolicySchema>;
+
+/** The reboot as observed so far; becomes reboot.json at the end. */
+export const RebootProgressSchema = z.object({
+  required: z.boolean(),
+  requested: z.boolean(),
+  count: z.number().int().min(0),
+  requestedAt: TimestampSchema.optional(),
+  /** The reboot script's delay: the device goes down this long after `requestedAt`. */
+  delaySeconds: z.number().int().min(0).optional(),
+  bootTimeBefore: TimestampSchema.optional(),
+  bootTimeAfter: TimestampSchema.optional(),
+  outcome: RebootRecordSchema.shape.outcome.optional(),
+});
+export type RebootProgress = z.infer<typeof RebootProgressSchema>;
+
+/** An artifact already stored by this run: sealing needs the list, and re-reading every blob would cost a read each. */
+export const StoredArtifactRefSchema = z.object({
+  path: z.string().min(1),
+  blobName: z.string().min(1),
+  sha256: Sha256HexSchema,
+  size: z.number().int().min(0),
+  versionId: z.string().optional(),
+});
+export type StoredArtifactRef = z.infer<typeof StoredArtifactRefSchema>;
+
+/** One event for the run's hash chain (chained at the seal). */
+export const RunEventInputSchema = z.object({
+  at: TimestampSchema,
+  type: z.string().min(1),
+  phase: z.string().optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Counts for progress, the window report and the CLI table. */
+export const DeviceRunCountsSchema = z.object({
+  approved: z.number().int().min(0),
+  installed: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  regressions: z.number().int().min(0),
+});
+export type DeviceRunCounts = z.infer<typeof DeviceRunCountsSchema>;
+
+/**
+ * The device run's state between activities: references and summaries only, never artifacts (Durable payloads over
+ * ~45 KB spill to blobs and slow every replay).
+ */
+export const DeviceRunStateSchema = z.object({
+  stage: DeviceRunStageSchema,
+  commands: z.array(PendingCommandSchema),
+  pollAttempt: z.number().int().min(0),
+  lastPollAt: TimestampSchema.optional(),
+  /** When the orchestrator should call advance next (its durable timer). */
+  nextCheckAt: TimestampSchema,
+  installAttempt: z.number().int().min(0),
+  /** Since when the stage has been waiting for the agent (rebootWait, installReconnect). */
+  waitingSince: TimestampSchema.optional(),
+  policy: DeviceRunPolicySchema,
+  reboot: RebootProgressSchema,
+  counts: DeviceRunCountsSchema,
+  /** Lock held by another run: phases 02-09 never ran (exit code 170). */
+  lockContended: z.boolean(),
+  stored: z.array(StoredArtifactRefSchema),
+  events: z.array(RunEventInputSchema),
+});
+export type DeviceRunState = z.infer<typeof DeviceRunStateSchema>;
+
+/** Input of the device-run orchestration. */
+export const DeviceRunInputSchema = z.object({
+  run: RunRefSchema,
+  device: DeviceRefSchema,
+  trigger: RunTriggerSchema,
+  /** The maintenance window occurrence this run belongs to: installs never start too late in it. */
+  window: z.object({ end: TimestampSchema, cutoff: TimestampSchema }).optional(),
+  dryRun: z.boolean().default(false),
+});
+export type DeviceRunInput = z.infer<typeof DeviceRunInputSchema>;
+
+/** What a device run returns to its window: enough for the window report, the CLI table and RMM tools. */
+export const DeviceRunResultSchema = z.object({
+  run: RunRefSchema,
+  exitCode: z.number().int(),
+  exitName: z.string(),
+  counts: DeviceRunCountsSchema,
+  merkleRoot: Sha256HexSchema.optional(),
+  evidencePrefix: z.string(),
+});
+export type DeviceRunResult = z.infer<typeof DeviceRunResultSchema>;
