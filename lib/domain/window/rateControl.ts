@@ -1,5 +1,3 @@
-import type { ExitCode } from "../../schemas/artifacts/outcome";
-
 /** A count or a percentage of the targets (`10` or `"10%"`), as in AWS Systems Manager maintenance windows. */
 export type CountOrPercent = number | string;
 
@@ -16,12 +14,12 @@ export function resolveLimit(limit: CountOrPercent, targets: number, kind: "conc
  * Exit codes that count against a window's maxErrors: the device was touched and something went wrong. Lock
  * contention (170: nothing was done) and a pending reboot the policy did not allow (150) are reported, not errors.
  */
-export function isWindowError(exitCode: ExitCode | "orchestration-failed"): boolean {
+export function isWindowError(exitCode: number | "orchestration-failed"): boolean {
   return exitCode === "orchestration-failed" || [210, 220, 230, 240].includes(exitCode);
 }
 
 /** Exit codes that stop a window from promoting to its next ring: the patch itself may be bad. */
-export function failsRingGate(exitCode: ExitCode | "orchestration-failed"): boolean {
+export function failsRingGate(exitCode: number | "orchestration-failed"): boolean {
   return exitCode === 210 || exitCode === 220;
 }
 

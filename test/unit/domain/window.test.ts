@@ -91,7 +91,7 @@ describe("rate control", () => {
   });
 
   it("counts failures, not lock contention or a disallowed reboot, as window errors", () => {
-    expect([0, 150, 170, 210, 220, 230, 240].filter((c) => isWindowError(c as never))).toEqual([210, 220, 230, 240]);
+    expect([0, 150, 170, 210, 220, 230, 240].filter((c) => isWindowError(c))).toEqual([210, 220, 230, 240]);
     expect(isWindowError("orchestration-failed")).toBe(true);
   });
 

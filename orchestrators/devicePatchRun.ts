@@ -1,0 +1,50 @@
+import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import { DeviceRunInputSchema, type DeviceRunResult, type DeviceRunStage, type DeviceRunState } from "../lib/schemas/deviceRun";
+import { ACTIVITIES } from "./activityNames";
+import { activityRetry } from "./retryPolicy";
+
+const STAGE_ORDER: readonly DeviceRunStage[] = ["pre", "catalog", "install", "installReconnect", "reboot", "rebootWait", "bootProbe", "post", "done"];
+
+/** What the status APIs and the demo show while a device run is in flight. */
+export interface DeviceRunStatus {
+  device: string;
+  stage: DeviceRunStage | "finishing";
+  /** 0-1, by stage. */
+  progress: number;
+  counts: DeviceRunState["counts"];
+}
+
+function statusOf(device: string, state: DeviceRunState, finishing = false): DeviceRunStatus {
+  const index = STAGE_ORDER.indexOf(state.stage);
+  return { device, stage: finishing ? "finishing" : state.stage, progress: finishing ? 0.95 : Math.max(0, index) / STAGE_ORDER.length, counts: state.counts };
+}
+
+/**
+ * One device, one run: phase 01 (lock, policy, run.json, first commands), then the device stages, each ended by a
+ * durable timer and one advance activity (poll, collect into evidence, decide, submit the next commands), then
+ * phases 10-11 (seal, exit code, report) and the lock release. The orchestrator holds references and counts only.
+ */
+export const devicePatchRun: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = DeviceRunInputSchema.parse(context.df.getInput());
+  const retry = activityRetry();
+  const now = (): string => context.df.currentUtcDateTime.toISOString();
+
+  let state = (yield context.df.callActivityWithRetry(ACTIVITIES.startDeviceRun, retry, { input, now: now() })) as DeviceRunState;
+  context.df.setCustomStatus(statusOf(input.device.name, state));
+  let failure: string | undefined;
+  try {
+    while (state.stage !== "done") {
+      if (Date.parse(state.nextCheckAt) > context.df.currentUtcDateTime.getTime()) {
+        yield context.df.createTimer(new Date(state.nextCheckAt));
+      }
+      state = (yield context.df.callActivityWithRetry(ACTIVITIES.advanceDeviceRun, retry, { input, state, now: now() })) as DeviceRunState;
+      context.df.setCustomStatus(statusOf(input.device.name, state));
+    }
+  } catch (error) {
+    // Retries exhausted (storage or ARM down for many minutes): still seal what exists and release the lock, so the
+    // run ends with a recorded outcome (the exit code shows the missing evidence) instead of a stuck instance.
+    failure = error instanceof Error ? error.message : String(error);
+  }
+  context.df.setCustomStatus(statusOf(input.device.name, state, true));
+  return (yield context.df.callActivityWithRetry(ACTIVITIES.finishDeviceRun, retry, { input, state, now: now(), failure })) as DeviceRunResult;
+};

@@ -1,0 +1,86 @@
+import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
+import { groupRing, ringGate, windowTotals } from "../lib/domain/window/summarizeWindow";
+import {
+  WindowRunInputSchema,
+  type ClientRolloutInput,
+  type ClientRolloutResult,
+  type WindowReport,
+  type WindowTargets,
+} from "../lib/schemas/window";
+import { ACTIVITIES, ORCHESTRATORS } from "./activityNames";
+import { activityRetry } from "./retryPolicy";
+
+/** What the window returns: where its report is and the totals (the report itself is evidence, not state). */
+export interface WindowRunResult {
+  reportPath: string;
+  totals: WindowReport["totals"];
+  decisions: string[];
+}
+
+/**
+ * One occurrence of a maintenance window: discover targets by tags, then ring by ring (dev, staging, prod), each
+ * client's devices as a rollout sub-orchestration with rate control; a ring that produced install failures or
+ * regressions (or more failures than its share) stops the later rings. Ends with window-report.json as evidence.
+ */
+export const maintenanceWindow: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const input = WindowRunInputSchema.parse(context.df.getInput());
+  const { window, occurrence } = input;
+  const retry = activityRetry();
+  const decisions: string[] = [];
+  const found = (yield context.df.callActivityWithRetry(ACTIVITIES.discoverWindowTargets, retry, {
+    tenant: window.tenant,
+    windowId: window.id,
+    clients: window.clients,
+    targetTags: window.targetTags,
+    rings: window.rings.map((r) => r.name),
+  })) as WindowTargets;
+  decisions.push(`${found.targets.length} devices targeted, ${found.skipped.length} tagged resources skipped`);
+
+  const rings: WindowReport["rings"] = [];
+  let stopped: string | undefined;
+  for (const [index, ring] of window.rings.entries()) {
+    const byClient = groupRing(found.targets, ring.name);
+    if (stopped !== undefined) {
+      rings.push({ ring: ring.name, started: false, reason: stopped, rollouts: [] });
+      continue;
+    }
+    if (index > 0 && ring.waitAfterPreviousMinutes > 0) {
+      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ring.waitAfterPreviousMinutes * 60_000));
+    }
+    if (context.df.currentUtcDateTime.getTime() >= Date.parse(occurrence.cutoff)) {
+      stopped = `window cutoff ${occurrence.cutoff} passed before ring ${ring.name}`;
+      decisions.push(stopped);
+      rings.push({ ring: ring.name, started: false, reason: stopped, rollouts: [] });
+      continue;
+    }
+    context.df.setCustomStatus({ window: window.id, ring: ring.name, clients: byClient.size });
+    const tasks = [...byClient.entries()].map(([client, targets]) => {
+      const rollout: ClientRolloutInput = { tenant: window.tenant, client, ring: ring.name, window, occurrence, devices: targets.map((t) => t.device) };
+      return context.df.callSubOrchestrator(ORCHESTRATORS.clientRollout, rollout, `${occurrence.instanceId}:${ring.name}:${client}`);
+    });
+    const rollouts = (tasks.length === 0 ? [] : yield context.df.Task.all(tasks)) as ClientRolloutResult[];
+    rings.push({ ring: ring.name, started: true, rollouts });
+    for (const r of rollouts) if (r.stop !== undefined) decisions.push(`ring ${ring.name}, client ${r.client}: stopped starting devices (${r.stop.kind})`);
+    const gate = ringGate(rollouts, ring.maxFailurePercent);
+    if (!gate.open && index < window.rings.length - 1) {
+      stopped = `ring ${ring.name} gate closed: ${gate.reason ?? "failures"}`;
+      decisions.push(stopped);
+    }
+  }
+
+  const report: WindowReport = {
+    schemaVersion: 1,
+    tenant: window.tenant,
+    windowId: window.id,
+    occurrence,
+    startedBy: input.startedBy,
+    finishedAt: context.df.currentUtcDateTime.toISOString(),
+    rings,
+    skipped: found.skipped,
+    decisions,
+    totals: windowTotals(rings, found.targets.length),
+  };
+  const written = (yield context.df.callActivityWithRetry(ACTIVITIES.writeWindowReport, retry, report)) as { path: string };
+  const result: WindowRunResult = { reportPath: written.path, totals: report.totals, decisions };
+  return result;
+};
