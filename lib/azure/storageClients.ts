@@ -16,6 +16,7 @@ export interface StorageClients {
   blobService: BlobServiceClient;
   evidence: ContainerClient;
   staging: ContainerClient;
+  policies: ContainerClient;
   tables: Record<keyof typeof TABLES, TableClient>;
 }
 
@@ -37,6 +38,7 @@ export function createStorageClients(config: Config): StorageClients {
     blobService,
     evidence: blobService.getContainerClient(config.evidence.container),
     staging: blobService.getContainerClient(config.evidence.stagingContainer),
+    policies: blobService.getContainerClient(config.evidence.policyContainer),
     tables: {
       runs: table(TABLES.runs),
       artifacts: table(TABLES.artifacts),
@@ -53,6 +55,7 @@ export function createStorageClients(config: Config): StorageClients {
 export async function ensureStorage(clients: StorageClients): Promise<void> {
   await clients.evidence.createIfNotExists();
   await clients.staging.createIfNotExists();
+  await clients.policies.createIfNotExists();
   // createTable treats "already exists" as success.
   await Promise.all(Object.values(clients.tables).map((t) => t.createTable()));
 }

@@ -25,6 +25,8 @@ export const EnvSchema = z.object({
   PATCHPILOT_EVIDENCE_CONTAINER: containerName.default("evidence"),
   /** Short-lived container for Run Command output append blobs. */
   PATCHPILOT_STAGING_CONTAINER: containerName.default("runcommand-output"),
+  /** Container of the policy documents (layers, maintenance windows, client profiles); mutable config, not evidence. */
+  PATCHPILOT_POLICY_CONTAINER: containerName.default("policies"),
   /**
    * Days of per-blob (version-level) immutability set on each evidence blob after it is written; 0 = off.
    * Needs a container with version-level immutability support in Azure; Azurite answers 501, so keep 0 locally.
@@ -61,6 +63,7 @@ export interface Config {
     account: EvidenceAccount;
     container: string;
     stagingContainer: string;
+    policyContainer: string;
     immutabilityDays: number;
     allowInsecure: boolean;
   };
@@ -128,6 +131,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       account,
       container: s.PATCHPILOT_EVIDENCE_CONTAINER,
       stagingContainer: s.PATCHPILOT_STAGING_CONTAINER,
+      policyContainer: s.PATCHPILOT_POLICY_CONTAINER,
       immutabilityDays: s.PATCHPILOT_EVIDENCE_IMMUTABILITY_DAYS,
       allowInsecure: s.PATCHPILOT_ALLOW_INSECURE_STORAGE,
     },
