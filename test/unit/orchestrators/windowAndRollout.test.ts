@@ -1,0 +1,117 @@
+import { clientRollout } from "../../../orchestrators/clientRollout";
+import { maintenanceWindow } from "../../../orchestrators/maintenanceWindow";
+import type { DeviceRunInput, DeviceRunResult } from "../../../lib/schemas/deviceRun";
+import { MaintenanceWindowSchema } from "../../../lib/schemas/policies";
+import type { DeviceRef } from "../../../lib/schemas/target";
+import type { ClientRolloutInput, ClientRolloutResult, WindowReport, WindowRunInput, WindowTarget } from "../../../lib/schemas/window";
+import { EventType } from "../../../local/durable/historyEvent";
+import { driveOrchestration, type Answer, type Call } from "./driveOrchestration";
+
+const T0 = "2026-01-20T01:00:00.000Z";
+const at = (min: number): string => new Date(Date.parse(T0) + min * 60_000).toISOString();
+const window = MaintenanceWindowSchema.parse({
+  schemaVersion: 1,
+  id: "nightly",
+  tenant: "contoso-msp",
+  clients: [],
+  timeZone: "Europe/Berlin",
+  recurrence: { frequency: "Daily" },
+  startTime: "02:00",
+  durationMinutes: 240,
+  rings: [{ name: "dev" }, { name: "prod" }],
+  maxConcurrency: 2,
+  maxErrors: 0,
+});
+const occurrence = { windowId: "nightly", localDate: "2026-01-20", instanceId: "window-contoso-msp-nightly-2026-01-20", start: at(0), end: at(240), cutoff: at(210) };
+const device = (name: string): DeviceRef => ({ kind: "arc", machineName: name, resourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/${name}`, name, os: "windows", tags: {}, status: "Connected", subscriptionId: "s", resourceGroup: "rg", location: "westeurope" });
+const resultFor = (call: Call, exitCode: number): DeviceRunResult => {
+  const run = (call.input as DeviceRunInput).run;
+  return { run, exitCode, exitName: String(exitCode), counts: { approved: 1, installed: 1, failed: 0, regressions: 0 }, evidencePrefix: `${run.tenant}/${run.client}/${run.device}/${run.runId}/` };
+};
+
+describe("clientRollout (replayed)", () => {
+  const rollout = (names: string[], over: Partial<ClientRolloutInput> = {}): ClientRolloutInput => ({ tenant: "contoso-msp", client: "fabrikam", ring: "prod", window, occurrence, devices: names.map(device), ...over });
+
+  it("runs at most maxConcurrency devices at once and stops starting new ones past maxErrors", async () => {
+    const codes: Record<string, number> = { A: 0, B: 210, C: 0, D: 0, E: 0 };
+    const drive = await driveOrchestration(clientRollout, rollout(["A", "B", "C", "D", "E"]), (call) => ({ ok: resultFor(call, codes[(call.input as DeviceRunInput).device.name] ?? 0) }), at(0));
+    expect(drive.outcome.status).toBe("completed");
+    const out = (drive.outcome as { output: ClientRolloutResult }).output;
+    // A and B start together (maxConcurrency 2); A finishes first → C starts; B fails (210 > maxErrors 0) → nothing more.
+    expect(drive.calls.map((c) => (c.input as DeviceRunInput).device.name)).toEqual(["A", "B", "C"]);
+    expect(out.stop).toEqual({ kind: "max-errors", errors: 1, maxErrors: 0 });
+    expect(out.outcomes.filter((o) => o.status === "not-started").map((o) => [o.device, o.reason])).toEqual([
+      ["D", "maxErrors (0) exceeded with 1 errors"],
+      ["E", "maxErrors (0) exceeded with 1 errors"],
+    ]);
+    // Instance ids derive from the window occurrence, so a restarted window never starts a device twice.
+    expect(drive.calls[0]?.instanceId).toBe("window-contoso-msp-nightly-2026-01-20:fabrikam:A");
+    expect((drive.calls[0]?.input as DeviceRunInput).run.runId).toMatch(/^r20260120-[0-9a-f-]{36}$/);
+    // Replaying the recorded history: never more than two device runs in flight.
+    let inFlight = 0;
+    let peak = 0;
+    for (const e of drive.history) {
+      if (e.EventType === EventType.SubOrchestrationInstanceCreated) peak = Math.max(peak, ++inFlight);
+      if (e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.SubOrchestrationInstanceFailed) inFlight -= 1;
+    }
+    expect(peak).toBe(2);
+  });
+
+  it("starts nothing after the window's cutoff and says so", async () => {
+    const late = { ...occurrence, cutoff: at(-1) };
+    const drive = await driveOrchestration(clientRollout, rollout(["A", "B"], { occurrence: late }), () => ({ error: "must not be called" }), at(0));
+    const out = (drive.outcome as { output: ClientRolloutResult }).output;
+    expect(drive.calls).toEqual([]);
+    expect(out.stop).toEqual({ kind: "cutoff", cutoff: at(-1) });
+    expect(out.outcomes.map((o) => o.status)).toEqual(["not-started", "not-started"]);
+  });
+
+  it("counts a device run whose orchestration failed as an error, with the reason", async () => {
+    const drive = await driveOrchestration(clientRollout, rollout(["A"]), () => ({ error: "storage unavailable" }), at(0));
+    const out = (drive.outcome as { output: ClientRolloutResult }).output;
+    expect(out.outcomes).toEqual([expect.objectContaining({ device: "A", status: "orchestration-failed", reason: expect.stringContaining("storage unavailable") })]);
+  });
+});
+
+describe("maintenanceWindow (replayed)", () => {
+  const targets: WindowTarget[] = [
+    { client: "fabrikam", ring: "dev", device: device("FAB-DEV01") },
+    { client: "adatum", ring: "dev", device: device("ADT-DEV01") },
+    { client: "fabrikam", ring: "prod", device: device("FAB-PRD01") },
+  ];
+  const windowInput: WindowRunInput = { window, occurrence, startedBy: "schedule" };
+
+  function respond(devCodes: Record<string, number>): (call: Call) => Answer {
+    return (call) => {
+      if (call.name === "discoverWindowTargets") return { ok: { targets, skipped: [{ resource: "x", reason: "ring canary is not in the window" }] } };
+      if (call.name === "writeWindowReport") return { ok: { path: "contoso-msp/_windows/nightly/x/window-report.json" } };
+      const r = call.input as ClientRolloutInput;
+      const outcomes = r.devices.map((d) => ({ client: r.client, ring: r.ring, device: d.name, instanceId: "i", runId: "r", status: "completed" as const, result: { run: { tenant: r.tenant, client: r.client, device: d.name, runId: "r20260120-x" }, exitCode: devCodes[d.name] ?? 0, exitName: "x", counts: { approved: 0, installed: 0, failed: 0, regressions: 0 }, evidencePrefix: "p" } }));
+      const result: ClientRolloutResult = { client: r.client, ring: r.ring, limits: { maxConcurrency: 1, maxErrors: 0 }, outcomes };
+      return { ok: result };
+    };
+  }
+
+  it("rolls out ring by ring, one rollout per client, and writes the report", async () => {
+    const drive = await driveOrchestration(maintenanceWindow, windowInput, respond({}), at(0));
+    expect(drive.calls.map((c) => c.instanceId ?? c.name)).toEqual([
+      "discoverWindowTargets",
+      `${occurrence.instanceId}:dev:adatum`,
+      `${occurrence.instanceId}:dev:fabrikam`,
+      `${occurrence.instanceId}:prod:fabrikam`,
+      "writeWindowReport",
+    ]);
+    const report = drive.calls.at(-1)?.input as WindowReport;
+    expect(report.totals).toEqual({ targets: 3, completed: 3, notStarted: 0, orchestrationFailed: 0, byExitCode: { "0": 3 } });
+    expect(report.skipped).toHaveLength(1);
+  });
+
+  it("closes the ring gate after a regression in dev: prod never starts, and the report says why", async () => {
+    const drive = await driveOrchestration(maintenanceWindow, windowInput, respond({ "FAB-DEV01": 220 }), at(0));
+    expect(drive.calls.some((c) => c.instanceId?.includes(":prod:"))).toBe(false);
+    const report = drive.calls.at(-1)?.input as WindowReport;
+    expect(report.rings.map((r) => [r.ring, r.started])).toEqual([["dev", true], ["prod", false]]);
+    expect(report.decisions).toContain("ring dev gate closed: install failures or regressions on FAB-DEV01");
+    expect(report.totals.notStarted).toBe(1);
+  });
+});
