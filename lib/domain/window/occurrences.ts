@@ -87,3 +87,23 @@ export function dueOccurrences(window: MaintenanceWindow, now: Date, lookbackMin
   const from = new Date(now.getTime() - lookbackMinutes * 60_000);
   return occurrencesBetween(window, from, new Date(now.getTime() + 1)).filter((o) => o.cutoff.getTime() > now.getTime());
 }
+
+/**
+ * An occurrence started on demand (CLI, API) at `now`, with the window's duration and cutoff. Its instance id is
+ * distinct from scheduled ones and names the minute, so asking twice within a minute starts it once.
+ */
+export function onDemandOccurrence(window: MaintenanceWindow, now: Date): WindowOccurrence {
+  const l = toLocal(now.getTime(), window.timeZone);
+  const localDate = `${l.year}-${pad(l.month)}-${pad(l.day)}`;
+  const minute = `${pad(l.hour)}${pad(l.minute)}`;
+  const start = Math.floor(now.getTime() / 60_000) * 60_000;
+  const end = start + window.durationMinutes * 60_000;
+  return {
+    windowId: window.id,
+    localDate,
+    instanceId: `ondemand-${window.tenant}-${window.id}-${localDate}-${minute}`,
+    start: new Date(start),
+    end: new Date(end),
+    cutoff: new Date(end - window.cutoffMinutesBeforeEnd * 60_000),
+  };
+}

@@ -1,4 +1,4 @@
-import { dueOccurrences, occurrencesBetween } from "../../../lib/domain/window/occurrences";
+import { dueOccurrences, occurrencesBetween, onDemandOccurrence } from "../../../lib/domain/window/occurrences";
 import { admitDevices, decideInstallBudget, isWindowError, resolveLimit } from "../../../lib/domain/window/rateControl";
 import { fromLocal, toLocal } from "../../../lib/domain/window/zonedTime";
 import { MaintenanceWindowSchema, type MaintenanceWindow } from "../../../lib/schemas/policies";
@@ -99,5 +99,13 @@ describe("rate control", () => {
     const end = new Date("2026-01-20T04:30:00Z");
     expect(decideInstallBudget(new Date("2026-01-20T02:30:00Z"), end, 120)).toMatchObject({ allowed: true, minutesLeft: 120 });
     expect(decideInstallBudget(new Date("2026-01-20T02:30:01Z"), end, 120)).toMatchObject({ allowed: false, minutesLeft: 119, reason: expect.stringContaining("install not started") });
+  });
+});
+
+describe("on-demand occurrences", () => {
+  it("start at the minute asked, keep the window's duration and cutoff, and have their own id", () => {
+    const o = onDemandOccurrence(window(), new Date("2026-01-20T10:17:42Z"));
+    expect(o).toMatchObject({ localDate: "2026-01-20", instanceId: "ondemand-contoso-nightly-2026-01-20-1117" });
+    expect([iso(o.start), iso(o.end), iso(o.cutoff)]).toEqual(["2026-01-20T10:17:00.000Z", "2026-01-20T13:17:00.000Z", "2026-01-20T12:47:00.000Z"]);
   });
 });
