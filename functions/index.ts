@@ -1,16 +1,64 @@
 import { app, type HttpHandler, type HttpMethod, type TimerHandler } from "@azure/functions";
 import * as df from "durable-functions";
 import type { ActivityHandler, EntityHandler, OrchestrationHandler } from "durable-functions";
-import { createStorageClients } from "../lib/azure/storageClients";
+import type { TokenCredential } from "@azure/core-auth";
+import { DefaultAzureCredential } from "@azure/identity";
+import { ACTIVITIES, ORCHESTRATORS } from "../orchestrators/activityNames";
+import { clientRollout } from "../orchestrators/clientRollout";
+import { devicePatchRun } from "../orchestrators/devicePatchRun";
+import { maintenanceWindow } from "../orchestrators/maintenanceWindow";
+import { createArmClients, type ArmClients } from "../lib/azure/armClients";
+import { armConnectionFromSettings } from "../lib/azure/armConnection";
+import { createRunCommands, type RunCommands } from "../lib/azure/runCommands";
+import { createStorageClients, type StorageClients } from "../lib/azure/storageClients";
 import { loadConfigFromProcessEnv, type Config } from "../lib/config/config";
 import { createEvidenceDeps } from "../lib/evidence/createEvidenceDeps";
 import type { EvidenceDeps } from "../lib/evidence/runEvidence";
+import { DeviceLocks } from "../lib/locks/deviceLock";
+import { PolicyStore } from "../lib/policy/policyStore";
+import { makeAdvanceDeviceRun } from "./activities/advanceDeviceRun";
 import { makeComputeExitCode } from "./activities/computeExitCode";
+import type { DeviceRunDeps } from "./activities/deviceRun/deps";
+import { makeDiscoverWindowTargets } from "./activities/discoverWindowTargets";
+import { makeFinishDeviceRun } from "./activities/finishDeviceRun";
+import { makeStartDeviceRun } from "./activities/startDeviceRun";
+import { makeWriteWindowReport } from "./activities/writeWindowReport";
 
 /** What every handler may need, built once per process. */
 export interface AppDeps {
   config: Config;
+  storage: StorageClients;
   evidence: EvidenceDeps;
+  arm: ArmClients;
+  runCommands: RunCommands;
+  policies: PolicyStore;
+  locks: DeviceLocks;
+}
+
+/** Options of {@link createAppDeps}. */
+export interface AppDepsOptions {
+  /** ARM credential; DefaultAzureCredential (the app's managed identity in Azure) when omitted. The local CLI and tests pass the fleet emulator's. */
+  armCredential?: TokenCredential;
+}
+
+/** Builds every client from config (call lazily: it reads the ARM CA file when one is configured). */
+export function createAppDeps(config: Config, options: AppDepsOptions = {}): AppDeps {
+  const storage = createStorageClients(config);
+  const arm = createArmClients(armConnectionFromSettings(config.arm, options.armCredential ?? new DefaultAzureCredential()));
+  return {
+    config,
+    storage,
+    evidence: createEvidenceDeps(config, storage),
+    arm,
+    runCommands: createRunCommands({ arm, storage }),
+    policies: new PolicyStore(storage.policies),
+    locks: new DeviceLocks(storage.tables.locks),
+  };
+}
+
+/** The device-run activities' slice of the app's dependencies. */
+export function deviceRunDeps(deps: AppDeps): DeviceRunDeps {
+  return { evidence: deps.evidence, runCommands: deps.runCommands, arm: deps.arm, policies: deps.policies, locks: deps.locks, staging: deps.storage.staging };
 }
 
 /** A Durable activity: called by orchestrators, does the I/O. */
@@ -66,12 +114,22 @@ export type FunctionDefinition =
 
 /** Every function definition, with handlers bound to dependencies that are resolved on first use. */
 export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] {
+  const activity = (name: string, handler: ActivityHandler): ActivityDefinition => ({ kind: "activity", name, handler });
+  const orchestrator = (name: string, handler: OrchestrationHandler): OrchestratorDefinition => ({ kind: "orchestrator", name, handler });
   return [
-    {
-      kind: "activity",
-      name: "computeExitCode",
-      handler: (input: unknown) => makeComputeExitCode(getDeps().evidence)(input),
-    },
+    activity("computeExitCode", (input: unknown) => makeComputeExitCode(getDeps().evidence)(input)),
+    activity(ACTIVITIES.startDeviceRun, (input: unknown) => makeStartDeviceRun(deviceRunDeps(getDeps()))(input)),
+    activity(ACTIVITIES.advanceDeviceRun, (input: unknown) => makeAdvanceDeviceRun(deviceRunDeps(getDeps()))(input)),
+    activity(ACTIVITIES.finishDeviceRun, (input: unknown) => makeFinishDeviceRun(deviceRunDeps(getDeps()))(input)),
+    activity(ACTIVITIES.discoverWindowTargets, (input: unknown) => {
+      const deps = getDeps();
+      return makeDiscoverWindowTargets({ arm: deps.arm, subscriptionIds: deps.config.arm.subscriptionIds })(input);
+    }),
+    activity(ACTIVITIES.writeWindowReport, (input: unknown) => makeWriteWindowReport(getDeps())(input)),
+    orchestrator(ORCHESTRATORS.devicePatchRun, devicePatchRun),
+    orchestrator(ORCHESTRATORS.clientRollout, clientRollout),
+    orchestrator(ORCHESTRATORS.maintenanceWindow, maintenanceWindow),
+    // TODO(lead): register the `startDueWindows` timer trigger from functions/timers/startDueWindows.ts here once it exists.
   ];
 }
 
@@ -81,7 +139,7 @@ let deps: AppDeps | undefined;
 function processDeps(): AppDeps {
   if (deps === undefined) {
     const config = loadConfigFromProcessEnv();
-    deps = { config, evidence: createEvidenceDeps(config, createStorageClients(config)) };
+    deps = createAppDeps(config);
   }
   return deps;
 }

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { LockContentionSchema, PhaseFailureSchema, RunRecordSchema } from "../schemas/artifacts/run";
 import { BaselineDiffSchema, SystemSnapshotSchema } from "../schemas/artifacts/snapshot";
+import { TranscriptStatusSchema } from "../schemas/artifacts/transcript";
 import { RegressionsSchema, ValidationReportSchema } from "../schemas/artifacts/validation";
 import { CatalogSchema, DiagnosticsSchema, InstallOutcomeSchema, RebootRecordSchema } from "../schemas/artifacts/catalog";
 import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "../schemas/artifacts/integrity";
@@ -99,9 +100,17 @@ export function transcriptPath(phase: PhaseKey, runCommandName: string, stream: 
 
 const FAILURE_SPEC_SCHEMA = PhaseFailureSchema;
 
+/** Path of the status record kept beside a run command's transcripts (how it ended; see transcriptPath). */
+export function transcriptStatusPath(phase: PhaseKey, runCommandName: string): string {
+  return transcriptPath(phase, runCommandName, "stdout").replace(/\.stdout\.txt$/, ".status.json");
+}
+
+const TRANSCRIPT_STATUS = /^\d\d-[a-z-]+\/transcripts\/[A-Za-z0-9][A-Za-z0-9-]{0,79}\.status\.json$/;
+
 /** The spec an artifact path is checked against; transcripts and unknown files are bytes only. */
 export function specForPath(path: string): ArtifactSpec {
   for (const spec of Object.values(ARTIFACTS)) if (spec.path === path) return spec;
+  if (TRANSCRIPT_STATUS.test(path)) return json(path, TranscriptStatusSchema);
   if (path.endsWith("/failure.json")) return json(path, FAILURE_SPEC_SCHEMA);
   if (path.endsWith(".json")) return { path, format: "json", contentType: "application/json" };
   return { path, format: "text", contentType: "text/plain; charset=utf-8" };

@@ -1,10 +1,16 @@
 import { createDefinitions, definitions } from "../../functions/index";
+import { ACTIVITIES, ORCHESTRATORS } from "../../orchestrators/activityNames";
 
 describe("functions/index", () => {
   it("lists every function once, by name", () => {
     const names = definitions.map((d) => d.name);
-    expect(names).toContain("computeExitCode");
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it("registers every activity and orchestrator the orchestrators call, with the right kind", () => {
+    const kinds = new Map(definitions.map((d) => [d.name, d.kind]));
+    for (const name of ["computeExitCode", ...Object.values(ACTIVITIES)]) expect([name, kinds.get(name)]).toEqual([name, "activity"]);
+    for (const name of Object.values(ORCHESTRATORS)) expect([name, kinds.get(name)]).toEqual([name, "orchestrator"]);
   });
 
   it("resolves dependencies only when a handler runs", () => {
@@ -13,7 +19,9 @@ describe("functions/index", () => {
     });
     const defs = createDefinitions(getDeps);
     expect(getDeps).not.toHaveBeenCalled();
-    const activity = defs.find((d) => d.name === "computeExitCode");
-    expect(() => activity?.handler({}, {} as never)).toThrow("not configured");
+    for (const name of ["computeExitCode", ...Object.values(ACTIVITIES)]) {
+      const activity = defs.find((d) => d.name === name);
+      expect(() => activity?.handler({}, {} as never)).toThrow("not configured");
+    }
   });
 });

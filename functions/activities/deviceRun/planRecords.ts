@@ -1,0 +1,26 @@
+import { ARTIFACTS, PHASES, failurePath, specForPath } from "../../../lib/domain/artifacts";
+import type { PlanRecord } from "../../../lib/domain/run/planDeviceRun";
+import type { EvidenceDeps } from "../../../lib/evidence/runEvidence";
+import type { PhaseFailure } from "../../../lib/schemas/artifacts/run";
+import type { RunRef } from "../../../lib/schemas/common";
+import type { StoredList } from "./storedArtifacts";
+
+/** Writes what a planner decision must leave as evidence (a skipped or failed install, an empty summary). */
+export async function carryOutRecords(evidence: EvidenceDeps, run: RunRef, records: readonly PlanRecord[], stored: StoredList, now: Date): Promise<void> {
+  for (const record of records) {
+    if (record.kind === "empty-install-summary") {
+      await stored.put(evidence, run, ARTIFACTS.installSummary, []);
+      continue;
+    }
+    const failure: PhaseFailure = {
+      schemaVersion: 1,
+      phase: PHASES.install,
+      kind: record.failureKind,
+      message: record.reason,
+      at: now.toISOString(),
+      // Every install attempt's transcripts: what the device said before the run gave up on it.
+      transcripts: stored.list().map((r) => r.path).filter((p) => p.startsWith(`${PHASES.install}/transcripts/`)),
+    };
+    await stored.put(evidence, run, specForPath(failurePath("install")), failure);
+  }
+}

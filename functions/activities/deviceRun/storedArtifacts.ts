@@ -1,0 +1,67 @@
+import type { ArtifactSpec } from "../../../lib/domain/artifacts";
+import type { StoredArtifact } from "../../../lib/evidence/blobStore";
+import { toTableKey } from "../../../lib/evidence/keys";
+import { putArtifact, readVerified, type EvidenceDeps } from "../../../lib/evidence/runEvidence";
+import type { RunRef } from "../../../lib/schemas/common";
+import type { StoredArtifactRef } from "../../../lib/schemas/deviceRun";
+
+/** The reference a device run keeps of what it stored (no `created`: a retry must produce the same state). */
+export function refOf(stored: StoredArtifact): StoredArtifactRef {
+  return {
+    path: stored.path,
+    blobName: stored.blobName,
+    sha256: stored.sha256,
+    size: stored.size,
+    ...(stored.versionId === undefined ? {} : { versionId: stored.versionId }),
+  };
+}
+
+/**
+ * Accumulates what one activity stores, on top of what the run had stored before. A path already recorded is not
+ * recorded twice (a retried write of identical bytes returns the same reference).
+ */
+export class StoredList {
+  private readonly refs: StoredArtifactRef[];
+
+  constructor(initial: readonly StoredArtifactRef[]) {
+    this.refs = [...initial];
+  }
+
+  /** Stores an artifact (create-once, schema-checked) and records it. */
+  async put(deps: EvidenceDeps, run: RunRef, spec: ArtifactSpec, value: unknown): Promise<StoredArtifactRef> {
+    const ref = refOf(await putArtifact(deps, run, spec, value));
+    this.add(ref);
+    return ref;
+  }
+
+  /** Records a reference. */
+  add(ref: StoredArtifactRef): void {
+    if (!this.refs.some((r) => r.path === ref.path)) this.refs.push(ref);
+  }
+
+  /** The reference stored at a path, if any. */
+  find(path: string): StoredArtifactRef | undefined {
+    return this.refs.find((r) => r.path === path);
+  }
+
+  /** Every reference, in the order stored. */
+  list(): StoredArtifactRef[] {
+    return [...this.refs];
+  }
+}
+
+/**
+ * Reads an artifact this run stored and checks it against the SHA-256 recorded when it was stored (the index rows are
+ * only written at the seal, so the run's own references stand in for them). Undefined when it was never stored;
+ * an artifact that no longer matches is an error: the run must not decide on altered evidence.
+ */
+export async function readStored<T>(deps: EvidenceDeps, run: RunRef, refs: readonly StoredArtifactRef[], spec: ArtifactSpec): Promise<T | undefined> {
+  const ref = refs.find((r) => r.path === spec.path);
+  if (ref === undefined) return undefined;
+  const row = { partitionKey: run.runId, rowKey: toTableKey(ref.path), merkleLeaf: true, ...ref };
+  const reading = await readVerified(deps, run, spec, row);
+  if (reading.read.status !== "verified") {
+    throw new Error(`${spec.path} of run ${run.runId} is ${reading.read.status}${reading.read.problem ? ` (${reading.read.problem})` : ""}`);
+  }
+  return reading.value as T;
+}

@@ -1,0 +1,60 @@
+import { ARTIFACTS, failurePath, PHASES } from "../../../lib/domain/artifacts";
+import { parseScriptHeader } from "../../../lib/device/header";
+import { verifyRun } from "../../../lib/evidence/verifyRun";
+import type { ExitCodeRecord } from "../../../lib/schemas/artifacts/outcome";
+import type { PhaseFailure } from "../../../lib/schemas/artifacts/run";
+import type { RunRef } from "../../../lib/schemas/common";
+import type { ScriptRequest, ScriptResult } from "../../../local/fleet/contract";
+import { arcDevice, fleetOf, ManualClock, SUB_A } from "../fleet/testFleet";
+import { driveRun, evidenceFor, startRunEnv, type RunEnv } from "./deviceRunHarness";
+
+const tags = { "patchpilot:tenant": "t1", "patchpilot:client": "c1" };
+const scriptOf = (request: ScriptRequest): string | undefined => parseScriptHeader(request.script)?.id;
+
+// The baseline hangs (ARM times it out); validate prints something that is not a document; stderr says why.
+function answer(request: ScriptRequest): ScriptResult {
+  if (scriptOf(request) === "baseline") return { kind: "hang", stdout: "collecting...", stderr: "" };
+  return { kind: "completed", durationMs: 5_000, exitCode: 0, stdout: "WARNING: not a document", stderr: "Get-CimInstance: access denied" };
+}
+
+let env: RunEnv;
+beforeAll(async () => {
+  env = await startRunEnv(fleetOf([arcDevice("BROKEN01", tags, { answer })]), new ManualClock(), [SUB_A]);
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+async function readJson<T>(run: RunRef, path: string): Promise<T | undefined> {
+  const bytes = await evidenceFor(env).store.get(run, path);
+  return bytes === undefined ? undefined : (JSON.parse(bytes.toString("utf8")) as T);
+}
+
+describe("a device whose baseline times out and whose validation output is malformed", () => {
+  it("stops before changing anything, records each phase failure with its transcripts, and ends in 240", async () => {
+    const device = env.devices.get("BROKEN01");
+    if (device === undefined) throw new Error("no BROKEN01");
+    const driven = await driveRun(env, device, { retryEveryCall: true });
+    const { run } = driven.input;
+    expect(driven.result.exitCode).toBe(240);
+    expect((await verifyRun(evidenceFor(env), run)).ok).toBe(true);
+
+    const baseline = await readJson<PhaseFailure>(run, failurePath("baseline"));
+    expect(baseline?.kind).toBe("Timeout");
+    const pre = await readJson<PhaseFailure>(run, failurePath("preValidation"));
+    expect(pre?.kind).toBe("MalformedOutput");
+    for (const failure of [baseline, pre]) {
+      expect(failure?.transcripts.some((p) => p.endsWith(".stdout.txt"))).toBe(true);
+      for (const path of failure?.transcripts ?? []) expect(await evidenceFor(env).store.get(run, path)).toBeDefined();
+    }
+    // The raw output is kept byte for byte, stderr included.
+    const stderr = pre?.transcripts.find((p) => p.endsWith(".stderr.txt"));
+    expect(stderr && (await evidenceFor(env).store.get(run, stderr))?.toString("utf8")).toBe("Get-CimInstance: access denied");
+
+    const decision = await readJson<ExitCodeRecord>(run, ARTIFACTS.exitCode.path);
+    expect(decision?.reasons.join("\n")).toContain(`${ARTIFACTS.baseline.path} is missing because the phase failed: Timeout`);
+    // Nothing past the pre stage ran: no catalog, no install, no reboot record.
+    const names = await evidenceFor(env).store.listBlobNames(driven.result.evidencePrefix);
+    expect(names.some((n) => n.includes(`/${PHASES.catalog}/`) || n.includes(`/${PHASES.install}/`) || n.includes(`/${PHASES.reboot}/`))).toBe(false);
+  });
+});
