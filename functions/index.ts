@@ -23,6 +23,7 @@ import { makeDiscoverWindowTargets } from "./activities/discoverWindowTargets";
 import { makeFinishDeviceRun } from "./activities/finishDeviceRun";
 import { makeStartDeviceRun } from "./activities/startDeviceRun";
 import { makeWriteWindowReport } from "./activities/writeWindowReport";
+import { makeStartDueWindows, START_DUE_WINDOWS_SCHEDULE } from "./timers/startDueWindows";
 
 /** What every handler may need, built once per process. */
 export interface AppDeps {
@@ -129,7 +130,13 @@ export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] 
     orchestrator(ORCHESTRATORS.devicePatchRun, devicePatchRun),
     orchestrator(ORCHESTRATORS.clientRollout, clientRollout),
     orchestrator(ORCHESTRATORS.maintenanceWindow, maintenanceWindow),
-    // TODO(lead): register the `startDueWindows` timer trigger from functions/timers/startDueWindows.ts here once it exists.
+    {
+      kind: "timer",
+      name: "startDueWindows",
+      schedule: START_DUE_WINDOWS_SCHEDULE,
+      durableClient: true,
+      handler: makeStartDueWindows(() => ({ listWindows: () => getDeps().policies.listWindows() })),
+    },
   ];
 }
 

@@ -13,6 +13,11 @@ describe("functions/index", () => {
     for (const name of Object.values(ORCHESTRATORS)) expect([name, kinds.get(name)]).toEqual([name, "orchestrator"]);
   });
 
+  it("starts due maintenance windows from a timer with a durable client, every five minutes", () => {
+    const timer = definitions.find((d) => d.name === "startDueWindows");
+    expect(timer).toMatchObject({ kind: "timer", schedule: "0 */5 * * * *", durableClient: true });
+  });
+
   it("resolves dependencies only when a handler runs", () => {
     const getDeps = jest.fn(() => {
       throw new Error("not configured");
