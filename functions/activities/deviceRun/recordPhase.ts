@@ -18,7 +18,8 @@ import { readStored, type StoredList } from "./storedArtifacts";
 
 /** What one collected command contributed to its stage's outcome (the planner's input). */
 export type RoleSummary =
-  | { role: "baseline" | "snapshot" | "preValidation" | "diagnostics"; ok: boolean }
+  | { role: "baseline" | "preValidation" | "diagnostics"; ok: boolean }
+  | { role: "snapshot"; ok: boolean; lastBootTime?: string }
   | { role: "postValidation"; ok: boolean; regressions: number }
   | { role: "catalog"; ok: boolean; approved: number }
   | { role: "install"; documentProduced: boolean; installed: number; failed: number; rebootRequired: boolean }
@@ -121,7 +122,7 @@ export async function recordPhase(ctx: RecordContext, c: CollectedCommand): Prom
       await put(ARTIFACTS.snapshot, snapshot.value);
       const baseline = await readStored<SystemSnapshot>(ctx.evidence, ctx.run, ctx.stored.list(), ARTIFACTS.baseline);
       if (baseline !== undefined) await put(ARTIFACTS.baselineDiff, diffSnapshots(baseline, snapshot.value));
-      return { role: "snapshot", ok: true };
+      return { role: "snapshot", ok: true, lastBootTime: snapshot.value.lastBootTime };
     }
     case "validate": {
       const parsed = parseScriptOutput(c.stdout, { id: "validate", version: script.version });

@@ -38,6 +38,7 @@ export const STAGE_PHASE: Readonly<Record<DeviceRunStage, PhaseKey>> = {
   reboot: "reboot",
   rebootWait: "reboot",
   bootProbe: "reboot",
+  settle: "reboot",
   post: "postSnapshot",
   done: "init",
 };

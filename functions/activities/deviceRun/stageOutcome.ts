@@ -38,8 +38,11 @@ export function stageOutcomeOf(stage: DeviceRunStage, summaries: readonly RoleSu
         ...(probe?.pendingReboot === undefined ? {} : { pendingReboot: probe.pendingReboot }),
       };
     }
-    case "post":
-      return { stage, regressions: find(summaries, "postValidation")?.regressions ?? 0 };
+    case "post": {
+      const lastBootTime = find(summaries, "snapshot")?.lastBootTime;
+      return { stage, regressions: find(summaries, "postValidation")?.regressions ?? 0, ...(lastBootTime === undefined ? {} : { lastBootTime }) };
+    }
+    case "settle":
     case "installReconnect":
     case "rebootWait":
     case "done":

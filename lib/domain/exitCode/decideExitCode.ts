@@ -109,6 +109,19 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
         reason: `${failed.length} update(s) not installed: ${failed.map((o) => `${o.kb ?? o.updateId} (${o.result})`).join(", ")}`,
       });
     }
+    // An update reported installed that the post snapshot no longer lists was rolled back (typically at the reboot):
+    // the device is not patched, whatever the install said. Without this, a rollback would read as Success.
+    const after = verified(e.snapshot);
+    if (after !== undefined) {
+      const gone = outcomes.filter((o) => o.installed && !presentIn(after.installedUpdates, o));
+      if (gone.length > 0) {
+        matches.push({
+          code: 210,
+          rule: "210.update-gone-after-run",
+          reason: `${gone.length} update(s) reported installed but absent from the post snapshot (rolled back?): ${gone.map((o) => o.kb ?? `${o.updateId} ${o.version ?? ""}`.trim()).join(", ")}`,
+        });
+      }
+    }
     const catalog = verified(e.catalog);
     if (catalog !== undefined && !dryRun && installFailure === undefined) {
       const reported = new Set(outcomes.map((o) => o.updateId));
@@ -197,4 +210,10 @@ function decide(matches: readonly Match[]): ExitCodeDecision {
     return { exitCode: 0, name: NAMES[0], rule: "0.success", reasons: ["all updates installed, no regressions, evidence verified"] };
   }
   return { exitCode: first.code, name: NAMES[first.code], rule: first.rule, reasons: ordered.map((m) => m.reason) };
+}
+
+/** Whether a snapshot lists an installed update: by KB on Windows, by package name and exact version on Linux. */
+function presentIn(installed: readonly { id: string; kb?: string; version?: string }[], outcome: InstallOutcome): boolean {
+  if (outcome.kb !== undefined) return installed.some((u) => u.kb === outcome.kb || u.id === outcome.kb);
+  return installed.some((u) => u.id === outcome.updateId && (outcome.version === undefined || u.version === outcome.version));
 }

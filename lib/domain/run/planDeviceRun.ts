@@ -10,7 +10,8 @@ export type StageOutcome =
   | { stage: "install"; documentProduced: boolean; installed: number; failed: number; rebootRequired: boolean }
   | { stage: "reboot"; scheduled: boolean; scheduledAt?: string; delaySeconds: number; bootTimeBefore?: string }
   | { stage: "bootProbe"; lastBootTime?: string; pendingReboot?: boolean }
-  | { stage: "post"; regressions: number }
+  | { stage: "settle" }
+  | { stage: "post"; regressions: number; /** From the post snapshot, when it was taken. */ lastBootTime?: string }
   | { stage: "rebootWait" | "installReconnect"; agentStatus: AgentStatus };
 
 /** Something the advance activity must write because of a decision (it is evidence, not only control flow). */
@@ -40,6 +41,11 @@ export const MAX_INSTALL_ATTEMPTS = 2;
 const FIRST_REBOOT_CHECK_SECONDS = 90;
 /** Agent checks while waiting (an ARM read, no run command). */
 const AGENT_CHECK_SECONDS = 60;
+/**
+ * After a proven reboot, services and apps need time to start before post-validation judges them (each check adds
+ * its own settle delay on top); the post snapshot then also shows whether the device rebooted again on its own.
+ */
+export const POST_REBOOT_SETTLE_SECONDS = 300;
 
 const iso = (d: Date): string => d.toISOString();
 const after = (d: Date, seconds: number): string => new Date(d.getTime() + seconds * 1000).toISOString();
@@ -196,19 +202,42 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
         }
         return plan(
           state,
-          { stage: "post", reboot: { ...rebooted, outcome: "RebootLoopGuard" }, events: event(state, now, "reboot.loop-guard", PHASES.reboot, { count: state.reboot.count, maxReboots: state.policy.maxReboots }) },
-          POST,
+          {
+            stage: "settle",
+            nextCheckAt: after(now, POST_REBOOT_SETTLE_SECONDS),
+            reboot: { ...rebooted, outcome: "RebootLoopGuard" },
+            events: event(state, now, "reboot.loop-guard", PHASES.reboot, { count: state.reboot.count, maxReboots: state.policy.maxReboots }),
+          },
+          [],
         );
       }
       return plan(
         state,
-        { stage: "post", reboot: { ...rebooted, outcome: "Completed" }, events: event(state, now, "reboot.completed", PHASES.reboot, { bootTimeAfter: outcome.lastBootTime, count: state.reboot.count }) },
-        POST,
+        {
+          stage: "settle",
+          nextCheckAt: after(now, POST_REBOOT_SETTLE_SECONDS),
+          reboot: { ...rebooted, outcome: "Completed" },
+          events: event(state, now, "reboot.completed", PHASES.reboot, { bootTimeAfter: outcome.lastBootTime, count: state.reboot.count }),
+        },
+        [],
       );
     }
+    case "settle":
+      return plan(state, { stage: "post" }, POST);
     case "post": {
       const counts = { ...state.counts, regressions: outcome.regressions };
-      return plan(state, { stage: "done", counts, events: event(state, now, "phase.completed", PHASES.postValidation, { regressions: outcome.regressions }) }, []);
+      let next: DeviceRunState = { ...state, counts };
+      const bootTimeAfter = state.reboot.bootTimeAfter;
+      if (state.reboot.outcome === "Completed" && bootTimeAfter !== undefined && outcome.lastBootTime !== undefined && Date.parse(outcome.lastBootTime) > Date.parse(bootTimeAfter)) {
+        // The device went down again by itself after the reboot we proved: it is not stable (a reboot loop), whatever
+        // the checks said in between.
+        next = {
+          ...next,
+          reboot: { ...state.reboot, count: state.reboot.count + 1, outcome: "RebootLoopGuard" },
+          events: event(next, now, "reboot.unexpected", PHASES.postSnapshot, { bootTimeAfter, lastBootTime: outcome.lastBootTime }),
+        };
+      }
+      return plan(next, { stage: "done", events: event(next, now, "phase.completed", PHASES.postValidation, { regressions: outcome.regressions }) }, []);
     }
   }
 }

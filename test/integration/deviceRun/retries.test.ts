@@ -19,7 +19,7 @@ describe("every activity call retried with the same input (at-least-once)", () =
   it.each([
     ["WIN-SERVER01", 0],
     ["FAB-APP01", 210],
-    ["fabwebvm000001", 0],
+    ["fabwebvm000001", 210],
     ["tspapi000001", 0],
     ["ADT-DC01", 150],
     ["ADT-PRINT01", 170],

@@ -68,6 +68,15 @@ describe("decideExitCode: each code", () => {
     expect(d.reasons.join("\n")).toContain("KB890830");
   });
 
+  it("an update reported installed but gone from the post snapshot (rolled back at the reboot) is a 210, not a success", () => {
+    const { artifacts } = buildSampleArtifacts(RUN, {});
+    const snapshot = artifacts.snapshot as { installedUpdates: { id: string; kb?: string }[] };
+    const rolledBack = { ...snapshot, installedUpdates: snapshot.installedUpdates.filter((u) => u.kb !== "KB5012345" && u.id !== "KB5012345") };
+    const d = decideExitCode(evidence({}, { snapshot: ok(rolledBack as never) }));
+    expect([d.exitCode, d.rule]).toEqual([210, "210.update-gone-after-run"]);
+    expect(d.reasons[0]).toContain("KB5012345");
+  });
+
   it("diagnostics failure is ignored when the policy does not require diagnostics", () => {
     expect(decideExitCode(evidence({ diagnosticsFail: true, diagnosticsRequired: false })).exitCode).toBe(0);
   });

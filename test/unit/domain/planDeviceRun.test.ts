@@ -40,7 +40,8 @@ describe("planDeviceRun", () => {
       [rebootScheduled, 20],
       [{ stage: "rebootWait", agentStatus: "Connected" }, 23],
       [{ stage: "bootProbe", lastBootTime: at(22).toISOString(), pendingReboot: false }, 24],
-      [{ stage: "post", regressions: 0 }, 30],
+      [{ stage: "settle" }, 29],
+      [{ stage: "post", regressions: 0, lastBootTime: at(22).toISOString() }, 35],
     ]);
     expect(plans.map((p) => [p.state.stage, p.submit])).toEqual([
       ["catalog", ["catalog"]],
@@ -48,13 +49,30 @@ describe("planDeviceRun", () => {
       ["reboot", ["reboot"]],
       ["rebootWait", []],
       ["bootProbe", ["bootProbe"]],
+      ["settle", []],
       ["post", ["snapshot", "postValidation", "diagnostics"]],
       ["done", []],
     ]);
-    // First look after the reboot: scheduled + delay + 90 s.
+    // First look after the reboot: scheduled + delay + 90 s; post phases after the settle time.
     expect(plans[3]?.state.nextCheckAt).toBe(new Date(at(20).getTime() + 150_000).toISOString());
-    expect(plans[6]?.state.reboot).toMatchObject({ required: true, requested: true, count: 1, outcome: "Completed", bootTimeAfter: at(22).toISOString() });
-    expect(plans[6]?.state.counts).toEqual({ approved: 2, installed: 2, failed: 0, regressions: 0 });
+    expect(plans[5]?.state.nextCheckAt).toBe(at(29).toISOString());
+    expect(plans[7]?.state.reboot).toMatchObject({ required: true, requested: true, count: 1, outcome: "Completed", bootTimeAfter: at(22).toISOString() });
+    expect(plans[7]?.state.counts).toEqual({ approved: 2, installed: 2, failed: 0, regressions: 0 });
+  });
+
+  it("calls a device that reboots again by itself after the proven reboot unstable (loop), not Completed", () => {
+    const plans = walk(start(), [
+      [pre, 1],
+      [catalog(1), 3],
+      [installed(true), 20],
+      [rebootScheduled, 20],
+      [{ stage: "rebootWait", agentStatus: "Connected" }, 23],
+      [{ stage: "bootProbe", lastBootTime: at(22).toISOString(), pendingReboot: false }, 24],
+      [{ stage: "settle" }, 29],
+      [{ stage: "post", regressions: 0, lastBootTime: at(26).toISOString() }, 35],
+    ]);
+    expect(plans[7]?.state.reboot).toMatchObject({ count: 2, outcome: "RebootLoopGuard" });
+    expect(plans[7]?.state.events.map((e) => e.type)).toContain("reboot.unexpected");
   });
 
   it("does not call a reboot done on a Connected agent with the old boot time, and times out after the policy's wait", () => {
@@ -90,7 +108,7 @@ describe("planDeviceRun", () => {
     expect(plans[5]?.submit).toEqual(["reboot"]);
     const last = plans[8]?.state;
     expect(last?.reboot).toMatchObject({ count: 2, outcome: "RebootLoopGuard", bootTimeBefore: at(-1440).toISOString() });
-    expect(last?.stage).toBe("post");
+    expect(last?.stage).toBe("settle");
   });
 
   it("reconciles an install the agent dropped: waits for the agent, re-runs the install once, then gives up with a record", () => {
