@@ -35,7 +35,9 @@ export function makeComputeExitCode(deps: EvidenceDeps) {
   return async function computeExitCode(rawInput: unknown): Promise<ComputeExitCodeResult> {
     const { run, decidedAt } = ComputeExitCodeInputSchema.parse(rawInput);
     // The report phase's own outputs are not inputs: a retried decision must read exactly what the first read.
-    const back = await readRunEvidence(deps, run, { skip: (p) => p.startsWith(`${PHASES.report}/`) });
+    // Raw transcripts decide nothing (the parsed artifacts and failure records do) and are the bulk of a run's
+    // blobs; their hashes are sealed in the Merkle tree and `verifyRun` re-checks them for auditors.
+    const back = await readRunEvidence(deps, run, { skip: (p) => p.startsWith(`${PHASES.report}/`) || p.includes("/transcripts/") });
     const get = (key: ArtifactKey) => back.readings.get(ARTIFACTS[key].path);
     const failure = (folder: string) => back.readings.get(`${folder}/failure.json`);
 
