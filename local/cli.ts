@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { makeComputeExitCode } from "../functions/activities/computeExitCode";
 import { createStorageClients, ensureStorage } from "../lib/azure/storageClients";
@@ -9,6 +11,8 @@ import { formatVerificationReport, verifyRun } from "../lib/evidence/verifyRun";
 import type { RunRef } from "../lib/schemas/common";
 import { startAzurite } from "./azurite";
 import { at, writeSampleRun, type SampleScenario } from "./demo/sampleRun";
+import { ScenarioError } from "./fleet/scenario/parseScenario";
+import { runScenarioCommand } from "./run/runScenarioCommand";
 
 const SCENARIOS: Record<string, SampleScenario> = {
   success: {},
@@ -20,8 +24,14 @@ const SCENARIOS: Record<string, SampleScenario> = {
 };
 
 const USAGE = `usage:
-  patchpilot demo [--scenario ${Object.keys(SCENARIOS).join("|")}] [--keep]
-      start a local Azurite, write one sample device run, seal it, compute its exit code, verify it
+  patchpilot demo [--no-serve] [--json OUT] [--real-clock]
+      npm start: one maintenance window per tenant window over the simulated demo fleet (local/scenarios/demo.json),
+      entirely local; live progress, a table per device, every run verified; then serves until Ctrl-C
+  patchpilot run --scenario FILE [--json OUT] [--fast] [--serve]
+      the same for any scenario file; --fast uses the virtual clock (reboots and waits are skipped);
+      --json writes the per-device summary; exit status 0 when the windows ran, whatever the devices' codes
+  patchpilot sample [--scenario ${Object.keys(SCENARIOS).join("|")}] [--keep]
+      write one hand-built sample device run, seal it, compute its exit code and verify it
   patchpilot verify --run <runId>
       re-hash a run's artifacts against the index, Merkle root and event chain (settings from the environment)`;
 
@@ -45,7 +55,7 @@ export async function runDemo(config: Config, scenarioName: string, log: (line: 
   return { exitCode: result.exitCode, verified: report.ok, run };
 }
 
-async function demo(args: string[]): Promise<number> {
+async function sample(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { scenario: { type: "string", default: "success" }, keep: { type: "boolean", default: false } } });
   const azurite = await startAzurite({ inMemory: true });
   try {
@@ -83,13 +93,37 @@ async function verify(args: string[]): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
+async function demo(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { "no-serve": { type: "boolean", default: false }, json: { type: "string" }, "real-clock": { type: "boolean", default: false } } });
+  return runScenarioCommand({
+    scenarioFile: DEMO_SCENARIO,
+    fast: !values["real-clock"],
+    serve: !values["no-serve"],
+    ...(values.json === undefined ? {} : { jsonOut: values.json }),
+  });
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { scenario: { type: "string" }, json: { type: "string" }, fast: { type: "boolean", default: false }, serve: { type: "boolean", default: false } } });
+  if (values.scenario === undefined) {
+    console.error(USAGE);
+    return 2;
+  }
+  return runScenarioCommand({ scenarioFile: values.scenario, fast: values.fast, serve: values.serve, ...(values.json === undefined ? {} : { jsonOut: values.json }) });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "demo") return demo(rest);
+  if (command === "run") return run(rest);
+  if (command === "sample") return sample(rest);
   if (command === "verify") return verify(rest);
   console.error(USAGE);
   return 2;
 }
+
+/** The demo fleet, found beside the compiled CLI (dist/local) or the source (local). */
+const DEMO_SCENARIO = [path.resolve(__dirname, "scenarios/demo.json"), path.resolve(__dirname, "../../local/scenarios/demo.json")].find((f) => existsSync(f)) ?? "local/scenarios/demo.json";
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
@@ -97,7 +131,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      console.error(error instanceof ConfigError ? error.message : error);
+      console.error(error instanceof ConfigError || error instanceof ScenarioError ? error.message : error);
       process.exitCode = 2;
     },
   );

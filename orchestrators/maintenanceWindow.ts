@@ -8,6 +8,7 @@ import {
   type WindowTargets,
 } from "../lib/schemas/window";
 import { ACTIVITIES, ORCHESTRATORS } from "./activityNames";
+import { settleAll } from "./settleAll";
 import { activityRetry } from "./retryPolicy";
 
 /** What the window returns: where its report is and the totals (the report itself is evidence, not state). */
@@ -40,8 +41,16 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
   let stopped: string | undefined;
   for (const [index, ring] of window.rings.entries()) {
     const byClient = groupRing(found.targets, ring.name);
+    // A ring that does not start still lists its devices, so the report accounts for every target.
+    const notStarted = (reason: string): ClientRolloutResult[] =>
+      [...byClient.entries()].map(([client, targets]) => ({
+        client,
+        ring: ring.name,
+        limits: { maxConcurrency: 0, maxErrors: 0 },
+        outcomes: targets.map((t) => ({ client, ring: ring.name, device: t.device.name, instanceId: "", runId: "", status: "not-started" as const, reason })),
+      }));
     if (stopped !== undefined) {
-      rings.push({ ring: ring.name, started: false, reason: stopped, rollouts: [] });
+      rings.push({ ring: ring.name, started: false, reason: stopped, rollouts: notStarted(stopped) });
       continue;
     }
     if (index > 0 && ring.waitAfterPreviousMinutes > 0) {
@@ -50,7 +59,7 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
     if (context.df.currentUtcDateTime.getTime() >= Date.parse(occurrence.cutoff)) {
       stopped = `window cutoff ${occurrence.cutoff} passed before ring ${ring.name}`;
       decisions.push(stopped);
-      rings.push({ ring: ring.name, started: false, reason: stopped, rollouts: [] });
+      rings.push({ ring: ring.name, started: false, reason: stopped, rollouts: notStarted(stopped) });
       continue;
     }
     context.df.setCustomStatus({ window: window.id, ring: ring.name, clients: byClient.size });
@@ -58,7 +67,14 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
       const rollout: ClientRolloutInput = { tenant: window.tenant, client, ring: ring.name, window, occurrence, devices: targets.map((t) => t.device) };
       return context.df.callSubOrchestrator(ORCHESTRATORS.clientRollout, rollout, `${occurrence.instanceId}:${ring.name}:${client}`);
     });
-    const rollouts = (tasks.length === 0 ? [] : yield context.df.Task.all(tasks)) as ClientRolloutResult[];
+    const settled = yield* settleAll<ClientRolloutResult>(context, tasks);
+    const rollouts = settled.map((s, i): ClientRolloutResult => {
+      if (s.ok) return s.value;
+      // A rollout orchestration that failed: its devices' outcomes are unknown here; say so for each client.
+      const client = [...byClient.keys()][i] ?? "unknown";
+      decisions.push(`ring ${ring.name}, client ${client}: rollout failed: ${s.error}`);
+      return { client, ring: ring.name, limits: { maxConcurrency: 0, maxErrors: 0 }, outcomes: [] };
+    });
     rings.push({ ring: ring.name, started: true, rollouts });
     for (const r of rollouts) if (r.stop !== undefined) decisions.push(`ring ${ring.name}, client ${r.client}: stopped starting devices (${r.stop.kind})`);
     const gate = ringGate(rollouts, ring.maxFailurePercent);

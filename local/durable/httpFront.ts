@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HttpRequest, HttpResponse, type HttpMethod, type InvocationContext } from "@azure/functions";
-import type { HttpDefinition } from "../../functions/index";
+import type { HttpDefinition } from "../../functions/definitions";
 import { HttpProblem, readBody, sendProblem } from "./httpProblem";
 import type { OrchestrationEngine } from "./orchestrationEngine";
 import { handleRpcRequest } from "./rpcServer";

@@ -1,7 +1,7 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { ActivityHandler, OrchestrationHandler } from "durable-functions";
-import type { FunctionDefinition, HttpDefinition, TimerDefinition } from "../../functions/index";
+import type { FunctionDefinition, HttpDefinition, TimerDefinition } from "../../functions/definitions";
 import { createClientContext, createClientInputData, type ClientInputData } from "./clientContext";
 import { RealClock, VirtualClock, type Clock } from "./clock";
 import type { FailureDetails, StoredEvent } from "./historyEvent";

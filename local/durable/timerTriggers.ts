@@ -1,6 +1,6 @@
 import type { Timer } from "@azure/functions";
 import { CronExpressionParser } from "cron-parser";
-import type { TimerDefinition } from "../../functions/index";
+import type { TimerDefinition } from "../../functions/definitions";
 import type { Clock } from "./clock";
 
 /** Raised for a timer schedule the cron parser refuses (it names the trigger). */

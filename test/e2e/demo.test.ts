@@ -1,17 +1,65 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { runDemo } from "../../local/cli";
 import { testConfig } from "../harness/storage";
 
 const ROOT = path.resolve(__dirname, "../..");
 
+/** docs/scenarios.md's demo table: what each simulated device must end in. */
+const EXPECTED_DEMO_EXIT_CODES: Record<string, number> = {
+  "WIN-SERVER01": 0,
+  "FAB-SQL01": 220, // SQL stops after the reboot
+  "FAB-WEB01": 220, // WebApp/home breaks at once
+  "FAB-APP01": 210, // KB5012346 fails 0x80070643
+  "fab-lnx01": 0,
+  fabwebvm000000: 0,
+  fabwebvm000001: 210, // KB5012345 rolls back at the reboot
+  fabwebvm000002: 0,
+  "ADT-DC01": 150, // reboot required under a Never policy
+  "ADT-FS01": 240, // agent disconnected: nothing sent, the failure record says why
+  "ADT-PRINT01": 170, // another run holds the lock
+  "adt-lnx-db01": 0,
+  "adt-lnx-web01": 0,
+  "TSP-RDS01": 150, // reboot loop
+  "TSP-APP01": 0, // hostile catalog titles stored as data
+  "tsp-lnx01": 0,
+  tspapi000000: 0,
+  tspapi000001: 0, // agent lost mid-install, result arrives late
+  tspapi000002: 0,
+  "WNG-SQL01": 0, // a check already failing before: pre-existing, not a regression
+  "WNG-WEB01": 0,
+  "wng-lnx01": 0,
+  "wng-lnx02": 0,
+  "wng-lnx03": 0,
+};
+
 describe("the demo (npm start)", () => {
   beforeAll(() => {
     execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "pipe" });
   }, 180_000);
 
-  it("runs end to end: prints the exit code and a clean verification", () => {
-    const result = spawnSync(process.execPath, ["dist/local/cli.js", "demo"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  it("runs a maintenance window per tenant window over the demo fleet on the local host: every device's exit code, every run verified", () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), "pp-e2e-")), "summary.json");
+    const result = spawnSync(process.execPath, ["dist/local/cli.js", "demo", "--no-serve", "--json", out], { cwd: ROOT, encoding: "utf8", timeout: 150_000 });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("clock: VIRTUAL");
+    const devices = JSON.parse(readFileSync(out, "utf8")) as { device: string; exitCode: number | null; verified: boolean | null; merkleRoot: string | null; runId: string }[];
+    expect(Object.fromEntries(devices.map((d) => [d.device, d.exitCode]))).toEqual(EXPECTED_DEMO_EXIT_CODES);
+    for (const d of devices) {
+      expect({ device: d.device, verified: d.verified }).toEqual({ device: d.device, verified: true });
+      expect(d.merkleRoot).toMatch(/^[0-9a-f]{64}$/);
+      expect(d.runId).toMatch(/^r\d{8}-[0-9a-f-]{36}$/);
+    }
+    // The table names every device with its code and the evidence folder.
+    expect(result.stdout).toMatch(/WIN-SERVER01\s+0 Success/);
+    expect(result.stdout).toMatch(/FAB-SQL01\s+220 ValidationFailure/);
+  }, 180_000);
+
+  it("runs the hand-built sample device run: prints the exit code and a clean verification", () => {
+    const result = spawnSync(process.execPath, ["dist/local/cli.js", "sample"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/exit code 0 Success/);
     expect(result.stdout).toMatch(/: VERIFIED/);

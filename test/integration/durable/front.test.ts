@@ -1,7 +1,7 @@
 import type { HttpRequest, InvocationContext, Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
-import type { FunctionDefinition } from "../../../functions/index";
+import type { FunctionDefinition } from "../../../functions/definitions";
 import type { LocalDurableHost } from "../../../local/durable";
 import { startTestHost, T0 } from "./startTestHost";
 

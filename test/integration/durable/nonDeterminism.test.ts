@@ -1,5 +1,5 @@
 import type { OrchestrationContext } from "durable-functions";
-import type { FunctionDefinition } from "../../../functions/index";
+import type { FunctionDefinition } from "../../../functions/definitions";
 import { EventType, NON_DETERMINISTIC, type LocalDurableHost } from "../../../local/durable";
 import { startTestHost } from "./startTestHost";
 

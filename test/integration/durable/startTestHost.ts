@@ -1,4 +1,4 @@
-import type { FunctionDefinition } from "../../../functions/index";
+import type { FunctionDefinition } from "../../../functions/definitions";
 import { createLocalDurableHost, type LocalDurableHost, type LocalDurableHostOptions } from "../../../local/durable";
 
 let hubs = 0;

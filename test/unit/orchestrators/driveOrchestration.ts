@@ -2,6 +2,7 @@
 // building its history by hand: each task the orchestrator asks for is answered by the test's responder, one
 // completion per episode (earliest first), exactly as the recorded history would look in Azure.
 import type { OrchestrationHandler } from "durable-functions";
+import { checkDeterminism } from "../../../local/durable/checkDeterminism";
 import { EventType, type StoredEvent } from "../../../local/durable/historyEvent";
 import { replayEpisode, type EpisodeOutcome, type NewTask } from "../../../local/durable/replayEpisode";
 
@@ -39,6 +40,9 @@ export async function driveOrchestration(handler: OrchestrationHandler, input: u
     const scheduledIds = new Set(past.filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.TimerCreated || e.EventType === EventType.SubOrchestrationInstanceCreated).map((e) => e.EventId));
     const outcome = await replayEpisode({ handler, instanceId: "test-instance", input, past, fresh, scheduledIds, now: new Date(now) });
     customStatus.push(outcome.customStatus);
+    // Every episode replays the whole history: what it asks for must match what earlier episodes recorded.
+    const nonDeterminism = checkDeterminism(outcome.actions, past);
+    if (nonDeterminism !== undefined) throw new Error(nonDeterminism);
     past.push(...fresh, { EventType: EventType.OrchestratorCompleted, EventId: -1, Timestamp: new Date(now).toISOString() });
     if (outcome.status !== "running") return { outcome, calls, history: past, customStatus };
     for (const task of outcome.newTasks) schedule(task);

@@ -37,10 +37,11 @@ describe("clientRollout (replayed)", () => {
     const drive = await driveOrchestration(clientRollout, rollout(["A", "B", "C", "D", "E"]), (call) => ({ ok: resultFor(call, codes[(call.input as DeviceRunInput).device.name] ?? 0) }), at(0));
     expect(drive.outcome.status).toBe("completed");
     const out = (drive.outcome as { output: ClientRolloutResult }).output;
-    // A and B start together (maxConcurrency 2); A finishes first → C starts; B fails (210 > maxErrors 0) → nothing more.
-    expect(drive.calls.map((c) => (c.input as DeviceRunInput).device.name)).toEqual(["A", "B", "C"]);
+    // A and B go as the first wave (maxConcurrency 2); B fails (210 > maxErrors 0) → no further wave.
+    expect(drive.calls.map((c) => (c.input as DeviceRunInput).device.name)).toEqual(["A", "B"]);
     expect(out.stop).toEqual({ kind: "max-errors", errors: 1, maxErrors: 0 });
     expect(out.outcomes.filter((o) => o.status === "not-started").map((o) => [o.device, o.reason])).toEqual([
+      ["C", "maxErrors (0) exceeded with 1 errors"],
       ["D", "maxErrors (0) exceeded with 1 errors"],
       ["E", "maxErrors (0) exceeded with 1 errors"],
     ]);
@@ -55,6 +56,22 @@ describe("clientRollout (replayed)", () => {
       if (e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.SubOrchestrationInstanceFailed) inFlight -= 1;
     }
     expect(peak).toBe(2);
+  });
+
+  it("runs clean devices in waves of maxConcurrency until all are done", async () => {
+    const drive = await driveOrchestration(clientRollout, rollout(["A", "B", "C", "D", "E"]), (call) => ({ ok: resultFor(call, 0) }), at(0));
+    const out = (drive.outcome as { output: ClientRolloutResult }).output;
+    expect(out.outcomes.map((o) => [o.device, o.status])).toEqual(["A", "B", "C", "D", "E"].map((d) => [d, "completed"]));
+    expect(out.stop).toBeUndefined();
+  });
+
+  it("waits for the rest of a wave when one device's orchestration fails, without scheduling anything twice", async () => {
+    const drive = await driveOrchestration(clientRollout, rollout(["A", "B"], { window: { ...window, maxErrors: 5 } }), (call) =>
+      (call.input as DeviceRunInput).device.name === "A" ? { error: "storage unavailable" } : { ok: resultFor(call, 0) },
+    at(0));
+    const out = (drive.outcome as { output: ClientRolloutResult }).output;
+    expect(out.outcomes.map((o) => [o.device, o.status])).toEqual([["A", "orchestration-failed"], ["B", "completed"]]);
+    expect(drive.history.filter((e) => e.EventType === EventType.SubOrchestrationInstanceCreated)).toHaveLength(2);
   });
 
   it("starts nothing after the window's cutoff and says so", async () => {
@@ -113,5 +130,8 @@ describe("maintenanceWindow (replayed)", () => {
     expect(report.rings.map((r) => [r.ring, r.started])).toEqual([["dev", true], ["prod", false]]);
     expect(report.decisions).toContain("ring dev gate closed: install failures or regressions on FAB-DEV01");
     expect(report.totals.notStarted).toBe(1);
+    expect(report.rings[1]?.rollouts.flatMap((r) => r.outcomes).map((o) => [o.device, o.status, o.reason])).toEqual([
+      ["FAB-PRD01", "not-started", "ring dev gate closed: install failures or regressions on FAB-DEV01"],
+    ]);
   });
 });

@@ -1,0 +1,187 @@
+import { app, type HttpHandler, type HttpMethod, type TimerHandler } from "@azure/functions";
+import * as df from "durable-functions";
+import type { ActivityHandler, EntityHandler, OrchestrationHandler } from "durable-functions";
+import type { TokenCredential } from "@azure/core-auth";
+import { DefaultAzureCredential } from "@azure/identity";
+import { ACTIVITIES, ORCHESTRATORS } from "../orchestrators/activityNames";
+import { clientRollout } from "../orchestrators/clientRollout";
+import { devicePatchRun } from "../orchestrators/devicePatchRun";
+import { maintenanceWindow } from "../orchestrators/maintenanceWindow";
+import { createArmClients, type ArmClients } from "../lib/azure/armClients";
+import { armConnectionFromSettings } from "../lib/azure/armConnection";
+import { createRunCommands, type RunCommands } from "../lib/azure/runCommands";
+import { createStorageClients, type StorageClients } from "../lib/azure/storageClients";
+import { loadConfigFromProcessEnv, type Config } from "../lib/config/config";
+import { createEvidenceDeps } from "../lib/evidence/createEvidenceDeps";
+import type { EvidenceDeps } from "../lib/evidence/runEvidence";
+import { DeviceLocks } from "../lib/locks/deviceLock";
+import { PolicyStore } from "../lib/policy/policyStore";
+import { makeAdvanceDeviceRun } from "./activities/advanceDeviceRun";
+import { makeComputeExitCode } from "./activities/computeExitCode";
+import type { DeviceRunDeps } from "./activities/deviceRun/deps";
+import { makeDiscoverWindowTargets } from "./activities/discoverWindowTargets";
+import { makeFinishDeviceRun } from "./activities/finishDeviceRun";
+import { makeStartDeviceRun } from "./activities/startDeviceRun";
+import { makeWriteWindowReport } from "./activities/writeWindowReport";
+import { makeStartDueWindows, START_DUE_WINDOWS_SCHEDULE } from "./timers/startDueWindows";
+
+/** What every handler may need, built once per process. */
+export interface AppDeps {
+  config: Config;
+  storage: StorageClients;
+  evidence: EvidenceDeps;
+  arm: ArmClients;
+  runCommands: RunCommands;
+  policies: PolicyStore;
+  locks: DeviceLocks;
+}
+
+/** Options of {@link createAppDeps}. */
+export interface AppDepsOptions {
+  /** ARM credential; DefaultAzureCredential (the app's managed identity in Azure) when omitted. The local CLI and tests pass the fleet emulator's. */
+  armCredential?: TokenCredential;
+}
+
+/** Builds every client from config (call lazily: it reads the ARM CA file when one is configured). */
+export function createAppDeps(config: Config, options: AppDepsOptions = {}): AppDeps {
+  const storage = createStorageClients(config);
+  const arm = createArmClients(armConnectionFromSettings(config.arm, options.armCredential ?? new DefaultAzureCredential()));
+  return {
+    config,
+    storage,
+    evidence: createEvidenceDeps(config, storage),
+    arm,
+    runCommands: createRunCommands({ arm, storage }),
+    policies: new PolicyStore(storage.policies),
+    locks: new DeviceLocks(storage.tables.locks),
+  };
+}
+
+/** The device-run activities' slice of the app's dependencies. */
+export function deviceRunDeps(deps: AppDeps): DeviceRunDeps {
+  return { evidence: deps.evidence, runCommands: deps.runCommands, arm: deps.arm, policies: deps.policies, locks: deps.locks, staging: deps.storage.staging };
+}
+
+/** A Durable activity: called by orchestrators, does the I/O. */
+export interface ActivityDefinition {
+  kind: "activity";
+  name: string;
+  handler: ActivityHandler;
+}
+
+/** A Durable orchestrator: a replayed generator; deterministic code only. */
+export interface OrchestratorDefinition {
+  kind: "orchestrator";
+  name: string;
+  handler: OrchestrationHandler;
+}
+
+/** A Durable entity (registered in Azure; the local host does not run entities). */
+export interface EntityDefinition {
+  kind: "entity";
+  name: string;
+  handler: EntityHandler<unknown>;
+}
+
+/** An HTTP trigger; `durableClient` asks for a Durable client input (df.getClient(context)). */
+export interface HttpDefinition {
+  kind: "http";
+  name: string;
+  handler: HttpHandler;
+  /** Route template as in Azure (`runs/{runId}`); the function name when omitted. */
+  route?: string;
+  methods?: HttpMethod[];
+  authLevel?: "anonymous" | "function" | "admin";
+  durableClient?: boolean;
+}
+
+/** A timer trigger on a six-field NCRONTAB schedule (`{second} {minute} {hour} {day} {month} {day-of-week}`). */
+export interface TimerDefinition {
+  kind: "timer";
+  name: string;
+  handler: TimerHandler;
+  schedule: string;
+  runOnStartup?: boolean;
+  durableClient?: boolean;
+}
+
+/** One function of the app: Azure registers it with df.app / app, the local host mounts the same handler. */
+export type FunctionDefinition =
+  | ActivityDefinition
+  | OrchestratorDefinition
+  | EntityDefinition
+  | HttpDefinition
+  | TimerDefinition;
+
+/** Every function definition, with handlers bound to dependencies that are resolved on first use. */
+export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] {
+  const activity = (name: string, handler: ActivityHandler): ActivityDefinition => ({ kind: "activity", name, handler });
+  const orchestrator = (name: string, handler: OrchestrationHandler): OrchestratorDefinition => ({ kind: "orchestrator", name, handler });
+  return [
+    activity("computeExitCode", (input: unknown) => makeComputeExitCode(getDeps().evidence)(input)),
+    activity(ACTIVITIES.startDeviceRun, (input: unknown) => makeStartDeviceRun(deviceRunDeps(getDeps()))(input)),
+    activity(ACTIVITIES.advanceDeviceRun, (input: unknown) => makeAdvanceDeviceRun(deviceRunDeps(getDeps()))(input)),
+    activity(ACTIVITIES.finishDeviceRun, (input: unknown) => makeFinishDeviceRun(deviceRunDeps(getDeps()))(input)),
+    activity(ACTIVITIES.discoverWindowTargets, (input: unknown) => {
+      const deps = getDeps();
+      return makeDiscoverWindowTargets({ arm: deps.arm, subscriptionIds: deps.config.arm.subscriptionIds })(input);
+    }),
+    activity(ACTIVITIES.writeWindowReport, (input: unknown) => makeWriteWindowReport(getDeps())(input)),
+    orchestrator(ORCHESTRATORS.devicePatchRun, devicePatchRun),
+    orchestrator(ORCHESTRATORS.clientRollout, clientRollout),
+    orchestrator(ORCHESTRATORS.maintenanceWindow, maintenanceWindow),
+    {
+      kind: "timer",
+      name: "startDueWindows",
+      schedule: START_DUE_WINDOWS_SCHEDULE,
+      durableClient: true,
+      handler: makeStartDueWindows(() => ({ listWindows: () => getDeps().policies.listWindows() })),
+    },
+  ];
+}
+
+let deps: AppDeps | undefined;
+// Config is parsed on first invocation, not at import: a bad setting then fails the invocation with a ConfigError
+// naming the field, instead of the worker failing to load with no function listed.
+function processDeps(): AppDeps {
+  if (deps === undefined) {
+    const config = loadConfigFromProcessEnv();
+    deps = createAppDeps(config);
+  }
+  return deps;
+}
+
+/** The app's definitions as registered in Azure. */
+export const definitions = createDefinitions(processDeps);
+
+/** Registers one definition with the Functions host (a no-op with a warning in a plain Node process: @azure/functions test mode). */
+export function registerDefinition(definition: FunctionDefinition): void {
+  switch (definition.kind) {
+    case "activity":
+      df.app.activity(definition.name, { handler: definition.handler });
+      return;
+    case "orchestrator":
+      df.app.orchestration(definition.name, definition.handler);
+      return;
+    case "entity":
+      df.app.entity(definition.name, definition.handler);
+      return;
+    case "http":
+      app.http(definition.name, {
+        handler: definition.handler,
+        ...(definition.route === undefined ? {} : { route: definition.route }),
+        ...(definition.methods === undefined ? {} : { methods: definition.methods }),
+        ...(definition.authLevel === undefined ? {} : { authLevel: definition.authLevel }),
+        extraInputs: definition.durableClient ? [df.input.durableClient()] : [],
+      });
+      return;
+    case "timer":
+      app.timer(definition.name, {
+        handler: definition.handler,
+        schedule: definition.schedule,
+        runOnStartup: definition.runOnStartup ?? false,
+        extraInputs: definition.durableClient ? [df.input.durableClient()] : [],
+      });
+      return;
+  }
+}

@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createAppDeps, createDefinitions, type AppDeps } from "../../functions/definitions";
+import { ensureStorage } from "../../lib/azure/storageClients";
+import { parseConfig } from "../../lib/config/config";
+import { startAzurite, type AzuriteInstance } from "../azurite";
+import { createLocalDurableHost, type LocalDurableHost } from "../durable";
+import { startFleetEmulator, type FleetEmulator } from "../fleet/armServer";
+import type { FleetClock } from "../fleet/contract";
+import { LocalFleetCredential } from "../fleet/localCredential";
+import { buildFleet, type SimulatedFleet } from "../fleet/scenario/buildFleet";
+import type { Scenario } from "../fleet/scenario/scenarioSchema";
+import { seedPolicyStore } from "../fleet/scenario/seedPolicies";
+import { seedLocks } from "./seedLocks";
+
+/** Everything PatchPilot needs on one machine: Azurite, the fleet emulator, the app's deps and the Durable host. */
+export interface LocalStack {
+  azurite: AzuriteInstance;
+  emulator: FleetEmulator;
+  fleet: SimulatedFleet;
+  deps: AppDeps;
+  host: LocalDurableHost;
+  /** Devices whose lock another run holds (seeded from the scenario). */
+  seededLocks: string[];
+  stop(): Promise<void>;
+}
+
+/** How to start the stack. */
+export interface LocalStackOptions {
+  scenario: Scenario;
+  /** "virtual" skips reboots and waits (time jumps to the next timer); "real" waits for them. */
+  clock: "real" | "virtual";
+  /** Serve the app's HTTP triggers on this port (0 = a free one); omitted = no HTTP front. */
+  httpPort?: number;
+  /** Where virtual time starts (default: now, to the minute). */
+  startTime?: Date;
+  log?: (level: "info" | "warn" | "error", message: string) => void;
+}
+
+/**
+ * Starts Azurite (in memory), the fleet emulator over the scenario on the host's clock, the app's real clients
+ * pointed at both, seeds the scenario's policies and lock holders, and starts the local Durable host over the same
+ * function definitions Azure registers. Timer triggers stay off: the caller starts windows on demand.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const startTime = options.startTime ?? new Date(Math.floor(Date.now() / 60_000) * 60_000);
+  let host: LocalDurableHost | undefined;
+  // One clock for the emulator's devices and the Durable host: a virtual reboot takes virtual minutes on both.
+  const clock: FleetClock = { now: () => (host === undefined ? startTime : host.now()) };
+  const azurite = await startAzurite({ inMemory: true });
+  const cleanup: (() => Promise<void>)[] = [() => azurite.stop()];
+  try {
+    const fleet = buildFleet(options.scenario, clock);
+    const emulator = await startFleetEmulator({ fleet, clock });
+    cleanup.unshift(() => emulator.close());
+    const caFile = path.join(mkdtempSync(path.join(os.tmpdir(), "patchpilot-")), "fleet-ca.pem");
+    writeFileSync(caFile, emulator.ca);
+    const config = parseConfig({
+      AzureWebJobsStorage: azurite.connectionString,
+      PATCHPILOT_EVIDENCE_CONNECTION_STRING: azurite.connectionString,
+      PATCHPILOT_ALLOW_INSECURE_STORAGE: "true",
+      PATCHPILOT_ARM_ENDPOINT: emulator.endpoint,
+      PATCHPILOT_ARM_CA_FILE: caFile,
+      PATCHPILOT_SUBSCRIPTION_IDS: options.scenario.subscriptions.map((s) => s.id).join(","),
+    });
+    const deps = createAppDeps(config, { armCredential: new LocalFleetCredential() });
+    await ensureStorage(deps.storage);
+    await seedPolicyStore(deps.policies, options.scenario);
+    const seededLocks = await seedLocks(deps.locks, options.scenario, startTime);
+    host = createLocalDurableHost({
+      definitions: createDefinitions(() => deps),
+      connectionString: azurite.connectionString,
+      taskHub: "PatchPilot",
+      clock: options.clock,
+      startTime,
+      activityConcurrency: 16,
+      episodeConcurrency: 8,
+      timerSchedules: false,
+      ...(options.httpPort === undefined ? {} : { http: { port: options.httpPort } }),
+      ...(options.log === undefined ? {} : { log: options.log }),
+    });
+    await host.start();
+    const started = host;
+    cleanup.unshift(() => started.stop());
+    return {
+      azurite,
+      emulator,
+      fleet,
+      deps,
+      host: started,
+      seededLocks,
+      async stop() {
+        for (const step of cleanup) await step();
+      },
+    };
+  } catch (error) {
+    for (const step of cleanup) await step().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,82 @@
+import { writeFileSync } from "node:fs";
+import { readScenarioFile } from "../fleet/scenario/parseScenario";
+import { startLocalStack } from "./localStack";
+import { formatExitCodeCounts, formatProgress, formatSummary } from "./printSummary";
+import { runWindows, type DeviceProgress } from "./runWindows";
+
+/** What `patchpilot demo` / `patchpilot run` were asked to do. */
+export interface RunScenarioCommand {
+  scenarioFile: string;
+  /** Virtual clock: reboots and waits are skipped. */
+  fast: boolean;
+  /** Keep Azurite, the emulator and the host (with its HTTP front) running until Ctrl-C. */
+  serve: boolean;
+  jsonOut?: string;
+  out?: (text: string) => void;
+}
+
+/** Live progress: redrawn in place on a terminal, a line per change of stage otherwise (CI logs). */
+function progressPrinter(out: (text: string) => void): (devices: DeviceProgress[]) => void {
+  let drawn = 0;
+  const seen = new Map<string, string>();
+  return (devices) => {
+    if (process.stdout.isTTY) {
+      if (drawn > 0) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
+      const text = formatProgress(devices);
+      process.stdout.write(`${text}\n`);
+      drawn = devices.length;
+      return;
+    }
+    for (const d of devices) {
+      if (seen.get(d.device) === d.stage) continue;
+      seen.set(d.device, d.stage);
+      out(`  ${d.device}: ${d.stage}`);
+    }
+  };
+}
+
+/** Runs every window of a scenario on the local stack and prints the outcome; returns the process exit status. */
+export async function runScenarioCommand(command: RunScenarioCommand): Promise<number> {
+  const out = command.out ?? ((text: string) => console.log(text));
+  const scenario = readScenarioFile(command.scenarioFile);
+  const wallStart = Date.now();
+  out(`PatchPilot: ${scenario.name ?? command.scenarioFile} — ${scenario.devices.length} devices, ${scenario.windows.length} maintenance windows`);
+  out(command.fast ? "clock: VIRTUAL — reboots, polls and waits are skipped, not slept; timings below are simulated" : "clock: real — reboots and waits take their real time");
+  const stack = await startLocalStack({ scenario, clock: command.fast ? "virtual" : "real", ...(command.serve ? { httpPort: 0 } : {}) });
+  let failed = false;
+  try {
+    out(`Azurite ${stack.azurite.blobEndpoint}, fleet emulator ${stack.emulator.endpoint}, Durable host ${stack.host.rpcBaseUrl}`);
+    if (stack.seededLocks.length > 0) out(`lock held by another run (from the scenario): ${stack.seededLocks.join(", ")}`);
+    const summary = await runWindows(stack, progressPrinter(out));
+    out("");
+    for (const w of summary.windows) out(`window ${w.instanceId}: ${w.status}${w.decisions.length > 0 ? ` — ${w.decisions.join("; ")}` : ""}`);
+    out("");
+    out(formatSummary(summary));
+    out("");
+    out(`exit codes: ${formatExitCodeCounts(summary.devices)}`);
+    out(`${summary.simulatedMinutes} simulated minutes in ${((Date.now() - wallStart) / 1000).toFixed(1)} s of wall time`);
+    out(`evidence: container "${stack.deps.config.evidence.container}" in Azurite (${stack.azurite.blobEndpoint}); window reports under {tenant}/_windows/`);
+    if (command.jsonOut !== undefined) {
+      writeFileSync(command.jsonOut, `${JSON.stringify(summary.devices, null, 2)}\n`);
+      out(`summary written to ${command.jsonOut}`);
+    }
+    const unverified = summary.devices.filter((d) => d.verified === false);
+    if (unverified.length > 0) out(`VERIFICATION FAILED for ${unverified.map((d) => d.device).join(", ")}`);
+    failed = unverified.length > 0 || summary.windows.some((w) => w.status !== "Completed");
+    if (command.serve) {
+      out("");
+      out("serving until Ctrl-C:");
+      out(`  Durable management API: ${stack.host.rpcBaseUrl}`);
+      if (stack.host.httpBaseUrl !== undefined) out(`  HTTP API:               ${stack.host.httpBaseUrl}/api/`);
+      out(`  Azurite:                ${stack.azurite.connectionString}`);
+      out(`  fleet emulator (ARM):   ${stack.emulator.endpoint}`);
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+    }
+  } finally {
+    await stack.stop();
+  }
+  return failed ? 1 : 0;
+}
