@@ -23,10 +23,10 @@ describe("discoverWindowTargets", () => {
 
   it("finds the window's Arc machines and VMSS instances with their client and ring tags", async () => {
     expect(names(await discover()(fabrikam))).toEqual([
-      "fabrikam/dev/FAB-APP01",
-      "fabrikam/dev/FAB-WEB01",
       "fabrikam/dev/fab-lnx01",
+      "fabrikam/prod/FAB-APP01",
       "fabrikam/prod/FAB-SQL01",
+      "fabrikam/prod/FAB-WEB01",
       "fabrikam/prod/WIN-SERVER01",
       "fabrikam/prod/fabwebvm000000",
       "fabrikam/prod/fabwebvm000001",
@@ -43,7 +43,7 @@ describe("discoverWindowTargets", () => {
     const found = await discover()({ ...fabrikam, rings: ["prod"] });
     expect(found.targets.every((t) => t.ring === "prod")).toBe(true);
     expect(found.skipped.map((s) => [s.resource.split("/").pop(), s.reason])).toEqual(
-      ["FAB-APP01", "FAB-WEB01", "fab-lnx01"].map((n) => [n, "ring dev is not one of the window's rings (prod)"]),
+      ["fab-lnx01"].map((n) => [n, "ring dev is not one of the window's rings (prod)"]),
     );
   });
 
