@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ARTIFACTS, PHASES, failurePath, specForPath } from "../../lib/domain/artifacts";
-import { resolveEffectivePolicy } from "../../lib/domain/policy/overlay";
+import { DEFAULT_GLOBAL_POLICY } from "../../lib/domain/policy/defaultPolicy";
+import { PolicyValidationError, resolveEffectivePolicy } from "../../lib/domain/policy/overlay";
 import { newDeviceRunState } from "../../lib/domain/run/newDeviceRunState";
 import { planStart } from "../../lib/domain/run/planDeviceRun";
 import type { LockContention, PhaseFailure, RunRecord } from "../../lib/schemas/artifacts/run";
@@ -30,18 +31,29 @@ function lockMinutes(input: DeviceRunInput, now: Date): number {
  * takes the device lock, and submits baseline + pre-validation. Ends the run at once (stage done) on lock contention
  * (170, lock-contention.json) or when the agent is not connected (02-baseline/failure.json: nothing was changed).
  *
- * A policy the overlay refuses (PolicyValidationError) is rethrown as is: run.json cannot be written without a
- * policy, so nothing is stored, no lock is taken and the device is not touched; the orchestration fails with the
- * error naming each layer and field, and the window reports it as orchestration-failed.
+ * A policy the overlay refuses (PolicyValidationError) is not transient, so it is not retried: the refusal is
+ * recorded as `01-init/failure.json` (kind PolicyInvalid, naming each layer and field), no lock is taken, the device
+ * is not touched, and the run ends with exit code 240 (run.json missing because the policy was refused).
  */
 export function makeStartDeviceRun(deps: DeviceRunDeps) {
   return async function startDeviceRun(rawInput: unknown): Promise<DeviceRunState> {
     const { input, now: nowText } = StartDeviceRunInputSchema.parse(rawInput);
     const now = new Date(nowText);
     const { run, device } = input;
-    const { policy, provenance } = resolveEffectivePolicy(await deps.policies.layersFor(run));
-
     const stored = new StoredList([]);
+    let resolved;
+    try {
+      resolved = resolveEffectivePolicy(await deps.policies.layersFor(run));
+    } catch (error) {
+      if (!(error instanceof PolicyValidationError)) throw error;
+      const failure: PhaseFailure = { schemaVersion: 1, phase: PHASES.init, kind: "PolicyInvalid", message: error.message, at: now.toISOString(), transcripts: [] };
+      await stored.put(deps.evidence, run, specForPath(failurePath("init")), failure);
+      // The state needs policy values for its shape only: the run is over before any of them is used.
+      const stopped = newDeviceRunState(resolveEffectivePolicy([DEFAULT_GLOBAL_POLICY]).policy, now);
+      return { ...stopped, stage: "done", stored: stored.list(), events: [...stopped.events, { at: now.toISOString(), type: "run.stopped", phase: PHASES.init, data: { reason: "policy refused" } }] };
+    }
+    const { policy, provenance } = resolved;
+
     const record: RunRecord = {
       schemaVersion: 1,
       run,

@@ -1,4 +1,4 @@
-import { ARTIFACTS } from "../domain/artifacts";
+import { ARTIFACTS, failurePath } from "../domain/artifacts";
 import type { ArtifactRead } from "../schemas/artifacts/outcome";
 import type { RunRef } from "../schemas/common";
 import { runPrefix } from "./keys";
@@ -29,10 +29,13 @@ const ALWAYS_EXPECTED: readonly string[] = [ARTIFACTS.run, ARTIFACTS.events, ART
  */
 export async function verifyRun(deps: EvidenceDeps, run: RunRef): Promise<VerificationReport> {
   const back = await readRunEvidence(deps, run);
+  // A run refused in phase 01 (its policy) has no run.json by design; its verified failure record says why.
+  const initFailed = back.readings.get(failurePath("init"))?.read.status === "verified";
+  const expected = initFailed ? ALWAYS_EXPECTED.filter((p) => p !== ARTIFACTS.run.path) : ALWAYS_EXPECTED;
   const artifacts = sortByPath(
     [...back.readings.values()]
       .map((r) => r.read)
-      .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || ALWAYS_EXPECTED.includes(r.path)),
+      .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || expected.includes(r.path)),
   );
   const prefix = runPrefix(run);
   const unindexed = (await deps.store.listBlobNames(prefix))

@@ -1,5 +1,6 @@
 import type { ScenarioInput } from "./scenarioSchema";
 import { seededRandom, type SeededRandom } from "./seededRandom";
+import { DEFAULT_GLOBAL_POLICY } from "../../../lib/domain/policy/defaultPolicy";
 
 /** What to generate: the fleet size and the seed that makes it reproducible. */
 export interface GenerateOptions {
@@ -82,7 +83,11 @@ export function generateScenario(options: GenerateOptions): ScenarioInput {
     maxErrors: "10%",
   }));
   const policies: ScenarioInput["policies"] = [
-    { scope: { level: "global" }, appValidation: { apps: [{ name: "Portal", checks: [{ type: "http", name: "health", url: "https://localhost/health" }] }] } },
+    // A global layer states every field (the overlay refuses an effective policy with a gap): the defaults plus a check.
+    {
+      ...structuredClone(DEFAULT_GLOBAL_POLICY),
+      appValidation: { apps: [{ name: "Portal", checks: [{ type: "http", name: "health", url: "https://localhost/health" }] }] },
+    },
     ...tenants.map((t) => ({ scope: { level: "tenant" as const, tenant: t.id }, update: { maxReboots: 2 } })),
   ];
 

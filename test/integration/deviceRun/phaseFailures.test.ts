@@ -58,3 +58,22 @@ describe("a device whose baseline times out and whose validation output is malfo
     expect(names.some((n) => n.includes(`/${PHASES.catalog}/`) || n.includes(`/${PHASES.install}/`) || n.includes(`/${PHASES.reboot}/`))).toBe(false);
   });
 });
+
+describe("a device whose policy layers the overlay refuses", () => {
+  it("records the refusal naming the field, takes no lock, sends nothing, and ends in 240 without retrying", async () => {
+    const device = env.devices.get("BROKEN01");
+    if (device === undefined) throw new Error("no BROKEN01");
+    // A stored global layer that leaves fields unset: the effective policy would have gaps.
+    await env.policies.putLayer({ schemaVersion: 1, scope: { level: "global" }, update: { deferralDays: 3 } });
+    const driven = await driveRun(env, device);
+    const { run } = driven.input;
+    expect(driven.result.exitCode).toBe(240);
+    expect(driven.activityCalls).toBe(2); // start and finish: nothing to retry, nothing to poll
+    const failure = await readJson<PhaseFailure>(run, failurePath("init"));
+    expect(failure).toMatchObject({ kind: "PolicyInvalid", message: expect.stringContaining("update.classifications") });
+    const decision = await readJson<ExitCodeRecord>(run, ARTIFACTS.exitCode.path);
+    expect(decision?.reasons.join("\n")).toContain(`${ARTIFACTS.run.path} is missing because the phase failed: PolicyInvalid`);
+    expect(await env.locks.read(run.tenant, run.device)).toBeUndefined();
+    expect((await verifyRun(evidenceFor(env), run)).ok).toBe(true);
+  });
+});
