@@ -6,7 +6,6 @@
 import diagnosticsChannel from "node:diagnostics_channel";
 import type { ClientRequest } from "node:http";
 import os from "node:os";
-import { EventType } from "../local/durable";
 import { generateScenario } from "../local/fleet/scenario/generateScenario";
 import { parseScenario } from "../local/fleet/scenario/parseScenario";
 import type { ScenarioInput } from "../local/fleet/scenario/scenarioSchema";
