@@ -2,6 +2,7 @@ import { app, type HttpHandler, type HttpMethod, type TimerHandler } from "@azur
 import * as df from "durable-functions";
 import type { ActivityHandler, EntityHandler, OrchestrationHandler } from "durable-functions";
 import type { TokenCredential } from "@azure/core-auth";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential } from "@azure/identity";
 import { ACTIVITIES, ORCHESTRATORS } from "../orchestrators/activityNames";
 import { clientRollout } from "../orchestrators/clientRollout";
@@ -40,12 +41,15 @@ export interface AppDeps {
 export interface AppDepsOptions {
   /** ARM credential; DefaultAzureCredential (the app's managed identity in Azure) when omitted. The local CLI and tests pass the fleet emulator's. */
   armCredential?: TokenCredential;
+  /** Extra per-call ARM pipeline policies, appended after the app's own (tests: the fleet emulator's clock header). */
+  armPolicies?: PipelinePolicy[];
 }
 
 /** Builds every client from config (call lazily: it reads the ARM CA file when one is configured). */
 export function createAppDeps(config: Config, options: AppDepsOptions = {}): AppDeps {
   const storage = createStorageClients(config);
-  const arm = createArmClients(armConnectionFromSettings(config.arm, options.armCredential ?? new DefaultAzureCredential()));
+  const connection = armConnectionFromSettings(config.arm, options.armCredential ?? new DefaultAzureCredential());
+  const arm = createArmClients(options.armPolicies === undefined ? connection : { ...connection, additionalPolicies: options.armPolicies });
   return {
     config,
     storage,

@@ -45,6 +45,7 @@ export class ArcRunCommandClient {
     const { tlsOptions, retryOptions } = armPipelineOptions(connection);
     this.pipeline = createPipelineFromOptions({ tlsOptions, retryOptions, userAgentOptions: { userAgentPrefix: "patchpilot" } });
     this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: connection.credential, scopes: ARM_SCOPE }));
+    for (const policy of connection.additionalPolicies ?? []) this.pipeline.addPolicy(policy);
   }
 
   /** Creates (or, with identical properties, re-confirms) a run command: 200/201, long-running. */

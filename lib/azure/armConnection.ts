@@ -14,6 +14,8 @@ export interface ArmConnection {
   /** PEM of an extra CA (the fleet emulator's); trusted by this pipeline only, never process-wide. */
   ca?: string;
   maxRetries: number;
+  /** Extra per-call pipeline policies (tests: stamping the local host's virtual time for the fleet emulator). */
+  additionalPolicies?: PipelinePolicy[];
 }
 
 /** Builds the connection from config: reads the CA file when one is configured. */
@@ -37,6 +39,9 @@ export function armPipelineOptions(connection: ArmConnection): {
     // The retry policy waits exactly Retry-After on 429/503; for 5xx it backs off exponentially, capped so one
     // activity never blocks long (the orchestrator waits longer with a durable timer on ArmThrottledError).
     retryOptions: { maxRetries: connection.maxRetries, retryDelayInMs: 500, maxRetryDelayInMs: 8000 },
-    additionalPolicies: [{ policy: armBodyTapPolicy, position: "perCall" }],
+    additionalPolicies: [
+      { policy: armBodyTapPolicy, position: "perCall" },
+      ...(connection.additionalPolicies ?? []).map((policy) => ({ policy, position: "perCall" as const })),
+    ],
   };
 }

@@ -7,7 +7,7 @@ import { parseConfig } from "../../lib/config/config";
 import { startAzurite, type AzuriteInstance } from "../azurite";
 import { createLocalDurableHost, type LocalDurableHost } from "../durable";
 import { startFleetEmulator, type FleetEmulator } from "../fleet/armServer";
-import type { FleetClock } from "../fleet/contract";
+import type { ArmBehaviour, FleetClock } from "../fleet/contract";
 import { LocalFleetCredential } from "../fleet/localCredential";
 import { buildFleet, type SimulatedFleet } from "../fleet/scenario/buildFleet";
 import type { Scenario } from "../fleet/scenario/scenarioSchema";
@@ -35,6 +35,8 @@ export interface LocalStackOptions {
   httpPort?: number;
   /** Where virtual time starts (default: now, to the minute). */
   startTime?: Date;
+  /** Overrides of the scenario's ARM knobs on the fleet emulator (tests: small throttling buckets). */
+  arm?: Partial<ArmBehaviour>;
   log?: (level: "info" | "warn" | "error", message: string) => void;
 }
 
@@ -52,7 +54,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const cleanup: (() => Promise<void>)[] = [() => azurite.stop()];
   try {
     const fleet = buildFleet(options.scenario, clock);
-    const emulator = await startFleetEmulator({ fleet, clock });
+    const emulator = await startFleetEmulator({ fleet, clock, ...(options.arm === undefined ? {} : { arm: options.arm }) });
     cleanup.unshift(() => emulator.close());
     const caFile = path.join(mkdtempSync(path.join(os.tmpdir(), "patchpilot-")), "fleet-ca.pem");
     writeFileSync(caFile, emulator.ca);
