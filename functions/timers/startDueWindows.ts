@@ -2,8 +2,8 @@ import type { InvocationContext, Timer } from "@azure/functions";
 import * as df from "durable-functions";
 import { dueOccurrences } from "../../lib/domain/window/occurrences";
 import type { MaintenanceWindow } from "../../lib/schemas/policies";
-import type { WindowRunInput } from "../../lib/schemas/window";
 import { ORCHESTRATORS } from "../../orchestrators/activityNames";
+import { windowRunInput } from "../../lib/domain/window/windowRunInput";
 
 /** Every five minutes, on the second 0 (six-field NCRONTAB, UTC). */
 export const START_DUE_WINDOWS_SCHEDULE = "0 */5 * * * *";
@@ -45,12 +45,7 @@ export function makeStartDueWindows(getDeps: () => StartDueWindowsDeps, getClien
         } catch (error) {
           if (!isUnknownInstance(error)) throw error;
         }
-        const input: WindowRunInput = {
-          window,
-          occurrence: { ...occurrence, start: occurrence.start.toISOString(), end: occurrence.end.toISOString(), cutoff: occurrence.cutoff.toISOString() },
-          startedBy: "schedule",
-        };
-        await client.startNew(ORCHESTRATORS.maintenanceWindow, { instanceId: occurrence.instanceId, input });
+        await client.startNew(ORCHESTRATORS.maintenanceWindow, { instanceId: occurrence.instanceId, input: windowRunInput(window, occurrence, "schedule") });
         context.log(`started maintenance window ${window.tenant}/${window.id} occurrence ${occurrence.localDate} as ${occurrence.instanceId}`);
       }
     }

@@ -1,10 +1,11 @@
 import { onDemandOccurrence } from "../../lib/domain/window/occurrences";
 import { verifyRun } from "../../lib/evidence/verifyRun";
-import { WindowReportSchema, type WindowReport, type WindowRunInput } from "../../lib/schemas/window";
+import { WindowReportSchema, type WindowReport } from "../../lib/schemas/window";
 import { ORCHESTRATORS } from "../../orchestrators/activityNames";
 import type { DeviceRunStatus } from "../../orchestrators/devicePatchRun";
 import type { WindowRunResult } from "../../orchestrators/maintenanceWindow";
 import type { LocalStack } from "./localStack";
+import { windowRunInput } from "../../lib/domain/window/windowRunInput";
 
 /** One device's line in the summary (also the `--json` output, for scripts and RMM tools). */
 export interface DeviceSummary {
@@ -58,12 +59,7 @@ export async function runWindows(
   const ids: string[] = [];
   for (const window of windows) {
     const o = onDemandOccurrence(window, started);
-    const input: WindowRunInput = {
-      window,
-      occurrence: { ...o, start: o.start.toISOString(), end: o.end.toISOString(), cutoff: o.cutoff.toISOString() },
-      startedBy: "on-demand",
-    };
-    await host.client.startNew(ORCHESTRATORS.maintenanceWindow, { instanceId: o.instanceId, input });
+    await host.client.startNew(ORCHESTRATORS.maintenanceWindow, { instanceId: o.instanceId, input: windowRunInput(window, o, "on-demand") });
     ids.push(o.instanceId);
   }
 
