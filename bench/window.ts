@@ -8,6 +8,7 @@ import type { ClientRequest } from "node:http";
 import os from "node:os";
 import { verifyRun } from "../lib/evidence/verifyRun";
 import { generateScenario } from "../local/fleet/scenario/generateScenario";
+import { withOneRing } from "../local/fleet/scenario/oneRing";
 import { parseScenario } from "../local/fleet/scenario/parseScenario";
 import type { ScenarioInput } from "../local/fleet/scenario/scenarioSchema";
 import { startLocalStack } from "../local/run/localStack";
@@ -59,26 +60,16 @@ function countRequests(armPort: string, counts: Counts): () => void {
   return () => diagnosticsChannel.unsubscribe("http.client.request.start", onStart);
 }
 
-/**
- * The generated fleet, made to measure throughput: one ring per window with no error budget (so ring gates and
- * maxErrors stops, which tests cover, do not leave devices unstarted) and ARM throttling off (ARM's real ceiling,
- * 10 writes/s per subscription, is computed separately below from the write count).
- */
-function flatten(input: ScenarioInput): ScenarioInput {
+/** The generated fleet, all of it run (withOneRing) and ARM throttling off: its real ceiling is computed below. */
+function forThroughput(input: ScenarioInput): ScenarioInput {
   const unlimited = { capacity: 1_000_000, refillPerSecond: 1_000_000 };
-  return {
-    ...input,
-    windows: (input.windows ?? []).map((w) => ({ ...w, rings: [{ name: "prod" }], maxErrors: "100%" })),
-    scaleSets: (input.scaleSets ?? []).map((s) => ({ ...s, ring: "prod" })),
-    devices: input.devices.map((d) => ("ring" in d && d.ring !== undefined ? { ...d, ring: "prod" } : d)),
-    arm: { ...input.arm, latencyMs: 0, transientErrorRate: 0, throttling: { writes: unlimited, reads: unlimited } },
-  };
+  return { ...withOneRing(input), arm: { ...input.arm, latencyMs: 0, transientErrorRate: 0, throttling: { writes: unlimited, reads: unlimited } } };
 }
 
 async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   console.log(`bench:window — ${DEVICES} devices (seed ${SEED}), Node ${process.version}, ${cpu} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
-  const scenario = parseScenario(flatten(generateScenario({ devices: DEVICES, seed: SEED })));
+  const scenario = parseScenario(forThroughput(generateScenario({ devices: DEVICES, seed: SEED })));
   const stack = await startLocalStack({ scenario, clock: "virtual" });
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {

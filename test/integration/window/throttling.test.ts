@@ -1,5 +1,6 @@
 import type { ArmBehaviour } from "../../../local/fleet/contract";
 import { generateScenario } from "../../../local/fleet/scenario/generateScenario";
+import { withOneRing } from "../../../local/fleet/scenario/oneRing";
 import { parseScenario } from "../../../local/fleet/scenario/parseScenario";
 import { TaskHubStore } from "../../../local/durable/taskHubStore";
 import { startLocalStack } from "../../../local/run/localStack";
@@ -9,10 +10,12 @@ import { repeatedInstalls } from "./installRecords";
 import { activityFailuresNaming, loadTaskHub, type RecordedInstance } from "./taskHubScan";
 
 /**
- * The issue asks for 200 devices; on this 2-core machine a 200-device window takes 75-130 s even unthrottled (measured), so
- * the storm runs over 24 (four windows, three rings, the generator's failures and max-errors stops included).
+ * Devices in the window, every one of them run (one ring, no error budget: gates and stops have their own tests).
+ * 24 in `npm test`; the issue's 200 take about 8 minutes on a 2-core machine (most of it real Retry-After waits), so
+ * they run on demand: `PATCHPILOT_TEST_STORM_DEVICES=200 npx jest test/integration/window/throttling` (passed: 200 of
+ * 200 devices with the same outcomes as the calm run, every run verified, nothing installed twice).
  */
-const DEVICES = 24;
+const DEVICES = Number(process.env.PATCHPILOT_TEST_STORM_DEVICES ?? "24");
 const T0 = new Date("2026-01-20T01:00:00.000Z");
 const UNLIMITED = { capacity: 1_000_000, refillPerSecond: 1_000_000 };
 /** Buckets smaller than the host's bursts (16 activities at once), refilled fast enough to finish in seconds: ~20 429s measured. */
@@ -28,7 +31,7 @@ interface WindowRun {
 
 /** Runs every window of the generated scenario on a fresh local stack with the given ARM throttling. */
 async function runWithThrottling(throttling: ArmBehaviour["throttling"]): Promise<WindowRun> {
-  const scenario = parseScenario(generateScenario({ devices: DEVICES, seed: 1 }));
+  const scenario = parseScenario(withOneRing(generateScenario({ devices: DEVICES, seed: 1 })));
   const stack = await startLocalStack({ scenario, clock: "virtual", startTime: T0, arm: { throttling, latencyMs: 0, transientErrorRate: 0 } });
   const tooMany = countThrottled(portOf(stack.emulator.endpoint));
   try {
@@ -53,7 +56,7 @@ describe("a 429 storm from ARM during a maintenance window", () => {
   beforeAll(async () => {
     calm = await runWithThrottling({ writes: UNLIMITED, reads: UNLIMITED });
     storm = await runWithThrottling(STORM);
-  }, 150_000);
+  }, 600_000);
 
   it("happened: the emulator answered 429 with Retry-After during the throttled run only", () => {
     expect(calm.throttled).toBe(0);
@@ -62,7 +65,7 @@ describe("a 429 storm from ARM during a maintenance window", () => {
 
   it("loses nothing: every device ends as in the unthrottled run, every window and orchestration completes", () => {
     expect(Object.keys(outcomes(calm))).toHaveLength(DEVICES);
-    expect(calm.summary.devices.filter((d) => d.status === "completed").length).toBeGreaterThan(DEVICES / 2);
+    expect(calm.summary.devices.filter((d) => d.status === "completed")).toHaveLength(DEVICES);
     expect(outcomes(storm)).toEqual(outcomes(calm));
     expect(storm.summary.windows.map((w) => w.status)).toEqual(calm.summary.windows.map(() => "Completed"));
     expect(storm.instances.filter((i) => i.record.status !== "Completed").map((i) => i.record.instanceId)).toEqual([]);
