@@ -3,7 +3,7 @@ import { DeviceRunInputSchema, type DeviceRunResult, type DeviceRunStage, type D
 import { ACTIVITIES } from "./activityNames";
 import { activityRetry } from "./retryPolicy";
 
-const STAGE_ORDER: readonly DeviceRunStage[] = ["pre", "catalog", "install", "installReconnect", "reboot", "rebootWait", "bootProbe", "settle", "post", "done"];
+const STAGE_ORDER: readonly DeviceRunStage[] = ["pre", "catalog", "install", "installReconnect", "reboot", "rebootWait", "bootProbe", "post", "done"];
 
 /** What the status APIs and the demo show while a device run is in flight. */
 export interface DeviceRunStatus {

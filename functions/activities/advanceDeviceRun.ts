@@ -54,8 +54,6 @@ export function makeAdvanceDeviceRun(deps: DeviceRunDeps) {
           if (end.kind === "terminal") await deps.runCommands.delete(command.handle);
         }
         outcome = stageOutcomeOf(state.stage, summaries);
-      } else if (state.stage === "settle") {
-        outcome = { stage: "settle" };
       } else if (state.stage === "rebootWait" || state.stage === "installReconnect") {
         outcome = { stage: state.stage, agentStatus: await getAgentStatus(deps.arm, input.device) };
       } else {

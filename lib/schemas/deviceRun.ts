@@ -23,10 +23,9 @@ export type ScriptRole = z.infer<typeof ScriptRoleSchema>;
 
 /**
  * Where a device run stands. Device stages have run commands in flight; `rebootWait` and `installReconnect` wait for
- * the agent (checked through ARM, no command); `settle` lets a rebooted device settle before the post phases;
- * `done` hands over to phases 10-11.
+ * the agent (checked through ARM, no command); `done` hands over to phases 10-11.
  */
-export const DeviceRunStageSchema = z.enum(["pre", "catalog", "install", "installReconnect", "reboot", "rebootWait", "bootProbe", "settle", "post", "done"]);
+export const DeviceRunStageSchema = z.enum(["pre", "catalog", "install", "installReconnect", "reboot", "rebootWait", "bootProbe", "post", "done"]);
 export type DeviceRunStage = z.infer<typeof DeviceRunStageSchema>;
 
 /** A run command in flight. */

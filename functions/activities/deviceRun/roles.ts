@@ -2,6 +2,7 @@ import type { PhaseKey } from "../../../lib/domain/artifacts";
 import type { PollPlan } from "../../../lib/domain/run/pollSchedule";
 import type { ScriptId } from "../../../lib/schemas/device/envelope";
 import type { DeviceRunStage, PendingCommand, ScriptRole } from "../../../lib/schemas/deviceRun";
+import { POST_REBOOT_SETTLE_SECONDS } from "../../../lib/domain/run/planDeviceRun";
 
 /** The device script each role runs. */
 export const SCRIPT_OF: Readonly<Record<ScriptRole, ScriptId>> = {
@@ -38,7 +39,6 @@ export const STAGE_PHASE: Readonly<Record<DeviceRunStage, PhaseKey>> = {
   reboot: "reboot",
   rebootWait: "reboot",
   bootProbe: "reboot",
-  settle: "reboot",
   post: "postSnapshot",
   done: "init",
 };
@@ -55,9 +55,11 @@ export function expectedSecondsOf(role: ScriptRole, slowestCheckSeconds: number)
   switch (role) {
     case "baseline":
     case "snapshot":
-    case "bootProbe":
     case "diagnostics":
       return 30;
+    case "bootProbe":
+      // Collected only after the post-reboot settle time: the wait costs no extra step.
+      return POST_REBOOT_SETTLE_SECONDS;
     case "preValidation":
     case "postValidation":
       return 60 + slowestCheckSeconds;

@@ -42,7 +42,6 @@ export function stageOutcomeOf(stage: DeviceRunStage, summaries: readonly RoleSu
       const lastBootTime = find(summaries, "snapshot")?.lastBootTime;
       return { stage, regressions: find(summaries, "postValidation")?.regressions ?? 0, ...(lastBootTime === undefined ? {} : { lastBootTime }) };
     }
-    case "settle":
     case "installReconnect":
     case "rebootWait":
     case "done":

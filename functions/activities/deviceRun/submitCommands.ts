@@ -10,6 +10,7 @@ import type { DeviceRunInput, PendingCommand, ScriptRole } from "../../../lib/sc
 import type { ValidateParams } from "../../../lib/schemas/device/parameters";
 import { expectedSecondsOf, PHASE_OF, pollPlanOf, REBOOT_DELAY_SECONDS, SCRIPT_OF } from "./roles";
 import type { RunFacts } from "./runFacts";
+import type { Catalog } from "../../../lib/schemas/artifacts/catalog";
 
 /** The validate checks of the effective policy, flattened to {app, check}. */
 export function checksOf(record: RunRecord): ValidateParams["checks"] {
@@ -36,6 +37,16 @@ async function parametersOf(role: ScriptRole, input: DeviceRunInput, facts: RunF
     case "diagnostics":
       return encodeParameters("diagnostics", { since: (await facts.runRecord()).startedAt, maxEvents: 100 });
   }
+}
+
+/**
+ * When an install is worth a first look: a minute of overhead, then per approved update a minute plus its download and
+ * apply time at ~1.5 MB/s. A good first guess saves polls (each costs four history events); a wrong one only costs a
+ * poll, the command's timeout still bounds the wait.
+ */
+function installEstimateSeconds(catalog: Catalog | undefined): number {
+  const approved = catalog?.updates.filter((u) => u.decision === "approved") ?? [];
+  return Math.round(60 + approved.reduce((sum, u) => sum + 60 + (u.sizeBytes ?? 0) / 1_500_000, 0));
 }
 
 /** settle × attempts of the slowest check: a validate command cannot end before it. */
@@ -81,7 +92,7 @@ export async function submitCommands(request: SubmitRequest): Promise<PendingCom
         scriptSha256: script.sha256,
         submittedAt: now.toISOString(),
         timeoutSeconds,
-        expectedSeconds: expectedSecondsOf(role, slowestCheckSeconds(record)),
+        expectedSeconds: role === "install" ? installEstimateSeconds(await facts.catalog()) : expectedSecondsOf(role, slowestCheckSeconds(record)),
       };
     }),
   );

@@ -10,7 +10,6 @@ export type StageOutcome =
   | { stage: "install"; documentProduced: boolean; installed: number; failed: number; rebootRequired: boolean }
   | { stage: "reboot"; scheduled: boolean; scheduledAt?: string; delaySeconds: number; bootTimeBefore?: string }
   | { stage: "bootProbe"; lastBootTime?: string; pendingReboot?: boolean }
-  | { stage: "settle" }
   | { stage: "post"; regressions: number; /** From the post snapshot, when it was taken. */ lastBootTime?: string }
   | { stage: "rebootWait" | "installReconnect"; agentStatus: AgentStatus };
 
@@ -42,8 +41,9 @@ const FIRST_REBOOT_CHECK_SECONDS = 90;
 /** Agent checks while waiting (an ARM read, no run command). */
 const AGENT_CHECK_SECONDS = 60;
 /**
- * After a proven reboot, services and apps need time to start before post-validation judges them (each check adds
- * its own settle delay on top); the post snapshot then also shows whether the device rebooted again on its own.
+ * After a reboot, services and apps need time to start before post-validation judges them (each check adds its own
+ * settle delay on top). The boot probe runs as soon as the agent is back and is collected this long after: the
+ * settle time costs no extra step, and the post snapshot then shows whether the device rebooted again on its own.
  */
 export const POST_REBOOT_SETTLE_SECONDS = 300;
 
@@ -203,27 +203,23 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
         return plan(
           state,
           {
-            stage: "settle",
-            nextCheckAt: after(now, POST_REBOOT_SETTLE_SECONDS),
+            stage: "post",
             reboot: { ...rebooted, outcome: "RebootLoopGuard" },
             events: event(state, now, "reboot.loop-guard", PHASES.reboot, { count: state.reboot.count, maxReboots: state.policy.maxReboots }),
           },
-          [],
+          POST,
         );
       }
       return plan(
         state,
         {
-          stage: "settle",
-          nextCheckAt: after(now, POST_REBOOT_SETTLE_SECONDS),
+          stage: "post",
           reboot: { ...rebooted, outcome: "Completed" },
           events: event(state, now, "reboot.completed", PHASES.reboot, { bootTimeAfter: outcome.lastBootTime, count: state.reboot.count }),
         },
-        [],
+        POST,
       );
     }
-    case "settle":
-      return plan(state, { stage: "post" }, POST);
     case "post": {
       const counts = { ...state.counts, regressions: outcome.regressions };
       let next: DeviceRunState = { ...state, counts };

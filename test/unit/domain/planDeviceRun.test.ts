@@ -39,8 +39,7 @@ describe("planDeviceRun", () => {
       [installed(true), 20],
       [rebootScheduled, 20],
       [{ stage: "rebootWait", agentStatus: "Connected" }, 23],
-      [{ stage: "bootProbe", lastBootTime: at(22).toISOString(), pendingReboot: false }, 24],
-      [{ stage: "settle" }, 29],
+      [{ stage: "bootProbe", lastBootTime: at(22).toISOString(), pendingReboot: false }, 29],
       [{ stage: "post", regressions: 0, lastBootTime: at(22).toISOString() }, 35],
     ]);
     expect(plans.map((p) => [p.state.stage, p.submit])).toEqual([
@@ -49,15 +48,13 @@ describe("planDeviceRun", () => {
       ["reboot", ["reboot"]],
       ["rebootWait", []],
       ["bootProbe", ["bootProbe"]],
-      ["settle", []],
       ["post", ["snapshot", "postValidation", "diagnostics"]],
       ["done", []],
     ]);
-    // First look after the reboot: scheduled + delay + 90 s; post phases after the settle time.
+    // First look after the reboot: scheduled + delay + 90 s.
     expect(plans[3]?.state.nextCheckAt).toBe(new Date(at(20).getTime() + 150_000).toISOString());
-    expect(plans[5]?.state.nextCheckAt).toBe(at(29).toISOString());
-    expect(plans[7]?.state.reboot).toMatchObject({ required: true, requested: true, count: 1, outcome: "Completed", bootTimeAfter: at(22).toISOString() });
-    expect(plans[7]?.state.counts).toEqual({ approved: 2, installed: 2, failed: 0, regressions: 0 });
+    expect(plans[6]?.state.reboot).toMatchObject({ required: true, requested: true, count: 1, outcome: "Completed", bootTimeAfter: at(22).toISOString() });
+    expect(plans[6]?.state.counts).toEqual({ approved: 2, installed: 2, failed: 0, regressions: 0 });
   });
 
   it("calls a device that reboots again by itself after the proven reboot unstable (loop), not Completed", () => {
@@ -67,12 +64,11 @@ describe("planDeviceRun", () => {
       [installed(true), 20],
       [rebootScheduled, 20],
       [{ stage: "rebootWait", agentStatus: "Connected" }, 23],
-      [{ stage: "bootProbe", lastBootTime: at(22).toISOString(), pendingReboot: false }, 24],
-      [{ stage: "settle" }, 29],
+      [{ stage: "bootProbe", lastBootTime: at(22).toISOString(), pendingReboot: false }, 29],
       [{ stage: "post", regressions: 0, lastBootTime: at(26).toISOString() }, 35],
     ]);
-    expect(plans[7]?.state.reboot).toMatchObject({ count: 2, outcome: "RebootLoopGuard" });
-    expect(plans[7]?.state.events.map((e) => e.type)).toContain("reboot.unexpected");
+    expect(plans[6]?.state.reboot).toMatchObject({ count: 2, outcome: "RebootLoopGuard" });
+    expect(plans[6]?.state.events.map((e) => e.type)).toContain("reboot.unexpected");
   });
 
   it("does not call a reboot done on a Connected agent with the old boot time, and times out after the policy's wait", () => {
@@ -108,7 +104,7 @@ describe("planDeviceRun", () => {
     expect(plans[5]?.submit).toEqual(["reboot"]);
     const last = plans[8]?.state;
     expect(last?.reboot).toMatchObject({ count: 2, outcome: "RebootLoopGuard", bootTimeBefore: at(-1440).toISOString() });
-    expect(last?.stage).toBe("settle");
+    expect(last?.stage).toBe("post");
   });
 
   it("reconciles an install the agent dropped: waits for the agent, re-runs the install once, then gives up with a record", () => {
