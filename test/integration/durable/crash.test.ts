@@ -1,52 +1,15 @@
-import { spawn } from "node:child_process";
 import path from "node:path";
 import { TaskHubStore } from "../../../local/durable/taskHubStore";
+import { spawnTsChild, type TsChild } from "../../harness/tsChild";
 import { azuriteConnectionString, uniqueTaskHub } from "./startTestHost";
 
-const HOOK = path.join(__dirname, "../../fixtures/durable/transpileHook.js");
 const CHILD = path.join(__dirname, "../../fixtures/durable/crashChild.ts");
 const INSTANCES = 5;
 const FAN_OUT = 400;
 const TOTAL = INSTANCES * FAN_OUT;
 
-interface ChildRun {
-  kill(): void;
-  /** Resolves with the first stdout line matching, or rejects when the child exits first. */
-  waitForLine(test: (line: string) => boolean): Promise<string>;
-  exited: Promise<number | null>;
-}
-
-function runChild(args: string[]): ChildRun {
-  const child = spawn(process.execPath, ["-r", HOOK, CHILD, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const lines: string[] = [];
-  const listeners: (() => void)[] = [];
-  let buffered = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const parts = buffered.split("\n");
-    buffered = parts.pop() ?? "";
-    lines.push(...parts);
-    for (const listener of listeners) listener();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return {
-    kill: () => child.kill("SIGKILL"),
-    exited,
-    waitForLine: (test) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const found = lines.find(test);
-          if (found !== undefined) resolve(found);
-        };
-        listeners.push(check);
-        check();
-        void exited.then((code) => reject(new Error(`child exited (${String(code)}) first: ${stderr}`)));
-      }),
-  };
+function runChild(args: string[]): TsChild {
+  return spawnTsChild(CHILD, args);
 }
 
 describe("local Durable host: crash recovery", () => {

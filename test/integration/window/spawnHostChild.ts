@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
 import path from "node:path";
 import type { HostChildArgs } from "../../fixtures/window/hostChildArgs";
+import { spawnTsChild } from "../../harness/tsChild";
 
-const HOOK = path.join(__dirname, "../../fixtures/durable/transpileHook.js");
 const CHILD = path.join(__dirname, "../../fixtures/window/windowHostChild.ts");
 
 /** A running window host child. */
@@ -17,34 +16,10 @@ export interface HostChild {
 
 /** Spawns windowHostChild.ts from the TypeScript sources (through the transpile hook, no dist/). */
 export function spawnHostChild(args: HostChildArgs): HostChild {
-  const child = spawn(process.execPath, ["-r", HOOK, CHILD, JSON.stringify(args)], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const lines: string[] = [];
-  const listeners: (() => void)[] = [];
-  let buffered = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const parts = buffered.split("\n");
-    buffered = parts.pop() ?? "";
-    lines.push(...parts);
-    for (const listener of listeners) listener();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const child = spawnTsChild(CHILD, [JSON.stringify(args)]);
   return {
-    kill: () => child.kill("SIGKILL"),
-    exited,
-    waitForLine: (prefix) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const found = lines.find((line) => line.startsWith(prefix));
-          if (found !== undefined) resolve(found.slice(prefix.length));
-        };
-        listeners.push(check);
-        check();
-        void exited.then((code) => reject(new Error(`window host child exited (${String(code)}) before "${prefix}": ${stderr}`)));
-      }),
+    kill: () => child.kill(),
+    exited: child.exited,
+    waitForLine: async (prefix) => (await child.waitForLine((line) => line.startsWith(prefix))).slice(prefix.length),
   };
 }

@@ -1,20 +1,8 @@
 import { InvocationContext, type Timer } from "@azure/functions";
 import { makeStartDueWindows } from "../../../functions/timers/startDueWindows";
-import { MaintenanceWindowSchema } from "../../../lib/schemas/policies";
+import { testWindow } from "../../harness/testWindow";
 
-const window = MaintenanceWindowSchema.parse({
-  schemaVersion: 1,
-  id: "nightly",
-  tenant: "contoso-msp",
-  clients: [],
-  timeZone: "Europe/Berlin",
-  recurrence: { frequency: "Daily" },
-  startTime: "02:00",
-  durationMinutes: 240,
-  rings: [{ name: "prod" }],
-  maxConcurrency: 2,
-  maxErrors: 0,
-});
+const window = testWindow();
 const tick = (last: string): Timer => ({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last, next: last, lastUpdated: last } });
 
 /** Stands in for the Durable client on its two calls, answering getStatus like the real one for unknown ids. */

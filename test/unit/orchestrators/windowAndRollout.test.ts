@@ -1,7 +1,7 @@
 import { clientRollout } from "../../../orchestrators/clientRollout";
 import { maintenanceWindow } from "../../../orchestrators/maintenanceWindow";
 import type { DeviceRunInput, DeviceRunResult } from "../../../lib/schemas/deviceRun";
-import { MaintenanceWindowSchema } from "../../../lib/schemas/policies";
+import { testWindow } from "../../harness/testWindow";
 import type { DeviceRef } from "../../../lib/schemas/target";
 import type { ClientRolloutInput, ClientRolloutResult, WindowReport, WindowRunInput, WindowTarget } from "../../../lib/schemas/window";
 import { EventType } from "../../../local/durable/historyEvent";
@@ -9,19 +9,7 @@ import { driveOrchestration, type Answer, type Call } from "./driveOrchestration
 
 const T0 = "2026-01-20T01:00:00.000Z";
 const at = (min: number): string => new Date(Date.parse(T0) + min * 60_000).toISOString();
-const window = MaintenanceWindowSchema.parse({
-  schemaVersion: 1,
-  id: "nightly",
-  tenant: "contoso-msp",
-  clients: [],
-  timeZone: "Europe/Berlin",
-  recurrence: { frequency: "Daily" },
-  startTime: "02:00",
-  durationMinutes: 240,
-  rings: [{ name: "dev" }, { name: "prod" }],
-  maxConcurrency: 2,
-  maxErrors: 0,
-});
+const window = testWindow({ rings: [{ name: "dev" }, { name: "prod" }] });
 const occurrence = { windowId: "nightly", localDate: "2026-01-20", instanceId: "window-contoso-msp-nightly-2026-01-20", start: at(0), end: at(240), cutoff: at(210) };
 const device = (name: string): DeviceRef => ({ kind: "arc", machineName: name, resourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/${name}`, name, os: "windows", tags: {}, status: "Connected", subscriptionId: "s", resourceGroup: "rg", location: "westeurope" });
 const resultFor = (call: Call, exitCode: number): DeviceRunResult => {
