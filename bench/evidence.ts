@@ -368,6 +368,9 @@ async function benchStorage(): Promise<StorageResult> {
       artifacts: zeroCounts(),
       installs: zeroCounts(),
       locks: zeroCounts(),
+      apiKeys: zeroCounts(),
+      auditLog: zeroCounts(),
+      exports: zeroCounts(),
     };
     const counted: StorageClients = {
       ...clients,
@@ -376,6 +379,9 @@ async function benchStorage(): Promise<StorageResult> {
         artifacts: countingTable(clients.tables.artifacts, tableCounts.artifacts),
         installs: countingTable(clients.tables.installs, tableCounts.installs),
         locks: countingTable(clients.tables.locks, tableCounts.locks),
+        apiKeys: countingTable(clients.tables.apiKeys, tableCounts.apiKeys),
+        auditLog: countingTable(clients.tables.auditLog, tableCounts.auditLog),
+        exports: countingTable(clients.tables.exports, tableCounts.exports),
       },
     };
     const deps = createEvidenceDeps(config, counted);

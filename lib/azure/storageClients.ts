@@ -9,6 +9,12 @@ export const TABLES = {
   artifacts: "Artifacts",
   installs: "Installs",
   locks: "Locks",
+  /** Per-tenant API keys (hashes only), for RMM tools. */
+  apiKeys: "ApiKeys",
+  /** Hash-chained record of every API call that reads or exports evidence. */
+  auditLog: "AuditLog",
+  /** Evidence export packages: scope, status, where the zip is. */
+  exports: "Exports",
 } as const;
 
 /** The storage clients PatchPilot's evidence layer needs, built once from config. */
@@ -17,6 +23,7 @@ export interface StorageClients {
   evidence: ContainerClient;
   staging: ContainerClient;
   policies: ContainerClient;
+  exports: ContainerClient;
   tables: Record<keyof typeof TABLES, TableClient>;
 }
 
@@ -39,11 +46,15 @@ export function createStorageClients(config: Config): StorageClients {
     evidence: blobService.getContainerClient(config.evidence.container),
     staging: blobService.getContainerClient(config.evidence.stagingContainer),
     policies: blobService.getContainerClient(config.evidence.policyContainer),
+    exports: blobService.getContainerClient(config.api.exportContainer),
     tables: {
       runs: table(TABLES.runs),
       artifacts: table(TABLES.artifacts),
       installs: table(TABLES.installs),
       locks: table(TABLES.locks),
+      apiKeys: table(TABLES.apiKeys),
+      auditLog: table(TABLES.auditLog),
+      exports: table(TABLES.exports),
     },
   };
 }
@@ -56,6 +67,7 @@ export async function ensureStorage(clients: StorageClients): Promise<void> {
   await clients.evidence.createIfNotExists();
   await clients.staging.createIfNotExists();
   await clients.policies.createIfNotExists();
+  await clients.exports.createIfNotExists();
   // createTable treats "already exists" as success.
   await Promise.all(Object.values(clients.tables).map((t) => t.createTable()));
 }

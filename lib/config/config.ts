@@ -49,6 +49,17 @@ export const EnvSchema = z.object({
   PATCHPILOT_ARM_CA_FILE: z.string().min(1).optional(),
   /** Retries of one ARM call on 429/503 (honouring Retry-After) and transient 5xx before the caller is told. */
   PATCHPILOT_ARM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  /** Container of built evidence export packages (zip); derived data, not evidence: deletable, rebuildable. */
+  PATCHPILOT_EXPORT_CONTAINER: containerName.default("exports"),
+  /**
+   * Trust the `x-ms-client-principal` header. Only App Service Authentication (Easy Auth) may set it, and it strips
+   * any copy a caller sends; true in Azure where the Bicep enables it, false wherever a caller could forge it.
+   */
+  PATCHPILOT_TRUST_CLIENT_PRINCIPAL: boolFromEnv.default(false),
+  /** Claim of an Entra ID principal that lists the tenants (MSP slugs) it may act for, comma-separated or repeated. */
+  PATCHPILOT_TENANTS_CLAIM: z.string().regex(/^[A-Za-z0-9_.:/-]{1,200}$/, "must be a claim type").default("patchpilot_tenants"),
+  /** Minutes an export download link (SAS) stays valid. */
+  PATCHPILOT_EXPORT_LINK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
 });
 
 /** Where the evidence account is and how to authenticate to it. */
@@ -68,6 +79,15 @@ export interface Config {
     allowInsecure: boolean;
   };
   arm: ArmSettings;
+  api: ApiSettings;
+}
+
+/** How the HTTP API authenticates callers and hands out export packages. */
+export interface ApiSettings {
+  exportContainer: string;
+  trustClientPrincipal: boolean;
+  tenantsClaim: string;
+  exportLinkMinutes: number;
 }
 
 /** How PatchPilot reaches Azure Resource Manager. */
@@ -140,6 +160,12 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       subscriptionIds: s.PATCHPILOT_SUBSCRIPTION_IDS,
       caFile: s.PATCHPILOT_ARM_CA_FILE,
       maxRetries: s.PATCHPILOT_ARM_MAX_RETRIES,
+    },
+    api: {
+      exportContainer: s.PATCHPILOT_EXPORT_CONTAINER,
+      trustClientPrincipal: s.PATCHPILOT_TRUST_CLIENT_PRINCIPAL,
+      tenantsClaim: s.PATCHPILOT_TENANTS_CLAIM,
+      exportLinkMinutes: s.PATCHPILOT_EXPORT_LINK_MINUTES,
     },
   };
 }
