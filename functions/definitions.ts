@@ -17,6 +17,9 @@ import { createEvidenceDeps } from "../lib/evidence/createEvidenceDeps";
 import type { EvidenceDeps } from "../lib/evidence/runEvidence";
 import { DeviceLocks } from "../lib/locks/deviceLock";
 import { PolicyStore } from "../lib/policy/policyStore";
+import { ApiKeyStore } from "../lib/api/auth/apiKeyStore";
+import { AuditLog } from "../lib/api/audit/auditLog";
+import { apiDefinitions } from "./http/api/apiRoutes";
 import { makeAdvanceDeviceRun } from "./activities/advanceDeviceRun";
 import { makeComputeExitCode } from "./activities/computeExitCode";
 import type { DeviceRunDeps } from "./activities/deviceRun/deps";
@@ -35,6 +38,10 @@ export interface AppDeps {
   runCommands: RunCommands;
   policies: PolicyStore;
   locks: DeviceLocks;
+  apiKeys: ApiKeyStore;
+  auditLog: AuditLog;
+  /** Wall-clock time for HTTP handlers (audit events, run ids); the local host passes its virtual clock. */
+  clock: () => Date;
 }
 
 /** Options of {@link createAppDeps}. */
@@ -43,6 +50,8 @@ export interface AppDepsOptions {
   armCredential?: TokenCredential;
   /** Extra per-call ARM pipeline policies, appended after the app's own (tests: the fleet emulator's clock header). */
   armPolicies?: PipelinePolicy[];
+  /** The clock HTTP handlers read (default: the system clock). */
+  clock?: () => Date;
 }
 
 /** Builds every client from config (call lazily: it reads the ARM CA file when one is configured). */
@@ -58,6 +67,9 @@ export function createAppDeps(config: Config, options: AppDepsOptions = {}): App
     runCommands: createRunCommands({ arm, storage }),
     policies: new PolicyStore(storage.policies),
     locks: new DeviceLocks(storage.tables.locks),
+    apiKeys: new ApiKeyStore(storage.tables.apiKeys),
+    auditLog: new AuditLog(storage.tables.auditLog),
+    clock: options.clock ?? (() => new Date()),
   };
 }
 
@@ -141,6 +153,7 @@ export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] 
       durableClient: true,
       handler: makeStartDueWindows(() => ({ listWindows: () => getDeps().policies.listWindows() })),
     },
+    ...apiDefinitions(getDeps),
   ];
 }
 

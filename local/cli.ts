@@ -13,6 +13,7 @@ import { startAzurite } from "./azurite";
 import { at, writeSampleRun, type SampleScenario } from "./demo/sampleRun";
 import { ScenarioError } from "./fleet/scenario/parseScenario";
 import { runScenarioCommand } from "./run/runScenarioCommand";
+import { API_KEY_USAGE, runApiKeyCommand } from "./cli/apiKeyCommand";
 
 const SCENARIOS: Record<string, SampleScenario> = {
   success: {},
@@ -118,7 +119,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === "run") return run(rest);
   if (command === "sample") return sample(rest);
   if (command === "verify") return verify(rest);
-  console.error(USAGE);
+  if (command === "apikey") return runApiKeyCommand(rest, loadConfigFromProcessEnv(), (line) => console.log(line));
+  console.error(`${USAGE}\n${API_KEY_USAGE.replace(/^usage:\n/, "")}`);
   return 2;
 }
 

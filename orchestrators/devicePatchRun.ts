@@ -29,7 +29,7 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
   const retry = activityRetry();
   const now = (): string => context.df.currentUtcDateTime.toISOString();
 
-  let state = (yield context.df.callActivityWithRetry(ACTIVITIES.startDeviceRun, retry, { input, now: now() })) as DeviceRunState;
+  let state = (yield context.df.callActivityWithRetry(ACTIVITIES.startDeviceRun, retry, { input, now: now(), instanceId: context.df.instanceId })) as DeviceRunState;
   context.df.setCustomStatus(statusOf(input.device.name, state));
   let failure: string | undefined;
   try {

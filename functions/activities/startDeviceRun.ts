@@ -13,7 +13,12 @@ import { StoredList } from "./deviceRun/storedArtifacts";
 import { firstCheckAt, submitCommands } from "./deviceRun/submitCommands";
 
 /** Input of startDeviceRun: `now` is the orchestrator's replay-safe clock. */
-export const StartDeviceRunInputSchema = z.object({ input: DeviceRunInputSchema, now: TimestampSchema });
+export const StartDeviceRunInputSchema = z.object({
+  input: DeviceRunInputSchema,
+  now: TimestampSchema,
+  /** The orchestration's instance id, recorded in the Runs row so status APIs can show live progress. */
+  instanceId: z.string().min(1).optional(),
+});
 export type StartDeviceRunInput = z.infer<typeof StartDeviceRunInputSchema>;
 
 /** Without a window, a lock outlives any run (the longest: installs, reboots, timeouts) by far. */
@@ -37,9 +42,11 @@ function lockMinutes(input: DeviceRunInput, now: Date): number {
  */
 export function makeStartDeviceRun(deps: DeviceRunDeps) {
   return async function startDeviceRun(rawInput: unknown): Promise<DeviceRunState> {
-    const { input, now: nowText } = StartDeviceRunInputSchema.parse(rawInput);
+    const { input, now: nowText, instanceId } = StartDeviceRunInputSchema.parse(rawInput);
     const now = new Date(nowText);
     const { run, device } = input;
+    // The status row exists from the start, so a run can be looked up (and followed) before it is sealed.
+    await deps.evidence.index.upsertRun(run, { status: "running", startedAt: now.toISOString(), dryRun: input.dryRun, ...(instanceId === undefined ? {} : { instanceId }) });
     const stored = new StoredList([]);
     let resolved;
     try {

@@ -41,8 +41,12 @@ export const RunRowSchema = z.object({
   partitionKey: z.string(),
   rowKey: z.string(),
   device: z.string(),
-  status: z.enum(["running", "sealed", "completed"]),
+  /** queued (accepted by the API) → running (phase 01 began) → sealed (phase 10) → completed (exit code). */
+  status: z.enum(["queued", "running", "sealed", "completed"]),
   startedAt: z.string(),
+  /** The device-run orchestration, for live stage and progress while it runs. */
+  instanceId: z.string().optional(),
+  dryRun: z.boolean().optional(),
   merkleRoot: z.string().optional(),
   eventsChainHead: z.string().optional(),
   exitCode: z.number().int().optional(),

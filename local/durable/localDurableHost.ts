@@ -119,6 +119,8 @@ export function createLocalDurableHost(options: LocalDurableHostOptions): LocalD
     activityConcurrency: options.activityConcurrency ?? 16,
     episodeConcurrency: options.episodeConcurrency ?? 8,
     log,
+    // Serving HTTP on a virtual clock: runs that requests start must move on their own.
+    advanceWhenIdle: options.clock === "virtual" && options.http !== undefined,
   });
 
   let rpc: RpcServer | undefined;

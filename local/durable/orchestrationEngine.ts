@@ -24,6 +24,11 @@ export interface EngineOptions {
   activityConcurrency: number;
   episodeConcurrency: number;
   log: (level: "info" | "warn" | "error", message: string) => void;
+  /**
+   * Virtual clock only: skip to the next timer whenever the host is idle, even with nobody waiting. A host that
+   * serves HTTP needs it, or a run an API call started would sit on its first timer until someone waited on it.
+   */
+  advanceWhenIdle?: boolean;
 }
 
 /** Counters for the benchmark and for tests. */
@@ -495,7 +500,7 @@ export class OrchestrationEngine {
     if (busy > 0) return;
     const wantsAdvance =
       this.options.clock.kind === "virtual" &&
-      (this.instanceWaiters.length > 0 || this.idleWaiters.some((w) => w.advance));
+      (this.options.advanceWhenIdle === true || this.instanceWaiters.length > 0 || this.idleWaiters.some((w) => w.advance));
     const next = this.timers.peek();
     if (wantsAdvance && next) {
       this.jumpTo(next.fireAt);

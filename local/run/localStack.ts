@@ -38,6 +38,8 @@ export interface LocalStackOptions {
   /** Overrides of the scenario's ARM knobs on the fleet emulator (tests: small throttling buckets). */
   arm?: Partial<ArmBehaviour>;
   log?: (level: "info" | "warn" | "error", message: string) => void;
+  /** Extra app settings (e.g. PATCHPILOT_TRUST_CLIENT_PRINCIPAL for tests of Entra ID callers). */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -65,8 +67,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       PATCHPILOT_ARM_ENDPOINT: emulator.endpoint,
       PATCHPILOT_ARM_CA_FILE: caFile,
       PATCHPILOT_SUBSCRIPTION_IDS: options.scenario.subscriptions.map((s) => s.id).join(","),
+      ...options.settings,
     });
-    const deps = createAppDeps(config, { armCredential: new LocalFleetCredential() });
+    const deps = createAppDeps(config, { armCredential: new LocalFleetCredential(), clock: () => clock.now() });
     await ensureStorage(deps.storage);
     await seedPolicyStore(deps.policies, options.scenario);
     const seededLocks = await seedLocks(deps.locks, options.scenario, startTime);

@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { ApiProblem, notFound } from "../../../../lib/api/apiProblem";
+import { specForPath } from "../../../../lib/domain/artifacts";
+import { findTenantRun } from "../../../../lib/evidence/findTenantRun";
+import { artifactBlobName } from "../../../../lib/evidence/keys";
+import { ProblemSchema } from "../../../../lib/schemas/api/problem";
+import { RunParamsSchema } from "../../../../lib/schemas/api/runs";
+import { defineApiRoute } from "../apiRoute";
+
+/** An artifact path as the index names it (`05-install/install-summary.jsonl`): no `..`, no leading slash. */
+const ArtifactPathSchema = z
+  .string()
+  .regex(/^[0-9]{2}-[a-z0-9-]+(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/, "must be an artifact path such as 05-install/install-summary.jsonl")
+  .refine((p) => !p.split("/").includes(".."), "must not contain ..");
+
+/** `GET /api/v1/tenants/{tenant}/runs/{runId}/artifacts/{path}`: one artifact's exact bytes, checked against the index. */
+export const getArtifactRoute = defineApiRoute({
+  name: "apiGetArtifact",
+  method: "GET",
+  path: "tenants/{tenant}/runs/{runId}/artifacts/{*path}",
+  tag: "evidence",
+  summary: "Download one artifact of a run, verified against its indexed SHA-256",
+  description:
+    "Only indexed artifacts are served, and only after their bytes hash to the indexed SHA-256 (sent as x-patchpilot-sha256 and Repr-Digest). " +
+    "Bytes that do not match are refused with 409 rather than served.",
+  permission: "evidence:read",
+  audit: "artifacts.read",
+  params: RunParamsSchema.extend({ path: ArtifactPathSchema }),
+  responses: {
+    200: { description: "The artifact's bytes", contentType: "application/octet-stream" },
+    404: { description: "No such run in this tenant, or no such artifact in the run", schema: ProblemSchema },
+    409: { description: "The stored bytes do not match the index (evidence integrity failure)", schema: ProblemSchema },
+  },
+  async handle(call) {
+    const { tenant, runId, path } = call.params;
+    const { deps } = call;
+    const found = await findTenantRun(deps.storage.tables.runs, tenant, runId);
+    if (found === undefined) throw notFound(`no run ${runId} in this tenant`);
+    const row = (await deps.evidence.index.readArtifacts(runId)).get(path);
+    // The index row must point inside this run's own folder, whatever it says (tenant isolation).
+    if (row === undefined || row.blobName !== artifactBlobName(found.ref, path)) throw notFound(`run ${runId} has no indexed artifact ${path}`);
+    const bytes = await deps.evidence.store.readBlob(row.blobName);
+    if (bytes === undefined) throw new ApiProblem(409, "Conflict", `artifact ${path} is indexed but its blob is gone`, undefined, "evidence-integrity");
+    const digest = createHash("sha256").update(bytes).digest();
+    if (digest.toString("hex") !== row.sha256) {
+      throw new ApiProblem(409, "Conflict", `artifact ${path} does not match its index: indexed ${row.sha256}, stored ${digest.toString("hex")}`, undefined, "evidence-integrity");
+    }
+    return {
+      status: 200,
+      raw: { bytes, contentType: specForPath(path).contentType },
+      headers: {
+        "x-patchpilot-sha256": row.sha256,
+        "repr-digest": `sha-256=:${digest.toString("base64")}:`,
+        // report.html is ours and escaped, but evidence is served from the API's origin: no scripts, no sniffing.
+        "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+        "x-content-type-options": "nosniff",
+      },
+      auditDetails: { runId, path, sha256: row.sha256 },
+    };
+  },
+});
