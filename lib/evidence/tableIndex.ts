@@ -36,6 +36,36 @@ export interface InstallIndexRecord {
   line: number;
 }
 
+/** Which rows of a device's audit partition {@link EvidenceIndex.queryInstalls} returns. */
+export interface InstallsFilter {
+  /** The update as the RowKey holds it (KB, else update id): a RowKey range, exact match after. */
+  updateKey?: string;
+  /** Rows whose `updateId` field is this, whether keyed by it or by their KB: a server-side property filter. */
+  updateId?: string;
+  /**
+   * Coarse server-side bounds on the `finishedAt` string, compared as text: `[ge, lt)`. Callers widen them enough to
+   * absorb UTC offsets and filter exactly on parsed instants afterwards.
+   */
+  finishedAtText?: { ge: string; lt: string };
+}
+
+/** Result of {@link EvidenceIndex.queryInstalls}: valid rows, and rows that fail the schema (a damaged index). */
+export interface InstallsQueryResult {
+  rows: InstallRow[];
+  invalid: { rowKey: string; problem: string }[];
+}
+
+/** One Artifacts row looked up by path: found (valid), absent, or present but not a valid row. */
+export type ArtifactRowLookup =
+  | { status: "found"; row: ArtifactRow }
+  | { status: "missing" }
+  | { status: "invalid"; problem: string };
+
+/** Quotes a value for an OData filter (single quotes doubled). */
+function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
 /**
  * The SHA-256 index (`Artifacts`), the audit index (`Installs`) and the run records (`Runs`). Index rows are
  * written once: a retried write of the same rows succeeds, a write that would change a row fails with
@@ -100,6 +130,53 @@ export class EvidenceIndex {
     if (updateKey === undefined) return rows;
     const prefix = `${toTableKey(updateKey)}|`;
     return rows.filter((r) => r.rowKey.startsWith(prefix));
+  }
+
+  /**
+   * Audit index rows of a device matching `filter`, in ONE query: a RowKey range for an update key (Azure serves it
+   * from the partition's key order instead of reading every row of the device), property filters otherwise.
+   */
+  async queryInstalls(tenant: string, device: string, filter: InstallsFilter = {}): Promise<InstallsQueryResult> {
+    const clauses = [`PartitionKey eq ${odataString(installsPartition(tenant, device))}`];
+    if (filter.updateKey !== undefined) {
+      const key = toTableKey(filter.updateKey);
+      // "}" is the character after "|": the range holds exactly the row keys that start with "KEY|".
+      clauses.push(`RowKey ge ${odataString(`${key}|`)}`, `RowKey lt ${odataString(`${key}}`)}`);
+    }
+    if (filter.updateId !== undefined) clauses.push(`updateId eq ${odataString(filter.updateId)}`);
+    if (filter.finishedAtText !== undefined) {
+      clauses.push(`finishedAt ge ${odataString(filter.finishedAtText.ge)}`, `finishedAt lt ${odataString(filter.finishedAtText.lt)}`);
+    }
+    this.stats.queries += 1;
+    const result: InstallsQueryResult = { rows: [], invalid: [] };
+    for await (const entity of this.tables.installs.listEntities({ queryOptions: { filter: clauses.join(" and ") } })) {
+      const parsed = InstallRowSchema.safeParse(entity);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        result.invalid.push({ rowKey: String(entity.rowKey), problem: `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}` });
+        continue;
+      }
+      // An update id may itself contain "|", so the range can hold a longer key's rows; keep only exact matches.
+      if (filter.updateKey !== undefined && (parsed.data.kb ?? parsed.data.updateId) !== filter.updateKey) continue;
+      result.rows.push(parsed.data);
+    }
+    return result;
+  }
+
+  /** One Artifacts row by run and path: a point read, the cheapest lookup Table storage serves. */
+  async getArtifact(runId: string, path: string): Promise<ArtifactRowLookup> {
+    let entity: Record<string, unknown>;
+    try {
+      this.stats.queries += 1;
+      entity = await this.tables.artifacts.getEntity(runId, toTableKey(path));
+    } catch (error) {
+      if (isStatus(error, 404)) return { status: "missing" };
+      throw error;
+    }
+    const parsed = ArtifactRowSchema.safeParse(entity);
+    if (parsed.success) return { status: "found", row: parsed.data };
+    const issue = parsed.error.issues[0];
+    return { status: "invalid", problem: `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}` };
   }
 
   /** Creates or updates a run's status row (the one mutable record: it tracks progress, it is not evidence). */

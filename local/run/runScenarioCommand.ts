@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import { apiExamples } from "./apiExamples";
 import { readScenarioFile } from "../fleet/scenario/parseScenario";
 import { startLocalStack } from "./localStack";
 import { formatExitCodeCounts, formatProgress, formatSummary } from "./printSummary";
@@ -67,7 +68,8 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
       out("");
       out("serving until Ctrl-C:");
       out(`  Durable management API: ${stack.host.rpcBaseUrl}`);
-      if (stack.host.httpBaseUrl !== undefined) out(`  HTTP API:               ${stack.host.httpBaseUrl}/api/`);
+      if (stack.host.httpBaseUrl !== undefined) out(`  HTTP API:               ${stack.host.httpBaseUrl}/api/v1/`);
+      for (const line of await apiExamples(stack, summary.devices)) out(line);
       out(`  Azurite:                ${stack.azurite.connectionString}`);
       out(`  fleet emulator (ARM):   ${stack.emulator.endpoint}`);
       await new Promise<void>((resolve) => {

@@ -4,11 +4,12 @@ import { defineApiRoute, toHttpDefinition, type ApiRoute } from "./apiRoute";
 import { buildOpenApiDocument } from "./openApiDocument";
 import { getArtifactRoute } from "./routes/getArtifact";
 import { getRunRoute } from "./routes/getRun";
+import { proveInstallsRoute } from "./routes/proveInstalls";
 import { startRunRoute } from "./routes/startRun";
 import { verifyRunRoute } from "./routes/verifyRun";
 
 /** Every versioned API route except the document that describes them. */
-export const API_ROUTES: readonly ApiRoute[] = [startRunRoute, getRunRoute, verifyRunRoute, getArtifactRoute] as ApiRoute[];
+export const API_ROUTES: readonly ApiRoute[] = [startRunRoute, getRunRoute, verifyRunRoute, getArtifactRoute, proveInstallsRoute] as ApiRoute[];
 
 /** `GET /api/v1/openapi.json`: public, generated from the routes' own schemas. */
 export const openApiRoute = defineApiRoute({

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import { verifyAuditChain } from "../../../lib/api/audit/auditLog";
+import { hashLeaf, verifyHexProof } from "../../../lib/evidence/merkle";
+import { merkleLeafData } from "../../../lib/evidence/seal";
 import { readScenarioFile } from "../../../local/fleet/scenario/parseScenario";
 import { startLocalStack, type LocalStack } from "../../../local/run/localStack";
 import { runWindows, type WindowsSummary } from "../../../local/run/runWindows";
@@ -280,5 +282,49 @@ describe("GET …/runs/{runId}/verify and the audit chain", () => {
     // Tenant B's chain holds none of tenant A's calls.
     const otherChain = await stack.deps.auditLog.read(B);
     expect(JSON.stringify(otherChain)).not.toContain(A);
+  });
+});
+
+describe("GET /api/v1/tenants/{tenant}/devices/{device}/installs (the audit proof)", () => {
+  it("proves an update the demo installed on its day, with an inclusion proof anyone can check, and records the question", async () => {
+    const row = (await stack.deps.evidence.index.readInstalls(A, "WIN-SERVER01")).find((r) => r.installed && r.kb !== undefined);
+    if (row?.kb === undefined) throw new Error("the demo installed nothing with a KB on WIN-SERVER01");
+    const day = row.finishedAt.slice(0, 10);
+    const r = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=${row.kb}&on=${day}`, { key: keys.auditor });
+    expect(r.status).toBe(200);
+    expect(r.json.count).toBeGreaterThanOrEqual(1);
+    const record = r.json.records.find((x: { runId: string }) => x.runId === row.runId);
+    expect(record).toMatchObject({ kb: row.kb, installed: true, client: "fabrikam" });
+    expect(record.verification.ok).toBe(true);
+    expect(record.verification.checks.length).toBeGreaterThanOrEqual(5);
+    // Independently: the leaf binds the artifact path and hash, and its audit path leads to the run's root.
+    const leaf = hashLeaf(merkleLeafData({ path: record.evidence.artifactPath, sha256: record.evidence.sha256 })).toString("hex");
+    expect(record.merkle.leafHash).toBe(leaf);
+    expect(verifyHexProof(leaf, { leafIndex: record.merkle.leafIndex, treeSize: record.merkle.treeSize, auditPath: record.merkle.auditPath, root: record.merkle.root })).toBe(true);
+    const status = await call("GET", `/api/v1/tenants/${A}/runs/${row.runId}`, { key: keys.auditor });
+    expect(record.merkle.root).toBe(status.json.merkleRoot);
+    // The cited artifact downloads and hashes as claimed.
+    const artifact = await fetch(`${base}${record.evidence.href}`, { headers: { "x-api-key": keys.auditor } });
+    expect(createHash("sha256").update(Buffer.from(await artifact.arrayBuffer())).digest("hex")).toBe(record.evidence.sha256);
+    const events = await stack.deps.auditLog.read(A);
+    expect(events.some((e) => e.action === "installs.prove" && e.details?.kb === row.kb)).toBe(true);
+
+    const otherDay = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=${row.kb}&on=2020-01-01`, { key: keys.auditor });
+    expect(otherDay.json.count).toBe(0);
+  });
+
+  it("refuses bad questions with the field, other tenants with 403, and finds nothing across tenants", async () => {
+    const both = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=KB5012345&on=2026-01-20&from=2026-01-01`, { key: keys.auditor });
+    expect(both.status).toBe(400);
+    expect(both.json.errors.map((e: { field: string }) => e.field).join(" ")).toMatch(/query\.(on|from)/);
+    const badKb = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=5012345`, { key: keys.auditor });
+    expect(badKb.json.errors[0].field).toBe("query.kb");
+    expect((await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=KB5012345`, { key: keys.otherTenant })).status).toBe(403);
+    expect((await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=KB5012345`, { key: keys.operator })).status).toBe(403);
+    const across = await call("GET", `/api/v1/tenants/${B}/devices/WIN-SERVER01/installs`, { key: keys.otherTenant });
+    expect(across.status).toBe(200);
+    expect(across.json.count).toBe(0);
+    const traversal = await rawGet(`/api/v1/tenants/${A}/devices/..%2F..%2F${B}/installs`, keys.auditor);
+    expect(traversal.status).toBe(400);
   });
 });
