@@ -13,8 +13,13 @@ const containerName = z
  * and the Bicep (infra/) sets each one; nothing else reads the environment.
  */
 export const EnvSchema = z.object({
-  /** Functions host + Durable task hub storage. `UseDevelopmentStorage=true` locally. */
-  AzureWebJobsStorage: z.string().min(1, "is required"),
+  /** Functions host + Durable task hub storage as a connection string: `UseDevelopmentStorage=true` / Azurite locally. */
+  AzureWebJobsStorage: z.string().min(1).optional(),
+  /**
+   * Functions host + Durable task hub storage through the managed identity (Azure). The host reads any value of
+   * AzureWebJobsStorage as a connection string that wins over this, so in Azure only this one is set.
+   */
+  AzureWebJobsStorage__accountName: z.string().regex(/^[a-z0-9]{3,24}$/, "must be a storage account name").optional(),
   /** Evidence account as a connection string (local / Azurite). Mutually exclusive with the two endpoints. */
   PATCHPILOT_EVIDENCE_CONNECTION_STRING: z.string().min(1).optional(),
   /** Evidence account blob endpoint (Azure, reached with the app's managed identity). */
@@ -62,6 +67,9 @@ export const EnvSchema = z.object({
   PATCHPILOT_EXPORT_LINK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
 });
 
+/** The Functions host's own storage (task hub): a connection string locally, an account reached by identity in Azure. */
+export type HostStorage = { kind: "connectionString"; connectionString: string } | { kind: "managedIdentity"; accountName: string };
+
 /** Where the evidence account is and how to authenticate to it. */
 export type EvidenceAccount =
   | { kind: "connectionString"; connectionString: string }
@@ -69,7 +77,7 @@ export type EvidenceAccount =
 
 /** The parsed, validated configuration passed to everything that needs a setting. */
 export interface Config {
-  hostStorage: string;
+  hostStorage: HostStorage;
   evidence: {
     account: EvidenceAccount;
     container: string;
@@ -120,12 +128,22 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     Object.keys(EnvSchema.shape).map((key) => [key, env[key] === "" ? undefined : env[key]]),
   );
   const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ field: String(issue.path[0] ?? "(root)"), message: issue.message })),
-    );
+  // Checked beside the schema so every bad field is named at once.
+  const hostIssues: ConfigIssue[] =
+    present.AzureWebJobsStorage === undefined && present.AzureWebJobsStorage__accountName === undefined
+      ? [{ field: "AzureWebJobsStorage", message: "is required (or AzureWebJobsStorage__accountName, with the managed identity)" }]
+      : [];
+  if (!parsed.success || hostIssues.length > 0) {
+    throw new ConfigError([
+      ...hostIssues,
+      ...(parsed.success ? [] : parsed.error.issues.map((issue) => ({ field: String(issue.path[0] ?? "(root)"), message: issue.message }))),
+    ]);
   }
   const s = parsed.data;
+  let hostStorage: HostStorage;
+  if (s.AzureWebJobsStorage !== undefined) hostStorage = { kind: "connectionString", connectionString: s.AzureWebJobsStorage };
+  else if (s.AzureWebJobsStorage__accountName !== undefined) hostStorage = { kind: "managedIdentity", accountName: s.AzureWebJobsStorage__accountName };
+  else throw new Error("unreachable: host storage was checked above");
   const cs = s.PATCHPILOT_EVIDENCE_CONNECTION_STRING;
   const blob = s.PATCHPILOT_EVIDENCE_BLOB_ENDPOINT;
   const table = s.PATCHPILOT_EVIDENCE_TABLE_ENDPOINT;
@@ -146,7 +164,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     throw new ConfigError(fields.map((field) => ({ field, message })));
   }
   return {
-    hostStorage: s.AzureWebJobsStorage,
+    hostStorage,
     evidence: {
       account,
       container: s.PATCHPILOT_EVIDENCE_CONTAINER,

@@ -62,4 +62,11 @@ describe("parseConfig", () => {
       issues({ ...BASE, PATCHPILOT_ARM_ENDPOINT: "http://127.0.0.1:8443", PATCHPILOT_SUBSCRIPTION_IDS: "a/b", PATCHPILOT_ARM_MAX_RETRIES: "99" }).sort(),
     ).toEqual(["PATCHPILOT_ARM_ENDPOINT", "PATCHPILOT_ARM_MAX_RETRIES", "PATCHPILOT_SUBSCRIPTION_IDS"]);
   });
+
+  it("takes host storage by identity in Azure (AzureWebJobsStorage__accountName), never needing a key", () => {
+    const config = parseConfig({ AzureWebJobsStorage__accountName: "pphoststorage01", PATCHPILOT_EVIDENCE_CONNECTION_STRING: "UseDevelopmentStorage=true" });
+    expect(config.hostStorage).toEqual({ kind: "managedIdentity", accountName: "pphoststorage01" });
+    expect(parseConfig(BASE).hostStorage).toEqual({ kind: "connectionString", connectionString: "UseDevelopmentStorage=true" });
+    expect(() => parseConfig({ AzureWebJobsStorage__accountName: "Not_An_Account", PATCHPILOT_EVIDENCE_CONNECTION_STRING: "x" })).toThrow(/AzureWebJobsStorage__accountName/);
+  });
 });

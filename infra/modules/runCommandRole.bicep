@@ -1,0 +1,41 @@
+// Optional custom role, narrower than Virtual Machine Contributor, for VMSS VM run commands
+// (lib/azure/vmssRunCommandClient.ts): manage run commands on scale-set instances and read the scale sets and
+// instances they target; nothing else (no VM start/stop/redeploy, no extensions, no disks, no network).
+// Created when main.bicep's useCustomRunCommandRole is true, once per managed subscription, assignable only on
+// that subscription's managed resource groups.
+targetScope = 'subscription'
+
+@description('Role definition name (a GUID).')
+param roleName string
+
+@description('Display name, unique in the Entra tenant.')
+param roleDisplayName string
+
+@description('All managed resource groups ({ subscriptionId, resourceGroup }); those of this subscription become the assignable scopes.')
+param managedResourceGroups array
+
+var assignableScopes = map(filter(managedResourceGroups, group => group.subscriptionId == subscription().subscriptionId), group => '/subscriptions/${group.subscriptionId}/resourceGroups/${group.resourceGroup}')
+
+resource runCommandRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: roleName
+  properties: {
+    roleName: roleDisplayName
+    description: 'PatchPilot: create, read and delete Run Commands on VM scale set instances, and read the scale sets and instances.'
+    type: 'customRole'
+    permissions: [
+      {
+        actions: [
+          'Microsoft.Compute/virtualMachineScaleSets/read'
+          'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read'
+          'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands/*'
+        ]
+        notActions: []
+        dataActions: []
+        notDataActions: []
+      }
+    ]
+    assignableScopes: assignableScopes
+  }
+}
+
+output roleDefinitionId string = runCommandRole.id
