@@ -20,6 +20,7 @@ import { PolicyStore } from "../lib/policy/policyStore";
 import { ApiKeyStore } from "../lib/api/auth/apiKeyStore";
 import { AuditLog } from "../lib/api/audit/auditLog";
 import { apiDefinitions } from "./http/api/apiRoutes";
+import { exportDefinitions } from "./exportDefinitions";
 import { makeAdvanceDeviceRun } from "./activities/advanceDeviceRun";
 import { makeComputeExitCode } from "./activities/computeExitCode";
 import type { DeviceRunDeps } from "./activities/deviceRun/deps";
@@ -153,6 +154,7 @@ export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] 
       durableClient: true,
       handler: makeStartDueWindows(() => ({ listWindows: () => getDeps().policies.listWindows() })),
     },
+    ...exportDefinitions(getDeps),
     ...apiDefinitions(getDeps),
   ];
 }

@@ -14,6 +14,7 @@ import { at, writeSampleRun, type SampleScenario } from "./demo/sampleRun";
 import { ScenarioError } from "./fleet/scenario/parseScenario";
 import { runScenarioCommand } from "./run/runScenarioCommand";
 import { API_KEY_USAGE, runApiKeyCommand } from "./cli/apiKeyCommand";
+import { runVerifyPackageCommand } from "./cli/verifyPackageCommand";
 
 const SCENARIOS: Record<string, SampleScenario> = {
   success: {},
@@ -34,7 +35,10 @@ const USAGE = `usage:
   patchpilot sample [--scenario ${Object.keys(SCENARIOS).join("|")}] [--keep]
       write one hand-built sample device run, seal it, compute its exit code and verify it
   patchpilot verify --run <runId>
-      re-hash a run's artifacts against the index, Merkle root and event chain (settings from the environment)`;
+      re-hash a run's artifacts against the index, Merkle root and event chain (settings from the environment)
+  patchpilot verify --package <export.zip>
+      verify an evidence export offline (no Azure, no network): every artifact against the index, every inclusion
+      proof against its Merkle root, every event chain; exit status 1 naming the first bad artifact`;
 
 /** Runs the sample device run end to end against the given storage and prints the outcome. */
 export async function runDemo(config: Config, scenarioName: string, log: (line: string) => void): Promise<{ exitCode: number; verified: boolean; run: RunRef }> {
@@ -77,7 +81,8 @@ async function sample(args: string[]): Promise<number> {
 }
 
 async function verify(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { run: { type: "string" } } });
+  const { values } = parseArgs({ args, options: { run: { type: "string" }, package: { type: "string" } } });
+  if (values.package !== undefined) return runVerifyPackageCommand(values.package, (line) => console.log(line));
   if (!values.run) {
     console.error(USAGE);
     return 2;

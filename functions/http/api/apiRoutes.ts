@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { AppDeps, HttpDefinition } from "../../definitions";
 import { defineApiRoute, toHttpDefinition, type ApiRoute } from "./apiRoute";
 import { buildOpenApiDocument } from "./openApiDocument";
+import { createExportRoute, getExportRoute } from "./routes/exports";
 import { getArtifactRoute } from "./routes/getArtifact";
 import { getRunRoute } from "./routes/getRun";
 import { proveInstallsRoute } from "./routes/proveInstalls";
@@ -9,7 +10,7 @@ import { startRunRoute } from "./routes/startRun";
 import { verifyRunRoute } from "./routes/verifyRun";
 
 /** Every versioned API route except the document that describes them. */
-export const API_ROUTES: readonly ApiRoute[] = [startRunRoute, getRunRoute, verifyRunRoute, getArtifactRoute, proveInstallsRoute] as ApiRoute[];
+export const API_ROUTES: readonly ApiRoute[] = [startRunRoute, getRunRoute, verifyRunRoute, getArtifactRoute, proveInstallsRoute, createExportRoute, getExportRoute] as ApiRoute[];
 
 /** `GET /api/v1/openapi.json`: public, generated from the routes' own schemas. */
 export const openApiRoute = defineApiRoute({

@@ -7,6 +7,9 @@ import { readScenarioFile } from "../../../local/fleet/scenario/parseScenario";
 import { startLocalStack, type LocalStack } from "../../../local/run/localStack";
 import { runWindows, type WindowsSummary } from "../../../local/run/runWindows";
 import path from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { verifyPackage } from "../../../lib/export/verifyPackage";
 
 const DEMO = path.resolve(__dirname, "../../../local/scenarios/demo.json");
 const A = "contoso-msp";
@@ -327,4 +330,46 @@ describe("GET /api/v1/tenants/{tenant}/devices/{device}/installs (the audit proo
     const traversal = await rawGet(`/api/v1/tenants/${A}/devices/..%2F..%2F${B}/installs`, keys.auditor);
     expect(traversal.status).toBe(400);
   });
+});
+
+describe("exports", () => {
+  it("builds a tenant's evidence package by orchestration, links it, and the download verifies offline", async () => {
+    const now = stack.host.now().getTime();
+    const scope = { from: new Date(now - 86_400_000).toISOString(), to: new Date(now + 86_400_000).toISOString(), clients: ["fabrikam"] };
+    expect((await call("POST", `/api/v1/tenants/${A}/exports`, { key: keys.operator, body: scope })).status).toBe(403);
+    const inverted = await call("POST", `/api/v1/tenants/${A}/exports`, { key: keys.auditor, body: { from: scope.to, to: scope.from } });
+    expect(inverted.status).toBe(400);
+    expect(inverted.json.errors[0].field).toMatch(/^body\./);
+
+    const created = await call("POST", `/api/v1/tenants/${A}/exports`, { key: keys.auditor, body: scope });
+    expect(created.status).toBe(202);
+    const location = created.headers.get("location") ?? "";
+    let status: Json;
+    for (let i = 0; i < 120; i += 1) {
+      status = (await call("GET", location, { key: keys.auditor })).json;
+      if (status.status === "completed" || status.status === "failed") break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status.status).toBe("completed");
+    expect(status.counts.runs).toBeGreaterThanOrEqual(5);
+    expect(new Date(status.download.expiresAt).getTime()).toBeGreaterThan(Date.now());
+    const download = await fetch(status.download.href);
+    expect(download.status).toBe(200);
+    const zip = Buffer.from(await download.arrayBuffer());
+    expect(createHash("sha256").update(zip).digest("hex")).toBe(status.sha256);
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "pp-export-")), "export.zip");
+    writeFileSync(file, zip);
+    const verification = await verifyPackage(file);
+    expect(verification.problems).toEqual([]);
+    expect(verification.ok).toBe(true);
+    // Only the requested client, and nothing of the other tenant.
+    expect(zip.includes(Buffer.from("adatum/"))).toBe(false);
+    expect(zip.includes(Buffer.from("northwind"))).toBe(false);
+
+    const exportId = created.json.exportId as string;
+    expect((await call("GET", `/api/v1/tenants/${B}/exports/${exportId}`, { key: keys.otherTenant })).status).toBe(404);
+    expect((await call("GET", `/api/v1/tenants/${A}/exports/${exportId}`, { key: keys.otherTenant })).status).toBe(403);
+    const events = await stack.deps.auditLog.read(A);
+    expect(events.filter((e) => e.action === "exports.create" && e.details?.exportId === exportId)).toHaveLength(1);
+  }, 120_000);
 });

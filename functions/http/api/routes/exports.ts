@@ -1,0 +1,84 @@
+import { randomBytes } from "node:crypto";
+import { notFound } from "../../../../lib/api/apiProblem";
+import { exportDownloadUrl } from "../../../../lib/export/exportLink";
+import { ExportStore, type ExportRecord } from "../../../../lib/export/exportStore";
+import { TenantParamsSchema } from "../../../../lib/schemas/api/access";
+import { ExportParamsSchema, ExportRequestSchema, ExportStatusSchema, type ExportStatus } from "../../../../lib/schemas/api/exports";
+import { ProblemSchema } from "../../../../lib/schemas/api/problem";
+import type { AppDeps } from "../../../definitions";
+import { EXPORT_ORCHESTRATOR } from "../../../../orchestrators/exportNames";
+import { apiPath, defineApiRoute } from "../apiRoute";
+
+function statusOf(record: ExportRecord): ExportStatus {
+  return ExportStatusSchema.parse({
+    exportId: record.exportId,
+    tenant: record.tenant,
+    status: record.status,
+    request: record.request,
+    createdAt: record.createdAt,
+    createdBy: record.createdBy,
+    ...(record.completedAt === undefined ? {} : { completedAt: record.completedAt }),
+    ...(record.counts === undefined ? {} : { counts: record.counts }),
+    ...(record.sha256 === undefined ? {} : { sha256: record.sha256 }),
+    ...(record.size === undefined ? {} : { size: record.size }),
+    ...(record.error === undefined ? {} : { error: record.error }),
+  });
+}
+
+const exportStore = (deps: AppDeps): ExportStore => new ExportStore(deps.storage.tables.exports);
+
+/** `POST /api/v1/tenants/{tenant}/exports`: build an evidence package for a time range, by orchestration. */
+export const createExportRoute = defineApiRoute({
+  name: "apiCreateExport",
+  method: "POST",
+  path: "tenants/{tenant}/exports",
+  tag: "exports",
+  summary: "Build an evidence package (zip) for a time range, optionally some clients or devices",
+  description:
+    "The package holds every artifact of the runs in scope, their indexes, manifests and inclusion proofs, a verification report made at " +
+    "export time, a compliance matrix (NIST SP 800-40r4, NIST SP 800-53r5, CIS Controls v8) as CSV and HTML, SHA256SUMS and a README. " +
+    "It verifies offline with `patchpilot verify --package`. Poll the Location until status is completed.",
+  permission: "evidence:export",
+  audit: "exports.create",
+  durableClient: true,
+  params: TenantParamsSchema,
+  body: ExportRequestSchema,
+  responses: { 202: { description: "Accepted; the package is being built", schema: ExportStatusSchema } },
+  async handle(call) {
+    const { tenant } = call.params;
+    const now = call.deps.clock();
+    const exportId = `x${now.toISOString().slice(0, 10).replace(/-/g, "")}-${randomBytes(8).toString("hex")}`;
+    const createdBy = `${call.caller?.kind ?? "unknown"}:${call.caller?.id ?? "unknown"}`;
+    const record = await exportStore(call.deps).create(tenant, exportId, call.body, createdBy, now);
+    await call.durable().startNew(EXPORT_ORCHESTRATOR, { instanceId: `export:${tenant}:${exportId}`, input: { tenant, exportId } });
+    const location = apiPath(`tenants/${tenant}/exports/${exportId}`);
+    return { status: 202, json: statusOf(record), headers: { location, "retry-after": "10" }, auditDetails: { exportId, from: call.body.from, to: call.body.to } };
+  },
+});
+
+/** `GET /api/v1/tenants/{tenant}/exports/{exportId}`: status, and a short-lived download link once built. */
+export const getExportRoute = defineApiRoute({
+  name: "apiGetExport",
+  method: "GET",
+  path: "tenants/{tenant}/exports/{exportId}",
+  tag: "exports",
+  summary: "An export's status; a short-lived download link (SAS) when completed",
+  permission: "evidence:export",
+  audit: "exports.read",
+  params: ExportParamsSchema,
+  responses: {
+    200: { description: "The export", schema: ExportStatusSchema },
+    404: { description: "No such export in this tenant", schema: ProblemSchema },
+  },
+  async handle(call) {
+    const { tenant, exportId } = call.params;
+    const record = await exportStore(call.deps).get(tenant, exportId);
+    if (record === undefined) throw notFound(`no export ${exportId} in this tenant`);
+    const status = statusOf(record);
+    if (record.status === "completed" && record.blobName !== undefined) {
+      // The SAS is checked by the storage service against its own (real) clock, not the app's (virtual locally).
+      status.download = await exportDownloadUrl(call.deps.storage, call.deps.config, record.blobName, new Date());
+    }
+    return { status: 200, json: status, auditDetails: { exportId, status: record.status, ...(record.sha256 === undefined ? {} : { sha256: record.sha256 }) } };
+  },
+});

@@ -1,0 +1,135 @@
+import { createHash } from "node:crypto";
+import { pipeline } from "node:stream/promises";
+import { Readable, type Writable } from "node:stream";
+import { ZipFile } from "yazl";
+import { HashingTap, type TapResult } from "./hashingTap";
+import { PACKAGE_FILES } from "./packageLayout";
+
+/** Options of {@link PackageZip}. */
+export interface PackageZipOptions {
+  /** Modification time of every entry: the export's createdAt, so the same content gives the same zip bytes. */
+  mtime: Date;
+  /** Stream entries added but not yet fully written before {@link PackageZip.room} waits (bounds memory). */
+  maxPendingStreams?: number;
+}
+
+/**
+ * A zip written as it is built (yazl), straight into a Writable: entries are appended in order and never held
+ * whole. Every entry is hashed as its bytes go in, and {@link finish} appends `SHA256SUMS` (sha256sum -c format)
+ * over all of them as the last entry.
+ */
+export class PackageZip {
+  private readonly zip = new ZipFile();
+  private readonly sums: string[] = [];
+  private readonly pending: Promise<unknown>[] = [];
+  private readonly written: Promise<void>;
+  private readonly failure: Promise<never>;
+  private failWith: (error: Error) => void = () => undefined;
+
+  constructor(
+    out: Writable,
+    private readonly options: PackageZipOptions,
+  ) {
+    this.failure = new Promise<never>((_resolve, reject) => {
+      this.failWith = reject;
+    });
+    this.failure.catch(() => undefined);
+    this.zip.on("error", (error: Error) => this.failWith(error));
+    // pipeline ends `out` after the central directory, and destroys it if the zip side fails.
+    this.written = pipeline(this.zip.outputStream as Readable, out);
+    this.written.catch((error: unknown) => this.failWith(error instanceof Error ? error : new Error(String(error))));
+  }
+
+  /** Adds a small file held in memory (per-run metadata, reports). */
+  addBuffer(path: string, bytes: Buffer): void {
+    this.sums.push(sumLine(createHash("sha256").update(bytes).digest("hex"), path));
+    // As a stream, not yazl's addBuffer: yazl keeps every entry until the central directory is written, and an
+    // addBuffer entry keeps its compressed bytes with it, which would grow with the number of runs.
+    this.enqueue(path, Readable.from([bytes], { objectMode: false }));
+  }
+
+  private enqueue(path: string, stream: Readable): void {
+    this.zip.addReadStreamLazy(path, { mtime: this.options.mtime }, handOverOnce(stream));
+  }
+
+  /**
+   * Adds a streamed file; resolves with its hash and size (and the bytes, up to `captureLimit`) once the zip has
+   * consumed it. A failing source fails the whole zip: a package with a truncated file must never be completed.
+   */
+  addStream(path: string, source: Readable, captureLimit = 0): Promise<TapResult> {
+    const tap = new HashingTap(captureLimit);
+    // Its SHA256SUMS line is filled in when the bytes are through, at the place the entry has in the zip.
+    const index = this.sums.length;
+    this.sums.push("");
+    const done = new Promise<TapResult>((resolve, reject) => {
+      const fail = (error: Error): void => {
+        const wrapped = new Error(`${path}: ${error.message}`, { cause: error });
+        this.failWith(wrapped);
+        reject(wrapped);
+      };
+      source.once("error", fail);
+      tap.once("error", fail);
+      // 'end' fires once the zip has read every byte: the entry is written, its hash final.
+      tap.once("end", () => {
+        try {
+          const digest = tap.takeDigest();
+          this.sums[index] = sumLine(digest.sha256, path);
+          resolve(digest);
+        } catch (error) {
+          fail(error as Error);
+        }
+      });
+    });
+    done.catch(() => undefined);
+    source.pipe(tap);
+    this.enqueue(path, tap);
+    this.pending.push(done);
+    return done;
+  }
+
+  /** Waits until at most `maxPendingStreams` streamed entries are still being written (or the zip has failed). */
+  async room(): Promise<void> {
+    const max = this.options.maxPendingStreams ?? 8;
+    while (this.pending.length > max) {
+      const oldest = this.pending.shift() as Promise<unknown>;
+      await Promise.race([oldest, this.failure]);
+    }
+  }
+
+  /** Rejects as soon as the zip or its output fails (for racing against other work). */
+  get failed(): Promise<never> {
+    return this.failure;
+  }
+
+  /** Waits for every entry, appends SHA256SUMS, ends the zip and waits until the output has taken every byte. */
+  async finish(): Promise<{ files: number }> {
+    await Promise.race([Promise.all(this.pending), this.failure]);
+    this.pending.length = 0;
+    const files = this.sums.length;
+    this.enqueue(PACKAGE_FILES.sums, Readable.from([Buffer.from(this.sums.join(""), "utf8")], { objectMode: false }));
+    this.zip.end();
+    await Promise.race([this.written, this.failure]);
+    return { files: files + 1 };
+  }
+}
+
+/**
+ * Gives yazl the stream when it reaches the entry, then forgets it. yazl keeps every entry (and the function that
+ * supplied its stream) until the central directory is written; a stream still reachable from there would keep its
+ * whole download (request, response, socket state) alive, some KiB per file. Defined at module level so the
+ * returned function's closure holds nothing but `pending`.
+ */
+function handOverOnce(stream: Readable): (callback: (error: Error | null, stream: Readable) => void) => void {
+  let pending: Readable | undefined = stream;
+  return (callback) => {
+    const next = pending;
+    pending = undefined;
+    if (next === undefined) callback(new Error("zip entry stream requested twice"), Readable.from([]));
+    else callback(null, next);
+  };
+}
+
+/** A `sha256sum` line (text mode: two spaces). */
+function sumLine(sha256: string, path: string): string {
+  return `${sha256}  ${path}\n`;
+}

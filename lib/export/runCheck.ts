@@ -1,0 +1,96 @@
+import { ARTIFACTS, failurePath, parseArtifact, type ArtifactSpec } from "../domain/artifacts";
+import { checkSeal } from "../evidence/checkSeal";
+import type { VerifiedReading } from "../evidence/runEvidence";
+import { sortByPath } from "../evidence/seal";
+import type { VerificationReport } from "../evidence/verifyRun";
+import type { ArtifactIndex, Manifest } from "../schemas/artifacts/integrity";
+import type { ArtifactRead } from "../schemas/artifacts/outcome";
+import type { RunRef } from "../schemas/common";
+import type { ArtifactRow } from "../schemas/tableRows";
+import type { TapResult } from "./hashingTap";
+
+// As in verifyRun: present in every sealed run, so their absence is a failure (run.json not when phase 01 refused).
+const ALWAYS_EXPECTED: readonly string[] = [ARTIFACTS.run, ARTIFACTS.events, ARTIFACTS.artifactIndex, ARTIFACTS.manifest].map((a) => a.path);
+
+// Parsed values kept until the run is checked: only what the seal check and the expectations need.
+const KEEP_VALUE: ReadonlySet<string> = new Set([ARTIFACTS.manifest.path, ARTIFACTS.artifactIndex.path, ARTIFACTS.events.path]);
+
+/** Checks an artifact's bytes, as streamed into the package, against its index row and its schema. */
+export function readingOfStreamed(spec: ArtifactSpec, row: ArtifactRow, tap: TapResult): VerifiedReading {
+  const path = spec.path;
+  if (tap.sha256 !== row.sha256) {
+    return { read: { path, status: "hash-mismatch", indexedSha256: row.sha256, actualSha256: tap.sha256 } };
+  }
+  // Larger than the capture limit: the hash is checked, the schema is not (no evidence artifact comes near it).
+  if (tap.bytes === undefined) return { read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: tap.sha256 } };
+  const parsed = parseArtifact(spec, tap.bytes);
+  if (!parsed.ok) {
+    return { read: { path, status: parsed.kind, indexedSha256: row.sha256, actualSha256: tap.sha256, problem: parsed.problem } };
+  }
+  return {
+    read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: tap.sha256 },
+    ...(KEEP_VALUE.has(path) ? { value: parsed.value } : {}),
+  };
+}
+
+/**
+ * Verification of one run made while its artifacts stream into the package, with verifyRun's rules (every indexed
+ * artifact's SHA-256 and schema, the expected artifacts, the seal: Merkle root, artifact index, event chain; blobs
+ * stored but not indexed) but over the very bytes packaged, so each blob is read once, not twice.
+ */
+export class RunCheck {
+  private readonly readings = new Map<string, VerifiedReading>();
+  private readonly tracked: Promise<unknown>[] = [];
+
+  constructor(
+    readonly run: RunRef,
+    private readonly rows: ReadonlyMap<string, ArtifactRow>,
+    /** Paths (relative to the run folder) of every blob stored under the run's prefix. */
+    private readonly stored: ReadonlySet<string>,
+  ) {}
+
+  /** Records what was found for an artifact. */
+  record(reading: VerifiedReading): void {
+    this.readings.set(reading.read.path, reading);
+  }
+
+  /** Waits for this work (a streamed artifact) before {@link report}. */
+  track(work: Promise<unknown>): void {
+    this.tracked.push(work);
+  }
+
+  /** The run's verification report, once every tracked artifact has been streamed. */
+  async report(): Promise<VerificationReport> {
+    await Promise.all(this.tracked);
+    for (const spec of Object.values(ARTIFACTS)) {
+      if (this.readings.has(spec.path) || this.rows.has(spec.path)) continue;
+      const path = spec.path;
+      this.record(this.stored.has(path) ? { read: { path, status: "not-indexed", problem: "stored but absent from the index" } } : { read: { path, status: "missing" } });
+    }
+    const initFailed = this.readings.get(failurePath("init"))?.read.status === "verified";
+    const expected = initFailed ? ALWAYS_EXPECTED.filter((p) => p !== ARTIFACTS.run.path) : ALWAYS_EXPECTED;
+    const artifacts: ArtifactRead[] = sortByPath(
+      [...this.readings.values()]
+        .map((r) => r.read)
+        .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || expected.includes(r.path)),
+    );
+    const verified = (path: string): unknown => {
+      const reading = this.readings.get(path);
+      return reading?.read.status === "verified" ? reading.value : undefined;
+    };
+    const manifest = verified(ARTIFACTS.manifest.path) as Manifest | undefined;
+    const sealProblems =
+      manifest === undefined
+        ? ["no verified manifest.json"]
+        : checkSeal(this.run.runId, manifest, this.rows, verified(ARTIFACTS.artifactIndex.path) as ArtifactIndex | undefined, verified(ARTIFACTS.events.path) as unknown[] | undefined);
+    const sealOk = manifest !== undefined && sealProblems.length === 0;
+    return {
+      run: this.run,
+      ok: sealOk && artifacts.every((a) => a.status === "verified"),
+      ...(manifest ? { merkleRoot: manifest.merkle.root, eventsChainHead: manifest.events.chainHead } : {}),
+      artifacts,
+      seal: { ok: sealOk, problems: sealProblems },
+      unindexed: [...this.stored].filter((path) => !this.rows.has(path)).sort(),
+    };
+  }
+}
