@@ -1,29 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { notFound } from "../../../../lib/api/apiProblem";
 import { exportDownloadUrl } from "../../../../lib/export/exportLink";
-import { ExportStore, type ExportRecord } from "../../../../lib/export/exportStore";
+import { exportStatusOf } from "../../../../lib/export/exportStatus";
+import { ExportStore } from "../../../../lib/export/exportStore";
 import { TenantParamsSchema } from "../../../../lib/schemas/api/access";
-import { ExportParamsSchema, ExportRequestSchema, ExportStatusSchema, type ExportStatus } from "../../../../lib/schemas/api/exports";
+import { ExportParamsSchema, ExportRequestSchema, ExportStatusSchema } from "../../../../lib/schemas/api/exports";
 import { ProblemSchema } from "../../../../lib/schemas/api/problem";
 import type { AppDeps } from "../../../definitions";
 import { EXPORT_ORCHESTRATOR } from "../../../../orchestrators/exportNames";
 import { apiPath, defineApiRoute } from "../apiRoute";
-
-function statusOf(record: ExportRecord): ExportStatus {
-  return ExportStatusSchema.parse({
-    exportId: record.exportId,
-    tenant: record.tenant,
-    status: record.status,
-    request: record.request,
-    createdAt: record.createdAt,
-    createdBy: record.createdBy,
-    ...(record.completedAt === undefined ? {} : { completedAt: record.completedAt }),
-    ...(record.counts === undefined ? {} : { counts: record.counts }),
-    ...(record.sha256 === undefined ? {} : { sha256: record.sha256 }),
-    ...(record.size === undefined ? {} : { size: record.size }),
-    ...(record.error === undefined ? {} : { error: record.error }),
-  });
-}
 
 const exportStore = (deps: AppDeps): ExportStore => new ExportStore(deps.storage.tables.exports);
 
@@ -52,7 +37,7 @@ export const createExportRoute = defineApiRoute({
     const record = await exportStore(call.deps).create(tenant, exportId, call.body, createdBy, now);
     await call.durable().startNew(EXPORT_ORCHESTRATOR, { instanceId: `export:${tenant}:${exportId}`, input: { tenant, exportId } });
     const location = apiPath(`tenants/${tenant}/exports/${exportId}`);
-    return { status: 202, json: statusOf(record), headers: { location, "retry-after": "10" }, auditDetails: { exportId, from: call.body.from, to: call.body.to } };
+    return { status: 202, json: exportStatusOf(record), headers: { location, "retry-after": "10" }, auditDetails: { exportId, from: call.body.from, to: call.body.to } };
   },
 });
 
@@ -74,11 +59,11 @@ export const getExportRoute = defineApiRoute({
     const { tenant, exportId } = call.params;
     const record = await exportStore(call.deps).get(tenant, exportId);
     if (record === undefined) throw notFound(`no export ${exportId} in this tenant`);
-    const status = statusOf(record);
-    if (record.status === "completed" && record.blobName !== undefined) {
-      // The SAS is checked by the storage service against its own (real) clock, not the app's (virtual locally).
-      status.download = await exportDownloadUrl(call.deps.storage, call.deps.config, record.blobName, new Date());
-    }
-    return { status: 200, json: status, auditDetails: { exportId, status: record.status, ...(record.sha256 === undefined ? {} : { sha256: record.sha256 }) } };
+    // The SAS is checked by the storage service against its own (real) clock, not the app's (virtual locally).
+    const download =
+      record.status === "completed" && record.blobName !== undefined
+        ? await exportDownloadUrl(call.deps.storage, call.deps.config, record.blobName, new Date())
+        : undefined;
+    return { status: 200, json: exportStatusOf(record, download), auditDetails: { exportId, status: record.status, ...(record.sha256 === undefined ? {} : { sha256: record.sha256 }) } };
   },
 });
