@@ -69,6 +69,8 @@ export class PackageZip {
       };
       source.once("error", fail);
       tap.once("error", fail);
+      // The download may already have failed while it waited its turn (read-ahead): it will not emit again.
+      if (source.errored !== null) fail(source.errored);
       // 'end' fires once the zip has read every byte: the entry is written, its hash final.
       tap.once("end", () => {
         try {

@@ -146,8 +146,14 @@ class Downloads {
     this.open.add(controller);
     try {
       const stream = await this.source.openBlob(blobName, controller.signal);
-      if (stream === undefined) this.open.delete(controller);
-      else stream.once("close", () => this.open.delete(controller));
+      if (stream === undefined) {
+        this.open.delete(controller);
+        return stream;
+      }
+      stream.once("close", () => this.open.delete(controller));
+      // A read-ahead download can fail before the zip reaches it; keep the error (addStream rethrows it, naming the
+      // file) instead of letting an 'error' with no listener crash the process.
+      stream.on("error", () => undefined);
       return stream;
     } catch (error) {
       this.open.delete(controller);

@@ -8,16 +8,18 @@ import { writeExportPackage } from "../../../lib/export/writeExportPackage";
 import type { RunRef } from "../../../lib/schemas/common";
 import { runVerifyPackageCommand } from "../../../local/cli/verifyPackageCommand";
 import { writeSampleRun } from "../../../local/demo/sampleRun";
-import { MemoryEvidence } from "../../harness/memoryEvidence";
+import { AzuriteEvidence } from "../../harness/azuriteEvidence";
 import { flipByte, readZip, rewriteZip, writeZip } from "../../harness/zipFiles";
 
 const TENANT = "contoso-msp";
+// Run ids of this process only: every test file shares one Azurite, and evidence is write-once.
+const ID = `r20260120-p${process.pid}`;
 const RUNS: RunRef[] = [
-  { tenant: TENANT, client: "acme", device: "WIN-SERVER01", runId: "r20260120-0001" },
-  { tenant: TENANT, client: "fabrikam", device: "fab-lnx01", runId: "r20260120-0002" },
+  { tenant: TENANT, client: "acme", device: "WIN-SERVER01", runId: `${ID}-0001` },
+  { tenant: TENANT, client: "fabrikam", device: "fab-lnx01", runId: `${ID}-0002` },
 ];
-const CATALOG = `runs/acme/WIN-SERVER01/r20260120-0001/${ARTIFACTS.catalog.path}`;
-const EVENTS = `runs/acme/WIN-SERVER01/r20260120-0001/${ARTIFACTS.events.path}`;
+const CATALOG = `runs/acme/WIN-SERVER01/${ID}-0001/${ARTIFACTS.catalog.path}`;
+const EVENTS = `runs/acme/WIN-SERVER01/${ID}-0001/${ARTIFACTS.events.path}`;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "pp-export-unit-"));
 let good: string;
@@ -25,20 +27,23 @@ let n = 0;
 const file = (name: string): string => path.join(dir, `${(n += 1)}-${name}.zip`);
 
 beforeAll(async () => {
-  const memory = new MemoryEvidence();
-  for (const run of RUNS) await writeSampleRun(memory.deps(), run, run.client === "acme" ? {} : { failedKb: "KB5012346" });
+  const memory = await AzuriteEvidence.connect();
+  for (const run of RUNS) {
+    await writeSampleRun(memory.deps(), run, run.client === "acme" ? {} : { failedKb: "KB5012346" });
+    memory.track(run);
+  }
   good = file("good");
   const out = createWriteStream(good);
   const result = await writeExportPackage(
     memory.source(),
-    { exportId: "x20260401-abcdef12", tenant: TENANT, request: { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" }, createdAt: "2026-04-01T08:00:00.000Z", runs: memory.inScope() },
+    { exportId: "x20260401-abcdef12", tenant: TENANT, request: { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" }, createdAt: "2026-04-01T08:00:00.000Z", runs: await memory.inScope() },
     out,
   );
   expect(result.counts.runs).toBe(2);
   expect(result.verified).toBe(true);
 });
 
-describe("verifyPackage on a package written from in-memory evidence", () => {
+describe("verifyPackage on a package written from evidence in Azurite", () => {
   it("verifies the package as written, lists the layout and reports each run's Merkle root", async () => {
     const result = await verifyPackage(good);
     expect(result.problems).toEqual([]);
@@ -52,13 +57,17 @@ describe("verifyPackage on a package written from in-memory evidence", () => {
   });
 
   it("writes the same bytes again for the same evidence and time (a retried build is identical)", async () => {
-    const memory = new MemoryEvidence();
-    for (const run of RUNS) await writeSampleRun(memory.deps(), run, run.client === "acme" ? {} : { failedKb: "KB5012346" });
+    // The same runs written again: write-once storage takes identical bytes, so this is a retried build.
+    const memory = await AzuriteEvidence.connect();
+    for (const run of RUNS) {
+      await writeSampleRun(memory.deps(), run, run.client === "acme" ? {} : { failedKb: "KB5012346" });
+      memory.track(run);
+    }
     const again = file("again");
     const out = createWriteStream(again);
     await writeExportPackage(
       memory.source(),
-      { exportId: "x20260401-abcdef12", tenant: TENANT, request: { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" }, createdAt: "2026-04-01T08:00:00.000Z", runs: memory.inScope() },
+      { exportId: "x20260401-abcdef12", tenant: TENANT, request: { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" }, createdAt: "2026-04-01T08:00:00.000Z", runs: await memory.inScope() },
       out,
     );
       expect(readFileSync(again).equals(readFileSync(good))).toBe(true);
