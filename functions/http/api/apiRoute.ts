@@ -5,8 +5,7 @@ import { z } from "zod";
 import { ApiProblem, invalidInput } from "../../../lib/api/apiProblem";
 import { authenticate, authorize } from "../../../lib/api/auth/authenticate";
 import type { Caller, Permission } from "../../../lib/schemas/api/access";
-import type { AppDeps } from "../../definitions";
-import type { HttpDefinition } from "../../definitions";
+import type { AppDeps, HttpDefinition } from "../../definitions";
 
 /** Every API route lives under this prefix (Azure's `/api` route prefix comes before it). */
 export const API_PREFIX = "v1";
