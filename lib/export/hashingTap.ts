@@ -39,7 +39,7 @@ export class HashingTap extends Transform {
     this.result = {
       sha256: this.hash.digest("hex"),
       size: this.size,
-      ...(this.chunks === undefined ? {} : { bytes: Buffer.concat(this.chunks) }),
+      ...(this.chunks === undefined ? {} : { bytes: joined(this.chunks, this.size) }),
     };
     this.chunks = undefined;
     callback();
@@ -57,4 +57,13 @@ export class HashingTap extends Transform {
     this.result = { sha256: result.sha256, size: result.size };
     return result;
   }
+}
+
+/** The chunks as one Buffer: a single chunk (most small artifacts) as it is, otherwise one unpooled copy. */
+function joined(chunks: readonly Buffer[], size: number): Buffer {
+  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
+  const out = Buffer.allocUnsafeSlow(size);
+  let offset = 0;
+  for (const chunk of chunks) offset += chunk.copy(out, offset);
+  return out;
 }

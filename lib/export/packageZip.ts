@@ -22,16 +22,19 @@ export class PackageZip {
   private readonly zip = new ZipFile();
   private readonly sums: string[] = [];
   private readonly pending: Promise<unknown>[] = [];
+  /** Rejecters of the streamed entries not written yet: a failed zip fails each of them. */
+  private readonly unfinished = new Set<(error: Error) => void>();
   private readonly written: Promise<void>;
   private readonly failure: Promise<never>;
-  private failWith: (error: Error) => void = () => undefined;
+  private rejectFailure: (error: Error) => void = () => undefined;
+  private error: Error | undefined;
 
   constructor(
     out: Writable,
     private readonly options: PackageZipOptions,
   ) {
     this.failure = new Promise<never>((_resolve, reject) => {
-      this.failWith = reject;
+      this.rejectFailure = reject;
     });
     this.failure.catch(() => undefined);
     this.zip.on("error", (error: Error) => this.failWith(error));
@@ -48,24 +51,25 @@ export class PackageZip {
     this.enqueue(path, Readable.from([bytes], { objectMode: false }));
   }
 
-  private enqueue(path: string, stream: Readable): void {
-    this.zip.addReadStreamLazy(path, { mtime: this.options.mtime }, handOverOnce(stream));
-  }
-
   /**
    * Adds a streamed file; resolves with its hash and size (and the bytes, up to `captureLimit`) once the zip has
    * consumed it. A failing source fails the whole zip: a package with a truncated file must never be completed.
    */
   addStream(path: string, source: Readable, captureLimit = 0): Promise<TapResult> {
+    if (this.error !== undefined) return Promise.reject(this.error);
     const tap = new HashingTap(captureLimit);
     // Its SHA256SUMS line is filled in when the bytes are through, at the place the entry has in the zip.
     const index = this.sums.length;
     this.sums.push("");
+    // Settled by the entry itself or by the zip failing, never raced against a long-lived promise: each race leaves a
+    // reaction on it, which would keep every settled entry (and its captured bytes) alive until the end.
     const done = new Promise<TapResult>((resolve, reject) => {
+      this.unfinished.add(reject);
       const fail = (error: Error): void => {
+        this.unfinished.delete(reject);
         const wrapped = new Error(`${path}: ${error.message}`, { cause: error });
-        this.failWith(wrapped);
         reject(wrapped);
+        this.failWith(wrapped);
       };
       source.once("error", fail);
       tap.once("error", fail);
@@ -73,6 +77,7 @@ export class PackageZip {
       if (source.errored !== null) fail(source.errored);
       // 'end' fires once the zip has read every byte: the entry is written, its hash final.
       tap.once("end", () => {
+        this.unfinished.delete(reject);
         try {
           const digest = tap.takeDigest();
           this.sums[index] = sumLine(digest.sha256, path);
@@ -89,29 +94,41 @@ export class PackageZip {
     return done;
   }
 
-  /** Waits until at most `maxPendingStreams` streamed entries are still being written (or the zip has failed). */
+  /** Waits until at most `maxPendingStreams` streamed entries are still being written; rejects once the zip failed. */
   async room(): Promise<void> {
+    if (this.error !== undefined) throw this.error;
     const max = this.options.maxPendingStreams ?? 8;
-    while (this.pending.length > max) {
-      const oldest = this.pending.shift() as Promise<unknown>;
-      await Promise.race([oldest, this.failure]);
-    }
+    while (this.pending.length > max) await this.pending.shift();
   }
 
-  /** Rejects as soon as the zip or its output fails (for racing against other work). */
+  /** Rejects as soon as the zip or its output fails (to race once against other work). */
   get failed(): Promise<never> {
     return this.failure;
   }
 
   /** Waits for every entry, appends SHA256SUMS, ends the zip and waits until the output has taken every byte. */
   async finish(): Promise<{ files: number }> {
-    await Promise.race([Promise.all(this.pending), this.failure]);
+    if (this.error !== undefined) throw this.error;
+    await Promise.all(this.pending);
     this.pending.length = 0;
     const files = this.sums.length;
     this.enqueue(PACKAGE_FILES.sums, Readable.from([Buffer.from(this.sums.join(""), "utf8")], { objectMode: false }));
     this.zip.end();
     await Promise.race([this.written, this.failure]);
     return { files: files + 1 };
+  }
+
+  /** Fails the zip: {@link failed} and every unfinished entry reject with the first error. */
+  private failWith(error: Error): void {
+    if (this.error !== undefined) return;
+    this.error = error;
+    this.rejectFailure(error);
+    for (const reject of this.unfinished) reject(error);
+    this.unfinished.clear();
+  }
+
+  private enqueue(path: string, stream: Readable): void {
+    this.zip.addReadStreamLazy(path, { mtime: this.options.mtime }, handOverOnce(stream));
   }
 }
 
