@@ -4,6 +4,7 @@ import { dueOccurrences } from "../../lib/domain/window/occurrences";
 import type { MaintenanceWindow } from "../../lib/schemas/policies";
 import { ORCHESTRATORS } from "../../orchestrators/activityNames";
 import { windowRunInput } from "../../lib/domain/window/windowRunInput";
+import { isUnknownInstance } from "../isUnknownInstance";
 
 /** Every five minutes, on the second 0 (six-field NCRONTAB, UTC). */
 export const START_DUE_WINDOWS_SCHEDULE = "0 */5 * * * *";
@@ -20,11 +21,6 @@ export interface StartDueWindowsDeps {
 
 /** The DurableClient calls the timer makes (narrowed so tests can see what it does). */
 type Client = Pick<df.DurableClient, "getStatus" | "startNew">;
-
-/** The DurableClient answers an unknown instance id with this error (it has no error class of its own). */
-function isUnknownInstance(error: unknown): boolean {
-  return error instanceof Error && /replied with HTTP 404/.test(error.message);
-}
 
 /**
  * The timer trigger that starts maintenance windows: each due occurrence gets an instance id derived from window

@@ -1,17 +1,12 @@
 import type { TableClient } from "@azure/data-tables";
 import { RunRefSchema, type RunRef } from "../schemas/common";
 import { RunRowSchema, type RunRow } from "../schemas/tableRows";
+import { tenantRunsFilter } from "./keys";
 
 /** A run found inside one tenant: where its evidence is, and its status row. */
 export interface TenantRun {
   ref: RunRef;
   row: RunRow;
-}
-
-// Tenant slugs cannot contain "|" (TenantIdSchema), and "}" is the character after "|": the range below is exactly
-// this tenant's partitions, whatever its clients are called.
-function tenantPartitions(tenant: string): string {
-  return `PartitionKey gt '${tenant}|' and PartitionKey lt '${tenant}}'`;
 }
 
 /**
@@ -20,7 +15,7 @@ function tenantPartitions(tenant: string): string {
  */
 export async function findTenantRun(runs: TableClient, tenant: string, runId: string): Promise<TenantRun | undefined> {
   // Both values are schema-checked slugs at the API boundary; quotes are doubled anyway so this can never widen.
-  const filter = `${tenantPartitions(tenant.replace(/'/g, "''"))} and RowKey eq '${runId.replace(/'/g, "''")}'`;
+  const filter = `${tenantRunsFilter(tenant)} and RowKey eq '${runId.replace(/'/g, "''")}'`;
   for await (const entity of runs.listEntities({ queryOptions: { filter } })) {
     const row = RunRowSchema.parse(entity);
     const client = row.partitionKey.slice(tenant.length + 1);

@@ -29,6 +29,15 @@ export function runsPartition(tenant: string, client: string): string {
   return `${tenant}|${client}`;
 }
 
+/**
+ * OData filter matching exactly one tenant's partitions of the Runs table (`tenant|client`): tenant slugs contain
+ * neither "|" nor "}", and "}" is the character after "|", so a tenant `acme-2` (sorting before `acme|`) stays out.
+ */
+export function tenantRunsFilter(tenant: string): string {
+  const quoted = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+  return `PartitionKey gt ${quoted(`${tenant}|`)} and PartitionKey lt ${quoted(`${tenant}}`)}`;
+}
+
 /** Partition key of the Installs (audit) table: one partition per tenant and device. */
 export function installsPartition(tenant: string, device: string): string {
   return `${tenant}|${device}`;

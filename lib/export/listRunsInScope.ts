@@ -2,6 +2,7 @@ import type { TableClient } from "@azure/data-tables";
 import type { ExportRequest } from "../schemas/api/exports";
 import { RunRefSchema, type RunRef } from "../schemas/common";
 import { RunRowSchema, type RunRow } from "../schemas/tableRows";
+import { tenantRunsFilter } from "../evidence/keys";
 
 /** What an export is asked to cover. */
 export type ExportScope = Pick<ExportRequest, "from" | "to" | "clients" | "devices">;
@@ -32,11 +33,9 @@ export async function listRunsInScope(runs: TableClient, tenant: string, scope: 
   // bounds are normalised the same way and the upper one widened by a second, so the text range is a superset that
   // also keeps a value written without milliseconds; the exact range is applied below on parsed times.
   const time = `startedAt ge ${quote(new Date(from).toISOString())} and startedAt lt ${quote(new Date(to + 1000).toISOString())}`;
-  // Partition keys are `tenant|client`; '}' is the character after '|' and slugs contain neither, so this range is
-  // exactly the tenant's partitions (a tenant `acme-2` sorts before `acme|`, outside the range).
   const partitions =
     scope.clients === undefined
-      ? [`PartitionKey gt ${quote(`${tenant}|`)} and PartitionKey lt ${quote(`${tenant}}`)}`]
+      ? [tenantRunsFilter(tenant)]
       : [...new Set(scope.clients)].map((client) => `PartitionKey eq ${quote(`${tenant}|${client}`)}`);
   const devices = scope.devices === undefined ? undefined : new Set(scope.devices);
 

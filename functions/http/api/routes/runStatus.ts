@@ -6,14 +6,10 @@ import { readVerified, type EvidenceDeps } from "../../../../lib/evidence/runEvi
 import type { RunStatus } from "../../../../lib/schemas/api/runs";
 import type { ExitCodeRecord } from "../../../../lib/schemas/artifacts/outcome";
 import { artifactLink, runLinks } from "../runLinks";
+import { isUnknownInstance } from "../../../isUnknownInstance";
 
 // What devicePatchRun publishes as its custom status (orchestrators/devicePatchRun.ts DeviceRunStatus).
 const LiveStatusSchema = z.object({ stage: z.string(), progress: z.number().min(0).max(1) });
-
-/** The DurableClient answers an unknown instance id with this error (it has no error class of its own). */
-function isUnknownInstance(error: unknown): boolean {
-  return error instanceof Error && /replied with HTTP 404/.test(error.message);
-}
 
 /**
  * A run as the status API shows it: the Runs row for where it is, the orchestration's custom status for the live
