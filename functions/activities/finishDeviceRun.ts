@@ -6,10 +6,11 @@ import { artifactBlobName, runPrefix } from "../../lib/evidence/keys";
 import { putArtifact, readVerified, sealRun, type EvidenceDeps } from "../../lib/evidence/runEvidence";
 import { sha256Hex } from "../../lib/evidence/sha256";
 import type { Catalog, InstallOutcome, RebootRecord } from "../../lib/schemas/artifacts/catalog";
-import type { ArtifactIndex, Manifest } from "../../lib/schemas/artifacts/integrity";
+import type { ArtifactIndex, Manifest, RunEvent } from "../../lib/schemas/artifacts/integrity";
 import type { ExitCodeRecord } from "../../lib/schemas/artifacts/outcome";
-import type { PhaseFailure } from "../../lib/schemas/artifacts/run";
-import type { Regressions } from "../../lib/schemas/artifacts/validation";
+import type { PhaseFailure, RunRecord } from "../../lib/schemas/artifacts/run";
+import type { BaselineDiff } from "../../lib/schemas/artifacts/snapshot";
+import type { Regressions, ValidationReport } from "../../lib/schemas/artifacts/validation";
 import { TimestampSchema, type RunRef } from "../../lib/schemas/common";
 import { DeviceRunInputSchema, DeviceRunStateSchema, type DeviceRunResult, type DeviceRunState } from "../../lib/schemas/deviceRun";
 import { makeComputeExitCode } from "./computeExitCode";
@@ -88,6 +89,14 @@ async function writeReport(evidence: EvidenceDeps, run: RunRef, generatedAt: str
     readBack<Regressions>(evidence, run, rows, "regressions"),
     readBack<RebootRecord>(evidence, run, rows, "reboot"),
   ]);
+  // Only for the HTML: absent or unverified ones are shown as "not available" there, never guessed.
+  const [runRecord, preValidation, postValidation, baselineDiff, events] = await Promise.all([
+    readBack<RunRecord>(evidence, run, rows, "run"),
+    readBack<ValidationReport>(evidence, run, rows, "preValidation"),
+    readBack<ValidationReport>(evidence, run, rows, "postValidation"),
+    readBack<BaselineDiff>(evidence, run, rows, "baselineDiff"),
+    readBack<RunEvent[]>(evidence, run, rows, "events"),
+  ]);
   const exitCodeSha256 = rows.get(ARTIFACTS.exitCode.path)?.sha256;
   if (exitCode === undefined || manifest === undefined || artifactIndex === undefined || exitCodeSha256 === undefined) {
     throw new Error(`run ${run.runId}: the exit code or the seal cannot be read back verified; no report is written`);
@@ -104,7 +113,12 @@ async function writeReport(evidence: EvidenceDeps, run: RunRef, generatedAt: str
     generatedAt,
   });
   const json = await putArtifact(evidence, run, ARTIFACTS.finalReport, report);
-  const html = await putArtifact(evidence, run, ARTIFACTS.reportHtml, renderReportHtml(report, installs ?? []));
+  const html = await putArtifact(
+    evidence,
+    run,
+    ARTIFACTS.reportHtml,
+    renderReportHtml({ report, artifactIndex: artifactIndex.entries, runRecord, installs, regressions, preValidation, postValidation, baselineDiff, events, reboot }),
+  );
   await evidence.index.indexArtifacts(run, [
     { ...json, merkleLeaf: false },
     { ...html, merkleLeaf: false },

@@ -53,7 +53,7 @@ describe("final report", () => {
   it("renders an HTML page with device-provided text escaped and no scripts", () => {
     const input = inputs();
     const installs = input.installs.map((i, n) => (n === 0 ? { ...i, title: `<script>alert("x")</script> & 'q'` } : i));
-    const html = renderReportHtml(buildFinalReport(input), installs);
+    const html = renderReportHtml({ report: buildFinalReport(input), installs });
     expect(html).not.toContain("<script>");
     expect(html).toContain("&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;q&#39;");
     expect(html).toContain("default-src 'none'");
