@@ -371,6 +371,7 @@ async function benchStorage(): Promise<StorageResult> {
       apiKeys: zeroCounts(),
       auditLog: zeroCounts(),
       exports: zeroCounts(),
+      ingestions: zeroCounts(),
     };
     const counted: StorageClients = {
       ...clients,
@@ -382,6 +383,7 @@ async function benchStorage(): Promise<StorageResult> {
         apiKeys: countingTable(clients.tables.apiKeys, tableCounts.apiKeys),
         auditLog: countingTable(clients.tables.auditLog, tableCounts.auditLog),
         exports: countingTable(clients.tables.exports, tableCounts.exports),
+        ingestions: countingTable(clients.tables.ingestions, tableCounts.ingestions),
       },
     };
     const deps = createEvidenceDeps(config, counted);

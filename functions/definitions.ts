@@ -1,7 +1,7 @@
-import { app, type HttpHandler, type HttpMethod, type TimerHandler } from "@azure/functions";
+import { app, type EventGridHandler, type HttpHandler, type HttpMethod, type TimerHandler } from "@azure/functions";
 import * as df from "durable-functions";
 import type { ActivityHandler, EntityHandler, OrchestrationHandler } from "durable-functions";
-import type { TokenCredential } from "@azure/core-auth";
+import type { KeyCredential, TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential } from "@azure/identity";
 import { ACTIVITIES, ORCHESTRATORS } from "../orchestrators/activityNames";
@@ -9,6 +9,9 @@ import { clientRollout } from "../orchestrators/clientRollout";
 import { devicePatchRun } from "../orchestrators/devicePatchRun";
 import { maintenanceWindow } from "../orchestrators/maintenanceWindow";
 import { createArmClients, type ArmClients } from "../lib/azure/armClients";
+import { createEventPublisher, type EventPublisher } from "../lib/azure/events/eventPublisher";
+import { IngestionLedger } from "../lib/azure/logs/ingestionLedger";
+import { createLogsIngester, type LogsIngester } from "../lib/azure/logs/logsIngester";
 import { armConnectionFromSettings } from "../lib/azure/armConnection";
 import { createRunCommands, type RunCommands } from "../lib/azure/runCommands";
 import { createStorageClients, type StorageClients } from "../lib/azure/storageClients";
@@ -27,7 +30,10 @@ import type { DeviceRunDeps } from "./activities/deviceRun/deps";
 import { makeDiscoverWindowTargets } from "./activities/discoverWindowTargets";
 import { makeFinishDeviceRun } from "./activities/finishDeviceRun";
 import { makeStartDeviceRun } from "./activities/startDeviceRun";
+import { makePublishRunEvents } from "./activities/publishRunEvents";
+import { makePublishWindowEvents } from "./activities/publishWindowEvents";
 import { makeWriteWindowReport } from "./activities/writeWindowReport";
+import { INGEST_FUNCTION_NAME, makeIngestPatchEvents } from "./eventGrid/ingestPatchEvents";
 import { makeStartDueWindows, START_DUE_WINDOWS_SCHEDULE } from "./timers/startDueWindows";
 
 /** What every handler may need, built once per process. */
@@ -41,6 +47,11 @@ export interface AppDeps {
   locks: DeviceLocks;
   apiKeys: ApiKeyStore;
   auditLog: AuditLog;
+  /** Publishes run and window CloudEvents; undefined when no topic is configured. */
+  events: EventPublisher | undefined;
+  /** Sends rows to Log Analytics; undefined when Logs Ingestion is not configured. */
+  logsIngester: LogsIngester | undefined;
+  ingestionLedger: IngestionLedger;
   /** Wall-clock time for HTTP handlers (audit events, run ids); the local host passes its virtual clock. */
   clock: () => Date;
 }
@@ -53,6 +64,10 @@ export interface AppDepsOptions {
   armPolicies?: PipelinePolicy[];
   /** The clock HTTP handlers read (default: the system clock). */
   clock?: () => Date;
+  /** How to reach the Event Grid topic; the managed identity when omitted. Locally: the local topic's key and CA. */
+  eventGrid?: { credential: TokenCredential | KeyCredential; ca?: string };
+  /** How to reach the Logs Ingestion endpoint; the managed identity when omitted. Locally: a static token and CA. */
+  logsIngestion?: { credential: TokenCredential; ca?: string };
 }
 
 /** Builds every client from config (call lazily: it reads the ARM CA file when one is configured). */
@@ -60,6 +75,10 @@ export function createAppDeps(config: Config, options: AppDepsOptions = {}): App
   const storage = createStorageClients(config);
   const connection = armConnectionFromSettings(config.arm, options.armCredential ?? new DefaultAzureCredential());
   const arm = createArmClients(options.armPolicies === undefined ? connection : { ...connection, additionalPolicies: options.armPolicies });
+  const clock = options.clock ?? (() => new Date());
+  const { eventGridTopicEndpoint, logsIngestion } = config.alerts;
+  let identity: DefaultAzureCredential | undefined;
+  const appIdentity = (): DefaultAzureCredential => (identity ??= new DefaultAzureCredential());
   return {
     config,
     storage,
@@ -70,7 +89,16 @@ export function createAppDeps(config: Config, options: AppDepsOptions = {}): App
     locks: new DeviceLocks(storage.tables.locks),
     apiKeys: new ApiKeyStore(storage.tables.apiKeys),
     auditLog: new AuditLog(storage.tables.auditLog),
-    clock: options.clock ?? (() => new Date()),
+    events:
+      eventGridTopicEndpoint === undefined
+        ? undefined
+        : createEventPublisher({ endpoint: eventGridTopicEndpoint, credential: options.eventGrid?.credential ?? appIdentity(), ca: options.eventGrid?.ca }),
+    logsIngester:
+      logsIngestion === undefined
+        ? undefined
+        : createLogsIngester({ ...logsIngestion, credential: options.logsIngestion?.credential ?? appIdentity(), ca: options.logsIngestion?.ca }),
+    ingestionLedger: new IngestionLedger(storage.tables.ingestions, { clock }),
+    clock,
   };
 }
 
@@ -122,13 +150,21 @@ export interface TimerDefinition {
   durableClient?: boolean;
 }
 
+/** An Event Grid trigger (CloudEvents 1.0 schema subscriptions: the handler receives the event as sent). */
+export interface EventGridDefinition {
+  kind: "eventGrid";
+  name: string;
+  handler: EventGridHandler<unknown>;
+}
+
 /** One function of the app: Azure registers it with df.app / app, the local host mounts the same handler. */
 export type FunctionDefinition =
   | ActivityDefinition
   | OrchestratorDefinition
   | EntityDefinition
   | HttpDefinition
-  | TimerDefinition;
+  | TimerDefinition
+  | EventGridDefinition;
 
 /** Every function definition, with handlers bound to dependencies that are resolved on first use. */
 export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] {
@@ -144,6 +180,22 @@ export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] 
       return makeDiscoverWindowTargets({ arm: deps.arm, subscriptionIds: deps.config.arm.subscriptionIds })(input);
     }),
     activity(ACTIVITIES.writeWindowReport, (input: unknown) => makeWriteWindowReport(getDeps())(input)),
+    activity(ACTIVITIES.publishRunEvents, (input: unknown) => {
+      const deps = getDeps();
+      return makePublishRunEvents({ evidence: deps.evidence, publisher: deps.events })(input);
+    }),
+    activity(ACTIVITIES.publishWindowEvents, (input: unknown) => {
+      const deps = getDeps();
+      return makePublishWindowEvents({ evidence: deps.evidence, publisher: deps.events })(input);
+    }),
+    {
+      kind: "eventGrid",
+      name: INGEST_FUNCTION_NAME,
+      handler: (event, context) => {
+        const deps = getDeps();
+        return makeIngestPatchEvents({ ledger: deps.ingestionLedger, ingester: deps.logsIngester })(event, context);
+      },
+    },
     orchestrator(ORCHESTRATORS.devicePatchRun, devicePatchRun),
     orchestrator(ORCHESTRATORS.clientRollout, clientRollout),
     orchestrator(ORCHESTRATORS.maintenanceWindow, maintenanceWindow),
@@ -193,6 +245,9 @@ export function registerDefinition(definition: FunctionDefinition): void {
         ...(definition.authLevel === undefined ? {} : { authLevel: definition.authLevel }),
         extraInputs: definition.durableClient ? [df.input.durableClient()] : [],
       });
+      return;
+    case "eventGrid":
+      app.eventGrid<unknown>(definition.name, { handler: definition.handler });
       return;
     case "timer":
       app.timer(definition.name, {

@@ -190,6 +190,9 @@ module functionApp 'modules/functionApp.bicep' = {
     subscriptionIds: managedSubscriptionIds
     entraClientId: entraClientId
     tenantsClaim: tenantsClaim
+    eventGridTopicEndpoint: eventGrid.outputs.topicEndpoint
+    logsIngestionEndpoint: monitoring.outputs.logsIngestionEndpoint
+    dataCollectionRuleImmutableId: monitoring.outputs.dataCollectionRuleImmutableId
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
   }
@@ -270,8 +273,7 @@ output AZURE_EVIDENCE_STORAGE_ACCOUNT_NAME string = evidenceStorage.outputs.acco
 output PATCHPILOT_EVIDENCE_BLOB_ENDPOINT string = evidenceStorage.outputs.blobEndpoint
 output PATCHPILOT_EVIDENCE_TABLE_ENDPOINT string = evidenceStorage.outputs.tableEndpoint
 output PATCHPILOT_POLICY_CONTAINER string = evidenceStorage.outputs.policyContainerName
-// For the later Event Grid / Logs Ingestion issues: when EnvSchema gains their settings, add them to
-// patchPilotSettings in modules/functionApp.bicep from these values (the infra test will insist).
+// The topic and the DCE/DCR, also set as the app's PATCHPILOT_EVENTGRID_* / PATCHPILOT_LOGS_* settings.
 output AZURE_EVENTGRID_TOPIC_ENDPOINT string = eventGrid.outputs.topicEndpoint
 output AZURE_LOGS_INGESTION_ENDPOINT string = monitoring.outputs.logsIngestionEndpoint
 output AZURE_LOGS_DCR_IMMUTABLE_ID string = monitoring.outputs.dataCollectionRuleImmutableId

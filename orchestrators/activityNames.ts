@@ -5,6 +5,8 @@ export const ACTIVITIES = {
   finishDeviceRun: "finishDeviceRun",
   discoverWindowTargets: "discoverWindowTargets",
   writeWindowReport: "writeWindowReport",
+  publishRunEvents: "publishRunEvents",
+  publishWindowEvents: "publishWindowEvents",
 } as const;
 
 /** Orchestrator names. */

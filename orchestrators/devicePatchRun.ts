@@ -22,7 +22,8 @@ function statusOf(device: string, state: DeviceRunState, finishing = false): Dev
 /**
  * One device, one run: phase 01 (lock, policy, run.json, first commands), then the device stages, each ended by a
  * durable timer and one advance activity (poll, collect into evidence, decide, submit the next commands), then
- * phases 10-11 (seal, exit code, report) and the lock release. The orchestrator holds references and counts only.
+ * phases 10-11 (seal, exit code, report) and the lock release, then the run's CloudEvents. The orchestrator holds
+ * references and counts only.
  */
 export const devicePatchRun: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = DeviceRunInputSchema.parse(context.df.getInput());
@@ -46,5 +47,14 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
     failure = error instanceof Error ? error.message : String(error);
   }
   context.df.setCustomStatus(statusOf(input.device.name, state, true));
-  return (yield context.df.callActivityWithRetry(ACTIVITIES.finishDeviceRun, retry, { input, state, now: now(), failure })) as DeviceRunResult;
+  const result = (yield context.df.callActivityWithRetry(ACTIVITIES.finishDeviceRun, retry, { input, state, now: now(), failure })) as DeviceRunResult;
+  try {
+    yield context.df.callActivityWithRetry(ACTIVITIES.publishRunEvents, retry, { run: input.run });
+    return result;
+  } catch (error) {
+    // Alerts are not evidence: the exit code stands and the run ends; the result says the alerts are missing, so
+    // the window report (and whoever reads the run's status) can tell.
+    const eventsError = error instanceof Error ? error.message : String(error);
+    return { ...result, eventsError } satisfies DeviceRunResult;
+  }
 };

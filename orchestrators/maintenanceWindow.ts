@@ -16,12 +16,15 @@ export interface WindowRunResult {
   reportPath: string;
   totals: WindowReport["totals"];
   decisions: string[];
+  /** Why window.completed / window.halted could not be published (after retries); absent when they were. */
+  eventsError?: string;
 }
 
 /**
  * One occurrence of a maintenance window: discover targets by tags, then ring by ring (dev, staging, prod), each
  * client's devices as a rollout sub-orchestration with rate control; a ring that produced install failures or
- * regressions (or more failures than its share) stops the later rings. Ends with window-report.json as evidence.
+ * regressions (or more failures than its share) stops the later rings. Ends with window-report.json as evidence and
+ * the window's CloudEvents.
  */
 export const maintenanceWindow: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = WindowRunInputSchema.parse(context.df.getInput());
@@ -84,6 +87,11 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
     }
   }
 
+  const unalerted = rings.flatMap((r) => r.rollouts.flatMap((x) => x.outcomes)).filter((o) => o.result?.eventsError !== undefined);
+  if (unalerted.length > 0) {
+    decisions.push(`${unalerted.length} device runs finished without their CloudEvents (publishing failed after retries): ${unalerted.map((o) => o.device).join(", ")}`);
+  }
+
   const report: WindowReport = {
     schemaVersion: 1,
     tenant: window.tenant,
@@ -96,7 +104,13 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
     decisions,
     totals: windowTotals(rings, found.targets.length),
   };
-  const written = (yield context.df.callActivityWithRetry(ACTIVITIES.writeWindowReport, retry, report)) as { path: string };
+  const written = (yield context.df.callActivityWithRetry(ACTIVITIES.writeWindowReport, retry, report)) as { path: string; sha256: string };
   const result: WindowRunResult = { reportPath: written.path, totals: report.totals, decisions };
+  try {
+    yield context.df.callActivityWithRetry(ACTIVITIES.publishWindowEvents, retry, written);
+  } catch (error) {
+    // As for runs: the window's evidence stands without its alert; the result says the alert is missing.
+    result.eventsError = error instanceof Error ? error.message : String(error);
+  }
   return result;
 };

@@ -32,6 +32,14 @@ resource subscription 'Microsoft.EventGrid/topics/eventSubscriptions@2022-06-15'
       }
     }
     eventDeliverySchema: 'CloudEventSchemaV1_0'
+    // Only the types that become rows (lib/azure/logs/toLogRows.ts); the alert types repeat run.completed's data
+    // and go to on-call subscribers (webhook, Logic App) added beside this one.
+    filter: {
+      includedEventTypes: [
+        'io.patchpilot.run.completed'
+        'io.patchpilot.window.completed'
+      ]
+    }
     retryPolicy: {
       maxDeliveryAttempts: 30
       eventTimeToLiveInMinutes: 1440

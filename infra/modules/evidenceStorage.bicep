@@ -59,6 +59,7 @@ var tableNames = [
   'ApiKeys'
   'AuditLog'
   'Exports'
+  'Ingestions'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-01-01' = {

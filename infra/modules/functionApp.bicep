@@ -72,6 +72,15 @@ param maximumInstanceCount int = 100
 ])
 param instanceMemoryMB int = 2048
 
+@description('Event Grid topic endpoint run and window CloudEvents are published to (PATCHPILOT_EVENTGRID_TOPIC_ENDPOINT).')
+param eventGridTopicEndpoint string
+
+@description('Logs ingestion endpoint of the data collection endpoint (PATCHPILOT_LOGS_INGESTION_ENDPOINT).')
+param logsIngestionEndpoint string
+
+@description('Immutable id of the data collection rule (PATCHPILOT_LOGS_DCR_IMMUTABLE_ID).')
+param dataCollectionRuleImmutableId string
+
 var entraAuthEnabled = !empty(entraClientId)
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -119,6 +128,11 @@ var patchPilotSettings = {
   PATCHPILOT_TRUST_CLIENT_PRINCIPAL: entraAuthEnabled ? 'true' : 'false'
   PATCHPILOT_TENANTS_CLAIM: tenantsClaim
   PATCHPILOT_EXPORT_LINK_MINUTES: string(exportLinkMinutes)
+  // Events out (role: EventGrid Data Sender on the topic) and rows in (Monitoring Metrics Publisher on the DCR),
+  // both with the managed identity.
+  PATCHPILOT_EVENTGRID_TOPIC_ENDPOINT: eventGridTopicEndpoint
+  PATCHPILOT_LOGS_INGESTION_ENDPOINT: logsIngestionEndpoint
+  PATCHPILOT_LOGS_DCR_IMMUTABLE_ID: dataCollectionRuleImmutableId
 }
 
 // Keys of patchPilotSettings that are not written to the site: the local-only connection-string form above.

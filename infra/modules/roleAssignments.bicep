@@ -118,7 +118,7 @@ resource evidenceBlobContributor 'Microsoft.Authorization/roleAssignments@2022-0
 }
 
 // TableClient (lib/azure/storageClients.ts): EvidenceIndex (Artifacts), Runs, Installs, Locks, ApiKeys, AuditLog,
-// Exports.
+// Exports, Ingestions.
 resource evidenceTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(evidenceAccount.id, principalId, roleIds.storageTableDataContributor)
   scope: evidenceAccount

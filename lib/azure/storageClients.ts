@@ -15,6 +15,8 @@ export const TABLES = {
   auditLog: "AuditLog",
   /** Evidence export packages: scope, status, where the zip is. */
   exports: "Exports",
+  /** Which CloudEvents ingestPatchEvents has sent to Log Analytics: a redelivered event is not ingested twice. */
+  ingestions: "Ingestions",
 } as const;
 
 /** The storage clients PatchPilot's evidence layer needs, built once from config. */
@@ -55,6 +57,7 @@ export function createStorageClients(config: Config): StorageClients {
       apiKeys: table(TABLES.apiKeys),
       auditLog: table(TABLES.auditLog),
       exports: table(TABLES.exports),
+      ingestions: table(TABLES.ingestions),
     },
   };
 }

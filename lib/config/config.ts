@@ -65,6 +65,17 @@ export const EnvSchema = z.object({
   PATCHPILOT_TENANTS_CLAIM: z.string().regex(/^[A-Za-z0-9_.:/-]{1,200}$/, "must be a claim type").default("patchpilot_tenants"),
   /** Minutes an export download link (SAS) stays valid. */
   PATCHPILOT_EXPORT_LINK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  /**
+   * Event Grid topic (CloudEvents 1.0 input schema) that run and window events go to, reached with the managed
+   * identity. Unset: no event is published (the activities say so in their result).
+   */
+  PATCHPILOT_EVENTGRID_TOPIC_ENDPOINT: z.url({ protocol: /^https$/, error: "must be the topic's https endpoint" }).optional(),
+  /** Logs ingestion endpoint of the data collection endpoint (DCE) that ingestPatchEvents sends rows to. */
+  PATCHPILOT_LOGS_INGESTION_ENDPOINT: z
+    .url({ protocol: /^https$/, error: "must be an https URL (the Logs Ingestion client sends bearer tokens over TLS only)" })
+    .optional(),
+  /** Immutable id of the data collection rule whose streams (infra/logs/tables.json) take the rows. */
+  PATCHPILOT_LOGS_DCR_IMMUTABLE_ID: z.string().regex(/^dcr-[0-9a-f]{32}$/, "must be a DCR immutable id (dcr- and 32 hex digits)").optional(),
 });
 
 /** The Functions host's own storage (task hub): a connection string locally, an account reached by identity in Azure. */
@@ -88,6 +99,13 @@ export interface Config {
   };
   arm: ArmSettings;
   api: ApiSettings;
+  alerts: AlertSettings;
+}
+
+/** Where run and window events go, and where their rows are ingested. */
+export interface AlertSettings {
+  eventGridTopicEndpoint: string | undefined;
+  logsIngestion: { endpoint: string; ruleId: string } | undefined;
 }
 
 /** How the HTTP API authenticates callers and hands out export packages. */
@@ -163,6 +181,12 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
         : [blob === undefined ? "PATCHPILOT_EVIDENCE_BLOB_ENDPOINT" : "PATCHPILOT_EVIDENCE_TABLE_ENDPOINT"];
     throw new ConfigError(fields.map((field) => ({ field, message })));
   }
+  const logsEndpoint = s.PATCHPILOT_LOGS_INGESTION_ENDPOINT;
+  const ruleId = s.PATCHPILOT_LOGS_DCR_IMMUTABLE_ID;
+  if ((logsEndpoint === undefined) !== (ruleId === undefined)) {
+    const missing = logsEndpoint === undefined ? "PATCHPILOT_LOGS_INGESTION_ENDPOINT" : "PATCHPILOT_LOGS_DCR_IMMUTABLE_ID";
+    throw new ConfigError([{ field: missing, message: "is required with the other Logs Ingestion setting (set both or neither)" }]);
+  }
   return {
     hostStorage,
     evidence: {
@@ -184,6 +208,10 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       trustClientPrincipal: s.PATCHPILOT_TRUST_CLIENT_PRINCIPAL,
       tenantsClaim: s.PATCHPILOT_TENANTS_CLAIM,
       exportLinkMinutes: s.PATCHPILOT_EXPORT_LINK_MINUTES,
+    },
+    alerts: {
+      eventGridTopicEndpoint: s.PATCHPILOT_EVENTGRID_TOPIC_ENDPOINT,
+      logsIngestion: logsEndpoint === undefined || ruleId === undefined ? undefined : { endpoint: logsEndpoint.replace(/\/+$/, ""), ruleId },
     },
   };
 }

@@ -134,5 +134,7 @@ export const DeviceRunResultSchema = z.object({
   counts: DeviceRunCountsSchema,
   merkleRoot: Sha256HexSchema.optional(),
   evidencePrefix: z.string(),
+  /** Why the run's CloudEvents could not be published (after retries); absent when they were. */
+  eventsError: z.string().optional(),
 });
 export type DeviceRunResult = z.infer<typeof DeviceRunResultSchema>;

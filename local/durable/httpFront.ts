@@ -1,7 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HttpRequest, HttpResponse, type HttpMethod, type InvocationContext } from "@azure/functions";
-import type { HttpDefinition } from "../../functions/definitions";
+import type { EventGridDefinition, HttpDefinition } from "../../functions/definitions";
+import { EVENT_GRID_WEBHOOK_PATH, handleEventGridWebhook, type LocalPage } from "./eventGridWebhook";
 import { HttpProblem, readBody, sendProblem } from "./httpProblem";
 import type { OrchestrationEngine } from "./orchestrationEngine";
 import { handleRpcRequest } from "./rpcServer";
@@ -60,6 +61,10 @@ export interface HttpFrontOptions {
   port: number;
   keys?: HttpKeys | undefined;
   log: (message: string) => void;
+  /** Event Grid-triggered functions, served on the host's Event Grid webhook path. */
+  eventGrid?: { definitions: readonly EventGridDefinition[]; createContext: (definition: EventGridDefinition) => InvocationContext };
+  /** Pages served besides the functions (the fleet dashboard). */
+  pages?: readonly LocalPage[];
 }
 
 /**
@@ -74,12 +79,21 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     methods: (definition.methods ?? DEFAULT_METHODS).map((m) => m.toUpperCase() as HttpMethod),
   }));
   const server = http.createServer((request, response) => {
-    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const path = url.pathname;
     if (path.startsWith(WEBHOOK_BASE_PATH)) {
       void handleRpcRequest(options.engine, request, response, WEBHOOK_BASE_PATH, options.log);
       return;
     }
-    serve(routes, options, request, response).catch((error: unknown) => {
+    const eventGrid = options.eventGrid;
+    const page = options.pages?.find((p) => path === p.prefix || path.startsWith(`${p.prefix}/`));
+    const work =
+      eventGrid !== undefined && path === EVENT_GRID_WEBHOOK_PATH
+        ? options.engine.track(() => handleEventGridWebhook(eventGrid.definitions, eventGrid.createContext, request, response, url, options.log))
+        : page !== undefined
+          ? page.handle(request, response, url)
+          : serve(routes, options, request, response);
+    work.catch((error: unknown) => {
       if (error instanceof HttpProblem) {
         sendProblem(response, error);
         return;

@@ -1,10 +1,11 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { ActivityHandler, OrchestrationHandler } from "durable-functions";
-import type { FunctionDefinition, HttpDefinition, TimerDefinition } from "../../functions/definitions";
+import type { EventGridDefinition, FunctionDefinition, HttpDefinition, TimerDefinition } from "../../functions/definitions";
 import { createClientContext, createClientInputData, type ClientInputData } from "./clientContext";
 import { RealClock, VirtualClock, type Clock } from "./clock";
 import type { FailureDetails, StoredEvent } from "./historyEvent";
+import type { LocalPage } from "./eventGridWebhook";
 import { startHttpFront, type HttpFront, type HttpKeys } from "./httpFront";
 import { OrchestrationEngine, type EngineStats } from "./orchestrationEngine";
 import { startRpcServer, type RpcServer } from "./rpcServer";
@@ -29,8 +30,11 @@ export interface LocalDurableHostOptions {
   episodeConcurrency?: number;
   /** Port of the RPC API on 127.0.0.1 (default 0: a free port). */
   rpcPort?: number;
-  /** Serve the HTTP triggers on this port (0: a free port); omitted: no HTTP front. */
-  http?: { port: number; keys?: HttpKeys };
+  /**
+   * Serve the HTTP triggers on this port (0: a free port), with the Event Grid triggers on the host's Event Grid
+   * webhook path and any extra pages; omitted: no HTTP front.
+   */
+  http?: { port: number; keys?: HttpKeys; pages?: readonly LocalPage[] };
   /** Arm timer triggers on their schedules (default true). `fireTimer` works either way. */
   timerSchedules?: boolean;
   log?: (level: "info" | "warn" | "error", message: string) => void;
@@ -104,11 +108,13 @@ export function createLocalDurableHost(options: LocalDurableHostOptions): LocalD
   const activities = new Map<string, ActivityHandler>();
   const httpDefinitions: HttpDefinition[] = [];
   const timerDefinitions: TimerDefinition[] = [];
+  const eventGridDefinitions: EventGridDefinition[] = [];
   for (const definition of options.definitions) {
     if (definition.kind === "orchestrator") orchestrators.set(definition.name, definition.handler);
     else if (definition.kind === "activity") activities.set(definition.name, definition.handler);
     else if (definition.kind === "http") httpDefinitions.push(definition);
     else if (definition.kind === "timer") timerDefinitions.push(definition);
+    else if (definition.kind === "eventGrid") eventGridDefinitions.push(definition);
   }
   const store = new TaskHubStore({ connectionString: options.connectionString, taskHub: options.taskHub });
   const engine = new OrchestrationEngine({
@@ -158,6 +164,11 @@ export function createLocalDurableHost(options: LocalDurableHostOptions): LocalD
           port: options.http.port,
           keys: options.http.keys,
           log: (m) => log("error", m),
+          eventGrid: {
+            definitions: eventGridDefinitions,
+            createContext: (definition) => contextFor(definition.name, { type: "eventGridTrigger", name: "event" }),
+          },
+          ...(options.http.pages === undefined ? {} : { pages: options.http.pages }),
         });
       }
       clientData = createClientInputData(options.taskHub, rpc.baseUrl, front?.baseUrl ?? rpc.baseUrl.replace(/\/durabletask\/$/, ""));

@@ -111,7 +111,7 @@ const CLIENT_ROLES: Record<string, { why: string; needs: readonly Need[] }> = {
     needs: [{ anyOf: [ROLE.storageBlobDataContributor], at: "evidenceAccount" }],
   },
   TableClient: {
-    why: "Runs, Artifacts, Installs, Locks, ApiKeys, AuditLog, Exports tables (lib/azure/storageClients.ts)",
+    why: "Runs, Artifacts, Installs, Locks, ApiKeys, AuditLog, Exports, Ingestions tables (lib/azure/storageClients.ts)",
     needs: [{ anyOf: [ROLE.storageTableDataContributor], at: "evidenceAccount" }],
   },
   HybridComputeManagementClient: {
@@ -423,10 +423,11 @@ describe("infra: custom log tables", () => {
   };
   const monitoring = bicep(MONITORING);
 
-  it("declares PatchPilotRuns_CL and PatchPilotUpdates_CL with their streams", () => {
+  it("declares PatchPilotRuns_CL, PatchPilotUpdates_CL and PatchPilotWindows_CL with their streams", () => {
     expect(doc.tables.map((t) => [t.name, t.stream])).toEqual([
       ["PatchPilotRuns_CL", "Custom-PatchPilotRuns"],
       ["PatchPilotUpdates_CL", "Custom-PatchPilotUpdates"],
+      ["PatchPilotWindows_CL", "Custom-PatchPilotWindows"],
     ]);
   });
 

@@ -24,6 +24,7 @@ function responder(first: DeviceRunState, advances: (DeviceRunState | Answer)[])
   return (call) => {
     if (call.name === "startDeviceRun") return { ok: first };
     if (call.name === "finishDeviceRun") return { ok: result };
+    if (call.name === "publishRunEvents") return { ok: { published: [] } };
     const next = queue.shift();
     if (next === undefined) throw new Error("advance called more often than the test expected");
     return "stage" in next ? { ok: next } : next;
@@ -36,8 +37,10 @@ describe("devicePatchRun (replayed from hand-built history)", () => {
   it("goes straight to finish when the lock is held by another run (170), with no timer and no advance", async () => {
     const drive = await driveOrchestration(devicePatchRun, input, responder(state("done", 0, { lockContended: true }), []), T0);
     expect(drive.outcome).toMatchObject({ status: "completed", output: result });
-    expect(names(drive.calls)).toEqual(["startDeviceRun", "finishDeviceRun"]);
+    expect(names(drive.calls)).toEqual(["startDeviceRun", "finishDeviceRun", "publishRunEvents"]);
     expect(drive.calls[1]?.input).toMatchObject({ state: { lockContended: true } });
+    // A skipped run is still announced: its run.completed says 170.
+    expect(drive.calls[2]?.input).toEqual({ run: input.run });
   });
 
   it("sleeps on a durable timer until each stage's next check, then advances; no timer when the check is already due", async () => {
@@ -57,6 +60,7 @@ describe("devicePatchRun (replayed from hand-built history)", () => {
       `timer@${at(40)}`,
       "advanceDeviceRun",
       "finishDeviceRun",
+      "publishRunEvents",
     ]);
     // Each advance gets the orchestration's own time (replay-safe), not a wall clock.
     expect(drive.calls.filter((c) => c.name === "advanceDeviceRun").map((c) => (c.input as { now: string }).now)).toEqual([at(1), at(3), at(3), at(40)]);
@@ -73,6 +77,17 @@ describe("devicePatchRun (replayed from hand-built history)", () => {
     // timer after the last attempt before it surfaces the failure, as the extension does.
     const retryTimers = drive.calls.filter((c) => c.kind === "timer").slice(1).map((c) => (Date.parse(String(c.input)) - Date.parse(c.at)) / 1000);
     expect(retryTimers).toEqual([30, 60, 120, 240, 300, 300]);
-    expect(drive.calls.at(-1)).toMatchObject({ name: "finishDeviceRun", input: { failure: expect.stringContaining("ARM throttled") } });
+    expect(drive.calls.at(-2)).toMatchObject({ name: "finishDeviceRun", input: { failure: expect.stringContaining("ARM throttled") } });
+    expect(drive.calls.at(-1)).toMatchObject({ name: "publishRunEvents" });
+  });
+
+  it("publishes the run's events only after finishDeviceRun, and still completes with the exit code when publishing keeps failing", async () => {
+    const base170 = responder(state("done", 0, { lockContended: true }), []);
+    const drive = await driveOrchestration(devicePatchRun, input, (call) => (call.name === "publishRunEvents" ? { error: "Event Grid unavailable (503)" } : base170(call)), T0);
+    expect(drive.outcome.status).toBe("completed");
+    const publishes = drive.calls.filter((c) => c.name === "publishRunEvents");
+    expect(publishes).toHaveLength(6); // retried with the same policy as every activity
+    expect(names(drive.calls).indexOf("publishRunEvents")).toBeGreaterThan(names(drive.calls).indexOf("finishDeviceRun"));
+    expect(drive.outcome).toMatchObject({ output: { ...result, eventsError: expect.stringContaining("Event Grid unavailable") } });
   });
 });

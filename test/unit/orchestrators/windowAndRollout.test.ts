@@ -89,7 +89,8 @@ describe("maintenanceWindow (replayed)", () => {
   function respond(devCodes: Record<string, number>): (call: Call) => Answer {
     return (call) => {
       if (call.name === "discoverWindowTargets") return { ok: { targets, skipped: [{ resource: "x", reason: "ring canary is not in the window" }] } };
-      if (call.name === "writeWindowReport") return { ok: { path: "contoso-msp/_windows/nightly/x/window-report.json" } };
+      if (call.name === "writeWindowReport") return { ok: { path: "contoso-msp/_windows/nightly/x/window-report.json", sha256: "a".repeat(64) } };
+      if (call.name === "publishWindowEvents") return { ok: { published: [] } };
       const r = call.input as ClientRolloutInput;
       const outcomes = r.devices.map((d) => ({ client: r.client, ring: r.ring, device: d.name, instanceId: "i", runId: "r", status: "completed" as const, result: { run: { tenant: r.tenant, client: r.client, device: d.name, runId: "r20260120-x" }, exitCode: devCodes[d.name] ?? 0, exitName: "x", counts: { approved: 0, installed: 0, failed: 0, regressions: 0 }, evidencePrefix: "p" } }));
       const result: ClientRolloutResult = { client: r.client, ring: r.ring, limits: { maxConcurrency: 1, maxErrors: 0 }, outcomes };
@@ -105,16 +106,40 @@ describe("maintenanceWindow (replayed)", () => {
       `${occurrence.instanceId}:dev:fabrikam`,
       `${occurrence.instanceId}:prod:fabrikam`,
       "writeWindowReport",
+      "publishWindowEvents",
     ]);
-    const report = drive.calls.at(-1)?.input as WindowReport;
+    // The events are published from the stored report, by reference.
+    expect(drive.calls.at(-1)?.input).toEqual({ path: "contoso-msp/_windows/nightly/x/window-report.json", sha256: "a".repeat(64) });
+    const report = drive.calls.at(-2)?.input as WindowReport;
     expect(report.totals).toEqual({ targets: 3, completed: 3, notStarted: 0, orchestrationFailed: 0, byExitCode: { "0": 3 } });
     expect(report.skipped).toHaveLength(1);
+  });
+
+  it("completes with its report when window events cannot be published, and names runs whose events were lost", async () => {
+    const base = respond({});
+    const drive = await driveOrchestration(
+      maintenanceWindow,
+      windowInput,
+      (call) => {
+        if (call.name === "publishWindowEvents") return { error: "Event Grid unavailable (503)" };
+        const answer = base(call);
+        if (call.kind === "subOrchestration" && "ok" in answer) {
+          const rollout = answer.ok as ClientRolloutResult;
+          return { ok: { ...rollout, outcomes: rollout.outcomes.map((o) => (o.device === "FAB-DEV01" && o.result ? { ...o, result: { ...o.result, eventsError: "503" } } : o)) } };
+        }
+        return answer;
+      },
+      at(0),
+    );
+    expect(drive.outcome).toMatchObject({ status: "completed", output: { eventsError: expect.stringContaining("Event Grid unavailable") } });
+    const report = drive.calls.find((c) => c.name === "writeWindowReport")?.input as WindowReport;
+    expect(report.decisions).toContain("1 device runs finished without their CloudEvents (publishing failed after retries): FAB-DEV01");
   });
 
   it("closes the ring gate after a regression in dev: prod never starts, and the report says why", async () => {
     const drive = await driveOrchestration(maintenanceWindow, windowInput, respond({ "FAB-DEV01": 220 }), at(0));
     expect(drive.calls.some((c) => c.instanceId?.includes(":prod:"))).toBe(false);
-    const report = drive.calls.at(-1)?.input as WindowReport;
+    const report = drive.calls.find((c) => c.name === "writeWindowReport")?.input as WindowReport;
     expect(report.rings.map((r) => [r.ring, r.started])).toEqual([["dev", true], ["prod", false]]);
     expect(report.decisions).toContain("ring dev gate closed: install failures or regressions on FAB-DEV01");
     expect(report.totals.notStarted).toBe(1);

@@ -1,0 +1,79 @@
+import { z } from "zod";
+import { ARTIFACTS, type ArtifactKey } from "../../lib/domain/artifacts";
+import { buildRunEvents } from "../../lib/azure/events/buildEvents";
+import type { EventPublisher } from "../../lib/azure/events/eventPublisher";
+import { assembleRunEventData } from "../../lib/azure/events/runEventData";
+import { artifactBlobName, runPrefix } from "../../lib/evidence/keys";
+import { readVerified, type EvidenceDeps } from "../../lib/evidence/runEvidence";
+import type { InstallOutcome } from "../../lib/schemas/artifacts/catalog";
+import type { Manifest } from "../../lib/schemas/artifacts/integrity";
+import type { ExitCodeRecord, FinalReport } from "../../lib/schemas/artifacts/outcome";
+import type { RunRecord } from "../../lib/schemas/artifacts/run";
+import type { Regressions, ValidationReport } from "../../lib/schemas/artifacts/validation";
+import { RunRefSchema } from "../../lib/schemas/common";
+
+/** Input of publishRunEvents: the run; everything the events say is read back from its sealed evidence. */
+export const PublishRunEventsInputSchema = z.object({ run: RunRefSchema });
+
+/** What was sent (ids and types), or why nothing was. */
+export interface PublishEventsResult {
+  published: { id: string; type: string }[];
+  /** Set when no topic is configured: nothing was sent, on purpose. */
+  skipped?: string;
+}
+
+/** The artifacts a run event cites with their sealed hashes, in the order an on-call engineer opens them. */
+const CITED: readonly ArtifactKey[] = ["exitCode", "reportHtml", "finalReport", "regressions", "preValidation", "postValidation", "installSummary", "manifest"];
+
+/** Text of the skip reason when no topic is configured. */
+export const NO_TOPIC = "no Event Grid topic is configured (PATCHPILOT_EVENTGRID_TOPIC_ENDPOINT)";
+
+/**
+ * Builds the activity that publishes a finished run's CloudEvents (run.completed, and regression.detected /
+ * install.failed / reboot.required / evidence.integrity_failed by exit code). It runs after the exit code and the
+ * report exist and reads them back verified, so an event never says more than the evidence does. Ids are derived
+ * from the run and the type: a retry re-sends identical events, which subscribers drop.
+ */
+export function makePublishRunEvents(deps: { evidence: EvidenceDeps; publisher: EventPublisher | undefined }) {
+  return async function publishRunEvents(rawInput: unknown): Promise<PublishEventsResult> {
+    const { run } = PublishRunEventsInputSchema.parse(rawInput);
+    if (deps.publisher === undefined) return { published: [], skipped: NO_TOPIC };
+    const rows = await deps.evidence.index.readArtifacts(run.runId);
+    const read = async <T>(key: ArtifactKey): Promise<T | undefined> => {
+      const spec = ARTIFACTS[key];
+      const row = rows.get(spec.path);
+      // A row pointing outside this run's folder is never read (tenant isolation, as in readRunEvidence).
+      if (row === undefined || row.blobName !== artifactBlobName(run, spec.path)) return undefined;
+      const reading = await readVerified(deps.evidence, run, spec, row);
+      return reading.read.status === "verified" ? (reading.value as T) : undefined;
+    };
+    const [exitCode, runRecord, finalReport, manifest, installs, regressions, postValidation] = await Promise.all([
+      read<ExitCodeRecord>("exitCode"),
+      read<RunRecord>("run"),
+      read<FinalReport>("finalReport"),
+      read<Manifest>("manifest"),
+      read<InstallOutcome[]>("installSummary"),
+      read<Regressions>("regressions"),
+      read<ValidationReport>("postValidation"),
+    ]);
+    if (exitCode === undefined) throw new Error(`run ${run.runId}: exit-code.json cannot be read back verified; no event is published`);
+    const cited = CITED.flatMap((key) => {
+      const row = rows.get(ARTIFACTS[key].path);
+      return row === undefined ? [] : [{ path: row.path, sha256: row.sha256 }];
+    });
+    const data = assembleRunEventData({
+      exitCode,
+      evidencePrefix: runPrefix(run),
+      cited,
+      ...(runRecord === undefined ? {} : { runRecord }),
+      ...(finalReport === undefined ? {} : { finalReport }),
+      ...(manifest === undefined ? {} : { manifest }),
+      ...(installs === undefined ? {} : { installs }),
+      ...(regressions === undefined ? {} : { regressions }),
+      ...(postValidation === undefined ? {} : { postValidation }),
+    });
+    const events = buildRunEvents(data);
+    await deps.publisher.send(events);
+    return { published: events.map((e) => ({ id: e.id, type: e.type })) };
+  };
+}
