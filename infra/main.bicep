@@ -13,6 +13,7 @@
 //   modules/subscriptionReader.bicep  per managed subscription: Reader for subscription-wide inventory
 //   modules/runCommandRole.bicep      optional custom VMSS run-command role
 //   modules/eventSubscription.bicep   topic -> ingestPatchEvents (after the code is deployed)
+//   modules/dashboards.bicep          workbook + alert rules (220 regression, window halted) over the custom tables
 targetScope = 'subscription'
 
 @minLength(1)
@@ -52,6 +53,9 @@ param tenantsClaim string = 'patchpilot_tenants'
 
 @description('Create the Event Grid subscription to the ingestPatchEvents function; needs the code deployed first (set true, then azd provision again).')
 param deployEventSubscription bool = false
+
+@description('Resource id of an action group the 220 and window-halted alerts notify (on-call e-mail, SMS, webhook, ITSM); empty: alerts fire in Azure Monitor only.')
+param alertActionGroupId string = ''
 
 @description('Days each evidence blob version is immutable (default version-level retention of the evidence container).')
 @minValue(1)
@@ -256,8 +260,21 @@ module eventSubscription 'modules/eventSubscription.bicep' = if (deployEventSubs
   ]
 }
 
-// Workbook and alert rules (dashboards over PatchPilotRuns_CL / PatchPilotUpdates_CL): a later issue adds
-// module dashboards 'modules/dashboards.bicep' = { name: 'dashboards', scope: rg, params: { ... } }
+// Workbook (infra/dashboards/workbook.json) and the two alert rules (220, window halted) over the custom tables.
+module dashboards 'modules/dashboards.bicep' = {
+  name: 'dashboards'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    // From the monitoring module, so the rules are created after the tables their queries are validated against.
+    workspaceId: monitoring.outputs.workspaceId
+    regressionAlertRuleName: 'alert-patchpilot-${resourceToken}-regression'
+    windowHaltedAlertRuleName: 'alert-patchpilot-${resourceToken}-window-halted'
+    apiBaseUrl: 'https://${functionApp.outputs.defaultHostName}'
+    actionGroupId: alertActionGroupId
+  }
+}
 
 // ---- Outputs (azd stores them in .azure/<env>/.env) ------------------------------------------------------------
 output AZURE_LOCATION string = location
