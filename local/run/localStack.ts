@@ -4,7 +4,14 @@ import path from "node:path";
 import { createAppDeps, createDefinitions, type AppDeps } from "../../functions/definitions";
 import { ensureStorage } from "../../lib/azure/storageClients";
 import { parseConfig } from "../../lib/config/config";
+import { AzureKeyCredential } from "@azure/core-auth";
+import { EVENT_TYPES } from "../../lib/azure/events/eventData";
+import { INGEST_FUNCTION_NAME } from "../../functions/eventGrid/ingestPatchEvents";
 import { startAzurite, type AzuriteInstance } from "../azurite";
+import { EVENT_GRID_WEBHOOK_PATH } from "../durable/eventGridWebhook";
+import { startLocalEventGridTopic, type LocalEventGridTopic, type LocalEventGridTopicOptions } from "../eventGrid/eventGridTopic";
+import { startLocalLogsIngestion, type LocalLogsIngestion } from "../logsIngestion/logsIngestionEndpoint";
+import { createDashboardPage, DASHBOARD_PATH } from "./dashboardPage";
 import { createLocalDurableHost, type LocalDurableHost } from "../durable";
 import { startFleetEmulator, type FleetEmulator } from "../fleet/armServer";
 import type { ArmBehaviour, FleetClock } from "../fleet/contract";
@@ -21,6 +28,12 @@ export interface LocalStack {
   fleet: SimulatedFleet;
   deps: AppDeps;
   host: LocalDurableHost;
+  /** The local Event Grid topic the app publishes run and window events to. */
+  eventGrid: LocalEventGridTopic;
+  /** The local Logs Ingestion endpoint ingestPatchEvents sends rows to (the dashboard reads them). */
+  logs: LocalLogsIngestion;
+  /** The fleet dashboard's URL, when the HTTP front runs. */
+  dashboardUrl: string | undefined;
   /** Devices whose lock another run holds (seeded from the scenario). */
   seededLocks: string[];
   stop(): Promise<void>;
@@ -40,12 +53,16 @@ export interface LocalStackOptions {
   log?: (level: "info" | "warn" | "error", message: string) => void;
   /** Extra app settings (e.g. PATCHPILOT_TRUST_CLIENT_PRINCIPAL for tests of Entra ID callers). */
   settings?: Record<string, string>;
+  /** Faults of the local Event Grid topic's deliveries (tests: duplicated or retried deliveries). */
+  eventGridFaults?: LocalEventGridTopicOptions["faults"];
 }
 
 /**
- * Starts Azurite (in memory), the fleet emulator over the scenario on the host's clock, the app's real clients
- * pointed at both, seeds the scenario's policies and lock holders, and starts the local Durable host over the same
- * function definitions Azure registers. Timer triggers stay off: the caller starts windows on demand.
+ * Starts Azurite (in memory), the fleet emulator over the scenario on the host's clock, the local Event Grid topic
+ * and Logs Ingestion endpoint, the app's real clients pointed at all of them; seeds the scenario's policies and lock
+ * holders, and starts the local Durable host over the same function definitions Azure registers (with an HTTP front,
+ * the topic delivers to its Event Grid webhook and the front serves the dashboard). Timer triggers stay off: the
+ * caller starts windows on demand.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const startTime = options.startTime ?? new Date(Math.floor(Date.now() / 60_000) * 60_000);
@@ -58,6 +75,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const fleet = buildFleet(options.scenario, clock);
     const emulator = await startFleetEmulator({ fleet, clock, ...(options.arm === undefined ? {} : { arm: options.arm }) });
     cleanup.unshift(() => emulator.close());
+    const eventGrid = await startLocalEventGridTopic({
+      ...(options.log === undefined ? {} : { log: options.log }),
+      ...(options.eventGridFaults === undefined ? {} : { faults: options.eventGridFaults }),
+    });
+    cleanup.unshift(() => eventGrid.close());
+    const logs = await startLocalLogsIngestion(options.log === undefined ? {} : { log: options.log });
+    cleanup.unshift(() => logs.close());
     const caFile = path.join(mkdtempSync(path.join(os.tmpdir(), "patchpilot-")), "fleet-ca.pem");
     writeFileSync(caFile, emulator.ca);
     const config = parseConfig({
@@ -67,9 +91,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       PATCHPILOT_ARM_ENDPOINT: emulator.endpoint,
       PATCHPILOT_ARM_CA_FILE: caFile,
       PATCHPILOT_SUBSCRIPTION_IDS: options.scenario.subscriptions.map((s) => s.id).join(","),
+      PATCHPILOT_EVENTGRID_TOPIC_ENDPOINT: eventGrid.endpoint,
+      PATCHPILOT_LOGS_INGESTION_ENDPOINT: logs.endpoint,
+      PATCHPILOT_LOGS_DCR_IMMUTABLE_ID: logs.ruleId,
       ...options.settings,
     });
-    const deps = createAppDeps(config, { armCredential: new LocalFleetCredential(), clock: () => clock.now() });
+    const deps = createAppDeps(config, {
+      armCredential: new LocalFleetCredential(),
+      clock: () => clock.now(),
+      eventGrid: { credential: new AzureKeyCredential(eventGrid.key), ca: eventGrid.ca },
+      logsIngestion: { credential: logs.credential, ca: logs.ca },
+    });
     await ensureStorage(deps.storage);
     await seedPolicyStore(deps.policies, options.scenario);
     const seededLocks = await seedLocks(deps.locks, options.scenario, startTime);
@@ -82,18 +114,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       activityConcurrency: 16,
       episodeConcurrency: 8,
       timerSchedules: false,
-      ...(options.httpPort === undefined ? {} : { http: { port: options.httpPort } }),
+      ...(options.httpPort === undefined ? {} : { http: { port: options.httpPort, pages: [createDashboardPage({ deps, logs, now: () => clock.now() })] } }),
       ...(options.log === undefined ? {} : { log: options.log }),
     });
     await host.start();
     const started = host;
     cleanup.unshift(() => started.stop());
+    if (started.httpBaseUrl !== undefined) {
+      // As infra/modules/eventSubscription.bicep: the types that become rows, to the Event Grid-triggered function.
+      eventGrid.subscribe({
+        name: INGEST_FUNCTION_NAME,
+        endpoint: `${started.httpBaseUrl}${EVENT_GRID_WEBHOOK_PATH}?functionName=${INGEST_FUNCTION_NAME}`,
+        includedEventTypes: [EVENT_TYPES.runCompleted, EVENT_TYPES.windowCompleted],
+        handshake: true,
+      });
+    }
     return {
       azurite,
       emulator,
       fleet,
       deps,
       host: started,
+      eventGrid,
+      logs,
+      dashboardUrl: started.httpBaseUrl === undefined ? undefined : `${started.httpBaseUrl}${DASHBOARD_PATH}`,
       seededLocks,
       async stop() {
         for (const step of cleanup) await step();

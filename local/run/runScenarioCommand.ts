@@ -1,7 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { apiExamples } from "./apiExamples";
 import { readScenarioFile } from "../fleet/scenario/parseScenario";
-import { startLocalStack } from "./localStack";
+import { ingestedRows } from "./dashboardPage";
+import { startLocalStack, type LocalStack } from "./localStack";
 import { formatExitCodeCounts, formatProgress, formatSummary } from "./printSummary";
 import { runWindows, type DeviceProgress } from "./runWindows";
 
@@ -36,6 +37,16 @@ function progressPrinter(out: (text: string) => void): (devices: DeviceProgress[
   };
 }
 
+/** One line on the alerting chain: events published by type, rows ingested, anything dead-lettered. */
+function formatAlerts(stack: LocalStack): string {
+  const byType = new Map<string, number>();
+  for (const e of stack.eventGrid.published) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+  const types = [...byType.entries()].map(([type, n]) => `${n} ${type.replace(/^io\.patchpilot\./, "")}`).join(", ");
+  const rows = ingestedRows(stack.logs);
+  const dead = stack.eventGrid.deadLettered.length;
+  return `events: ${stack.eventGrid.published.length} CloudEvents (${types}); Log Analytics rows: ${rows.runs.length} runs, ${rows.updates.length} updates, ${rows.windows.length} windows${dead > 0 ? `; ${dead} DEAD-LETTERED` : ""}`;
+}
+
 /** Runs every window of a scenario on the local stack and prints the outcome; returns the process exit status. */
 export async function runScenarioCommand(command: RunScenarioCommand): Promise<number> {
   const out = command.out ?? ((text: string) => console.log(text));
@@ -43,12 +54,17 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
   const wallStart = Date.now();
   out(`PatchPilot: ${scenario.name ?? command.scenarioFile} — ${scenario.devices.length} devices, ${scenario.windows.length} maintenance windows`);
   out(command.fast ? "clock: VIRTUAL — reboots, polls and waits are skipped, not slept; timings below are simulated" : "clock: real — reboots and waits take their real time");
-  const stack = await startLocalStack({ scenario, clock: command.fast ? "virtual" : "real", ...(command.serve ? { httpPort: 0 } : {}) });
+  // The HTTP front also without --serve: the local Event Grid topic delivers to its Event Grid webhook, so the
+  // events → Log Analytics rows chain runs in every demo.
+  const stack = await startLocalStack({ scenario, clock: command.fast ? "virtual" : "real", httpPort: 0 });
   let failed = false;
   try {
     out(`Azurite ${stack.azurite.blobEndpoint}, fleet emulator ${stack.emulator.endpoint}, Durable host ${stack.host.rpcBaseUrl}`);
     if (stack.seededLocks.length > 0) out(`lock held by another run (from the scenario): ${stack.seededLocks.join(", ")}`);
     const summary = await runWindows(stack, progressPrinter(out));
+    // Deliveries run after the topic accepted the events; wait for them, then for the functions they started.
+    await stack.eventGrid.idle();
+    await stack.host.runUntilIdle({ advance: false });
     out("");
     for (const w of summary.windows) out(`window ${w.instanceId}: ${w.status}${w.decisions.length > 0 ? ` — ${w.decisions.join("; ")}` : ""}`);
     out("");
@@ -57,6 +73,7 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
     out(`exit codes: ${formatExitCodeCounts(summary.devices)}`);
     out(`${summary.simulatedMinutes} simulated minutes in ${((Date.now() - wallStart) / 1000).toFixed(1)} s of wall time`);
     out(`evidence: container "${stack.deps.config.evidence.container}" in Azurite (${stack.azurite.blobEndpoint}); window reports under {tenant}/_windows/`);
+    out(formatAlerts(stack));
     if (command.jsonOut !== undefined) {
       writeFileSync(command.jsonOut, `${JSON.stringify(summary.devices, null, 2)}\n`);
       out(`summary written to ${command.jsonOut}`);
@@ -68,6 +85,7 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
       out("");
       out("serving until Ctrl-C:");
       out(`  Durable management API: ${stack.host.rpcBaseUrl}`);
+      if (stack.dashboardUrl !== undefined) out(`  fleet dashboard:        ${stack.dashboardUrl}`);
       if (stack.host.httpBaseUrl !== undefined) out(`  HTTP API:               ${stack.host.httpBaseUrl}/api/v1/`);
       for (const line of await apiExamples(stack, summary.devices)) out(line);
       out(`  Azurite:                ${stack.azurite.connectionString}`);
