@@ -254,6 +254,9 @@ module eventSubscription 'modules/eventSubscription.bicep' = if (deployEventSubs
   params: {
     topicName: eventGrid.outputs.topicName
     functionAppName: functionApp.outputs.appName
+    topicPrincipalId: eventGrid.outputs.topicPrincipalId
+    deadLetterStorageAccountName: hostStorage.outputs.accountName
+    deadLetterContainerName: hostStorage.outputs.deadLetterContainerName
   }
   dependsOn: [
     roleAssignments

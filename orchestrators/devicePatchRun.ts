@@ -47,9 +47,24 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
     failure = error instanceof Error ? error.message : String(error);
   }
   context.df.setCustomStatus(statusOf(input.device.name, state, true));
-  const result = (yield context.df.callActivityWithRetry(ACTIVITIES.finishDeviceRun, retry, { input, state, now: now(), failure })) as DeviceRunResult;
+  const facts = { run: input.run, trigger: input.trigger, dryRun: input.dryRun };
+  let result: DeviceRunResult;
   try {
-    yield context.df.callActivityWithRetry(ACTIVITIES.publishRunEvents, retry, { run: input.run });
+    result = (yield context.df.callActivityWithRetry(ACTIVITIES.finishDeviceRun, retry, { input, state, now: now(), failure })) as DeviceRunResult;
+  } catch (error) {
+    // No exit code could be written: still tell on-call (a 240 event from what this orchestration knows), then fail
+    // as before so the window reports the device as orchestration-failed. If that publish fails too, the window's
+    // report is the record.
+    const finishFailure = error instanceof Error ? error.message : String(error);
+    try {
+      yield context.df.callActivityWithRetry(ACTIVITIES.publishRunEvents, retry, { ...facts, at: now(), finishFailure });
+    } catch {
+      // the original failure below is the one to report
+    }
+    throw error;
+  }
+  try {
+    yield context.df.callActivityWithRetry(ACTIVITIES.publishRunEvents, retry, { ...facts, at: now() });
     return result;
   } catch (error) {
     // Alerts are not evidence: the exit code stands and the run ends; the result says the alerts are missing, so

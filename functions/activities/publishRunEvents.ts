@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { ARTIFACTS, type ArtifactKey } from "../../lib/domain/artifacts";
 import { buildRunEvents } from "../../lib/azure/events/buildEvents";
+import type { RunEventData } from "../../lib/azure/events/eventData";
 import type { EventPublisher } from "../../lib/azure/events/eventPublisher";
-import { assembleRunEventData } from "../../lib/azure/events/runEventData";
+import { assembleRunEventData, unfinishedRunEventData } from "../../lib/azure/events/runEventData";
 import { artifactBlobName, runPrefix } from "../../lib/evidence/keys";
 import { readVerified, type EvidenceDeps } from "../../lib/evidence/runEvidence";
 import type { InstallOutcome } from "../../lib/schemas/artifacts/catalog";
@@ -10,10 +11,21 @@ import type { Manifest } from "../../lib/schemas/artifacts/integrity";
 import type { ExitCodeRecord, FinalReport } from "../../lib/schemas/artifacts/outcome";
 import type { RunRecord } from "../../lib/schemas/artifacts/run";
 import type { Regressions, ValidationReport } from "../../lib/schemas/artifacts/validation";
-import { RunRefSchema } from "../../lib/schemas/common";
+import { RunTriggerSchema } from "../../lib/schemas/artifacts/run";
+import { RunRefSchema, TimestampSchema } from "../../lib/schemas/common";
 
-/** Input of publishRunEvents: the run; everything the events say is read back from its sealed evidence. */
-export const PublishRunEventsInputSchema = z.object({ run: RunRefSchema });
+/**
+ * Input of publishRunEvents: the run, what the orchestration knows of it (used only where evidence is missing),
+ * the orchestration's time, and why finishing failed when it did. Everything else is read back from the evidence.
+ */
+export const PublishRunEventsInputSchema = z.object({
+  run: RunRefSchema,
+  trigger: RunTriggerSchema,
+  dryRun: z.boolean(),
+  at: TimestampSchema,
+  finishFailure: z.string().optional(),
+});
+export type PublishRunEventsInput = z.infer<typeof PublishRunEventsInputSchema>;
 
 /** What was sent (ids and types), or why nothing was. */
 export interface PublishEventsResult {
@@ -36,15 +48,30 @@ export const NO_TOPIC = "no Event Grid topic is configured (PATCHPILOT_EVENTGRID
  */
 export function makePublishRunEvents(deps: { evidence: EvidenceDeps; publisher: EventPublisher | undefined }) {
   return async function publishRunEvents(rawInput: unknown): Promise<PublishEventsResult> {
-    const { run } = PublishRunEventsInputSchema.parse(rawInput);
-    if (deps.publisher === undefined) return { published: [], skipped: NO_TOPIC };
+    const input = PublishRunEventsInputSchema.parse(rawInput);
+    const { run } = input;
+    const publisher = deps.publisher;
+    if (publisher === undefined) return { published: [], skipped: NO_TOPIC };
+    const facts = { trigger: input.trigger, dryRun: input.dryRun };
+    const send = async (data: RunEventData): Promise<PublishEventsResult> => {
+      const events = buildRunEvents(data);
+      await publisher.send(events);
+      return { published: events.map((e) => ({ id: e.id, type: e.type })) };
+    };
+    if (input.finishFailure !== undefined) {
+      // Finishing gave up (storage down for its whole retry budget): say so now, from what the orchestration knows.
+      return send(unfinishedRunEventData(run, facts, input.at, runPrefix(run), `the run could not be sealed and decided: ${input.finishFailure}`));
+    }
     const rows = await deps.evidence.index.readArtifacts(run.runId);
+    // A row pointing outside this run's folder is never read nor cited (tenant isolation, as in readRunEvidence).
+    const ownRow = (key: ArtifactKey) => {
+      const row = rows.get(ARTIFACTS[key].path);
+      return row !== undefined && row.blobName === artifactBlobName(run, row.path) ? row : undefined;
+    };
     const read = async <T>(key: ArtifactKey): Promise<T | undefined> => {
-      const spec = ARTIFACTS[key];
-      const row = rows.get(spec.path);
-      // A row pointing outside this run's folder is never read (tenant isolation, as in readRunEvidence).
-      if (row === undefined || row.blobName !== artifactBlobName(run, spec.path)) return undefined;
-      const reading = await readVerified(deps.evidence, run, spec, row);
+      const row = ownRow(key);
+      if (row === undefined) return undefined;
+      const reading = await readVerified(deps.evidence, run, ARTIFACTS[key], row);
       return reading.read.status === "verified" ? (reading.value as T) : undefined;
     };
     const [exitCode, runRecord, finalReport, manifest, installs, regressions, postValidation] = await Promise.all([
@@ -56,13 +83,16 @@ export function makePublishRunEvents(deps: { evidence: EvidenceDeps; publisher: 
       read<Regressions>("regressions"),
       read<ValidationReport>("postValidation"),
     ]);
-    if (exitCode === undefined) throw new Error(`run ${run.runId}: exit-code.json cannot be read back verified; no event is published`);
+    if (exitCode === undefined) {
+      return send(unfinishedRunEventData(run, facts, input.at, runPrefix(run), `${ARTIFACTS.exitCode.path} is missing or does not verify against its index`));
+    }
     const cited = CITED.flatMap((key) => {
-      const row = rows.get(ARTIFACTS[key].path);
+      const row = ownRow(key);
       return row === undefined ? [] : [{ path: row.path, sha256: row.sha256 }];
     });
     const data = assembleRunEventData({
       exitCode,
+      facts,
       evidencePrefix: runPrefix(run),
       cited,
       ...(runRecord === undefined ? {} : { runRecord }),
@@ -72,8 +102,6 @@ export function makePublishRunEvents(deps: { evidence: EvidenceDeps; publisher: 
       ...(regressions === undefined ? {} : { regressions }),
       ...(postValidation === undefined ? {} : { postValidation }),
     });
-    const events = buildRunEvents(data);
-    await deps.publisher.send(events);
-    return { published: events.map((e) => ({ id: e.id, type: e.type })) };
+    return send(data);
   };
 }

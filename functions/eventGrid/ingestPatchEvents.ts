@@ -19,7 +19,9 @@ export class MalformedEventError extends Error {
  * Builds the Event Grid-triggered function that turns PatchPilot's CloudEvents into Log Analytics rows
  * (PatchPilotRuns_CL, PatchPilotUpdates_CL, PatchPilotWindows_CL) through the Logs Ingestion API. A redelivered
  * event is acknowledged without a second upload (see IngestionLedger). Failures throw: the Functions host answers
- * non-2xx and Event Grid retries, then dead-letters, so a row is never silently dropped.
+ * non-2xx and Event Grid retries, then dead-letters into the subscription's dead-letter container
+ * (infra/modules/eventSubscription.bicep), so a row is never silently dropped. Malformed events are thrown too:
+ * they cannot succeed, and the dead-letter container keeps them whole for inspection.
  */
 export function makeIngestPatchEvents(deps: { ledger: IngestionLedger; ingester: LogsIngester | undefined }) {
   return async function ingestPatchEvents(raw: unknown, context: InvocationContext): Promise<void> {
@@ -37,7 +39,12 @@ export function makeIngestPatchEvents(deps: { ledger: IngestionLedger; ingester:
       context.log(`event ${event.id} was ingested already; redelivery acknowledged without rows`);
       return;
     }
-    await deps.ingester.upload(rows);
+    try {
+      await deps.ingester.upload(rows);
+    } catch (error) {
+      await deps.ledger.release(event.source, event.id, claim.etag);
+      throw error;
+    }
     await deps.ledger.markIngested(event.source, event.id, count);
     context.log(`event ${event.id}: ${rows.runs.length} run, ${rows.updates.length} update, ${rows.windows.length} window rows ingested`);
   };

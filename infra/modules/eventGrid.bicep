@@ -14,6 +14,10 @@ resource topic 'Microsoft.EventGrid/topics@2022-06-15' = {
   name: topicName
   location: location
   tags: tags
+  // The topic's own identity writes undeliverable events to the dead-letter container (eventSubscription.bicep).
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     inputSchema: 'CloudEventSchemaV1_0'
     disableLocalAuth: true
@@ -24,3 +28,4 @@ resource topic 'Microsoft.EventGrid/topics@2022-06-15' = {
 output topicId string = topic.id
 output topicName string = topic.name
 output topicEndpoint string = topic.properties.endpoint
+output topicPrincipalId string = topic.identity.principalId

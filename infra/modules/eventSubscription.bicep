@@ -11,12 +11,49 @@ param functionAppName string
 @description('The Event Grid-triggered function events are delivered to.')
 param functionName string = 'ingestPatchEvents'
 
+@description('Principal id of the topic's system identity (writes dead letters).')
+param topicPrincipalId string
+
+@description('Storage account (the host account) that holds the dead-letter container.')
+param deadLetterStorageAccountName string
+
+@description('Container for events that could not be delivered within the retry policy.')
+param deadLetterContainerName string
+
+// Storage Blob Data Contributor: the topic's identity writes dead-lettered events as blobs.
+var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+
 resource topic 'Microsoft.EventGrid/topics@2022-06-15' existing = {
   name: topicName
 }
 
 resource functionApp 'Microsoft.Web/sites@2023-12-01' existing = {
   name: functionAppName
+}
+
+resource deadLetterAccount 'Microsoft.Storage/storageAccounts@2023-01-01' existing = {
+  name: deadLetterStorageAccountName
+}
+
+resource deadLetterBlobService 'Microsoft.Storage/storageAccounts/blobServices@2023-01-01' existing = {
+  parent: deadLetterAccount
+  name: 'default'
+}
+
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-01-01' existing = {
+  parent: deadLetterBlobService
+  name: deadLetterContainerName
+}
+
+// Scoped to the one container: the topic can write dead letters and nothing else on the host account.
+resource topicDeadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(deadLetterContainer.id, topicPrincipalId, storageBlobDataContributor)
+  scope: deadLetterContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: topicPrincipalId
+    principalType: 'ServicePrincipal'
+  }
 }
 
 resource subscription 'Microsoft.EventGrid/topics/eventSubscriptions@2022-06-15' = {
@@ -44,7 +81,23 @@ resource subscription 'Microsoft.EventGrid/topics/eventSubscriptions@2022-06-15'
       maxDeliveryAttempts: 30
       eventTimeToLiveInMinutes: 1440
     }
+    // What ingestPatchEvents could not take (Logs Ingestion down for a day, a malformed event) is kept whole.
+    deadLetterWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      deadLetterDestination: {
+        endpointType: 'StorageBlob'
+        properties: {
+          resourceId: deadLetterAccount.id
+          blobContainerName: deadLetterContainerName
+        }
+      }
+    }
   }
+  dependsOn: [
+    topicDeadLetterWriter
+  ]
 }
 
 output subscriptionName string = subscription.name

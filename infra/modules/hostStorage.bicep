@@ -52,7 +52,18 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
+// Events ingestPatchEvents could not take within Event Grid's retry budget (30 attempts, 24 h): kept whole here,
+// written by the topic's own identity (eventSubscription.bicep), so no row is lost silently.
+resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-01-01' = {
+  parent: blobService
+  name: 'eventgrid-deadletter'
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
 output accountId string = account.id
+output deadLetterContainerName string = deadLetterContainer.name
 output accountName string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainer.name}'

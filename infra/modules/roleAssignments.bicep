@@ -131,7 +131,7 @@ resource evidenceTableContributor 'Microsoft.Authorization/roleAssignments@2022-
 
 // ---- Event Grid and Logs Ingestion ---------------------------------------------------------------------------
 
-// EventGridPublisherClient (the patch-event publisher, a later issue): publish CloudEvents to the topic.
+// EventGridPublisherClient (lib/azure/events/eventPublisher.ts): publish CloudEvents to the topic.
 resource topicDataSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(topic.id, principalId, roleIds.eventGridDataSender)
   scope: topic

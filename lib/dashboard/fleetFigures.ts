@@ -7,7 +7,16 @@ import { compareOrdinal, inRange, latestBy, lookbackRange, timeOf, utcDay, type 
 // checks that the field exists. Change a definition here and in its query together.
 
 /** Exit codes the figures single out (DESIGN.md). */
-export const EXIT = { success: 0, rebootRequired: 150, validationFailure: 220 } as const;
+export const EXIT = { success: 0, rebootRequired: 150, concurrencyLock: 170, validationFailure: 220 } as const;
+
+/**
+ * Whether a run says the state of its device: not a dry run (it changes nothing) and not a 170 (ConcurrencyLock:
+ * another run held the device lock, so this one changed nothing on the device). The queries' `| where DryRun == false`
+ * and `| where ExitCode != 170`, both before the latest run per device is taken.
+ */
+export function saysDeviceState(run: Pick<RunLogRow, "DryRun" | "ExitCode">): boolean {
+  return !run.DryRun && run.ExitCode !== EXIT.concurrencyLock;
+}
 
 /** The Log Analytics rows the figures are computed from (as read back from the three custom tables). */
 export interface FleetRows {
@@ -168,13 +177,16 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => readonly string[]): Map
 }
 
 /**
- * The latest non-dry run of each device (Tenant, Client, Device) in the range: KQL `summarize arg_max(TimeGenerated, *)
- * by Tenant, Client, Device`. Copies of one run (retried delivery) are equal, so which copy wins does not matter; two
- * different runs decided at the same instant are settled by the greater RunId so the page is stable (arg_max takes
- * either; runs of one device are serialised by its lock, so that tie does not arise from real runs).
+ * The latest run of each device (Tenant, Client, Device) that says its state ({@link saysDeviceState}: non-dry, exit
+ * code other than 170), from the runs given (the caller limits them to the range): KQL `| where DryRun == false`,
+ * `| where ExitCode != 170`, then `summarize arg_max(TimeGenerated, *) by Tenant, Client, Device`. A later 170 or dry
+ * run therefore never hides an earlier 220, 150 or 0, and a device with no such run has no entry. Copies of one run
+ * (retried delivery) are equal, so which copy wins does not matter; two different runs decided at the same instant are
+ * settled by the greater RunId so the page is stable (arg_max takes either; runs of one device are serialised by its
+ * lock, so that tie does not arise from real runs).
  */
 export function latestRunPerDevice(runs: readonly RunLogRow[]): RunLogRow[] {
-  return latestBy(runs, (r) => [r.Tenant, r.Client, r.Device], (a, b) => compareOrdinal(a.RunId, b.RunId));
+  return latestBy(runs.filter(saysDeviceState), (r) => [r.Tenant, r.Client, r.Device], (a, b) => compareOrdinal(a.RunId, b.RunId));
 }
 
 const byNewestThenDevice = <T extends { decidedAt: string; tenant: string; client: string; device: string }>(a: T, b: T): number =>
@@ -286,9 +298,11 @@ function haltedWindows(windows: readonly WindowLogRow[]): HaltedWindow[] {
  * The fleet figures from the three tables' rows. Pure. Definitions (the KQL in infra/dashboards/queries mirrors them):
  * - rows count when TimeGenerated is in `[now − lookbackDays, now]`; dry runs (DryRun=true) are left out of every run
  *   figure;
- * - a device is Tenant/Client/Device; its state is its latest non-dry run in the range ({@link latestRunPerDevice});
+ * - a device is Tenant/Client/Device; its state is its latest non-dry run with an exit code other than 170 in the range
+ *   ({@link latestRunPerDevice}): a 170 (ConcurrencyLock) changed nothing on the device, so it neither sets nor hides
+ *   the device's state, and a device whose only runs in the range are 170s (or dry) is not counted at all;
  * - compliant = latest run ended 0; open regression = latest run ended 220; pending reboot = latest run ended 150;
- * - exit codes per UTC day count every non-dry run once (copies of a row by RunId collapse);
+ * - exit codes per UTC day count every non-dry run once, 170s included (copies of a row by RunId collapse);
  * - failing KBs: update rows with Installed=false and Result other than NotAttempted, one per run and update, grouped
  *   by Kb (UpdateId without one), top {@link TOP_FAILING_KBS} by failures then KB;
  * - halted windows: the latest row of each Tenant/WindowId/OccurrenceId with Halted=true, newest first.

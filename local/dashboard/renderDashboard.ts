@@ -133,7 +133,7 @@ export function renderDashboardHtml(figures: FleetFigures, options: DashboardRen
     `<style>${CSS}</style>`,
     "</head><body><main>",
     "<h1>PatchPilot fleet</h1>",
-    `<p class="sub" data-testid="range" data-from="${e(f.range.from)}" data-to="${e(f.range.to)}">Last ${f.range.lookbackDays} days (${e(formatUtc(f.range.from))} \u2013 ${e(formatUtc(f.range.to))}); generated ${e(formatUtc(options.generatedAt.toISOString()))}. A device counts by its latest non-dry run; dry runs are left out.</p>`,
+    `<p class="sub" data-testid="range" data-from="${e(f.range.from)}" data-to="${e(f.range.to)}">Last ${f.range.lookbackDays} days (${e(formatUtc(f.range.from))} \u2013 ${e(formatUtc(f.range.to))}); generated ${e(formatUtc(options.generatedAt.toISOString()))}. A device counts by its latest non-dry run that is not a 170 (ConcurrencyLock changed nothing); dry runs are left out.</p>`,
     rejected > 0 ? `<p class="warn" data-testid="rejected-rows">${rejected} row${rejected === 1 ? "" : "s"} failed their table's schema and are left out.</p>` : "",
     renderTiles(f),
     `<section class="card"><h2>Patch compliance by tenant and client</h2>${compliance}</section>`,

@@ -46,6 +46,16 @@ export function ingestedRows(logs: LocalLogsIngestion): LogRows & { rejected: nu
   };
 }
 
+/** A path segment decoded, or "" (which no schema accepts) when absent or not valid percent-encoding. */
+function decodeSegment(segment: string | undefined): string {
+  try {
+    return decodeURIComponent(segment ?? "");
+  } catch (error) {
+    if (error instanceof URIError) return "";
+    throw error;
+  }
+}
+
 function send(response: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
   response.writeHead(status, { "content-type": contentType, "cache-control": "no-store", ...headers });
   response.end(body);
@@ -74,8 +84,8 @@ export function createDashboardPage(deps: { deps: AppDeps; logs: LocalLogsIngest
         return;
       }
       const match = REPORT_ROUTE.exec(path);
-      const tenant = TenantIdSchema.safeParse(decodeURIComponent(match?.[1] ?? ""));
-      const runId = RunIdSchema.safeParse(decodeURIComponent(match?.[2] ?? ""));
+      const tenant = TenantIdSchema.safeParse(decodeSegment(match?.[1]));
+      const runId = RunIdSchema.safeParse(decodeSegment(match?.[2]));
       if (!tenant.success || !runId.success) {
         sendProblem(response, new HttpProblem(404, "Not Found", `no dashboard page at ${url.pathname}`));
         return;

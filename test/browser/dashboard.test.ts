@@ -88,9 +88,10 @@ describe("fleet dashboard and run report in headless Chromium (demo fleet)", () 
     await page.screenshot({ path: path.join(RESULTS, "dashboard.png"), fullPage: true });
     expect(errors).toEqual([]);
 
-    // Compliance: a device is compliant when its run ended 0; per tenant and per client.
+    // Compliance: a device is compliant when its run ended 0; per tenant and per client. A 170 run changed nothing
+    // and says nothing about the device (in the demo it is the device's only run, so the device is not counted).
     const expectedCompliance = new Map<string, { compliant: number; devices: number }>();
-    for (const r of evidence) {
+    for (const r of evidence.filter((x) => x.exitCode.exitCode !== 170)) {
       for (const key of [r.device.tenant, `${r.device.tenant}/${r.device.client}`]) {
         const c = expectedCompliance.get(key) ?? { compliant: 0, devices: 0 };
         c.devices += 1;
@@ -155,4 +156,21 @@ describe("fleet dashboard and run report in headless Chromium (demo fleet)", () 
     expect(await page.getByTestId("update-row").count()).toBe(sql.installs.length);
     await page.close();
   }, 60_000);
+
+  it("serves a report only inside its tenant and only while it hashes to the index (404, 409; never a 500)", async () => {
+    const sql = evidence.find((r) => r.device.device === "FAB-SQL01");
+    if (sql === undefined || stack.dashboardUrl === undefined) throw new Error("no FAB-SQL01 run or no dashboard");
+    const origin = new URL(stack.dashboardUrl).origin;
+    const status = async (p: string) => (await fetch(`${origin}${p}`)).status;
+    expect(await status(`/dashboard/reports/contoso-msp/${sql.device.runId}/report.html`)).toBe(200);
+    expect(await status(`/dashboard/reports/northwind-it/${sql.device.runId}/report.html`)).toBe(404);
+    expect(await status(`/dashboard/reports/contoso-msp/%E0%A4%A/report.html`)).toBe(404);
+    expect(await status(`/dashboard/reports/contoso-msp/..%2F..%2Fx/report.html`)).toBe(404);
+    expect((await fetch(`${origin}/dashboard`, { method: "POST" })).status).toBe(405);
+
+    // Tamper with the stored report: the page refuses to serve bytes that no longer match their index row.
+    const row = (await stack.deps.evidence.index.readArtifacts(sql.device.runId)).get(ARTIFACTS.reportHtml.path);
+    await stack.deps.storage.evidence.getBlockBlobClient(row?.blobName ?? "").upload("<h1>all good</h1>", 17);
+    expect(await status(`/dashboard/reports/contoso-msp/${sql.device.runId}/report.html`)).toBe(409);
+  });
 });

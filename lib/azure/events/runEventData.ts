@@ -2,13 +2,21 @@ import { formatHresult } from "../../domain/report/html/format";
 import type { InstallOutcome } from "../../schemas/artifacts/catalog";
 import type { Manifest } from "../../schemas/artifacts/integrity";
 import type { ExitCodeRecord, FinalReport } from "../../schemas/artifacts/outcome";
-import type { RunRecord } from "../../schemas/artifacts/run";
+import type { RunRecord, RunTrigger } from "../../schemas/artifacts/run";
+import type { RunRef } from "../../schemas/common";
 import type { Regressions, ValidationReport } from "../../schemas/artifacts/validation";
 import type { EvidenceRef, RunEventData, UpdateOutcome } from "./eventData";
+
+/** What the orchestration knows about a run without reading evidence: the fallback for missing artifacts. */
+export interface RunFacts {
+  trigger: RunTrigger;
+  dryRun: boolean;
+}
 
 /** The verified artifacts a run event is built from; only exit-code.json is required. */
 export interface RunEventSources {
   exitCode: ExitCodeRecord;
+  facts: RunFacts;
   evidencePrefix: string;
   /** Indexed artifacts the event cites (path → sealed SHA-256), in the order they should be listed. */
   cited: readonly EvidenceRef[];
@@ -50,8 +58,8 @@ export function assembleRunEventData(s: RunEventSources): RunEventData {
   return {
     schemaVersion: 1,
     run: s.exitCode.run,
-    trigger: s.runRecord?.trigger ?? { kind: "demo" },
-    dryRun: s.runRecord?.dryRun ?? false,
+    trigger: s.runRecord?.trigger ?? s.facts.trigger,
+    dryRun: s.runRecord?.dryRun ?? s.facts.dryRun,
     exitCode: s.exitCode.exitCode,
     exitCodeName: s.exitCode.name,
     rule: s.exitCode.rule,
@@ -74,5 +82,29 @@ export function assembleRunEventData(s: RunEventSources): RunEventData {
       ...(s.manifest === undefined ? {} : { merkleRoot: s.manifest.merkle.root }),
       artifacts: [...s.cited],
     },
+  };
+}
+
+/**
+ * The `data` of a run that has no verified exit-code.json (finishing failed after its retries, or the record does
+ * not verify): 240, as the exit-code rules class missing evidence, with the reason, so the device does not keep
+ * showing its previous state and on-call hears of it. Nothing is cited: nothing could be read back.
+ */
+export function unfinishedRunEventData(run: RunRef, facts: RunFacts, at: string, evidencePrefix: string, reason: string): RunEventData {
+  return {
+    schemaVersion: 1,
+    run,
+    trigger: facts.trigger,
+    dryRun: facts.dryRun,
+    exitCode: 240,
+    exitCodeName: "ReportingFailure",
+    rule: "240.unfinished",
+    reasons: [reason],
+    decidedAt: at,
+    counts: { approved: 0, installed: 0, failed: 0, regressions: 0 },
+    reboot: "not recorded",
+    regressions: [],
+    updates: [],
+    evidence: { prefix: evidencePrefix, artifacts: [] },
   };
 }

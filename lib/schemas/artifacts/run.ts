@@ -8,6 +8,8 @@ export const RunTriggerSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("api"), requestedBy: z.string() }),
   z.object({ kind: z.literal("demo") }),
 ]);
+/** What started a run. */
+export type RunTrigger = z.infer<typeof RunTriggerSchema>;
 
 /** `01-init/run.json`: the run record, with the effective policy and where each value came from. */
 export const RunRecordSchema = z.object({

@@ -219,6 +219,98 @@ describe("computeFleetFigures: duplicates and ties", () => {
   });
 });
 
+describe("computeFleetFigures: lock contention (170) is never a device's state", () => {
+  // 170 (ConcurrencyLock): another run held the device lock, so the run changed nothing on the device.
+  it("latestRunPerDevice looks past a later 170 (and a later dry run) to the run that says the device's state", () => {
+    const regressed = run({ Device: "dev1", ExitCode: 220, TimeGenerated: daysAgo(3), RunId: "r-220" });
+    const locked = run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(1), RunId: "r-170" });
+    const dry = run({ Device: "dev1", ExitCode: 0, TimeGenerated: daysAgo(0.5), RunId: "r-dry", DryRun: true });
+    expect(latestRunPerDevice([regressed, locked, dry]).map((r) => r.RunId)).toEqual(["r-220"]);
+    expect(latestRunPerDevice([locked, regressed]).map((r) => r.RunId)).toEqual(["r-220"]);
+    // A 170 on the same instant does not win the tie either, whatever its RunId.
+    const lockedSameInstant = run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(3), RunId: "r-zzz" });
+    expect(latestRunPerDevice([regressed, lockedSameInstant]).map((r) => r.RunId)).toEqual(["r-220"]);
+    expect(latestRunPerDevice([locked, dry])).toEqual([]);
+  });
+
+  it("keeps an open 220 open behind a later 170", () => {
+    const f = figures({
+      runs: [
+        run({ Device: "dev1", ExitCode: 0, TimeGenerated: daysAgo(4) }),
+        run({ Device: "dev1", ExitCode: 220, TimeGenerated: daysAgo(3), RunId: "r-220", RegressionChecks: ["crm/login"], Regressions: 1 }),
+        run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(2), RunId: "r-170a" }),
+        run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(1), RunId: "r-170b" }),
+      ],
+    });
+    expect(f.openRegressions.map((r) => [r.device, r.runId, r.decidedAt])).toEqual([["dev1", "r-220", daysAgo(3)]]);
+    expect(f.headline).toMatchObject({ devices: 1, compliant: 0, percent: 0, openRegressions: 1, pendingReboot: 0 });
+  });
+
+  it("keeps a pending reboot pending behind a later 170", () => {
+    const f = figures({
+      runs: [run({ Device: "dev1", ExitCode: 150, TimeGenerated: daysAgo(2), RunId: "r-150" }), run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(1) })],
+    });
+    expect(f.pendingReboot.map((p) => [p.device, p.runId])).toEqual([["dev1", "r-150"]]);
+    expect(f.headline).toMatchObject({ devices: 1, compliant: 0, pendingReboot: 1, openRegressions: 0 });
+  });
+
+  it("keeps a compliant device compliant behind a later 170", () => {
+    const f = figures({
+      runs: [run({ Device: "dev1", ExitCode: 0, TimeGenerated: daysAgo(2) }), run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(1) })],
+    });
+    expect(f.compliance.byClient).toEqual([{ tenant: "contoso-msp", client: "acme", devices: 1, compliant: 1, percent: 100 }]);
+    expect(f.compliance.byTenant).toEqual([{ tenant: "contoso-msp", devices: 1, compliant: 1, percent: 100 }]);
+    expect(f.headline).toMatchObject({ devices: 1, compliant: 1, percent: 100 });
+  });
+
+  it("does not count a device whose only runs in the range are 170s (or dry), nor a client or tenant with only such devices", () => {
+    const f = figures({
+      runs: [
+        run({ Device: "dev1", ExitCode: 0, TimeGenerated: daysAgo(2) }),
+        run({ Device: "dev2", ExitCode: 170, TimeGenerated: daysAgo(2) }),
+        run({ Device: "dev2", ExitCode: 170, TimeGenerated: daysAgo(1) }),
+        run({ Device: "dev3", ExitCode: 170, TimeGenerated: daysAgo(1) }),
+        run({ Device: "dev3", ExitCode: 220, TimeGenerated: daysAgo(0.5), DryRun: true }),
+        // Its 220 is older than the range: inside it there are only 170s.
+        run({ Device: "dev4", ExitCode: 220, TimeGenerated: daysAgo(31) }),
+        run({ Device: "dev4", ExitCode: 170, TimeGenerated: daysAgo(1) }),
+        run({ Device: "dev5", Client: "globex", ExitCode: 170, TimeGenerated: daysAgo(1) }),
+        run({ Device: "dev6", Tenant: "fabrikam-msp", Client: "north", ExitCode: 170, TimeGenerated: daysAgo(1) }),
+      ],
+    });
+    expect(f.compliance.byClient).toEqual([{ tenant: "contoso-msp", client: "acme", devices: 1, compliant: 1, percent: 100 }]);
+    expect(f.compliance.byTenant).toEqual([{ tenant: "contoso-msp", devices: 1, compliant: 1, percent: 100 }]);
+    expect(f.headline).toEqual({ devices: 1, compliant: 1, percent: 100, openRegressions: 0, pendingReboot: 0, haltedWindows: 0 });
+    expect(f.openRegressions).toEqual([]);
+    // Only 170s: no device at all, so no percentage (not 0 %).
+    const onlyLocked = figures({ runs: [run({ Device: "dev2", ExitCode: 170, TimeGenerated: daysAgo(1) })] });
+    expect(onlyLocked.headline).toMatchObject({ devices: 0, compliant: 0, percent: null });
+    expect(onlyLocked.compliance).toEqual({ byTenant: [], byClient: [] });
+  });
+
+  it("still counts every non-dry 170 in the exit codes by day: they happened", () => {
+    const f = figures({
+      runs: [
+        run({ Device: "dev1", ExitCode: 220, TimeGenerated: "2026-01-31T01:00:00Z" }),
+        run({ Device: "dev1", ExitCode: 170, TimeGenerated: "2026-01-31T02:00:00Z" }),
+        run({ Device: "dev2", ExitCode: 170, TimeGenerated: "2026-01-31T03:00:00Z" }),
+        run({ Device: "dev3", ExitCode: 170, TimeGenerated: "2026-01-31T04:00:00Z", DryRun: true }),
+      ],
+    });
+    expect(f.exitCodesByDay).toEqual([
+      {
+        day: "2026-01-31",
+        counts: [
+          { exitCode: 170, runs: 2 },
+          { exitCode: 220, runs: 1 },
+        ],
+        runs: 3,
+      },
+    ]);
+    expect(f.headline).toMatchObject({ devices: 1, openRegressions: 1 });
+  });
+});
+
 describe("computeFleetFigures: exit codes by day", () => {
   it("counts non-dry runs per UTC day and code, days ascending, codes ascending", () => {
     const f = figures({

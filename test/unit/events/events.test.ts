@@ -4,7 +4,7 @@ import { CloudEvent } from "cloudevents";
 import { z } from "zod";
 import { buildRunEvents, buildWindowEvents, runSubject } from "../../../lib/azure/events/buildEvents";
 import { EVENT_TYPES, RunEventDataSchema, WindowEventDataSchema, type RunEventData } from "../../../lib/azure/events/eventData";
-import { assembleRunEventData } from "../../../lib/azure/events/runEventData";
+import { assembleRunEventData, unfinishedRunEventData } from "../../../lib/azure/events/runEventData";
 import { assembleWindowEventData, haltReasonsOf } from "../../../lib/azure/events/windowEventData";
 import { LOG_STREAMS } from "../../../lib/azure/logs/logRows";
 import { MalformedEventDataError, toLogRows } from "../../../lib/azure/logs/toLogRows";
@@ -42,6 +42,7 @@ const install = (over: Partial<InstallOutcome>): InstallOutcome => ({
 function runData(code: number, name: ExitCodeRecord["name"]): RunEventData {
   return assembleRunEventData({
     exitCode: exitCode(code, name),
+    facts: { trigger: { kind: "window", windowId: "nightly", ring: "prod" }, dryRun: true },
     evidencePrefix: "contoso-msp/fabrikam/FAB-SQL01/r20260120-0001/",
     cited: [
       { path: "11-report/exit-code.json", sha256: sha("a") },
@@ -116,6 +117,20 @@ describe("run events", () => {
     expect(data.installsFinishedAt).toBe("2026-01-20T02:40:00.000Z");
     // Without a final report the counts come from the artifacts that exist.
     expect(data.counts).toEqual({ approved: 2, installed: 1, failed: 1, regressions: 1 });
+  });
+
+  it("takes trigger and dry-run from the orchestration only when run.json is not in the verified evidence", () => {
+    // runData has no run.json: the orchestration's facts stand in, never invented defaults.
+    expect(runData(0, "Success")).toMatchObject({ trigger: { kind: "window", windowId: "nightly", ring: "prod" }, dryRun: true });
+  });
+
+  it("announces a run without a verified exit code as 240 integrity_failed, from what the orchestration knows", () => {
+    const data = unfinishedRunEventData(run, { trigger: { kind: "demo" }, dryRun: false }, "2026-01-20T03:00:00.000Z", "p/", "the run could not be sealed and decided: 503");
+    const events = buildRunEvents(data);
+    expect(events.map((e) => e.type)).toEqual([EVENT_TYPES.runCompleted, EVENT_TYPES.integrityFailed]);
+    for (const e of events) validateWithSdk(e);
+    expect(RunEventDataSchema.parse(data)).toMatchObject({ exitCode: 240, exitCodeName: "ReportingFailure", reasons: ["the run could not be sealed and decided: 503"] });
+    expect(toLogRows(events[0]!).runs[0]).toMatchObject({ ExitCode: 240, RunId: run.runId });
   });
 
   it("subjects are the issue's path, whatever the ids", () => {

@@ -68,6 +68,25 @@ function sameQuery(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
+/**
+ * Where the code takes the latest run per device: `summarize arg_max(TimeGenerated, ...) by Tenant, Client, Device`
+ * with nothing after Device (a key with RunId is one row per run, not a device's state).
+ */
+const latestPerDevice = (code: string): number[] =>
+  [...code.matchAll(/summarize\s+arg_max\(TimeGenerated,[^)]*\)\s+by\s+Tenant,\s*Client,\s*Device\b(?!\s*,)/g)].map((m) => m.index);
+
+/**
+ * Why a query's device state could come from a 170 (ConcurrencyLock: nothing was changed on the device): each latest
+ * run per device must be taken after a `where` (without `or`) that keeps `ExitCode != 170` only. Filtering after it
+ * would drop the device instead of looking past the 170 to its previous run.
+ */
+function lockContentionProblems(code: string): string[] {
+  const filters = [...code.matchAll(/\|\s*where\b([^|\n]*)/g)].filter((m) => /\bExitCode\s*!=\s*170\b/.test(m[1] ?? "") && !/\bor\b/.test(m[1] ?? ""));
+  return latestPerDevice(code)
+    .filter((at) => !filters.some((m) => m.index < at))
+    .map((at) => `latest run per device at ${at} takes 170 runs`);
+}
+
 /** Workbook parameter names a query uses (`{Name}` or `{Name:format}`), from the raw text (they sit in strings). */
 const placeholders = (query: string): string[] => [...new Set([...query.matchAll(/\{([A-Za-z][A-Za-z0-9_]*)(?::[A-Za-z]+)?\}/g)].map((m) => m[1] ?? ""))];
 
@@ -140,6 +159,21 @@ describe("dashboards: the KQL reader (test helper) can fail", () => {
     expect(sameQuery("a |  b", "a | b")).toBe(false);
     expect(placeholders('let x = "{TimeRange:start}"; let y = "{Tenant}"; "{" x')).toEqual(["TimeRange", "Tenant"]);
   });
+
+  it("finds the latest run per device, and a 170 filter only when it comes before it", () => {
+    const latest = "| summarize arg_max(TimeGenerated, *) by Tenant, Client, Device";
+    expect(latestPerDevice(`T ${latest}\n| where ExitCode == 0`)).toEqual([4]);
+    expect(latestPerDevice(`let x = T ${latest};`)).toEqual([12]);
+    expect(latestPerDevice("T | summarize arg_max(TimeGenerated, ExitCode) by Tenant, Client, Device, RunId")).toEqual([]);
+    expect(latestPerDevice("T | summarize arg_max(TimeGenerated, *) by Tenant, WindowId, OccurrenceId")).toEqual([]);
+    expect(lockContentionProblems(`T\n| where DryRun == false\n| where ExitCode != 170\n${latest}`)).toEqual([]);
+    expect(lockContentionProblems(`T\n| where DryRun == false and ExitCode != 170\n${latest}`)).toEqual([]);
+    expect(lockContentionProblems(`T\n| where DryRun == false\n${latest}`)).toHaveLength(1);
+    expect(lockContentionProblems(`T\n| where DryRun == false\n${latest}\n| where ExitCode != 170`)).toHaveLength(1);
+    expect(lockContentionProblems(`T\n| where DryRun == true or ExitCode != 170\n${latest}`)).toHaveLength(1);
+    expect(lockContentionProblems(`T\n| where ExitCode != 1700\n${latest}`)).toHaveLength(1);
+    expect(lockContentionProblems("T | where ExitCode != 170 | summarize arg_max(TimeGenerated, *) by Tenant, Client, Device, RunId")).toEqual([]);
+  });
 });
 
 describe("dashboards: every query fits infra/logs/tables.json", () => {
@@ -193,6 +227,24 @@ describe("dashboards: figure queries mirror lib/dashboard/fleetFigures.ts", () =
       expect([file, text.includes('coalesce(todatetime("{TimeRange:start}"), ago(30d))')]).toEqual([file, true]);
     }
   });
+
+  it("takes the latest run per device in exactly the device-state figures", () => {
+    const deviceState = [...figureQueries].filter(([, text]) => latestPerDevice(kqlCode(text)).length > 0).map(([file]) => mirrored.get(file));
+    expect(deviceState.sort()).toEqual(["compliance.byClient", "compliance.byTenant", "headline", "openRegressions", "pendingReboot"]);
+  });
+
+  it.each([...figureQueries.keys(), ...alertQueries.keys()])("%s leaves 170 runs out before taking a device's latest run", (file) => {
+    expect(lockContentionProblems(kqlCode(allKql.get(file) ?? ""))).toEqual([]);
+  });
+
+  it("still counts 170 runs where no device state is taken (the exit codes by day)", () => {
+    const exitCodes = [...figureQueries].find(([file]) => mirrored.get(file) === "exitCodesByDay")?.[1] ?? "";
+    expect(kqlCode(exitCodes)).toMatch(/PatchPilotRuns_CL/);
+    for (const [file, text] of figureQueries) {
+      if (latestPerDevice(kqlCode(text)).length > 0) continue;
+      expect([file, /\bExitCode\s*!=\s*170\b/.test(kqlCode(text))]).toEqual([file, false]);
+    }
+  });
 });
 
 describe("dashboards: the runbook's queries (docs/operations.md)", () => {
@@ -204,6 +256,12 @@ describe("dashboards: the runbook's queries (docs/operations.md)", () => {
 
   it.each(blocks.map((b, i) => [i + 1, b] as const))("query %i reads only declared tables and columns", (_, block) => {
     expect(kqlProblems(block, tables)).toEqual([]);
+  });
+
+  it("leaves 170 runs out before taking a device's latest run (the blast radius), as the workbook does", () => {
+    const code = blocks.map(kqlCode);
+    expect(code.filter((c) => latestPerDevice(c).length > 0)).not.toHaveLength(0);
+    expect(code.flatMap(lockContentionProblems)).toEqual([]);
   });
 });
 

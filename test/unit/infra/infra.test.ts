@@ -1,4 +1,5 @@
 // Checks of the Azure deployment (infra/) against the code, reading both as text: no Azure, no Bicep CLI.
+import { EVENT_TYPES } from "../../../lib/azure/events/eventData";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { TABLES } from "../../../lib/azure/storageClients";
@@ -494,3 +495,16 @@ function varObjectStringsSafe(text: BicepText): Record<string, string> {
   for (const match of text.code.matchAll(/(^|\n)\s*var\s+(\w+ContainerName)\s*=\s*'([^']*)'/g)) out[match[2] ?? ""] = match[3] ?? "";
   return out;
 }
+
+describe("infra: the Event Grid subscription to ingestPatchEvents", () => {
+  const code = bicep("modules/eventSubscription.bicep").code;
+
+  it("subscribes exactly the event types that become rows, and keeps what it cannot deliver", () => {
+    const included = /includedEventTypes:\s*\[([^\]]*)\]/.exec(code)?.[1] ?? "";
+    expect([...included.matchAll(/'([^']+)'/g)].map((m) => m[1]).sort()).toEqual([EVENT_TYPES.runCompleted, EVENT_TYPES.windowCompleted].sort());
+    expect(code).toMatch(/deadLetterWithResourceIdentity:\s*\{/);
+    expect(code).toMatch(/endpointType:\s*'StorageBlob'/);
+    expect(code).toMatch(/eventDeliverySchema:\s*'CloudEventSchemaV1_0'/);
+    expect(code).toMatch(/name:\s*'ingestPatchEvents'|param functionName string = 'ingestPatchEvents'/);
+  });
+});

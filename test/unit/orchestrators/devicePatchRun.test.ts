@@ -18,12 +18,12 @@ const base = newDeviceRunState(resolveEffectivePolicy([DEFAULT_GLOBAL_POLICY]).p
 const state = (stage: DeviceRunStage, nextCheckMinute: number, extra: Partial<DeviceRunState> = {}): DeviceRunState => ({ ...base, stage, nextCheckAt: at(nextCheckMinute), ...extra });
 const result: DeviceRunResult = { run: input.run, exitCode: 0, exitName: "Success", counts: base.counts, evidencePrefix: "contoso-msp/fabrikam/WIN-SERVER01/r20260120-0001/" };
 
-/** Answers start with `first`, each advance with the next of `advances`, finish with the result. */
-function responder(first: DeviceRunState, advances: (DeviceRunState | Answer)[]): (call: Call) => Answer {
+/** Answers start with `first`, each advance with the next of `advances`, finish with the result (or `finishAnswer`). */
+function responder(first: DeviceRunState, advances: (DeviceRunState | Answer)[], finishAnswer: Answer = { ok: result }): (call: Call) => Answer {
   const queue = [...advances];
   return (call) => {
     if (call.name === "startDeviceRun") return { ok: first };
-    if (call.name === "finishDeviceRun") return { ok: result };
+    if (call.name === "finishDeviceRun") return finishAnswer;
     if (call.name === "publishRunEvents") return { ok: { published: [] } };
     const next = queue.shift();
     if (next === undefined) throw new Error("advance called more often than the test expected");
@@ -40,7 +40,7 @@ describe("devicePatchRun (replayed from hand-built history)", () => {
     expect(names(drive.calls)).toEqual(["startDeviceRun", "finishDeviceRun", "publishRunEvents"]);
     expect(drive.calls[1]?.input).toMatchObject({ state: { lockContended: true } });
     // A skipped run is still announced: its run.completed says 170.
-    expect(drive.calls[2]?.input).toEqual({ run: input.run });
+    expect(drive.calls[2]?.input).toEqual({ run: input.run, trigger: input.trigger, dryRun: false, at: T0 });
   });
 
   it("sleeps on a durable timer until each stage's next check, then advances; no timer when the check is already due", async () => {
@@ -79,6 +79,13 @@ describe("devicePatchRun (replayed from hand-built history)", () => {
     expect(retryTimers).toEqual([30, 60, 120, 240, 300, 300]);
     expect(drive.calls.at(-2)).toMatchObject({ name: "finishDeviceRun", input: { failure: expect.stringContaining("ARM throttled") } });
     expect(drive.calls.at(-1)).toMatchObject({ name: "publishRunEvents" });
+  });
+
+  it("when finishing fails for good, still publishes (a 240 from the orchestration's facts) and then fails", async () => {
+    const drive = await driveOrchestration(devicePatchRun, input, responder(state("done", 0), [], { error: "storage unavailable" }), T0);
+    expect(drive.outcome.status).toBe("failed");
+    const publish = drive.calls.find((c) => c.name === "publishRunEvents");
+    expect(publish?.input).toMatchObject({ run: input.run, trigger: input.trigger, dryRun: false, finishFailure: expect.stringContaining("storage unavailable") });
   });
 
   it("publishes the run's events only after finishDeviceRun, and still completes with the exit code when publishing keeps failing", async () => {
