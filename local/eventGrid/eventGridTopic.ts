@@ -6,6 +6,7 @@ import { z } from "zod";
 import { generateFleetCertificate } from "../fleet/certificate";
 import { CloudEventSchema, describeIssues, type LocalCloudEvent } from "./cloudEventSchema";
 import { WebhookClient, type WebhookResult } from "./webhookClient";
+import { ServiceError } from "../serviceError";
 
 /** Where the local topic writes what it does (the caller decides whether that reaches a console). */
 export type TopicLog = (level: "info" | "warn" | "error", message: string) => void;
@@ -155,15 +156,6 @@ const SINGLE_CONTENT_TYPE = "application/cloudevents+json";
 const MAX_READ_BYTES = 8 * MAX_PUBLISH_BYTES;
 const VALIDATION_ORIGIN = "eventgrid.azure.net";
 
-class TopicError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 interface Subscription extends LocalEventSubscription {
   validation: LocalEventSubscription["validation"];
@@ -390,10 +382,10 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
       const a = Buffer.from(given);
       const b = Buffer.from(key);
       if (a.length === b.length && timingSafeEqual(a, b)) return;
-      throw new TopicError(401, "Unauthorized", "The request authorization key is not authorized for this topic (aeg-sas-key does not match).");
+      throw new ServiceError(401, "Unauthorized", "The request authorization key is not authorized for this topic (aeg-sas-key does not match).");
     }
     const other = req.headers["aeg-sas-token"] !== undefined ? "aeg-sas-token" : req.headers.authorization !== undefined ? "Authorization" : undefined;
-    throw new TopicError(
+    throw new ServiceError(
       401,
       "Unauthorized",
       other === undefined
@@ -408,12 +400,12 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
     try {
       body = JSON.parse(text);
     } catch (error) {
-      throw new TopicError(400, "BadRequest", `The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ServiceError(400, "BadRequest", `The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
     const batch = contentType === BATCH_CONTENT_TYPE;
-    if (batch && !Array.isArray(body)) throw new TopicError(400, "BadRequest", `A ${BATCH_CONTENT_TYPE} body must be a JSON array of CloudEvents.`);
+    if (batch && !Array.isArray(body)) throw new ServiceError(400, "BadRequest", `A ${BATCH_CONTENT_TYPE} body must be a JSON array of CloudEvents.`);
     if (!batch && (typeof body !== "object" || body === null || Array.isArray(body))) {
-      throw new TopicError(400, "BadRequest", `A ${SINGLE_CONTENT_TYPE} body must be one CloudEvent (a JSON object).`);
+      throw new ServiceError(400, "BadRequest", `A ${SINGLE_CONTENT_TYPE} body must be one CloudEvent (a JSON object).`);
     }
     const items: unknown[] = batch ? (body as unknown[]) : [body];
     const label = (index: number): string => (batch ? `events[${index}]` : "event");
@@ -422,10 +414,10 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
       .filter((e) => e.bytes > MAX_PUBLISH_BYTES)
       .map((e) => `${label(e.index)} is ${e.bytes} bytes`);
     if (oversized.length > 0) {
-      throw new TopicError(413, "PayloadTooLarge", `An event may be at most ${MAX_PUBLISH_BYTES} bytes: ${oversized.join("; ")}.`);
+      throw new ServiceError(413, "PayloadTooLarge", `An event may be at most ${MAX_PUBLISH_BYTES} bytes: ${oversized.join("; ")}.`);
     }
-    if (size > MAX_PUBLISH_BYTES) throw new TopicError(413, "PayloadTooLarge", `The request body is ${size} bytes; a publish request may be at most ${MAX_PUBLISH_BYTES} bytes.`);
-    if (items.length === 0) throw new TopicError(400, "BadRequest", "The batch holds no events.");
+    if (size > MAX_PUBLISH_BYTES) throw new ServiceError(413, "PayloadTooLarge", `The request body is ${size} bytes; a publish request may be at most ${MAX_PUBLISH_BYTES} bytes.`);
+    if (items.length === 0) throw new ServiceError(400, "BadRequest", "The batch holds no events.");
     const events: LocalCloudEvent[] = [];
     const problems: string[] = [];
     items.forEach((item, index) => {
@@ -433,7 +425,7 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
       if (parsed.success) events.push(parsed.data);
       else problems.push(describeIssues(parsed.error.issues, label(index)));
     });
-    if (problems.length > 0) throw new TopicError(400, "BadRequest", `The events are not valid CloudEvents 1.0: ${problems.join("; ")}`);
+    if (problems.length > 0) throw new ServiceError(400, "BadRequest", `The events are not valid CloudEvents 1.0: ${problems.join("; ")}`);
     return events;
   }
 
@@ -450,18 +442,18 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
 
   async function handle(req: IncomingMessage, url: URL): Promise<number> {
     const { text, size } = await readBody(req);
-    if (url.pathname.replace(/\/+$/, "").toLowerCase() !== "/api/events") throw new TopicError(404, "NotFound", `No resource at ${url.pathname}; the topic endpoint is /api/events.`);
-    if (req.method !== "POST") throw new TopicError(405, "MethodNotAllowed", `${req.method} is not supported; publish with POST.`);
+    if (url.pathname.replace(/\/+$/, "").toLowerCase() !== "/api/events") throw new ServiceError(404, "NotFound", `No resource at ${url.pathname}; the topic endpoint is /api/events.`);
+    if (req.method !== "POST") throw new ServiceError(405, "MethodNotAllowed", `${req.method} is not supported; publish with POST.`);
     checkKey(req);
     const apiVersion = url.searchParams.get("api-version");
     if (apiVersion !== TOPIC_API_VERSION) {
-      throw new TopicError(400, "BadRequest", apiVersion === null ? `The api-version query parameter is required (${TOPIC_API_VERSION}).` : `The api-version '${apiVersion}' is not supported; use ${TOPIC_API_VERSION}.`);
+      throw new ServiceError(400, "BadRequest", apiVersion === null ? `The api-version query parameter is required (${TOPIC_API_VERSION}).` : `The api-version '${apiVersion}' is not supported; use ${TOPIC_API_VERSION}.`);
     }
     const contentType = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     if (contentType !== BATCH_CONTENT_TYPE && contentType !== SINGLE_CONTENT_TYPE) {
-      throw new TopicError(415, "UnsupportedMediaType", `The topic takes the CloudEvents 1.0 schema: Content-Type must be ${BATCH_CONTENT_TYPE} or ${SINGLE_CONTENT_TYPE}, not '${req.headers["content-type"] ?? ""}'.`);
+      throw new ServiceError(415, "UnsupportedMediaType", `The topic takes the CloudEvents 1.0 schema: Content-Type must be ${BATCH_CONTENT_TYPE} or ${SINGLE_CONTENT_TYPE}, not '${req.headers["content-type"] ?? ""}'.`);
     }
-    if (size > MAX_READ_BYTES) throw new TopicError(413, "PayloadTooLarge", `The request body is ${size} bytes; a publish request may be at most ${MAX_PUBLISH_BYTES} bytes.`);
+    if (size > MAX_READ_BYTES) throw new ServiceError(413, "PayloadTooLarge", `The request body is ${size} bytes; a publish request may be at most ${MAX_PUBLISH_BYTES} bytes.`);
     const events = parseEvents(contentType, text, size);
     accept(events);
     return events.length;
@@ -487,7 +479,7 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
         send(res, 200, undefined);
       },
       (error: unknown) => {
-        const problem = error instanceof TopicError ? error : new TopicError(500, "InternalServerError", error instanceof Error ? error.message : String(error));
+        const problem = error instanceof ServiceError ? error : new ServiceError(500, "InternalServerError", error instanceof Error ? error.message : String(error));
         requests.push({ ...base, status: problem.status, events: 0, error: problem.message });
         log(problem.status >= 500 ? "error" : "warn", `publish refused with ${problem.status}: ${problem.message}`);
         send(res, problem.status, { error: { code: problem.code, message: problem.message } });

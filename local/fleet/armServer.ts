@@ -18,6 +18,7 @@ import type { ArmBehaviour, Fleet, FleetClock, SimulatedDevice } from "./contrac
 import { LocalFleetCredential } from "./localCredential";
 import { RunCommandEngine, type EngineTiming, type RunCommandRecord } from "./runCommandEngine";
 import { TokenBucket } from "./tokenBucket";
+import { ServiceError } from "../serviceError";
 
 /** api-versions the emulator answers, per provider: the GA ones PatchPilot and its SDKs send. */
 export const API_VERSIONS = {
@@ -63,16 +64,6 @@ const PutRunCommandSchema = z.object({
 /** Linux agents reject run-command names longer than this; ARM's naming rules otherwise. */
 const RUN_COMMAND_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$/;
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 interface Reply {
   status: number;
@@ -131,7 +122,7 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     }
     const taken = bucket.take();
     if (!taken.ok) {
-      throw new HttpError(429, "TooManyRequests", `The request was throttled: the subscription's ${kind} budget is spent.`, {
+      throw new ServiceError(429, "TooManyRequests", `The request was throttled: the subscription's ${kind} budget is spent.`, {
         "Retry-After": String(taken.retryAfterSeconds),
       });
     }
@@ -153,13 +144,13 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
 
   const arcDevice = (m: string[]): SimulatedDevice => {
     const device = arcIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? ""));
-    if (device === undefined) throw new HttpError(404, "ResourceNotFound", `The Resource 'Microsoft.HybridCompute/machines/${m[3]}' under resource group '${m[2]}' was not found.`);
+    if (device === undefined) throw new ServiceError(404, "ResourceNotFound", `The Resource 'Microsoft.HybridCompute/machines/${m[3]}' under resource group '${m[2]}' was not found.`);
     engine.advance(device);
     return device;
   };
   const vmssDevice = (m: string[]): SimulatedDevice => {
     const device = vmssIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? "", m[4] ?? ""));
-    if (device === undefined) throw new HttpError(404, "ResourceNotFound", `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${m[3]}/virtualMachines/${m[4]}' under resource group '${m[2]}' was not found.`);
+    if (device === undefined) throw new ServiceError(404, "ResourceNotFound", `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${m[3]}/virtualMachines/${m[4]}' under resource group '${m[2]}' was not found.`);
     engine.advance(device);
     return device;
   };
@@ -193,16 +184,16 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
         const device = deviceOf(ctx.match);
         const name = ctx.match[nameIndex] ?? "";
         const record = engine.find(device, name);
-        if (record === undefined) throw new HttpError(404, "ResourceNotFound", `The run command '${name}' was not found.`);
+        if (record === undefined) throw new ServiceError(404, "ResourceNotFound", `The run command '${name}' was not found.`);
         return runCommandReply(record, parentIdOf(device), type, expand(ctx));
       }],
       ["PUT", route(`${parent}/runCommands/([^/]+)`), async (ctx) => {
         const device = deviceOf(ctx.match);
         const name = ctx.match[nameIndex] ?? "";
-        if (!RUN_COMMAND_NAME.test(name)) throw new HttpError(400, "InvalidParameter", `Run command name '${name}' must be 1-36 letters, digits, '-', '_' or '.'.`);
+        if (!RUN_COMMAND_NAME.test(name)) throw new ServiceError(400, "InvalidParameter", `Run command name '${name}' must be 1-36 letters, digits, '-', '_' or '.'.`);
         const parsed = PutRunCommandSchema.safeParse(ctx.body);
         if (!parsed.success) {
-          throw new HttpError(400, "InvalidRequestContent", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+          throw new ServiceError(400, "InvalidRequestContent", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
         }
         const p = parsed.data.properties;
         const { record, created } = engine.put(device, name, {
@@ -232,7 +223,7 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     return ["GET", route(pattern), (ctx) => {
       const id = ctx.match[3] ?? "";
       const op = engine.operation(id);
-      if (op === undefined) throw new HttpError(404, "OperationNotFound", `Operation ${id} was not found.`);
+      if (op === undefined) throw new ServiceError(404, "OperationNotFound", `Operation ${id} was not found.`);
       const done = op.status !== "InProgress";
       return {
         status: 200,
@@ -258,7 +249,7 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     ["GET", route(`${S}${RG}${CP}/virtualMachineScaleSets`), (ctx) => paged(ctx, fleet.scaleSets.filter((s) => inScope(s, ctx.match[1] ?? "", ctx.match[2])).map(scaleSetJson))],
     ["GET", route(`${VMSS}/virtualMachines`), (ctx) => {
       const scaleSet = fleet.scaleSets.find((s) => inScope(s, ctx.match[1] ?? "", ctx.match[2]) && s.name.toLowerCase() === (ctx.match[3] ?? "").toLowerCase());
-      if (scaleSet === undefined) throw new HttpError(404, "ResourceNotFound", `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${ctx.match[3]}' was not found.`);
+      if (scaleSet === undefined) throw new ServiceError(404, "ResourceNotFound", `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${ctx.match[3]}' was not found.`);
       const expand = ctx.url.searchParams.get("$expand")?.toLowerCase() === "instanceview";
       const devices = scaleSet.instances.map((name) => byName.get(name)).filter((d): d is SimulatedDevice => d !== undefined);
       return paged(ctx, devices.map((d) => (engine.advance(d), scaleSetVmJson(d, clock, expand))));
@@ -275,21 +266,21 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     if (arm.latencyMs > 0) await sleep(arm.latencyMs);
     const auth = req.headers.authorization;
     if (auth === undefined || !/^Bearer \S+/.test(auth)) {
-      throw new HttpError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", {
+      throw new ServiceError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", {
         "WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"',
       });
     }
     const subscription = /^\/subscriptions\/([^/]+)/i.exec(url.pathname)?.[1];
-    if (subscription === undefined) throw new HttpError(404, "InvalidResourceType", `No route for ${url.pathname}.`);
+    if (subscription === undefined) throw new ServiceError(404, "InvalidResourceType", `No route for ${url.pathname}.`);
     const rateHeaders = throttle(subscription, method === "GET" ? "reads" : "writes");
     if (arm.transientErrorRate > 0 && random() < arm.transientErrorRate) {
-      throw new HttpError(500, "InternalServerError", "Encountered internal server error. Please try again.");
+      throw new ServiceError(500, "InternalServerError", "Encountered internal server error. Please try again.");
     }
     const apiVersion = url.searchParams.get("api-version");
     const provider = /Microsoft\.HybridCompute/i.test(url.pathname) ? "hybridCompute" : "compute";
-    if (apiVersion === null) throw new HttpError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+    if (apiVersion === null) throw new ServiceError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
     if (!(API_VERSIONS[provider] as readonly string[]).includes(apiVersion)) {
-      throw new HttpError(400, "InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${API_VERSIONS[provider].join(",")}'.`);
+      throw new ServiceError(400, "InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${API_VERSIONS[provider].join(",")}'.`);
     }
     const path = decodeURIComponent(url.pathname).replace(/\/+$/, "");
     let methodAllowed = false;
@@ -305,13 +296,13 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       try {
         body = text === "" ? undefined : JSON.parse(text);
       } catch {
-        throw new HttpError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.");
+        throw new ServiceError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.");
       }
       const reply = await handler({ method, url, base, body, match: [...match] });
       return { ...reply, headers: { ...rateHeaders, ...reply.headers } };
     }
-    if (methodAllowed) throw new HttpError(405, "MethodNotAllowed", `${method} is not supported on ${path}.`);
-    throw new HttpError(404, "ResourceNotFound", `No resource at ${path}.`);
+    if (methodAllowed) throw new ServiceError(405, "MethodNotAllowed", `${method} is not supported on ${path}.`);
+    throw new ServiceError(404, "ResourceNotFound", `No resource at ${path}.`);
   }
 
   function send(res: ServerResponse, reply: Reply): void {
@@ -329,7 +320,7 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     handle(req, base).then(
       (reply) => send(res, reply),
       (error: unknown) => {
-        if (error instanceof HttpError) {
+        if (error instanceof ServiceError) {
           send(res, { status: error.status, headers: error.headers, body: { error: { code: error.code, message: error.message } } });
         } else {
           send(res, { status: 500, body: { error: { code: "InternalServerError", message: error instanceof Error ? error.message : String(error) } } });
