@@ -203,15 +203,16 @@ export function reportArtifactPath(row: Pick<RunLogRow, "ReportPath" | "Evidence
   return path.startsWith(row.EvidencePrefix) ? path.slice(row.EvidencePrefix.length) : path;
 }
 
+/** The fields every per-device table row starts with. */
+function deviceRun(r: RunLogRow): Pick<PendingReboot, "tenant" | "client" | "device" | "runId" | "decidedAt"> {
+  return { tenant: r.Tenant, client: r.Client, device: r.Device, runId: r.RunId, decidedAt: r.TimeGenerated };
+}
+
 function openRegression(r: RunLogRow): OpenRegression {
   const detected = r.RegressionDetectedAt;
   const finished = r.InstallsFinishedAt;
   return {
-    tenant: r.Tenant,
-    client: r.Client,
-    device: r.Device,
-    runId: r.RunId,
-    decidedAt: r.TimeGenerated,
+    ...deviceRun(r),
     ...(r.WindowId === undefined ? {} : { windowId: r.WindowId }),
     ...(r.Ring === undefined ? {} : { ring: r.Ring }),
     regressionChecks: [...r.RegressionChecks],
@@ -228,11 +229,7 @@ function openRegression(r: RunLogRow): OpenRegression {
 
 function pendingReboot(r: RunLogRow): PendingReboot {
   return {
-    tenant: r.Tenant,
-    client: r.Client,
-    device: r.Device,
-    runId: r.RunId,
-    decidedAt: r.TimeGenerated,
+    ...deviceRun(r),
     reboot: r.Reboot,
     reasons: [...r.Reasons],
     ...(r.ReportPath === undefined ? {} : { reportPath: r.ReportPath }),

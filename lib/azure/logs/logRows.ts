@@ -1,17 +1,22 @@
 import { z } from "zod";
 import { TimestampSchema } from "../../schemas/common";
 
-// Rows of the custom tables declared in infra/logs/tables.json (test/unit/logs checks these schemas against it
+// Rows of the custom tables declared in infra/logs/tables.json (test/unit/events/events.test.ts checks these schemas against it
 // column by column). Optional fields are left out of the JSON and arrive as empty columns.
 
-/** A `PatchPilotRuns_CL` row: one per device run. */
-export const RunLogRowSchema = z.strictObject({
+// The leading columns of both run-scoped tables (same names, same order as tables.json declares them).
+const RUN_ROW_KEYS = {
   TimeGenerated: TimestampSchema,
   EventId: z.string(),
   Tenant: z.string(),
   Client: z.string(),
   Device: z.string(),
   RunId: z.string(),
+};
+
+/** A `PatchPilotRuns_CL` row: one per device run. */
+export const RunLogRowSchema = z.strictObject({
+  ...RUN_ROW_KEYS,
   Trigger: z.string(),
   WindowId: z.string().optional(),
   Ring: z.string().optional(),
@@ -38,12 +43,7 @@ export type RunLogRow = z.infer<typeof RunLogRowSchema>;
 
 /** A `PatchPilotUpdates_CL` row: one per update outcome of a run. */
 export const UpdateLogRowSchema = z.strictObject({
-  TimeGenerated: TimestampSchema,
-  EventId: z.string(),
-  Tenant: z.string(),
-  Client: z.string(),
-  Device: z.string(),
-  RunId: z.string(),
+  ...RUN_ROW_KEYS,
   UpdateId: z.string(),
   Kb: z.string().optional(),
   Title: z.string(),
