@@ -90,9 +90,15 @@ const orchestratorGlobals = [
   { name: "setInterval", message: TIMER },
   { name: "setImmediate", message: TIMER },
   { name: "process", message: PROCESS },
-  { name: "Buffer", message: `${REPLAY}: Buffer is a Node built-in; keep orchestrator state JSON-serialisable and move byte handling into an activity` },
+  {
+    name: "Buffer",
+    message: `${REPLAY}: Buffer is a Node built-in; keep orchestrator state JSON-serialisable and move byte handling into an activity`,
+  },
   { name: "fetch", message: IO },
-  { name: "require", message: `${REPLAY}: dynamic require bypasses the import restrictions; use a static import of deterministic code` },
+  {
+    name: "require",
+    message: `${REPLAY}: dynamic require bypasses the import restrictions; use a static import of deterministic code`,
+  },
   { name: "performance", message: CLOCK },
 ];
 

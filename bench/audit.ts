@@ -84,7 +84,11 @@ function pick<T>(items: readonly T[], random: () => number): T {
   return item;
 }
 
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
@@ -98,7 +102,11 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, i: 
 function printTable(header: readonly string[], rows: readonly (readonly string[])[], indent = "  "): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]): string =>
-    indent + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ").trimEnd();
+    indent +
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(indent + widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
@@ -199,7 +207,13 @@ function fillerRows(real: Map<string, InstallEntity[]>, fillerCount: number): Ma
       if (s === undefined) break;
       // Past the source's rows, a synthetic run id keeps the row key unique.
       const runId = i < source.length ? s.runId : `${s.runId}-copy${Math.floor(i / source.length)}`;
-      rows.push({ ...s, partitionKey: installsPartition(TENANT, device), rowKey: installsRowKey(s.kb, runId), device, runId });
+      rows.push({
+        ...s,
+        partitionKey: installsPartition(TENANT, device),
+        rowKey: installsRowKey(s.kb, runId),
+        device,
+        runId,
+      });
     }
     out.set(device, rows);
   }
@@ -220,7 +234,11 @@ async function main(): Promise<void> {
   const azurite = await startAzurite({ inMemory: true });
   try {
     const cs = azurite.connectionString;
-    const config = parseConfig({ AzureWebJobsStorage: cs, PATCHPILOT_EVIDENCE_CONNECTION_STRING: cs, PATCHPILOT_ALLOW_INSECURE_STORAGE: "true" });
+    const config = parseConfig({
+      AzureWebJobsStorage: cs,
+      PATCHPILOT_EVIDENCE_CONNECTION_STRING: cs,
+      PATCHPILOT_ALLOW_INSECURE_STORAGE: "true",
+    });
     const clients = createStorageClients(config);
     await ensureStorage(clients);
     const deps = createEvidenceDeps(config, clients);
@@ -229,7 +247,10 @@ async function main(): Promise<void> {
     const runs: { run: RunRef; j: number }[] = [];
     for (let d = 0; d < REAL_DEVICES; d++) {
       for (let j = 0; j < RUNS_PER_DEVICE; j++) {
-        runs.push({ run: { tenant: TENANT, client: CLIENT, device: deviceName(d), runId: `audit-${deviceName(d)}-run-${j}` }, j });
+        runs.push({
+          run: { tenant: TENANT, client: CLIENT, device: deviceName(d), runId: `audit-${deviceName(d)}-run-${j}` },
+          j,
+        });
       }
     }
     let t = nowNs();
@@ -262,7 +283,8 @@ async function main(): Promise<void> {
     const random = rng(SEED);
     const realList = [...real.entries()];
     const allKeys: [string, string][] = [];
-    for (const rows of [...real.values(), ...filler.values()]) for (const r of rows) allKeys.push([r.partitionKey, r.rowKey]);
+    for (const rows of [...real.values(), ...filler.values()])
+      for (const r of rows) allKeys.push([r.partitionKey, r.rowKey]);
 
     // Times the Installs query inside each proof, to split a proof into its two round trips.
     const query = deps.index.queryInstalls.bind(deps.index);
@@ -331,7 +353,9 @@ async function main(): Promise<void> {
     }
     const measureMs = msSince(t);
 
-    console.log(`\n  ${SAMPLES} of each, interleaved, sequential (one request in flight from the bench), after ${WARMUP} warm-ups of each:`);
+    console.log(
+      `\n  ${SAMPLES} of each, interleaved, sequential (one request in flight from the bench), after ${WARMUP} warm-ups of each:`,
+    );
     const row = (name: string, values: readonly number[]): string[] => [
       name,
       String(values.length),
@@ -352,11 +376,17 @@ async function main(): Promise<void> {
     );
     const ratio = percentile(proofMs, 99) / percentile(getMs, 99);
     const p50Ratio = percentile(proofMs, 50) / percentile(getMs, 50);
-    console.log(`\n  proof p99 / getEntity p99: ${fmt(ratio)}  (target <= ${TARGET_RATIO})  ${ratio <= TARGET_RATIO ? "PASS" : "MISS"}`);
+    console.log(
+      `\n  proof p99 / getEntity p99: ${fmt(ratio)}  (target <= ${TARGET_RATIO})  ${ratio <= TARGET_RATIO ? "PASS" : "MISS"}`,
+    );
     console.log(`  proof p50 / getEntity p50: ${fmt(p50Ratio)}`);
     console.log(`  proof p99 / range query p99: ${fmt(percentile(proofMs, 99) / percentile(rangeMs, 99))}`);
-    console.log(`  records proven: ${records} in ${SAMPLES} queries; queries with no record or a failed check: ${notOk}`);
-    console.log(`  per proof: 1 Installs query, then in parallel 3 Artifacts point reads + 4 blob reads (2 round trips)`);
+    console.log(
+      `  records proven: ${records} in ${SAMPLES} queries; queries with no record or a failed check: ${notOk}`,
+    );
+    console.log(
+      `  per proof: 1 Installs query, then in parallel 3 Artifacts point reads + 4 blob reads (2 round trips)`,
+    );
     console.log(`  measurement wall time ${fmt(measureMs / 1000, 1)} s`);
   } finally {
     await azurite.stop();

@@ -77,7 +77,8 @@ async function main(): Promise<void> {
     const wallMs = performance.now() - started;
     sampleRss();
     await host.stop();
-    if (status.output !== TOTAL) throw new Error(`expected ${TOTAL} activities, the orchestration reported ${JSON.stringify(status.output)}`);
+    if (status.output !== TOTAL)
+      throw new Error(`expected ${TOTAL} activities, the orchestration reported ${JSON.stringify(status.output)}`);
 
     const { episodes, eventsReplayed, activitiesRun } = host.stats;
     const rows: [string, string][] = [
@@ -88,7 +89,10 @@ async function main(): Promise<void> {
       ["history events replayed", String(eventsReplayed)],
       ["events replayed / activity", (eventsReplayed / activitiesRun).toFixed(1)],
       ["peak RSS (host process)", `${mb(peakRss)} (before the run: ${mb(rssBefore)}; Azurite runs in its own process)`],
-      ["floor: Promise.all, same handler", `${floorMs.toFixed(1)} ms (${(TOTAL / (floorMs / 1000)).toFixed(0)} calls/s)`],
+      [
+        "floor: Promise.all, same handler",
+        `${floorMs.toFixed(1)} ms (${(TOTAL / (floorMs / 1000)).toFixed(0)} calls/s)`,
+      ],
       ["ratio host / floor", `${(wallMs / floorMs).toFixed(0)}x`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));

@@ -26,7 +26,6 @@ import { intSetting } from "./settings";
 // Settings and targets
 // ---------------------------------------------------------------------------------------------------------------
 
-
 const ARTIFACT_COUNT = intSetting("BENCH_ARTIFACTS", 10_000);
 const ARTIFACT_BYTES = intSetting("BENCH_ARTIFACT_KIB", 64) * 1024;
 const ROUNDS = intSetting("BENCH_ROUNDS", 5);
@@ -78,7 +77,11 @@ function label(ok: boolean): string {
 function printTable(header: readonly string[], rows: readonly (readonly string[])[], indent = "  "): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]): string =>
-    indent + cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+    indent +
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   console.log(line(header));
   console.log(indent + widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows) console.log(line(r));
@@ -117,7 +120,9 @@ function generateArtifacts(count: number, size: number): Buffer[] {
 function baselineHash(artifacts: readonly Buffer[]): string {
   const digests: Buffer[] = new Array<Buffer>(artifacts.length);
   for (let i = 0; i < artifacts.length; i++) {
-    digests[i] = createHash("sha256").update(artifacts[i] as Buffer).digest();
+    digests[i] = createHash("sha256")
+      .update(artifacts[i] as Buffer)
+      .digest();
   }
   return createHash("sha256").update(Buffer.concat(digests)).digest("hex");
 }
@@ -200,9 +205,15 @@ function benchHashing(): HashResult {
   const medP = median(patchPilotMs);
   const ratio = medP / medB;
   const merkleOnlyMs = median(merkleTimes);
-  console.log(`  median baseline   (raw SHA-256, createHash per artifact): ${fmt(medB)} ms = ${fmt(totalMiB / (medB / 1000), 0)} MiB/s`);
-  console.log(`  median patchpilot (sha256Hex + index entries + Merkle):  ${fmt(medP)} ms = ${fmt(totalMiB / (medP / 1000), 0)} MiB/s`);
-  console.log(`  ratio patchpilot/baseline: ${fmt(ratio, 3)}  (target <= ${TARGET_HASH_RATIO})  ${label(ratio <= TARGET_HASH_RATIO)}`);
+  console.log(
+    `  median baseline   (raw SHA-256, createHash per artifact): ${fmt(medB)} ms = ${fmt(totalMiB / (medB / 1000), 0)} MiB/s`,
+  );
+  console.log(
+    `  median patchpilot (sha256Hex + index entries + Merkle):  ${fmt(medP)} ms = ${fmt(totalMiB / (medP / 1000), 0)} MiB/s`,
+  );
+  console.log(
+    `  ratio patchpilot/baseline: ${fmt(ratio, 3)}  (target <= ${TARGET_HASH_RATIO})  ${label(ratio <= TARGET_HASH_RATIO)}`,
+  );
   console.log(`  of which index entries + Merkle root alone (from computed hashes, median): ${fmt(merkleOnlyMs)} ms`);
   console.log(`  Merkle root ${root}`);
   const firstArtifactSha256 = hashes[0] ?? "";
@@ -418,7 +429,8 @@ async function benchStorage(): Promise<StorageResult> {
         tables[name] = diffCounts(before.tables[name], after.tables[name]);
       }
       const httpDiff = zeroHttp();
-      for (const key of Object.keys(httpDiff) as (keyof HttpCounts)[]) httpDiff[key] = after.http[key] - before.http[key];
+      for (const key of Object.keys(httpDiff) as (keyof HttpCounts)[])
+        httpDiff[key] = after.http[key] - before.http[key];
       return {
         run,
         exitCode: result.exitCode,
@@ -498,7 +510,9 @@ async function main(): Promise<void> {
   const cpus = os.cpus();
   console.log("PatchPilot evidence benchmark");
   console.log(`  date    ${new Date().toISOString()}`);
-  console.log(`  node    ${process.version} (${process.platform} ${process.arch}, OpenSSL ${process.versions.openssl})`);
+  console.log(
+    `  node    ${process.version} (${process.platform} ${process.arch}, OpenSSL ${process.versions.openssl})`,
+  );
   console.log(`  cpu     ${cpus[0]?.model.trim() ?? "unknown"} x ${cpus.length} logical cores`);
   console.log(`  memory  ${fmt(os.totalmem() / (1024 * MIB))} GiB`);
 
@@ -529,8 +543,18 @@ async function main(): Promise<void> {
     ["figure", "value", "target", ""],
     [
       ["baseline SHA-256 (median)", `${fmt(medB)} ms, ${fmt(hashing.totalMiB / (medB / 1000), 0)} MiB/s`, "", ""],
-      ["patchpilot hash+index+Merkle (median)", `${fmt(medP)} ms, ${fmt(hashing.totalMiB / (medP / 1000), 0)} MiB/s`, "", ""],
-      ["ratio patchpilot/baseline", fmt(hashing.ratio, 3), `<= ${TARGET_HASH_RATIO}`, label(hashing.ratio <= TARGET_HASH_RATIO)],
+      [
+        "patchpilot hash+index+Merkle (median)",
+        `${fmt(medP)} ms, ${fmt(hashing.totalMiB / (medP / 1000), 0)} MiB/s`,
+        "",
+        "",
+      ],
+      [
+        "ratio patchpilot/baseline",
+        fmt(hashing.ratio, 3),
+        `<= ${TARGET_HASH_RATIO}`,
+        label(hashing.ratio <= TARGET_HASH_RATIO),
+      ],
       ["  index entries + Merkle alone (median)", `${fmt(hashing.merkleOnlyMs)} ms`, "", ""],
       ["artifacts stored per run", fmt(totalArtifacts / runs.length), "", ""],
       [
@@ -539,11 +563,26 @@ async function main(): Promise<void> {
         `exactly ${TARGET_BLOB_WRITES_PER_ARTIFACT}`,
         label(everyRunOneWrite),
       ],
-      ["index tx per run (Artifacts+Installs, max)", String(maxIndexTx), `<= ${TARGET_INDEX_TX_PER_RUN}`, label(maxIndexTx <= TARGET_INDEX_TX_PER_RUN)],
+      [
+        "index tx per run (Artifacts+Installs, max)",
+        String(maxIndexTx),
+        `<= ${TARGET_INDEX_TX_PER_RUN}`,
+        label(maxIndexTx <= TARGET_INDEX_TX_PER_RUN),
+      ],
       ["Runs status upserts per run (max)", String(maxRunsUpserts), "(not index)", ""],
       ["Locks writes (all runs)", String(lockWrites), "", ""],
-      ["table write requests SDK vs HTTP (all runs)", `${sdkTableWrites} vs ${httpTableWrites}`, "equal", label(sdkTableWrites === httpTableWrites)],
-      ["wall ms per run (median / min / max)", `${fmt(median(wall))} / ${fmt(Math.min(...wall))} / ${fmt(Math.max(...wall))}`, "(info)", ""],
+      [
+        "table write requests SDK vs HTTP (all runs)",
+        `${sdkTableWrites} vs ${httpTableWrites}`,
+        "equal",
+        label(sdkTableWrites === httpTableWrites),
+      ],
+      [
+        "wall ms per run (median / min / max)",
+        `${fmt(median(wall))} / ${fmt(Math.min(...wall))} / ${fmt(Math.max(...wall))}`,
+        "(info)",
+        "",
+      ],
       ["  write + seal / exit code (median ms)", `${fmt(median(write))} / ${fmt(median(exit))}`, "(info)", ""],
       ["  warm-up run (excluded)", `${fmt(storage.warmupMs)} ms`, "(info)", ""],
     ],

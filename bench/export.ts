@@ -51,7 +51,16 @@ const gc = vm.runInNewContext("gc") as () => void;
 const TENANT = "bench-msp";
 const SCOPE: ExportRequest = { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" };
 const MB = 1024 * 1024;
-const PHASES_WITH_TRANSCRIPTS: readonly PhaseKey[] = ["baseline", "preValidation", "catalog", "install", "postSnapshot", "postValidation", "diagnostics", "reboot"];
+const PHASES_WITH_TRANSCRIPTS: readonly PhaseKey[] = [
+  "baseline",
+  "preValidation",
+  "catalog",
+  "install",
+  "postSnapshot",
+  "postValidation",
+  "diagnostics",
+  "reboot",
+];
 
 function fmt(n: number, digits = 1): string {
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -59,7 +68,11 @@ function fmt(n: number, digits = 1): string {
 
 function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]): string => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()}`;
+  const line = (cells: readonly string[]): string =>
+    `  ${cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd()}`;
   console.log(line(header));
   console.log(`  ${widths.map((w) => "-".repeat(w)).join("  ")}`);
   for (const r of rows) console.log(line(r));
@@ -81,7 +94,8 @@ function transcript(run: RunRef, n: number, size: number): string {
 async function seedRun(deps: EvidenceDeps, run: RunRef): Promise<number> {
   const { artifacts, events } = buildSampleArtifacts(run);
   const stored: StoredArtifact[] = [];
-  for (const [key, value] of Object.entries(artifacts)) stored.push(await putArtifact(deps, run, ARTIFACTS[key as keyof typeof ARTIFACTS], value));
+  for (const [key, value] of Object.entries(artifacts))
+    stored.push(await putArtifact(deps, run, ARTIFACTS[key as keyof typeof ARTIFACTS], value));
   for (let i = 0; i < TRANSCRIPTS; i++) {
     const phase = PHASES_WITH_TRANSCRIPTS[i % PHASES_WITH_TRANSCRIPTS.length] as PhaseKey;
     const path = transcriptPath(phase, `pp-${phase.toLowerCase()}-${i}`, i % 2 === 0 ? "stdout" : "stderr");
@@ -187,7 +201,15 @@ async function rawReadZip(storage: StorageClients, rss: RssSampler): Promise<Mea
   await Promise.all(pending);
   zip.end();
   await written;
-  return { label: "raw read + zip", ms: performance.now() - started, artifacts: names.length, bytes, zipBytes: sink.bytes, peakRss: rss.peak(), peakDetail: rss.atPeak() };
+  return {
+    label: "raw read + zip",
+    ms: performance.now() - started,
+    artifacts: names.length,
+    bytes,
+    zipBytes: sink.bytes,
+    peakRss: rss.peak(),
+    peakDetail: rss.atPeak(),
+  };
 }
 
 /** The package writer alone (index, listing, hashing, checks, proofs, matrix) into a sink. */
@@ -203,37 +225,77 @@ async function exportToSink(storage: StorageClients, deps: EvidenceDeps, rss: Rs
     { readAhead: READ_AHEAD },
   );
   if (!result.verified) throw new Error(`${result.runsFailed} runs did not verify at export time`);
-  return { label: "export package -> sink", ms: performance.now() - started, artifacts: result.counts.artifacts, bytes: result.counts.bytes, zipBytes: sink.bytes, peakRss: rss.peak(), peakDetail: rss.atPeak() };
+  return {
+    label: "export package -> sink",
+    ms: performance.now() - started,
+    artifacts: result.counts.artifacts,
+    bytes: result.counts.bytes,
+    zipBytes: sink.bytes,
+    peakRss: rss.peak(),
+    peakDetail: rss.atPeak(),
+  };
 }
 
 /** The build activity: the same plus the upload into the exports container and the Exports record. */
-async function exportActivity(storage: StorageClients, deps: EvidenceDeps, rss: RssSampler, exportId: string): Promise<Measure> {
+async function exportActivity(
+  storage: StorageClients,
+  deps: EvidenceDeps,
+  rss: RssSampler,
+  exportId: string,
+): Promise<Measure> {
   await new ExportStore(storage.tables.exports).create(TENANT, exportId, SCOPE, "bench", new Date());
   rss.reset();
   const started = performance.now();
-  const summary = await makeBuildEvidenceExport({ storage, evidence: deps, packageOptions: { readAhead: READ_AHEAD } })({ tenant: TENANT, exportId, now: "2026-04-01T08:00:00.000Z" });
-  return { label: "build activity (upload)", ms: performance.now() - started, artifacts: summary.counts.artifacts, bytes: summary.counts.bytes, zipBytes: summary.size, peakRss: rss.peak(), peakDetail: rss.atPeak() };
+  const summary = await makeBuildEvidenceExport({ storage, evidence: deps, packageOptions: { readAhead: READ_AHEAD } })(
+    { tenant: TENANT, exportId, now: "2026-04-01T08:00:00.000Z" },
+  );
+  return {
+    label: "build activity (upload)",
+    ms: performance.now() - started,
+    artifacts: summary.counts.artifacts,
+    bytes: summary.counts.bytes,
+    zipBytes: summary.size,
+    peakRss: rss.peak(),
+    peakDetail: rss.atPeak(),
+  };
 }
 
 async function main(): Promise<void> {
   const cpus = os.cpus();
   console.log("PatchPilot evidence export benchmark");
-  console.log(`  node ${process.version}, ${cpus[0]?.model.trim() ?? "unknown CPU"} x ${cpus.length}, ${fmt(os.totalmem() / 1024 / MB)} GiB`);
-  console.log(`  V8 heap limit ${fmt(v8.getHeapStatistics().heap_size_limit / MB, 0)} MB (node --max-old-space-size=N sets it; Node sizes it by the machine's or container's memory)`);
-  console.log(`  ${RUNS} sealed runs x (12 sample artifacts + ${TRANSCRIPTS} transcripts of ${TRANSCRIPT_BYTES / 1024} KiB + seal), read-ahead ${READ_AHEAD}, ${ROUNDS} rounds`);
+  console.log(
+    `  node ${process.version}, ${cpus[0]?.model.trim() ?? "unknown CPU"} x ${cpus.length}, ${fmt(os.totalmem() / 1024 / MB)} GiB`,
+  );
+  console.log(
+    `  V8 heap limit ${fmt(v8.getHeapStatistics().heap_size_limit / MB, 0)} MB (node --max-old-space-size=N sets it; Node sizes it by the machine's or container's memory)`,
+  );
+  console.log(
+    `  ${RUNS} sealed runs x (12 sample artifacts + ${TRANSCRIPTS} transcripts of ${TRANSCRIPT_BYTES / 1024} KiB + seal), read-ahead ${READ_AHEAD}, ${ROUNDS} rounds`,
+  );
   const azurite = await startAzurite({ inMemory: true });
   const rss = new RssSampler();
   try {
-    const config = parseConfig({ AzureWebJobsStorage: azurite.connectionString, PATCHPILOT_EVIDENCE_CONNECTION_STRING: azurite.connectionString, PATCHPILOT_ALLOW_INSECURE_STORAGE: "true" });
+    const config = parseConfig({
+      AzureWebJobsStorage: azurite.connectionString,
+      PATCHPILOT_EVIDENCE_CONNECTION_STRING: azurite.connectionString,
+      PATCHPILOT_ALLOW_INSECURE_STORAGE: "true",
+    });
     const storage = createStorageClients(config);
     await ensureStorage(storage);
     const deps = createEvidenceDeps(config, storage);
 
     let seeded = 0;
     const seedStart = performance.now();
-    const refs = Array.from({ length: RUNS }, (_, i): RunRef => ({ tenant: TENANT, client: `client-${i % 10}`, device: `DEV-${String(i).padStart(4, "0")}`, runId: `r20260120-${String(i).padStart(6, "0")}` }));
+    const refs = Array.from({ length: RUNS }, (_, i): RunRef => ({
+      tenant: TENANT,
+      client: `client-${i % 10}`,
+      device: `DEV-${String(i).padStart(4, "0")}`,
+      runId: `r20260120-${String(i).padStart(6, "0")}`,
+    }));
     for await (const n of readAhead(refs, 8, (run) => seedRun(deps, run))) seeded += n;
-    console.log(`  seeded ${seeded.toLocaleString("en-US")} artifacts in ${fmt((performance.now() - seedStart) / 1000)} s (not measured)\n`);
+    console.log(
+      `  seeded ${seeded.toLocaleString("en-US")} artifacts in ${fmt((performance.now() - seedStart) / 1000)} s (not measured)\n`,
+    );
 
     const measures: Measure[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -242,7 +304,19 @@ async function main(): Promise<void> {
       measures.push(await measured(exportActivity(storage, deps, rss, `x20260401-bench${round}`)));
     }
     printTable(
-      ["round", "what", "artifacts", "MB", "zip MB", "s", "artifacts/s", "MB/s", "peak RSS MB", "of which", "heap after GC MB"],
+      [
+        "round",
+        "what",
+        "artifacts",
+        "MB",
+        "zip MB",
+        "s",
+        "artifacts/s",
+        "MB/s",
+        "peak RSS MB",
+        "of which",
+        "heap after GC MB",
+      ],
       measures.map((m, i) => [
         String(Math.floor(i / 3) + 1),
         m.label,
@@ -258,7 +332,8 @@ async function main(): Promise<void> {
       ]),
     );
 
-    const best = (label: string): Measure => measures.filter((m) => m.label === label).sort((a, b) => a.ms - b.ms)[0] as Measure;
+    const best = (label: string): Measure =>
+      measures.filter((m) => m.label === label).sort((a, b) => a.ms - b.ms)[0] as Measure;
     const raw = best("raw read + zip");
     const sink = best("export package -> sink");
     const activity = best("build activity (upload)");
@@ -276,11 +351,36 @@ async function main(): Promise<void> {
     printTable(
       ["figure", "value", "target", ""],
       [
-        ["raw read + zip", `${fmt(rate(raw), 0)} artifacts/s, ${fmt(raw.bytes / MB / (raw.ms / 1000), 2)} MB/s`, "", ""],
-        ["export package -> sink", `${fmt(rate(sink), 0)} artifacts/s (${fmt(rate(sink) / rate(raw), 2)}x raw)`, `>= ${TARGET_RATIO}x`, rate(sink) / rate(raw) >= TARGET_RATIO ? "PASS" : "MISS"],
-        ["build activity with upload", `${fmt(rate(activity), 0)} artifacts/s (${fmt(rate(activity) / rate(raw), 2)}x raw)`, `>= ${TARGET_RATIO}x`, rate(activity) / rate(raw) >= TARGET_RATIO ? "PASS" : "MISS"],
-        ["peak RSS while exporting", `${fmt(peak, 0)} MB`, `< ${TARGET_RSS_MB} MB`, peak < TARGET_RSS_MB ? "PASS" : "MISS"],
-        ["offline verify (verifyPackage)", `${verified.ok ? "ok" : "FAILED"}, ${verified.artifacts.toLocaleString("en-US")} artifacts in ${fmt(verifyMs / 1000, 2)} s, peak RSS ${fmt(rss.peak() / MB, 0)} MB`, "ok", verified.ok ? "PASS" : "MISS"],
+        [
+          "raw read + zip",
+          `${fmt(rate(raw), 0)} artifacts/s, ${fmt(raw.bytes / MB / (raw.ms / 1000), 2)} MB/s`,
+          "",
+          "",
+        ],
+        [
+          "export package -> sink",
+          `${fmt(rate(sink), 0)} artifacts/s (${fmt(rate(sink) / rate(raw), 2)}x raw)`,
+          `>= ${TARGET_RATIO}x`,
+          rate(sink) / rate(raw) >= TARGET_RATIO ? "PASS" : "MISS",
+        ],
+        [
+          "build activity with upload",
+          `${fmt(rate(activity), 0)} artifacts/s (${fmt(rate(activity) / rate(raw), 2)}x raw)`,
+          `>= ${TARGET_RATIO}x`,
+          rate(activity) / rate(raw) >= TARGET_RATIO ? "PASS" : "MISS",
+        ],
+        [
+          "peak RSS while exporting",
+          `${fmt(peak, 0)} MB`,
+          `< ${TARGET_RSS_MB} MB`,
+          peak < TARGET_RSS_MB ? "PASS" : "MISS",
+        ],
+        [
+          "offline verify (verifyPackage)",
+          `${verified.ok ? "ok" : "FAILED"}, ${verified.artifacts.toLocaleString("en-US")} artifacts in ${fmt(verifyMs / 1000, 2)} s, peak RSS ${fmt(rss.peak() / MB, 0)} MB`,
+          "ok",
+          verified.ok ? "PASS" : "MISS",
+        ],
       ],
     );
   } finally {

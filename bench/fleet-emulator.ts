@@ -15,7 +15,6 @@ import { startFleetEmulator } from "../local/fleet/armServer";
 import type { AgentStatus, Fleet, ScriptRequest, ScriptResult, SimulatedDevice } from "../local/fleet/contract";
 import { intSetting } from "./settings";
 
-
 const DEVICES = intSetting("BENCH_DEVICES", 1000);
 const CONCURRENCY = intSetting("BENCH_CONCURRENCY", 64);
 const OUTPUT = "x".repeat(intSetting("BENCH_OUTPUT_KIB", 8) * 1024);
@@ -28,12 +27,23 @@ function benchDevice(index: number): SimulatedDevice {
     name,
     kind: "arc",
     os: index % 2 === 0 ? "windows" : "linux",
-    placement: { subscriptionId: SUBSCRIPTION, resourceGroup: `rg-${index % 10}`, location: "westeurope", arc: { machineName: name } },
+    placement: {
+      subscriptionId: SUBSCRIPTION,
+      resourceGroup: `rg-${index % 10}`,
+      location: "westeurope",
+      arc: { machineName: name },
+    },
     tags: { "patchpilot:tenant": "bench" },
     armProperties: { osName: "bench", osVersion: "1", agentVersion: "1.45", computerName: name },
     agentStatus: (): AgentStatus => "Connected",
     nextConnectedAt: (from: Date) => from,
-    execute: (_request: ScriptRequest): ScriptResult => ({ kind: "completed", durationMs: 20_000, exitCode: 0, stdout: OUTPUT, stderr: "" }),
+    execute: (_request: ScriptRequest): ScriptResult => ({
+      kind: "completed",
+      durationMs: 20_000,
+      exitCode: 0,
+      stdout: OUTPUT,
+      stderr: "",
+    }),
     cancel: () => undefined,
   };
 }
@@ -55,7 +65,9 @@ async function inBatches<T, R>(items: readonly T[], work: (item: T) => Promise<R
 async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   process.stdout.write(`fleet emulator bench: node ${process.version}, ${cpu}, ${os.cpus().length} cores\n`);
-  process.stdout.write(`devices ${DEVICES}, client concurrency ${CONCURRENCY}, stdout ${OUTPUT.length / 1024} KiB per command\n\n`);
+  process.stdout.write(
+    `devices ${DEVICES}, client concurrency ${CONCURRENCY}, stdout ${OUTPUT.length / 1024} KiB per command\n\n`,
+  );
   const azurite = await startAzurite({ inMemory: true });
   let virtual = new Date("2025-06-01T02:00:00Z");
   const clock = { now: () => new Date(virtual) };
@@ -72,10 +84,19 @@ async function main(): Promise<void> {
   };
   const emulator = await startFleetEmulator({ fleet, clock });
   try {
-    const config = parseConfig({ AzureWebJobsStorage: azurite.connectionString, PATCHPILOT_EVIDENCE_CONNECTION_STRING: azurite.connectionString, PATCHPILOT_ALLOW_INSECURE_STORAGE: "true" });
+    const config = parseConfig({
+      AzureWebJobsStorage: azurite.connectionString,
+      PATCHPILOT_EVIDENCE_CONNECTION_STRING: azurite.connectionString,
+      PATCHPILOT_ALLOW_INSECURE_STORAGE: "true",
+    });
     const storage = createStorageClients(config);
     await ensureStorage(storage);
-    const arm = createArmClients({ endpoint: emulator.endpoint, credential: emulator.credential, ca: emulator.ca, maxRetries: 3 });
+    const arm = createArmClients({
+      endpoint: emulator.endpoint,
+      credential: emulator.credential,
+      ca: emulator.ca,
+      maxRetries: 3,
+    });
     const runCommands = createRunCommands({ arm, storage });
 
     let t = performance.now();
@@ -84,7 +105,12 @@ async function main(): Promise<void> {
 
     t = performance.now();
     const handles = await inBatches(devices, (device: DeviceRef) =>
-      runCommands.submit(device, { script: "# patchpilot-script: baseline@1.0.0", parameters: [], outputBlob: `bench/${device.name}/1`, timeoutInSeconds: 600 }),
+      runCommands.submit(device, {
+        script: "# patchpilot-script: baseline@1.0.0",
+        parameters: [],
+        outputBlob: `bench/${device.name}/1`,
+        timeoutInSeconds: 600,
+      }),
     );
     const submitMs = performance.now() - t;
     virtual = new Date(virtual.getTime() + 60_000); // virtual time: every command has finished
@@ -99,7 +125,8 @@ async function main(): Promise<void> {
 
     const ok = results.filter((r) => r.executionState === "Succeeded" && r.stdout.length === OUTPUT.length).length;
     const totalMs = submitMs + collectMs + deleteMs;
-    const line = (label: string, ms: number, n: number): string => `${label.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${((n / ms) * 1000).toFixed(0).padStart(7)} /s\n`;
+    const line = (label: string, ms: number, n: number): string =>
+      `${label.padEnd(44)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${((n / ms) * 1000).toFixed(0).padStart(7)} /s\n`;
     process.stdout.write(line(`inventory (${Math.ceil(DEVICES / 100)} pages)`, inventoryMs, devices.length));
     process.stdout.write(line("submit (GET 404 + SAS x2 + PUT)", submitMs, handles.length));
     process.stdout.write(line("collect (GET instanceView + 2 blob reads)", collectMs, results.length));

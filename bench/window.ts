@@ -63,19 +63,33 @@ function countRequests(armPort: string, counts: Counts): () => void {
 /** The generated fleet, all of it run (withOneRing) and ARM throttling off: its real ceiling is computed below. */
 function forThroughput(input: ScenarioInput): ScenarioInput {
   const unlimited = { capacity: 1_000_000, refillPerSecond: 1_000_000 };
-  return { ...withOneRing(input), arm: { ...input.arm, latencyMs: 0, transientErrorRate: 0, throttling: { writes: unlimited, reads: unlimited } } };
+  return {
+    ...withOneRing(input),
+    arm: { ...input.arm, latencyMs: 0, transientErrorRate: 0, throttling: { writes: unlimited, reads: unlimited } },
+  };
 }
 
 async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  console.log(`bench:window — ${DEVICES} devices (seed ${SEED}), Node ${process.version}, ${cpu} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+  console.log(
+    `bench:window — ${DEVICES} devices (seed ${SEED}), Node ${process.version}, ${cpu} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  );
   const scenario = parseScenario(forThroughput(generateScenario({ devices: DEVICES, seed: SEED })));
   const stack = await startLocalStack({ scenario, clock: "virtual" });
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 200);
-  const counts: Counts = { appStorage: 0, staging: 0, otherStorage: 0, taskHubStorage: 0, runCommandCalls: 0, armWrites: 0, otherArm: 0, other: 0 };
+  const counts: Counts = {
+    appStorage: 0,
+    staging: 0,
+    otherStorage: 0,
+    taskHubStorage: 0,
+    runCommandCalls: 0,
+    armWrites: 0,
+    otherArm: 0,
+    other: 0,
+  };
   const stopCounting = countRequests(new URL(stack.emulator.endpoint).port, counts);
   try {
     const started = Date.now();
@@ -85,7 +99,8 @@ async function main(): Promise<void> {
     stopCounting();
     let verified = 0;
     for (const d of summary.devices) {
-      const run = d.status === "completed" ? { tenant: d.tenant, client: d.client, device: d.device, runId: d.runId } : undefined;
+      const run =
+        d.status === "completed" ? { tenant: d.tenant, client: d.client, device: d.device, runId: d.runId } : undefined;
       if (run !== undefined && (await verifyRun(stack.deps.evidence, run)).ok) verified += 1;
     }
     clearInterval(sampler);
@@ -98,17 +113,29 @@ async function main(): Promise<void> {
     const codes = new Map<string, number>();
     for (const d of completed) codes.set(String(d.exitCode), (codes.get(String(d.exitCode)) ?? 0) + 1);
 
-    console.log(`windows: ${summary.windows.length}, device runs: ${runs.length} (${completed.length} completed, ${summary.devices.length - completed.length} not started or failed)`);
+    console.log(
+      `windows: ${summary.windows.length}, device runs: ${runs.length} (${completed.length} completed, ${summary.devices.length - completed.length} not started or failed)`,
+    );
     console.log(`exit codes: ${[...codes.entries()].map(([c, n]) => `${c}: ${n}`).join(", ")}`);
     console.log(`verified (after the window, not counted below): ${verified}/${completed.length}`);
     console.log(`wall time ${(wallMs / 1000).toFixed(1)} s for ${summary.simulatedMinutes} simulated minutes`);
     console.log(`devices per minute (wall): ${((completed.length / wallMs) * 60_000).toFixed(0)}`);
-    console.log(`history events per device run: ${perRun(events)} (target <= 60; every OrchestratorStarted/Completed pair counted)`);
-    console.log(`storage transactions per device run: ${perRun(counts.appStorage)} evidence + index (target <= 40); also ${perRun(counts.staging)} Run Command staging (agent writes + our reads), ${perRun(counts.taskHubStorage)} Durable task hub, ${perRun(counts.otherStorage)} other (locks, policies, and every table $batch: task-hub history and index transactions)`);
-    console.log(`Run Command calls per device: ${perRun(counts.runCommandCalls)} (plus ${perRun(counts.otherArm)} other ARM reads: inventory, agent status)`);
+    console.log(
+      `history events per device run: ${perRun(events)} (target <= 60; every OrchestratorStarted/Completed pair counted)`,
+    );
+    console.log(
+      `storage transactions per device run: ${perRun(counts.appStorage)} evidence + index (target <= 40); also ${perRun(counts.staging)} Run Command staging (agent writes + our reads), ${perRun(counts.taskHubStorage)} Durable task hub, ${perRun(counts.otherStorage)} other (locks, policies, and every table $batch: task-hub history and index transactions)`,
+    );
+    console.log(
+      `Run Command calls per device: ${perRun(counts.runCommandCalls)} (plus ${perRun(counts.otherArm)} other ARM reads: inventory, agent status)`,
+    );
     const writesPerRun = runs.length === 0 ? 0 : counts.armWrites / runs.length;
-    console.log(`ARM ceiling (not simulated here): ~${writesPerRun.toFixed(0)} writes per device at 10 writes/s per subscription = ~${((DEVICES * writesPerRun) / 10 / 60).toFixed(0)} min for ${DEVICES} devices in one subscription`);
-    console.log(`peak RSS of this process: ${(peakRss / 2 ** 20).toFixed(0)} MiB (host + emulator + app; Azurite runs in its own process; target < 1024 MiB at 1,000 devices)`);
+    console.log(
+      `ARM ceiling (not simulated here): ~${writesPerRun.toFixed(0)} writes per device at 10 writes/s per subscription = ~${((DEVICES * writesPerRun) / 10 / 60).toFixed(0)} min for ${DEVICES} devices in one subscription`,
+    );
+    console.log(
+      `peak RSS of this process: ${(peakRss / 2 ** 20).toFixed(0)} MiB (host + emulator + app; Azurite runs in its own process; target < 1024 MiB at 1,000 devices)`,
+    );
     console.log(`host stats: ${JSON.stringify(stack.host.stats)}`);
   } finally {
     clearInterval(sampler);

@@ -74,7 +74,9 @@ export interface AppDepsOptions {
 export function createAppDeps(config: Config, options: AppDepsOptions = {}): AppDeps {
   const storage = createStorageClients(config);
   const connection = armConnectionFromSettings(config.arm, options.armCredential ?? new DefaultAzureCredential());
-  const arm = createArmClients(options.armPolicies === undefined ? connection : { ...connection, additionalPolicies: options.armPolicies });
+  const arm = createArmClients(
+    options.armPolicies === undefined ? connection : { ...connection, additionalPolicies: options.armPolicies },
+  );
   const clock = options.clock ?? (() => new Date());
   const { eventGridTopicEndpoint, logsIngestion } = config.alerts;
   let identity: DefaultAzureCredential | undefined;
@@ -92,11 +94,19 @@ export function createAppDeps(config: Config, options: AppDepsOptions = {}): App
     events:
       eventGridTopicEndpoint === undefined
         ? undefined
-        : createEventPublisher({ endpoint: eventGridTopicEndpoint, credential: options.eventGrid?.credential ?? appIdentity(), ca: options.eventGrid?.ca }),
+        : createEventPublisher({
+            endpoint: eventGridTopicEndpoint,
+            credential: options.eventGrid?.credential ?? appIdentity(),
+            ca: options.eventGrid?.ca,
+          }),
     logsIngester:
       logsIngestion === undefined
         ? undefined
-        : createLogsIngester({ ...logsIngestion, credential: options.logsIngestion?.credential ?? appIdentity(), ca: options.logsIngestion?.ca }),
+        : createLogsIngester({
+            ...logsIngestion,
+            credential: options.logsIngestion?.credential ?? appIdentity(),
+            ca: options.logsIngestion?.ca,
+          }),
     ingestionLedger: new IngestionLedger(storage.tables.ingestions, { clock }),
     clock,
   };
@@ -104,7 +114,14 @@ export function createAppDeps(config: Config, options: AppDepsOptions = {}): App
 
 /** The device-run activities' slice of the app's dependencies. */
 export function deviceRunDeps(deps: AppDeps): DeviceRunDeps {
-  return { evidence: deps.evidence, runCommands: deps.runCommands, arm: deps.arm, policies: deps.policies, locks: deps.locks, staging: deps.storage.staging };
+  return {
+    evidence: deps.evidence,
+    runCommands: deps.runCommands,
+    arm: deps.arm,
+    policies: deps.policies,
+    locks: deps.locks,
+    staging: deps.storage.staging,
+  };
 }
 
 /** A Durable activity: called by orchestrators, does the I/O. */
@@ -168,8 +185,16 @@ export type FunctionDefinition =
 
 /** Every function definition, with handlers bound to dependencies that are resolved on first use. */
 export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] {
-  const activity = (name: string, handler: ActivityHandler): ActivityDefinition => ({ kind: "activity", name, handler });
-  const orchestrator = (name: string, handler: OrchestrationHandler): OrchestratorDefinition => ({ kind: "orchestrator", name, handler });
+  const activity = (name: string, handler: ActivityHandler): ActivityDefinition => ({
+    kind: "activity",
+    name,
+    handler,
+  });
+  const orchestrator = (name: string, handler: OrchestrationHandler): OrchestratorDefinition => ({
+    kind: "orchestrator",
+    name,
+    handler,
+  });
   return [
     activity("computeExitCode", (input: unknown) => makeComputeExitCode(getDeps().evidence)(input)),
     activity(ACTIVITIES.startDeviceRun, (input: unknown) => makeStartDeviceRun(deviceRunDeps(getDeps()))(input)),

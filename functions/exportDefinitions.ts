@@ -7,7 +7,11 @@ import type { AppDeps, FunctionDefinition } from "./definitions";
 
 /** The evidence export's orchestrator and activities, bound to dependencies resolved on first use. */
 export function exportDefinitions(getDeps: () => AppDeps): FunctionDefinition[] {
-  const activity = (name: string, handler: ActivityHandler): FunctionDefinition => ({ kind: "activity", name, handler });
+  const activity = (name: string, handler: ActivityHandler): FunctionDefinition => ({
+    kind: "activity",
+    name,
+    handler,
+  });
   return [
     activity(EXPORT_ACTIVITIES.buildEvidenceExport, (input: unknown) => makeBuildEvidenceExport(getDeps())(input)),
     activity(EXPORT_ACTIVITIES.failEvidenceExport, (input: unknown) => makeFailEvidenceExport(getDeps())(input)),

@@ -6,8 +6,7 @@ import path from "node:path";
 
 /** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
 export const AZURITE_ACCOUNT = "devstoreaccount1";
-export const AZURITE_KEY =
-  "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+export const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 /** A running Azurite (Blob + Table + Queue) with the endpoints to reach it. */
 export interface AzuriteInstance {
@@ -79,9 +78,12 @@ async function launchOnce(options: StartAzuriteOptions): Promise<AzuriteInstance
     "--silent",
     "--skipApiVersionCheck",
     "--disableTelemetry",
-    "--blobPort", String(blobPort),
-    "--tablePort", String(tablePort),
-    "--queuePort", String(queuePort),
+    "--blobPort",
+    String(blobPort),
+    "--tablePort",
+    String(tablePort),
+    "--queuePort",
+    String(queuePort),
   ];
   // Azurite refuses --location with --inMemoryPersistence; in memory it still writes small files to its cwd.
   if (options.inMemory ?? true) args.push("--inMemoryPersistence");

@@ -41,19 +41,31 @@ const USAGE = `usage:
       proof against its Merkle root, every event chain; exit status 1 naming the first bad artifact`;
 
 /** Runs the sample device run end to end against the given storage and prints the outcome. */
-export async function runDemo(config: Config, scenarioName: string, log: (line: string) => void): Promise<{ exitCode: number; verified: boolean; run: RunRef }> {
+export async function runDemo(
+  config: Config,
+  scenarioName: string,
+  log: (line: string) => void,
+): Promise<{ exitCode: number; verified: boolean; run: RunRef }> {
   const scenario = SCENARIOS[scenarioName];
-  if (scenario === undefined) throw new Error(`unknown scenario ${scenarioName}; one of ${Object.keys(SCENARIOS).join(", ")}`);
+  if (scenario === undefined)
+    throw new Error(`unknown scenario ${scenarioName}; one of ${Object.keys(SCENARIOS).join(", ")}`);
   const clients = createStorageClients(config);
   await ensureStorage(clients);
   const deps = createEvidenceDeps(config, clients);
-  const run: RunRef = { tenant: "contoso-msp", client: "acme", device: "WIN-SERVER01", runId: `demo-${scenarioName}-20260120` };
+  const run: RunRef = {
+    tenant: "contoso-msp",
+    client: "acme",
+    device: "WIN-SERVER01",
+    runId: `demo-${scenarioName}-20260120`,
+  };
 
   log(`PatchPilot sample run ${run.runId} on ${run.tenant}/${run.client}/${run.device} (scenario: ${scenarioName})`);
   const { stored, seal } = await writeSampleRun(deps, run, scenario);
   log(`  wrote ${stored.length} artifacts, sealed: merkle root ${seal.manifest.merkle.root}`);
   const result = await makeComputeExitCode(deps)({ run, decidedAt: at(57) });
-  log(`  exit code ${result.exitCode} ${result.name} (rule ${result.rule}), recorded in ${result.path} sha256 ${result.sha256}`);
+  log(
+    `  exit code ${result.exitCode} ${result.name} (rule ${result.rule}), recorded in ${result.path} sha256 ${result.sha256}`,
+  );
   const report = await verifyRun(deps, run);
   log(formatVerificationReport(report));
   log(`  storage: ${deps.store.stats.blobWrites} blob writes, ${deps.index.stats.transactions} table writes`);
@@ -61,7 +73,10 @@ export async function runDemo(config: Config, scenarioName: string, log: (line: 
 }
 
 async function sample(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { scenario: { type: "string", default: "success" }, keep: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: { scenario: { type: "string", default: "success" }, keep: { type: "boolean", default: false } },
+  });
   const azurite = await startAzurite({ inMemory: true });
   try {
     const config = parseConfig({
@@ -71,7 +86,9 @@ async function sample(args: string[]): Promise<number> {
     });
     const outcome = await runDemo(config, values.scenario, (l) => console.log(l));
     if (values.keep) {
-      console.log(`\nAzurite keeps running; in another shell:\n  PATCHPILOT_EVIDENCE_CONNECTION_STRING='${azurite.connectionString}' AzureWebJobsStorage=UseDevelopmentStorage=true PATCHPILOT_ALLOW_INSECURE_STORAGE=true npx patchpilot verify --run ${outcome.run.runId}\nCtrl-C to stop.`);
+      console.log(
+        `\nAzurite keeps running; in another shell:\n  PATCHPILOT_EVIDENCE_CONNECTION_STRING='${azurite.connectionString}' AzureWebJobsStorage=UseDevelopmentStorage=true PATCHPILOT_ALLOW_INSECURE_STORAGE=true npx patchpilot verify --run ${outcome.run.runId}\nCtrl-C to stop.`,
+      );
       await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
     }
     return outcome.verified ? 0 : 1;
@@ -100,7 +117,14 @@ async function verify(args: string[]): Promise<number> {
 }
 
 async function demo(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { "no-serve": { type: "boolean", default: false }, json: { type: "string" }, "real-clock": { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      "no-serve": { type: "boolean", default: false },
+      json: { type: "string" },
+      "real-clock": { type: "boolean", default: false },
+    },
+  });
   return runScenarioCommand({
     scenarioFile: DEMO_SCENARIO,
     fast: !values["real-clock"],
@@ -110,12 +134,25 @@ async function demo(args: string[]): Promise<number> {
 }
 
 async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { scenario: { type: "string" }, json: { type: "string" }, fast: { type: "boolean", default: false }, serve: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      scenario: { type: "string" },
+      json: { type: "string" },
+      fast: { type: "boolean", default: false },
+      serve: { type: "boolean", default: false },
+    },
+  });
   if (values.scenario === undefined) {
     console.error(USAGE);
     return 2;
   }
-  return runScenarioCommand({ scenarioFile: values.scenario, fast: values.fast, serve: values.serve, ...(values.json === undefined ? {} : { jsonOut: values.json }) });
+  return runScenarioCommand({
+    scenarioFile: values.scenario,
+    fast: values.fast,
+    serve: values.serve,
+    ...(values.json === undefined ? {} : { jsonOut: values.json }),
+  });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -130,7 +167,10 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The demo fleet, found beside the compiled CLI (dist/local) or the source (local). */
-const DEMO_SCENARIO = [path.resolve(__dirname, "scenarios/demo.json"), path.resolve(__dirname, "../../local/scenarios/demo.json")].find((f) => existsSync(f)) ?? "local/scenarios/demo.json";
+const DEMO_SCENARIO =
+  [path.resolve(__dirname, "scenarios/demo.json"), path.resolve(__dirname, "../../local/scenarios/demo.json")].find(
+    (f) => existsSync(f),
+  ) ?? "local/scenarios/demo.json";
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(

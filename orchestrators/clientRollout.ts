@@ -39,7 +39,12 @@ export const clientRollout: OrchestrationHandler = function* (context: Orchestra
   let stop: StopReason | undefined;
 
   while (pending.length > 0) {
-    const admit = admitDevices({ pending: pending.length, running: 0, errors }, limits, context.df.currentUtcDateTime, new Date(occurrence.cutoff));
+    const admit = admitDevices(
+      { pending: pending.length, running: 0, errors },
+      limits,
+      context.df.currentUtcDateTime,
+      new Date(occurrence.cutoff),
+    );
     if (admit.stop !== undefined || admit.start === 0) {
       stop = admit.stop;
       break;
@@ -53,9 +58,16 @@ export const clientRollout: OrchestrationHandler = function* (context: Orchestra
         window: { end: occurrence.end, cutoff: occurrence.cutoff },
         dryRun: false,
       };
-      return { device, runId, task: context.df.callSubOrchestrator(ORCHESTRATORS.devicePatchRun, runInput, instanceIdOf(device.name)) };
+      return {
+        device,
+        runId,
+        task: context.df.callSubOrchestrator(ORCHESTRATORS.devicePatchRun, runInput, instanceIdOf(device.name)),
+      };
     });
-    const settled = yield* settleAll<DeviceRunResult>(context, wave.map((w) => w.task));
+    const settled = yield* settleAll<DeviceRunResult>(
+      context,
+      wave.map((w) => w.task),
+    );
     for (const [i, w] of wave.entries()) {
       const ids = { ...base, device: w.device.name, instanceId: instanceIdOf(w.device.name), runId: w.runId };
       const s = settled[i];
@@ -68,7 +80,15 @@ export const clientRollout: OrchestrationHandler = function* (context: Orchestra
       }
     }
   }
-  for (const device of pending) outcomes.push({ ...base, device: device.name, instanceId: instanceIdOf(device.name), runId: "", status: "not-started", reason: stopText(stop) });
+  for (const device of pending)
+    outcomes.push({
+      ...base,
+      device: device.name,
+      instanceId: instanceIdOf(device.name),
+      runId: "",
+      status: "not-started",
+      reason: stopText(stop),
+    });
   const result: ClientRolloutResult = { ...base, limits, outcomes, ...(stop === undefined ? {} : { stop }) };
   return result;
 };

@@ -1,9 +1,24 @@
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
-import { DeviceRunInputSchema, type DeviceRunResult, type DeviceRunStage, type DeviceRunState } from "../lib/schemas/deviceRun";
+import {
+  DeviceRunInputSchema,
+  type DeviceRunResult,
+  type DeviceRunStage,
+  type DeviceRunState,
+} from "../lib/schemas/deviceRun";
 import { ACTIVITIES } from "./activityNames";
 import { activityRetry } from "./retryPolicy";
 
-const STAGE_ORDER: readonly DeviceRunStage[] = ["pre", "catalog", "install", "installReconnect", "reboot", "rebootWait", "bootProbe", "post", "done"];
+const STAGE_ORDER: readonly DeviceRunStage[] = [
+  "pre",
+  "catalog",
+  "install",
+  "installReconnect",
+  "reboot",
+  "rebootWait",
+  "bootProbe",
+  "post",
+  "done",
+];
 
 /** What the status APIs and the demo show while a device run is in flight. */
 export interface DeviceRunStatus {
@@ -16,7 +31,12 @@ export interface DeviceRunStatus {
 
 function statusOf(device: string, state: DeviceRunState, finishing = false): DeviceRunStatus {
   const index = STAGE_ORDER.indexOf(state.stage);
-  return { device, stage: finishing ? "finishing" : state.stage, progress: finishing ? 0.95 : Math.max(0, index) / STAGE_ORDER.length, counts: state.counts };
+  return {
+    device,
+    stage: finishing ? "finishing" : state.stage,
+    progress: finishing ? 0.95 : Math.max(0, index) / STAGE_ORDER.length,
+    counts: state.counts,
+  };
 }
 
 /**
@@ -30,7 +50,11 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
   const retry = activityRetry();
   const now = (): string => context.df.currentUtcDateTime.toISOString();
 
-  let state = (yield context.df.callActivityWithRetry(ACTIVITIES.startDeviceRun, retry, { input, now: now(), instanceId: context.df.instanceId })) as DeviceRunState;
+  let state = (yield context.df.callActivityWithRetry(ACTIVITIES.startDeviceRun, retry, {
+    input,
+    now: now(),
+    instanceId: context.df.instanceId,
+  })) as DeviceRunState;
   context.df.setCustomStatus(statusOf(input.device.name, state));
   let failure: string | undefined;
   try {
@@ -38,7 +62,11 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
       if (Date.parse(state.nextCheckAt) > context.df.currentUtcDateTime.getTime()) {
         yield context.df.createTimer(new Date(state.nextCheckAt));
       }
-      state = (yield context.df.callActivityWithRetry(ACTIVITIES.advanceDeviceRun, retry, { input, state, now: now() })) as DeviceRunState;
+      state = (yield context.df.callActivityWithRetry(ACTIVITIES.advanceDeviceRun, retry, {
+        input,
+        state,
+        now: now(),
+      })) as DeviceRunState;
       context.df.setCustomStatus(statusOf(input.device.name, state));
     }
   } catch (error) {
@@ -50,14 +78,23 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
   const facts = { run: input.run, trigger: input.trigger, dryRun: input.dryRun };
   let result: DeviceRunResult;
   try {
-    result = (yield context.df.callActivityWithRetry(ACTIVITIES.finishDeviceRun, retry, { input, state, now: now(), failure })) as DeviceRunResult;
+    result = (yield context.df.callActivityWithRetry(ACTIVITIES.finishDeviceRun, retry, {
+      input,
+      state,
+      now: now(),
+      failure,
+    })) as DeviceRunResult;
   } catch (error) {
     // No exit code could be written: still tell on-call (a 240 event from what this orchestration knows), then fail
     // as before so the window reports the device as orchestration-failed. If that publish fails too, the window's
     // report is the record.
     const finishFailure = error instanceof Error ? error.message : String(error);
     try {
-      yield context.df.callActivityWithRetry(ACTIVITIES.publishRunEvents, retry, { ...facts, at: now(), finishFailure });
+      yield context.df.callActivityWithRetry(ACTIVITIES.publishRunEvents, retry, {
+        ...facts,
+        at: now(),
+        finishFailure,
+      });
     } catch {
       // the original failure below is the one to report
     }

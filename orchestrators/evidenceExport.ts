@@ -19,7 +19,11 @@ export const evidenceExport: OrchestrationHandler = function* (context: Orchestr
   const retry = activityRetry();
   try {
     const build: BuildEvidenceExportInput = { ...input, now: context.df.currentUtcDateTime.toISOString() };
-    const summary = (yield context.df.callActivityWithRetry(EXPORT_ACTIVITIES.buildEvidenceExport, retry, build)) as ExportSummary;
+    const summary = (yield context.df.callActivityWithRetry(
+      EXPORT_ACTIVITIES.buildEvidenceExport,
+      retry,
+      build,
+    )) as ExportSummary;
     return summary;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

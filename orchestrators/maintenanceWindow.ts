@@ -50,14 +50,24 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
         client,
         ring: ring.name,
         limits: { maxConcurrency: 0, maxErrors: 0 },
-        outcomes: targets.map((t) => ({ client, ring: ring.name, device: t.device.name, instanceId: "", runId: "", status: "not-started" as const, reason })),
+        outcomes: targets.map((t) => ({
+          client,
+          ring: ring.name,
+          device: t.device.name,
+          instanceId: "",
+          runId: "",
+          status: "not-started" as const,
+          reason,
+        })),
       }));
     if (stopped !== undefined) {
       rings.push({ ring: ring.name, started: false, reason: stopped, rollouts: notStarted(stopped) });
       continue;
     }
     if (index > 0 && ring.waitAfterPreviousMinutes > 0) {
-      yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + ring.waitAfterPreviousMinutes * 60_000));
+      yield context.df.createTimer(
+        new Date(context.df.currentUtcDateTime.getTime() + ring.waitAfterPreviousMinutes * 60_000),
+      );
     }
     if (context.df.currentUtcDateTime.getTime() >= Date.parse(occurrence.cutoff)) {
       stopped = `window cutoff ${occurrence.cutoff} passed before ring ${ring.name}`;
@@ -67,8 +77,19 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
     }
     context.df.setCustomStatus({ window: window.id, ring: ring.name, clients: byClient.size });
     const tasks = [...byClient.entries()].map(([client, targets]) => {
-      const rollout: ClientRolloutInput = { tenant: window.tenant, client, ring: ring.name, window, occurrence, devices: targets.map((t) => t.device) };
-      return context.df.callSubOrchestrator(ORCHESTRATORS.clientRollout, rollout, `${occurrence.instanceId}:${ring.name}:${client}`);
+      const rollout: ClientRolloutInput = {
+        tenant: window.tenant,
+        client,
+        ring: ring.name,
+        window,
+        occurrence,
+        devices: targets.map((t) => t.device),
+      };
+      return context.df.callSubOrchestrator(
+        ORCHESTRATORS.clientRollout,
+        rollout,
+        `${occurrence.instanceId}:${ring.name}:${client}`,
+      );
     });
     const settled = yield* settleAll<ClientRolloutResult>(context, tasks);
     const rollouts = settled.map((s, i): ClientRolloutResult => {
@@ -79,7 +100,9 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
       return { client, ring: ring.name, limits: { maxConcurrency: 0, maxErrors: 0 }, outcomes: [] };
     });
     rings.push({ ring: ring.name, started: true, rollouts });
-    for (const r of rollouts) if (r.stop !== undefined) decisions.push(`ring ${ring.name}, client ${r.client}: stopped starting devices (${r.stop.kind})`);
+    for (const r of rollouts)
+      if (r.stop !== undefined)
+        decisions.push(`ring ${ring.name}, client ${r.client}: stopped starting devices (${r.stop.kind})`);
     const gate = ringGate(rollouts, ring.maxFailurePercent);
     if (!gate.open && index < window.rings.length - 1) {
       stopped = `ring ${ring.name} gate closed: ${gate.reason ?? "failures"}`;
@@ -87,9 +110,13 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
     }
   }
 
-  const unalerted = rings.flatMap((r) => r.rollouts.flatMap((x) => x.outcomes)).filter((o) => o.result?.eventsError !== undefined);
+  const unalerted = rings
+    .flatMap((r) => r.rollouts.flatMap((x) => x.outcomes))
+    .filter((o) => o.result?.eventsError !== undefined);
   if (unalerted.length > 0) {
-    decisions.push(`${unalerted.length} device runs finished without their CloudEvents (publishing failed after retries): ${unalerted.map((o) => o.device).join(", ")}`);
+    decisions.push(
+      `${unalerted.length} device runs finished without their CloudEvents (publishing failed after retries): ${unalerted.map((o) => o.device).join(", ")}`,
+    );
   }
 
   const report: WindowReport = {
@@ -104,7 +131,10 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
     decisions,
     totals: windowTotals(rings, found.targets.length),
   };
-  const written = (yield context.df.callActivityWithRetry(ACTIVITIES.writeWindowReport, retry, report)) as { path: string; sha256: string };
+  const written = (yield context.df.callActivityWithRetry(ACTIVITIES.writeWindowReport, retry, report)) as {
+    path: string;
+    sha256: string;
+  };
   const result: WindowRunResult = { reportPath: written.path, totals: report.totals, decisions };
   try {
     yield context.df.callActivityWithRetry(ACTIVITIES.publishWindowEvents, retry, written);

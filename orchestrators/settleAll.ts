@@ -11,7 +11,10 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * its own adds no action. (Re-yielding it inside a new Task.any / Task.all would schedule it again: durable-js sends
  * every child of a new compound task to the extension — azure-functions-durable-js#574 — hence no rolling Task.any.)
  */
-export function* settleAll<T>(context: OrchestrationContext, tasks: readonly Task[]): Generator<Task, Settled<T>[], unknown> {
+export function* settleAll<T>(
+  context: OrchestrationContext,
+  tasks: readonly Task[],
+): Generator<Task, Settled<T>[], unknown> {
   if (tasks.length === 0) return [];
   try {
     yield context.df.Task.all([...tasks]);
@@ -25,5 +28,7 @@ export function* settleAll<T>(context: OrchestrationContext, tasks: readonly Tas
       }
     }
   }
-  return tasks.map((task) => (task.isFaulted ? { ok: false, error: messageOf(task.result) } : { ok: true, value: task.result as T }));
+  return tasks.map((task) =>
+    task.isFaulted ? { ok: false, error: messageOf(task.result) } : { ok: true, value: task.result as T },
+  );
 }

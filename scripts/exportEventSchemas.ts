@@ -7,12 +7,27 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { RUN_EVENT_DATASCHEMA, WINDOW_EVENT_DATASCHEMA } from "../lib/azure/events/buildEvents";
-import { EVENT_TYPES, EXIT_CODE_EVENT_TYPES, RunEventDataSchema, WindowEventDataSchema } from "../lib/azure/events/eventData";
+import {
+  EVENT_TYPES,
+  EXIT_CODE_EVENT_TYPES,
+  RunEventDataSchema,
+  WindowEventDataSchema,
+} from "../lib/azure/events/eventData";
 import { repoRoot } from "./exportSchemas";
 
 const SCHEMAS = [
-  { file: "run-event.schema.json", id: RUN_EVENT_DATASCHEMA, title: "PatchPilot run event data", schema: RunEventDataSchema },
-  { file: "window-event.schema.json", id: WINDOW_EVENT_DATASCHEMA, title: "PatchPilot window event data", schema: WindowEventDataSchema },
+  {
+    file: "run-event.schema.json",
+    id: RUN_EVENT_DATASCHEMA,
+    title: "PatchPilot run event data",
+    schema: RunEventDataSchema,
+  },
+  {
+    file: "window-event.schema.json",
+    id: WINDOW_EVENT_DATASCHEMA,
+    title: "PatchPilot window event data",
+    schema: WindowEventDataSchema,
+  },
 ] as const;
 
 function renderReadme(): string {

@@ -14,7 +14,11 @@ import { StoredList } from "./deviceRun/storedArtifacts";
 import { firstCheckAt, submitCommands } from "./deviceRun/submitCommands";
 
 /** Input of advanceDeviceRun: `now` is the orchestrator's replay-safe clock. */
-export const AdvanceDeviceRunInputSchema = z.object({ input: DeviceRunInputSchema, state: DeviceRunStateSchema, now: TimestampSchema });
+export const AdvanceDeviceRunInputSchema = z.object({
+  input: DeviceRunInputSchema,
+  state: DeviceRunStateSchema,
+  now: TimestampSchema,
+});
 export type AdvanceDeviceRunInput = z.infer<typeof AdvanceDeviceRunInputSchema>;
 
 /**
@@ -44,7 +48,13 @@ export function makeAdvanceDeviceRun(deps: DeviceRunDeps) {
       if (state.commands.length > 0) {
         const polled = await pollCommands(deps.runCommands, state, now);
         if (polled.kind === "waiting") {
-          return { ...state, stored: stored.list(), pollAttempt: state.pollAttempt + 1, lastPollAt: now.toISOString(), nextCheckAt: polled.nextCheckAt };
+          return {
+            ...state,
+            stored: stored.list(),
+            pollAttempt: state.pollAttempt + 1,
+            lastPollAt: now.toISOString(),
+            nextCheckAt: polled.nextCheckAt,
+          };
         }
         const summaries: RoleSummary[] = [];
         for (const { command, end } of polled.ended) {
@@ -69,7 +79,14 @@ export function makeAdvanceDeviceRun(deps: DeviceRunDeps) {
       const commands =
         plan.submit.length === 0
           ? []
-          : await submitCommands({ runCommands: deps.runCommands, input, facts, roles: plan.submit, now, sequence: stored.list().length });
+          : await submitCommands({
+              runCommands: deps.runCommands,
+              input,
+              facts,
+              roles: plan.submit,
+              now,
+              sequence: stored.list().length,
+            });
       state = {
         ...plan.state,
         stored: stored.list(),

@@ -39,10 +39,15 @@ export function makeBuildEvidenceExport(deps: BuildEvidenceExportDeps) {
 
     const blobName = exportBlobName(tenant, exportId);
     const zipTap = new HashingTap();
-    const upload = deps.storage.exports.getBlockBlobClient(blobName).uploadStream(zipTap, UPLOAD_BLOCK_BYTES, UPLOAD_CONCURRENCY, {
-      blobHTTPHeaders: { blobContentType: "application/zip", blobContentDisposition: `attachment; filename="${exportId}.zip"` },
-      metadata: { tenant, exportId },
-    });
+    const upload = deps.storage.exports
+      .getBlockBlobClient(blobName)
+      .uploadStream(zipTap, UPLOAD_BLOCK_BYTES, UPLOAD_CONCURRENCY, {
+        blobHTTPHeaders: {
+          blobContentType: "application/zip",
+          blobContentDisposition: `attachment; filename="${exportId}.zip"`,
+        },
+        metadata: { tenant, exportId },
+      });
     // A failed upload stops the writer (it would otherwise wait forever for the upload to read on).
     upload.catch((error: unknown) => zipTap.destroy(error instanceof Error ? error : new Error(String(error))));
     const written = writeExportPackage(
@@ -53,7 +58,20 @@ export function makeBuildEvidenceExport(deps: BuildEvidenceExportDeps) {
     );
     const [result] = await Promise.all([written, upload]);
     const { sha256, size } = zipTap.digest;
-    await store.markCompleted(tenant, exportId, { blobName, sha256, size, counts: result.counts }, deps.clock?.() ?? new Date());
-    return ExportSummarySchema.parse({ tenant, exportId, blobName, sha256, size, counts: result.counts, verified: result.verified });
+    await store.markCompleted(
+      tenant,
+      exportId,
+      { blobName, sha256, size, counts: result.counts },
+      deps.clock?.() ?? new Date(),
+    );
+    return ExportSummarySchema.parse({
+      tenant,
+      exportId,
+      blobName,
+      sha256,
+      size,
+      counts: result.counts,
+      verified: result.verified,
+    });
   };
 }

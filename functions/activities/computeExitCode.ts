@@ -37,7 +37,9 @@ export function makeComputeExitCode(deps: EvidenceDeps) {
     // The report phase's own outputs are not inputs: a retried decision must read exactly what the first read.
     // Raw transcripts decide nothing (the parsed artifacts and failure records do) and are the bulk of a run's
     // blobs; their hashes are sealed in the Merkle tree and `verifyRun` re-checks them for auditors.
-    const back = await readRunEvidence(deps, run, { skip: (p) => p.startsWith(`${PHASES.report}/`) || p.includes("/transcripts/") });
+    const back = await readRunEvidence(deps, run, {
+      skip: (p) => p.startsWith(`${PHASES.report}/`) || p.includes("/transcripts/"),
+    });
     const get = (key: ArtifactKey) => back.readings.get(ARTIFACTS[key].path);
     const failure = (folder: string) => back.readings.get(`${folder}/failure.json`);
 
@@ -95,12 +97,20 @@ export function makeComputeExitCode(deps: EvidenceDeps) {
       exitCodeName: decision.name,
       exitCodeSha256: stored.sha256,
     });
-    return { exitCode: decision.exitCode, name: decision.name, rule: decision.rule, path: stored.path, sha256: stored.sha256 };
+    return {
+      exitCode: decision.exitCode,
+      name: decision.name,
+      rule: decision.rule,
+      path: stored.path,
+      sha256: stored.sha256,
+    };
   };
 }
 
 // Artifacts whose absence is itself information (lock contention is absent in a normal run, and that is fine,
 // but run.json or the summary being absent is what a 240 is about).
 function isExpected(path: string): boolean {
-  return path !== ARTIFACTS.lockContention.path && path !== ARTIFACTS.finalReport.path && path !== ARTIFACTS.reportHtml.path;
+  return (
+    path !== ARTIFACTS.lockContention.path && path !== ARTIFACTS.finalReport.path && path !== ARTIFACTS.reportHtml.path
+  );
 }

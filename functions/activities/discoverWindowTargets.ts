@@ -31,7 +31,11 @@ export interface DiscoverDeps {
 export function makeDiscoverWindowTargets(deps: DiscoverDeps) {
   return async function discoverWindowTargets(rawInput: unknown): Promise<WindowTargets> {
     const { tenant, windowId, clients, targetTags, rings } = DiscoverWindowTargetsInputSchema.parse(rawInput);
-    const inventory = await listDevices(deps.arm, { subscriptionIds: deps.subscriptionIds }, { tenant, window: windowId });
+    const inventory = await listDevices(
+      deps.arm,
+      { subscriptionIds: deps.subscriptionIds },
+      { tenant, window: windowId },
+    );
     const result: WindowTargets = {
       targets: [],
       skipped: inventory.skipped.map((s) => ({ resource: s.resourceId, reason: s.reason })),
@@ -52,7 +56,10 @@ export function makeDiscoverWindowTargets(deps: DiscoverDeps) {
       if (clients.length > 0 && !clients.includes(parsedClient.data)) continue;
       const ring = device.tags[TARGET_TAGS.ring] ?? lastRing;
       if (!rings.includes(ring)) {
-        result.skipped.push({ resource: device.resourceId, reason: `ring ${ring} is not one of the window's rings (${rings.join(", ")})` });
+        result.skipped.push({
+          resource: device.resourceId,
+          reason: `ring ${ring} is not one of the window's rings (${rings.join(", ")})`,
+        });
         continue;
       }
       result.targets.push({ client: parsedClient.data, ring, device });

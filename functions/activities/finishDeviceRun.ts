@@ -12,7 +12,12 @@ import type { PhaseFailure, RunRecord } from "../../lib/schemas/artifacts/run";
 import type { BaselineDiff } from "../../lib/schemas/artifacts/snapshot";
 import type { Regressions, ValidationReport } from "../../lib/schemas/artifacts/validation";
 import { TimestampSchema, type RunRef } from "../../lib/schemas/common";
-import { DeviceRunInputSchema, DeviceRunStateSchema, type DeviceRunResult, type DeviceRunState } from "../../lib/schemas/deviceRun";
+import {
+  DeviceRunInputSchema,
+  DeviceRunStateSchema,
+  type DeviceRunResult,
+  type DeviceRunState,
+} from "../../lib/schemas/deviceRun";
 import { makeComputeExitCode } from "./computeExitCode";
 import type { DeviceRunDeps } from "./deviceRun/deps";
 import { STAGE_PHASE } from "./deviceRun/roles";
@@ -30,13 +35,22 @@ export type FinishDeviceRunInput = z.infer<typeof FinishDeviceRunInputSchema>;
 type Parsed = z.infer<typeof FinishDeviceRunInputSchema>;
 
 /** Records why the advance loop gave up, under the phase it was in, unless that phase already has a failure record. */
-async function recordGivingUp(evidence: EvidenceDeps, { input, state, now, failure }: Parsed, stored: StoredList): Promise<void> {
+async function recordGivingUp(
+  evidence: EvidenceDeps,
+  { input, state, now, failure }: Parsed,
+  stored: StoredList,
+): Promise<void> {
   if (failure === undefined) return;
   const path = failurePath(STAGE_PHASE[state.stage]);
   const existing = await evidence.store.get(input.run, path);
   if (existing !== undefined) {
     // Written by an attempt whose result never reached the orchestrator: keep it (write-once) and seal it.
-    stored.add({ path, blobName: artifactBlobName(input.run, path), sha256: sha256Hex(existing), size: existing.byteLength });
+    stored.add({
+      path,
+      blobName: artifactBlobName(input.run, path),
+      sha256: sha256Hex(existing),
+      size: existing.byteLength,
+    });
     return;
   }
   const record: PhaseFailure = {
@@ -69,7 +83,12 @@ function rebootRecord(state: DeviceRunState): RebootRecord | undefined {
   };
 }
 
-async function readBack<T>(evidence: EvidenceDeps, run: RunRef, rows: Awaited<ReturnType<EvidenceDeps["index"]["readArtifacts"]>>, key: keyof typeof ARTIFACTS): Promise<T | undefined> {
+async function readBack<T>(
+  evidence: EvidenceDeps,
+  run: RunRef,
+  rows: Awaited<ReturnType<EvidenceDeps["index"]["readArtifacts"]>>,
+  key: keyof typeof ARTIFACTS,
+): Promise<T | undefined> {
   const spec = ARTIFACTS[key];
   const row = rows.get(spec.path);
   if (row === undefined) return undefined;
@@ -117,7 +136,18 @@ async function writeReport(evidence: EvidenceDeps, run: RunRef, generatedAt: str
     evidence,
     run,
     ARTIFACTS.reportHtml,
-    renderReportHtml({ report, artifactIndex: artifactIndex.entries, runRecord, installs, regressions, preValidation, postValidation, baselineDiff, events, reboot }),
+    renderReportHtml({
+      report,
+      artifactIndex: artifactIndex.entries,
+      runRecord,
+      installs,
+      regressions,
+      preValidation,
+      postValidation,
+      baselineDiff,
+      events,
+      reboot,
+    }),
   );
   await evidence.index.indexArtifacts(run, [
     { ...json, merkleLeaf: false },
@@ -141,13 +171,23 @@ export function makeFinishDeviceRun(deps: Pick<DeviceRunDeps, "evidence" | "lock
     const events = [...state.events];
     if (!state.lockContended) {
       await recordGivingUp(deps.evidence, parsed, stored);
-      if (parsed.failure !== undefined) events.push({ at: now, type: "run.gave-up", phase: PHASES[STAGE_PHASE[state.stage]], data: { reason: parsed.failure.slice(0, 1000) } });
+      if (parsed.failure !== undefined)
+        events.push({
+          at: now,
+          type: "run.gave-up",
+          phase: PHASES[STAGE_PHASE[state.stage]],
+          data: { reason: parsed.failure.slice(0, 1000) },
+        });
       const reboot = rebootRecord(state);
       if (reboot !== undefined) await stored.put(deps.evidence, run, ARTIFACTS.reboot, reboot);
     }
     events.push({ at: now, type: "run.sealed", phase: PHASES.index });
 
-    const seal = await sealRun(deps.evidence, run, { sealedAt: now, artifacts: stored.list().map((r) => ({ ...r, created: false })), events });
+    const seal = await sealRun(deps.evidence, run, {
+      sealedAt: now,
+      artifacts: stored.list().map((r) => ({ ...r, created: false })),
+      events,
+    });
     const decision = await computeExitCode({ run, decidedAt: now });
     const { report } = await writeReport(deps.evidence, run, now);
     if (!state.lockContended) await deps.locks.release({ tenant: run.tenant, device: run.device, runId: run.runId });
@@ -156,7 +196,12 @@ export function makeFinishDeviceRun(deps: Pick<DeviceRunDeps, "evidence" | "lock
       exitCode: decision.exitCode,
       exitName: decision.name,
       // From the verified evidence, not from orchestration state.
-      counts: { approved: report.updates.approved, installed: report.updates.installed, failed: report.updates.failed, regressions: report.regressions },
+      counts: {
+        approved: report.updates.approved,
+        installed: report.updates.installed,
+        failed: report.updates.failed,
+        regressions: report.regressions,
+      },
       merkleRoot: seal.manifest.merkle.root,
       evidencePrefix: runPrefix(run),
     };

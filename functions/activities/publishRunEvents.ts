@@ -35,7 +35,16 @@ export interface PublishEventsResult {
 }
 
 /** The artifacts a run event cites with their sealed hashes, in the order an on-call engineer opens them. */
-const CITED: readonly ArtifactKey[] = ["exitCode", "reportHtml", "finalReport", "regressions", "preValidation", "postValidation", "installSummary", "manifest"];
+const CITED: readonly ArtifactKey[] = [
+  "exitCode",
+  "reportHtml",
+  "finalReport",
+  "regressions",
+  "preValidation",
+  "postValidation",
+  "installSummary",
+  "manifest",
+];
 
 /** Text of the skip reason when no topic is configured. */
 export const NO_TOPIC = "no Event Grid topic is configured (PATCHPILOT_EVENTGRID_TOPIC_ENDPOINT)";
@@ -60,7 +69,15 @@ export function makePublishRunEvents(deps: { evidence: EvidenceDeps; publisher: 
     };
     if (input.finishFailure !== undefined) {
       // Finishing gave up (storage down for its whole retry budget): say so now, from what the orchestration knows.
-      return send(unfinishedRunEventData(run, facts, input.at, runPrefix(run), `the run could not be sealed and decided: ${input.finishFailure}`));
+      return send(
+        unfinishedRunEventData(
+          run,
+          facts,
+          input.at,
+          runPrefix(run),
+          `the run could not be sealed and decided: ${input.finishFailure}`,
+        ),
+      );
     }
     const rows = await deps.evidence.index.readArtifacts(run.runId);
     // A row pointing outside this run's folder is never read nor cited (tenant isolation, as in readRunEvidence).
@@ -84,7 +101,15 @@ export function makePublishRunEvents(deps: { evidence: EvidenceDeps; publisher: 
       read<ValidationReport>("postValidation"),
     ]);
     if (exitCode === undefined) {
-      return send(unfinishedRunEventData(run, facts, input.at, runPrefix(run), `${ARTIFACTS.exitCode.path} is missing or does not verify against its index`));
+      return send(
+        unfinishedRunEventData(
+          run,
+          facts,
+          input.at,
+          runPrefix(run),
+          `${ARTIFACTS.exitCode.path} is missing or does not verify against its index`,
+        ),
+      );
     }
     const cited = CITED.flatMap((key) => {
       const row = ownRow(key);

@@ -23,7 +23,10 @@ export function makePublishWindowEvents(deps: { evidence: EvidenceDeps; publishe
     const bytes = await deps.evidence.store.readBlob(stored.path);
     if (bytes === undefined) throw new Error(`window report ${stored.path} is gone; no event is published`);
     const actual = sha256Hex(bytes);
-    if (actual !== stored.sha256) throw new Error(`window report ${stored.path} hashes to ${actual}, written as ${stored.sha256}; no event is published`);
+    if (actual !== stored.sha256)
+      throw new Error(
+        `window report ${stored.path} hashes to ${actual}, written as ${stored.sha256}; no event is published`,
+      );
     const report = WindowReportSchema.parse(JSON.parse(Buffer.from(bytes).toString("utf8")));
     const events = buildWindowEvents(assembleWindowEventData(report, stored));
     await deps.publisher.send(events);

@@ -46,18 +46,38 @@ export function makeStartDeviceRun(deps: DeviceRunDeps) {
     const now = new Date(nowText);
     const { run, device } = input;
     // The status row exists from the start, so a run can be looked up (and followed) before it is sealed.
-    await deps.evidence.index.upsertRun(run, { status: "running", startedAt: now.toISOString(), dryRun: input.dryRun, ...(instanceId === undefined ? {} : { instanceId }) });
+    await deps.evidence.index.upsertRun(run, {
+      status: "running",
+      startedAt: now.toISOString(),
+      dryRun: input.dryRun,
+      ...(instanceId === undefined ? {} : { instanceId }),
+    });
     const stored = new StoredList([]);
     let resolved;
     try {
       resolved = resolveEffectivePolicy(await deps.policies.layersFor(run));
     } catch (error) {
       if (!(error instanceof PolicyValidationError)) throw error;
-      const failure: PhaseFailure = { schemaVersion: 1, phase: PHASES.init, kind: "PolicyInvalid", message: error.message, at: now.toISOString(), transcripts: [] };
+      const failure: PhaseFailure = {
+        schemaVersion: 1,
+        phase: PHASES.init,
+        kind: "PolicyInvalid",
+        message: error.message,
+        at: now.toISOString(),
+        transcripts: [],
+      };
       await stored.put(deps.evidence, run, specForPath(failurePath("init")), failure);
       // The state needs policy values for its shape only: the run is over before any of them is used.
       const stopped = newDeviceRunState(resolveEffectivePolicy([DEFAULT_GLOBAL_POLICY]).policy, now);
-      return { ...stopped, stage: "done", stored: stored.list(), events: [...stopped.events, { at: now.toISOString(), type: "run.stopped", phase: PHASES.init, data: { reason: "policy refused" } }] };
+      return {
+        ...stopped,
+        stage: "done",
+        stored: stored.list(),
+        events: [
+          ...stopped.events,
+          { at: now.toISOString(), type: "run.stopped", phase: PHASES.init, data: { reason: "policy refused" } },
+        ],
+      };
     }
     const { policy, provenance } = resolved;
 
@@ -74,7 +94,11 @@ export function makeStartDeviceRun(deps: DeviceRunDeps) {
     await stored.put(deps.evidence, run, ARTIFACTS.run, record);
     const fresh = newDeviceRunState(policy, now);
 
-    const lock = await deps.locks.acquire({ tenant: run.tenant, client: run.client, device: run.device, runId: run.runId }, now, lockMinutes(input, now));
+    const lock = await deps.locks.acquire(
+      { tenant: run.tenant, client: run.client, device: run.device, runId: run.runId },
+      now,
+      lockMinutes(input, now),
+    );
     if (!lock.acquired) {
       const contention: LockContention = { schemaVersion: 1, run, observedAt: now.toISOString(), holder: lock.holder };
       await stored.put(deps.evidence, run, ARTIFACTS.lockContention, contention);
@@ -83,7 +107,10 @@ export function makeStartDeviceRun(deps: DeviceRunDeps) {
         stage: "done",
         lockContended: true,
         stored: stored.list(),
-        events: [...fresh.events, { at: now.toISOString(), type: "lock.contended", phase: PHASES.init, data: { holder: lock.holder.runId } }],
+        events: [
+          ...fresh.events,
+          { at: now.toISOString(), type: "lock.contended", phase: PHASES.init, data: { holder: lock.holder.runId } },
+        ],
       };
     }
 
@@ -101,13 +128,28 @@ export function makeStartDeviceRun(deps: DeviceRunDeps) {
         ...fresh,
         stage: "done",
         stored: stored.list(),
-        events: [...fresh.events, { at: now.toISOString(), type: "run.stopped", phase: PHASES.baseline, data: { reason: `agent ${device.status}` } }],
+        events: [
+          ...fresh.events,
+          {
+            at: now.toISOString(),
+            type: "run.stopped",
+            phase: PHASES.baseline,
+            data: { reason: `agent ${device.status}` },
+          },
+        ],
       };
     }
 
     const plan = planStart({ ...fresh, stored: stored.list() }, now);
     const facts = new RunFacts(deps.evidence, run, () => stored.list(), record);
-    const commands = await submitCommands({ runCommands: deps.runCommands, input, facts, roles: plan.submit, now, sequence: stored.list().length });
+    const commands = await submitCommands({
+      runCommands: deps.runCommands,
+      input,
+      facts,
+      roles: plan.submit,
+      now,
+      sequence: stored.list().length,
+    });
     return { ...plan.state, stored: stored.list(), commands, nextCheckAt: firstCheckAt(commands, now) };
   };
 }

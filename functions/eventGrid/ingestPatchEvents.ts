@@ -32,7 +32,9 @@ export function makeIngestPatchEvents(deps: { ledger: IngestionLedger; ingester:
     const count = rows.runs.length + rows.updates.length + rows.windows.length;
     if (count === 0) return; // alert-only types (regression.detected, ...): run.completed carries their rows
     if (deps.ingester === undefined) {
-      throw new Error("Logs Ingestion is not configured (PATCHPILOT_LOGS_INGESTION_ENDPOINT and PATCHPILOT_LOGS_DCR_IMMUTABLE_ID)");
+      throw new Error(
+        "Logs Ingestion is not configured (PATCHPILOT_LOGS_INGESTION_ENDPOINT and PATCHPILOT_LOGS_DCR_IMMUTABLE_ID)",
+      );
     }
     const claim = await deps.ledger.claim(event.source, event.id);
     if (claim.kind === "already-ingested") {
@@ -46,6 +48,8 @@ export function makeIngestPatchEvents(deps: { ledger: IngestionLedger; ingester:
       throw error;
     }
     await deps.ledger.markIngested(event.source, event.id, count);
-    context.log(`event ${event.id}: ${rows.runs.length} run, ${rows.updates.length} update, ${rows.windows.length} window rows ingested`);
+    context.log(
+      `event ${event.id}: ${rows.runs.length} run, ${rows.updates.length} update, ${rows.windows.length} window rows ingested`,
+    );
   };
 }

@@ -27,7 +27,10 @@ type Client = Pick<df.DurableClient, "getStatus" | "startNew">;
  * id + occurrence date, so a tick that fires twice, or two overlapping ticks, start nothing twice; an occurrence
  * that already ran (or runs) is left alone rather than restarted.
  */
-export function makeStartDueWindows(getDeps: () => StartDueWindowsDeps, getClient: (context: InvocationContext) => Client = df.getClient) {
+export function makeStartDueWindows(
+  getDeps: () => StartDueWindowsDeps,
+  getClient: (context: InvocationContext) => Client = df.getClient,
+) {
   return async function startDueWindows(timer: Timer, context: InvocationContext): Promise<void> {
     // The occurrence time the trigger fired for (the local host's virtual clock, or Azure's schedule), not "now".
     const last = timer.scheduleStatus?.last;
@@ -41,8 +44,13 @@ export function makeStartDueWindows(getDeps: () => StartDueWindowsDeps, getClien
         } catch (error) {
           if (!isUnknownInstance(error)) throw error;
         }
-        await client.startNew(ORCHESTRATORS.maintenanceWindow, { instanceId: occurrence.instanceId, input: windowRunInput(window, occurrence, "schedule") });
-        context.log(`started maintenance window ${window.tenant}/${window.id} occurrence ${occurrence.localDate} as ${occurrence.instanceId}`);
+        await client.startNew(ORCHESTRATORS.maintenanceWindow, {
+          instanceId: occurrence.instanceId,
+          input: windowRunInput(window, occurrence, "schedule"),
+        });
+        context.log(
+          `started maintenance window ${window.tenant}/${window.id} occurrence ${occurrence.localDate} as ${occurrence.instanceId}`,
+        );
       }
     }
   };

@@ -37,7 +37,13 @@ export function invalidInput(where: "path" | "query" | "body", error: z.ZodError
     reason: issue.message,
   }));
   const first = errors[0];
-  return new ApiProblem(400, "Bad Request", first ? `${first.field}: ${first.reason}` : `invalid ${where}`, errors, "invalid-input");
+  return new ApiProblem(
+    400,
+    "Bad Request",
+    first ? `${first.field}: ${first.reason}` : `invalid ${where}`,
+    errors,
+    "invalid-input",
+  );
 }
 
 /** 401: no credentials, or ones we do not accept (the detail never says which part was wrong). */

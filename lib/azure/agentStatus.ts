@@ -39,7 +39,9 @@ export async function getAgentStatus(arm: ArmClients, device: DeviceRef): Promis
   const client = arm.compute(device.subscriptionId);
   try {
     const bodies = await captureArmBodies(async () => {
-      for await (const _page of client.virtualMachineScaleSetVMs.list(device.resourceGroup, device.scaleSetName, { expand: "instanceView" }).byPage()) {
+      for await (const _page of client.virtualMachineScaleSetVMs
+        .list(device.resourceGroup, device.scaleSetName, { expand: "instanceView" })
+        .byPage()) {
         // Drives nextLink paging; the wire bodies are parsed below.
       }
     });

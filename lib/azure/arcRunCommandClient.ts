@@ -43,7 +43,11 @@ export class ArcRunCommandClient {
 
   constructor(private readonly connection: ArmConnection) {
     const { tlsOptions, retryOptions } = armPipelineOptions(connection);
-    this.pipeline = createPipelineFromOptions({ tlsOptions, retryOptions, userAgentOptions: { userAgentPrefix: "patchpilot" } });
+    this.pipeline = createPipelineFromOptions({
+      tlsOptions,
+      retryOptions,
+      userAgentOptions: { userAgentPrefix: "patchpilot" },
+    });
     this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: connection.credential, scopes: ARM_SCOPE }));
     for (const policy of connection.additionalPolicies ?? []) this.pipeline.addPolicy(policy);
   }
@@ -79,7 +83,11 @@ export class ArcRunCommandClient {
   async *list(machine: ArcMachineAddress): AsyncIterableIterator<RunCommandResource> {
     let url: string | undefined = this.url(machine, undefined);
     while (url !== undefined) {
-      const page: z.infer<typeof RunCommandListSchema> = this.parse(RunCommandListSchema, await this.send("GET", url, [200]), "Arc runCommands list");
+      const page: z.infer<typeof RunCommandListSchema> = this.parse(
+        RunCommandListSchema,
+        await this.send("GET", url, [200]),
+        "Arc runCommands list",
+      );
       yield* page.value;
       url = page.nextLink ?? undefined;
     }
@@ -99,20 +107,31 @@ export class ArcRunCommandClient {
     return `${this.connection.endpoint}${path}?${params.toString()}`;
   }
 
-  private async send(method: HttpMethods, url: string, expected: readonly number[], body?: object): Promise<PipelineResponse> {
+  private async send(
+    method: HttpMethods,
+    url: string,
+    expected: readonly number[],
+    body?: object,
+  ): Promise<PipelineResponse> {
     const request = createPipelineRequest({
       url,
       method,
-      headers: createHttpHeaders({ accept: "application/json", ...(body ? { "content-type": "application/json" } : {}) }),
+      headers: createHttpHeaders({
+        accept: "application/json",
+        ...(body ? { "content-type": "application/json" } : {}),
+      }),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const response = await this.pipeline.sendRequest(this.httpClient, request);
     if (!expected.includes(response.status)) {
-      throw new RestError(`${method} ${new URL(url).pathname} answered ${response.status}: ${response.bodyAsText ?? ""}`, {
-        statusCode: response.status,
-        request,
-        response,
-      });
+      throw new RestError(
+        `${method} ${new URL(url).pathname} answered ${response.status}: ${response.bodyAsText ?? ""}`,
+        {
+          statusCode: response.status,
+          request,
+          response,
+        },
+      );
     }
     return response;
   }

@@ -37,7 +37,11 @@ export interface Inventory {
 }
 
 /** Lists Arc machines and VMSS instances whose tags match `target`, following nextLink on every list. */
-export async function listDevices(clients: ArmClients, scope: InventoryScope, target: DeviceTarget = {}): Promise<Inventory> {
+export async function listDevices(
+  clients: ArmClients,
+  scope: InventoryScope,
+  target: DeviceTarget = {},
+): Promise<Inventory> {
   const inventory: Inventory = { devices: [], skipped: [] };
   for (const subscriptionId of scope.subscriptionIds) {
     for (const machine of await listArcMachines(clients, subscriptionId, scope.resourceGroup)) {
@@ -64,10 +68,17 @@ function matches(tags: Record<string, string> | null | undefined, target: Device
   );
 }
 
-async function listArcMachines(clients: ArmClients, subscriptionId: string, resourceGroup?: string): Promise<HybridMachine[]> {
+async function listArcMachines(
+  clients: ArmClients,
+  subscriptionId: string,
+  resourceGroup?: string,
+): Promise<HybridMachine[]> {
   const client = clients.hybridCompute(subscriptionId);
   const bodies = await captureArmBodies(async () => {
-    const pages = resourceGroup === undefined ? client.machines.listBySubscription() : client.machines.listByResourceGroup(resourceGroup);
+    const pages =
+      resourceGroup === undefined
+        ? client.machines.listBySubscription()
+        : client.machines.listByResourceGroup(resourceGroup);
     for await (const _page of pages.byPage()) {
       // Drives the SDK's nextLink paging; the wire bodies are parsed below.
     }
@@ -79,7 +90,9 @@ async function listScaleSets(clients: ArmClients, subscriptionId: string, resour
   const client = clients.compute(subscriptionId);
   const bodies = await captureArmBodies(async () => {
     const pages =
-      resourceGroup === undefined ? client.virtualMachineScaleSets.listAll() : client.virtualMachineScaleSets.list(resourceGroup);
+      resourceGroup === undefined
+        ? client.virtualMachineScaleSets.listAll()
+        : client.virtualMachineScaleSets.list(resourceGroup);
     for await (const _page of pages.byPage()) {
       // As above.
     }
@@ -146,7 +159,8 @@ function vmAgentStatus(vm: ScaleSetVm): AgentStatus {
 
 function vmssDevice(scaleSet: ScaleSet, vm: ScaleSetVm, subscriptionId: string): DeviceRef | SkippedResource {
   const os = osFamily(
-    vm.properties?.storageProfile?.osDisk?.osType ?? scaleSet.properties?.virtualMachineProfile?.storageProfile?.osDisk?.osType,
+    vm.properties?.storageProfile?.osDisk?.osType ??
+      scaleSet.properties?.virtualMachineProfile?.storageProfile?.osDisk?.osType,
     vm.properties?.instanceView?.osName,
   );
   if (os === undefined) return { resourceId: vm.id, reason: "operating system type unknown" };

@@ -124,11 +124,22 @@ export function createRunCommands(deps: RunCommandDeps): RunCommands {
         script: request.script,
         parameters: request.parameters,
         timeoutInSeconds: request.timeoutInSeconds,
-        outputBlobUri: await outputBlobSasUrl(deps.storage.blobService, deps.storage.staging, handle.outputBlobName, window),
-        errorBlobUri: await outputBlobSasUrl(deps.storage.blobService, deps.storage.staging, handle.errorBlobName, window),
+        outputBlobUri: await outputBlobSasUrl(
+          deps.storage.blobService,
+          deps.storage.staging,
+          handle.outputBlobName,
+          window,
+        ),
+        errorBlobUri: await outputBlobSasUrl(
+          deps.storage.blobService,
+          deps.storage.staging,
+          handle.errorBlobName,
+          window,
+        ),
       };
       try {
-        if (device.kind === "arc") await deps.arm.arcRunCommands.createOrUpdate(arcAddress(device), handle.runCommandName, spec);
+        if (device.kind === "arc")
+          await deps.arm.arcRunCommands.createOrUpdate(arcAddress(device), handle.runCommandName, spec);
         else await vmss(device).createOrUpdate(device, handle.runCommandName, spec);
       } catch (error) {
         rethrowThrottled(error, `create run command ${handle.runCommandName}`);

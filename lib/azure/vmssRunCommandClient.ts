@@ -25,15 +25,21 @@ export class VmssRunCommandClient {
   /** PUT of the run command (201/200); returns the resource as created. */
   async createOrUpdate(vm: VmssInstanceAddress, name: string, spec: RunCommandSpec): Promise<RunCommandResource> {
     const bodies = await captureArmBodies(async () => {
-      const poller = this.compute.virtualMachineScaleSetVMRunCommands.createOrUpdate(vm.resourceGroup, vm.scaleSetName, vm.instanceId, name, {
-        location: spec.location,
-        source: { script: spec.script },
-        parameters: spec.parameters.map(({ name: n, value }) => ({ name: n, value })),
-        asyncExecution: false,
-        timeoutInSeconds: spec.timeoutInSeconds,
-        outputBlobUri: spec.outputBlobUri,
-        errorBlobUri: spec.errorBlobUri,
-      });
+      const poller = this.compute.virtualMachineScaleSetVMRunCommands.createOrUpdate(
+        vm.resourceGroup,
+        vm.scaleSetName,
+        vm.instanceId,
+        name,
+        {
+          location: spec.location,
+          source: { script: spec.script },
+          parameters: spec.parameters.map(({ name: n, value }) => ({ name: n, value })),
+          asyncExecution: false,
+          timeoutInSeconds: spec.timeoutInSeconds,
+          outputBlobUri: spec.outputBlobUri,
+          errorBlobUri: spec.errorBlobUri,
+        },
+      );
       await poller.submitted();
     });
     return only(bodies, "VMSS runCommands create");
@@ -43,9 +49,15 @@ export class VmssRunCommandClient {
   async get(vm: VmssInstanceAddress, name: string, resourceId: string): Promise<RunCommandResource> {
     try {
       const bodies = await captureArmBodies(async () => {
-        await this.compute.virtualMachineScaleSetVMRunCommands.get(vm.resourceGroup, vm.scaleSetName, vm.instanceId, name, {
-          expand: "instanceView",
-        });
+        await this.compute.virtualMachineScaleSetVMRunCommands.get(
+          vm.resourceGroup,
+          vm.scaleSetName,
+          vm.instanceId,
+          name,
+          {
+            expand: "instanceView",
+          },
+        );
       });
       return only(bodies, "VMSS runCommands get");
     } catch (error) {
@@ -56,7 +68,9 @@ export class VmssRunCommandClient {
 
   /** DELETE (200/202/204); the poller is submitted, not awaited. */
   async delete(vm: VmssInstanceAddress, name: string): Promise<void> {
-    await this.compute.virtualMachineScaleSetVMRunCommands.delete(vm.resourceGroup, vm.scaleSetName, vm.instanceId, name).submitted();
+    await this.compute.virtualMachineScaleSetVMRunCommands
+      .delete(vm.resourceGroup, vm.scaleSetName, vm.instanceId, name)
+      .submitted();
   }
 
   /** Lists the run commands on an instance (with instance views), following nextLink. */

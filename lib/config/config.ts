@@ -1,12 +1,13 @@
 import { z } from "zod";
 
-const boolFromEnv = z
-  .enum(["true", "false", "1", "0"])
-  .transform((v) => v === "true" || v === "1");
+const boolFromEnv = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
 const containerName = z
   .string()
-  .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, "must be a valid blob container name (3-63 lowercase letters, digits, hyphens)");
+  .regex(
+    /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/,
+    "must be a valid blob container name (3-63 lowercase letters, digits, hyphens)",
+  );
 
 /**
  * Every setting PatchPilot reads, keyed by its app-setting name. `local.settings.sample.json` documents each one,
@@ -19,7 +20,10 @@ export const EnvSchema = z.object({
    * Functions host + Durable task hub storage through the managed identity (Azure). The host reads any value of
    * AzureWebJobsStorage as a connection string that wins over this, so in Azure only this one is set.
    */
-  AzureWebJobsStorage__accountName: z.string().regex(/^[a-z0-9]{3,24}$/, "must be a storage account name").optional(),
+  AzureWebJobsStorage__accountName: z
+    .string()
+    .regex(/^[a-z0-9]{3,24}$/, "must be a storage account name")
+    .optional(),
   /** Evidence account as a connection string (local / Azurite). Mutually exclusive with the two endpoints. */
   PATCHPILOT_EVIDENCE_CONNECTION_STRING: z.string().min(1).optional(),
   /** Evidence account blob endpoint (Azure, reached with the app's managed identity). */
@@ -47,7 +51,12 @@ export const EnvSchema = z.object({
   PATCHPILOT_SUBSCRIPTION_IDS: z
     .string()
     .default("")
-    .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s !== ""))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    )
     // Real ids are GUIDs; the emulator's scenarios may use readable ids, so only require a path-safe token.
     .pipe(z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, "must be subscription ids separated by commas"))),
   /** PEM file of a CA to trust for ARM (the local fleet emulator's self-signed certificate). Unset in Azure. */
@@ -62,24 +71,36 @@ export const EnvSchema = z.object({
    */
   PATCHPILOT_TRUST_CLIENT_PRINCIPAL: boolFromEnv.default(false),
   /** Claim of an Entra ID principal that lists the tenants (MSP slugs) it may act for, comma-separated or repeated. */
-  PATCHPILOT_TENANTS_CLAIM: z.string().regex(/^[A-Za-z0-9_.:/-]{1,200}$/, "must be a claim type").default("patchpilot_tenants"),
+  PATCHPILOT_TENANTS_CLAIM: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:/-]{1,200}$/, "must be a claim type")
+    .default("patchpilot_tenants"),
   /** Minutes an export download link (SAS) stays valid. */
   PATCHPILOT_EXPORT_LINK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   /**
    * Event Grid topic (CloudEvents 1.0 input schema) that run and window events go to, reached with the managed
    * identity. Unset: no event is published (the activities say so in their result).
    */
-  PATCHPILOT_EVENTGRID_TOPIC_ENDPOINT: z.url({ protocol: /^https$/, error: "must be the topic's https endpoint" }).optional(),
+  PATCHPILOT_EVENTGRID_TOPIC_ENDPOINT: z
+    .url({ protocol: /^https$/, error: "must be the topic's https endpoint" })
+    .optional(),
   /** Logs ingestion endpoint of the data collection endpoint (DCE) that ingestPatchEvents sends rows to. */
   PATCHPILOT_LOGS_INGESTION_ENDPOINT: z
-    .url({ protocol: /^https$/, error: "must be an https URL (the Logs Ingestion client sends bearer tokens over TLS only)" })
+    .url({
+      protocol: /^https$/,
+      error: "must be an https URL (the Logs Ingestion client sends bearer tokens over TLS only)",
+    })
     .optional(),
   /** Immutable id of the data collection rule whose streams (infra/logs/tables.json) take the rows. */
-  PATCHPILOT_LOGS_DCR_IMMUTABLE_ID: z.string().regex(/^dcr-[0-9a-f]{32}$/, "must be a DCR immutable id (dcr- and 32 hex digits)").optional(),
+  PATCHPILOT_LOGS_DCR_IMMUTABLE_ID: z
+    .string()
+    .regex(/^dcr-[0-9a-f]{32}$/, "must be a DCR immutable id (dcr- and 32 hex digits)")
+    .optional(),
 });
 
 /** The Functions host's own storage (task hub): a connection string locally, an account reached by identity in Azure. */
-export type HostStorage = { kind: "connectionString"; connectionString: string } | { kind: "managedIdentity"; accountName: string };
+export type HostStorage =
+  { kind: "connectionString"; connectionString: string } | { kind: "managedIdentity"; accountName: string };
 
 /** Where the evidence account is and how to authenticate to it. */
 export type EvidenceAccount =
@@ -149,18 +170,27 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   // Checked beside the schema so every bad field is named at once.
   const hostIssues: ConfigIssue[] =
     present.AzureWebJobsStorage === undefined && present.AzureWebJobsStorage__accountName === undefined
-      ? [{ field: "AzureWebJobsStorage", message: "is required (or AzureWebJobsStorage__accountName, with the managed identity)" }]
+      ? [
+          {
+            field: "AzureWebJobsStorage",
+            message: "is required (or AzureWebJobsStorage__accountName, with the managed identity)",
+          },
+        ]
       : [];
   if (!parsed.success || hostIssues.length > 0) {
     throw new ConfigError([
       ...hostIssues,
-      ...(parsed.success ? [] : parsed.error.issues.map((issue) => ({ field: String(issue.path[0] ?? "(root)"), message: issue.message }))),
+      ...(parsed.success
+        ? []
+        : parsed.error.issues.map((issue) => ({ field: String(issue.path[0] ?? "(root)"), message: issue.message }))),
     ]);
   }
   const s = parsed.data;
   let hostStorage: HostStorage;
-  if (s.AzureWebJobsStorage !== undefined) hostStorage = { kind: "connectionString", connectionString: s.AzureWebJobsStorage };
-  else if (s.AzureWebJobsStorage__accountName !== undefined) hostStorage = { kind: "managedIdentity", accountName: s.AzureWebJobsStorage__accountName };
+  if (s.AzureWebJobsStorage !== undefined)
+    hostStorage = { kind: "connectionString", connectionString: s.AzureWebJobsStorage };
+  else if (s.AzureWebJobsStorage__accountName !== undefined)
+    hostStorage = { kind: "managedIdentity", accountName: s.AzureWebJobsStorage__accountName };
   else throw new Error("unreachable: host storage was checked above");
   const cs = s.PATCHPILOT_EVIDENCE_CONNECTION_STRING;
   const blob = s.PATCHPILOT_EVIDENCE_BLOB_ENDPOINT;
@@ -184,8 +214,11 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   const logsEndpoint = s.PATCHPILOT_LOGS_INGESTION_ENDPOINT;
   const ruleId = s.PATCHPILOT_LOGS_DCR_IMMUTABLE_ID;
   if ((logsEndpoint === undefined) !== (ruleId === undefined)) {
-    const missing = logsEndpoint === undefined ? "PATCHPILOT_LOGS_INGESTION_ENDPOINT" : "PATCHPILOT_LOGS_DCR_IMMUTABLE_ID";
-    throw new ConfigError([{ field: missing, message: "is required with the other Logs Ingestion setting (set both or neither)" }]);
+    const missing =
+      logsEndpoint === undefined ? "PATCHPILOT_LOGS_INGESTION_ENDPOINT" : "PATCHPILOT_LOGS_DCR_IMMUTABLE_ID";
+    throw new ConfigError([
+      { field: missing, message: "is required with the other Logs Ingestion setting (set both or neither)" },
+    ]);
   }
   return {
     hostStorage,
@@ -211,7 +244,10 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     },
     alerts: {
       eventGridTopicEndpoint: s.PATCHPILOT_EVENTGRID_TOPIC_ENDPOINT,
-      logsIngestion: logsEndpoint === undefined || ruleId === undefined ? undefined : { endpoint: logsEndpoint.replace(/\/+$/, ""), ruleId },
+      logsIngestion:
+        logsEndpoint === undefined || ruleId === undefined
+          ? undefined
+          : { endpoint: logsEndpoint.replace(/\/+$/, ""), ruleId },
     },
   };
 }

@@ -164,7 +164,10 @@ function counts(rows: readonly RunLogRow[]): ComplianceCounts {
   return { devices: rows.length, compliant, percent: compliancePercent(compliant, rows.length) };
 }
 
-function groupBy<T>(rows: readonly T[], key: (row: T) => readonly string[]): Map<string, { key: readonly string[]; rows: T[] }> {
+function groupBy<T>(
+  rows: readonly T[],
+  key: (row: T) => readonly string[],
+): Map<string, { key: readonly string[]; rows: T[] }> {
   const groups = new Map<string, { key: readonly string[]; rows: T[] }>();
   for (const row of rows) {
     const parts = key(row);
@@ -186,11 +189,21 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => readonly string[]): Map
  * lock, so that tie does not arise from real runs).
  */
 export function latestRunPerDevice(runs: readonly RunLogRow[]): RunLogRow[] {
-  return latestBy(runs.filter(saysDeviceState), (r) => [r.Tenant, r.Client, r.Device], (a, b) => compareOrdinal(a.RunId, b.RunId));
+  return latestBy(
+    runs.filter(saysDeviceState),
+    (r) => [r.Tenant, r.Client, r.Device],
+    (a, b) => compareOrdinal(a.RunId, b.RunId),
+  );
 }
 
-const byNewestThenDevice = <T extends { decidedAt: string; tenant: string; client: string; device: string }>(a: T, b: T): number =>
-  timeOf(b.decidedAt) - timeOf(a.decidedAt) || compareOrdinal(a.tenant, b.tenant) || compareOrdinal(a.client, b.client) || compareOrdinal(a.device, b.device);
+const byNewestThenDevice = <T extends { decidedAt: string; tenant: string; client: string; device: string }>(
+  a: T,
+  b: T,
+): number =>
+  timeOf(b.decidedAt) - timeOf(a.decidedAt) ||
+  compareOrdinal(a.tenant, b.tenant) ||
+  compareOrdinal(a.client, b.client) ||
+  compareOrdinal(a.device, b.device);
 
 /**
  * report.html's path inside the run folder: ReportPath without the run's EvidencePrefix (rows carry the blob path),
@@ -219,7 +232,8 @@ function openRegression(r: RunLogRow): OpenRegression {
     reasons: [...r.Reasons],
     ...(detected === undefined ? {} : { regressionDetectedAt: detected }),
     ...(finished === undefined ? {} : { installsFinishedAt: finished }),
-    timeToDetectMinutes: detected === undefined || finished === undefined ? null : (timeOf(detected) - timeOf(finished)) / 60_000,
+    timeToDetectMinutes:
+      detected === undefined || finished === undefined ? null : (timeOf(detected) - timeOf(finished)) / 60_000,
     ...(r.ReportPath === undefined ? {} : { reportPath: r.ReportPath }),
     reportArtifact: reportArtifactPath(r),
     ...(r.ReportSha256 === undefined ? {} : { reportSha256: r.ReportSha256 }),
@@ -252,7 +266,8 @@ function exitCodesByDay(runs: readonly RunLogRow[]): ExitCodeDay[] {
 function topFailingKbs(updates: readonly UpdateLogRow[]): FailingKb[] {
   const failed = updates.filter((u) => !u.Installed && u.Result !== "NotAttempted");
   const distinct = latestBy(failed, (u) => [u.Tenant, u.Client, u.Device, u.RunId, u.UpdateId]);
-  const sortedSet = (values: readonly string[]): string[] => [...new Set(values.filter((v) => v !== ""))].sort(compareOrdinal);
+  const sortedSet = (values: readonly string[]): string[] =>
+    [...new Set(values.filter((v) => v !== ""))].sort(compareOrdinal);
   return [...groupBy(distinct, (u) => [u.Kb === undefined || u.Kb === "" ? u.UpdateId : u.Kb]).values()]
     .map(({ key, rows }) => ({
       kb: key[0] ?? "",
@@ -309,7 +324,9 @@ export function computeFleetFigures(rows: FleetRows, options: FleetFigureOptions
   const range: TimeRange = lookbackRange(options.now, lookbackDays);
   const { tenant, client } = options;
   const scoped = <T extends { TimeGenerated: string; Tenant: string; Client: string }>(r: T): boolean =>
-    inRange(r.TimeGenerated, range) && (tenant === undefined || r.Tenant === tenant) && (client === undefined || r.Client === client);
+    inRange(r.TimeGenerated, range) &&
+    (tenant === undefined || r.Tenant === tenant) &&
+    (client === undefined || r.Client === client);
 
   const runs = rows.runs.filter((r) => !r.DryRun && scoped(r));
   const latest = latestRunPerDevice(runs);
@@ -321,13 +338,26 @@ export function computeFleetFigures(rows: FleetRows, options: FleetFigureOptions
     .map(({ key, rows: group }) => ({ tenant: key[0] ?? "", client: key[1] ?? "", ...counts(group) }))
     .sort((a, b) => compareOrdinal(a.tenant, b.tenant) || compareOrdinal(a.client, b.client));
 
-  const openRegressions = latest.filter((r) => r.ExitCode === EXIT.validationFailure).map(openRegression).sort(byNewestThenDevice);
-  const reboots = latest.filter((r) => r.ExitCode === EXIT.rebootRequired).map(pendingReboot).sort(byNewestThenDevice);
-  const halted = haltedWindows(rows.windows.filter((w) => inRange(w.TimeGenerated, range) && (tenant === undefined || w.Tenant === tenant)));
+  const openRegressions = latest
+    .filter((r) => r.ExitCode === EXIT.validationFailure)
+    .map(openRegression)
+    .sort(byNewestThenDevice);
+  const reboots = latest
+    .filter((r) => r.ExitCode === EXIT.rebootRequired)
+    .map(pendingReboot)
+    .sort(byNewestThenDevice);
+  const halted = haltedWindows(
+    rows.windows.filter((w) => inRange(w.TimeGenerated, range) && (tenant === undefined || w.Tenant === tenant)),
+  );
 
   return {
     range: { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), lookbackDays },
-    headline: { ...counts(latest), openRegressions: openRegressions.length, pendingReboot: reboots.length, haltedWindows: halted.length },
+    headline: {
+      ...counts(latest),
+      openRegressions: openRegressions.length,
+      pendingReboot: reboots.length,
+      haltedWindows: halted.length,
+    },
     compliance: { byTenant, byClient },
     exitCodesByDay: exitCodesByDay(runs),
     openRegressions,

@@ -15,7 +15,8 @@ export interface TimeRange {
 export function lookbackRange(now: Date, lookbackDays: number): TimeRange {
   const to = now.getTime();
   if (!Number.isFinite(to)) throw new RangeError("now is not a valid date");
-  if (!Number.isFinite(lookbackDays) || lookbackDays <= 0) throw new RangeError(`lookbackDays must be a positive number, got ${lookbackDays}`);
+  if (!Number.isFinite(lookbackDays) || lookbackDays <= 0)
+    throw new RangeError(`lookbackDays must be a positive number, got ${lookbackDays}`);
   return { from: to - lookbackDays * DAY_MS, to };
 }
 

@@ -46,5 +46,9 @@ export function mapSeverity(raw: string | null | undefined): Severity {
 
 /** Adds the policy terms to one catalog entry, keeping the raw ones as evidence of what the agent said. */
 export function mapApplicableUpdate(update: ApplicableUpdate, os: OsFamily): MappedUpdate {
-  return { ...update, policyClassification: mapClassification(update.classification, os), policySeverity: mapSeverity(update.severity) };
+  return {
+    ...update,
+    policyClassification: mapClassification(update.classification, os),
+    policySeverity: mapSeverity(update.severity),
+  };
 }

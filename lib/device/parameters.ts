@@ -78,7 +78,15 @@ function checkFields(check: Check): string[] {
 export function encodeChecks(checks: ValidateParams["checks"]): string {
   return checks
     .map(({ app, check }) =>
-      [app, check.name, check.type, String(check.attempts), String(check.settleSeconds), String(check.timeoutSeconds), ...checkFields(check)]
+      [
+        app,
+        check.name,
+        check.type,
+        String(check.attempts),
+        String(check.settleSeconds),
+        String(check.timeoutSeconds),
+        ...checkFields(check),
+      ]
         .map(b64)
         .join(FIELD_SEPARATOR),
     )
@@ -92,7 +100,13 @@ export function decodeChecks(value: string): ValidateParams["checks"] {
   if (value === "") return [];
   const raw = value.split(RECORD_SEPARATOR).map((record) => {
     const [app, name, type, attempts, settle, timeout, ...f] = record.split(FIELD_SEPARATOR).map(unb64);
-    const base = { name, type, attempts: Number(attempts), settleSeconds: Number(settle), timeoutSeconds: Number(timeout) };
+    const base = {
+      name,
+      type,
+      attempts: Number(attempts),
+      settleSeconds: Number(settle),
+      timeoutSeconds: Number(timeout),
+    };
     const specific: Record<string, unknown> =
       type === "http"
         ? { url: f[0], method: f[1], expectStatus: numbers(f[2] ?? ""), bodyContains: f[3] === "" ? undefined : f[3] }
@@ -181,7 +195,8 @@ export function decodeParameters<Id extends ScriptId>(
     case "catalog": {
       // The scripts refuse anything but the two literals; so does the emulator.
       const simulate = get("Simulate");
-      if (simulate !== "true" && simulate !== "false") throw new ScriptParameterError(scriptId, "Simulate", "must be true or false");
+      if (simulate !== "true" && simulate !== "false")
+        throw new ScriptParameterError(scriptId, "Simulate", "must be true or false");
       decoded = parseWith(scriptId, "Simulate", CatalogParamsSchema, { simulate: simulate === "true" });
       break;
     }

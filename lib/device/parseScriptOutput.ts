@@ -12,8 +12,7 @@ export interface ScriptOutputFailure {
 
 /** The outcome of reading one script's stdout: a typed document or a typed failure, never an exception. */
 export type ParsedScriptOutput<Id extends ScriptId> =
-  | { ok: true; output: ScriptOutput<Id> }
-  | { ok: false; failure: ScriptOutputFailure };
+  { ok: true; output: ScriptOutput<Id> } | { ok: false; failure: ScriptOutputFailure };
 
 /** The script the backend sent, to check the document against. */
 export interface ExpectedScript<Id extends ScriptId> {
@@ -40,21 +39,33 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
  * Reads a script's stdout. The whole text should be the document; when it is not (an agent banner or a stray
  * warning line before it), the last non-empty line is tried, because the scripts print their document last.
  */
-export function parseScriptOutput<Id extends ScriptId>(stdout: string, expected: ExpectedScript<Id>): ParsedScriptOutput<Id> {
+export function parseScriptOutput<Id extends ScriptId>(
+  stdout: string,
+  expected: ExpectedScript<Id>,
+): ParsedScriptOutput<Id> {
   const text = stdout.replace(/^\uFEFF/, "").trim();
   if (text === "") return fail("empty", "the script printed nothing on stdout");
   let parsed = parseJson(text);
   if (!parsed.ok) {
-    const lastLine = text.split(/\r?\n/).filter((line) => line.trim() !== "").pop() ?? "";
+    const lastLine =
+      text
+        .split(/\r?\n/)
+        .filter((line) => line.trim() !== "")
+        .pop() ?? "";
     parsed = parseJson(lastLine.trim());
   }
   if (!parsed.ok) return fail("invalid-json", `stdout is not a JSON document (${text.length} characters)`);
   const doc = parsed.value;
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return fail("schema-invalid", "the document is not a JSON object");
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    return fail("schema-invalid", "the document is not a JSON object");
   const { scriptId, scriptVersion } = doc as { scriptId?: unknown; scriptVersion?: unknown };
-  if (scriptId !== expected.id) return fail("wrong-script", `expected scriptId ${expected.id}, got ${JSON.stringify(scriptId)?.slice(0, 100)}`);
+  if (scriptId !== expected.id)
+    return fail("wrong-script", `expected scriptId ${expected.id}, got ${JSON.stringify(scriptId)?.slice(0, 100)}`);
   if (scriptVersion !== expected.version) {
-    return fail("wrong-version", `expected ${expected.id}@${expected.version}, got ${JSON.stringify(scriptVersion)?.slice(0, 100)}`);
+    return fail(
+      "wrong-version",
+      `expected ${expected.id}@${expected.version}, got ${JSON.stringify(scriptVersion)?.slice(0, 100)}`,
+    );
   }
   const result = SCRIPT_OUTPUT_SCHEMAS[expected.id].safeParse(doc);
   if (!result.success) return fail("schema-invalid", z.prettifyError(result.error));

@@ -53,7 +53,8 @@ const EXTENSION: Record<OsFamily, string> = { windows: "ps1", linux: "sh" };
 export function findScriptRoot(): string {
   const candidates = [__dirname, path.resolve(__dirname, "../../../lib/device")];
   const found = candidates.find((dir) => existsSync(path.join(dir, "linux", "baseline.sh")));
-  if (found === undefined) throw new DeviceScriptError("lib/device", `no device scripts found (looked in ${candidates.join(", ")})`);
+  if (found === undefined)
+    throw new DeviceScriptError("lib/device", `no device scripts found (looked in ${candidates.join(", ")})`);
   return found;
 }
 

@@ -3,7 +3,12 @@ import { LockContentionSchema, PhaseFailureSchema, RunRecordSchema } from "../sc
 import { BaselineDiffSchema, SystemSnapshotSchema } from "../schemas/artifacts/snapshot";
 import { TranscriptStatusSchema } from "../schemas/artifacts/transcript";
 import { RegressionsSchema, ValidationReportSchema } from "../schemas/artifacts/validation";
-import { CatalogSchema, DiagnosticsSchema, InstallOutcomeSchema, RebootRecordSchema } from "../schemas/artifacts/catalog";
+import {
+  CatalogSchema,
+  DiagnosticsSchema,
+  InstallOutcomeSchema,
+  RebootRecordSchema,
+} from "../schemas/artifacts/catalog";
 import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "../schemas/artifacts/integrity";
 import { ExitCodeRecordSchema, FinalReportSchema } from "../schemas/artifacts/outcome";
 
@@ -74,7 +79,12 @@ export const ARTIFACTS = {
   postValidation: json(`${PHASES.postValidation}/post-validation.json`, ValidationReportSchema),
   regressions: json(`${PHASES.postValidation}/regressions.json`, RegressionsSchema),
   diagnostics: json(`${PHASES.diagnostics}/diagnostics.json`, DiagnosticsSchema),
-  events: { path: `${PHASES.index}/events.jsonl`, format: "jsonl", contentType: "application/x-ndjson", schema: RunEventSchema },
+  events: {
+    path: `${PHASES.index}/events.jsonl`,
+    format: "jsonl",
+    contentType: "application/x-ndjson",
+    schema: RunEventSchema,
+  },
   artifactIndex: json(`${PHASES.index}/artifact-index.json`, ArtifactIndexSchema),
   manifest: json(`${PHASES.index}/manifest.json`, ManifestSchema),
   exitCode: json(`${PHASES.report}/exit-code.json`, ExitCodeRecordSchema),
@@ -94,7 +104,8 @@ export function failurePath(phase: PhaseKey): string {
  * (a re-run after a reboot or a disconnect).
  */
 export function transcriptPath(phase: PhaseKey, runCommandName: string, stream: "stdout" | "stderr"): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,79}$/.test(runCommandName)) throw new Error(`invalid run command name: ${runCommandName}`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,79}$/.test(runCommandName))
+    throw new Error(`invalid run command name: ${runCommandName}`);
   return `${PHASES[phase]}/transcripts/${runCommandName}.${stream}.txt`;
 }
 
@@ -118,8 +129,7 @@ export function specForPath(path: string): ArtifactSpec {
 
 /** Result of parsing an artifact's bytes against its spec. */
 export type ParsedArtifact =
-  | { ok: true; value: unknown }
-  | { ok: false; kind: "unreadable" | "schema-invalid"; problem: string };
+  { ok: true; value: unknown } | { ok: false; kind: "unreadable" | "schema-invalid"; problem: string };
 
 /** Decodes and schema-checks an artifact's bytes; never throws. */
 export function parseArtifact(spec: ArtifactSpec, bytes: Uint8Array): ParsedArtifact {
@@ -136,7 +146,11 @@ export function parseArtifact(spec: ArtifactSpec, bytes: Uint8Array): ParsedArti
     try {
       docs.push(JSON.parse(line));
     } catch {
-      return { ok: false, kind: "unreadable", problem: spec.format === "jsonl" ? `line ${i + 1} is not JSON` : "not JSON" };
+      return {
+        ok: false,
+        kind: "unreadable",
+        problem: spec.format === "jsonl" ? `line ${i + 1} is not JSON` : "not JSON",
+      };
     }
   }
   if (spec.schema === undefined) return { ok: true, value: spec.format === "jsonl" ? docs : docs[0] };

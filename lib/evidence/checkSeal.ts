@@ -19,13 +19,15 @@ export function checkSeal(
   const problems: string[] = [];
   const leaves = sortByPath([...rows.values()].filter((r) => r.merkleLeaf));
   const root = merkleRootHex(leaves);
-  if (root !== manifest.merkle.root) problems.push(`Merkle root of the index is ${root}, manifest says ${manifest.merkle.root}`);
+  if (root !== manifest.merkle.root)
+    problems.push(`Merkle root of the index is ${root}, manifest says ${manifest.merkle.root}`);
   if (leaves.length !== manifest.merkle.leafCount) {
     problems.push(`index has ${leaves.length} sealed artifacts, manifest says ${manifest.merkle.leafCount}`);
   }
   if (artifactIndex !== undefined) {
     const indexSha = sha256Hex(canonicalJsonBytes(artifactIndex));
-    if (indexSha !== manifest.artifactIndexSha256) problems.push("artifact-index.json is not the one the manifest sealed");
+    if (indexSha !== manifest.artifactIndexSha256)
+      problems.push("artifact-index.json is not the one the manifest sealed");
     const listed = artifactIndex.entries.map((e) => `${e.path}:${e.sha256}`).join("\n");
     const indexed = leaves.map((r) => `${r.path}:${r.sha256}`).join("\n");
     if (listed !== indexed) problems.push("artifact-index.json and the table index list different artifacts");
@@ -33,8 +35,10 @@ export function checkSeal(
   if (events !== undefined) {
     const chain = verifyEvents(events, runId);
     problems.push(...chain.problems.map((p) => `events.jsonl ${p}`));
-    if (chain.head !== manifest.events.chainHead) problems.push(`event chain head is ${chain.head}, manifest says ${manifest.events.chainHead}`);
-    if (chain.count !== manifest.events.count) problems.push(`events.jsonl has ${chain.count} events, manifest says ${manifest.events.count}`);
+    if (chain.head !== manifest.events.chainHead)
+      problems.push(`event chain head is ${chain.head}, manifest says ${manifest.events.chainHead}`);
+    if (chain.count !== manifest.events.count)
+      problems.push(`events.jsonl has ${chain.count} events, manifest says ${manifest.events.count}`);
   }
   return problems;
 }

@@ -56,7 +56,10 @@ export interface ChainVerification {
 
 /** Re-derives every hash and link of an `events.jsonl`; never throws. */
 export function verifyEventChain(bytes: Uint8Array, runId: string): ChainVerification {
-  const lines = Buffer.from(bytes).toString("utf8").split("\n").filter((l) => l !== "");
+  const lines = Buffer.from(bytes)
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l !== "");
   const parsed: unknown[] = [];
   for (const [i, line] of lines.entries()) {
     try {

@@ -24,11 +24,7 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
 // Cross-realm safe (Jest runs tests in a separate vm context, where `instanceof
 // Uint8Array` can be false for a perfectly good Buffer).
 function isHash(value: unknown): value is Uint8Array {
-  return (
-    ArrayBuffer.isView(value) &&
-    (value as Uint8Array).BYTES_PER_ELEMENT === 1 &&
-    value.byteLength === HASH_SIZE
-  );
+  return ArrayBuffer.isView(value) && (value as Uint8Array).BYTES_PER_ELEMENT === 1 && value.byteLength === HASH_SIZE;
 }
 
 function isCount(value: unknown): value is number {

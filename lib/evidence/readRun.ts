@@ -22,7 +22,11 @@ export interface ReadRunOptions {
 }
 
 /** Reads back and verifies everything the index lists for a run, and looks for the well-known artifacts it lacks. */
-export async function readRunEvidence(deps: EvidenceDeps, run: RunRef, options: ReadRunOptions = {}): Promise<RunReadback> {
+export async function readRunEvidence(
+  deps: EvidenceDeps,
+  run: RunRef,
+  options: ReadRunOptions = {},
+): Promise<RunReadback> {
   const skip = options.skip ?? (() => false);
   const rows = await deps.index.readArtifacts(run.runId);
   const readings = new Map<string, VerifiedReading>();
@@ -31,7 +35,12 @@ export async function readRunEvidence(deps: EvidenceDeps, run: RunRef, options: 
     // Tenant isolation: a row must point inside this run's own folder, whatever its run id says.
     if (row.blobName !== artifactBlobName(run, row.path)) {
       readings.set(row.path, {
-        read: { path: row.path, status: "hash-mismatch", indexedSha256: row.sha256, problem: `indexed blob ${row.blobName} is outside this run` },
+        read: {
+          path: row.path,
+          status: "hash-mismatch",
+          indexedSha256: row.sha256,
+          problem: `indexed blob ${row.blobName} is outside this run`,
+        },
       });
       continue;
     }

@@ -1,6 +1,6 @@
 import type { ArtifactSpec } from "../domain/artifacts";
 import { ARTIFACTS, parseArtifact } from "../domain/artifacts";
-import type { InstallOutcome, } from "../schemas/artifacts/catalog";
+import type { InstallOutcome } from "../schemas/artifacts/catalog";
 import type { Manifest } from "../schemas/artifacts/integrity";
 import type { ArtifactRead } from "../schemas/artifacts/outcome";
 import type { RunRef } from "../schemas/common";
@@ -73,7 +73,12 @@ export interface SealResult {
  */
 export async function sealRun(deps: EvidenceDeps, run: RunRef, input: SealInput): Promise<SealResult> {
   const events = chainEvents(run.runId, input.events);
-  const eventsStored = await deps.store.put(run, ARTIFACTS.events.path, sealEvents(events), ARTIFACTS.events.contentType);
+  const eventsStored = await deps.store.put(
+    run,
+    ARTIFACTS.events.path,
+    sealEvents(events),
+    ARTIFACTS.events.contentType,
+  );
   const leaves = [...input.artifacts, eventsStored];
   const artifactIndex = buildArtifactIndex(run.runId, leaves);
   const chainHead = events.at(-1)?.hash ?? "0".repeat(64);
@@ -154,7 +159,9 @@ export async function readVerified(
   }
   const parsed = parseArtifact(spec, bytes);
   if (!parsed.ok) {
-    return { read: { path, status: parsed.kind, indexedSha256: row.sha256, actualSha256: actual, problem: parsed.problem } };
+    return {
+      read: { path, status: parsed.kind, indexedSha256: row.sha256, actualSha256: actual, problem: parsed.problem },
+    };
   }
   return { read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: actual }, value: parsed.value };
 }

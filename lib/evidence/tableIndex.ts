@@ -57,9 +57,7 @@ export interface InstallsQueryResult {
 
 /** One Artifacts row looked up by path: found (valid), absent, or present but not a valid row. */
 export type ArtifactRowLookup =
-  | { status: "found"; row: ArtifactRow }
-  | { status: "missing" }
-  | { status: "invalid"; problem: string };
+  { status: "found"; row: ArtifactRow } | { status: "missing" } | { status: "invalid"; problem: string };
 
 /** Quotes a value for an OData filter (single quotes doubled). */
 function odataString(value: string): string {
@@ -145,7 +143,10 @@ export class EvidenceIndex {
     }
     if (filter.updateId !== undefined) clauses.push(`updateId eq ${odataString(filter.updateId)}`);
     if (filter.finishedAtText !== undefined) {
-      clauses.push(`finishedAt ge ${odataString(filter.finishedAtText.ge)}`, `finishedAt lt ${odataString(filter.finishedAtText.lt)}`);
+      clauses.push(
+        `finishedAt ge ${odataString(filter.finishedAtText.ge)}`,
+        `finishedAt lt ${odataString(filter.finishedAtText.lt)}`,
+      );
     }
     this.stats.queries += 1;
     const result: InstallsQueryResult = { rows: [], invalid: [] };
@@ -153,7 +154,10 @@ export class EvidenceIndex {
       const parsed = InstallRowSchema.safeParse(entity);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        result.invalid.push({ rowKey: String(entity.rowKey), problem: `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}` });
+        result.invalid.push({
+          rowKey: String(entity.rowKey),
+          problem: `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
+        });
         continue;
       }
       // An update id may itself contain "|", so the range can hold a longer key's rows; keep only exact matches.
@@ -203,7 +207,11 @@ export class EvidenceIndex {
     }
   }
 
-  private async queryPartition<S extends z.ZodType>(table: TableClient, partitionKey: string, schema: S): Promise<z.infer<S>[]> {
+  private async queryPartition<S extends z.ZodType>(
+    table: TableClient,
+    partitionKey: string,
+    schema: S,
+  ): Promise<z.infer<S>[]> {
     return (await this.listPartition(table, partitionKey)).map((entity) => schema.parse(entity));
   }
 

@@ -21,7 +21,12 @@ export interface VerificationReport {
 
 // Present in every sealed run; their absence is a failure. Others (lock contention, failure records, the report's
 // outputs) exist only in some runs.
-const ALWAYS_EXPECTED: readonly string[] = [ARTIFACTS.run, ARTIFACTS.events, ARTIFACTS.artifactIndex, ARTIFACTS.manifest].map((a) => a.path);
+const ALWAYS_EXPECTED: readonly string[] = [
+  ARTIFACTS.run,
+  ARTIFACTS.events,
+  ARTIFACTS.artifactIndex,
+  ARTIFACTS.manifest,
+].map((a) => a.path);
 
 /**
  * Re-reads every artifact of a run, recomputes its SHA-256, compares it with the index, and checks the manifest's
@@ -45,7 +50,9 @@ export async function verifyRun(deps: EvidenceDeps, run: RunRef): Promise<Verifi
   return {
     run,
     ok: sealOk && artifacts.every((a) => a.status === "verified"),
-    ...(back.manifest ? { merkleRoot: back.manifest.merkle.root, eventsChainHead: back.manifest.events.chainHead } : {}),
+    ...(back.manifest
+      ? { merkleRoot: back.manifest.merkle.root, eventsChainHead: back.manifest.events.chainHead }
+      : {}),
     artifacts,
     seal: { ok: sealOk, problems: back.manifest ? back.sealProblems : ["no verified manifest.json"] },
     unindexed,
@@ -62,7 +69,8 @@ export function formatVerificationReport(report: VerificationReport): string {
   for (const a of report.artifacts) {
     const mark = a.status === "verified" ? "ok " : "BAD";
     lines.push(`  [${mark}] ${a.path.padEnd(44)} ${a.status}${a.problem ? `: ${a.problem}` : ""}`);
-    if (a.status === "hash-mismatch" && a.actualSha256) lines.push(`        indexed ${a.indexedSha256}\n        actual  ${a.actualSha256}`);
+    if (a.status === "hash-mismatch" && a.actualSha256)
+      lines.push(`        indexed ${a.indexedSha256}\n        actual  ${a.actualSha256}`);
   }
   lines.push(`  seal: ${report.seal.ok ? "ok" : report.seal.problems.join("; ")}`);
   for (const u of report.unindexed) lines.push(`  [warn] ${u} is stored but not indexed`);

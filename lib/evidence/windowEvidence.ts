@@ -23,7 +23,10 @@ function windowScope(report: WindowReport): RunRef {
  * Stores a window report as canonical JSON (write-once: a retry with identical bytes succeeds, different bytes are
  * an EvidenceConflictError) and indexes it in the Artifacts table under the occurrence's instance id.
  */
-export async function putWindowReport(deps: EvidenceDeps, report: WindowReport): Promise<{ path: string; sha256: string }> {
+export async function putWindowReport(
+  deps: EvidenceDeps,
+  report: WindowReport,
+): Promise<{ path: string; sha256: string }> {
   const parsed = WindowReportSchema.parse(report);
   const scope = windowScope(parsed);
   const stored = await deps.store.put(scope, WINDOW_REPORT_FILE, canonicalJsonBytes(parsed), ARTIFACTS.run.contentType);

@@ -18,8 +18,14 @@ export interface MatrixControl {
 // §2.3 (risk response execution: prepare, deploy, verify, monitor). Monitoring happens between runs, so no single
 // run's artifact evidences it and it is left out rather than over-claimed.
 const PHASES_800_40: Readonly<Record<string, { id: string; title: string }>> = {
-  "Patch deployment: what was applicable, approved and installed": { id: "Deploy", title: "Deploy the patch: what was applicable, approved and installed" },
-  "Verification that patches took effect without breaking operations": { id: "Verify", title: "Verify deployment: the patches took effect without breaking operations" },
+  "Patch deployment: what was applicable, approved and installed": {
+    id: "Deploy",
+    title: "Deploy the patch: what was applicable, approved and installed",
+  },
+  "Verification that patches took effect without breaking operations": {
+    id: "Verify",
+    title: "Verify deployment: the patches took effect without breaking operations",
+  },
 };
 const PHASE_ORDER = ["Prepare", "Deploy", "Verify", "Monitor"];
 
@@ -30,9 +36,24 @@ const A = ARTIFACTS;
  * is listed only where an auditor can check the control against it. Candidates to move into COMPLIANCE_MAP.
  */
 export const EXPORT_CONTROLS: readonly MatrixControl[] = [
-  { framework: "NIST SP 800-40r4", id: "Prepare", title: "Prepare to deploy the patch: baseline, pre-checks and the applicable updates", paths: [A.baseline.path, A.preValidation.path, A.catalog.path] },
-  { framework: "NIST SP 800-53r5", id: "RA-5", title: "Vulnerability Monitoring and Scanning", paths: [A.catalog.path] },
-  { framework: "NIST SP 800-53r5", id: "CM-2", title: "Baseline Configuration", paths: [A.baseline.path, A.snapshot.path] },
+  {
+    framework: "NIST SP 800-40r4",
+    id: "Prepare",
+    title: "Prepare to deploy the patch: baseline, pre-checks and the applicable updates",
+    paths: [A.baseline.path, A.preValidation.path, A.catalog.path],
+  },
+  {
+    framework: "NIST SP 800-53r5",
+    id: "RA-5",
+    title: "Vulnerability Monitoring and Scanning",
+    paths: [A.catalog.path],
+  },
+  {
+    framework: "NIST SP 800-53r5",
+    id: "CM-2",
+    title: "Baseline Configuration",
+    paths: [A.baseline.path, A.snapshot.path],
+  },
 ];
 
 /** Splits "SI-2 Flaw Remediation" / "7.3 Perform …" into id and title; SP 800-40r4 phases by the table above. */
@@ -57,7 +78,9 @@ function compareControls(a: MatrixControl, b: MatrixControl): number {
 }
 
 /** Every control of the matrix, in the order the CSV and HTML list them. */
-export const MATRIX_CONTROLS: readonly MatrixControl[] = [...COMPLIANCE_MAP.map(fromMapping), ...EXPORT_CONTROLS].sort(compareControls);
+export const MATRIX_CONTROLS: readonly MatrixControl[] = [...COMPLIANCE_MAP.map(fromMapping), ...EXPORT_CONTROLS].sort(
+  compareControls,
+);
 
 /** Every artifact path the matrix can cite (what the package writer keeps per run for it). */
 export const MATRIX_PATHS: ReadonlySet<string> = new Set(MATRIX_CONTROLS.flatMap((c) => c.paths));
@@ -111,7 +134,17 @@ function* controlRows(control: MatrixControl, runs: readonly MatrixRun[]): Gener
 }
 
 /** Column names of matrix.csv. */
-export const MATRIX_CSV_HEADER = ["framework", "id", "title", "client", "device", "runId", "artifact", "sha256", "status"] as const;
+export const MATRIX_CSV_HEADER = [
+  "framework",
+  "id",
+  "title",
+  "client",
+  "device",
+  "runId",
+  "artifact",
+  "sha256",
+  "status",
+] as const;
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a quote, comma or line break, quotes doubled. A field a spreadsheet
@@ -131,7 +164,8 @@ export function csvLine(fields: readonly string[]): string {
 /** `compliance/matrix.csv`, line by line. */
 export function* matrixCsv(runs: readonly MatrixRun[]): Generator<string> {
   yield csvLine(MATRIX_CSV_HEADER);
-  for (const r of matrixRows(runs)) yield csvLine([r.framework, r.id, r.title, r.client, r.device, r.runId, r.artifact, r.sha256, r.status]);
+  for (const r of matrixRows(runs))
+    yield csvLine([r.framework, r.id, r.title, r.client, r.device, r.runId, r.artifact, r.sha256, r.status]);
 }
 
 /** What the HTML page's heading states about the export. */

@@ -1,4 +1,9 @@
-import { BlobSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } from "@azure/storage-blob";
+import {
+  BlobSASPermissions,
+  generateBlobSASQueryParameters,
+  SASProtocol,
+  StorageSharedKeyCredential,
+} from "@azure/storage-blob";
 import type { StorageClients } from "../azure/storageClients";
 import type { Config } from "../config/config";
 import type { ExportDownload } from "../schemas/api/exports";
@@ -16,7 +21,12 @@ export function exportBlobName(tenant: string, exportId: string): string {
  * account SAS) signed with the account key when the clients have one (Azurite, connection strings), otherwise with a
  * user delegation key from the app's managed identity.
  */
-export async function exportDownloadUrl(storage: StorageClients, config: Config, blobName: string, now: Date): Promise<ExportDownload> {
+export async function exportDownloadUrl(
+  storage: StorageClients,
+  config: Config,
+  blobName: string,
+  now: Date,
+): Promise<ExportDownload> {
   const container = storage.exports;
   const blob = container.getBlobClient(blobName);
   const startsOn = new Date(now.getTime() - SKEW_MS);
@@ -37,6 +47,10 @@ export async function exportDownloadUrl(storage: StorageClients, config: Config,
   const query =
     container.credential instanceof StorageSharedKeyCredential
       ? generateBlobSASQueryParameters(values, container.credential)
-      : generateBlobSASQueryParameters(values, await storage.blobService.getUserDelegationKey(startsOn, expiresOn), storage.blobService.accountName);
+      : generateBlobSASQueryParameters(
+          values,
+          await storage.blobService.getUserDelegationKey(startsOn, expiresOn),
+          storage.blobService.accountName,
+        );
   return { href: `${blob.url}?${query.toString()}`, expiresAt: expiresOn.toISOString() };
 }

@@ -2,7 +2,10 @@ import type { PackageManifest } from "./packageLayout";
 import { PACKAGE_FILES, RUN_FILES } from "./packageLayout";
 
 /** What the README states about the package (all from export.json, so the README is as deterministic as it is). */
-export type ReadmeContext = Pick<PackageManifest, "exportId" | "tenant" | "scope" | "createdAt" | "tool"> & { runs: number; skipped: number };
+export type ReadmeContext = Pick<PackageManifest, "exportId" | "tenant" | "scope" | "createdAt" | "tool"> & {
+  runs: number;
+  skipped: number;
+};
 
 /**
  * `README.md` for the auditor: what is inside, how to verify it offline with the CLI and by hand, and why the
@@ -13,7 +16,10 @@ export function renderExportReadme(c: ReadmeContext): string {
     c.scope.clients === undefined ? "" : ` Clients: ${c.scope.clients.map((x) => `\`${x}\``).join(", ")}.`,
     c.scope.devices === undefined ? "" : ` Devices: ${c.scope.devices.map((x) => `\`${x}\``).join(", ")}.`,
   ].join("");
-  const skipped = c.skipped === 0 ? "" : ` ${c.skipped} more runs started in the range but are not in the package (\`skipped\` in \`${PACKAGE_FILES.manifest}\` says why).`;
+  const skipped =
+    c.skipped === 0
+      ? ""
+      : ` ${c.skipped} more runs started in the range but are not in the package (\`skipped\` in \`${PACKAGE_FILES.manifest}\` says why).`;
   return `# PatchPilot evidence export ${c.exportId}
 
 Tenant (MSP): \`${c.tenant}\`. Device runs started from ${c.scope.from} up to, not including, ${c.scope.to}.${filters}

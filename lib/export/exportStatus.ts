@@ -12,7 +12,9 @@ export function exportStatusOf(record: ExportRecord, download?: ExportDownload):
     createdBy: record.createdBy,
     ...(record.completedAt === undefined ? {} : { completedAt: record.completedAt }),
     ...(record.status === "completed" && record.counts !== undefined ? { counts: record.counts } : {}),
-    ...(record.status === "completed" && record.sha256 !== undefined ? { sha256: record.sha256, size: record.size } : {}),
+    ...(record.status === "completed" && record.sha256 !== undefined
+      ? { sha256: record.sha256, size: record.size }
+      : {}),
     ...(record.status === "completed" && download !== undefined ? { download } : {}),
     ...(record.status === "failed" && record.error !== undefined ? { error: record.error } : {}),
   });

@@ -89,7 +89,13 @@ export class ExportStore {
   constructor(private readonly table: TableClient) {}
 
   /** Records a new export as queued. Creating the same export again (an SDK or client retry) is a no-op. */
-  async create(tenant: string, exportId: string, request: ExportRequest, createdBy: string, now: Date): Promise<ExportRecord> {
+  async create(
+    tenant: string,
+    exportId: string,
+    request: ExportRequest,
+    createdBy: string,
+    now: Date,
+  ): Promise<ExportRecord> {
     const parsedRequest = ExportRequestSchema.parse(request);
     const row = ExportRowSchema.parse({
       partitionKey: tenant,
@@ -145,10 +151,18 @@ export class ExportStore {
 
   /** The build gave up; the message says why. */
   async markFailed(tenant: string, exportId: string, message: string, now: Date): Promise<void> {
-    await this.merge(tenant, exportId, { status: "failed", completedAt: now.toISOString(), error: message.slice(0, MAX_ERROR_LENGTH) });
+    await this.merge(tenant, exportId, {
+      status: "failed",
+      completedAt: now.toISOString(),
+      error: message.slice(0, MAX_ERROR_LENGTH),
+    });
   }
 
-  private async merge(tenant: string, exportId: string, fields: Partial<z.input<typeof ExportRowSchema>>): Promise<void> {
+  private async merge(
+    tenant: string,
+    exportId: string,
+    fields: Partial<z.input<typeof ExportRowSchema>>,
+  ): Promise<void> {
     ExportRowSchema.partial().parse(fields);
     try {
       // Merge with If-Match *: an update, never a create, so a status change cannot conjure an export.

@@ -48,7 +48,12 @@ export async function listRunsInScope(runs: TableClient, tenant: string, scope: 
       const started = Date.parse(row.startedAt);
       if (!(started >= from && started < to)) continue;
       if (devices !== undefined && !devices.has(row.device)) continue;
-      const run = RunRefSchema.parse({ tenant, client: row.partitionKey.slice(separator + 1), device: row.device, runId: row.rowKey });
+      const run = RunRefSchema.parse({
+        tenant,
+        client: row.partitionKey.slice(separator + 1),
+        device: row.device,
+        runId: row.rowKey,
+      });
       found.push({
         run,
         status: row.status,

@@ -1,7 +1,15 @@
 import { z } from "zod";
 import { ExportIdSchema, ExportRequestSchema } from "../schemas/api/exports";
 import { RunRowSchema } from "../schemas/tableRows";
-import { ClientIdSchema, DeviceIdSchema, RunIdSchema, RunRefSchema, Sha256HexSchema, TenantIdSchema, TimestampSchema } from "../schemas/common";
+import {
+  ClientIdSchema,
+  DeviceIdSchema,
+  RunIdSchema,
+  RunRefSchema,
+  Sha256HexSchema,
+  TenantIdSchema,
+  TimestampSchema,
+} from "../schemas/common";
 
 /** Name and version of the package format written into export.json; bumped on any incompatible layout change. */
 export const PACKAGE_FORMAT = "patchpilot-evidence-export";

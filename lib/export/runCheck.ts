@@ -10,10 +10,19 @@ import type { ArtifactRow } from "../schemas/tableRows";
 import type { TapResult } from "./hashingTap";
 
 // As in verifyRun: present in every sealed run, so their absence is a failure (run.json not when phase 01 refused).
-const ALWAYS_EXPECTED: readonly string[] = [ARTIFACTS.run, ARTIFACTS.events, ARTIFACTS.artifactIndex, ARTIFACTS.manifest].map((a) => a.path);
+const ALWAYS_EXPECTED: readonly string[] = [
+  ARTIFACTS.run,
+  ARTIFACTS.events,
+  ARTIFACTS.artifactIndex,
+  ARTIFACTS.manifest,
+].map((a) => a.path);
 
 // Parsed values kept until the run is checked: only what the seal check and the expectations need.
-const KEEP_VALUE: ReadonlySet<string> = new Set([ARTIFACTS.manifest.path, ARTIFACTS.artifactIndex.path, ARTIFACTS.events.path]);
+const KEEP_VALUE: ReadonlySet<string> = new Set([
+  ARTIFACTS.manifest.path,
+  ARTIFACTS.artifactIndex.path,
+  ARTIFACTS.events.path,
+]);
 
 /** Checks an artifact's bytes, as streamed into the package, against its index row and its schema. */
 export function readingOfStreamed(spec: ArtifactSpec, row: ArtifactRow, tap: TapResult): VerifiedReading {
@@ -22,10 +31,13 @@ export function readingOfStreamed(spec: ArtifactSpec, row: ArtifactRow, tap: Tap
     return { read: { path, status: "hash-mismatch", indexedSha256: row.sha256, actualSha256: tap.sha256 } };
   }
   // Larger than the capture limit: the hash is checked, the schema is not (no evidence artifact comes near it).
-  if (tap.bytes === undefined) return { read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: tap.sha256 } };
+  if (tap.bytes === undefined)
+    return { read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: tap.sha256 } };
   const parsed = parseArtifact(spec, tap.bytes);
   if (!parsed.ok) {
-    return { read: { path, status: parsed.kind, indexedSha256: row.sha256, actualSha256: tap.sha256, problem: parsed.problem } };
+    return {
+      read: { path, status: parsed.kind, indexedSha256: row.sha256, actualSha256: tap.sha256, problem: parsed.problem },
+    };
   }
   return {
     read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: tap.sha256 },
@@ -65,7 +77,11 @@ export class RunCheck {
     for (const spec of Object.values(ARTIFACTS)) {
       if (this.readings.has(spec.path) || this.rows.has(spec.path)) continue;
       const path = spec.path;
-      this.record(this.stored.has(path) ? { read: { path, status: "not-indexed", problem: "stored but absent from the index" } } : { read: { path, status: "missing" } });
+      this.record(
+        this.stored.has(path)
+          ? { read: { path, status: "not-indexed", problem: "stored but absent from the index" } }
+          : { read: { path, status: "missing" } },
+      );
     }
     const initFailed = this.readings.get(failurePath("init"))?.read.status === "verified";
     const expected = initFailed ? ALWAYS_EXPECTED.filter((p) => p !== ARTIFACTS.run.path) : ALWAYS_EXPECTED;
@@ -82,7 +98,13 @@ export class RunCheck {
     const sealProblems =
       manifest === undefined
         ? ["no verified manifest.json"]
-        : checkSeal(this.run.runId, manifest, this.rows, verified(ARTIFACTS.artifactIndex.path) as ArtifactIndex | undefined, verified(ARTIFACTS.events.path) as unknown[] | undefined);
+        : checkSeal(
+            this.run.runId,
+            manifest,
+            this.rows,
+            verified(ARTIFACTS.artifactIndex.path) as ArtifactIndex | undefined,
+            verified(ARTIFACTS.events.path) as unknown[] | undefined,
+          );
     const sealOk = manifest !== undefined && sealProblems.length === 0;
     return {
       run: this.run,

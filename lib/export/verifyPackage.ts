@@ -53,7 +53,8 @@ export class PackageUnreadableError extends Error {
 }
 
 /** Metadata files kept in memory for the checks; everything else is only hashed as it streams. */
-const METADATA = /^runs\/[^/]+\/[^/]+\/[^/]+\/(index\.json|proofs\.json|10-index\/(manifest\.json|artifact-index\.json|events\.jsonl))$/;
+const METADATA =
+  /^runs\/[^/]+\/[^/]+\/[^/]+\/(index\.json|proofs\.json|10-index\/(manifest\.json|artifact-index\.json|events\.jsonl))$/;
 const METADATA_LIMIT = 64 * 1024 * 1024;
 
 /** What was read for one zip entry. */
@@ -83,7 +84,12 @@ interface Collected {
 export async function verifyPackage(zipFile: string): Promise<PackageVerification> {
   let zip: yauzl.ZipFile;
   try {
-    zip = await yauzl.openPromise(zipFile, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true });
+    zip = await yauzl.openPromise(zipFile, {
+      lazyEntries: true,
+      autoClose: false,
+      validateEntrySizes: true,
+      strictFileNames: true,
+    });
   } catch (error) {
     throw new PackageUnreadableError(zipFile, error instanceof Error ? error.message : String(error));
   }
@@ -119,7 +125,8 @@ async function readEntries(zip: yauzl.ZipFile, c: Collected): Promise<void> {
         const digest = tap.digest;
         read.sha256 = digest.sha256;
         read.size = digest.size;
-        if (keep && digest.bytes === undefined) problem(c, path, `larger than ${METADATA_LIMIT} bytes: not checked`, order);
+        if (keep && digest.bytes === undefined)
+          problem(c, path, `larger than ${METADATA_LIMIT} bytes: not checked`, order);
         else if (keep && digest.bytes !== undefined) collectText(c, path, digest.bytes);
       } catch (error) {
         read.error = error instanceof Error ? error.message : String(error);
@@ -128,7 +135,12 @@ async function readEntries(zip: yauzl.ZipFile, c: Collected): Promise<void> {
     }
   } catch (error) {
     // The central directory itself is damaged, or names a path that escapes the folder: stop, say where.
-    problem(c, last, `the zip cannot be read past this entry: ${error instanceof Error ? error.message : String(error)}`, order + 0.5);
+    problem(
+      c,
+      last,
+      `the zip cannot be read past this entry: ${error instanceof Error ? error.message : String(error)}`,
+      order + 0.5,
+    );
   }
 }
 
@@ -152,7 +164,12 @@ function discard(): Writable {
 
 /** Records a problem, ordered by where its file is in the zip (or `order`: where a missing file is listed). */
 function problem(c: Collected, path: string, text: string, order?: number): void {
-  c.problems.push({ path, problem: text, order: order ?? c.entries.get(path)?.order ?? Number.MAX_SAFE_INTEGER, seq: c.problems.length });
+  c.problems.push({
+    path,
+    problem: text,
+    order: order ?? c.entries.get(path)?.order ?? Number.MAX_SAFE_INTEGER,
+    seq: c.problems.length,
+  });
 }
 
 /** Parses a JSON metadata file with its schema; a problem (and undefined) when absent, not JSON or not the schema. */
@@ -174,7 +191,11 @@ function parsed<T>(c: Collected, path: string, schema: z.ZodType<T>, whereListed
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
-    problem(c, path, `is not a valid ${path.split("/").pop() ?? path}: ${issue ? `${issue.path.map(String).join(".") || "(document)"}: ${issue.message}` : "invalid"}`);
+    problem(
+      c,
+      path,
+      `is not a valid ${path.split("/").pop() ?? path}: ${issue ? `${issue.path.map(String).join(".") || "(document)"}: ${issue.message}` : "invalid"}`,
+    );
     return undefined;
   }
   return result.data;
@@ -186,13 +207,16 @@ function check(c: Collected): PackageVerification {
   for (const required of [PACKAGE_FILES.readme, PACKAGE_FILES.manifest, PACKAGE_FILES.sums]) {
     if (!c.entries.has(required)) problem(c, required, "missing from the package", 0);
   }
-  const manifest = c.entries.has(PACKAGE_FILES.manifest) ? parsed<PackageManifest>(c, PACKAGE_FILES.manifest, PackageManifestSchema, 0) : undefined;
+  const manifest = c.entries.has(PACKAGE_FILES.manifest)
+    ? parsed<PackageManifest>(c, PACKAGE_FILES.manifest, PackageManifestSchema, 0)
+    : undefined;
   let artifacts = 0;
   const folders = new Set<string>();
   for (const run of manifest?.runs ?? []) {
     const folder = runFolder(run);
     folders.add(folder);
-    if (run.folder !== folder) problem(c, PACKAGE_FILES.manifest, `run ${run.runId}: folder ${run.folder}, expected ${folder}`);
+    if (run.folder !== folder)
+      problem(c, PACKAGE_FILES.manifest, `run ${run.runId}: folder ${run.folder}, expected ${folder}`);
     artifacts += checkRun(c, manifest as PackageManifest, run, folder, roots);
   }
   const topLevel = new Set<string>(Object.values(PACKAGE_FILES));
@@ -200,12 +224,15 @@ function check(c: Collected): PackageVerification {
     if (topLevel.has(path)) continue;
     if (path.startsWith("runs/")) {
       const folder = path.split("/").slice(0, 4).join("/") + "/";
-      if (manifest !== undefined && !folders.has(folder)) problem(c, path, "is not in a run listed in export.json", entry.order);
+      if (manifest !== undefined && !folders.has(folder))
+        problem(c, path, "is not in a run listed in export.json", entry.order);
     } else {
       problem(c, path, "is not part of the package layout", entry.order);
     }
   }
-  const problems = c.problems.sort((a, b) => a.order - b.order || a.seq - b.seq).map(({ path, problem: text }) => ({ path, problem: text }));
+  const problems = c.problems
+    .sort((a, b) => a.order - b.order || a.seq - b.seq)
+    .map(({ path, problem: text }) => ({ path, problem: text }));
   return {
     ok: problems.length === 0,
     runs: manifest?.runs.length ?? 0,
@@ -234,7 +261,8 @@ function checkSums(c: Collected): void {
     listed.add(path);
     const entry = c.entries.get(path);
     if (entry === undefined) problem(c, path, "listed in SHA256SUMS but missing from the package", where);
-    else if (entry.sha256 !== undefined && entry.sha256 !== sha.toLowerCase()) problem(c, path, `SHA-256 is ${entry.sha256}, SHA256SUMS says ${sha.toLowerCase()}`);
+    else if (entry.sha256 !== undefined && entry.sha256 !== sha.toLowerCase())
+      problem(c, path, `SHA-256 is ${entry.sha256}, SHA256SUMS says ${sha.toLowerCase()}`);
   }
   for (const [path, entry] of c.entries) {
     if (path !== PACKAGE_FILES.sums && !listed.has(path)) problem(c, path, "is not listed in SHA256SUMS", entry.order);
@@ -242,15 +270,29 @@ function checkSums(c: Collected): void {
 }
 
 /** Checks one run folder; returns the number of artifacts its index lists. */
-function checkRun(c: Collected, manifest: PackageManifest, run: PackageManifest["runs"][number], folder: string, roots: PackageVerification["roots"]): number {
+function checkRun(
+  c: Collected,
+  manifest: PackageManifest,
+  run: PackageManifest["runs"][number],
+  folder: string,
+  roots: PackageVerification["roots"],
+): number {
   const indexPath = `${folder}${RUN_FILES.index}`;
   const listedAt = c.entries.get(PACKAGE_FILES.manifest)?.order ?? 0;
   const index = parsed<PackageIndex>(c, indexPath, PackageIndexSchema, listedAt);
   const ref = { tenant: manifest.tenant, client: run.client, device: run.device, runId: run.runId };
   const sameRun = (other: { tenant: string; client: string; device: string; runId: string }): boolean =>
-    other.tenant === ref.tenant && other.client === ref.client && other.device === ref.device && other.runId === ref.runId;
+    other.tenant === ref.tenant &&
+    other.client === ref.client &&
+    other.device === ref.device &&
+    other.runId === ref.runId;
   if (index === undefined) return 0;
-  if (!sameRun(index.run)) problem(c, indexPath, `belongs to ${index.run.tenant}/${index.run.client}/${index.run.device}/${index.run.runId}, not to this folder's run`);
+  if (!sameRun(index.run))
+    problem(
+      c,
+      indexPath,
+      `belongs to ${index.run.tenant}/${index.run.client}/${index.run.device}/${index.run.runId}, not to this folder's run`,
+    );
   const indexOrder = c.entries.get(indexPath)?.order ?? listedAt;
 
   // Every indexed file present with its hash and size; every file of the folder indexed.
@@ -259,40 +301,67 @@ function checkRun(c: Collected, manifest: PackageManifest, run: PackageManifest[
     const path = `${folder}${row.path}`;
     const entry = c.entries.get(path);
     if (entry === undefined) problem(c, path, "is indexed in index.json but missing from the package", indexOrder);
-    else if (entry.sha256 !== undefined && entry.sha256 !== row.sha256) problem(c, path, `SHA-256 is ${entry.sha256}, index.json says ${row.sha256}`);
-    else if (entry.size !== undefined && entry.size !== row.size) problem(c, path, `size is ${entry.size} bytes, index.json says ${row.size}`);
+    else if (entry.sha256 !== undefined && entry.sha256 !== row.sha256)
+      problem(c, path, `SHA-256 is ${entry.sha256}, index.json says ${row.sha256}`);
+    else if (entry.size !== undefined && entry.size !== row.size)
+      problem(c, path, `size is ${entry.size} bytes, index.json says ${row.size}`);
   }
   const own = new Set<string>([indexPath, `${folder}${RUN_FILES.proofs}`]);
   for (const [path, entry] of c.entries) {
-    if (path.startsWith(folder) && !own.has(path) && !rows.has(path.slice(folder.length))) problem(c, path, "is in the run folder but not in its index.json", entry.order);
+    if (path.startsWith(folder) && !own.has(path) && !rows.has(path.slice(folder.length)))
+      problem(c, path, "is in the run folder but not in its index.json", entry.order);
   }
 
   // The seal.
   const manifestPath = `${folder}${ARTIFACTS.manifest.path}`;
   const seal = c.entries.has(manifestPath) ? parsed<Manifest>(c, manifestPath, ManifestSchema, indexOrder) : undefined;
   if (seal === undefined) {
-    if (!c.entries.has(manifestPath) && !rows.has(ARTIFACTS.manifest.path)) problem(c, manifestPath, "missing: the run's seal cannot be checked", indexOrder);
+    if (!c.entries.has(manifestPath) && !rows.has(ARTIFACTS.manifest.path))
+      problem(c, manifestPath, "missing: the run's seal cannot be checked", indexOrder);
     return index.rows.length;
   }
   roots.push({ folder, merkleRoot: seal.merkle.root });
-  if (!sameRun(seal.run)) problem(c, manifestPath, `seals ${seal.run.tenant}/${seal.run.client}/${seal.run.device}/${seal.run.runId}, not this folder's run`);
-  if (run.merkleRoot !== undefined && run.merkleRoot !== seal.merkle.root) problem(c, manifestPath, `Merkle root ${seal.merkle.root} is not the ${run.merkleRoot} export.json lists for the run`);
-  if (run.eventsChainHead !== undefined && run.eventsChainHead !== seal.events.chainHead) problem(c, manifestPath, `event chain head ${seal.events.chainHead} is not the ${run.eventsChainHead} export.json lists for the run`);
+  if (!sameRun(seal.run))
+    problem(
+      c,
+      manifestPath,
+      `seals ${seal.run.tenant}/${seal.run.client}/${seal.run.device}/${seal.run.runId}, not this folder's run`,
+    );
+  if (run.merkleRoot !== undefined && run.merkleRoot !== seal.merkle.root)
+    problem(
+      c,
+      manifestPath,
+      `Merkle root ${seal.merkle.root} is not the ${run.merkleRoot} export.json lists for the run`,
+    );
+  if (run.eventsChainHead !== undefined && run.eventsChainHead !== seal.events.chainHead)
+    problem(
+      c,
+      manifestPath,
+      `event chain head ${seal.events.chainHead} is not the ${run.eventsChainHead} export.json lists for the run`,
+    );
 
   const leaves = sortByPath(index.rows.filter((r) => r.merkleLeaf));
   const root = merkleRootHex(leaves);
-  if (root !== seal.merkle.root) problem(c, indexPath, `Merkle root of its leaf rows is ${root}, manifest.json says ${seal.merkle.root}`);
-  if (leaves.length !== seal.merkle.leafCount) problem(c, indexPath, `lists ${leaves.length} Merkle leaves, manifest.json says ${seal.merkle.leafCount}`);
+  if (root !== seal.merkle.root)
+    problem(c, indexPath, `Merkle root of its leaf rows is ${root}, manifest.json says ${seal.merkle.root}`);
+  if (leaves.length !== seal.merkle.leafCount)
+    problem(c, indexPath, `lists ${leaves.length} Merkle leaves, manifest.json says ${seal.merkle.leafCount}`);
 
   const artifactIndexPath = `${folder}${ARTIFACTS.artifactIndex.path}`;
   const artifactIndexEntry = c.entries.get(artifactIndexPath);
   if (artifactIndexEntry?.sha256 !== undefined) {
-    if (artifactIndexEntry.sha256 !== seal.artifactIndexSha256) problem(c, artifactIndexPath, `SHA-256 is ${artifactIndexEntry.sha256}, manifest.json sealed ${seal.artifactIndexSha256}`);
+    if (artifactIndexEntry.sha256 !== seal.artifactIndexSha256)
+      problem(
+        c,
+        artifactIndexPath,
+        `SHA-256 is ${artifactIndexEntry.sha256}, manifest.json sealed ${seal.artifactIndexSha256}`,
+      );
     const artifactIndex = parsed<ArtifactIndex>(c, artifactIndexPath, ArtifactIndexSchema, indexOrder);
     if (artifactIndex !== undefined) {
       const listed = artifactIndex.entries.map((e) => `${e.path}:${e.sha256}`).join("\n");
       const indexed = leaves.map((r) => `${r.path}:${r.sha256}`).join("\n");
-      if (listed !== indexed) problem(c, artifactIndexPath, "lists different artifacts than the Merkle leaves of index.json");
+      if (listed !== indexed)
+        problem(c, artifactIndexPath, "lists different artifacts than the Merkle leaves of index.json");
     }
   }
 
@@ -300,8 +369,10 @@ function checkRun(c: Collected, manifest: PackageManifest, run: PackageManifest[
   const chain = c.chains.get(eventsPath);
   if (chain !== undefined) {
     for (const p of chain.problems) problem(c, eventsPath, `event chain: ${p}`);
-    if (chain.head !== seal.events.chainHead) problem(c, eventsPath, `event chain head is ${chain.head}, manifest.json says ${seal.events.chainHead}`);
-    if (chain.count !== seal.events.count) problem(c, eventsPath, `holds ${chain.count} events, manifest.json says ${seal.events.count}`);
+    if (chain.head !== seal.events.chainHead)
+      problem(c, eventsPath, `event chain head is ${chain.head}, manifest.json says ${seal.events.chainHead}`);
+    if (chain.count !== seal.events.count)
+      problem(c, eventsPath, `holds ${chain.count} events, manifest.json says ${seal.events.count}`);
   }
 
   checkProofs(c, folder, ref, leaves, seal, indexOrder, sameRun);
@@ -322,8 +393,10 @@ function checkProofs(
   const proofs = parsed<PackageProofs>(c, proofsPath, PackageProofsSchema, indexOrder);
   if (proofs === undefined) return;
   if (!sameRun(proofs.run)) problem(c, proofsPath, `belongs to ${proofs.run.runId}, not this folder's run`);
-  if (proofs.root !== seal.merkle.root) problem(c, proofsPath, `proves against root ${proofs.root}, manifest.json's is ${seal.merkle.root}`);
-  if (proofs.treeSize !== seal.merkle.leafCount) problem(c, proofsPath, `tree size ${proofs.treeSize}, manifest.json says ${seal.merkle.leafCount}`);
+  if (proofs.root !== seal.merkle.root)
+    problem(c, proofsPath, `proves against root ${proofs.root}, manifest.json's is ${seal.merkle.root}`);
+  if (proofs.treeSize !== seal.merkle.leafCount)
+    problem(c, proofsPath, `tree size ${proofs.treeSize}, manifest.json says ${seal.merkle.leafCount}`);
   const byPath = new Map(proofs.proofs.map((p) => [p.path, p]));
   const leafPaths = new Set(leaves.map((l) => l.path));
   for (const leaf of leaves) {
@@ -337,11 +410,17 @@ function checkProofs(
     // A missing or unreadable file is reported above; there is no hash of its bytes to prove.
     if (actual === undefined) continue;
     const leafHash = hashLeaf(merkleLeafData({ path: leaf.path, sha256: actual })).toString("hex");
-    const ok = verifyHexProof(leafHash, { leafIndex: proof.leafIndex, treeSize: proofs.treeSize, auditPath: proof.auditPath, root: seal.merkle.root });
+    const ok = verifyHexProof(leafHash, {
+      leafIndex: proof.leafIndex,
+      treeSize: proofs.treeSize,
+      auditPath: proof.auditPath,
+      root: seal.merkle.root,
+    });
     if (!ok) problem(c, path, "inclusion proof does not verify against manifest.json's Merkle root");
   }
   for (const p of proofs.proofs) {
-    if (!leafPaths.has(p.path)) problem(c, proofsPath, `has a proof for ${p.path}, which is not a Merkle leaf in index.json`);
+    if (!leafPaths.has(p.path))
+      problem(c, proofsPath, `has a proof for ${p.path}, which is not a Merkle leaf in index.json`);
   }
 }
 

@@ -178,7 +178,13 @@ async function build(
   // Only sealed runs: a queued or running run's evidence is incomplete and cannot verify.
   const packaged = input.runs.filter((r) => r.status === "sealed" || r.status === "completed");
   const manifest = packageManifest(input, packaged);
-  zip.addBuffer(PACKAGE_FILES.readme, Buffer.from(renderExportReadme({ ...manifest, runs: manifest.runs.length, skipped: manifest.skipped.length }), "utf8"));
+  zip.addBuffer(
+    PACKAGE_FILES.readme,
+    Buffer.from(
+      renderExportReadme({ ...manifest, runs: manifest.runs.length, skipped: manifest.skipped.length }),
+      "utf8",
+    ),
+  );
   zip.addBuffer(PACKAGE_FILES.manifest, json(manifest));
 
   const counts: ExportCounts = { runs: packaged.length, artifacts: 0, bytes: 0 };
@@ -193,7 +199,14 @@ async function build(
     } else if (work.kind === "artifact") {
       const { plan, row } = work;
       if (stream === undefined) {
-        plan.check.record({ read: { path: row.path, status: "missing", indexedSha256: row.sha256, problem: "indexed but the blob is gone" } });
+        plan.check.record({
+          read: {
+            path: row.path,
+            status: "missing",
+            indexedSha256: row.sha256,
+            problem: "indexed but the blob is gone",
+          },
+        });
         continue;
       }
       plan.packaged.add(row.path);
@@ -244,7 +257,15 @@ async function build(
   void zip.addStream(PACKAGE_FILES.matrixCsv, textStream(matrixCsv(matrix)));
   void zip.addStream(
     PACKAGE_FILES.matrixHtml,
-    textStream(matrixHtml(matrix, { tenant: input.tenant, exportId: input.exportId, createdAt: input.createdAt, from: input.request.from, to: input.request.to })),
+    textStream(
+      matrixHtml(matrix, {
+        tenant: input.tenant,
+        exportId: input.exportId,
+        createdAt: input.createdAt,
+        from: input.request.from,
+        to: input.request.to,
+      }),
+    ),
   );
   const { files } = await zip.finish();
   return { counts, files, verified: runsFailed === 0, runsFailed };
@@ -289,7 +310,13 @@ async function planRun(source: ExportSource, scoped: RunInScope): Promise<RunPla
   const index: PackageIndex = {
     schemaVersion: 1,
     run,
-    rows: rows.map((r) => ({ path: r.path, sha256: r.sha256, size: r.size, merkleLeaf: r.merkleLeaf, ...(r.versionId === undefined ? {} : { versionId: r.versionId }) })),
+    rows: rows.map((r) => ({
+      path: r.path,
+      sha256: r.sha256,
+      size: r.size,
+      merkleLeaf: r.merkleLeaf,
+      ...(r.versionId === undefined ? {} : { versionId: r.versionId }),
+    })),
   };
   // The tree of the index rows marked as leaves: when the seal holds, its root is the manifest's (the verifier checks
   // every proof against the manifest's root, using the hash of the file as packaged).
@@ -327,10 +354,24 @@ function refusal(plan: RunPlan, row: ArtifactRow): VerifiedReading | undefined {
   // Tenant isolation: a row must point inside this run's own folder, whatever its run id says. The blob name it
   // points at is not repeated: it may name another tenant.
   if (row.blobName !== artifactBlobName(plan.scoped.run, row.path)) {
-    return { read: { path: row.path, status: "hash-mismatch", indexedSha256: row.sha256, problem: "indexed blob is outside this run's folder; not packaged" } };
+    return {
+      read: {
+        path: row.path,
+        status: "hash-mismatch",
+        indexedSha256: row.sha256,
+        problem: "indexed blob is outside this run's folder; not packaged",
+      },
+    };
   }
   if (!SAFE_PATH.test(row.path)) {
-    return { read: { path: row.path, status: "unreadable", indexedSha256: row.sha256, problem: "artifact path is not a plain relative path; not packaged" } };
+    return {
+      read: {
+        path: row.path,
+        status: "unreadable",
+        indexedSha256: row.sha256,
+        problem: "artifact path is not a plain relative path; not packaged",
+      },
+    };
   }
   return undefined;
 }
@@ -354,7 +395,8 @@ async function summarize(plan: RunPlan): Promise<{ summary: RunVerificationSumma
   const status = new Map(report.artifacts.map((a) => [a.path, a.status]));
   const cited = new Map<string, { sha256: string; status: string }>();
   for (const row of plan.rows) {
-    if (MATRIX_PATHS.has(row.path) && plan.packaged.has(row.path)) cited.set(row.path, { sha256: row.sha256, status: status.get(row.path) ?? "verified" });
+    if (MATRIX_PATHS.has(row.path) && plan.packaged.has(row.path))
+      cited.set(row.path, { sha256: row.sha256, status: status.get(row.path) ?? "verified" });
   }
   return {
     summary: {
@@ -376,7 +418,11 @@ async function summarize(plan: RunPlan): Promise<{ summary: RunVerificationSumma
 }
 
 /** installs.jsonl: the audit rows of the packaged runs, device by device, one canonical JSON object per line. */
-async function* installLines(source: ExportSource, tenant: string, runs: readonly RunInScope[]): AsyncGenerator<string> {
+async function* installLines(
+  source: ExportSource,
+  tenant: string,
+  runs: readonly RunInScope[],
+): AsyncGenerator<string> {
   const runIds = new Set(runs.map((r) => r.run.runId));
   const devices = [...new Set(runs.map((r) => r.run.device))].sort();
   for (const device of devices) {

@@ -22,13 +22,20 @@ export type LockOutcome = { acquired: true; holder: LockHolder } | { acquired: f
 
 /** A lock row whose holder changed under us more often than we retry; the caller's activity retry takes over. */
 export class LockRaceError extends Error {
-  constructor(readonly tenant: string, readonly device: string) {
+  constructor(
+    readonly tenant: string,
+    readonly device: string,
+  ) {
     super(`lock ${tenant}/${device} kept changing while being acquired`);
     this.name = "LockRaceError";
   }
 }
 
-const holderOf = (row: LockRow): LockHolder => ({ runId: row.runId, acquiredAt: row.acquiredAt, expiresAt: row.expiresAt });
+const holderOf = (row: LockRow): LockHolder => ({
+  runId: row.runId,
+  acquiredAt: row.acquiredAt,
+  expiresAt: row.expiresAt,
+});
 
 /**
  * Device leases in the `Locks` table (PK tenant, RK device). Creating the row takes a free lock; an expired lease is

@@ -26,7 +26,8 @@ export function layerBlobName(scope: PolicyScope): string {
 
 /** Blob name of a maintenance window: `windows/{tenant}/{windowId}.json`. */
 export function windowBlobName(tenant: string, windowId: string): string {
-  if (!WindowIdPattern.test(windowId)) throw new RangeError(`invalid maintenance window id: ${JSON.stringify(windowId)}`);
+  if (!WindowIdPattern.test(windowId))
+    throw new RangeError(`invalid maintenance window id: ${JSON.stringify(windowId)}`);
   return `windows/${TenantIdSchema.parse(tenant)}/${windowId}.json`;
 }
 

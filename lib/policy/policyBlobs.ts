@@ -24,14 +24,20 @@ export function parseDocument<S extends z.ZodType>(schema: S, blobName: string, 
 }
 
 /** Reads and validates one JSON document; undefined when the blob does not exist. */
-export async function readDocument<S extends z.ZodType>(container: ContainerClient, blobName: string, schema: S): Promise<z.infer<S> | undefined> {
+export async function readDocument<S extends z.ZodType>(
+  container: ContainerClient,
+  blobName: string,
+  schema: S,
+): Promise<z.infer<S> | undefined> {
   const text = await readText(container, blobName);
   if (text === undefined) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (error) {
-    throw new PolicyDocumentError(blobName, [{ path: "", message: `not JSON: ${error instanceof Error ? error.message : String(error)}` }]);
+    throw new PolicyDocumentError(blobName, [
+      { path: "", message: `not JSON: ${error instanceof Error ? error.message : String(error)}` },
+    ]);
   }
   return parseDocument(schema, blobName, json);
 }
@@ -39,5 +45,7 @@ export async function readDocument<S extends z.ZodType>(container: ContainerClie
 /** Writes a JSON document, replacing what is there: policies are mutable configuration, unlike evidence. */
 export async function writeDocument(container: ContainerClient, blobName: string, value: unknown): Promise<void> {
   const bytes = Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
-  await container.getBlockBlobClient(blobName).uploadData(bytes, { blobHTTPHeaders: { blobContentType: "application/json" } });
+  await container
+    .getBlockBlobClient(blobName)
+    .uploadData(bytes, { blobHTTPHeaders: { blobContentType: "application/json" } });
 }

@@ -14,7 +14,9 @@ export class PolicyDocumentError extends Error {
     readonly blobName: string,
     readonly issues: readonly PolicyDocumentIssue[],
   ) {
-    super(`policy document ${blobName} is invalid:\n${issues.map((i) => `  ${i.path === "" ? "(document)" : i.path}: ${i.message}`).join("\n")}`);
+    super(
+      `policy document ${blobName} is invalid:\n${issues.map((i) => `  ${i.path === "" ? "(document)" : i.path}: ${i.message}`).join("\n")}`,
+    );
   }
 }
 

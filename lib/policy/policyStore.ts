@@ -3,7 +3,12 @@ import { z } from "zod";
 import { DEFAULT_GLOBAL_POLICY } from "../domain/policy/defaultPolicy";
 import { layerName } from "../domain/policy/overlay";
 import { ClientIdSchema, DeviceIdSchema, TenantIdSchema } from "../schemas/common";
-import { ClientProfileSchema, MaintenanceWindowSchema, type ClientProfile, type MaintenanceWindow } from "../schemas/policies";
+import {
+  ClientProfileSchema,
+  MaintenanceWindowSchema,
+  type ClientProfile,
+  type MaintenanceWindow,
+} from "../schemas/policies";
 import { PolicyLayerSchema, type PolicyLayer, type PolicyScope } from "../schemas/policyLayer";
 import { clientBlobName, layerBlobName, parseWindowBlobName, windowBlobName, windowPrefix } from "./policyBlobNames";
 import { parseDocument, readDocument, writeDocument } from "./policyBlobs";
@@ -17,7 +22,9 @@ export type PolicyTarget = z.infer<typeof PolicyTargetSchema>;
 // found under a name it does not carry), so it is refused like any other malformed document.
 function checkIdentity(blobName: string, actual: string, expected: string, path: string): void {
   if (actual !== expected) {
-    throw new PolicyDocumentError(blobName, [{ path, message: `document says ${actual} but is stored as ${expected}` }]);
+    throw new PolicyDocumentError(blobName, [
+      { path, message: `document says ${actual} but is stored as ${expected}` },
+    ]);
   }
 }
 
@@ -87,7 +94,9 @@ export class PolicyStore {
       names.map(async (blobName) => {
         const id = parseWindowBlobName(blobName);
         if (id === undefined) {
-          throw new PolicyDocumentError(blobName, [{ path: "", message: "not a maintenance window name (windows/{tenant}/{windowId}.json)" }]);
+          throw new PolicyDocumentError(blobName, [
+            { path: "", message: "not a maintenance window name (windows/{tenant}/{windowId}.json)" },
+          ]);
         }
         return this.getWindow(id.tenant, id.windowId);
       }),

@@ -17,7 +17,9 @@ export const DeviceIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "must be a host name (letters, digits, . _ -)");
 
 /** Run id: unique per device run, safe in blob paths and table keys. */
-export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{7,79}$/, "must be 8-80 letters, digits or hyphens");
+export const RunIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9-]{7,79}$/, "must be 8-80 letters, digits or hyphens");
 
 /** A Windows knowledge-base article id, e.g. KB5012345. */
 export const KbSchema = z.string().regex(/^KB\d{6,8}$/, "must look like KB5012345");

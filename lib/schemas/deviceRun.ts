@@ -25,7 +25,17 @@ export type ScriptRole = z.infer<typeof ScriptRoleSchema>;
  * Where a device run stands. Device stages have run commands in flight; `rebootWait` and `installReconnect` wait for
  * the agent (checked through ARM, no command); `done` hands over to phases 10-11.
  */
-export const DeviceRunStageSchema = z.enum(["pre", "catalog", "install", "installReconnect", "reboot", "rebootWait", "bootProbe", "post", "done"]);
+export const DeviceRunStageSchema = z.enum([
+  "pre",
+  "catalog",
+  "install",
+  "installReconnect",
+  "reboot",
+  "rebootWait",
+  "bootProbe",
+  "post",
+  "done",
+]);
 export type DeviceRunStage = z.infer<typeof DeviceRunStageSchema>;
 
 /** A run command in flight. */

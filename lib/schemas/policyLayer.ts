@@ -1,11 +1,6 @@
 import { z } from "zod";
 import { ClientIdSchema, DeviceIdSchema, SchemaVersion1, TenantIdSchema } from "./common";
-import {
-  AppSpecSchema,
-  AppValidationPolicySchema,
-  DiagnosticsPolicySchema,
-  UpdatePolicySchema,
-} from "./policies";
+import { AppSpecSchema, AppValidationPolicySchema, DiagnosticsPolicySchema, UpdatePolicySchema } from "./policies";
 
 /** Which layer of the overlay a policy document is. */
 export const PolicyScopeSchema = z.discriminatedUnion("level", [
@@ -25,7 +20,10 @@ export const PolicyLayerSchema = z
     schemaVersion: SchemaVersion1,
     scope: PolicyScopeSchema,
     update: UpdatePolicySchema.omit({ schemaVersion: true }).partial().strict().optional(),
-    appValidation: z.object({ apps: z.array(AppSpecSchema) }).strict().optional(),
+    appValidation: z
+      .object({ apps: z.array(AppSpecSchema) })
+      .strict()
+      .optional(),
     diagnostics: DiagnosticsPolicySchema.omit({ schemaVersion: true }).partial().strict().optional(),
   })
   .strict();

@@ -34,13 +34,15 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
   {
     id: "update-policy",
     title: "Update policy",
-    description: "Which updates a device gets (classifications, severities, deferral, KB/package lists) and how the install behaves.",
+    description:
+      "Which updates a device gets (classifications, severities, deferral, KB/package lists) and how the install behaves.",
     schema: UpdatePolicySchema,
   },
   {
     id: "app-validation-policy",
     title: "App validation policy",
-    description: "The business applications validated before and after patching, and the health checks that prove each one works.",
+    description:
+      "The business applications validated before and after patching, and the health checks that prove each one works.",
     schema: AppValidationPolicySchema,
   },
   {
@@ -52,13 +54,15 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
   {
     id: "maintenance-window",
     title: "Maintenance window",
-    description: "A recurring maintenance window for a tenant's clients: schedule, time zone, rollout rings and concurrency/error limits.",
+    description:
+      "A recurring maintenance window for a tenant's clients: schedule, time zone, rollout rings and concurrency/error limits.",
     schema: MaintenanceWindowSchema,
   },
   {
     id: "client-profile",
     title: "Client profile",
-    description: "A client (the MSP's customer): its time zone, the maintenance windows its devices are patched in, and its contacts.",
+    description:
+      "A client (the MSP's customer): its time zone, the maintenance windows its devices are patched in, and its contacts.",
     schema: ClientProfileSchema,
   },
   {
@@ -79,7 +83,8 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
   {
     id: "run",
     title: "Run record (01-init/run.json)",
-    description: "The run record: run identity, target, trigger, the effective policy and the layer each policy value came from.",
+    description:
+      "The run record: run identity, target, trigger, the effective policy and the layer each policy value came from.",
     schema: RunRecordSchema,
   },
   {
@@ -91,7 +96,8 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
   {
     id: "phase-failure",
     title: "Phase failure ({phase}/failure.json)",
-    description: "A phase that did not produce its artifact, and why; the raw transcripts are kept beside it as evidence.",
+    description:
+      "A phase that did not produce its artifact, and why; the raw transcripts are kept beside it as evidence.",
     schema: PhaseFailureSchema,
   },
   {
@@ -104,7 +110,8 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
   {
     id: "system-snapshot",
     title: "System snapshot (02-baseline/baseline.json, 07-post-snapshot/snapshot.json)",
-    description: "The device's state before and after patching: OS build, installed updates, update history, services, drivers, apps, pending reboot, disks.",
+    description:
+      "The device's state before and after patching: OS build, installed updates, update history, services, drivers, apps, pending reboot, disks.",
     schema: SystemSnapshotSchema,
   },
   {
@@ -129,7 +136,8 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
   {
     id: "catalog",
     title: "Update catalog (03-catalog/catalog.json)",
-    description: "Every applicable update as the device reported it, with the policy decision (approved or excluded) and why.",
+    description:
+      "Every applicable update as the device reported it, with the policy decision (approved or excluded) and why.",
     schema: CatalogSchema,
   },
   {
@@ -153,7 +161,8 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
   {
     id: "run-event",
     title: "Run event (one line of 10-index/events.jsonl)",
-    description: "One event of the run's hash chain, bound to the one before it by prevHash; events.jsonl holds one per line.",
+    description:
+      "One event of the run's hash chain, bound to the one before it by prevHash; events.jsonl holds one per line.",
     schema: RunEventSchema,
   },
   {
@@ -171,20 +180,23 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
   {
     id: "exit-code",
     title: "Exit code (11-report/exit-code.json)",
-    description: "The exit-code decision, the rule that fired, and every artifact read (with its verification status) to reach it.",
+    description:
+      "The exit-code decision, the rule that fired, and every artifact read (with its verification status) to reach it.",
     schema: ExitCodeRecordSchema,
   },
   {
     id: "final-report",
     title: "Final report (11-report/final-report.json)",
-    description: "The run's outcome for RMM tools, dashboards and auditors, with compliance mappings and evidence hashes.",
+    description:
+      "The run's outcome for RMM tools, dashboards and auditors, with compliance mappings and evidence hashes.",
     schema: FinalReportSchema,
   },
 
   {
     id: "window-report",
     title: "Window report ({tenant}/_windows/{windowId}/{instanceId}/window-report.json)",
-    description: "One maintenance-window occurrence: every device's run id and exit code, the rings, and every decision the window took.",
+    description:
+      "One maintenance-window occurrence: every device's run id and exit code, the rings, and every decision the window took.",
     schema: WindowReportSchema,
   },
 

@@ -32,7 +32,10 @@ export type WindowTarget = z.infer<typeof WindowTargetSchema>;
 export const SkippedTargetSchema = z.object({ resource: z.string(), reason: z.string() });
 
 /** What discovery found for a window. */
-export const WindowTargetsSchema = z.object({ targets: z.array(WindowTargetSchema), skipped: z.array(SkippedTargetSchema) });
+export const WindowTargetsSchema = z.object({
+  targets: z.array(WindowTargetSchema),
+  skipped: z.array(SkippedTargetSchema),
+});
 export type WindowTargets = z.infer<typeof WindowTargetsSchema>;
 
 /** Why a rollout stopped starting devices. */

@@ -39,7 +39,10 @@ function parseCommand(args: string[]): ApiKeyCommand {
   const { values } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false });
   const problems: string[] = [];
   const tenant = TenantIdSchema.safeParse(values.tenant);
-  if (!tenant.success) problems.push(values.tenant === undefined ? "--tenant is required" : `--tenant ${values.tenant}: must be a lowercase slug`);
+  if (!tenant.success)
+    problems.push(
+      values.tenant === undefined ? "--tenant is required" : `--tenant ${values.tenant}: must be a lowercase slug`,
+    );
   const roles: Role[] = [];
   const name = values.name?.trim() ?? "";
   if (subcommand === "issue") {
@@ -87,7 +90,9 @@ export async function runApiKeyCommand(args: string[], config: Config, log: (lin
       log(`  ${key}`);
       log("");
       log("Store it now (e.g. in the RMM tool's secret store): only its hash is kept, it cannot be shown again.");
-      log(`Send it in the x-api-key header. Revoke it with: patchpilot apikey revoke --tenant ${info.tenant} --key-id ${info.keyId}`);
+      log(
+        `Send it in the x-api-key header. Revoke it with: patchpilot apikey revoke --tenant ${info.tenant} --key-id ${info.keyId}`,
+      );
       return 0;
     }
     case "revoke": {

@@ -44,11 +44,15 @@ const COMPLIANCE_W = LABEL_W + BAR_W + 150;
  * Horizontal bars of compliance: each tenant (bold), then its clients (indented). Each bar is a
  * `data-testid="compliance-percent"` group carrying the figure's numbers; tenant rows have no `data-client`.
  */
-export function renderComplianceChart(byTenant: readonly TenantCompliance[], byClient: readonly ClientCompliance[]): string {
+export function renderComplianceChart(
+  byTenant: readonly TenantCompliance[],
+  byClient: readonly ClientCompliance[],
+): string {
   const rows: { label: string; tenant: string; client?: string; figure: TenantCompliance | ClientCompliance }[] = [];
   for (const tenant of byTenant) {
     rows.push({ label: tenant.tenant, tenant: tenant.tenant, figure: tenant });
-    for (const client of byClient.filter((c) => c.tenant === tenant.tenant)) rows.push({ label: client.client, tenant: client.tenant, client: client.client, figure: client });
+    for (const client of byClient.filter((c) => c.tenant === tenant.tenant))
+      rows.push({ label: client.client, tenant: client.tenant, client: client.client, figure: client });
   }
   const height = rows.length * ROW + 8;
   const bars = rows.map((row, i) => {
@@ -81,7 +85,8 @@ export function renderComplianceChart(byTenant: readonly TenantCompliance[], byC
 export function utcDays(from: string, to: string): string[] {
   const days: string[] = [];
   const end = Date.parse(`${to.slice(0, 10)}T00:00:00Z`);
-  for (let t = Date.parse(`${from.slice(0, 10)}T00:00:00Z`); t <= end; t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Date.parse(`${from.slice(0, 10)}T00:00:00Z`); t <= end; t += 86_400_000)
+    days.push(new Date(t).toISOString().slice(0, 10));
   return days;
 }
 
@@ -129,7 +134,10 @@ export function renderExitCodeChart(days: readonly ExitCodeDay[], range: { from:
       base += runs;
       return rect;
     });
-    const label = i % labelEvery === 0 ? `<text x="${num(x + barW / 2)}" y="${8 + PLOT_H + 16}" class="axis" text-anchor="middle">${escapeHtml(day.slice(5))}</text>` : "";
+    const label =
+      i % labelEvery === 0
+        ? `<text x="${num(x + barW / 2)}" y="${8 + PLOT_H + 16}" class="axis" text-anchor="middle">${escapeHtml(day.slice(5))}</text>`
+        : "";
     return segments.join("") + label;
   });
   return `<svg class="chart" role="img" aria-label="Non-dry runs per day by exit code" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}">${grid.join("")}${columns.join("")}</svg>`;
@@ -137,7 +145,9 @@ export function renderExitCodeChart(days: readonly ExitCodeDay[], range: { from:
 
 /** Legend of the exit-code chart: DESIGN.md's seven codes, then any other code the figures contain. */
 export function renderExitCodeLegend(days: readonly ExitCodeDay[]): string {
-  const codes = [...new Set([...Object.keys(EXIT_CODE_STYLES).map(Number), ...days.flatMap((d) => d.counts.map((c) => c.exitCode))])].sort((a, b) => a - b);
+  const codes = [
+    ...new Set([...Object.keys(EXIT_CODE_STYLES).map(Number), ...days.flatMap((d) => d.counts.map((c) => c.exitCode))]),
+  ].sort((a, b) => a - b);
   const items = codes.map((code) => {
     const style = exitCodeStyle(code);
     return `<li data-testid="exit-code-legend" data-code="${code}"><span class="swatch" style="background:${style.colour}"></span>${code} ${escapeHtml(style.name)}</li>`;

@@ -56,7 +56,9 @@ function safeHref(url: string): string | undefined {
 const e = escapeHtml;
 const td = (text: string, cls?: string): string => `<td${cls === undefined ? "" : ` class="${cls}"`}>${text}</td>`;
 const list = (items: readonly string[]): string =>
-  items.length === 0 ? '<span class="empty">none</span>' : `<ul class="plain">${items.map((i) => `<li>${e(i)}</li>`).join("")}</ul>`;
+  items.length === 0
+    ? '<span class="empty">none</span>'
+    : `<ul class="plain">${items.map((i) => `<li>${e(i)}</li>`).join("")}</ul>`;
 const table = (headers: readonly string[], rows: readonly string[], empty: string, testid: string): string =>
   rows.length === 0
     ? `<p class="empty" data-testid="empty-${testid}">${e(empty)}</p>`
@@ -70,16 +72,47 @@ function renderTiles(f: FleetFigures): string {
   const h = f.headline;
   const alarm = (n: number, colour: string): string => (n > 0 ? colour : "#2e7d32");
   return `<div class="tiles">${[
-    tile("compliance", "Compliance", formatPercent(h.percent), h.percent === null ? "" : String(h.percent), `${h.compliant} of ${h.devices} devices`, complianceColour(h.percent)),
-    tile("open-regressions", "Open regressions", String(h.openRegressions), String(h.openRegressions), "latest run ended 220", alarm(h.openRegressions, exitCodeStyle(220).colour)),
-    tile("pending-reboot", "Pending reboot", String(h.pendingReboot), String(h.pendingReboot), "latest run ended 150", alarm(h.pendingReboot, exitCodeStyle(150).colour)),
-    tile("halted-windows", "Halted windows", String(h.haltedWindows), String(h.haltedWindows), "stopped by maxErrors or a ring gate", alarm(h.haltedWindows, exitCodeStyle(210).colour)),
+    tile(
+      "compliance",
+      "Compliance",
+      formatPercent(h.percent),
+      h.percent === null ? "" : String(h.percent),
+      `${h.compliant} of ${h.devices} devices`,
+      complianceColour(h.percent),
+    ),
+    tile(
+      "open-regressions",
+      "Open regressions",
+      String(h.openRegressions),
+      String(h.openRegressions),
+      "latest run ended 220",
+      alarm(h.openRegressions, exitCodeStyle(220).colour),
+    ),
+    tile(
+      "pending-reboot",
+      "Pending reboot",
+      String(h.pendingReboot),
+      String(h.pendingReboot),
+      "latest run ended 150",
+      alarm(h.pendingReboot, exitCodeStyle(150).colour),
+    ),
+    tile(
+      "halted-windows",
+      "Halted windows",
+      String(h.haltedWindows),
+      String(h.haltedWindows),
+      "stopped by maxErrors or a ring gate",
+      alarm(h.haltedWindows, exitCodeStyle(210).colour),
+    ),
   ].join("")}</div>`;
 }
 
 function renderRegressionRow(r: OpenRegression, reportUrl: (row: OpenRegression) => string): string {
   const href = safeHref(reportUrl(r));
-  const report = href === undefined ? e(r.reportPath ?? "report.html") : `<a href="${e(href)}" data-testid="report-link">report.html</a>`;
+  const report =
+    href === undefined
+      ? e(r.reportPath ?? "report.html")
+      : `<a href="${e(href)}" data-testid="report-link">report.html</a>`;
   const ttd = r.timeToDetectMinutes === null ? "\u2014" : `${r.timeToDetectMinutes.toFixed(1)} min`;
   const attrs = `data-testid="open-regression" data-run-id="${e(r.runId)}" data-tenant="${e(r.tenant)}" data-client="${e(r.client)}" data-device="${e(r.device)}"`;
   return `<tr ${attrs}>${[
@@ -94,7 +127,9 @@ function renderRegressionRow(r: OpenRegression, reportUrl: (row: OpenRegression)
 }
 
 function renderHaltedRow(w: HaltedWindow): string {
-  const reasons = w.haltReasons.map((h) => `${h.kind} \u00b7 ring ${h.ring}${h.client === undefined ? "" : ` \u00b7 client ${h.client}`}: ${h.detail}`);
+  const reasons = w.haltReasons.map(
+    (h) => `${h.kind} \u00b7 ring ${h.ring}${h.client === undefined ? "" : ` \u00b7 client ${h.client}`}: ${h.detail}`,
+  );
   const attrs = `data-testid="halted-window" data-tenant="${e(w.tenant)}" data-window-id="${e(w.windowId)}" data-occurrence-id="${e(w.occurrenceId)}"`;
   return `<tr ${attrs}>${[
     td(`<b>${e(w.windowId)}</b><br><span class="muted">${e(w.tenant)} \u00b7 ${e(w.occurrenceId)}</span>`),
@@ -134,7 +169,9 @@ export function renderDashboardHtml(figures: FleetFigures, options: DashboardRen
     "</head><body><main>",
     "<h1>PatchPilot fleet</h1>",
     `<p class="sub" data-testid="range" data-from="${e(f.range.from)}" data-to="${e(f.range.to)}">Last ${f.range.lookbackDays} days (${e(formatUtc(f.range.from))} \u2013 ${e(formatUtc(f.range.to))}); generated ${e(formatUtc(options.generatedAt.toISOString()))}. A device counts by its latest non-dry run that is not a 170 (ConcurrencyLock changed nothing); dry runs are left out.</p>`,
-    rejected > 0 ? `<p class="warn" data-testid="rejected-rows">${rejected} row${rejected === 1 ? "" : "s"} failed their table's schema and are left out.</p>` : "",
+    rejected > 0
+      ? `<p class="warn" data-testid="rejected-rows">${rejected} row${rejected === 1 ? "" : "s"} failed their table's schema and are left out.</p>`
+      : "",
     renderTiles(f),
     `<section class="card"><h2>Patch compliance by tenant and client</h2>${compliance}</section>`,
     `<section class="card"><h2>Exit codes per day</h2>${exitCodes}</section>`,
@@ -153,7 +190,11 @@ export function renderDashboardHtml(figures: FleetFigures, options: DashboardRen
             td(e(k.title)),
             td(`${renderInlineBar(k.failures, maxFailures, exitCodeStyle(210).colour)} ${k.failures}`, "num"),
             td(String(k.devices), "num"),
-            td(k.hresults.length === 0 ? '<span class="empty">none</span>' : k.hresults.map((h) => `<code>${e(h)}</code>`).join(" ")),
+            td(
+              k.hresults.length === 0
+                ? '<span class="empty">none</span>'
+                : k.hresults.map((h) => `<code>${e(h)}</code>`).join(" "),
+            ),
           ].join("")}</tr>`,
       ),
       "No failed installs in the range.",

@@ -39,13 +39,44 @@ export function at(minutes: number): string {
 }
 
 const UPDATES = [
-  { updateId: "b7f1c0de-0001-4a1e-9c1d-000000000001", kb: "KB5012345", title: "2026-01 Cumulative Update for Microsoft server operating system version 21H2 for x64-based Systems (KB5012345)", classification: "Security", severity: "Critical" },
-  { updateId: "b7f1c0de-0002-4a1e-9c1d-000000000002", kb: "KB5012346", title: "2026-01 Cumulative Update for .NET Framework 3.5, 4.8 and 4.8.1 (KB5012346)", classification: "Security", severity: "Important" },
-  { updateId: "b7f1c0de-0003-4a1e-9c1d-000000000003", kb: "KB890830", title: "Windows Malicious Software Removal Tool x64 - v5.137 (KB890830)", classification: "UpdateRollup", severity: "Unspecified" },
-  { updateId: "b7f1c0de-0004-4a1e-9c1d-000000000004", kb: "KB5012399", title: "Microsoft Silverlight (KB5012399)", classification: "FeaturePack", severity: "Unspecified" },
+  {
+    updateId: "b7f1c0de-0001-4a1e-9c1d-000000000001",
+    kb: "KB5012345",
+    title:
+      "2026-01 Cumulative Update for Microsoft server operating system version 21H2 for x64-based Systems (KB5012345)",
+    classification: "Security",
+    severity: "Critical",
+  },
+  {
+    updateId: "b7f1c0de-0002-4a1e-9c1d-000000000002",
+    kb: "KB5012346",
+    title: "2026-01 Cumulative Update for .NET Framework 3.5, 4.8 and 4.8.1 (KB5012346)",
+    classification: "Security",
+    severity: "Important",
+  },
+  {
+    updateId: "b7f1c0de-0003-4a1e-9c1d-000000000003",
+    kb: "KB890830",
+    title: "Windows Malicious Software Removal Tool x64 - v5.137 (KB890830)",
+    classification: "UpdateRollup",
+    severity: "Unspecified",
+  },
+  {
+    updateId: "b7f1c0de-0004-4a1e-9c1d-000000000004",
+    kb: "KB5012399",
+    title: "Microsoft Silverlight (KB5012399)",
+    classification: "FeaturePack",
+    severity: "Unspecified",
+  },
 ] as const;
 
-function snapshot(capturedAt: string, build: string, kbs: readonly string[], pending: boolean, bootTime: string): SystemSnapshot {
+function snapshot(
+  capturedAt: string,
+  build: string,
+  kbs: readonly string[],
+  pending: boolean,
+  bootTime: string,
+): SystemSnapshot {
   return {
     schemaVersion: 1,
     capturedAt,
@@ -77,15 +108,28 @@ function validation(stage: "pre" | "post", startedAt: string, healthOk: boolean)
         check: "HealthEndpoint",
         type: "http",
         success: healthOk,
-        attempts: (healthOk ? [1] : [1, 2, 3]).map((n) => ({ at: startedAt, success: healthOk, detail: `${health} (try ${n})` })),
+        attempts: (healthOk ? [1] : [1, 2, 3]).map((n) => ({
+          at: startedAt,
+          success: healthOk,
+          detail: `${health} (try ${n})`,
+        })),
       },
-      { app: "WebApp", check: "W3SVC", type: "service", success: true, attempts: [{ at: startedAt, success: true, detail: "Running" }] },
+      {
+        app: "WebApp",
+        check: "W3SVC",
+        type: "service",
+        success: true,
+        attempts: [{ at: startedAt, success: true, detail: "Running" }],
+      },
     ],
   };
 }
 
 /** The artifacts phases 01-09 would write for the sample device, and the events they would record. */
-export function buildSampleArtifacts(run: RunRef, scenario: SampleScenario = {}): {
+export function buildSampleArtifacts(
+  run: RunRef,
+  scenario: SampleScenario = {},
+): {
   artifacts: Partial<Record<keyof typeof ARTIFACTS, unknown>>;
   failures: { path: string; value: PhaseFailure }[];
   events: RunEventInput[];
@@ -125,7 +169,9 @@ export function buildSampleArtifacts(run: RunRef, scenario: SampleScenario = {})
     policy,
     policyProvenance: provenance,
   };
-  const events: RunEventInput[] = [{ at: at(0), type: "run.started", phase: PHASES.init, data: { device: run.device } }];
+  const events: RunEventInput[] = [
+    { at: at(0), type: "run.started", phase: PHASES.init, data: { device: run.device } },
+  ];
 
   if (scenario.lockHeldBy !== undefined) {
     const contention: LockContention = {
@@ -147,7 +193,10 @@ export function buildSampleArtifacts(run: RunRef, scenario: SampleScenario = {})
       releaseDate: "2026-01-13T17:00:00Z",
       rebootBehavior: u.classification === "Security" ? "CanRequestReboot" : "NeverReboots",
       decision: u.kb === "KB5012399" ? "excluded" : "approved",
-      reason: u.kb === "KB5012399" ? "excluded by KB list (client:" + run.tenant + "/" + run.client + ")" : `classification ${u.classification} and severity ${u.severity} in policy`,
+      reason:
+        u.kb === "KB5012399"
+          ? "excluded by KB list (client:" + run.tenant + "/" + run.client + ")"
+          : `classification ${u.classification} and severity ${u.severity} in policy`,
     })),
   };
   const outcomes: InstallOutcome[] = approved.map((u, i) => {
@@ -200,7 +249,14 @@ export function buildSampleArtifacts(run: RunRef, scenario: SampleScenario = {})
     schemaVersion: 1,
     TotalRegressions: scenario.regression ? 1 : 0,
     regressions: scenario.regression
-      ? [{ app: "WebApp", check: "HealthEndpoint", pre: { success: true, detail: "HTTP 200 in 84 ms" }, post: { success: false, detail: "HTTP 500 Internal Server Error after 3 tries" } }]
+      ? [
+          {
+            app: "WebApp",
+            check: "HealthEndpoint",
+            pre: { success: true, detail: "HTTP 200 in 84 ms" },
+            post: { success: false, detail: "HTTP 500 Internal Server Error after 3 tries" },
+          },
+        ]
       : [],
     preExisting: [],
   };
@@ -231,7 +287,14 @@ export function buildSampleArtifacts(run: RunRef, scenario: SampleScenario = {})
     delete artifacts.installSummary;
     failures.push({
       path: failurePath("install"),
-      value: { schemaVersion: 1, phase: PHASES.install, kind: "Timeout", message: "install did not finish within maxInstallMinutes (120)", at: at(126), transcripts: [] },
+      value: {
+        schemaVersion: 1,
+        phase: PHASES.install,
+        kind: "Timeout",
+        message: "install did not finish within maxInstallMinutes (120)",
+        at: at(126),
+        transcripts: [],
+      },
     });
   }
   for (const key of scenario.omit ?? []) delete artifacts[key];
@@ -243,7 +306,12 @@ export function buildSampleArtifacts(run: RunRef, scenario: SampleScenario = {})
     { at: at(35), type: scenario.installPhaseFails ? "phase.failed" : "phase.completed", phase: PHASES.install },
     { at: at(45), type: "phase.completed", phase: PHASES.reboot, data: { outcome: reboot.outcome } },
     { at: at(48), type: "phase.completed", phase: PHASES.postSnapshot },
-    { at: at(52), type: "phase.completed", phase: PHASES.postValidation, data: { regressions: regressions.TotalRegressions } },
+    {
+      at: at(52),
+      type: "phase.completed",
+      phase: PHASES.postValidation,
+      data: { regressions: regressions.TotalRegressions },
+    },
     { at: at(55), type: "phase.completed", phase: PHASES.diagnostics },
   );
   return { artifacts, failures, events };

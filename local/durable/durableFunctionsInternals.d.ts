@@ -6,11 +6,7 @@ declare module "durable-functions/lib/src/util/testingUtils" {
   import type { OrchestrationHandler } from "durable-functions";
 
   export class DummyOrchestrationContext extends InvocationContext {
-    constructor(
-      functionName?: string,
-      invocationId?: string,
-      logHandler?: (level: string, ...args: unknown[]) => void,
-    );
+    constructor(functionName?: string, invocationId?: string, logHandler?: (level: string, ...args: unknown[]) => void);
     df: unknown;
   }
 

@@ -33,7 +33,10 @@ export async function handleEventGridWebhook(
   }
   if (request.method === "OPTIONS") {
     const origin = request.headers["webhook-request-origin"];
-    response.writeHead(200, typeof origin === "string" ? { "WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "*" } : {});
+    response.writeHead(
+      200,
+      typeof origin === "string" ? { "WebHook-Allowed-Origin": origin, "WebHook-Allowed-Rate": "*" } : {},
+    );
     response.end();
     return;
   }
@@ -54,7 +57,10 @@ export async function handleEventGridWebhook(
     for (const event of events) await definition.handler(event, createContext(definition));
   } catch (error) {
     log(`Event Grid function ${definition.name} failed: ${error instanceof Error ? error.message : String(error)}`);
-    sendProblem(response, new HttpProblem(500, "Internal Server Error", `${definition.name} failed; the delivery will be retried`));
+    sendProblem(
+      response,
+      new HttpProblem(500, "Internal Server Error", `${definition.name} failed; the delivery will be retried`),
+    );
     return;
   }
   response.writeHead(202);

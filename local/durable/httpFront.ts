@@ -35,15 +35,21 @@ export function compileRoute(template: string): { pattern: RegExp; params: strin
     .replace(/^\/+|\/+$/g, "")
     .split("/")
     .map((segment) =>
-      segment.replace(/\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?(\?)?\}|([^{}]+)/g, (match, star: string, name: string, constraint: string, optional: string, literal: string) => {
-        if (literal !== undefined) return literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-        params.push(name);
-        const body = star ? ".+" : constraint === "int" ? "-?\\d+" : "[^/]+";
-        return optional ? `(?<${name}>${body})?` : `(?<${name}>${body})`;
-      }),
+      segment.replace(
+        /\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?(\?)?\}|([^{}]+)/g,
+        (match, star: string, name: string, constraint: string, optional: string, literal: string) => {
+          if (literal !== undefined) return literal.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+          params.push(name);
+          const body = star ? ".+" : constraint === "int" ? "-?\\d+" : "[^/]+";
+          return optional ? `(?<${name}>${body})?` : `(?<${name}>${body})`;
+        },
+      ),
     );
   // An optional last segment may be left out together with its slash.
-  const source = parts.reduce((acc, part, i) => (i === 0 ? part : part.endsWith(")?") ? `${acc}(?:/${part})?` : `${acc}/${part}`), "");
+  const source = parts.reduce(
+    (acc, part, i) => (i === 0 ? part : part.endsWith(")?") ? `${acc}(?:/${part})?` : `${acc}/${part}`),
+    "",
+  );
   return { pattern: new RegExp(`^${source}$`, "i"), params };
 }
 
@@ -62,7 +68,10 @@ export interface HttpFrontOptions {
   keys?: HttpKeys | undefined;
   log: (message: string) => void;
   /** Event Grid-triggered functions, served on the host's Event Grid webhook path. */
-  eventGrid?: { definitions: readonly EventGridDefinition[]; createContext: (definition: EventGridDefinition) => InvocationContext };
+  eventGrid?: {
+    definitions: readonly EventGridDefinition[];
+    createContext: (definition: EventGridDefinition) => InvocationContext;
+  };
   /** Pages served besides the functions (the fleet dashboard). */
   pages?: readonly LocalPage[];
 }
@@ -89,7 +98,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     const page = options.pages?.find((p) => path === p.prefix || path.startsWith(`${p.prefix}/`));
     const work =
       eventGrid !== undefined && path === EVENT_GRID_WEBHOOK_PATH
-        ? options.engine.track(() => handleEventGridWebhook(eventGrid.definitions, eventGrid.createContext, request, response, url, options.log))
+        ? options.engine.track(() =>
+            handleEventGridWebhook(eventGrid.definitions, eventGrid.createContext, request, response, url, options.log),
+          )
         : page !== undefined
           ? page.handle(request, response, url)
           : serve(routes, options, request, response);
@@ -98,7 +109,9 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
         sendProblem(response, error);
         return;
       }
-      options.log(`HTTP ${request.method ?? "?"} ${request.url ?? "?"} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      options.log(
+        `HTTP ${request.method ?? "?"} ${request.url ?? "?"} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
       sendProblem(response, new HttpProblem(500, "Internal Server Error", "the function failed; see the host log"));
     });
   });
@@ -124,7 +137,12 @@ function checkKey(definition: HttpDefinition, url: URL, request: IncomingMessage
   }
 }
 
-async function serve(routes: CompiledRoute[], options: HttpFrontOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function serve(
+  routes: CompiledRoute[],
+  options: HttpFrontOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "127.0.0.1"}`);
   if (!url.pathname.startsWith(ROUTE_PREFIX)) throw new HttpProblem(404, "Not Found", `no function at ${url.pathname}`);
   const path = decodeURI(url.pathname.slice(ROUTE_PREFIX.length)).replace(/\/+$/, "");

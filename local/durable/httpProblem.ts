@@ -14,9 +14,14 @@ export class HttpProblem extends Error {
 
 /** Writes a problem body. */
 export function sendProblem(response: ServerResponse, problem: HttpProblem): void {
-  sendJson(response, problem.status, { type: "about:blank", title: problem.title, status: problem.status, detail: problem.detail }, {
-    "content-type": "application/problem+json",
-  });
+  sendJson(
+    response,
+    problem.status,
+    { type: "about:blank", title: problem.title, status: problem.status, detail: problem.detail },
+    {
+      "content-type": "application/problem+json",
+    },
+  );
 }
 
 /** Writes a JSON body. */
@@ -52,7 +57,8 @@ export function parseJsonBody(text: string): string | undefined {
   try {
     JSON.parse(text);
   } catch (error) {
-    if (error instanceof SyntaxError) throw new HttpProblem(400, "Bad Request", `the body is not JSON: ${error.message}`);
+    if (error instanceof SyntaxError)
+      throw new HttpProblem(400, "Bad Request", `the body is not JSON: ${error.message}`);
     throw error;
   }
   return text;

@@ -1,5 +1,10 @@
 // The local Durable host: public API. See docs/local-durable-host.md.
-export { createLocalDurableHost, type InstanceStatus, type LocalDurableHost, type LocalDurableHostOptions } from "./localDurableHost";
+export {
+  createLocalDurableHost,
+  type InstanceStatus,
+  type LocalDurableHost,
+  type LocalDurableHostOptions,
+} from "./localDurableHost";
 export { EventType, eventTypeName, type FailureDetails, type StoredEvent } from "./historyEvent";
 export { InstanceStuckError, type EngineStats } from "./orchestrationEngine";
 export { NON_DETERMINISTIC } from "./checkDeterminism";

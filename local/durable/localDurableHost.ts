@@ -1,7 +1,12 @@
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { ActivityHandler, OrchestrationHandler } from "durable-functions";
-import type { EventGridDefinition, FunctionDefinition, HttpDefinition, TimerDefinition } from "../../functions/definitions";
+import type {
+  EventGridDefinition,
+  FunctionDefinition,
+  HttpDefinition,
+  TimerDefinition,
+} from "../../functions/definitions";
 import { createClientContext, createClientInputData, type ClientInputData } from "./clientContext";
 import { RealClock, VirtualClock, type Clock } from "./clock";
 import type { FailureDetails, StoredEvent } from "./historyEvent";
@@ -103,7 +108,8 @@ function toStatus(record: InstanceRecord): InstanceStatus {
 /** Builds a local Durable host over the given definitions; call `start()` before using it. */
 export function createLocalDurableHost(options: LocalDurableHostOptions): LocalDurableHost {
   const log = options.log ?? (() => undefined);
-  const clock: Clock = options.clock === "virtual" ? new VirtualClock(options.startTime ?? new Date()) : new RealClock();
+  const clock: Clock =
+    options.clock === "virtual" ? new VirtualClock(options.startTime ?? new Date()) : new RealClock();
   const orchestrators = new Map<string, OrchestrationHandler>();
   const activities = new Map<string, ActivityHandler>();
   const httpDefinitions: HttpDefinition[] = [];
@@ -171,7 +177,11 @@ export function createLocalDurableHost(options: LocalDurableHostOptions): LocalD
           ...(options.http.pages === undefined ? {} : { pages: options.http.pages }),
         });
       }
-      clientData = createClientInputData(options.taskHub, rpc.baseUrl, front?.baseUrl ?? rpc.baseUrl.replace(/\/durabletask\/$/, ""));
+      clientData = createClientInputData(
+        options.taskHub,
+        rpc.baseUrl,
+        front?.baseUrl ?? rpc.baseUrl.replace(/\/durabletask\/$/, ""),
+      );
       client = df.getClient(contextFor("localDurableHostClient", { type: "httpTrigger", name: "request" }));
       if (options.timerSchedules ?? true) timers.start();
     },
@@ -193,7 +203,8 @@ export function createLocalDurableHost(options: LocalDurableHostOptions): LocalD
       if (!client) throw new Error("the local Durable host is not started");
       return client;
     },
-    clientContext: (functionName = "localDurableHostClient") => contextFor(functionName, { type: "httpTrigger", name: "request" }),
+    clientContext: (functionName = "localDurableHostClient") =>
+      contextFor(functionName, { type: "httpTrigger", name: "request" }),
     runUntilIdle: (o) => engine.runUntilIdle(o),
     waitForInstance: async (instanceId) => toStatus(await engine.waitForInstance(instanceId)),
     getStatus: (instanceId) => {

@@ -3,13 +3,7 @@ import { InvocationContext } from "@azure/functions";
 import type { ActivityHandler, OrchestrationHandler } from "durable-functions";
 import { checkDeterminism, NON_DETERMINISTIC } from "./checkDeterminism";
 import type { Clock } from "./clock";
-import {
-  completionIdOf,
-  EventType,
-  isScheduledEvent,
-  type FailureDetails,
-  type StoredEvent,
-} from "./historyEvent";
+import { completionIdOf, EventType, isScheduledEvent, type FailureDetails, type StoredEvent } from "./historyEvent";
 import { replayEpisode, type EpisodeOutcome, type NewTask } from "./replayEpisode";
 import { isTerminal, type InstanceRecord, type RuntimeStatus, type TaskHubStore } from "./taskHubStore";
 import { FairQueue } from "./fairQueue";
@@ -159,12 +153,19 @@ export class OrchestrationEngine {
     const records = await this.options.store.loadInstances();
     const inbox = await this.options.store.loadInbox();
     for (const record of records) {
-      const history = isTerminal(record.status) ? undefined : await this.options.store.loadHistory(record.instanceId, record.generation);
+      const history = isTerminal(record.status)
+        ? undefined
+        : await this.options.store.loadHistory(record.instanceId, record.generation);
       this.instances.set(record.instanceId, { record, history, pending: [], busy: false, queued: false, failures: 0 });
     }
     this.stopped = false;
     for (const message of inbox) {
-      this.deliver(message.instanceId, { key: message.key, generation: message.generation, event: message.event, persisted: true });
+      this.deliver(message.instanceId, {
+        key: message.key,
+        generation: message.generation,
+        event: message.event,
+        persisted: true,
+      });
     }
     for (const live of this.instances.values()) this.recover(live);
     this.schedulePump();
@@ -193,7 +194,8 @@ export class OrchestrationEngine {
     if (!this.options.orchestrators.has(name)) throw new UnknownFunctionError("orchestrator", name);
     await this.track(async () => {
       const existing = this.instances.get(instanceId) ?? (await this.reload(instanceId));
-      if (existing && !isTerminal(existing.record.status)) throw new InstanceExistsError(instanceId, existing.record.status);
+      if (existing && !isTerminal(existing.record.status))
+        throw new InstanceExistsError(instanceId, existing.record.status);
       await this.createInstance(name, instanceId, inputJson, undefined, existing?.record.generation);
     });
   }
@@ -375,7 +377,13 @@ export class OrchestrationEngine {
       if (!live) throw new InstanceNotFoundError(instanceId);
       if (isTerminal(live.record.status)) return "gone";
       const key = `x${Date.now().toString(36)}-${randomUUID()}`;
-      const message = { instanceId, generation: live.record.generation, key, seq: Date.now() + this.seq++ / 1e6, event };
+      const message = {
+        instanceId,
+        generation: live.record.generation,
+        key,
+        seq: Date.now() + this.seq++ / 1e6,
+        event,
+      };
       await this.options.store.putInbox(message);
       this.deliver(instanceId, { key, generation: message.generation, event, persisted: true });
       return "accepted";
@@ -408,17 +416,28 @@ export class OrchestrationEngine {
           input: event.Input,
         });
       } else if (event.EventType === EventType.TimerCreated) {
-        this.addTimer({ instanceId: record.instanceId, generation: record.generation, timerId: event.EventId, fireAt: new Date(event.FireAt ?? 0) });
+        this.addTimer({
+          instanceId: record.instanceId,
+          generation: record.generation,
+          timerId: event.EventId,
+          fireAt: new Date(event.FireAt ?? 0),
+        });
       } else {
         const child = this.instances.get(event.InstanceId ?? "");
         if (!child) {
           // The parent's history was written but the child's row was not: create the child now.
           this.background(`re-creating child ${event.InstanceId ?? ""}`, () =>
-            this.createInstance(event.Name ?? "", event.InstanceId ?? "", event.Input, {
-              instanceId: record.instanceId,
-              generation: record.generation,
-              taskScheduledId: event.EventId,
-            }, undefined),
+            this.createInstance(
+              event.Name ?? "",
+              event.InstanceId ?? "",
+              event.Input,
+              {
+                instanceId: record.instanceId,
+                generation: record.generation,
+                taskScheduledId: event.EventId,
+              },
+              undefined,
+            ),
           );
         }
       }
@@ -433,9 +452,22 @@ export class OrchestrationEngine {
     if (end.EventType === EventType.ExecutionTerminated) {
       updated = { ...record, status: "Terminated", output: end.Input, lastUpdatedTime: now };
     } else if (end.OrchestrationStatus === "ContinuedAsNew") {
-      updated = { ...record, status: "Running", generation: record.generation + 1, input: end.Result, output: undefined, lastUpdatedTime: now };
+      updated = {
+        ...record,
+        status: "Running",
+        generation: record.generation + 1,
+        input: end.Result,
+        output: undefined,
+        lastUpdatedTime: now,
+      };
     } else if (end.OrchestrationStatus === "Failed") {
-      updated = { ...record, status: "Failed", output: JSON.stringify(end.Result ?? ""), failure: end.FailureDetails, lastUpdatedTime: now };
+      updated = {
+        ...record,
+        status: "Failed",
+        output: JSON.stringify(end.Result ?? ""),
+        failure: end.FailureDetails,
+        lastUpdatedTime: now,
+      };
     } else {
       updated = { ...record, status: "Completed", output: end.Result, lastUpdatedTime: now };
     }
@@ -500,7 +532,9 @@ export class OrchestrationEngine {
     if (busy > 0) return;
     const wantsAdvance =
       this.options.clock.kind === "virtual" &&
-      (this.options.advanceWhenIdle === true || this.instanceWaiters.length > 0 || this.idleWaiters.some((w) => w.advance));
+      (this.options.advanceWhenIdle === true ||
+        this.instanceWaiters.length > 0 ||
+        this.idleWaiters.some((w) => w.advance));
     const next = this.timers.peek();
     if (wantsAdvance && next) {
       this.jumpTo(next.fireAt);
@@ -579,7 +613,8 @@ export class OrchestrationEngine {
         functionName: item.name,
         invocationId: randomUUID(),
         options: { trigger: { type: "activityTrigger", name: "input" } },
-        logHandler: (level, ...args) => this.options.log("info", `[${item.name}] ${level}: ${args.map(String).join(" ")}`),
+        logHandler: (level, ...args) =>
+          this.options.log("info", `[${item.name}] ${level}: ${args.map(String).join(" ")}`),
       });
       const input = item.input === undefined ? undefined : (JSON.parse(item.input) as unknown);
       const result: unknown = await handler(input, context);
@@ -627,7 +662,10 @@ export class OrchestrationEngine {
       live.failures = 0;
     } catch (error) {
       live.failures++;
-      this.options.log("error", `episode of ${live.record.instanceId} failed (attempt ${live.failures}): ${String(error)}`);
+      this.options.log(
+        "error",
+        `episode of ${live.record.instanceId} failed (attempt ${live.failures}): ${String(error)}`,
+      );
       live.pending.unshift(...batch);
       if (live.failures >= 5) {
         for (const waiter of this.instanceWaiters.filter((w) => w.instanceId === live.record.instanceId)) {
@@ -662,16 +700,30 @@ export class OrchestrationEngine {
     }
     this.stats.episodes++;
     const now = clock.now();
-    const started: StoredEvent = { EventType: EventType.OrchestratorStarted, EventId: -1, Timestamp: now.toISOString() };
+    const started: StoredEvent = {
+      EventType: EventType.OrchestratorStarted,
+      EventId: -1,
+      Timestamp: now.toISOString(),
+    };
     const fresh: StoredEvent[] = [started, ...messages.map((m) => ({ ...m.event, Key: m.key }))];
     const terminate = messages.find((m) => m.event.EventType === EventType.ExecutionTerminated);
 
     let outcome: EpisodeOutcome;
     const handler = this.options.orchestrators.get(record.name);
     if (terminate) {
-      outcome = { status: "failed", failure: { ErrorType: "Terminated", ErrorMessage: terminate.event.Input ?? "" }, actions: [], customStatus: undefined };
+      outcome = {
+        status: "failed",
+        failure: { ErrorType: "Terminated", ErrorMessage: terminate.event.Input ?? "" },
+        actions: [],
+        customStatus: undefined,
+      };
     } else if (!handler) {
-      outcome = { status: "failed", failure: failureOf(new UnknownFunctionError("orchestrator", record.name)), actions: [], customStatus: undefined };
+      outcome = {
+        status: "failed",
+        failure: failureOf(new UnknownFunctionError("orchestrator", record.name)),
+        actions: [],
+        customStatus: undefined,
+      };
     } else {
       this.stats.eventsReplayed += past.length + fresh.length;
       outcome = await replayEpisode({
@@ -688,18 +740,27 @@ export class OrchestrationEngine {
       const nonDeterminism = checkDeterminism(outcome.actions, past);
       const unsupported = outcome.actions.find((a) => a.kind === "unsupported");
       if (nonDeterminism !== undefined) {
-        outcome = { status: "failed", failure: { ErrorType: NON_DETERMINISTIC, ErrorMessage: nonDeterminism }, actions: [], customStatus: outcome.customStatus };
+        outcome = {
+          status: "failed",
+          failure: { ErrorType: NON_DETERMINISTIC, ErrorMessage: nonDeterminism },
+          actions: [],
+          customStatus: outcome.customStatus,
+        };
       } else if (unsupported) {
         outcome = {
           status: "failed",
-          failure: { ErrorType: "NotSupportedError", ErrorMessage: "the local Durable host runs no entities and no callHttp" },
+          failure: {
+            ErrorType: "NotSupportedError",
+            ErrorMessage: "the local Durable host runs no entities and no callHttp",
+          },
           actions: [],
           customStatus: outcome.customStatus,
         };
       }
     }
 
-    const scheduled = outcome.status === "running" ? outcome.newTasks.map((t) => this.scheduledEvent(record, t, now)) : [];
+    const scheduled =
+      outcome.status === "running" ? outcome.newTasks.map((t) => this.scheduledEvent(record, t, now)) : [];
     const ended = this.endEvent(outcome, now, terminate !== undefined);
     const newEvents = [
       ...fresh,
@@ -716,14 +777,22 @@ export class OrchestrationEngine {
       const childId = child.InstanceId ?? "";
       const existing = this.instances.get(childId) ?? (await this.reload(childId));
       if (existing && !isTerminal(existing.record.status)) {
-        refused.push(this.childFailure(record, child.EventId, new InstanceExistsError(childId, existing.record.status)));
+        refused.push(
+          this.childFailure(record, child.EventId, new InstanceExistsError(childId, existing.record.status)),
+        );
         continue;
       }
-      await this.createInstance(child.Name ?? "", childId, child.Input, {
-        instanceId: record.instanceId,
-        generation: record.generation,
-        taskScheduledId: child.EventId,
-      }, existing?.record.generation);
+      await this.createInstance(
+        child.Name ?? "",
+        childId,
+        child.Input,
+        {
+          instanceId: record.instanceId,
+          generation: record.generation,
+          taskScheduledId: child.EventId,
+        },
+        existing?.record.generation,
+      );
     }
 
     const updated = this.nextRecord(record, outcome, now, terminate !== undefined);
@@ -733,7 +802,9 @@ export class OrchestrationEngine {
     live.record = updated;
     if (outcome.status === "continuedAsNew") {
       live.history = [];
-      this.background(`deleting old history of ${record.instanceId}`, () => store.deleteHistoryBefore(record.instanceId, updated.generation));
+      this.background(`deleting old history of ${record.instanceId}`, () =>
+        store.deleteHistoryBefore(record.instanceId, updated.generation),
+      );
       this.deliverStart(record.instanceId);
     } else if (isTerminal(updated.status)) {
       live.history = undefined;
@@ -743,7 +814,12 @@ export class OrchestrationEngine {
       live.history = [...past, ...newEvents];
       for (const event of scheduled) this.dispatch(updated, event);
       for (const event of refused) {
-        this.deliver(record.instanceId, { key: completionKey(record.generation, event.TaskScheduledId ?? -1), generation: record.generation, persisted: false, event });
+        this.deliver(record.instanceId, {
+          key: completionKey(record.generation, event.TaskScheduledId ?? -1),
+          generation: record.generation,
+          persisted: false,
+          event,
+        });
       }
     }
   }
@@ -776,9 +852,19 @@ export class OrchestrationEngine {
       case "running":
         return undefined;
       case "completed":
-        return { ...base, EventType: EventType.ExecutionCompleted, OrchestrationStatus: "Completed", Result: JSON.stringify(outcome.output) };
+        return {
+          ...base,
+          EventType: EventType.ExecutionCompleted,
+          OrchestrationStatus: "Completed",
+          Result: JSON.stringify(outcome.output),
+        };
       case "continuedAsNew":
-        return { ...base, EventType: EventType.ExecutionCompleted, OrchestrationStatus: "ContinuedAsNew", Result: JSON.stringify(outcome.input) };
+        return {
+          ...base,
+          EventType: EventType.ExecutionCompleted,
+          OrchestrationStatus: "ContinuedAsNew",
+          Result: JSON.stringify(outcome.input),
+        };
       case "failed":
         return {
           ...base,
@@ -791,7 +877,8 @@ export class OrchestrationEngine {
   }
 
   private nextRecord(record: InstanceRecord, outcome: EpisodeOutcome, now: Date, terminated: boolean): InstanceRecord {
-    const customStatus = outcome.customStatus === undefined ? record.customStatus : JSON.stringify(outcome.customStatus);
+    const customStatus =
+      outcome.customStatus === undefined ? record.customStatus : JSON.stringify(outcome.customStatus);
     const base: InstanceRecord = { ...record, lastUpdatedTime: now.toISOString(), customStatus };
     if (terminated && outcome.status === "failed") {
       return { ...base, status: "Terminated", output: outcome.failure.ErrorMessage };
@@ -802,17 +889,39 @@ export class OrchestrationEngine {
       case "completed":
         return { ...base, status: "Completed", output: JSON.stringify(outcome.output) };
       case "continuedAsNew":
-        return { ...base, status: "Running", generation: record.generation + 1, input: JSON.stringify(outcome.input), output: undefined };
+        return {
+          ...base,
+          status: "Running",
+          generation: record.generation + 1,
+          input: JSON.stringify(outcome.input),
+          output: undefined,
+        };
       case "failed":
-        return { ...base, status: "Failed", output: JSON.stringify(outcome.failure.ErrorMessage), failure: outcome.failure };
+        return {
+          ...base,
+          status: "Failed",
+          output: JSON.stringify(outcome.failure.ErrorMessage),
+          failure: outcome.failure,
+        };
     }
   }
 
   private dispatch(record: InstanceRecord, event: StoredEvent): void {
     if (event.EventType === EventType.TaskScheduled) {
-      this.work.push(record.instanceId, { instanceId: record.instanceId, generation: record.generation, taskId: event.EventId, name: event.Name ?? "", input: event.Input });
+      this.work.push(record.instanceId, {
+        instanceId: record.instanceId,
+        generation: record.generation,
+        taskId: event.EventId,
+        name: event.Name ?? "",
+        input: event.Input,
+      });
     } else if (event.EventType === EventType.TimerCreated) {
-      this.addTimer({ instanceId: record.instanceId, generation: record.generation, timerId: event.EventId, fireAt: new Date(event.FireAt ?? 0) });
+      this.addTimer({
+        instanceId: record.instanceId,
+        generation: record.generation,
+        timerId: event.EventId,
+        fireAt: new Date(event.FireAt ?? 0),
+      });
     }
     // Sub-orchestrations were started while committing the episode.
   }
@@ -846,7 +955,10 @@ export class OrchestrationEngine {
       };
     } else {
       // A terminated child is reported to its parent as a failure, so the parent never waits forever.
-      const failure = record.failure ?? { ErrorType: "Terminated", ErrorMessage: `sub-orchestration ${record.instanceId} was terminated` };
+      const failure = record.failure ?? {
+        ErrorType: "Terminated",
+        ErrorMessage: `sub-orchestration ${record.instanceId} was terminated`,
+      };
       event = {
         EventType: EventType.SubOrchestrationInstanceFailed,
         EventId: -1,

@@ -46,7 +46,14 @@ export type FlatAction =
 /** A task the orchestrator is waiting on that has no scheduled event in history yet. */
 export type NewTask =
   | { id: number; kind: "activity"; name: string; input: string | undefined; retry: boolean }
-  | { id: number; kind: "subOrchestration"; name: string; input: string | undefined; instanceId: string | undefined; retry: boolean }
+  | {
+      id: number;
+      kind: "subOrchestration";
+      name: string;
+      input: string | undefined;
+      instanceId: string | undefined;
+      retry: boolean;
+    }
   | { id: number; kind: "timer"; fireAt: Date; retry: boolean };
 
 /** What one episode of an orchestrator decided. */
@@ -277,7 +284,7 @@ export async function replayEpisode(request: ReplayRequest): Promise<EpisodeOutc
   if (state.isDone) {
     const continueAs = state.actions.flat().find((a) => a.actionType === ActionType.ContinueAsNew);
     if (continueAs !== undefined) {
-      const input = typeof continueAs.input === "string" ? JSON.parse(continueAs.input) as unknown : continueAs.input;
+      const input = typeof continueAs.input === "string" ? (JSON.parse(continueAs.input) as unknown) : continueAs.input;
       return { status: "continuedAsNew", input, actions, customStatus: state.customStatus };
     }
     return { status: "completed", output: state.output, actions, customStatus: state.customStatus };

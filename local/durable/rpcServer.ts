@@ -65,7 +65,9 @@ export function statusPayload(
     output: parseJsonOrNull(record.output),
     createdTime: record.createdTime,
     lastUpdatedTime: record.lastUpdatedTime,
-    ...(history ? { historyEvents: history.map((e) => historyEventPayload(e, options.showHistoryOutput ?? false)) } : {}),
+    ...(history
+      ? { historyEvents: history.map((e) => historyEventPayload(e, options.showHistoryOutput ?? false)) }
+      : {}),
   };
 }
 
@@ -81,7 +83,8 @@ function historyEventPayload(event: StoredEvent, showOutput: boolean): Record<st
 function inCreatedRange(record: InstanceRecord, query: z.infer<typeof listQuerySchema>): boolean {
   if (query.createdTimeFrom && record.createdTime < new Date(query.createdTimeFrom).toISOString()) return false;
   if (query.createdTimeTo && record.createdTime > new Date(query.createdTimeTo).toISOString()) return false;
-  if (query.runtimeStatus && query.runtimeStatus.length > 0 && !query.runtimeStatus.includes(record.status)) return false;
+  if (query.runtimeStatus && query.runtimeStatus.length > 0 && !query.runtimeStatus.includes(record.status))
+    return false;
   return true;
 }
 
@@ -105,7 +108,11 @@ export interface RpcServer {
  * start, status (one / query), raise event, terminate, purge (one / query). Suspend, resume, rewind and entity
  * routes answer 501.
  */
-export async function startRpcServer(engine: OrchestrationEngine, port = 0, log: (message: string) => void = () => undefined): Promise<RpcServer> {
+export async function startRpcServer(
+  engine: OrchestrationEngine,
+  port = 0,
+  log: (message: string) => void = () => undefined,
+): Promise<RpcServer> {
   const server = http.createServer((request, response) => {
     void handleRpcRequest(engine, request, response, RPC_BASE_PATH, log);
   });
@@ -140,12 +147,26 @@ export async function handleRpcRequest(
       sendProblem(response, problem);
       return;
     }
-    log(`RPC ${request.method ?? "?"} ${request.url ?? "?"} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    sendProblem(response, new HttpProblem(500, "Internal Server Error", "the local Durable host could not complete the request; see its log"));
+    log(
+      `RPC ${request.method ?? "?"} ${request.url ?? "?"} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    sendProblem(
+      response,
+      new HttpProblem(
+        500,
+        "Internal Server Error",
+        "the local Durable host could not complete the request; see its log",
+      ),
+    );
   }
 }
 
-async function route(engine: OrchestrationEngine, request: IncomingMessage, response: ServerResponse, basePath: string): Promise<void> {
+async function route(
+  engine: OrchestrationEngine,
+  request: IncomingMessage,
+  response: ServerResponse,
+  basePath: string,
+): Promise<void> {
   const url = new URL(request.url ?? "/", "http://localhost");
   if (!url.pathname.startsWith(basePath)) throw new HttpProblem(404, "Not Found", `no route ${url.pathname}`);
   const segments = url.pathname
@@ -159,10 +180,16 @@ async function route(engine: OrchestrationEngine, request: IncomingMessage, resp
 
   if (resource === "orchestrators" && method === "POST" && first !== undefined && segments.length <= 3) {
     const name = parseOr400(functionNameSchema, first, "orchestrator name");
-    const instanceId = segments[2] === undefined ? randomUUID().replace(/-/g, "") : parseOr400(instanceIdSchema, segments[2], "instance id");
+    const instanceId =
+      segments[2] === undefined
+        ? randomUUID().replace(/-/g, "")
+        : parseOr400(instanceIdSchema, segments[2], "instance id");
     const input = parseJsonBody(await readBody(request));
     await engine.startNew(name, instanceId, input);
-    const statusUrl = new URL(`instances/${encodeURIComponent(instanceId)}`, `http://${request.headers.host ?? "127.0.0.1"}${basePath}`).href;
+    const statusUrl = new URL(
+      `instances/${encodeURIComponent(instanceId)}`,
+      `http://${request.headers.host ?? "127.0.0.1"}${basePath}`,
+    ).href;
     sendJson(response, 202, { id: instanceId, statusQueryGetUri: statusUrl }, { location: statusUrl });
     return;
   }
@@ -171,7 +198,11 @@ async function route(engine: OrchestrationEngine, request: IncomingMessage, resp
     const filter = parseOr400(listQuerySchema, query, "query");
     const records = engine.listRecords().filter((r) => inCreatedRange(r, filter));
     if (method === "GET") {
-      sendJson(response, 200, records.map((r) => statusPayload(r, undefined, {})));
+      sendJson(
+        response,
+        200,
+        records.map((r) => statusPayload(r, undefined, {})),
+      );
       return;
     }
     if (method === "DELETE") {
@@ -205,13 +236,21 @@ async function route(engine: OrchestrationEngine, request: IncomingMessage, resp
       const name = parseOr400(z.string().min(1).max(256), eventName, "event name");
       const data = parseJsonBody(await readBody(request));
       const result = await engine.raiseEvent(instanceId, name, data);
-      sendJson(response, result === "accepted" ? 202 : 410, result === "accepted" ? {} : { detail: "the instance has ended" });
+      sendJson(
+        response,
+        result === "accepted" ? 202 : 410,
+        result === "accepted" ? {} : { detail: "the instance has ended" },
+      );
       return;
     }
     if (action === "terminate" && method === "POST") {
       const reason = parseOr400(z.string().max(4096), query.reason ?? "", "reason");
       const result = await engine.terminate(instanceId, reason);
-      sendJson(response, result === "accepted" ? 202 : 410, result === "accepted" ? {} : { detail: "the instance has ended" });
+      sendJson(
+        response,
+        result === "accepted" ? 202 : 410,
+        result === "accepted" ? {} : { detail: "the instance has ended" },
+      );
       return;
     }
     if ((action === "suspend" || action === "resume" || action === "rewind") && method === "POST") {

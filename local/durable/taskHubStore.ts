@@ -4,7 +4,14 @@ import { z } from "zod";
 import { failureDetailsSchema, storedEventSchema, type StoredEvent } from "./historyEvent";
 
 /** Runtime statuses, named as the Durable HTTP API names them. */
-export const runtimeStatusSchema = z.enum(["Pending", "Running", "Completed", "Failed", "Terminated", "ContinuedAsNew"]);
+export const runtimeStatusSchema = z.enum([
+  "Pending",
+  "Running",
+  "Completed",
+  "Failed",
+  "Terminated",
+  "ContinuedAsNew",
+]);
 /** See {@link runtimeStatusSchema}. */
 export type RuntimeStatus = z.infer<typeof runtimeStatusSchema>;
 
@@ -107,7 +114,10 @@ export class TaskHubStore {
   private readonly inbox: TableClient;
 
   constructor(options: TaskHubStoreOptions) {
-    const hub = z.string().regex(/^[A-Za-z][A-Za-z0-9]{2,49}$/, "task hub: 3-50 letters and digits, starting with a letter").parse(options.taskHub);
+    const hub = z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{2,49}$/, "task hub: 3-50 letters and digits, starting with a letter")
+      .parse(options.taskHub);
     const table = (suffix: string) =>
       TableClient.fromConnectionString(options.connectionString, `${hub}${suffix}`, { allowInsecureConnection: true });
     this.instances = table("Instances");
@@ -162,21 +172,35 @@ export class TaskHubStore {
   }
 
   /** Writes events at positions `startIndex`.. of an execution's history (idempotent: rows are replaced). */
-  async appendHistory(instanceId: string, generation: number, startIndex: number, events: readonly StoredEvent[]): Promise<void> {
+  async appendHistory(
+    instanceId: string,
+    generation: number,
+    startIndex: number,
+    events: readonly StoredEvent[],
+  ): Promise<void> {
     const entities = events.map((event, i) =>
       toEntity(instanceId, historyRowKey(generation, startIndex + i), event, `history event of ${instanceId}`),
     );
-    await this.submitInBatches(this.history, entities.map((e): TransactionAction => ["upsert", e, "Replace"]));
+    await this.submitInBatches(
+      this.history,
+      entities.map((e): TransactionAction => ["upsert", e, "Replace"]),
+    );
   }
 
   /** Creates or replaces an instance row. */
   async putInstance(record: InstanceRecord): Promise<void> {
-    await this.instances.upsertEntity(toEntity(record.instanceId, "instance", record, `instance ${record.instanceId}`), "Replace");
+    await this.instances.upsertEntity(
+      toEntity(record.instanceId, "instance", record, `instance ${record.instanceId}`),
+      "Replace",
+    );
   }
 
   /** Stores an inbound message. */
   async putInbox(message: InboxMessage): Promise<void> {
-    await this.inbox.upsertEntity(toEntity(message.instanceId, message.key, message, `message ${message.key}`), "Replace");
+    await this.inbox.upsertEntity(
+      toEntity(message.instanceId, message.key, message, `message ${message.key}`),
+      "Replace",
+    );
   }
 
   /** Removes inbound messages that history now holds (already-removed ones are fine). */

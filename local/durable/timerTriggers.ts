@@ -13,7 +13,8 @@ export class InvalidScheduleError extends Error {
 
 /** The next occurrence of a six-field NCRONTAB schedule (seconds first, UTC as WEBSITE_TIME_ZONE is unset) after `after`. */
 export function nextOccurrence(schedule: string, after: Date): Date {
-  if (schedule.trim().split(/\s+/).length !== 6) throw new Error("NCRONTAB schedules have six fields: {second} {minute} {hour} {day} {month} {day-of-week}");
+  if (schedule.trim().split(/\s+/).length !== 6)
+    throw new Error("NCRONTAB schedules have six fields: {second} {minute} {hour} {day} {month} {day-of-week}");
   return CronExpressionParser.parse(schedule, { currentDate: after, tz: "UTC" }).next().toDate();
 }
 
@@ -46,7 +47,11 @@ export class TimerTriggers {
         next = nextOccurrence(definition.schedule, now);
       } catch (error) {
         // cron-parser throws plain Errors for bad expressions; this constructor only parses.
-        throw new InvalidScheduleError(definition.name, definition.schedule, error instanceof Error ? error.message : String(error));
+        throw new InvalidScheduleError(
+          definition.name,
+          definition.schedule,
+          error instanceof Error ? error.message : String(error),
+        );
       }
       this.scheduled.set(definition.name, { definition, last: now, next, handle: undefined });
     }
@@ -103,7 +108,9 @@ export class TimerTriggers {
     const timer = this.timerArgument(entry, isPastDue);
     this.invoke(entry.definition, timer).catch((error: unknown) => {
       // A failing timer function is logged and fires again at its next occurrence, as in Azure.
-      this.log(`timer trigger '${entry.definition.name}' failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.log(
+        `timer trigger '${entry.definition.name}' failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
   }
 

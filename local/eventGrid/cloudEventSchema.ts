@@ -41,10 +41,22 @@ export const CloudEventSchema = z
     for (const [name, value] of Object.entries(event)) {
       if (DEFINED_ATTRIBUTES.has(name)) continue;
       if (!ATTRIBUTE_NAME.test(name)) {
-        ctx.addIssue({ code: "custom", path: [name], message: "is not a valid extension attribute name (lower-case letters and digits only)" });
-      } else if (!(typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isInteger(value)))) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "is not a valid extension attribute name (lower-case letters and digits only)",
+        });
+      } else if (!(
+        typeof value === "string" ||
+        typeof value === "boolean" ||
+        (typeof value === "number" && Number.isInteger(value))
+      )) {
         // The CloudEvents type system has no objects, arrays, nulls or fractions for attributes.
-        ctx.addIssue({ code: "custom", path: [name], message: "is an extension attribute and must be a string, an integer or a boolean" });
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "is an extension attribute and must be a string, an integer or a boolean",
+        });
       }
     }
   });

@@ -12,7 +12,9 @@ import { ServiceError } from "../serviceError";
 export type TopicLog = (level: "info" | "warn" | "error", message: string) => void;
 
 /** Event Grid's real retry schedule for webhook deliveries, for reference; it then retries every 12 to 24 hours. */
-export const EVENT_GRID_RETRY_SCHEDULE_MS: readonly number[] = [10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000];
+export const EVENT_GRID_RETRY_SCHEDULE_MS: readonly number[] = [
+  10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000,
+];
 
 /** The default local schedule: Event Grid's shape, scaled down so a retried delivery lands within seconds. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [50, 200, 1000, 5000];
@@ -156,7 +158,6 @@ const SINGLE_CONTENT_TYPE = "application/cloudevents+json";
 const MAX_READ_BYTES = 8 * MAX_PUBLISH_BYTES;
 const VALIDATION_ORIGIN = "eventgrid.azure.net";
 
-
 interface Subscription extends LocalEventSubscription {
   validation: LocalEventSubscription["validation"];
   validationError: string | undefined;
@@ -238,13 +239,19 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
       const allowed = result.headers["webhook-allowed-origin"];
       const origins = (Array.isArray(allowed) ? allowed.join(",") : (allowed ?? "")).split(",").map((o) => o.trim());
       if (!origins.includes(VALIDATION_ORIGIN) && !origins.includes("*")) {
-        problem = allowed === undefined ? "answered 200 without a WebHook-Allowed-Origin header" : `WebHook-Allowed-Origin is '${origins.join(",")}', not '${VALIDATION_ORIGIN}'`;
+        problem =
+          allowed === undefined
+            ? "answered 200 without a WebHook-Allowed-Origin header"
+            : `WebHook-Allowed-Origin is '${origins.join(",")}', not '${VALIDATION_ORIGIN}'`;
       }
     }
     if (problem === undefined) {
       subscription.validation = "succeeded";
       subscription.validationError = undefined;
-      log("info", `event subscription ${subscription.name}: webhook validation handshake with ${subscription.endpoint} succeeded`);
+      log(
+        "info",
+        `event subscription ${subscription.name}: webhook validation handshake with ${subscription.endpoint} succeeded`,
+      );
       return undefined;
     }
     const error = `webhook validation handshake (OPTIONS ${subscription.endpoint}) failed: ${problem}`;
@@ -263,7 +270,12 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
     return subscription.validating;
   }
 
-  function record(job: DeliveryJob, outcome: DeliveryOutcome, status: number | undefined, error: string | undefined): void {
+  function record(
+    job: DeliveryJob,
+    outcome: DeliveryOutcome,
+    status: number | undefined,
+    error: string | undefined,
+  ): void {
     deliveries.push({
       eventId: job.event.id,
       eventType: job.event.type,
@@ -277,11 +289,19 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
     });
   }
 
-  function classify(job: DeliveryJob, result: WebhookResult): { outcome: DeliveryOutcome; status: number | undefined; error: string | undefined } {
+  function classify(
+    job: DeliveryJob,
+    result: WebhookResult,
+  ): { outcome: DeliveryOutcome; status: number | undefined; error: string | undefined } {
     if (result.kind !== "response") return { outcome: result.kind, status: undefined, error: result.error };
-    if (result.status < 200 || result.status > 299) return { outcome: "httpError", status: result.status, error: `subscriber answered ${result.status}` };
+    if (result.status < 200 || result.status > 299)
+      return { outcome: "httpError", status: result.status, error: `subscriber answered ${result.status}` };
     if (!job.duplicate && job.attempt < (faults.failFirstAttempts ?? 0)) {
-      return { outcome: "ackLost", status: result.status, error: `fault: attempt ${job.attempt} counted as failed although the subscriber answered ${result.status}` };
+      return {
+        outcome: "ackLost",
+        status: result.status,
+        error: `fault: attempt ${job.attempt} counted as failed although the subscriber answered ${result.status}`,
+      };
     }
     return { outcome: "delivered", status: result.status, error: undefined };
   }
@@ -352,7 +372,10 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
         publishedAt: job.publishedAt,
         deadLetteredAt: new Date(),
       });
-      log("error", `dead-lettered ${where}: ${nonRetriable ? `status ${status} is not retried` : `${attempts} attempts failed`}; last error: ${error}`);
+      log(
+        "error",
+        `dead-lettered ${where}: ${nonRetriable ? `status ${status} is not retried` : `${attempts} attempts failed`}; last error: ${error}`,
+      );
       finish(job);
       return;
     }
@@ -382,9 +405,18 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
       const a = Buffer.from(given);
       const b = Buffer.from(key);
       if (a.length === b.length && timingSafeEqual(a, b)) return;
-      throw new ServiceError(401, "Unauthorized", "The request authorization key is not authorized for this topic (aeg-sas-key does not match).");
+      throw new ServiceError(
+        401,
+        "Unauthorized",
+        "The request authorization key is not authorized for this topic (aeg-sas-key does not match).",
+      );
     }
-    const other = req.headers["aeg-sas-token"] !== undefined ? "aeg-sas-token" : req.headers.authorization !== undefined ? "Authorization" : undefined;
+    const other =
+      req.headers["aeg-sas-token"] !== undefined
+        ? "aeg-sas-token"
+        : req.headers.authorization !== undefined
+          ? "Authorization"
+          : undefined;
     throw new ServiceError(
       401,
       "Unauthorized",
@@ -400,12 +432,21 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
     try {
       body = JSON.parse(text);
     } catch (error) {
-      throw new ServiceError(400, "BadRequest", `The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ServiceError(
+        400,
+        "BadRequest",
+        `The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const batch = contentType === BATCH_CONTENT_TYPE;
-    if (batch && !Array.isArray(body)) throw new ServiceError(400, "BadRequest", `A ${BATCH_CONTENT_TYPE} body must be a JSON array of CloudEvents.`);
+    if (batch && !Array.isArray(body))
+      throw new ServiceError(400, "BadRequest", `A ${BATCH_CONTENT_TYPE} body must be a JSON array of CloudEvents.`);
     if (!batch && (typeof body !== "object" || body === null || Array.isArray(body))) {
-      throw new ServiceError(400, "BadRequest", `A ${SINGLE_CONTENT_TYPE} body must be one CloudEvent (a JSON object).`);
+      throw new ServiceError(
+        400,
+        "BadRequest",
+        `A ${SINGLE_CONTENT_TYPE} body must be one CloudEvent (a JSON object).`,
+      );
     }
     const items: unknown[] = batch ? (body as unknown[]) : [body];
     const label = (index: number): string => (batch ? `events[${index}]` : "event");
@@ -414,9 +455,18 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
       .filter((e) => e.bytes > MAX_PUBLISH_BYTES)
       .map((e) => `${label(e.index)} is ${e.bytes} bytes`);
     if (oversized.length > 0) {
-      throw new ServiceError(413, "PayloadTooLarge", `An event may be at most ${MAX_PUBLISH_BYTES} bytes: ${oversized.join("; ")}.`);
+      throw new ServiceError(
+        413,
+        "PayloadTooLarge",
+        `An event may be at most ${MAX_PUBLISH_BYTES} bytes: ${oversized.join("; ")}.`,
+      );
     }
-    if (size > MAX_PUBLISH_BYTES) throw new ServiceError(413, "PayloadTooLarge", `The request body is ${size} bytes; a publish request may be at most ${MAX_PUBLISH_BYTES} bytes.`);
+    if (size > MAX_PUBLISH_BYTES)
+      throw new ServiceError(
+        413,
+        "PayloadTooLarge",
+        `The request body is ${size} bytes; a publish request may be at most ${MAX_PUBLISH_BYTES} bytes.`,
+      );
     if (items.length === 0) throw new ServiceError(400, "BadRequest", "The batch holds no events.");
     const events: LocalCloudEvent[] = [];
     const problems: string[] = [];
@@ -425,7 +475,8 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
       if (parsed.success) events.push(parsed.data);
       else problems.push(describeIssues(parsed.error.issues, label(index)));
     });
-    if (problems.length > 0) throw new ServiceError(400, "BadRequest", `The events are not valid CloudEvents 1.0: ${problems.join("; ")}`);
+    if (problems.length > 0)
+      throw new ServiceError(400, "BadRequest", `The events are not valid CloudEvents 1.0: ${problems.join("; ")}`);
     return events;
   }
 
@@ -442,18 +493,35 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
 
   async function handle(req: IncomingMessage, url: URL): Promise<number> {
     const { text, size } = await readBody(req);
-    if (url.pathname.replace(/\/+$/, "").toLowerCase() !== "/api/events") throw new ServiceError(404, "NotFound", `No resource at ${url.pathname}; the topic endpoint is /api/events.`);
-    if (req.method !== "POST") throw new ServiceError(405, "MethodNotAllowed", `${req.method} is not supported; publish with POST.`);
+    if (url.pathname.replace(/\/+$/, "").toLowerCase() !== "/api/events")
+      throw new ServiceError(404, "NotFound", `No resource at ${url.pathname}; the topic endpoint is /api/events.`);
+    if (req.method !== "POST")
+      throw new ServiceError(405, "MethodNotAllowed", `${req.method} is not supported; publish with POST.`);
     checkKey(req);
     const apiVersion = url.searchParams.get("api-version");
     if (apiVersion !== TOPIC_API_VERSION) {
-      throw new ServiceError(400, "BadRequest", apiVersion === null ? `The api-version query parameter is required (${TOPIC_API_VERSION}).` : `The api-version '${apiVersion}' is not supported; use ${TOPIC_API_VERSION}.`);
+      throw new ServiceError(
+        400,
+        "BadRequest",
+        apiVersion === null
+          ? `The api-version query parameter is required (${TOPIC_API_VERSION}).`
+          : `The api-version '${apiVersion}' is not supported; use ${TOPIC_API_VERSION}.`,
+      );
     }
     const contentType = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     if (contentType !== BATCH_CONTENT_TYPE && contentType !== SINGLE_CONTENT_TYPE) {
-      throw new ServiceError(415, "UnsupportedMediaType", `The topic takes the CloudEvents 1.0 schema: Content-Type must be ${BATCH_CONTENT_TYPE} or ${SINGLE_CONTENT_TYPE}, not '${req.headers["content-type"] ?? ""}'.`);
+      throw new ServiceError(
+        415,
+        "UnsupportedMediaType",
+        `The topic takes the CloudEvents 1.0 schema: Content-Type must be ${BATCH_CONTENT_TYPE} or ${SINGLE_CONTENT_TYPE}, not '${req.headers["content-type"] ?? ""}'.`,
+      );
     }
-    if (size > MAX_READ_BYTES) throw new ServiceError(413, "PayloadTooLarge", `The request body is ${size} bytes; a publish request may be at most ${MAX_PUBLISH_BYTES} bytes.`);
+    if (size > MAX_READ_BYTES)
+      throw new ServiceError(
+        413,
+        "PayloadTooLarge",
+        `The request body is ${size} bytes; a publish request may be at most ${MAX_PUBLISH_BYTES} bytes.`,
+      );
     const events = parseEvents(contentType, text, size);
     accept(events);
     return events.length;
@@ -466,12 +534,24 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
       return;
     }
     const text = JSON.stringify(body);
-    res.writeHead(status, { ...headers, "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(text)) }).end(text);
+    res
+      .writeHead(status, {
+        ...headers,
+        "Content-Type": "application/json; charset=utf-8",
+        "Content-Length": String(Buffer.byteLength(text)),
+      })
+      .end(text);
   }
 
   const server = https.createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
     const url = new URL(req.url ?? "/", "https://localhost");
-    const base = { method: req.method ?? "", path: url.pathname, apiVersion: url.searchParams.get("api-version"), contentType: req.headers["content-type"], at: new Date() };
+    const base = {
+      method: req.method ?? "",
+      path: url.pathname,
+      apiVersion: url.searchParams.get("api-version"),
+      contentType: req.headers["content-type"],
+      at: new Date(),
+    };
     handle(req, url).then(
       (count) => {
         requests.push({ ...base, status: 200, events: count, error: undefined });
@@ -479,7 +559,10 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
         send(res, 200, undefined);
       },
       (error: unknown) => {
-        const problem = error instanceof ServiceError ? error : new ServiceError(500, "InternalServerError", error instanceof Error ? error.message : String(error));
+        const problem =
+          error instanceof ServiceError
+            ? error
+            : new ServiceError(500, "InternalServerError", error instanceof Error ? error.message : String(error));
         requests.push({ ...base, status: problem.status, events: 0, error: problem.message });
         log(problem.status >= 500 ? "error" : "warn", `publish refused with ${problem.status}: ${problem.message}`);
         send(res, problem.status, { error: { code: problem.code, message: problem.message } });
@@ -508,7 +591,8 @@ export async function startLocalEventGridTopic(options: LocalEventGridTopicOptio
     deadLettered,
     subscribe(subscriptionOptions) {
       const parsed = SubscriptionOptionsSchema.safeParse(subscriptionOptions);
-      if (!parsed.success) throw new Error(`invalid event subscription: ${describeIssues(parsed.error.issues, "subscription")}`);
+      if (!parsed.success)
+        throw new Error(`invalid event subscription: ${describeIssues(parsed.error.issues, "subscription")}`);
       const o = parsed.data;
       if (subscriptions.has(o.name.toLowerCase())) throw new Error(`event subscription ${o.name} already exists`);
       const handshake = o.handshake ?? false;

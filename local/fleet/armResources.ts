@@ -85,8 +85,19 @@ export function scaleSetJson(scaleSet: ScaleSet): object {
       uniqueId: guid(`vmss:${scaleSet.name}`),
       upgradePolicy: { mode: "Manual" },
       virtualMachineProfile: {
-        osProfile: { computerNamePrefix: scaleSet.name, adminUsername: "patchadmin", windowsConfiguration: null, linuxConfiguration: null },
-        storageProfile: { osDisk: { osType: scaleSet.os === "windows" ? "Windows" : "Linux", createOption: "FromImage", caching: "ReadWrite" } },
+        osProfile: {
+          computerNamePrefix: scaleSet.name,
+          adminUsername: "patchadmin",
+          windowsConfiguration: null,
+          linuxConfiguration: null,
+        },
+        storageProfile: {
+          osDisk: {
+            osType: scaleSet.os === "windows" ? "Windows" : "Linux",
+            createOption: "FromImage",
+            caching: "ReadWrite",
+          },
+        },
       },
     },
   };
@@ -110,7 +121,13 @@ export function scaleSetVmJson(device: SimulatedDevice, clock: FleetClock, insta
       provisioningState: "Succeeded",
       hardwareProfile: null,
       osProfile: { computerName: device.armProperties.computerName, adminUsername: "patchadmin" },
-      storageProfile: { osDisk: { osType: device.os === "windows" ? "Windows" : "Linux", name: `${device.name}-osdisk`, createOption: "FromImage" } },
+      storageProfile: {
+        osDisk: {
+          osType: device.os === "windows" ? "Windows" : "Linux",
+          name: `${device.name}-osdisk`,
+          createOption: "FromImage",
+        },
+      },
       ...(instanceView
         ? {
             instanceView: {
@@ -130,7 +147,12 @@ export function scaleSetVmJson(device: SimulatedDevice, clock: FleetClock, insta
                 ],
               },
               statuses: [
-                { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded", time: null },
+                {
+                  code: "ProvisioningState/succeeded",
+                  level: "Info",
+                  displayStatus: "Provisioning succeeded",
+                  time: null,
+                },
                 { code: "PowerState/running", level: "Info", displayStatus: "VM running" },
               ],
             },
@@ -141,7 +163,8 @@ export function scaleSetVmJson(device: SimulatedDevice, clock: FleetClock, insta
 }
 
 // The SAS token is a credential: ARM does not echo it back, and neither does the emulator.
-const withoutQuery = (uri: string | undefined): string | null => (uri === undefined ? null : uri.split("?")[0] ?? null);
+const withoutQuery = (uri: string | undefined): string | null =>
+  uri === undefined ? null : (uri.split("?")[0] ?? null);
 
 /** A run command resource (Arc or VMSS VM: same shape), optionally with its instance view. */
 export function runCommandJson(

@@ -5,14 +5,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { RunCommandParameterSchema } from "../../lib/device/parameters";
-import {
-  arcMachineId,
-  arcMachineJson,
-  runCommandJson,
-  scaleSetJson,
-  scaleSetVmJson,
-  vmssVmId,
-} from "./armResources";
+import { arcMachineId, arcMachineJson, runCommandJson, scaleSetJson, scaleSetVmJson, vmssVmId } from "./armResources";
 import { generateFleetCertificate } from "./certificate";
 import type { ArmBehaviour, Fleet, FleetClock, SimulatedDevice } from "./contract";
 import { LocalFleetCredential } from "./localCredential";
@@ -64,7 +57,6 @@ const PutRunCommandSchema = z.object({
 /** Linux agents reject run-command names longer than this; ARM's naming rules otherwise. */
 const RUN_COMMAND_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$/;
 
-
 interface Reply {
   status: number;
   body?: unknown;
@@ -103,12 +95,15 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
   for (const device of fleet.devices) {
     const p = device.placement;
     byName.set(device.name, device);
-    if (device.kind === "arc") arcIndex.set(lower(p.subscriptionId, p.resourceGroup, p.arc?.machineName ?? device.name), device);
-    else if (p.vmss !== undefined) vmssIndex.set(lower(p.subscriptionId, p.resourceGroup, p.vmss.scaleSetName, p.vmss.instanceId), device);
+    if (device.kind === "arc")
+      arcIndex.set(lower(p.subscriptionId, p.resourceGroup, p.arc?.machineName ?? device.name), device);
+    else if (p.vmss !== undefined)
+      vmssIndex.set(lower(p.subscriptionId, p.resourceGroup, p.vmss.scaleSetName, p.vmss.instanceId), device);
   }
   for (const preexisting of fleet.preexistingRunCommands) {
     const device = byName.get(preexisting.device);
-    if (device === undefined) throw new Error(`preexisting run command ${preexisting.runCommandName}: no device ${preexisting.device}`);
+    if (device === undefined)
+      throw new Error(`preexisting run command ${preexisting.runCommandName}: no device ${preexisting.device}`);
     engine.seed(device, preexisting);
   }
 
@@ -122,9 +117,14 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     }
     const taken = bucket.take();
     if (!taken.ok) {
-      throw new ServiceError(429, "TooManyRequests", `The request was throttled: the subscription's ${kind} budget is spent.`, {
-        "Retry-After": String(taken.retryAfterSeconds),
-      });
+      throw new ServiceError(
+        429,
+        "TooManyRequests",
+        `The request was throttled: the subscription's ${kind} budget is spent.`,
+        {
+          "Retry-After": String(taken.retryAfterSeconds),
+        },
+      );
     }
     return { [`x-ms-ratelimit-remaining-subscription-${kind}`]: String(taken.remaining) };
   }
@@ -144,117 +144,263 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
 
   const arcDevice = (m: string[]): SimulatedDevice => {
     const device = arcIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? ""));
-    if (device === undefined) throw new ServiceError(404, "ResourceNotFound", `The Resource 'Microsoft.HybridCompute/machines/${m[3]}' under resource group '${m[2]}' was not found.`);
+    if (device === undefined)
+      throw new ServiceError(
+        404,
+        "ResourceNotFound",
+        `The Resource 'Microsoft.HybridCompute/machines/${m[3]}' under resource group '${m[2]}' was not found.`,
+      );
     engine.advance(device);
     return device;
   };
   const vmssDevice = (m: string[]): SimulatedDevice => {
     const device = vmssIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? "", m[4] ?? ""));
-    if (device === undefined) throw new ServiceError(404, "ResourceNotFound", `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${m[3]}/virtualMachines/${m[4]}' under resource group '${m[2]}' was not found.`);
+    if (device === undefined)
+      throw new ServiceError(
+        404,
+        "ResourceNotFound",
+        `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${m[3]}/virtualMachines/${m[4]}' under resource group '${m[2]}' was not found.`,
+      );
     engine.advance(device);
     return device;
   };
-  const inScope = (device: { subscriptionId: string; resourceGroup: string }, sub: string, rg: string | undefined): boolean =>
-    device.subscriptionId.toLowerCase() === sub.toLowerCase() && (rg === undefined || device.resourceGroup.toLowerCase() === rg.toLowerCase());
+  const inScope = (
+    device: { subscriptionId: string; resourceGroup: string },
+    sub: string,
+    rg: string | undefined,
+  ): boolean =>
+    device.subscriptionId.toLowerCase() === sub.toLowerCase() &&
+    (rg === undefined || device.resourceGroup.toLowerCase() === rg.toLowerCase());
 
-  async function runCommandReply(record: RunCommandRecord, parentId: string, type: string, instanceView: boolean, status = 200, headers: Record<string, string> = {}): Promise<Reply> {
+  async function runCommandReply(
+    record: RunCommandRecord,
+    parentId: string,
+    type: string,
+    instanceView: boolean,
+    status = 200,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> {
     engine.view(record);
     // A terminal state is reported only once the output is in the blobs, as the agent uploads before it reports.
     await engine.settled(record);
     return { status, headers, body: runCommandJson(engine, record, parentId, type, instanceView) };
   }
 
-  function operationUrl(ctx: Context, provider: "HybridCompute" | "Compute", subscriptionId: string, location: string, id: string): string {
+  function operationUrl(
+    ctx: Context,
+    provider: "HybridCompute" | "Compute",
+    subscriptionId: string,
+    location: string,
+    id: string,
+  ): string {
     return provider === "HybridCompute"
       ? `${ctx.base}/subscriptions/${subscriptionId}/providers/Microsoft.HybridCompute/locations/${location}/operationStatus/${id}?api-version=2025-01-13`
       : `${ctx.base}/subscriptions/${subscriptionId}/providers/Microsoft.Compute/locations/${location}/operations/${id}?api-version=2026-04-01`;
   }
 
-  function runCommandRoutes(provider: "HybridCompute" | "Compute", parent: string, deviceOf: (m: string[]) => SimulatedDevice, parentIdOf: (d: SimulatedDevice) => string, type: string, nameIndex: number): [string, RegExp, Handler][] {
+  function runCommandRoutes(
+    provider: "HybridCompute" | "Compute",
+    parent: string,
+    deviceOf: (m: string[]) => SimulatedDevice,
+    parentIdOf: (d: SimulatedDevice) => string,
+    type: string,
+    nameIndex: number,
+  ): [string, RegExp, Handler][] {
     const expand = (ctx: Context): boolean => ctx.url.searchParams.get("$expand")?.toLowerCase() === "instanceview";
     return [
-      ["GET", route(`${parent}/runCommands`), async (ctx) => {
-        const device = deviceOf(ctx.match);
-        const records = engine.list(device);
-        for (const record of records) engine.view(record);
-        await Promise.all(records.map((record) => engine.settled(record)));
-        return paged(ctx, records.map((record) => runCommandJson(engine, record, parentIdOf(device), type, expand(ctx))));
-      }],
-      ["GET", route(`${parent}/runCommands/([^/]+)`), async (ctx) => {
-        const device = deviceOf(ctx.match);
-        const name = ctx.match[nameIndex] ?? "";
-        const record = engine.find(device, name);
-        if (record === undefined) throw new ServiceError(404, "ResourceNotFound", `The run command '${name}' was not found.`);
-        return runCommandReply(record, parentIdOf(device), type, expand(ctx));
-      }],
-      ["PUT", route(`${parent}/runCommands/([^/]+)`), async (ctx) => {
-        const device = deviceOf(ctx.match);
-        const name = ctx.match[nameIndex] ?? "";
-        if (!RUN_COMMAND_NAME.test(name)) throw new ServiceError(400, "InvalidParameter", `Run command name '${name}' must be 1-36 letters, digits, '-', '_' or '.'.`);
-        const parsed = PutRunCommandSchema.safeParse(ctx.body);
-        if (!parsed.success) {
-          throw new ServiceError(400, "InvalidRequestContent", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-        }
-        const p = parsed.data.properties;
-        const { record, created } = engine.put(device, name, {
-          location: parsed.data.location,
-          script: p.source.script,
-          parameters: p.parameters ?? [],
-          asyncExecution: p.asyncExecution ?? false,
-          timeoutInSeconds: p.timeoutInSeconds ?? 0,
-          outputBlobUri: p.outputBlobUri ?? undefined,
-          errorBlobUri: p.errorBlobUri ?? undefined,
-        });
-        const op = operationUrl(ctx, provider, device.placement.subscriptionId, device.placement.location, record.operationId);
-        const headers: Record<string, string> = created ? { "Azure-AsyncOperation": op, Location: op, "Retry-After": "5" } : {};
-        return runCommandReply(record, parentIdOf(device), type, false, created ? 201 : 200, headers);
-      }],
-      ["DELETE", route(`${parent}/runCommands/([^/]+)`), (ctx) => {
-        const device = deviceOf(ctx.match);
-        const outcome = engine.delete(device, ctx.match[nameIndex] ?? "");
-        if (outcome.status !== "deleting") return { status: outcome.status === "missing" ? 204 : 200 };
-        const op = operationUrl(ctx, provider, device.placement.subscriptionId, device.placement.location, outcome.operationId);
-        return { status: 202, headers: { "Azure-AsyncOperation": op, Location: op, "Retry-After": "2" } };
-      }],
+      [
+        "GET",
+        route(`${parent}/runCommands`),
+        async (ctx) => {
+          const device = deviceOf(ctx.match);
+          const records = engine.list(device);
+          for (const record of records) engine.view(record);
+          await Promise.all(records.map((record) => engine.settled(record)));
+          return paged(
+            ctx,
+            records.map((record) => runCommandJson(engine, record, parentIdOf(device), type, expand(ctx))),
+          );
+        },
+      ],
+      [
+        "GET",
+        route(`${parent}/runCommands/([^/]+)`),
+        async (ctx) => {
+          const device = deviceOf(ctx.match);
+          const name = ctx.match[nameIndex] ?? "";
+          const record = engine.find(device, name);
+          if (record === undefined)
+            throw new ServiceError(404, "ResourceNotFound", `The run command '${name}' was not found.`);
+          return runCommandReply(record, parentIdOf(device), type, expand(ctx));
+        },
+      ],
+      [
+        "PUT",
+        route(`${parent}/runCommands/([^/]+)`),
+        async (ctx) => {
+          const device = deviceOf(ctx.match);
+          const name = ctx.match[nameIndex] ?? "";
+          if (!RUN_COMMAND_NAME.test(name))
+            throw new ServiceError(
+              400,
+              "InvalidParameter",
+              `Run command name '${name}' must be 1-36 letters, digits, '-', '_' or '.'.`,
+            );
+          const parsed = PutRunCommandSchema.safeParse(ctx.body);
+          if (!parsed.success) {
+            throw new ServiceError(
+              400,
+              "InvalidRequestContent",
+              parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+            );
+          }
+          const p = parsed.data.properties;
+          const { record, created } = engine.put(device, name, {
+            location: parsed.data.location,
+            script: p.source.script,
+            parameters: p.parameters ?? [],
+            asyncExecution: p.asyncExecution ?? false,
+            timeoutInSeconds: p.timeoutInSeconds ?? 0,
+            outputBlobUri: p.outputBlobUri ?? undefined,
+            errorBlobUri: p.errorBlobUri ?? undefined,
+          });
+          const op = operationUrl(
+            ctx,
+            provider,
+            device.placement.subscriptionId,
+            device.placement.location,
+            record.operationId,
+          );
+          const headers: Record<string, string> = created
+            ? { "Azure-AsyncOperation": op, Location: op, "Retry-After": "5" }
+            : {};
+          return runCommandReply(record, parentIdOf(device), type, false, created ? 201 : 200, headers);
+        },
+      ],
+      [
+        "DELETE",
+        route(`${parent}/runCommands/([^/]+)`),
+        (ctx) => {
+          const device = deviceOf(ctx.match);
+          const outcome = engine.delete(device, ctx.match[nameIndex] ?? "");
+          if (outcome.status !== "deleting") return { status: outcome.status === "missing" ? 204 : 200 };
+          const op = operationUrl(
+            ctx,
+            provider,
+            device.placement.subscriptionId,
+            device.placement.location,
+            outcome.operationId,
+          );
+          return { status: 202, headers: { "Azure-AsyncOperation": op, Location: op, "Retry-After": "2" } };
+        },
+      ],
     ];
   }
 
   function operationRoute(pattern: string): [string, RegExp, Handler] {
-    return ["GET", route(pattern), (ctx) => {
-      const id = ctx.match[3] ?? "";
-      const op = engine.operation(id);
-      if (op === undefined) throw new ServiceError(404, "OperationNotFound", `Operation ${id} was not found.`);
-      const done = op.status !== "InProgress";
-      return {
-        status: 200,
-        body: {
-          id: ctx.url.pathname,
-          name: id,
-          status: op.status,
-          startTime: op.record.submittedAt.toISOString(),
-          endTime: done ? clock.now().toISOString() : null,
-          error: op.error === undefined ? null : { code: "RunCommandFailed", message: op.error },
-        },
-      };
-    }];
+    return [
+      "GET",
+      route(pattern),
+      (ctx) => {
+        const id = ctx.match[3] ?? "";
+        const op = engine.operation(id);
+        if (op === undefined) throw new ServiceError(404, "OperationNotFound", `Operation ${id} was not found.`);
+        const done = op.status !== "InProgress";
+        return {
+          status: 200,
+          body: {
+            id: ctx.url.pathname,
+            name: id,
+            status: op.status,
+            startTime: op.record.submittedAt.toISOString(),
+            endTime: done ? clock.now().toISOString() : null,
+            error: op.error === undefined ? null : { code: "RunCommandFailed", message: op.error },
+          },
+        };
+      },
+    ];
   }
 
   const routes: [string, RegExp, Handler][] = [
-    ["GET", route(`${S}${HC}/machines`), (ctx) => paged(ctx, fleet.devices.filter((d) => d.kind === "arc" && inScope(d.placement, ctx.match[1] ?? "", undefined)).map((d) => (engine.advance(d), arcMachineJson(d, clock))))],
-    ["GET", route(`${S}${RG}${HC}/machines`), (ctx) => paged(ctx, fleet.devices.filter((d) => d.kind === "arc" && inScope(d.placement, ctx.match[1] ?? "", ctx.match[2])).map((d) => (engine.advance(d), arcMachineJson(d, clock))))],
-    ["GET", route(`${S}${RG}${HC}/machines/([^/]+)`), (ctx) => ({ status: 200, body: arcMachineJson(arcDevice(ctx.match), clock) })],
-    ...runCommandRoutes("HybridCompute", `${S}${RG}${HC}/machines/([^/]+)`, arcDevice, arcMachineId, "Microsoft.HybridCompute/machines/runCommands", 4),
+    [
+      "GET",
+      route(`${S}${HC}/machines`),
+      (ctx) =>
+        paged(
+          ctx,
+          fleet.devices
+            .filter((d) => d.kind === "arc" && inScope(d.placement, ctx.match[1] ?? "", undefined))
+            .map((d) => (engine.advance(d), arcMachineJson(d, clock))),
+        ),
+    ],
+    [
+      "GET",
+      route(`${S}${RG}${HC}/machines`),
+      (ctx) =>
+        paged(
+          ctx,
+          fleet.devices
+            .filter((d) => d.kind === "arc" && inScope(d.placement, ctx.match[1] ?? "", ctx.match[2]))
+            .map((d) => (engine.advance(d), arcMachineJson(d, clock))),
+        ),
+    ],
+    [
+      "GET",
+      route(`${S}${RG}${HC}/machines/([^/]+)`),
+      (ctx) => ({ status: 200, body: arcMachineJson(arcDevice(ctx.match), clock) }),
+    ],
+    ...runCommandRoutes(
+      "HybridCompute",
+      `${S}${RG}${HC}/machines/([^/]+)`,
+      arcDevice,
+      arcMachineId,
+      "Microsoft.HybridCompute/machines/runCommands",
+      4,
+    ),
     operationRoute(`${S}${HC}/locations/([^/]+)/operationStatus/([^/]+)`),
-    ["GET", route(`${S}${CP}/virtualMachineScaleSets`), (ctx) => paged(ctx, fleet.scaleSets.filter((s) => inScope(s, ctx.match[1] ?? "", undefined)).map(scaleSetJson))],
-    ["GET", route(`${S}${RG}${CP}/virtualMachineScaleSets`), (ctx) => paged(ctx, fleet.scaleSets.filter((s) => inScope(s, ctx.match[1] ?? "", ctx.match[2])).map(scaleSetJson))],
-    ["GET", route(`${VMSS}/virtualMachines`), (ctx) => {
-      const scaleSet = fleet.scaleSets.find((s) => inScope(s, ctx.match[1] ?? "", ctx.match[2]) && s.name.toLowerCase() === (ctx.match[3] ?? "").toLowerCase());
-      if (scaleSet === undefined) throw new ServiceError(404, "ResourceNotFound", `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${ctx.match[3]}' was not found.`);
-      const expand = ctx.url.searchParams.get("$expand")?.toLowerCase() === "instanceview";
-      const devices = scaleSet.instances.map((name) => byName.get(name)).filter((d): d is SimulatedDevice => d !== undefined);
-      return paged(ctx, devices.map((d) => (engine.advance(d), scaleSetVmJson(d, clock, expand))));
-    }],
-    ...runCommandRoutes("Compute", `${VMSS}/virtualMachines/([^/]+)`, vmssDevice, vmssVmId, "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands", 5),
+    [
+      "GET",
+      route(`${S}${CP}/virtualMachineScaleSets`),
+      (ctx) => paged(ctx, fleet.scaleSets.filter((s) => inScope(s, ctx.match[1] ?? "", undefined)).map(scaleSetJson)),
+    ],
+    [
+      "GET",
+      route(`${S}${RG}${CP}/virtualMachineScaleSets`),
+      (ctx) =>
+        paged(ctx, fleet.scaleSets.filter((s) => inScope(s, ctx.match[1] ?? "", ctx.match[2])).map(scaleSetJson)),
+    ],
+    [
+      "GET",
+      route(`${VMSS}/virtualMachines`),
+      (ctx) => {
+        const scaleSet = fleet.scaleSets.find(
+          (s) =>
+            inScope(s, ctx.match[1] ?? "", ctx.match[2]) && s.name.toLowerCase() === (ctx.match[3] ?? "").toLowerCase(),
+        );
+        if (scaleSet === undefined)
+          throw new ServiceError(
+            404,
+            "ResourceNotFound",
+            `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${ctx.match[3]}' was not found.`,
+          );
+        const expand = ctx.url.searchParams.get("$expand")?.toLowerCase() === "instanceview";
+        const devices = scaleSet.instances
+          .map((name) => byName.get(name))
+          .filter((d): d is SimulatedDevice => d !== undefined);
+        return paged(
+          ctx,
+          devices.map((d) => (engine.advance(d), scaleSetVmJson(d, clock, expand))),
+        );
+      },
+    ],
+    ...runCommandRoutes(
+      "Compute",
+      `${VMSS}/virtualMachines/([^/]+)`,
+      vmssDevice,
+      vmssVmId,
+      "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands",
+      5,
+    ),
     operationRoute(`${S}${CP}/locations/([^/]+)/operations/([^/]+)`),
   ];
 
@@ -266,9 +412,15 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     if (arm.latencyMs > 0) await sleep(arm.latencyMs);
     const auth = req.headers.authorization;
     if (auth === undefined || !/^Bearer \S+/.test(auth)) {
-      throw new ServiceError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", {
-        "WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"',
-      });
+      throw new ServiceError(
+        401,
+        "AuthenticationFailed",
+        "Authentication failed. The 'Authorization' header is missing.",
+        {
+          "WWW-Authenticate":
+            'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"',
+        },
+      );
     }
     const subscription = /^\/subscriptions\/([^/]+)/i.exec(url.pathname)?.[1];
     if (subscription === undefined) throw new ServiceError(404, "InvalidResourceType", `No route for ${url.pathname}.`);
@@ -278,9 +430,18 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     }
     const apiVersion = url.searchParams.get("api-version");
     const provider = /Microsoft\.HybridCompute/i.test(url.pathname) ? "hybridCompute" : "compute";
-    if (apiVersion === null) throw new ServiceError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+    if (apiVersion === null)
+      throw new ServiceError(
+        400,
+        "MissingApiVersionParameter",
+        "The api-version query parameter (?api-version=) is required for all requests.",
+      );
     if (!(API_VERSIONS[provider] as readonly string[]).includes(apiVersion)) {
-      throw new ServiceError(400, "InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid. The supported versions are '${API_VERSIONS[provider].join(",")}'.`);
+      throw new ServiceError(
+        400,
+        "InvalidApiVersionParameter",
+        `The api-version '${apiVersion}' is invalid. The supported versions are '${API_VERSIONS[provider].join(",")}'.`,
+      );
     }
     const path = decodeURIComponent(url.pathname).replace(/\/+$/, "");
     let methodAllowed = false;
@@ -296,7 +457,11 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       try {
         body = text === "" ? undefined : JSON.parse(text);
       } catch {
-        throw new ServiceError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized.");
+        throw new ServiceError(
+          400,
+          "InvalidRequestContent",
+          "The request content was invalid and could not be deserialized.",
+        );
       }
       const reply = await handler({ method, url, base, body, match: [...match] });
       return { ...reply, headers: { ...rateHeaders, ...reply.headers } };
@@ -312,7 +477,13 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       return;
     }
     const text = JSON.stringify(reply.body);
-    res.writeHead(reply.status, { ...headers, "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(text)) }).end(text);
+    res
+      .writeHead(reply.status, {
+        ...headers,
+        "Content-Type": "application/json; charset=utf-8",
+        "Content-Length": String(Buffer.byteLength(text)),
+      })
+      .end(text);
   }
 
   const server = https.createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
@@ -321,9 +492,18 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       (reply) => send(res, reply),
       (error: unknown) => {
         if (error instanceof ServiceError) {
-          send(res, { status: error.status, headers: error.headers, body: { error: { code: error.code, message: error.message } } });
+          send(res, {
+            status: error.status,
+            headers: error.headers,
+            body: { error: { code: error.code, message: error.message } },
+          });
         } else {
-          send(res, { status: 500, body: { error: { code: "InternalServerError", message: error instanceof Error ? error.message : String(error) } } });
+          send(res, {
+            status: 500,
+            body: {
+              error: { code: "InternalServerError", message: error instanceof Error ? error.message : String(error) },
+            },
+          });
         }
       },
     );

@@ -20,7 +20,13 @@ async function main(): Promise<void> {
   const clock = { now: () => new Date() };
   const fleet = buildFleet(readScenarioFile(values.scenario), clock);
   const latency = values["latency-ms"] === undefined ? {} : { latencyMs: Number(values["latency-ms"]) };
-  const emulator = await startFleetEmulator({ fleet, clock, host: values.host, port: Number(values.port), arm: latency });
+  const emulator = await startFleetEmulator({
+    fleet,
+    clock,
+    host: values.host,
+    port: Number(values.port),
+    arm: latency,
+  });
   const caFile = path.join(mkdtempSync(path.join(os.tmpdir(), "patchpilot-fleet-")), "fleet-ca.pem");
   writeFileSync(caFile, emulator.ca);
   const subscriptions = [...new Set(fleet.devices.map((d) => d.placement.subscriptionId))];

@@ -89,7 +89,10 @@ export interface PreexistingRunCommand {
 /** Knobs of the ARM side that a scenario can set. */
 export interface ArmBehaviour {
   /** Token buckets per subscription, as ARM documents them (writes 200 refill 10/s, reads 250 refill 25/s). */
-  throttling: { writes: { capacity: number; refillPerSecond: number }; reads: { capacity: number; refillPerSecond: number } };
+  throttling: {
+    writes: { capacity: number; refillPerSecond: number };
+    reads: { capacity: number; refillPerSecond: number };
+  };
   /** Added to every response, in real milliseconds (0 for benchmarks). */
   latencyMs: number;
   /** Probability (0-1) that a request gets a transient 500 instead of being handled. */

@@ -62,7 +62,9 @@ export interface EngineTiming {
 
 const tail = (text: string): string => {
   const bytes = Buffer.from(text, "utf8");
-  return bytes.length <= INSTANCE_VIEW_OUTPUT_BYTES ? text : bytes.subarray(bytes.length - INSTANCE_VIEW_OUTPUT_BYTES).toString("utf8");
+  return bytes.length <= INSTANCE_VIEW_OUTPUT_BYTES
+    ? text
+    : bytes.subarray(bytes.length - INSTANCE_VIEW_OUTPUT_BYTES).toString("utf8");
 };
 
 const at = (date: Date, ms: number): Date => new Date(date.getTime() + ms);
@@ -93,7 +95,15 @@ export class RunCommandEngine {
     const record: RunCommandRecord = {
       device,
       name: preexisting.runCommandName,
-      input: { location: device.placement.location, script: preexisting.script, parameters: [], asyncExecution: false, timeoutInSeconds: 0, outputBlobUri: undefined, errorBlobUri: undefined },
+      input: {
+        location: device.placement.location,
+        script: preexisting.script,
+        parameters: [],
+        asyncExecution: false,
+        timeoutInSeconds: 0,
+        outputBlobUri: undefined,
+        errorBlobUri: undefined,
+      },
       fingerprint: "",
       submittedAt: new Date(preexisting.startedAt.getTime() - this.timing.agentPickupMs),
       operationId: nextOperationId(),
@@ -112,7 +122,14 @@ export class RunCommandEngine {
       return { record: existing, created: false };
     }
     if (existing !== undefined) this.cancel(existing);
-    const record: RunCommandRecord = { device, name, input, fingerprint, submittedAt: this.clock.now(), operationId: nextOperationId() };
+    const record: RunCommandRecord = {
+      device,
+      name,
+      input,
+      fingerprint,
+      submittedAt: this.clock.now(),
+      operationId: nextOperationId(),
+    };
     this.commands(device).set(name.toLowerCase(), record);
     this.operations.set(record.operationId, { record, kind: "create" });
     return { record, created: true };
@@ -141,7 +158,10 @@ export class RunCommandEngine {
    * DELETE: a finished command disappears at once (`gone`); an unfinished one is cancelled and disappears after
    * `deleteDelayMs` (`deleting`, with an operation to poll); `missing` when there is nothing to delete.
    */
-  delete(device: SimulatedDevice, name: string): { status: "gone" | "missing" } | { status: "deleting"; operationId: string } {
+  delete(
+    device: SimulatedDevice,
+    name: string,
+  ): { status: "gone" | "missing" } | { status: "deleting"; operationId: string } {
     this.advance(device);
     const record = this.find(device, name);
     if (record === undefined) return { status: "missing" };
@@ -159,17 +179,26 @@ export class RunCommandEngine {
   }
 
   /** Status of an Azure-AsyncOperation id. */
-  operation(id: string): { status: "InProgress" | "Succeeded" | "Failed" | "Canceled"; record: RunCommandRecord; error?: string } | undefined {
+  operation(
+    id: string,
+  ):
+    | { status: "InProgress" | "Succeeded" | "Failed" | "Canceled"; record: RunCommandRecord; error?: string }
+    | undefined {
     const op = this.operations.get(id);
     if (op === undefined) return undefined;
     const { record } = op;
     if (op.kind === "delete") {
-      return { status: record.deleteAt !== undefined && record.deleteAt <= this.clock.now() ? "Succeeded" : "InProgress", record };
+      return {
+        status: record.deleteAt !== undefined && record.deleteAt <= this.clock.now() ? "Succeeded" : "InProgress",
+        record,
+      };
     }
     const view = this.view(record);
     if (view.provisioningState === "Creating") return { status: "InProgress", record };
-    if (view.provisioningState === "Failed") return { status: "Failed", record, error: view.executionMessage || view.executionState };
-    if (view.provisioningState === "Canceled" || view.provisioningState === "Deleting") return { status: "Canceled", record };
+    if (view.provisioningState === "Failed")
+      return { status: "Failed", record, error: view.executionMessage || view.executionState };
+    if (view.provisioningState === "Canceled" || view.provisioningState === "Deleting")
+      return { status: "Canceled", record };
     return { status: "Succeeded", record };
   }
 
@@ -178,7 +207,10 @@ export class RunCommandEngine {
     const due = [...this.commands(device).values()]
       .filter((record) => record.result === undefined && record.canceledAt === undefined)
       .map((record) => ({ record, start: this.startOf(record) }))
-      .filter((entry): entry is { record: RunCommandRecord; start: Date } => entry.start !== null && entry.start <= this.clock.now())
+      .filter(
+        (entry): entry is { record: RunCommandRecord; start: Date } =>
+          entry.start !== null && entry.start <= this.clock.now(),
+      )
       .sort((a, b) => a.start.getTime() - b.start.getTime());
     for (const { record, start } of due) this.execute(record, start);
   }
@@ -186,9 +218,15 @@ export class RunCommandEngine {
   /** The instance view now. Side effects: may execute the script, and starts writing the blobs once terminal. */
   view(record: RunCommandRecord): RunCommandView {
     const view = this.compute(record);
-    const terminal = view.executionState !== "Unknown" && view.executionState !== "Pending" && view.executionState !== "Running";
+    const terminal =
+      view.executionState !== "Unknown" && view.executionState !== "Pending" && view.executionState !== "Running";
     // The agent kills a script at its timeout: whatever it would have finished later (a hung install) never happens.
-    if (view.executionState === "TimedOut" && record.result !== undefined && view.endTime !== null && record.timeoutStopped !== true) {
+    if (
+      view.executionState === "TimedOut" &&
+      record.result !== undefined &&
+      view.endTime !== null &&
+      record.timeoutStopped !== true
+    ) {
       record.timeoutStopped = true;
       record.device.cancel(record.name, view.endTime);
     }
@@ -240,7 +278,8 @@ export class RunCommandEngine {
   private cancel(record: RunCommandRecord): void {
     if (record.canceledAt !== undefined) return;
     const view = this.compute(record);
-    if (view.executionState !== "Unknown" && view.executionState !== "Pending" && view.executionState !== "Running") return;
+    if (view.executionState !== "Unknown" && view.executionState !== "Pending" && view.executionState !== "Running")
+      return;
     record.canceledAt = this.clock.now();
     if (record.result !== undefined) record.device.cancel(record.name, record.canceledAt);
   }
@@ -261,7 +300,9 @@ export class RunCommandEngine {
       provisioningState: deleting ? "Deleting" : "Canceled",
     });
     if (now < pickup) {
-      return record.canceledAt !== undefined ? canceled(null) : { ...base, executionState: "Unknown", provisioningState: "Creating" };
+      return record.canceledAt !== undefined
+        ? canceled(null)
+        : { ...base, executionState: "Unknown", provisioningState: "Creating" };
     }
     const start = this.startOf(record);
     const waitDeadline = this.waitDeadline(record);
@@ -287,9 +328,15 @@ export class RunCommandEngine {
     const end = timesOut ? at(start, timeoutMs) : Number.isFinite(runsFor) ? at(start, runsFor) : null;
     const stdout = result.kind === "failed" ? "" : result.stdout;
     const stderr = result.kind === "failed" ? "" : result.stderr;
-    if (record.canceledAt !== undefined && (end === null || record.canceledAt < end)) return canceled(start, stdout, stderr);
+    if (record.canceledAt !== undefined && (end === null || record.canceledAt < end))
+      return canceled(start, stdout, stderr);
     if (end === null || now < end) {
-      return { ...base, executionState: "Running", startTime: start, provisioningState: record.input.asyncExecution ? "Succeeded" : "Creating" };
+      return {
+        ...base,
+        executionState: "Running",
+        startTime: start,
+        provisioningState: record.input.asyncExecution ? "Succeeded" : "Creating",
+      };
     }
     const finished = { startTime: start, endTime: end, output: tail(stdout), error: tail(stderr) };
     const provisioningState = deleting ? "Deleting" : undefined;
@@ -303,7 +350,13 @@ export class RunCommandEngine {
       };
     }
     if (result.kind === "failed") {
-      return { ...base, ...finished, executionState: "Failed", executionMessage: result.message, provisioningState: provisioningState ?? "Failed" };
+      return {
+        ...base,
+        ...finished,
+        executionState: "Failed",
+        executionMessage: result.message,
+        provisioningState: provisioningState ?? "Failed",
+      };
     }
     if (result.kind === "hang") throw new Error("unreachable: a hung script either times out or keeps running");
     const blobMessage = record.blobError === undefined ? "" : ` Output upload failed: ${record.blobError}`;
@@ -313,7 +366,8 @@ export class RunCommandEngine {
       executionState: result.exitCode === 0 ? "Succeeded" : "Failed",
       exitCode: result.exitCode,
       executionMessage: (result.exitCode === 0 ? "" : `Script exited with code ${result.exitCode}.`) + blobMessage,
-      provisioningState: provisioningState ?? (result.exitCode === 0 || record.input.asyncExecution ? "Succeeded" : "Failed"),
+      provisioningState:
+        provisioningState ?? (result.exitCode === 0 || record.input.asyncExecution ? "Succeeded" : "Failed"),
     };
   }
 
@@ -321,8 +375,10 @@ export class RunCommandEngine {
     const result = record.result;
     if (result === undefined || result.kind === "failed") return; // never ran / the agent could not run it: no streams
     const uploads: Promise<void>[] = [];
-    if (record.input.outputBlobUri !== undefined) uploads.push(writeAppendBlob(record.input.outputBlobUri, result.stdout));
-    if (record.input.errorBlobUri !== undefined) uploads.push(writeAppendBlob(record.input.errorBlobUri, result.stderr));
+    if (record.input.outputBlobUri !== undefined)
+      uploads.push(writeAppendBlob(record.input.outputBlobUri, result.stdout));
+    if (record.input.errorBlobUri !== undefined)
+      uploads.push(writeAppendBlob(record.input.errorBlobUri, result.stderr));
     try {
       await Promise.all(uploads);
     } catch (error) {

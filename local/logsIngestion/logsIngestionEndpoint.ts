@@ -86,10 +86,15 @@ export interface LocalLogsIngestion {
   close(): Promise<void>;
 }
 
-
 const UPLOAD_ROUTE = /^\/dataCollectionRules\/([^/]+)\/streams\/([^/]+)\/?$/;
 const BodySchema = z.array(z.unknown(), { error: "the body must be a JSON array of rows" });
-const FAULT_CODES: Record<number, string> = { 429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout" };
+const FAULT_CODES: Record<number, string> = {
+  429: "TooManyRequests",
+  500: "InternalServerError",
+  502: "BadGateway",
+  503: "ServiceUnavailable",
+  504: "GatewayTimeout",
+};
 /** Problems listed in one 400; a drifted schema usually repeats one mistake on every row. */
 const MAX_REPORTED_PROBLEMS = 20;
 
@@ -115,7 +120,8 @@ export async function startLocalLogsIngestion(options: LocalLogsIngestionOptions
       }
       for (const [name, value] of Object.entries(row)) {
         const type = columns.get(name);
-        if (type === undefined) problems.push(`row ${index}: column '${name}' is not declared in stream ${declaration.stream}`);
+        if (type === undefined)
+          problems.push(`row ${index}: column '${name}' is not declared in stream ${declaration.stream}`);
         else {
           const problem = columnTypeProblem(type, value);
           if (problem !== undefined) problems.push(`row ${index}: column '${name}' (${type}): ${problem}`);
@@ -126,8 +132,13 @@ export async function startLocalLogsIngestion(options: LocalLogsIngestionOptions
     });
     if (problems.length > 0) {
       const shown = problems.slice(0, MAX_REPORTED_PROBLEMS).join("; ");
-      const more = problems.length > MAX_REPORTED_PROBLEMS ? ` (and ${problems.length - MAX_REPORTED_PROBLEMS} more)` : "";
-      throw new ServiceError(400, "InvalidContent", `The rows do not match stream ${declaration.stream}: ${shown}${more}.`);
+      const more =
+        problems.length > MAX_REPORTED_PROBLEMS ? ` (and ${problems.length - MAX_REPORTED_PROBLEMS} more)` : "";
+      throw new ServiceError(
+        400,
+        "InvalidContent",
+        `The rows do not match stream ${declaration.stream}: ${shown}${more}.`,
+      );
     }
     return accepted;
   }
@@ -135,12 +146,26 @@ export async function startLocalLogsIngestion(options: LocalLogsIngestionOptions
   function decode(req: IncomingMessage, body: Buffer): Buffer {
     const encoding = req.headers["content-encoding"]?.trim().toLowerCase();
     if (encoding === undefined || encoding === "" || encoding === "identity") return body;
-    if (encoding !== "gzip") throw new ServiceError(415, "UnsupportedContentEncoding", `Content-Encoding '${encoding}' is not supported; send gzip or an uncompressed body.`);
+    if (encoding !== "gzip")
+      throw new ServiceError(
+        415,
+        "UnsupportedContentEncoding",
+        `Content-Encoding '${encoding}' is not supported; send gzip or an uncompressed body.`,
+      );
     try {
       return gunzipSync(body, { maxOutputLength: MAX_UPLOAD_BYTES + 1 });
     } catch (error) {
-      if (error instanceof RangeError) throw new ServiceError(413, "ContentLengthLimitExceeded", `The uncompressed body exceeds ${MAX_UPLOAD_BYTES} bytes.`);
-      throw new ServiceError(400, "InvalidContentEncoding", `The body is not valid gzip: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof RangeError)
+        throw new ServiceError(
+          413,
+          "ContentLengthLimitExceeded",
+          `The uncompressed body exceeds ${MAX_UPLOAD_BYTES} bytes.`,
+        );
+      throw new ServiceError(
+        400,
+        "InvalidContentEncoding",
+        `The body is not valid gzip: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -162,46 +187,92 @@ export async function startLocalLogsIngestion(options: LocalLogsIngestionOptions
     }
     ctx.bodyBytes = size;
     const match = UPLOAD_ROUTE.exec(url.pathname);
-    if (match === null) throw new ServiceError(404, "NotFound", `No resource at ${url.pathname}; uploads go to /dataCollectionRules/{ruleId}/streams/{stream}.`);
+    if (match === null)
+      throw new ServiceError(
+        404,
+        "NotFound",
+        `No resource at ${url.pathname}; uploads go to /dataCollectionRules/{ruleId}/streams/{stream}.`,
+      );
     ctx.ruleId = decodeURIComponent(match[1] ?? "");
     ctx.stream = decodeURIComponent(match[2] ?? "");
-    if (req.method !== "POST") throw new ServiceError(405, "MethodNotAllowed", `${req.method} is not supported; upload with POST.`);
+    if (req.method !== "POST")
+      throw new ServiceError(405, "MethodNotAllowed", `${req.method} is not supported; upload with POST.`);
     if ((faults.failNextUploads ?? 0) > 0) {
       faults = { ...faults, failNextUploads: (faults.failNextUploads ?? 0) - 1 };
       ctx.fault = true;
       const status = faults.status ?? 503;
       const code = FAULT_CODES[status] ?? "InjectedFault";
-      throw new ServiceError(status, code, `Injected fault: answering ${status}.`, faults.retryAfterSeconds === undefined ? {} : { "Retry-After": String(faults.retryAfterSeconds) });
+      throw new ServiceError(
+        status,
+        code,
+        `Injected fault: answering ${status}.`,
+        faults.retryAfterSeconds === undefined ? {} : { "Retry-After": String(faults.retryAfterSeconds) },
+      );
     }
     const auth = req.headers.authorization;
     if (auth === undefined || !/^Bearer \S+$/.test(auth)) {
-      throw new ServiceError(401, "InvalidAuthenticationToken", "An Authorization header with a bearer token is required.", {
-        "WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"',
-      });
+      throw new ServiceError(
+        401,
+        "InvalidAuthenticationToken",
+        "An Authorization header with a bearer token is required.",
+        {
+          "WWW-Authenticate":
+            'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token"',
+        },
+      );
     }
     const apiVersion = url.searchParams.get("api-version");
     if (apiVersion === null || !INGESTION_API_VERSIONS.includes(apiVersion)) {
-      throw new ServiceError(400, "InvalidApiVersion", `${apiVersion === null ? "The api-version query parameter is required" : `The api-version '${apiVersion}' is not supported`}; use ${INGESTION_API_VERSIONS.join(" or ")}.`);
+      throw new ServiceError(
+        400,
+        "InvalidApiVersion",
+        `${apiVersion === null ? "The api-version query parameter is required" : `The api-version '${apiVersion}' is not supported`}; use ${INGESTION_API_VERSIONS.join(" or ")}.`,
+      );
     }
-    if (ctx.ruleId !== ruleId) throw new ServiceError(404, "NotFound", `Data collection rule with immutable Id '${ctx.ruleId}' not found.`);
+    if (ctx.ruleId !== ruleId)
+      throw new ServiceError(404, "NotFound", `Data collection rule with immutable Id '${ctx.ruleId}' not found.`);
     const declaration = byStream.get(ctx.stream);
     if (declaration === undefined) {
-      throw new ServiceError(400, "InvalidStream", `Stream '${ctx.stream}' is not declared in data collection rule '${ruleId}' (declared: ${[...byStream.keys()].join(", ")}).`);
+      throw new ServiceError(
+        400,
+        "InvalidStream",
+        `Stream '${ctx.stream}' is not declared in data collection rule '${ruleId}' (declared: ${[...byStream.keys()].join(", ")}).`,
+      );
     }
     const contentType = req.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
-    if (contentType !== "application/json") throw new ServiceError(415, "UnsupportedMediaType", `Content-Type must be application/json, not '${req.headers["content-type"] ?? ""}'.`);
-    if (size > MAX_UPLOAD_BYTES) throw new ServiceError(413, "ContentLengthLimitExceeded", `The body is ${size} bytes; an upload may be at most ${MAX_UPLOAD_BYTES} bytes.`);
+    if (contentType !== "application/json")
+      throw new ServiceError(
+        415,
+        "UnsupportedMediaType",
+        `Content-Type must be application/json, not '${req.headers["content-type"] ?? ""}'.`,
+      );
+    if (size > MAX_UPLOAD_BYTES)
+      throw new ServiceError(
+        413,
+        "ContentLengthLimitExceeded",
+        `The body is ${size} bytes; an upload may be at most ${MAX_UPLOAD_BYTES} bytes.`,
+      );
     const json = decode(req, Buffer.concat(chunks));
     ctx.jsonBytes = json.length;
-    if (json.length > MAX_UPLOAD_BYTES) throw new ServiceError(413, "ContentLengthLimitExceeded", `The uncompressed body is ${json.length} bytes; an upload may be at most ${MAX_UPLOAD_BYTES} bytes.`);
+    if (json.length > MAX_UPLOAD_BYTES)
+      throw new ServiceError(
+        413,
+        "ContentLengthLimitExceeded",
+        `The uncompressed body is ${json.length} bytes; an upload may be at most ${MAX_UPLOAD_BYTES} bytes.`,
+      );
     let body: unknown;
     try {
       body = JSON.parse(json.toString("utf8"));
     } catch (error) {
-      throw new ServiceError(400, "InvalidContent", `The body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ServiceError(
+        400,
+        "InvalidContent",
+        `The body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     const parsed = BodySchema.safeParse(body);
-    if (!parsed.success) throw new ServiceError(400, "InvalidContent", parsed.error.issues.map((i) => i.message).join("; "));
+    if (!parsed.success)
+      throw new ServiceError(400, "InvalidContent", parsed.error.issues.map((i) => i.message).join("; "));
     const rows = checkRows(declaration, parsed.data);
     stored.get(declaration.stream)?.push(...rows);
     log("info", `stored ${rows.length} row(s) in ${declaration.name} (${declaration.stream})`);
@@ -215,7 +286,13 @@ export async function startLocalLogsIngestion(options: LocalLogsIngestionOptions
       return;
     }
     const text = JSON.stringify(body);
-    res.writeHead(status, { ...all, "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(text)) }).end(text);
+    res
+      .writeHead(status, {
+        ...all,
+        "Content-Type": "application/json; charset=utf-8",
+        "Content-Length": String(Buffer.byteLength(text)),
+      })
+      .end(text);
   }
 
   const server = https.createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
@@ -248,9 +325,15 @@ export async function startLocalLogsIngestion(options: LocalLogsIngestionOptions
         send(res, 204, undefined);
       },
       (error: unknown) => {
-        const problem = error instanceof ServiceError ? error : new ServiceError(500, "InternalServerError", error instanceof Error ? error.message : String(error));
+        const problem =
+          error instanceof ServiceError
+            ? error
+            : new ServiceError(500, "InternalServerError", error instanceof Error ? error.message : String(error));
         uploads.push(entry(problem.status, 0, { code: problem.code, message: problem.message }));
-        log(problem.status >= 500 && !ctx.fault ? "error" : "warn", `upload to ${ctx.stream ?? url.pathname} refused with ${problem.status}: ${problem.message}`);
+        log(
+          problem.status >= 500 && !ctx.fault ? "error" : "warn",
+          `upload to ${ctx.stream ?? url.pathname} refused with ${problem.status}: ${problem.message}`,
+        );
         send(res, problem.status, { error: { code: problem.code, message: problem.message } }, problem.headers);
       },
     );
@@ -262,10 +345,14 @@ export async function startLocalLogsIngestion(options: LocalLogsIngestionOptions
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const endpoint = `https://${host}:${address.port}`;
-  log("info", `local Logs Ingestion endpoint listening at ${endpoint} (rule ${ruleId}; streams ${streams.map((s) => s.stream).join(", ")})`);
+  log(
+    "info",
+    `local Logs Ingestion endpoint listening at ${endpoint} (rule ${ruleId}; streams ${streams.map((s) => s.stream).join(", ")})`,
+  );
 
   const credential: TokenCredential = {
-    getToken: (): Promise<AccessToken> => Promise.resolve({ token: "patchpilot-local-logs-ingestion", expiresOnTimestamp: Date.now() + 3600_000 }),
+    getToken: (): Promise<AccessToken> =>
+      Promise.resolve({ token: "patchpilot-local-logs-ingestion", expiresOnTimestamp: Date.now() + 3600_000 }),
   };
 
   return {
@@ -277,12 +364,14 @@ export async function startLocalLogsIngestion(options: LocalLogsIngestionOptions
     uploads,
     rows(stream) {
       const rows = stored.get(stream);
-      if (rows === undefined) throw new Error(`stream ${stream} is not declared (declared: ${streams.map((s) => s.stream).join(", ")})`);
+      if (rows === undefined)
+        throw new Error(`stream ${stream} is not declared (declared: ${streams.map((s) => s.stream).join(", ")})`);
       return rows;
     },
     rowsByTable(table) {
       const declaration = streams.find((s) => s.name === table);
-      if (declaration === undefined) throw new Error(`table ${table} is not declared (declared: ${streams.map((s) => s.name).join(", ")})`);
+      if (declaration === undefined)
+        throw new Error(`table ${table} is not declared (declared: ${streams.map((s) => s.name).join(", ")})`);
       return stored.get(declaration.stream) ?? [];
     },
     injectFaults(next) {

@@ -55,11 +55,17 @@ export function columnTypeProblem(type: ColumnType, value: unknown): string | un
     case "string":
       return typeof value === "string" ? undefined : `expected a string, got ${got}`;
     case "int":
-      return typeof value === "number" && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX ? undefined : `expected a 32-bit integer, got ${describe(value)}`;
+      return typeof value === "number" && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX
+        ? undefined
+        : `expected a 32-bit integer, got ${describe(value)}`;
     case "long":
-      return typeof value === "number" && Number.isSafeInteger(value) ? undefined : `expected an integer, got ${describe(value)}`;
+      return typeof value === "number" && Number.isSafeInteger(value)
+        ? undefined
+        : `expected an integer, got ${describe(value)}`;
     case "real":
-      return typeof value === "number" && Number.isFinite(value) ? undefined : `expected a number, got ${describe(value)}`;
+      return typeof value === "number" && Number.isFinite(value)
+        ? undefined
+        : `expected a number, got ${describe(value)}`;
     case "boolean":
       return typeof value === "boolean" ? undefined : `expected a boolean, got ${describe(value)}`;
     case "datetime":

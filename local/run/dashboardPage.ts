@@ -56,7 +56,13 @@ function decodeSegment(segment: string | undefined): string {
   }
 }
 
-function send(response: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+function send(
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, { "content-type": contentType, "cache-control": "no-store", ...headers });
   response.end(body);
 }
@@ -79,7 +85,11 @@ export function createDashboardPage(deps: { deps: AppDeps; logs: LocalLogsIngest
         const now = deps.now();
         const rows = ingestedRows(deps.logs);
         const figures = computeFleetFigures(rows, { now });
-        const html = renderDashboardHtml(figures, { generatedAt: now, reportUrl: (r) => localReportUrl(r.tenant, r.runId), rejectedRows: rows.rejected });
+        const html = renderDashboardHtml(figures, {
+          generatedAt: now,
+          reportUrl: (r) => localReportUrl(r.tenant, r.runId),
+          rejectedRows: rows.rejected,
+        });
         send(response, 200, "text/html; charset=utf-8", html);
         return;
       }
@@ -91,17 +101,37 @@ export function createDashboardPage(deps: { deps: AppDeps; logs: LocalLogsIngest
         return;
       }
       const found = await findTenantRun(deps.deps.storage.tables.runs, tenant.data, runId.data);
-      const row = found === undefined ? undefined : (await deps.deps.evidence.index.readArtifacts(runId.data)).get(ARTIFACTS.reportHtml.path);
-      if (found === undefined || row === undefined || row.blobName !== artifactBlobName(found.ref, ARTIFACTS.reportHtml.path)) {
-        sendProblem(response, new HttpProblem(404, "Not Found", `run ${runId.data} of ${tenant.data} has no indexed report.html`));
+      const row =
+        found === undefined
+          ? undefined
+          : (await deps.deps.evidence.index.readArtifacts(runId.data)).get(ARTIFACTS.reportHtml.path);
+      if (
+        found === undefined ||
+        row === undefined ||
+        row.blobName !== artifactBlobName(found.ref, ARTIFACTS.reportHtml.path)
+      ) {
+        sendProblem(
+          response,
+          new HttpProblem(404, "Not Found", `run ${runId.data} of ${tenant.data} has no indexed report.html`),
+        );
         return;
       }
       const bytes = await deps.deps.evidence.store.readBlob(row.blobName);
       if (bytes === undefined || sha256Hex(bytes) !== row.sha256) {
-        sendProblem(response, new HttpProblem(409, "Conflict", `report.html of run ${runId.data} does not match its indexed SHA-256 ${row.sha256}; not served`));
+        sendProblem(
+          response,
+          new HttpProblem(
+            409,
+            "Conflict",
+            `report.html of run ${runId.data} does not match its indexed SHA-256 ${row.sha256}; not served`,
+          ),
+        );
         return;
       }
-      send(response, 200, "text/html; charset=utf-8", bytes, { "content-security-policy": REPORT_CSP, "x-patchpilot-sha256": row.sha256 });
+      send(response, 200, "text/html; charset=utf-8", bytes, {
+        "content-security-policy": REPORT_CSP,
+        "x-patchpilot-sha256": row.sha256,
+      });
     },
   };
 }

@@ -9,7 +9,11 @@ import { EVENT_TYPES } from "../../lib/azure/events/eventData";
 import { INGEST_FUNCTION_NAME } from "../../functions/eventGrid/ingestPatchEvents";
 import { startAzurite, type AzuriteInstance } from "../azurite";
 import { EVENT_GRID_WEBHOOK_PATH } from "../durable/eventGridWebhook";
-import { startLocalEventGridTopic, type LocalEventGridTopic, type LocalEventGridTopicOptions } from "../eventGrid/eventGridTopic";
+import {
+  startLocalEventGridTopic,
+  type LocalEventGridTopic,
+  type LocalEventGridTopicOptions,
+} from "../eventGrid/eventGridTopic";
 import { startLocalLogsIngestion, type LocalLogsIngestion } from "../logsIngestion/logsIngestionEndpoint";
 import { createDashboardPage, DASHBOARD_PATH } from "./dashboardPage";
 import { createLocalDurableHost, type LocalDurableHost } from "../durable";
@@ -73,7 +77,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const cleanup: (() => Promise<void>)[] = [() => azurite.stop()];
   try {
     const fleet = buildFleet(options.scenario, clock);
-    const emulator = await startFleetEmulator({ fleet, clock, ...(options.arm === undefined ? {} : { arm: options.arm }) });
+    const emulator = await startFleetEmulator({
+      fleet,
+      clock,
+      ...(options.arm === undefined ? {} : { arm: options.arm }),
+    });
     cleanup.unshift(() => emulator.close());
     const eventGrid = await startLocalEventGridTopic({
       ...(options.log === undefined ? {} : { log: options.log }),
@@ -114,7 +122,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       activityConcurrency: 16,
       episodeConcurrency: 8,
       timerSchedules: false,
-      ...(options.httpPort === undefined ? {} : { http: { port: options.httpPort, pages: [createDashboardPage({ deps, logs, now: () => clock.now() })] } }),
+      ...(options.httpPort === undefined
+        ? {}
+        : { http: { port: options.httpPort, pages: [createDashboardPage({ deps, logs, now: () => clock.now() })] } }),
       ...(options.log === undefined ? {} : { log: options.log }),
     });
     await host.start();

@@ -52,27 +52,41 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
   const out = command.out ?? ((text: string) => console.log(text));
   const scenario = readScenarioFile(command.scenarioFile);
   const wallStart = Date.now();
-  out(`PatchPilot: ${scenario.name ?? command.scenarioFile} — ${scenario.devices.length} devices, ${scenario.windows.length} maintenance windows`);
-  out(command.fast ? "clock: VIRTUAL — reboots, polls and waits are skipped, not slept; timings below are simulated" : "clock: real — reboots and waits take their real time");
+  out(
+    `PatchPilot: ${scenario.name ?? command.scenarioFile} — ${scenario.devices.length} devices, ${scenario.windows.length} maintenance windows`,
+  );
+  out(
+    command.fast
+      ? "clock: VIRTUAL — reboots, polls and waits are skipped, not slept; timings below are simulated"
+      : "clock: real — reboots and waits take their real time",
+  );
   // The HTTP front also without --serve: the local Event Grid topic delivers to its Event Grid webhook, so the
   // events → Log Analytics rows chain runs in every demo.
   const stack = await startLocalStack({ scenario, clock: command.fast ? "virtual" : "real", httpPort: 0 });
   let failed = false;
   try {
-    out(`Azurite ${stack.azurite.blobEndpoint}, fleet emulator ${stack.emulator.endpoint}, Durable host ${stack.host.rpcBaseUrl}`);
-    if (stack.seededLocks.length > 0) out(`lock held by another run (from the scenario): ${stack.seededLocks.join(", ")}`);
+    out(
+      `Azurite ${stack.azurite.blobEndpoint}, fleet emulator ${stack.emulator.endpoint}, Durable host ${stack.host.rpcBaseUrl}`,
+    );
+    if (stack.seededLocks.length > 0)
+      out(`lock held by another run (from the scenario): ${stack.seededLocks.join(", ")}`);
     const summary = await runWindows(stack, progressPrinter(out));
     // Deliveries run after the topic accepted the events; wait for them, then for the functions they started.
     await stack.eventGrid.idle();
     await stack.host.runUntilIdle({ advance: false });
     out("");
-    for (const w of summary.windows) out(`window ${w.instanceId}: ${w.status}${w.decisions.length > 0 ? ` — ${w.decisions.join("; ")}` : ""}`);
+    for (const w of summary.windows)
+      out(`window ${w.instanceId}: ${w.status}${w.decisions.length > 0 ? ` — ${w.decisions.join("; ")}` : ""}`);
     out("");
     out(formatSummary(summary));
     out("");
     out(`exit codes: ${formatExitCodeCounts(summary.devices)}`);
-    out(`${summary.simulatedMinutes} simulated minutes in ${((Date.now() - wallStart) / 1000).toFixed(1)} s of wall time`);
-    out(`evidence: container "${stack.deps.config.evidence.container}" in Azurite (${stack.azurite.blobEndpoint}); window reports under {tenant}/_windows/`);
+    out(
+      `${summary.simulatedMinutes} simulated minutes in ${((Date.now() - wallStart) / 1000).toFixed(1)} s of wall time`,
+    );
+    out(
+      `evidence: container "${stack.deps.config.evidence.container}" in Azurite (${stack.azurite.blobEndpoint}); window reports under {tenant}/_windows/`,
+    );
     out(formatAlerts(stack));
     if (command.jsonOut !== undefined) {
       writeFileSync(command.jsonOut, `${JSON.stringify(summary.devices, null, 2)}\n`);

@@ -59,7 +59,10 @@ export async function runWindows(
   const ids: string[] = [];
   for (const window of windows) {
     const o = onDemandOccurrence(window, started);
-    await host.client.startNew(ORCHESTRATORS.maintenanceWindow, { instanceId: o.instanceId, input: windowRunInput(window, o, "on-demand") });
+    await host.client.startNew(ORCHESTRATORS.maintenanceWindow, {
+      instanceId: o.instanceId,
+      input: windowRunInput(window, o, "on-demand"),
+    });
     ids.push(o.instanceId);
   }
 
@@ -72,7 +75,11 @@ export async function runWindows(
   }
   if (onProgress !== undefined) await reportProgress(stack, onProgress);
 
-  const summary: WindowsSummary = { windows: [], devices: [], simulatedMinutes: Math.round((host.now().getTime() - started.getTime()) / 60_000) };
+  const summary: WindowsSummary = {
+    windows: [],
+    devices: [],
+    simulatedMinutes: Math.round((host.now().getTime() - started.getTime()) / 60_000),
+  };
   for (const status of statuses) {
     const output = status.output as WindowRunResult | undefined;
     summary.windows.push({
@@ -84,7 +91,13 @@ export async function runWindows(
     if (output === undefined) continue;
     const bytes = await deps.evidence.store.readBlob(output.reportPath);
     if (bytes === undefined) throw new Error(`window report ${output.reportPath} is missing`);
-    summary.devices.push(...(await summarizeReport(stack, WindowReportSchema.parse(JSON.parse(bytes.toString("utf8"))), options.verify ?? true)));
+    summary.devices.push(
+      ...(await summarizeReport(
+        stack,
+        WindowReportSchema.parse(JSON.parse(bytes.toString("utf8"))),
+        options.verify ?? true,
+      )),
+    );
   }
   return summary;
 }
@@ -95,7 +108,8 @@ async function summarizeReport(stack: LocalStack, report: WindowReport, verify: 
     for (const rollout of ring.rollouts) {
       for (const o of rollout.outcomes) {
         const result = o.result;
-        const verification = result === undefined || !verify ? undefined : await verifyRun(stack.deps.evidence, result.run);
+        const verification =
+          result === undefined || !verify ? undefined : await verifyRun(stack.deps.evidence, result.run);
         rows.push({
           tenant: report.tenant,
           client: o.client,
@@ -111,7 +125,8 @@ async function summarizeReport(stack: LocalStack, report: WindowReport, verify: 
           regressions: result?.counts.regressions ?? 0,
           merkleRoot: result?.merkleRoot ?? null,
           verified: verification === undefined ? null : verification.ok,
-          evidencePath: result === undefined ? null : `${stack.deps.config.evidence.container}/${result.evidencePrefix}`,
+          evidencePath:
+            result === undefined ? null : `${stack.deps.config.evidence.container}/${result.evidencePrefix}`,
           ...(o.reason === undefined ? {} : { reason: o.reason }),
         });
       }
@@ -129,7 +144,12 @@ async function reportProgress(stack: LocalStack, onProgress: (devices: DevicePro
     .map((s) => {
       const status = s.customStatus as DeviceRunStatus | undefined;
       const done = ENDED.has(String(s.runtimeStatus));
-      return { device: status?.device ?? s.instanceId, stage: done ? String(s.runtimeStatus).toLowerCase() : (status?.stage ?? "starting"), progress: done ? 1 : (status?.progress ?? 0), done };
+      return {
+        device: status?.device ?? s.instanceId,
+        stage: done ? String(s.runtimeStatus).toLowerCase() : (status?.stage ?? "starting"),
+        progress: done ? 1 : (status?.progress ?? 0),
+        done,
+      };
     })
     .sort((a, b) => a.device.localeCompare(b.device));
   onProgress(devices);

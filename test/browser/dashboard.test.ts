@@ -41,8 +41,15 @@ async function readRun(device: DeviceSummary): Promise<RunEvidence> {
   };
   const exitCode = await read<ExitCodeRecord>("exitCode");
   const report = await read<FinalReport>("finalReport");
-  if (exitCode === undefined || report === undefined) throw new Error(`${device.device}: exit code or report not verified`);
-  return { device, exitCode, report, installs: (await read<InstallOutcome[]>("installSummary")) ?? [], regressions: await read<Regressions>("regressions") };
+  if (exitCode === undefined || report === undefined)
+    throw new Error(`${device.device}: exit code or report not verified`);
+  return {
+    device,
+    exitCode,
+    report,
+    installs: (await read<InstallOutcome[]>("installSummary")) ?? [],
+    regressions: await read<Regressions>("regressions"),
+  };
 }
 
 /** Opens a page and collects every console error, uncaught exception and failed request. */
@@ -63,7 +70,12 @@ async function open(url: string): Promise<{ page: Page; errors: string[] }> {
 }
 
 const attrs = (page: Page, testId: string, names: readonly string[]): Promise<Record<string, string | null>[]> =>
-  page.getByTestId(testId).evaluateAll((elements, list) => elements.map((el) => Object.fromEntries(list.map((n) => [n, el.getAttribute(n)]))), names);
+  page
+    .getByTestId(testId)
+    .evaluateAll(
+      (elements, list) => elements.map((el) => Object.fromEntries(list.map((n) => [n, el.getAttribute(n)]))),
+      names,
+    );
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
@@ -83,7 +95,9 @@ afterAll(async () => {
 
 describe("fleet dashboard and run report in headless Chromium (demo fleet)", () => {
   it("the dashboard loads without console errors and shows the figures the evidence gives", async () => {
-    expect(Object.fromEntries(evidence.map((r) => [r.device.device, r.exitCode.exitCode]))).toEqual(EXPECTED_DEMO_EXIT_CODES);
+    expect(Object.fromEntries(evidence.map((r) => [r.device.device, r.exitCode.exitCode]))).toEqual(
+      EXPECTED_DEMO_EXIT_CODES,
+    );
     const { page, errors } = await open(stack.dashboardUrl ?? "");
     await page.screenshot({ path: path.join(RESULTS, "dashboard.png"), fullPage: true });
     expect(errors).toEqual([]);
@@ -99,9 +113,23 @@ describe("fleet dashboard and run report in headless Chromium (demo fleet)", () 
         expectedCompliance.set(key, c);
       }
     }
-    const shown = await attrs(page, "compliance-percent", ["data-tenant", "data-client", "data-compliant", "data-devices", "data-percent"]);
-    expect(new Map(shown.map((s) => [s["data-client"] === null ? s["data-tenant"] : `${s["data-tenant"]}/${s["data-client"]}`, { compliant: Number(s["data-compliant"]), devices: Number(s["data-devices"]) }]))).toEqual(expectedCompliance);
-    for (const s of shown) expect(Number(s["data-percent"])).toBeCloseTo((100 * Number(s["data-compliant"])) / Number(s["data-devices"]), 0);
+    const shown = await attrs(page, "compliance-percent", [
+      "data-tenant",
+      "data-client",
+      "data-compliant",
+      "data-devices",
+      "data-percent",
+    ]);
+    expect(
+      new Map(
+        shown.map((s) => [
+          s["data-client"] === null ? s["data-tenant"] : `${s["data-tenant"]}/${s["data-client"]}`,
+          { compliant: Number(s["data-compliant"]), devices: Number(s["data-devices"]) },
+        ]),
+      ),
+    ).toEqual(expectedCompliance);
+    for (const s of shown)
+      expect(Number(s["data-percent"])).toBeCloseTo((100 * Number(s["data-compliant"])) / Number(s["data-devices"]), 0);
 
     // Exit codes per day: every run counted once under the day its exit code was decided.
     const expectedBars = new Map<string, number>();
@@ -110,17 +138,29 @@ describe("fleet dashboard and run report in headless Chromium (demo fleet)", () 
       expectedBars.set(key, (expectedBars.get(key) ?? 0) + 1);
     }
     const bars = await attrs(page, "exit-code-bar", ["data-day", "data-code", "data-count"]);
-    expect(new Map(bars.map((b) => [`${b["data-day"]}|${b["data-code"]}`, Number(b["data-count"])]))).toEqual(expectedBars);
+    expect(new Map(bars.map((b) => [`${b["data-day"]}|${b["data-code"]}`, Number(b["data-count"])]))).toEqual(
+      expectedBars,
+    );
 
     // Open regressions and pending reboots: the runs whose exit code says so.
-    const runsEnding = (code: number) => evidence.filter((r) => r.exitCode.exitCode === code).map((r) => r.device.runId).sort();
-    expect((await attrs(page, "open-regression", ["data-run-id"])).map((a) => a["data-run-id"]).sort()).toEqual(runsEnding(220));
-    expect((await attrs(page, "pending-reboot", ["data-run-id"])).map((a) => a["data-run-id"]).sort()).toEqual(runsEnding(150));
+    const runsEnding = (code: number) =>
+      evidence
+        .filter((r) => r.exitCode.exitCode === code)
+        .map((r) => r.device.runId)
+        .sort();
+    expect((await attrs(page, "open-regression", ["data-run-id"])).map((a) => a["data-run-id"]).sort()).toEqual(
+      runsEnding(220),
+    );
+    expect((await attrs(page, "pending-reboot", ["data-run-id"])).map((a) => a["data-run-id"]).sort()).toEqual(
+      runsEnding(150),
+    );
 
     // Failing KBs: failed install outcomes in the install summaries, per KB.
     const failures = new Map<string, number>();
     for (const r of evidence) {
-      for (const i of r.installs) if (!i.installed && i.result !== "NotAttempted") failures.set(i.kb ?? i.updateId, (failures.get(i.kb ?? i.updateId) ?? 0) + 1);
+      for (const i of r.installs)
+        if (!i.installed && i.result !== "NotAttempted")
+          failures.set(i.kb ?? i.updateId, (failures.get(i.kb ?? i.updateId) ?? 0) + 1);
     }
     // The page lists the top 10 (by failures, then KB), as the workbook does.
     const top = [...failures.entries()].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, 10);
@@ -133,7 +173,9 @@ describe("fleet dashboard and run report in headless Chromium (demo fleet)", () 
     const { page: dashboard } = await open(stack.dashboardUrl ?? "");
     const sql = evidence.find((r) => r.device.device === "FAB-SQL01");
     if (sql === undefined) throw new Error("no FAB-SQL01 run");
-    const link = dashboard.locator(`[data-testid="open-regression"][data-run-id="${sql.device.runId}"] [data-testid="report-link"]`);
+    const link = dashboard.locator(
+      `[data-testid="open-regression"][data-run-id="${sql.device.runId}"] [data-testid="report-link"]`,
+    );
     const href = await link.getAttribute("href");
     expect(href).toBeTruthy();
     await dashboard.close();
@@ -147,11 +189,17 @@ describe("fleet dashboard and run report in headless Chromium (demo fleet)", () 
     expect(await page.getByTestId("exit-code").getAttribute("data-exit-code")).toBe(String(sql.exitCode.exitCode));
     // The exit code is the first thing on the page.
     expect(await page.locator("[data-testid]").first().getAttribute("data-testid")).toBe("exit-code");
-    const shownChecks = (await attrs(page, "regression", ["data-app", "data-check"])).map((a) => `${a["data-app"]}/${a["data-check"]}`).sort();
+    const shownChecks = (await attrs(page, "regression", ["data-app", "data-check"]))
+      .map((a) => `${a["data-app"]}/${a["data-check"]}`)
+      .sort();
     expect(shownChecks).toEqual((sql.regressions?.regressions ?? []).map((r) => `${r.app}/${r.check}`).sort());
     const first = page.getByTestId("regression").first();
-    await expect(first.locator('[data-side="pre"]').textContent()).resolves.toContain(sql.regressions?.regressions[0]?.pre.detail.slice(0, 40) ?? "");
-    await expect(first.locator('[data-side="post"]').textContent()).resolves.toContain(sql.regressions?.regressions[0]?.post.detail.slice(0, 40) ?? "");
+    await expect(first.locator('[data-side="pre"]').textContent()).resolves.toContain(
+      sql.regressions?.regressions[0]?.pre.detail.slice(0, 40) ?? "",
+    );
+    await expect(first.locator('[data-side="post"]').textContent()).resolves.toContain(
+      sql.regressions?.regressions[0]?.post.detail.slice(0, 40) ?? "",
+    );
     expect((await page.getByTestId("merkle-root").textContent())?.trim()).toBe(sql.device.merkleRoot);
     expect(await page.getByTestId("update-row").count()).toBe(sql.installs.length);
     await page.close();

@@ -15,11 +15,21 @@ describe("the demo (npm start)", () => {
 
   it("runs a maintenance window per tenant window over the demo fleet on the local host: every device's exit code, every run verified", () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), "pp-e2e-")), "summary.json");
-    const result = spawnSync(process.execPath, ["dist/local/cli.js", "demo", "--no-serve", "--json", out], { cwd: ROOT, encoding: "utf8", timeout: 150_000 });
+    const result = spawnSync(process.execPath, ["dist/local/cli.js", "demo", "--no-serve", "--json", out], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 150_000,
+    });
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("clock: VIRTUAL");
-    const devices = JSON.parse(readFileSync(out, "utf8")) as { device: string; exitCode: number | null; verified: boolean | null; merkleRoot: string | null; runId: string }[];
+    const devices = JSON.parse(readFileSync(out, "utf8")) as {
+      device: string;
+      exitCode: number | null;
+      verified: boolean | null;
+      merkleRoot: string | null;
+      runId: string;
+    }[];
     expect(Object.fromEntries(devices.map((d) => [d.device, d.exitCode]))).toEqual(EXPECTED_DEMO_EXIT_CODES);
     for (const d of devices) {
       expect({ device: d.device, verified: d.verified }).toEqual({ device: d.device, verified: true });
@@ -32,7 +42,11 @@ describe("the demo (npm start)", () => {
   }, 180_000);
 
   it("runs the hand-built sample device run: prints the exit code and a clean verification", () => {
-    const result = spawnSync(process.execPath, ["dist/local/cli.js", "sample"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    const result = spawnSync(process.execPath, ["dist/local/cli.js", "sample"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/exit code 0 Success/);
     expect(result.stdout).toMatch(/: VERIFIED/);
@@ -50,7 +64,12 @@ describe("the demo (npm start)", () => {
     const verify = spawnSync(process.execPath, ["dist/local/cli.js", "verify", "--run", outcome.run.runId], {
       cwd: ROOT,
       encoding: "utf8",
-      env: { ...process.env, AzureWebJobsStorage: cs, PATCHPILOT_EVIDENCE_CONNECTION_STRING: cs, PATCHPILOT_ALLOW_INSECURE_STORAGE: "true" },
+      env: {
+        ...process.env,
+        AzureWebJobsStorage: cs,
+        PATCHPILOT_EVIDENCE_CONNECTION_STRING: cs,
+        PATCHPILOT_ALLOW_INSECURE_STORAGE: "true",
+      },
     });
     expect(verify.stdout).toContain(`run contoso-msp/acme/WIN-SERVER01/${outcome.run.runId}: VERIFIED`);
     expect(verify.status).toBe(0);
@@ -58,7 +77,12 @@ describe("the demo (npm start)", () => {
     const unknown = spawnSync(process.execPath, ["dist/local/cli.js", "verify", "--run", "no-such-run-0000"], {
       cwd: ROOT,
       encoding: "utf8",
-      env: { ...process.env, AzureWebJobsStorage: cs, PATCHPILOT_EVIDENCE_CONNECTION_STRING: cs, PATCHPILOT_ALLOW_INSECURE_STORAGE: "true" },
+      env: {
+        ...process.env,
+        AzureWebJobsStorage: cs,
+        PATCHPILOT_EVIDENCE_CONNECTION_STRING: cs,
+        PATCHPILOT_ALLOW_INSECURE_STORAGE: "true",
+      },
     });
     expect(unknown.status).toBe(1);
   }, 120_000);

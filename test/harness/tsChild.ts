@@ -42,7 +42,9 @@ export function spawnTsChild(script: string, args: readonly string[]): TsChild {
         };
         listeners.push(check);
         check();
-        void exited.then((code) => reject(new Error(`${path.basename(script)} exited (${String(code)}) first: ${stderr}`)));
+        void exited.then((code) =>
+          reject(new Error(`${path.basename(script)} exited (${String(code)}) first: ${stderr}`)),
+        );
       }),
   };
 }

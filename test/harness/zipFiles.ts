@@ -21,7 +21,11 @@ export async function readZip(file: string): Promise<Map<string, Buffer>> {
 }
 
 /** Writes files (in the map's order) as a zip; `compress: false` stores them as they are. */
-export async function writeZip(file: string, files: ReadonlyMap<string, Buffer>, options: { compress?: boolean } = {}): Promise<void> {
+export async function writeZip(
+  file: string,
+  files: ReadonlyMap<string, Buffer>,
+  options: { compress?: boolean } = {},
+): Promise<void> {
   const zip = new ZipFile();
   const mtime = new Date("2026-01-01T00:00:00Z");
   for (const [name, bytes] of files) zip.addBuffer(bytes, name, { mtime, compress: options.compress ?? true });
@@ -36,7 +40,12 @@ export type ZipEdit = (path: string, bytes: Buffer) => Buffer | null | undefined
  * Copies a zip entry by entry, applying `edit`; with `resum`, rewrites SHA256SUMS over the result (a forger who
  * also fixes the sums), otherwise keeps it as it was.
  */
-export async function rewriteZip(from: string, to: string, edit: ZipEdit, options: { resum?: boolean; add?: [string, Buffer][] } = {}): Promise<void> {
+export async function rewriteZip(
+  from: string,
+  to: string,
+  edit: ZipEdit,
+  options: { resum?: boolean; add?: [string, Buffer][] } = {},
+): Promise<void> {
   const out = new Map<string, Buffer>();
   for (const [path, bytes] of await readZip(from)) {
     const edited = edit(path, bytes);

@@ -9,7 +9,8 @@ describe("functions/index", () => {
 
   it("registers every activity and orchestrator the orchestrators call, with the right kind", () => {
     const kinds = new Map(definitions.map((d) => [d.name, d.kind]));
-    for (const name of ["computeExitCode", ...Object.values(ACTIVITIES)]) expect([name, kinds.get(name)]).toEqual([name, "activity"]);
+    for (const name of ["computeExitCode", ...Object.values(ACTIVITIES)])
+      expect([name, kinds.get(name)]).toEqual([name, "activity"]);
     for (const name of Object.values(ORCHESTRATORS)) expect([name, kinds.get(name)]).toEqual([name, "orchestrator"]);
   });
 

@@ -1,12 +1,22 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { RunCommandNotFoundError } from "../../../lib/azure/armErrors";
 import type { RunCommands, RunCommandStatus } from "../../../lib/azure/runCommands";
-import { parseArtifact, specForPath, transcriptPath, transcriptStatusPath, type PhaseKey } from "../../../lib/domain/artifacts";
+import {
+  parseArtifact,
+  specForPath,
+  transcriptPath,
+  transcriptStatusPath,
+  type PhaseKey,
+} from "../../../lib/domain/artifacts";
 import { isStatus } from "../../../lib/evidence/errors";
 import { artifactBlobName } from "../../../lib/evidence/keys";
 import type { EvidenceDeps } from "../../../lib/evidence/runEvidence";
 import { sha256Hex } from "../../../lib/evidence/sha256";
-import { TranscriptStatusSchema, type TranscriptStatus, type TranscriptStream } from "../../../lib/schemas/artifacts/transcript";
+import {
+  TranscriptStatusSchema,
+  type TranscriptStatus,
+  type TranscriptStream,
+} from "../../../lib/schemas/artifacts/transcript";
 import type { RunRef } from "../../../lib/schemas/common";
 import type { PendingCommand, StoredArtifactRef } from "../../../lib/schemas/deviceRun";
 import { PHASE_OF, SCRIPT_OF } from "./roles";
@@ -51,7 +61,12 @@ function refFromBytes(run: RunRef, path: string, bytes: Buffer): StoredArtifactR
  * Rebuilds a collected command from the evidence an earlier attempt of the same activity stored before deleting the
  * command (its status record and stdout transcript). Undefined when no status record exists.
  */
-async function rebuild(deps: EvidenceDeps, run: RunRef, command: PendingCommand, stored: StoredList): Promise<CollectedCommand | undefined> {
+async function rebuild(
+  deps: EvidenceDeps,
+  run: RunRef,
+  command: PendingCommand,
+  stored: StoredList,
+): Promise<CollectedCommand | undefined> {
   const phase = PHASE_OF[command.role];
   const statusPath = transcriptStatusPath(phase, command.handle.runCommandName);
   const statusBytes = await deps.store.get(run, statusPath);
@@ -61,10 +76,14 @@ async function rebuild(deps: EvidenceDeps, run: RunRef, command: PendingCommand,
   const status = TranscriptStatusSchema.parse(parsed.value);
   const transcripts: string[] = [];
   let stdout = "";
-  for (const [name, stream] of [["stdout", status.stdout], ["stderr", status.stderr]] as const) {
+  for (const [name, stream] of [
+    ["stdout", status.stdout],
+    ["stderr", status.stderr],
+  ] as const) {
     if (stream.path === undefined) continue;
     const bytes = await deps.store.get(run, stream.path);
-    if (bytes === undefined || sha256Hex(bytes) !== stream.sha256) throw new Error(`${stream.path} of run ${run.runId} is missing or altered`);
+    if (bytes === undefined || sha256Hex(bytes) !== stream.sha256)
+      throw new Error(`${stream.path} of run ${run.runId} is missing or altered`);
     stored.add(refFromBytes(run, stream.path, bytes));
     transcripts.push(stream.path);
     if (name === "stdout") stdout = bytes.toString("utf8");
@@ -109,7 +128,14 @@ export async function collectCommand(
       const rebuilt = await rebuild(deps.evidence, run, command, stored);
       if (rebuilt !== undefined) return rebuilt;
       // Gone without a record of ours: someone else deleted it. Recorded as such, deterministically.
-      view = { executionState: "Unknown", terminal: true, exitCode: null, executionMessage: "the run command no longer exists", startTime: null, endTime: null };
+      view = {
+        executionState: "Unknown",
+        terminal: true,
+        exitCode: null,
+        executionMessage: "the run command no longer exists",
+        startTime: null,
+        endTime: null,
+      };
       stdout = "";
       stderr = "";
     }
@@ -118,9 +144,22 @@ export async function collectCommand(
     if (rebuilt !== undefined) return rebuilt;
     // Cancel first, so the output blobs stop growing and a retry reads the same bytes.
     await deps.runCommands.delete(command.handle);
-    [stdout, stderr] = await Promise.all([readStaging(deps.staging, command.handle.outputBlobName), readStaging(deps.staging, command.handle.errorBlobName)]);
-    view = { executionState: end.lastState as RunCommandStatus["executionState"], terminal: false, exitCode: null, executionMessage: "", startTime: null, endTime: null };
-    canceled = { at: now.toISOString(), reason: `no terminal state ${command.timeoutSeconds} s after submission plus grace: cancelled by PatchPilot` };
+    [stdout, stderr] = await Promise.all([
+      readStaging(deps.staging, command.handle.outputBlobName),
+      readStaging(deps.staging, command.handle.errorBlobName),
+    ]);
+    view = {
+      executionState: end.lastState as RunCommandStatus["executionState"],
+      terminal: false,
+      exitCode: null,
+      executionMessage: "",
+      startTime: null,
+      endTime: null,
+    };
+    canceled = {
+      at: now.toISOString(),
+      reason: `no terminal state ${command.timeoutSeconds} s after submission plus grace: cancelled by PatchPilot`,
+    };
   }
 
   const stdoutPath = transcriptPath(phase, name, "stdout");

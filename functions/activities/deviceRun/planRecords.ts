@@ -6,7 +6,13 @@ import type { RunRef } from "../../../lib/schemas/common";
 import type { StoredList } from "./storedArtifacts";
 
 /** Writes what a planner decision must leave as evidence (a skipped or failed install, an empty summary). */
-export async function carryOutRecords(evidence: EvidenceDeps, run: RunRef, records: readonly PlanRecord[], stored: StoredList, now: Date): Promise<void> {
+export async function carryOutRecords(
+  evidence: EvidenceDeps,
+  run: RunRef,
+  records: readonly PlanRecord[],
+  stored: StoredList,
+  now: Date,
+): Promise<void> {
   for (const record of records) {
     if (record.kind === "empty-install-summary") {
       await stored.put(evidence, run, ARTIFACTS.installSummary, []);
@@ -19,7 +25,10 @@ export async function carryOutRecords(evidence: EvidenceDeps, run: RunRef, recor
       message: record.reason,
       at: now.toISOString(),
       // Every install attempt's transcripts: what the device said before the run gave up on it.
-      transcripts: stored.list().map((r) => r.path).filter((p) => p.startsWith(`${PHASES.install}/transcripts/`)),
+      transcripts: stored
+        .list()
+        .map((r) => r.path)
+        .filter((p) => p.startsWith(`${PHASES.install}/transcripts/`)),
     };
     await stored.put(evidence, run, specForPath(failurePath("install")), failure);
   }

@@ -7,8 +7,7 @@ import { pollPlanOf } from "./roles";
 
 /** The stage's commands after one look: all ended (some perhaps overdue), or some still running until `nextCheckAt`. */
 export type PollResult =
-  | { kind: "ended"; ended: { command: PendingCommand; end: CommandEnd }[] }
-  | { kind: "waiting"; nextCheckAt: string };
+  { kind: "ended"; ended: { command: PendingCommand; end: CommandEnd }[] } | { kind: "waiting"; nextCheckAt: string };
 
 /**
  * Polls every command of the stage. A command that no longer exists was deleted by an earlier attempt of this

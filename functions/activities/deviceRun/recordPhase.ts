@@ -2,7 +2,13 @@ import { ARTIFACTS, PHASES, failurePath, specForPath } from "../../../lib/domain
 import { diffSnapshots } from "../../../lib/domain/snapshot/diffSnapshots";
 import { detectRegressions } from "../../../lib/domain/validation/detectRegressions";
 import { parseScriptOutput } from "../../../lib/device/parseScriptOutput";
-import { toCatalog, toDiagnostics, toInstallOutcomes, toSystemSnapshot, toValidationReport } from "../../../lib/device/toArtifacts";
+import {
+  toCatalog,
+  toDiagnostics,
+  toInstallOutcomes,
+  toSystemSnapshot,
+  toValidationReport,
+} from "../../../lib/device/toArtifacts";
 import type { EvidenceDeps } from "../../../lib/evidence/runEvidence";
 import type { PhaseFailure } from "../../../lib/schemas/artifacts/run";
 import type { SystemSnapshot } from "../../../lib/schemas/artifacts/snapshot";
@@ -27,7 +33,14 @@ export type RoleSummary =
   | { role: "bootProbe"; lastBootTime?: string; pendingReboot?: boolean };
 
 /** Roles whose failure is recorded as `{phase}/failure.json` at once; install and reboot failures are the planner's call. */
-const FAILS_PHASE: ReadonlySet<ScriptRole> = new Set(["baseline", "preValidation", "catalog", "snapshot", "postValidation", "diagnostics"]);
+const FAILS_PHASE: ReadonlySet<ScriptRole> = new Set([
+  "baseline",
+  "preValidation",
+  "catalog",
+  "snapshot",
+  "postValidation",
+  "diagnostics",
+]);
 
 function failureKind(status: TranscriptStatus): PhaseFailure["kind"] {
   if (status.canceled !== undefined) return "Timeout";
@@ -97,7 +110,8 @@ export async function recordPhase(ctx: RecordContext, c: CollectedCommand): Prom
     runCommandName: c.status.runCommandName,
     transcript: c.transcripts[0] ?? "",
   };
-  const put = (spec: Parameters<StoredList["put"]>[2], value: unknown) => ctx.stored.put(ctx.evidence, ctx.run, spec, value);
+  const put = (spec: Parameters<StoredList["put"]>[2], value: unknown) =>
+    ctx.stored.put(ctx.evidence, ctx.run, spec, value);
   const fail = async (why: string): Promise<RoleSummary> => {
     await recordFailure(ctx, c, why);
     return failedSummary(role);
@@ -112,7 +126,11 @@ export async function recordPhase(ctx: RecordContext, c: CollectedCommand): Prom
       if (role === "bootProbe") {
         // The probe only proves the boot time moved; its transcript in 06-reboot is the evidence.
         const data = parsed.output.data;
-        return { role, ...(data.lastBootTime === null ? {} : { lastBootTime: data.lastBootTime }), ...(data.pendingReboot === null ? {} : { pendingReboot: data.pendingReboot.pending }) };
+        return {
+          role,
+          ...(data.lastBootTime === null ? {} : { lastBootTime: data.lastBootTime }),
+          ...(data.pendingReboot === null ? {} : { pendingReboot: data.pendingReboot.pending }),
+        };
       }
       if (!snapshot.ok) return fail(malformed(snapshot.reason));
       if (role === "baseline") {
@@ -146,7 +164,11 @@ export async function recordPhase(ctx: RecordContext, c: CollectedCommand): Prom
       const catalog = toCatalog(parsed.output, ctx.os, policy, ctx.now, source);
       if (!catalog.ok) return fail(malformed(catalog.reason));
       await put(ARTIFACTS.catalog, catalog.value);
-      return { role: "catalog", ok: true, approved: catalog.value.updates.filter((u) => u.decision === "approved").length };
+      return {
+        role: "catalog",
+        ok: true,
+        approved: catalog.value.updates.filter((u) => u.decision === "approved").length,
+      };
     }
     case "install": {
       const parsed = parseScriptOutput(c.stdout, { id: "install", version: script.version });
@@ -156,7 +178,13 @@ export async function recordPhase(ctx: RecordContext, c: CollectedCommand): Prom
       const outcomes = toInstallOutcomes(parsed.output, requested, source);
       await put(ARTIFACTS.installSummary, outcomes);
       const installed = outcomes.filter((o) => o.installed).length;
-      return { role: "install", documentProduced: true, installed, failed: outcomes.length - installed, rebootRequired: parsed.output.data.rebootRequired };
+      return {
+        role: "install",
+        documentProduced: true,
+        installed,
+        failed: outcomes.length - installed,
+        rebootRequired: parsed.output.data.rebootRequired,
+      };
     }
     case "reboot": {
       const parsed = parseScriptOutput(c.stdout, { id: "reboot", version: script.version });

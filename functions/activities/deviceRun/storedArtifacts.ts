@@ -55,13 +55,20 @@ export class StoredList {
  * only written at the seal, so the run's own references stand in for them). Undefined when it was never stored;
  * an artifact that no longer matches is an error: the run must not decide on altered evidence.
  */
-export async function readStored<T>(deps: EvidenceDeps, run: RunRef, refs: readonly StoredArtifactRef[], spec: ArtifactSpec): Promise<T | undefined> {
+export async function readStored<T>(
+  deps: EvidenceDeps,
+  run: RunRef,
+  refs: readonly StoredArtifactRef[],
+  spec: ArtifactSpec,
+): Promise<T | undefined> {
   const ref = refs.find((r) => r.path === spec.path);
   if (ref === undefined) return undefined;
   const row = { partitionKey: run.runId, rowKey: toTableKey(ref.path), merkleLeaf: true, ...ref };
   const reading = await readVerified(deps, run, spec, row);
   if (reading.read.status !== "verified") {
-    throw new Error(`${spec.path} of run ${run.runId} is ${reading.read.status}${reading.read.problem ? ` (${reading.read.problem})` : ""}`);
+    throw new Error(
+      `${spec.path} of run ${run.runId} is ${reading.read.status}${reading.read.problem ? ` (${reading.read.problem})` : ""}`,
+    );
   }
   return reading.value as T;
 }

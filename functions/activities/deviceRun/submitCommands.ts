@@ -27,11 +27,15 @@ async function parametersOf(role: ScriptRole, input: DeviceRunInput, facts: RunF
       const catalog = await facts.catalog();
       const params = catalog === undefined ? undefined : approvedInstallParams(catalog, input.device.os);
       // The planner submits an install only after a catalog with approved updates: anything else is a bug.
-      if (params === undefined) throw new Error(`run ${input.run.runId}: install planned without an approved catalog entry`);
+      if (params === undefined)
+        throw new Error(`run ${input.run.runId}: install planned without an approved catalog entry`);
       return encodeParameters("install", params);
     }
     case "reboot":
-      return encodeParameters("reboot", { delaySeconds: REBOOT_DELAY_SECONDS, comment: `PatchPilot run ${input.run.runId}` });
+      return encodeParameters("reboot", {
+        delaySeconds: REBOOT_DELAY_SECONDS,
+        comment: `PatchPilot run ${input.run.runId}`,
+      });
     case "validate":
       return encodeParameters("validate", { checks: checksOf(await facts.runRecord()) });
     case "diagnostics":
@@ -92,7 +96,10 @@ export async function submitCommands(request: SubmitRequest): Promise<PendingCom
         scriptSha256: script.sha256,
         submittedAt: now.toISOString(),
         timeoutSeconds,
-        expectedSeconds: role === "install" ? installEstimateSeconds(await facts.catalog()) : expectedSecondsOf(role, slowestCheckSeconds(record)),
+        expectedSeconds:
+          role === "install"
+            ? installEstimateSeconds(await facts.catalog())
+            : expectedSecondsOf(role, slowestCheckSeconds(record)),
       };
     }),
   );
@@ -100,6 +107,8 @@ export async function submitCommands(request: SubmitRequest): Promise<PendingCom
 
 /** When to look at freshly submitted commands: when the slowest of them is expected to be done. */
 export function firstCheckAt(commands: readonly PendingCommand[], fallback: Date): string {
-  const times = commands.map((c) => nextPollAt(pollPlanOf(c), new Date(c.submittedAt), 0)?.getTime() ?? fallback.getTime());
+  const times = commands.map(
+    (c) => nextPollAt(pollPlanOf(c), new Date(c.submittedAt), 0)?.getTime() ?? fallback.getTime(),
+  );
   return new Date(Math.max(fallback.getTime(), ...times)).toISOString();
 }

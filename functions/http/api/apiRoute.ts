@@ -89,7 +89,14 @@ function parseJsonBody(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    if (error instanceof SyntaxError) throw new ApiProblem(400, "Bad Request", `the body is not JSON: ${error.message}`, [{ field: "body", reason: "not JSON" }], "invalid-input");
+    if (error instanceof SyntaxError)
+      throw new ApiProblem(
+        400,
+        "Bad Request",
+        `the body is not JSON: ${error.message}`,
+        [{ field: "body", reason: "not JSON" }],
+        "invalid-input",
+      );
     throw error;
   }
 }
@@ -135,9 +142,12 @@ export function toHttpDefinition(route: ApiRoute, getDeps: () => AppDeps): HttpD
           if (tenant === undefined) throw new Error(`route ${route.name} has a permission but no tenant parameter`);
           authorize(caller, tenant, route.permission);
         }
-        const rawQuery = Object.fromEntries([...request.query.entries()].filter(([k]) => !HOST_QUERY_PARAMETERS.has(k)));
+        const rawQuery = Object.fromEntries(
+          [...request.query.entries()].filter(([k]) => !HOST_QUERY_PARAMETERS.has(k)),
+        );
         const query = route.query === undefined ? undefined : parseWith(route.query, rawQuery, "query");
-        const body = route.body === undefined ? undefined : parseWith(route.body, parseJsonBody(await request.text()), "body");
+        const body =
+          route.body === undefined ? undefined : parseWith(route.body, parseJsonBody(await request.text()), "body");
         let result: ApiResult;
         try {
           result = await route.handle({
@@ -152,19 +162,34 @@ export function toHttpDefinition(route: ApiRoute, getDeps: () => AppDeps): HttpD
             log: (message) => context.log(message),
           });
         } catch (error) {
-          if (error instanceof ApiProblem) await audit(deps, route, caller, tenant, instance, requestId, error.status, {});
+          if (error instanceof ApiProblem)
+            await audit(deps, route, caller, tenant, instance, requestId, error.status, {});
           throw error;
         }
         await audit(deps, route, caller, tenant, instance, requestId, result.status, result.auditDetails ?? {});
         const headers = { "x-request-id": requestId, "cache-control": "no-store", ...(result.headers ?? {}) };
         if (result.raw !== undefined) {
-          return new HttpResponse({ status: result.status, body: result.raw.bytes, headers: { "content-type": result.raw.contentType, ...headers } });
+          return new HttpResponse({
+            status: result.status,
+            body: result.raw.bytes,
+            headers: { "content-type": result.raw.contentType, ...headers },
+          });
         }
-        return new HttpResponse({ status: result.status, jsonBody: result.json, headers: { "content-type": "application/json; charset=utf-8", ...headers } });
+        return new HttpResponse({
+          status: result.status,
+          jsonBody: result.json,
+          headers: { "content-type": "application/json; charset=utf-8", ...headers },
+        });
       } catch (error) {
         if (error instanceof ApiProblem) return problemResponse(error, instance, requestId);
-        context.error(`${route.name} ${instance} (request ${requestId}) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        return problemResponse(new ApiProblem(500, "Internal Server Error", `the request failed; quote request id ${requestId} to support`), instance, requestId);
+        context.error(
+          `${route.name} ${instance} (request ${requestId}) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+        return problemResponse(
+          new ApiProblem(500, "Internal Server Error", `the request failed; quote request id ${requestId} to support`),
+          instance,
+          requestId,
+        );
       }
     },
   };

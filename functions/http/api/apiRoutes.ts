@@ -10,7 +10,15 @@ import { startRunRoute } from "./routes/startRun";
 import { verifyRunRoute } from "./routes/verifyRun";
 
 /** Every versioned API route except the document that describes them. */
-export const API_ROUTES: readonly ApiRoute[] = [startRunRoute, getRunRoute, verifyRunRoute, getArtifactRoute, proveInstallsRoute, createExportRoute, getExportRoute] as ApiRoute[];
+export const API_ROUTES: readonly ApiRoute[] = [
+  startRunRoute,
+  getRunRoute,
+  verifyRunRoute,
+  getArtifactRoute,
+  proveInstallsRoute,
+  createExportRoute,
+  getExportRoute,
+] as ApiRoute[];
 
 /** `GET /api/v1/openapi.json`: public, generated from the routes' own schemas. */
 export const openApiRoute = defineApiRoute({

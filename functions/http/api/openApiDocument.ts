@@ -7,7 +7,11 @@ type JsonSchema = Record<string, unknown>;
 
 // Request schemas are described as callers send them (defaults make fields optional); responses as we send them.
 function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: "any",
+    target: "draft-2020-12",
+  }) as JsonSchema;
   return rest;
 }
 
@@ -33,13 +37,19 @@ const problem = (description: string): JsonSchema => ({
 function operation(route: ApiRoute): JsonSchema {
   const responses: Record<string, JsonSchema> = {};
   for (const [status, spec] of Object.entries(route.responses)) {
-    const contentType = spec.contentType ?? (spec.schema === ProblemSchema ? "application/problem+json" : "application/json");
+    const contentType =
+      spec.contentType ?? (spec.schema === ProblemSchema ? "application/problem+json" : "application/json");
     responses[status] =
       spec.schema === ProblemSchema
         ? problem(spec.description)
         : {
             description: spec.description,
-            content: { [contentType]: { schema: spec.schema === undefined ? { type: "string", format: "binary" } : jsonSchema(spec.schema, "output") } },
+            content: {
+              [contentType]: {
+                schema:
+                  spec.schema === undefined ? { type: "string", format: "binary" } : jsonSchema(spec.schema, "output"),
+              },
+            },
           };
   }
   responses["400"] ??= problem("A path parameter, query parameter or body field is invalid (errors names each field)");
@@ -58,7 +68,9 @@ function operation(route: ApiRoute): JsonSchema {
     parameters: [...parameters(route.params, "path"), ...parameters(route.query, "query")],
     ...(route.body === undefined
       ? {}
-      : { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(route.body, "input") } } } }),
+      : {
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(route.body, "input") } } },
+        }),
     responses,
   };
 }
@@ -83,12 +95,18 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[]): JsonSchema {
     security: [{ apiKey: [] }, { entraId: [] }],
     components: {
       securitySchemes: {
-        apiKey: { type: "apiKey", in: "header", name: "x-api-key", description: "Per-tenant API key (patchpilot apikey issue); roles Operator and/or Auditor" },
+        apiKey: {
+          type: "apiKey",
+          in: "header",
+          name: "x-api-key",
+          description: "Per-tenant API key (patchpilot apikey issue); roles Operator and/or Auditor",
+        },
         entraId: {
           type: "apiKey",
           in: "header",
           name: "x-ms-client-principal",
-          description: "Set by App Service Authentication for Entra ID callers: app roles Operator/Auditor and the allowed-tenants claim",
+          description:
+            "Set by App Service Authentication for Entra ID callers: app roles Operator/Auditor and the allowed-tenants claim",
         },
       },
       schemas: { Problem: jsonSchema(ProblemSchema, "output") },

@@ -27,7 +27,9 @@ export const AuditEventSchema = z.strictObject({
   at: TimestampSchema,
   actor: AuditActorSchema,
   /** What was done, e.g. `installs.prove`, `runs.verify`, `exports.create`, `artifacts.read`. */
-  action: z.string().regex(/^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+$/, "must be dotted lower camel case, e.g. runs.verify"),
+  action: z
+    .string()
+    .regex(/^[a-z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+$/, "must be dotted lower camel case, e.g. runs.verify"),
   /** The request path. */
   resource: z.string().min(1),
   /** HTTP status answered. */
@@ -53,7 +55,10 @@ export interface AppendOptions {
 
 /** Other appends to the tenant's chain won every attempt; nothing was written by this one. */
 export class AuditContentionError extends Error {
-  constructor(readonly tenant: string, readonly attempts: number) {
+  constructor(
+    readonly tenant: string,
+    readonly attempts: number,
+  ) {
     super(`audit log of ${tenant}: ${attempts} attempts to append all lost to concurrent appends; nothing was written`);
     this.name = "AuditContentionError";
   }
@@ -61,7 +66,11 @@ export class AuditContentionError extends Error {
 
 /** A stored audit row that is not an audit event (edited or damaged storage). */
 export class AuditRowError extends Error {
-  constructor(readonly tenant: string, readonly rowKey: string, readonly reason: string) {
+  constructor(
+    readonly tenant: string,
+    readonly rowKey: string,
+    readonly reason: string,
+  ) {
     super(`audit log of ${tenant}, row ${rowKey}: ${reason}`);
     this.name = "AuditRowError";
   }
@@ -195,7 +204,11 @@ export class AuditLog {
     }
     const event = AuditEventSchema.safeParse(json);
     if (!event.success) {
-      throw new AuditRowError(tenant, row.data.rowKey, `not an audit event (${event.error.issues[0]?.message ?? "invalid"})`);
+      throw new AuditRowError(
+        tenant,
+        row.data.rowKey,
+        `not an audit event (${event.error.issues[0]?.message ?? "invalid"})`,
+      );
     }
     return event.data;
   }

@@ -40,7 +40,10 @@ const ApiKeyRowSchema = z.object({
   rowKey: z.literal(ROW_KEY),
   tenant: TenantIdSchema,
   name: z.string().min(1),
-  roles: z.string().transform((v) => v.split(",")).pipe(z.array(RoleSchema).min(1)),
+  roles: z
+    .string()
+    .transform((v) => v.split(","))
+    .pipe(z.array(RoleSchema).min(1)),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   createdAt: TimestampSchema,
   revokedAt: TimestampSchema.optional(),
@@ -105,11 +108,9 @@ export class ApiKeyStore {
       if (row === undefined || row.tenant !== tenant) return false;
       if (row.revokedAt !== undefined) return true;
       try {
-        await this.table.updateEntity(
-          { partitionKey: keyId, rowKey: ROW_KEY, revokedAt: now.toISOString() },
-          "Merge",
-          { etag: row.etag },
-        );
+        await this.table.updateEntity({ partitionKey: keyId, rowKey: ROW_KEY, revokedAt: now.toISOString() }, "Merge", {
+          etag: row.etag,
+        });
         return true;
       } catch (error) {
         // 412: the row changed since we read it (a concurrent revoke); read again so the first revokedAt stands.

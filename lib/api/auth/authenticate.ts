@@ -44,6 +44,8 @@ export async function authenticate(headers: { get(name: string): string | null }
 export function authorize(caller: Caller, tenant: string, permission: Permission): void {
   if (!caller.tenants.includes(tenant)) throw forbidden("this caller may not act for this tenant");
   if (caller.roles.some((role) => ROLE_PERMISSIONS[role].includes(permission))) return;
-  const granting = (Object.keys(ROLE_PERMISSIONS) as Role[]).filter((role) => ROLE_PERMISSIONS[role].includes(permission));
+  const granting = (Object.keys(ROLE_PERMISSIONS) as Role[]).filter((role) =>
+    ROLE_PERMISSIONS[role].includes(permission),
+  );
   throw forbidden(`this needs the ${permission} permission, which the ${granting.join(" or ")} role grants`);
 }

@@ -40,11 +40,13 @@ export function parseClientPrincipal(headerValue: string, tenantsClaim: string):
   const principal = parsed.data;
 
   const values = (...types: string[]): string[] =>
-    principal.claims.filter((c) => types.includes(c.typ)).map((c) => c.val.trim()).filter((v) => v !== "");
+    principal.claims
+      .filter((c) => types.includes(c.typ))
+      .map((c) => c.val.trim())
+      .filter((v) => v !== "");
 
   // In order of preference of claim type, not of position in the header.
-  const first = (...types: string[]): string | undefined =>
-    types.map((t) => values(t)[0]).find((v) => v !== undefined);
+  const first = (...types: string[]): string | undefined => types.map((t) => values(t)[0]).find((v) => v !== undefined);
 
   const id = first(...OBJECT_ID_CLAIMS);
   if (id === undefined) throw unauthorized("the client principal has no object id");

@@ -51,7 +51,10 @@ export function checkRunSeal(inputs: ProofInputs): RunSeal {
 
   checks.push(
     hashCheck("artifactIndex.sha256", ARTIFACTS.artifactIndex.path, shaOf(inputs, ARTIFACTS.artifactIndex.path), [
-      { source: "manifest.json", ...(m !== undefined ? { sha256: m.artifactIndexSha256 } : { problem: manifestProblem }) },
+      {
+        source: "manifest.json",
+        ...(m !== undefined ? { sha256: m.artifactIndexSha256 } : { problem: manifestProblem }),
+      },
       rowClaim(inputs.rows.get(ARTIFACTS.artifactIndex.path)),
     ]),
   );
@@ -61,13 +64,21 @@ export function checkRunSeal(inputs: ProofInputs): RunSeal {
   if (manifestProblem !== undefined) rootProblems.push(manifestProblem);
   if (ix !== undefined && m !== undefined) {
     const recomputed = merkleRootHex(ix.entries);
-    if (recomputed !== m.merkle.root) rootProblems.push(`root recomputed from ${ARTIFACTS.artifactIndex.path} is ${recomputed}, the manifest seals ${m.merkle.root}`);
-    if (ix.entries.length !== m.merkle.leafCount) rootProblems.push(`${ix.entries.length} leaves, the manifest seals ${m.merkle.leafCount}`);
+    if (recomputed !== m.merkle.root)
+      rootProblems.push(
+        `root recomputed from ${ARTIFACTS.artifactIndex.path} is ${recomputed}, the manifest seals ${m.merkle.root}`,
+      );
+    if (ix.entries.length !== m.merkle.leafCount)
+      rootProblems.push(`${ix.entries.length} leaves, the manifest seals ${m.merkle.leafCount}`);
   }
   checks.push(fromProblems("merkle.root", rootProblems));
 
   const manifestSha256 = shaOf(inputs, ARTIFACTS.manifest.path);
-  checks.push(hashCheck("manifest.sha256", ARTIFACTS.manifest.path, manifestSha256, [rowClaim(inputs.rows.get(ARTIFACTS.manifest.path))]));
+  checks.push(
+    hashCheck("manifest.sha256", ARTIFACTS.manifest.path, manifestSha256, [
+      rowClaim(inputs.rows.get(ARTIFACTS.manifest.path)),
+    ]),
+  );
 
   // Binds the seal to this tenant, client, device and run: a sealed run copied under another prefix does not pass.
   const runProblems: string[] = [];
@@ -77,7 +88,8 @@ export function checkRunSeal(inputs: ProofInputs): RunSeal {
     const differ = (["tenant", "client", "device", "runId"] as const).filter((k) => m.run[k] !== run[k]);
     if (differ.length > 0) runProblems.push(`the manifest seals a different ${differ.join(", ")}`);
   }
-  if (ix !== undefined && ix.runId !== run.runId) runProblems.push(`${ARTIFACTS.artifactIndex.path} lists a different run`);
+  if (ix !== undefined && ix.runId !== run.runId)
+    runProblems.push(`${ARTIFACTS.artifactIndex.path} lists a different run`);
   checks.push(fromProblems("manifest.run", runProblems));
 
   checks.push(checkEvents(inputs, ix, m, manifestProblem));
@@ -91,7 +103,12 @@ export function checkRunSeal(inputs: ProofInputs): RunSeal {
 }
 
 /** events.jsonl: a leaf of the index with the hash it has now, every link intact, ending at the manifest's head. */
-function checkEvents(inputs: ProofInputs, index: ArtifactIndex | undefined, manifest: Manifest | undefined, manifestProblem: string | undefined): ProofCheck {
+function checkEvents(
+  inputs: ProofInputs,
+  index: ArtifactIndex | undefined,
+  manifest: Manifest | undefined,
+  manifestProblem: string | undefined,
+): ProofCheck {
   const name = "events.chain";
   const path = ARTIFACTS.events.path;
   const bytes = inputs.blobs.get(path);
@@ -101,14 +118,17 @@ function checkEvents(inputs: ProofInputs, index: ArtifactIndex | undefined, mani
     const entry = index.entries.find((e) => e.path === path);
     const actual = sha256Hex(bytes);
     if (entry === undefined) problems.push(`${path} is not a leaf of ${ARTIFACTS.artifactIndex.path}`);
-    else if (entry.sha256 !== actual) problems.push(`${ARTIFACTS.artifactIndex.path} says ${entry.sha256}, ${path} hashes to ${actual}`);
+    else if (entry.sha256 !== actual)
+      problems.push(`${ARTIFACTS.artifactIndex.path} says ${entry.sha256}, ${path} hashes to ${actual}`);
   }
   const chain = verifyEventChain(bytes, inputs.run.runId);
   problems.push(...chain.problems);
   if (manifest === undefined) problems.push(manifestProblem ?? "no manifest");
   else {
-    if (chain.head !== manifest.events.chainHead) problems.push(`chain ends at ${chain.head}, the manifest seals ${manifest.events.chainHead}`);
-    if (chain.count !== manifest.events.count) problems.push(`${chain.count} events, the manifest seals ${manifest.events.count}`);
+    if (chain.head !== manifest.events.chainHead)
+      problems.push(`chain ends at ${chain.head}, the manifest seals ${manifest.events.chainHead}`);
+    if (chain.count !== manifest.events.count)
+      problems.push(`${chain.count} events, the manifest seals ${manifest.events.count}`);
   }
   return fromProblems(name, problems);
 }

@@ -18,12 +18,18 @@ export function rowClaim(lookup: ArtifactRowLookup | undefined): ClaimedHash {
 }
 
 /** Passes when the artifact exists and every claim names the SHA-256 its bytes have now. */
-export function hashCheck(name: string, subject: string, actual: string | undefined, claims: readonly ClaimedHash[]): ProofCheck {
+export function hashCheck(
+  name: string,
+  subject: string,
+  actual: string | undefined,
+  claims: readonly ClaimedHash[],
+): ProofCheck {
   if (actual === undefined) return { name, ok: false, detail: `${subject} is missing` };
   const problems: string[] = [];
   for (const claim of claims) {
     if (claim.problem !== undefined) problems.push(`${claim.source}: ${claim.problem}`);
-    else if (claim.sha256 !== actual) problems.push(`${claim.source} says ${claim.sha256 ?? "nothing"}, ${subject} hashes to ${actual}`);
+    else if (claim.sha256 !== actual)
+      problems.push(`${claim.source} says ${claim.sha256 ?? "nothing"}, ${subject} hashes to ${actual}`);
   }
   return problems.length === 0 ? { name, ok: true } : { name, ok: false, detail: problems.join("; ") };
 }

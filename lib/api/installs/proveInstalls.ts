@@ -116,7 +116,8 @@ export async function proveInstalls(
     group.rows.push(row);
     groups.set(key, group);
   }
-  for (const proofs of await mapLimit([...groups.values()], RUN_CONCURRENCY, (g) => proveRun(deps, g, now))) records.push(...proofs);
+  for (const proofs of await mapLimit([...groups.values()], RUN_CONCURRENCY, (g) => proveRun(deps, g, now)))
+    records.push(...proofs);
   records.sort(byTimeThenRun);
 
   return {

@@ -23,12 +23,15 @@ const PLAIN_PATH = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/
  * under `{tenant}/{client}/{device}/{runId}/`.
  */
 export function scopeRow(row: InstallRow, tenant: string, device: string): RowScope {
-  if (row.partitionKey !== installsPartition(tenant, device)) return { ok: false, problem: "the row is not in this device's partition" };
+  if (row.partitionKey !== installsPartition(tenant, device))
+    return { ok: false, problem: "the row is not in this device's partition" };
   if (row.tenant !== tenant) return { ok: false, problem: `the row's tenant field is not ${tenant}` };
   if (row.device !== device) return { ok: false, problem: `the row's device field is not ${device}` };
-  if (!ClientIdSchema.safeParse(row.client).success) return { ok: false, problem: "the row's client is not a client id" };
+  if (!ClientIdSchema.safeParse(row.client).success)
+    return { ok: false, problem: "the row's client is not a client id" };
   if (!RunIdSchema.safeParse(row.runId).success) return { ok: false, problem: "the row's runId is not a run id" };
-  if (!PLAIN_PATH.test(row.artifactPath)) return { ok: false, problem: "the row's artifactPath is not a plain relative path" };
+  if (!PLAIN_PATH.test(row.artifactPath))
+    return { ok: false, problem: "the row's artifactPath is not a plain relative path" };
   return { ok: true, run: { tenant, client: row.client, device, runId: row.runId } };
 }
 
@@ -71,22 +74,33 @@ function splitLines(bytes: Buffer | undefined, path: string): string[] | { probl
   if (bytes === undefined) return { problem: `${path} is missing` };
   try {
     // Blank lines are skipped exactly as the indexer skipped them (parseArtifact), so line numbers agree.
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes).split("\n").filter((l) => l.trim() !== "");
+    return new TextDecoder("utf-8", { fatal: true })
+      .decode(bytes)
+      .split("\n")
+      .filter((l) => l.trim() !== "");
   } catch {
     return { problem: `${path} is not valid UTF-8` };
   }
 }
 
-function proveInclusion(seal: RunSeal, path: string, sha256: string | undefined): { check: ProofCheck; merkle?: InstallProof["merkle"] } {
+function proveInclusion(
+  seal: RunSeal,
+  path: string,
+  sha256: string | undefined,
+): { check: ProofCheck; merkle?: InstallProof["merkle"] } {
   const name = "merkle.inclusion";
-  if (seal.index === undefined) return { check: { name, ok: false, detail: `no readable ${ARTIFACTS.artifactIndex.path}` } };
-  if (seal.manifest === undefined) return { check: { name, ok: false, detail: `no readable ${ARTIFACTS.manifest.path}` } };
+  if (seal.index === undefined)
+    return { check: { name, ok: false, detail: `no readable ${ARTIFACTS.artifactIndex.path}` } };
+  if (seal.manifest === undefined)
+    return { check: { name, ok: false, detail: `no readable ${ARTIFACTS.manifest.path}` } };
   const entries = sortByPath(seal.index.entries);
   const leafIndex = entries.findIndex((e) => e.path === path);
   const entry = entries[leafIndex];
-  if (entry === undefined) return { check: { name, ok: false, detail: `${path} is not a leaf of ${ARTIFACTS.artifactIndex.path}` } };
+  if (entry === undefined)
+    return { check: { name, ok: false, detail: `${path} is not a leaf of ${ARTIFACTS.artifactIndex.path}` } };
   const problems: string[] = [];
-  if (sha256 !== undefined && entry.sha256 !== sha256) problems.push(`the sealed leaf says ${entry.sha256}, ${path} hashes to ${sha256}`);
+  if (sha256 !== undefined && entry.sha256 !== sha256)
+    problems.push(`the sealed leaf says ${entry.sha256}, ${path} hashes to ${sha256}`);
   if (sha256 === undefined) problems.push(`${path} is missing`);
   const leafHash = hashLeaf(merkleLeafData(entry));
   const auditPath = inclusionProof(merkleLeafHashes(entries), leafIndex);
@@ -96,7 +110,13 @@ function proveInclusion(seal: RunSeal, path: string, sha256: string | undefined)
   }
   return {
     check: problems.length === 0 ? { name, ok: true } : { name, ok: false, detail: problems.join("; ") },
-    merkle: { root, leafIndex, treeSize: entries.length, leafHash: leafHash.toString("hex"), auditPath: auditPath.map((h) => h.toString("hex")) },
+    merkle: {
+      root,
+      leafIndex,
+      treeSize: entries.length,
+      leafHash: leafHash.toString("hex"),
+      auditPath: auditPath.map((h) => h.toString("hex")),
+    },
   };
 }
 
@@ -117,13 +137,21 @@ function recordBase(row: InstallRow, tenant: string): Omit<InstallProof, "verifi
     installed: row.installed,
     result: row.result,
     finishedAt: row.finishedAt,
-    evidence: { artifactPath: row.artifactPath, sha256: row.artifactSha256, line: row.line, href: artifactHref(tenant, row.runId, row.artifactPath) },
+    evidence: {
+      artifactPath: row.artifactPath,
+      sha256: row.artifactSha256,
+      line: row.line,
+      href: artifactHref(tenant, row.runId, row.artifactPath),
+    },
   };
 }
 
 /** A row refused by the scope check: reported as the index holds it, with nothing read or proven for it. */
 export function refusedRecord(row: InstallRow, tenant: string, problem: string, now: Date): InstallProof {
-  return { ...recordBase(row, tenant), verification: { ok: false, checkedAt: now.toISOString(), checks: [{ name: "scope", ok: false, detail: problem }] } };
+  return {
+    ...recordBase(row, tenant),
+    verification: { ok: false, checkedAt: now.toISOString(), checks: [{ name: "scope", ok: false, detail: problem }] },
+  };
 }
 
 const COMPARED = ["updateId", "kb", "title", "installed", "result", "finishedAt"] as const;
@@ -133,7 +161,14 @@ function checkLine(row: InstallRow, lines: ArtifactProof["lines"]): { check: Pro
   const name = "summary.line";
   if (!Array.isArray(lines)) return { check: { name, ok: false, detail: lines.problem } };
   const line = lines[row.line - 1];
-  if (line === undefined) return { check: { name, ok: false, detail: `${row.artifactPath} has ${lines.length} lines, the row cites line ${row.line}` } };
+  if (line === undefined)
+    return {
+      check: {
+        name,
+        ok: false,
+        detail: `${row.artifactPath} has ${lines.length} lines, the row cites line ${row.line}`,
+      },
+    };
   const lineSha256 = sha256Hex(Buffer.from(line, "utf8"));
   let doc: unknown;
   try {
@@ -142,15 +177,25 @@ function checkLine(row: InstallRow, lines: ArtifactProof["lines"]): { check: Pro
     return { check: { name, ok: false, detail: `line ${row.line} is not JSON` }, lineSha256 };
   }
   const parsed = InstallOutcomeSchema.safeParse(doc);
-  if (!parsed.success) return { check: { name, ok: false, detail: `line ${row.line} is not an install outcome` }, lineSha256 };
+  if (!parsed.success)
+    return { check: { name, ok: false, detail: `line ${row.line} is not an install outcome` }, lineSha256 };
   const differ = COMPARED.filter((k) => parsed.data[k] !== row[k]).map(
     (k) => `${k}: the line says ${JSON.stringify(parsed.data[k])}, the row says ${JSON.stringify(row[k])}`,
   );
-  return { check: differ.length === 0 ? { name, ok: true } : { name, ok: false, detail: differ.join("; ") }, lineSha256 };
+  return {
+    check: differ.length === 0 ? { name, ok: true } : { name, ok: false, detail: differ.join("; ") },
+    lineSha256,
+  };
 }
 
 /** One record with its evidence, its inclusion proof and every check recomputed now; ok only when all pass. */
-export function proveRecord(row: InstallRow, inputs: ProofInputs, seal: RunSeal, artifact: ArtifactProof, now: Date): InstallProof {
+export function proveRecord(
+  row: InstallRow,
+  inputs: ProofInputs,
+  seal: RunSeal,
+  artifact: ArtifactProof,
+  now: Date,
+): InstallProof {
   const { tenant } = inputs.run;
   if (artifact.scopeProblem !== undefined) return refusedRecord(row, tenant, artifact.scopeProblem, now);
   const line = checkLine(row, artifact.lines);

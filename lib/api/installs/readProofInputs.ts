@@ -22,7 +22,11 @@ export interface ProofInputs {
  * table, so a query grows slower with every run ever indexed while a point read does not. Missing blobs and rows come
  * back as such; other storage errors throw.
  */
-export async function readProofInputs(deps: EvidenceDeps, run: RunRef, artifactPaths: readonly string[]): Promise<ProofInputs> {
+export async function readProofInputs(
+  deps: EvidenceDeps,
+  run: RunRef,
+  artifactPaths: readonly string[],
+): Promise<ProofInputs> {
   const sealPaths = [ARTIFACTS.artifactIndex.path, ARTIFACTS.manifest.path];
   const blobPaths = [...new Set([...artifactPaths, ...sealPaths, ARTIFACTS.events.path])];
   const rowPaths = [...new Set([...artifactPaths, ...sealPaths])];

@@ -40,7 +40,10 @@ export const UpdateOutcomeSchema = z.object({
   installed: z.boolean(),
   result: z.string(),
   /** HRESULT as 8 hex digits (`0x80240022`), the form Microsoft documents them in. */
-  hresult: z.string().regex(/^0x[0-9A-F]{8}$/).optional(),
+  hresult: z
+    .string()
+    .regex(/^0x[0-9A-F]{8}$/)
+    .optional(),
   finishedAt: TimestampSchema,
 });
 export type UpdateOutcome = z.infer<typeof UpdateOutcomeSchema>;
@@ -73,7 +76,9 @@ export const RunEventDataSchema = z.object({
   installsFinishedAt: TimestampSchema.optional(),
   /** The last POST attempt of a regressed check: when the regression was confirmed. */
   regressionDetectedAt: TimestampSchema.optional(),
-  regressions: z.array(z.object({ app: z.string(), check: z.string(), pre: CheckOutcomeSchema, post: CheckOutcomeSchema })),
+  regressions: z.array(
+    z.object({ app: z.string(), check: z.string(), pre: CheckOutcomeSchema, post: CheckOutcomeSchema }),
+  ),
   updates: z.array(UpdateOutcomeSchema),
   evidence: z.object({
     /** Blob prefix of the run folder in the evidence container. */

@@ -29,7 +29,10 @@ export interface RunEventSources {
 }
 
 function latest(times: readonly string[]): string | undefined {
-  return times.reduce<string | undefined>((max, t) => (max === undefined || Date.parse(t) > Date.parse(max) ? t : max), undefined);
+  return times.reduce<string | undefined>(
+    (max, t) => (max === undefined || Date.parse(t) > Date.parse(max) ? t : max),
+    undefined,
+  );
 }
 
 /**
@@ -41,7 +44,9 @@ export function assembleRunEventData(s: RunEventSources): RunEventData {
   const regressions = s.regressions?.regressions ?? [];
   const regressed = new Set(regressions.map((r) => `${r.app}\u0000${r.check}`));
   const detectedAt = latest(
-    (s.postValidation?.results ?? []).filter((c) => regressed.has(`${c.app}\u0000${c.check}`)).flatMap((c) => c.attempts.map((a) => a.at)),
+    (s.postValidation?.results ?? [])
+      .filter((c) => regressed.has(`${c.app}\u0000${c.check}`))
+      .flatMap((c) => c.attempts.map((a) => a.at)),
   );
   const attempted = installs.filter((i) => i.result !== "NotAttempted");
   const finishedAt = latest(attempted.map((i) => i.finishedAt));
@@ -90,7 +95,13 @@ export function assembleRunEventData(s: RunEventSources): RunEventData {
  * not verify): 240, as the exit-code rules class missing evidence, with the reason, so the device does not keep
  * showing its previous state and on-call hears of it. Nothing is cited: nothing could be read back.
  */
-export function unfinishedRunEventData(run: RunRef, facts: RunFacts, at: string, evidencePrefix: string, reason: string): RunEventData {
+export function unfinishedRunEventData(
+  run: RunRef,
+  facts: RunFacts,
+  at: string,
+  evidencePrefix: string,
+  reason: string,
+): RunEventData {
   return {
     schemaVersion: 1,
     run,

@@ -12,9 +12,19 @@ export function haltReasonsOf(report: WindowReport): HaltReason[] {
     for (const rollout of ring.rollouts) {
       const stop = rollout.stop;
       if (stop?.kind === "max-errors") {
-        reasons.push({ kind: "max-errors", ring: ring.ring, client: rollout.client, detail: `maxErrors (${stop.maxErrors}) exceeded with ${stop.errors} errors` });
+        reasons.push({
+          kind: "max-errors",
+          ring: ring.ring,
+          client: rollout.client,
+          detail: `maxErrors (${stop.maxErrors}) exceeded with ${stop.errors} errors`,
+        });
       } else if (stop?.kind === "ring-gate") {
-        reasons.push({ kind: "ring-gate", ring: ring.ring, client: rollout.client, detail: `ring ${stop.ring} gate closed with ${stop.failures} failures` });
+        reasons.push({
+          kind: "ring-gate",
+          ring: ring.ring,
+          client: rollout.client,
+          detail: `ring ${stop.ring} gate closed with ${stop.failures} failures`,
+        });
       }
     }
     if (!ring.started && ring.reason !== undefined && /gate closed/.test(ring.reason)) {
@@ -40,7 +50,11 @@ export function assembleWindowEventData(report: WindowReport, stored: EvidenceRe
     totals: {
       ...report.totals,
       succeeded: outcomes.filter((o) => o.status === "completed" && o.result?.exitCode === 0).length,
-      failed: outcomes.filter((o) => (o.status === "completed" ? o.result !== undefined && isWindowError(o.result.exitCode) : o.status === "orchestration-failed")).length,
+      failed: outcomes.filter((o) =>
+        o.status === "completed"
+          ? o.result !== undefined && isWindowError(o.result.exitCode)
+          : o.status === "orchestration-failed",
+      ).length,
     },
     decisions: report.decisions,
     report: stored,

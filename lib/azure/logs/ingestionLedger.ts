@@ -72,7 +72,11 @@ export class IngestionLedger {
     if (row.status === "ingested") return { kind: "already-ingested" };
     if (this.clock().getTime() - Date.parse(row.claimedAt) < this.leaseMs) throw new EventInFlightError(id);
     try {
-      const updated = await this.table.updateEntity({ ...key, status: "claimed", claimedAt: now, eventId: id }, "Replace", { etag: entity.etag });
+      const updated = await this.table.updateEntity(
+        { ...key, status: "claimed", claimedAt: now, eventId: id },
+        "Replace",
+        { etag: entity.etag },
+      );
       return { kind: "ingest", etag: etagOf(updated.etag) };
     } catch (error) {
       // Another delivery took the abandoned claim over first.
@@ -98,6 +102,9 @@ export class IngestionLedger {
 
   /** Marks a claimed event as ingested, with what was sent. */
   async markIngested(source: string, id: string, rows: number): Promise<void> {
-    await this.table.updateEntity({ ...this.key(source, id), status: "ingested", ingestedAt: this.clock().toISOString(), rows }, "Merge");
+    await this.table.updateEntity(
+      { ...this.key(source, id), status: "ingested", ingestedAt: this.clock().toISOString(), rows },
+      "Merge",
+    );
   }
 }

@@ -63,7 +63,9 @@ export const WindowLogRowSchema = z.strictObject({
   OccurrenceId: z.string(),
   ScheduledStart: TimestampSchema,
   Halted: z.boolean(),
-  HaltReasons: z.array(z.object({ kind: z.string(), ring: z.string(), client: z.string().optional(), detail: z.string() })),
+  HaltReasons: z.array(
+    z.object({ kind: z.string(), ring: z.string(), client: z.string().optional(), detail: z.string() }),
+  ),
   Targets: z.number().int(),
   Completed: z.number().int(),
   Succeeded: z.number().int(),

@@ -26,7 +26,14 @@ export function toLogRows(event: PatchCloudEvent): LogRows {
     const parsed = RunEventDataSchema.safeParse(event.data);
     if (!parsed.success) throw new MalformedEventDataError(event.id, event.type, parsed.error.message);
     const d = parsed.data;
-    const base = { TimeGenerated: d.decidedAt, EventId: event.id, Tenant: d.run.tenant, Client: d.run.client, Device: d.run.device, RunId: d.run.runId };
+    const base = {
+      TimeGenerated: d.decidedAt,
+      EventId: event.id,
+      Tenant: d.run.tenant,
+      Client: d.run.client,
+      Device: d.run.device,
+      RunId: d.run.runId,
+    };
     const report = d.evidence.artifacts.find((a) => a.path === ARTIFACTS.reportHtml.path);
     return {
       runs: [
@@ -49,7 +56,9 @@ export function toLogRows(event: PatchCloudEvent): LogRows {
           ...(d.regressionDetectedAt === undefined ? {} : { RegressionDetectedAt: d.regressionDetectedAt }),
           ...(d.evidence.merkleRoot === undefined ? {} : { MerkleRoot: d.evidence.merkleRoot }),
           EvidencePrefix: d.evidence.prefix,
-          ...(report === undefined ? {} : { ReportPath: `${d.evidence.prefix}${report.path}`, ReportSha256: report.sha256 }),
+          ...(report === undefined
+            ? {}
+            : { ReportPath: `${d.evidence.prefix}${report.path}`, ReportSha256: report.sha256 }),
         },
       ],
       updates: d.updates.map((u) => ({

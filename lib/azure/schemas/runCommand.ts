@@ -3,11 +3,24 @@ import { RunCommandParameterSchema } from "../../device/parameters";
 import { ArmTagsSchema } from "./hybridMachine";
 
 /** Run Command execution states, shared by Arc (HybridCompute) and Compute (VM / VMSS VM) run commands. */
-export const ExecutionStateSchema = z.enum(["Unknown", "Pending", "Running", "Failed", "Succeeded", "TimedOut", "Canceled"]);
+export const ExecutionStateSchema = z.enum([
+  "Unknown",
+  "Pending",
+  "Running",
+  "Failed",
+  "Succeeded",
+  "TimedOut",
+  "Canceled",
+]);
 export type ExecutionState = z.infer<typeof ExecutionStateSchema>;
 
 /** The states after which nothing changes any more. */
-export const TERMINAL_EXECUTION_STATES: ReadonlySet<ExecutionState> = new Set(["Failed", "Succeeded", "TimedOut", "Canceled"]);
+export const TERMINAL_EXECUTION_STATES: ReadonlySet<ExecutionState> = new Set([
+  "Failed",
+  "Succeeded",
+  "TimedOut",
+  "Canceled",
+]);
 
 /** `properties.instanceView` of a run command: present only when asked for (`$expand=instanceView`). */
 export const RunCommandInstanceViewSchema = z.object({

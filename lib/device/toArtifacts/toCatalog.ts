@@ -32,7 +32,9 @@ function toPolicyTerms(raw: RawUpdate, os: OsFamily): ApplicableUpdate {
 function refuseUninstallable(entry: CatalogEntry, os: OsFamily): CatalogEntry {
   if (entry.decision !== "approved") return entry;
   const why = uninstallableReason(entry, os);
-  return why === undefined ? entry : { ...entry, decision: "excluded", reason: `${why} (policy said: ${entry.reason})` };
+  return why === undefined
+    ? entry
+    : { ...entry, decision: "excluded", reason: `${why} (policy said: ${entry.reason})` };
 }
 
 /**
@@ -48,7 +50,8 @@ export function toCatalog(
   source: ScriptSource,
 ): Conversion<Catalog> {
   const raw = output.data.updates;
-  if (raw === null) return { ok: false, reason: `catalog has no update list: ${describeMissing(["updates"], output.errors)}` };
+  if (raw === null)
+    return { ok: false, reason: `catalog has no update list: ${describeMissing(["updates"], output.errors)}` };
   const decided = decideUpdates(
     raw.map((u) => toPolicyTerms(u, os)),
     policy,

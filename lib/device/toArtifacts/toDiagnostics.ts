@@ -20,7 +20,9 @@ export function toDiagnostics(output: DiagnosticsOutput, source: ScriptSource): 
     schemaVersion: 1,
     collectedAt: d.collectedAt,
     status: failed.length === 0 ? "ok" : "failed",
-    ...(failed.length === 0 ? {} : { failureReason: `diagnostics incomplete: ${describeMissing(failed, output.errors)}` }),
+    ...(failed.length === 0
+      ? {}
+      : { failureReason: `diagnostics incomplete: ${describeMissing(failed, output.errors)}` }),
     eventLogErrors: d.eventLogErrors ?? [],
     updateAgentErrors: d.updateAgentErrors ?? [],
     disks: d.disks ?? [],

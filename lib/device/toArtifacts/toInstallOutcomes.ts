@@ -5,12 +5,17 @@ import type { InstallOutput, InstallResult } from "../../schemas/device/install"
 import { WuaUpdateIdSchema } from "../../schemas/device/parameters";
 import { provenance } from "./conversion";
 
-const INSTALLED: ReadonlySet<InstallResult["result"]> = new Set(["Succeeded", "SucceededWithErrors", "AlreadyInstalled"]);
+const INSTALLED: ReadonlySet<InstallResult["result"]> = new Set([
+  "Succeeded",
+  "SucceededWithErrors",
+  "AlreadyInstalled",
+]);
 
 // WUA update ids are GUIDs, whose case carries no meaning; package names are case-sensitive.
 const sameUpdate = (requested: CatalogEntry, reported: InstallResult): boolean =>
   requested.updateId === reported.updateId ||
-  (WuaUpdateIdSchema.safeParse(requested.updateId).success && requested.updateId.toLowerCase() === reported.updateId.toLowerCase());
+  (WuaUpdateIdSchema.safeParse(requested.updateId).success &&
+    requested.updateId.toLowerCase() === reported.updateId.toLowerCase());
 
 /**
  * InstallOutcome has no `NotFound`. The agent looked for the approved update and no longer offers it (withdrawn or
@@ -24,10 +29,22 @@ function resultOf(reported: InstallResult): InstallOutcome["result"] {
 
 function lineNotes(requested: CatalogEntry, reported: InstallResult | undefined): ScriptError[] {
   if (reported === undefined) {
-    return [{ section: "results", message: `the install script reported no result for ${requested.updateId}`, code: "not-reported" }];
+    return [
+      {
+        section: "results",
+        message: `the install script reported no result for ${requested.updateId}`,
+        code: "not-reported",
+      },
+    ];
   }
   if (reported.result === "NotFound") {
-    return [{ section: "results", message: `the update agent no longer offers ${requested.updateId}${requested.version !== undefined ? ` ${requested.version}` : ""}`, code: "not-found" }];
+    return [
+      {
+        section: "results",
+        message: `the update agent no longer offers ${requested.updateId}${requested.version !== undefined ? ` ${requested.version}` : ""}`,
+        code: "not-found",
+      },
+    ];
   }
   return [];
 }
@@ -39,7 +56,11 @@ function lineNotes(requested: CatalogEntry, reported: InstallResult | undefined)
  * (the context of the whole command) plus its own note; results for updates never requested are not outcomes of
  * this run's approvals and stay only in the raw transcript.
  */
-export function toInstallOutcomes(output: InstallOutput, requested: readonly CatalogEntry[], source: ScriptSource): InstallOutcome[] {
+export function toInstallOutcomes(
+  output: InstallOutput,
+  requested: readonly CatalogEntry[],
+  source: ScriptSource,
+): InstallOutcome[] {
   const results = output.data.results;
   return requested.map((entry): InstallOutcome => {
     const reported = results.find((r) => sameUpdate(entry, r));

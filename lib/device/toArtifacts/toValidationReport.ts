@@ -4,7 +4,11 @@ import type { ValidateOutput } from "../../schemas/device/validate";
 import { provenance } from "./conversion";
 
 /** `validate` output → `pre-validation.json` or `post-validation.json`. */
-export function toValidationReport(output: ValidateOutput, stage: "pre" | "post", source: ScriptSource): ValidationReport {
+export function toValidationReport(
+  output: ValidateOutput,
+  stage: "pre" | "post",
+  source: ScriptSource,
+): ValidationReport {
   return {
     ...provenance(source, output.errors),
     schemaVersion: 1,

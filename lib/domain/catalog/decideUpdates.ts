@@ -9,12 +9,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 function decide(update: ApplicableUpdate, policy: UpdatePolicy, now: Date): Pick<CatalogEntry, "decision" | "reason"> {
   const kb = update.kb;
   // A known-bad patch must stay out even when someone also listed it for inclusion.
-  if (kb !== undefined && policy.excludeKbs.includes(kb)) return { decision: "excluded", reason: `${kb} is in excludeKbs` };
+  if (kb !== undefined && policy.excludeKbs.includes(kb))
+    return { decision: "excluded", reason: `${kb} is in excludeKbs` };
   if (kb === undefined && policy.excludePackages.includes(update.updateId)) {
     return { decision: "excluded", reason: `package ${update.updateId} is in excludePackages` };
   }
   if (kb !== undefined && policy.includeKbs.includes(kb)) {
-    return { decision: "approved", reason: `${kb} is in includeKbs (classification, severity and deferral not applied)` };
+    return {
+      decision: "approved",
+      reason: `${kb} is in includeKbs (classification, severity and deferral not applied)`,
+    };
   }
   if (!policy.classifications.includes(update.classification)) {
     return { decision: "excluded", reason: `classification ${update.classification} is not in the policy` };
@@ -23,16 +27,24 @@ function decide(update: ApplicableUpdate, policy: UpdatePolicy, now: Date): Pick
     return { decision: "excluded", reason: `severity ${update.severity} is not in the policy` };
   }
   if (update.releaseDate === null) {
-    const deferral = policy.deferralDays > 0 ? `; release date unknown, so the ${policy.deferralDays}-day deferral cannot apply` : "";
-    return { decision: "approved", reason: `classification ${update.classification}, severity ${update.severity}${deferral}` };
+    const deferral =
+      policy.deferralDays > 0 ? `; release date unknown, so the ${policy.deferralDays}-day deferral cannot apply` : "";
+    return {
+      decision: "approved",
+      reason: `classification ${update.classification}, severity ${update.severity}${deferral}`,
+    };
   }
   const eligibleAt = new Date(Date.parse(update.releaseDate) + policy.deferralDays * DAY_MS);
   if (eligibleAt.getTime() > now.getTime()) {
-    return { decision: "excluded", reason: `deferred until ${eligibleAt.toISOString()} (${policy.deferralDays} days after release)` };
+    return {
+      decision: "excluded",
+      reason: `deferred until ${eligibleAt.toISOString()} (${policy.deferralDays} days after release)`,
+    };
   }
   return {
     decision: "approved",
-    reason: `classification ${update.classification}, severity ${update.severity}, released ${update.releaseDate}` +
+    reason:
+      `classification ${update.classification}, severity ${update.severity}, released ${update.releaseDate}` +
       (policy.deferralDays > 0 ? ` (deferral of ${policy.deferralDays} days passed)` : ""),
   };
 }

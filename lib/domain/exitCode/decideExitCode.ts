@@ -6,7 +6,8 @@ import type { SystemSnapshot } from "../../schemas/artifacts/snapshot";
 import type { Regressions } from "../../schemas/artifacts/validation";
 
 /** An artifact as the decision sees it: its read status and, only when verified, its parsed content. */
-export type Reading<T> = { status: "verified"; value: T } | { status: Exclude<ArtifactReadStatus, "verified">; problem?: string };
+export type Reading<T> =
+  { status: "verified"; value: T } | { status: Exclude<ArtifactReadStatus, "verified">; problem?: string };
 
 /** Every reading the rules look at. Paths are DESIGN.md's; failures are the phases' `failure.json`. */
 export interface ExitCodeEvidence {
@@ -77,9 +78,14 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
   if (lock !== undefined) {
     // A contended run changed nothing on the device; only its own record and the contention are expected.
     const matches: Match[] = [
-      { code: 170, rule: "170.lock-contention", reason: `device lock held by run ${lock.holder.runId} until ${lock.holder.expiresAt}` },
+      {
+        code: 170,
+        rule: "170.lock-contention",
+        reason: `device lock held by run ${lock.holder.runId} until ${lock.holder.expiresAt}`,
+      },
     ];
-    if (e.run.status !== "verified") matches.push({ code: 240, rule: "240.required-artifact", reason: describe(A.run.path, e.run) });
+    if (e.run.status !== "verified")
+      matches.push({ code: 240, rule: "240.required-artifact", reason: describe(A.run.path, e.run) });
     return decide(matches);
   }
 
@@ -91,13 +97,21 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
   const regressions = verified(e.regressions);
   if (regressions !== undefined && regressions.TotalRegressions > 0) {
     const list = regressions.regressions.map((r) => `${r.app}/${r.check} (PRE ${r.pre.detail}; POST ${r.post.detail})`);
-    matches.push({ code: 220, rule: "220.regressions", reason: `${regressions.TotalRegressions} regression(s): ${list.join(", ")}` });
+    matches.push({
+      code: 220,
+      rule: "220.regressions",
+      reason: `${regressions.TotalRegressions} regression(s): ${list.join(", ")}`,
+    });
   }
 
   // 210: an approved update not installed, or the install phase failed.
   const installFailure = verified(e.installFailure);
   if (installFailure !== undefined) {
-    matches.push({ code: 210, rule: "210.install-phase-failed", reason: `install phase failed: ${installFailure.kind}: ${installFailure.message}` });
+    matches.push({
+      code: 210,
+      rule: "210.install-phase-failed",
+      reason: `install phase failed: ${installFailure.kind}: ${installFailure.message}`,
+    });
   }
   const outcomes = verified(e.installSummary);
   if (outcomes !== undefined) {
@@ -157,7 +171,9 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     [A.events.path, e.events, true],
     [A.artifactIndex.path, e.artifactIndex, true],
     [A.manifest.path, e.manifest, true],
-    ...Object.entries(e.otherFailures).map(([folder, r]) => [`${folder}/failure.json`, r, false] as [string, Reading<unknown>, boolean]),
+    ...Object.entries(e.otherFailures).map(
+      ([folder, r]) => [`${folder}/failure.json`, r, false] as [string, Reading<unknown>, boolean],
+    ),
   ];
   for (const [path, reading, required] of known) {
     if (reading.status === "verified") continue;
@@ -172,7 +188,11 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     matches.push({ code: 240, rule, reason: `${describe(path, reading)}${why}` });
   }
   for (const p of e.otherIntegrityProblems) {
-    matches.push({ code: 240, rule: "240.integrity", reason: `${p.path} is ${p.status}${p.problem ? ` (${p.problem})` : ""}` });
+    matches.push({
+      code: 240,
+      rule: "240.integrity",
+      reason: `${p.path} is ${p.status}${p.problem ? ` (${p.problem})` : ""}`,
+    });
   }
 
   // 230: diagnostics failed and the policy requires them.
@@ -183,13 +203,21 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     diagnostics?.status === "failed" || diagnosticsFailure !== undefined || e.diagnostics.status === "missing";
   if (diagnosticsFailed && diagnosticsRequired) {
     const why = diagnostics?.failureReason ?? diagnosticsFailure?.message ?? "no diagnostics.json";
-    matches.push({ code: 230, rule: "230.diagnostics-required", reason: `diagnostics failed and the policy requires them: ${why}` });
+    matches.push({
+      code: 230,
+      rule: "230.diagnostics-required",
+      reason: `diagnostics failed and the policy requires them: ${why}`,
+    });
   }
 
   // 150: a reboot is still needed.
   const reboot = verified(e.reboot);
   if (reboot !== undefined && reboot.required && reboot.outcome !== "Completed") {
-    matches.push({ code: 150, rule: "150.reboot-not-completed", reason: `reboot required (policy ${reboot.policy}) but ${reboot.outcome}` });
+    matches.push({
+      code: 150,
+      rule: "150.reboot-not-completed",
+      reason: `reboot required (policy ${reboot.policy}) but ${reboot.outcome}`,
+    });
   }
   const snapshot = verified(e.snapshot);
   if (snapshot !== undefined && snapshot.pendingReboot.pending) {
@@ -207,13 +235,23 @@ function decide(matches: readonly Match[]): ExitCodeDecision {
   const ordered = [...matches].sort((a, b) => EXIT_CODE_PRIORITY.indexOf(a.code) - EXIT_CODE_PRIORITY.indexOf(b.code));
   const first = ordered[0];
   if (first === undefined) {
-    return { exitCode: 0, name: NAMES[0], rule: "0.success", reasons: ["all updates installed, no regressions, evidence verified"] };
+    return {
+      exitCode: 0,
+      name: NAMES[0],
+      rule: "0.success",
+      reasons: ["all updates installed, no regressions, evidence verified"],
+    };
   }
   return { exitCode: first.code, name: NAMES[first.code], rule: first.rule, reasons: ordered.map((m) => m.reason) };
 }
 
 /** Whether a snapshot lists an installed update: by KB on Windows, by package name and exact version on Linux. */
-function presentIn(installed: readonly { id: string; kb?: string; version?: string }[], outcome: InstallOutcome): boolean {
+function presentIn(
+  installed: readonly { id: string; kb?: string; version?: string }[],
+  outcome: InstallOutcome,
+): boolean {
   if (outcome.kb !== undefined) return installed.some((u) => u.kb === outcome.kb || u.id === outcome.kb);
-  return installed.some((u) => u.id === outcome.updateId && (outcome.version === undefined || u.version === outcome.version));
+  return installed.some(
+    (u) => u.id === outcome.updateId && (outcome.version === undefined || u.version === outcome.version),
+  );
 }

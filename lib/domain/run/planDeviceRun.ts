@@ -50,19 +50,36 @@ export const POST_REBOOT_SETTLE_SECONDS = 300;
 const iso = (d: Date): string => d.toISOString();
 const after = (d: Date, seconds: number): string => new Date(d.getTime() + seconds * 1000).toISOString();
 
-function plan(state: DeviceRunState, changes: Partial<DeviceRunState>, submit: ScriptRole[], record: PlanRecord[] = []): Plan {
+function plan(
+  state: DeviceRunState,
+  changes: Partial<DeviceRunState>,
+  submit: ScriptRole[],
+  record: PlanRecord[] = [],
+): Plan {
   return { state: { ...state, ...changes, commands: [], pollAttempt: 0, lastPollAt: undefined }, submit, record };
 }
 
-function event(state: DeviceRunState, now: Date, type: string, phase?: string, data?: Record<string, unknown>): DeviceRunState["events"] {
-  return [...state.events, { at: iso(now), type, ...(phase === undefined ? {} : { phase }), ...(data === undefined ? {} : { data }) }];
+function event(
+  state: DeviceRunState,
+  now: Date,
+  type: string,
+  phase?: string,
+  data?: Record<string, unknown>,
+): DeviceRunState["events"] {
+  return [
+    ...state.events,
+    { at: iso(now), type, ...(phase === undefined ? {} : { phase }), ...(data === undefined ? {} : { data }) },
+  ];
 }
 
 const POST: ScriptRole[] = ["snapshot", "postValidation", "diagnostics"];
 
 /** The run's first device stage: baseline and pre-validation, read-only, submitted together. */
 export function planStart(state: DeviceRunState, now: Date): Plan {
-  return plan(state, { stage: "pre", events: event(state, now, "phase.started", PHASES.baseline) }, ["baseline", "preValidation"]);
+  return plan(state, { stage: "pre", events: event(state, now, "phase.started", PHASES.baseline) }, [
+    "baseline",
+    "preValidation",
+  ]);
 }
 
 /** After the install (or instead of it): reboot per policy, or straight to the post phases. */
@@ -70,12 +87,25 @@ function planReboot(state: DeviceRunState, now: Date, required: boolean, record:
   const { rebootPolicy } = state.policy;
   const reboot: RebootProgress = { ...state.reboot, required };
   if (rebootPolicy === "Always" || (rebootPolicy === "IfRequired" && required)) {
-    return plan(state, { stage: "reboot", reboot, events: event(state, now, "reboot.decided", PHASES.reboot, { policy: rebootPolicy, required }) }, ["reboot"], record);
+    return plan(
+      state,
+      {
+        stage: "reboot",
+        reboot,
+        events: event(state, now, "reboot.decided", PHASES.reboot, { policy: rebootPolicy, required }),
+      },
+      ["reboot"],
+      record,
+    );
   }
   const outcome = required ? "NotAllowed" : "NotRequired";
   return plan(
     state,
-    { stage: "post", reboot: { ...reboot, outcome }, events: event(state, now, "reboot.decided", PHASES.reboot, { policy: rebootPolicy, required, outcome }) },
+    {
+      stage: "post",
+      reboot: { ...reboot, outcome },
+      events: event(state, now, "reboot.decided", PHASES.reboot, { policy: rebootPolicy, required, outcome }),
+    },
     POST,
     record,
   );
@@ -93,7 +123,11 @@ function planRebootWait(state: DeviceRunState, now: Date, agentStatus: AgentStat
   if (waitedMs >= state.policy.rebootTimeoutMinutes * 60_000) {
     return plan(
       state,
-      { stage: "post", reboot: { ...state.reboot, outcome: "TimedOut" }, events: event(state, now, "reboot.timed-out", PHASES.reboot, { waitedMinutes: Math.floor(waitedMs / 60_000) }) },
+      {
+        stage: "post",
+        reboot: { ...state.reboot, outcome: "TimedOut" },
+        events: event(state, now, "reboot.timed-out", PHASES.reboot, { waitedMinutes: Math.floor(waitedMs / 60_000) }),
+      },
       POST,
     );
   }
@@ -108,23 +142,54 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
       // Without a baseline or a pre-validation nothing could prove what patching changed or broke: stop before
       // changing anything (the missing evidence makes the exit code 240, with the phase failure as the reason).
       if (!outcome.baselineOk || !outcome.preValidationOk) {
-        return plan(state, { stage: "done", events: event(state, now, "run.stopped", PHASES.baseline, { reason: "no baseline or pre-validation: nothing was changed" }) }, []);
+        return plan(
+          state,
+          {
+            stage: "done",
+            events: event(state, now, "run.stopped", PHASES.baseline, {
+              reason: "no baseline or pre-validation: nothing was changed",
+            }),
+          },
+          [],
+        );
       }
-      return plan(state, { stage: "catalog", events: event(state, now, "phase.completed", PHASES.preValidation) }, ["catalog"]);
+      return plan(state, { stage: "catalog", events: event(state, now, "phase.completed", PHASES.preValidation) }, [
+        "catalog",
+      ]);
     }
     case "catalog": {
       if (!outcome.ok) {
-        return plan(state, { stage: "done", events: event(state, now, "run.stopped", PHASES.catalog, { reason: "no catalog: nothing was installed" }) }, []);
+        return plan(
+          state,
+          {
+            stage: "done",
+            events: event(state, now, "run.stopped", PHASES.catalog, { reason: "no catalog: nothing was installed" }),
+          },
+          [],
+        );
       }
       const counts = { ...state.counts, approved: outcome.approved };
-      const withCounts = { ...state, counts, events: event(state, now, "phase.completed", PHASES.catalog, { approved: outcome.approved }) };
-      if (ctx.dryRun) return planReboot(withCounts, now, false, [{ kind: "empty-install-summary", reason: "dry run: nothing installed" }]);
-      if (outcome.approved === 0) return planReboot(withCounts, now, false, [{ kind: "empty-install-summary", reason: "no approved updates" }]);
+      const withCounts = {
+        ...state,
+        counts,
+        events: event(state, now, "phase.completed", PHASES.catalog, { approved: outcome.approved }),
+      };
+      if (ctx.dryRun)
+        return planReboot(withCounts, now, false, [
+          { kind: "empty-install-summary", reason: "dry run: nothing installed" },
+        ]);
+      if (outcome.approved === 0)
+        return planReboot(withCounts, now, false, [{ kind: "empty-install-summary", reason: "no approved updates" }]);
       if (ctx.windowEnd !== undefined) {
         const budget = decideInstallBudget(now, ctx.windowEnd, state.policy.maxInstallMinutes);
         if (!budget.allowed) {
-          const skipped = { ...withCounts, events: event(withCounts, now, "install.skipped", PHASES.install, { ...budget }) };
-          return planReboot(skipped, now, false, [{ kind: "install-skipped", reason: budget.reason, failureKind: "Skipped" }]);
+          const skipped = {
+            ...withCounts,
+            events: event(withCounts, now, "install.skipped", PHASES.install, { ...budget }),
+          };
+          return planReboot(skipped, now, false, [
+            { kind: "install-skipped", reason: budget.reason, failureKind: "Skipped" },
+          ]);
         }
       }
       return plan(withCounts, { stage: "install", installAttempt: 1 }, ["install"]);
@@ -132,7 +197,15 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
     case "install": {
       if (outcome.documentProduced) {
         const counts = { ...state.counts, installed: outcome.installed, failed: outcome.failed };
-        const next = { ...state, counts, events: event(state, now, "phase.completed", PHASES.install, { installed: outcome.installed, failed: outcome.failed, attempt: state.installAttempt }) };
+        const next = {
+          ...state,
+          counts,
+          events: event(state, now, "phase.completed", PHASES.install, {
+            installed: outcome.installed,
+            failed: outcome.failed,
+            attempt: state.installAttempt,
+          }),
+        };
         return planReboot(next, now, outcome.rebootRequired);
       }
       if (state.installAttempt < MAX_INSTALL_ATTEMPTS) {
@@ -140,30 +213,50 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
         // the agent is back, instead of failing blind.
         return plan(
           state,
-          { stage: "installReconnect", waitingSince: iso(now), nextCheckAt: after(now, AGENT_CHECK_SECONDS), events: event(state, now, "install.interrupted", PHASES.install, { attempt: state.installAttempt }) },
+          {
+            stage: "installReconnect",
+            waitingSince: iso(now),
+            nextCheckAt: after(now, AGENT_CHECK_SECONDS),
+            events: event(state, now, "install.interrupted", PHASES.install, { attempt: state.installAttempt }),
+          },
           [],
         );
       }
       const reason = `install produced no result after ${state.installAttempt} attempts`;
       // Unknown whether a reboot is pending; the post snapshot will say, and rule 150 reads it.
-      return planReboot({ ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) }, now, false, [
-        { kind: "install-failed", reason, failureKind: "Timeout" },
-      ]);
+      return planReboot(
+        { ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) },
+        now,
+        false,
+        [{ kind: "install-failed", reason, failureKind: "Timeout" }],
+      );
     }
     case "installReconnect": {
-      if (outcome.agentStatus === "Connected") return plan(state, { stage: "install", installAttempt: state.installAttempt + 1 }, ["install"]);
+      if (outcome.agentStatus === "Connected")
+        return plan(state, { stage: "install", installAttempt: state.installAttempt + 1 }, ["install"]);
       const since = new Date(state.waitingSince ?? iso(now));
       if (now.getTime() - since.getTime() >= state.policy.rebootTimeoutMinutes * 60_000) {
         const reason = `agent ${outcome.agentStatus} for ${state.policy.rebootTimeoutMinutes} min after the install was interrupted`;
-        return planReboot({ ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) }, now, false, [
-          { kind: "install-failed", reason, failureKind: "AgentDisconnected" },
-        ]);
+        return planReboot(
+          { ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) },
+          now,
+          false,
+          [{ kind: "install-failed", reason, failureKind: "AgentDisconnected" }],
+        );
       }
       return plan(state, { stage: "installReconnect", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, []);
     }
     case "reboot": {
       if (!outcome.scheduled || outcome.scheduledAt === undefined) {
-        return plan(state, { stage: "post", reboot: { ...state.reboot, outcome: "Failed" }, events: event(state, now, "reboot.failed", PHASES.reboot) }, POST);
+        return plan(
+          state,
+          {
+            stage: "post",
+            reboot: { ...state.reboot, outcome: "Failed" },
+            events: event(state, now, "reboot.failed", PHASES.reboot),
+          },
+          POST,
+        );
       }
       const reboot: RebootProgress = {
         ...state.reboot,
@@ -176,10 +269,20 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
         bootTimeAfter: undefined,
         outcome: undefined,
       };
-      const firstCheck = new Date(Date.parse(outcome.scheduledAt) + (outcome.delaySeconds + FIRST_REBOOT_CHECK_SECONDS) * 1000);
+      const firstCheck = new Date(
+        Date.parse(outcome.scheduledAt) + (outcome.delaySeconds + FIRST_REBOOT_CHECK_SECONDS) * 1000,
+      );
       return plan(
         state,
-        { stage: "rebootWait", reboot, nextCheckAt: iso(firstCheck), events: event(state, now, "reboot.requested", PHASES.reboot, { count: reboot.count, at: outcome.scheduledAt }) },
+        {
+          stage: "rebootWait",
+          reboot,
+          nextCheckAt: iso(firstCheck),
+          events: event(state, now, "reboot.requested", PHASES.reboot, {
+            count: reboot.count,
+            at: outcome.scheduledAt,
+          }),
+        },
         [],
       );
     }
@@ -196,7 +299,14 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
         if (state.reboot.count < state.policy.maxReboots) {
           return plan(
             state,
-            { stage: "reboot", reboot: rebooted, events: event(state, now, "reboot.again", PHASES.reboot, { count: state.reboot.count, reason: "still pending after the reboot" }) },
+            {
+              stage: "reboot",
+              reboot: rebooted,
+              events: event(state, now, "reboot.again", PHASES.reboot, {
+                count: state.reboot.count,
+                reason: "still pending after the reboot",
+              }),
+            },
             ["reboot"],
           );
         }
@@ -205,7 +315,10 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
           {
             stage: "post",
             reboot: { ...rebooted, outcome: "RebootLoopGuard" },
-            events: event(state, now, "reboot.loop-guard", PHASES.reboot, { count: state.reboot.count, maxReboots: state.policy.maxReboots }),
+            events: event(state, now, "reboot.loop-guard", PHASES.reboot, {
+              count: state.reboot.count,
+              maxReboots: state.policy.maxReboots,
+            }),
           },
           POST,
         );
@@ -215,7 +328,10 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
         {
           stage: "post",
           reboot: { ...rebooted, outcome: "Completed" },
-          events: event(state, now, "reboot.completed", PHASES.reboot, { bootTimeAfter: outcome.lastBootTime, count: state.reboot.count }),
+          events: event(state, now, "reboot.completed", PHASES.reboot, {
+            bootTimeAfter: outcome.lastBootTime,
+            count: state.reboot.count,
+          }),
         },
         POST,
       );
@@ -224,16 +340,31 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
       const counts = { ...state.counts, regressions: outcome.regressions };
       let next: DeviceRunState = { ...state, counts };
       const bootTimeAfter = state.reboot.bootTimeAfter;
-      if (state.reboot.outcome === "Completed" && bootTimeAfter !== undefined && outcome.lastBootTime !== undefined && Date.parse(outcome.lastBootTime) > Date.parse(bootTimeAfter)) {
+      if (
+        state.reboot.outcome === "Completed" &&
+        bootTimeAfter !== undefined &&
+        outcome.lastBootTime !== undefined &&
+        Date.parse(outcome.lastBootTime) > Date.parse(bootTimeAfter)
+      ) {
         // The device went down again by itself after the reboot we proved: it is not stable (a reboot loop), whatever
         // the checks said in between.
         next = {
           ...next,
           reboot: { ...state.reboot, count: state.reboot.count + 1, outcome: "RebootLoopGuard" },
-          events: event(next, now, "reboot.unexpected", PHASES.postSnapshot, { bootTimeAfter, lastBootTime: outcome.lastBootTime }),
+          events: event(next, now, "reboot.unexpected", PHASES.postSnapshot, {
+            bootTimeAfter,
+            lastBootTime: outcome.lastBootTime,
+          }),
         };
       }
-      return plan(next, { stage: "done", events: event(next, now, "phase.completed", PHASES.postValidation, { regressions: outcome.regressions }) }, []);
+      return plan(
+        next,
+        {
+          stage: "done",
+          events: event(next, now, "phase.completed", PHASES.postValidation, { regressions: outcome.regressions }),
+        },
+        [],
+      );
     }
   }
 }

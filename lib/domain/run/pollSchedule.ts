@@ -17,7 +17,8 @@ export interface PollPlan {
 export function nextPollAt(plan: PollPlan, submittedAt: Date, attempt: number, lastPollAt?: Date): Date | undefined {
   const deadline = submittedAt.getTime() + (plan.timeoutSeconds + plan.graceSeconds) * 1000;
   const from = (lastPollAt ?? submittedAt).getTime();
-  const interval = attempt === 0 ? plan.expectedSeconds : Math.min(plan.maxIntervalSeconds, plan.expectedSeconds * 2 ** attempt);
+  const interval =
+    attempt === 0 ? plan.expectedSeconds : Math.min(plan.maxIntervalSeconds, plan.expectedSeconds * 2 ** attempt);
   const at = Math.min(from + Math.max(1, interval) * 1000, deadline);
   return from >= deadline ? undefined : new Date(at);
 }

@@ -3,7 +3,12 @@ import type { BaselineDiff, SystemSnapshot } from "../../schemas/artifacts/snaps
 type Change = BaselineDiff["services"][number];
 
 /** Name → rendered value changes between two lists, sorted by name (deterministic evidence). */
-function diffBy<T>(before: readonly T[], after: readonly T[], name: (t: T) => string, render: (t: T) => string): Change[] {
+function diffBy<T>(
+  before: readonly T[],
+  after: readonly T[],
+  name: (t: T) => string,
+  render: (t: T) => string,
+): Change[] {
   const a = new Map(before.map((t) => [name(t), render(t)]));
   const b = new Map(after.map((t) => [name(t), render(t)]));
   const names = [...new Set([...a.keys(), ...b.keys()])].sort();
@@ -12,7 +17,8 @@ function diffBy<T>(before: readonly T[], after: readonly T[], name: (t: T) => st
     .filter((c) => c.before !== c.after);
 }
 
-const updateKey = (u: SystemSnapshot["installedUpdates"][number]): string => (u.version === undefined ? u.id : `${u.id} ${u.version}`);
+const updateKey = (u: SystemSnapshot["installedUpdates"][number]): string =>
+  u.version === undefined ? u.id : `${u.id} ${u.version}`;
 
 /** What changed between the baseline and the post snapshot: OS build, updates, services, drivers, apps. */
 export function diffSnapshots(before: SystemSnapshot, after: SystemSnapshot): BaselineDiff {
@@ -23,8 +29,23 @@ export function diffSnapshots(before: SystemSnapshot, after: SystemSnapshot): Ba
     osBuild: { before: before.os.build, after: after.os.build },
     updatesAdded: [...now].filter((u) => !was.has(u)).sort(),
     updatesRemoved: [...was].filter((u) => !now.has(u)).sort(),
-    services: diffBy(before.services, after.services, (s) => s.name, (s) => `${s.state}/${s.startType}`),
-    drivers: diffBy(before.drivers, after.drivers, (d) => d.name, (d) => d.version),
-    apps: diffBy(before.apps, after.apps, (a) => a.name, (a) => a.version ?? ""),
+    services: diffBy(
+      before.services,
+      after.services,
+      (s) => s.name,
+      (s) => `${s.state}/${s.startType}`,
+    ),
+    drivers: diffBy(
+      before.drivers,
+      after.drivers,
+      (d) => d.name,
+      (d) => d.version,
+    ),
+    apps: diffBy(
+      before.apps,
+      after.apps,
+      (a) => a.name,
+      (a) => a.version ?? "",
+    ),
   };
 }

@@ -23,7 +23,12 @@ export function detectRegressions(pre: ValidationReport, post: ValidationReport)
   const preExisting: Regressions["preExisting"] = [];
   for (const before of pre.results) {
     const after = postByKey.get(keyOf(before));
-    const entry = { app: before.app, check: before.check, pre: outcomeOf(before), post: after === undefined ? NOT_RUN : outcomeOf(after) };
+    const entry = {
+      app: before.app,
+      check: before.check,
+      pre: outcomeOf(before),
+      post: after === undefined ? NOT_RUN : outcomeOf(after),
+    };
     if (!before.success) preExisting.push(entry);
     else if (!entry.post.success) regressions.push(entry);
   }

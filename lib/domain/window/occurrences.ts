@@ -23,7 +23,8 @@ function addDays(y: number, m: number, d: number, days: number): { year: number;
   return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() };
 }
 
-const weekday = (y: number, m: number, d: number): (typeof DAY_NAMES)[number] => DAY_NAMES[new Date(Date.UTC(y, m - 1, d)).getUTCDay()] ?? "Sun";
+const weekday = (y: number, m: number, d: number): (typeof DAY_NAMES)[number] =>
+  DAY_NAMES[new Date(Date.UTC(y, m - 1, d)).getUTCDay()] ?? "Sun";
 const daysInMonth = (y: number, m: number): number => new Date(Date.UTC(y, m, 0)).getUTCDate();
 
 /** Whether the window's recurrence opens on this local date. */
@@ -85,7 +86,9 @@ export function occurrencesBetween(window: MaintenanceWindow, from: Date, to: Da
  */
 export function dueOccurrences(window: MaintenanceWindow, now: Date, lookbackMinutes: number): WindowOccurrence[] {
   const from = new Date(now.getTime() - lookbackMinutes * 60_000);
-  return occurrencesBetween(window, from, new Date(now.getTime() + 1)).filter((o) => o.cutoff.getTime() > now.getTime());
+  return occurrencesBetween(window, from, new Date(now.getTime() + 1)).filter(
+    (o) => o.cutoff.getTime() > now.getTime(),
+  );
 }
 
 /**

@@ -72,12 +72,24 @@ function offsetAt(instantMs: number, timeZone: string): number {
 export function fromLocal(local: LocalDateTime, timeZone: string): number {
   const naive = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute);
   // Try both offsets around the instant; the earliest candidate that reads back as the requested time wins.
-  const candidates = [...new Set([offsetAt(naive - 86_400_000, timeZone), offsetAt(naive, timeZone), offsetAt(naive + 86_400_000, timeZone)])]
+  const candidates = [
+    ...new Set([
+      offsetAt(naive - 86_400_000, timeZone),
+      offsetAt(naive, timeZone),
+      offsetAt(naive + 86_400_000, timeZone),
+    ]),
+  ]
     .map((offset) => naive - offset)
     .sort((a, b) => a - b);
   for (const instant of candidates) {
     const back = toLocal(instant, timeZone);
-    if (back.year === local.year && back.month === local.month && back.day === local.day && back.hour === local.hour && back.minute === local.minute) {
+    if (
+      back.year === local.year &&
+      back.month === local.month &&
+      back.day === local.day &&
+      back.hour === local.hour &&
+      back.minute === local.minute
+    ) {
       return instant;
     }
   }

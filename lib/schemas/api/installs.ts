@@ -60,8 +60,10 @@ export const InstallsQuerySchema = z
       return;
     }
     // A window needs both ends: an open end would make the 400-day bound meaningless.
-    if (q.from !== undefined && q.to === undefined) ctx.addIssue({ code: "custom", path: ["to"], message: "required with from" });
-    if (q.to !== undefined && q.from === undefined) ctx.addIssue({ code: "custom", path: ["from"], message: "required with to" });
+    if (q.from !== undefined && q.to === undefined)
+      ctx.addIssue({ code: "custom", path: ["to"], message: "required with from" });
+    if (q.to !== undefined && q.from === undefined)
+      ctx.addIssue({ code: "custom", path: ["from"], message: "required with to" });
     if (q.from === undefined || q.to === undefined) return;
     // zod still runs this refinement when a bound failed its own schema; that bound already has its issue.
     if (!RangeBoundSchema.safeParse(q.from).success || !RangeBoundSchema.safeParse(q.to).success) return;

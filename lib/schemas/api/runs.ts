@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { ExitCodeNameSchema, ExitCodeSchema } from "../artifacts/outcome";
-import { ClientIdSchema, DeviceIdSchema, RunIdSchema, Sha256HexSchema, TenantIdSchema, TimestampSchema } from "../common";
+import {
+  ClientIdSchema,
+  DeviceIdSchema,
+  RunIdSchema,
+  Sha256HexSchema,
+  TenantIdSchema,
+  TimestampSchema,
+} from "../common";
 
 /** `POST /api/v1/tenants/{tenant}/runs`: patch one device now. Unknown fields are refused, so a typo is not ignored. */
 export const StartRunRequestSchema = z.strictObject({
@@ -27,7 +34,12 @@ export const RunLifecycleSchema = z.enum(["queued", "running", "sealed", "comple
 export type RunLifecycle = z.infer<typeof RunLifecycleSchema>;
 
 /** A link to one artifact of the run, with the hash the index holds for it. */
-export const EvidenceLinkSchema = z.object({ path: z.string(), sha256: Sha256HexSchema, size: z.number().int().min(0), href: z.string() });
+export const EvidenceLinkSchema = z.object({
+  path: z.string(),
+  sha256: Sha256HexSchema,
+  size: z.number().int().min(0),
+  href: z.string(),
+});
 export type EvidenceLink = z.infer<typeof EvidenceLinkSchema>;
 
 /** A run as an RMM tool or an engineer sees it. */
@@ -56,5 +68,13 @@ export const RunStatusSchema = z.object({
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 /** `202` answer to a started run (Location: the status URL). */
-export const StartRunResponseSchema = RunStatusSchema.pick({ tenant: true, client: true, device: true, runId: true, status: true, dryRun: true, links: true });
+export const StartRunResponseSchema = RunStatusSchema.pick({
+  tenant: true,
+  client: true,
+  device: true,
+  runId: true,
+  status: true,
+  dryRun: true,
+  links: true,
+});
 export type StartRunResponse = z.infer<typeof StartRunResponseSchema>;

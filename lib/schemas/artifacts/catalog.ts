@@ -73,9 +73,20 @@ export const DiagnosticsSchema = z.object({
   status: z.enum(["ok", "failed"]),
   failureReason: z.string().optional(),
   eventLogErrors: z.array(
-    z.object({ log: z.string(), source: z.string(), id: z.number().int(), level: z.string(), time: TimestampSchema, message: z.string() }),
+    z.object({
+      log: z.string(),
+      source: z.string(),
+      id: z.number().int(),
+      level: z.string(),
+      time: TimestampSchema,
+      message: z.string(),
+    }),
   ),
-  updateAgentErrors: z.array(z.object({ time: TimestampSchema, hresult: z.number().int().optional(), message: z.string() })),
-  disks: z.array(z.object({ mount: z.string(), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) })),
+  updateAgentErrors: z.array(
+    z.object({ time: TimestampSchema, hresult: z.number().int().optional(), message: z.string() }),
+  ),
+  disks: z.array(
+    z.object({ mount: z.string(), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) }),
+  ),
 });
 export type Diagnostics = z.infer<typeof DiagnosticsSchema>;

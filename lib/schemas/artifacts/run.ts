@@ -46,7 +46,15 @@ export const PhaseFailureSchema = z.object({
   schemaVersion: SchemaVersion1,
   phase: z.string(),
   /** PolicyInvalid: the policy overlay refused the layers (01-init), so nothing ran; the message names each layer and field. */
-  kind: z.enum(["ScriptFailed", "MalformedOutput", "Timeout", "AgentDisconnected", "SubmitFailed", "Skipped", "PolicyInvalid"]),
+  kind: z.enum([
+    "ScriptFailed",
+    "MalformedOutput",
+    "Timeout",
+    "AgentDisconnected",
+    "SubmitFailed",
+    "Skipped",
+    "PolicyInvalid",
+  ]),
   message: z.string(),
   at: TimestampSchema,
   /** Artifact paths of the raw stdout/stderr kept as evidence (hash-indexed like everything else). */

@@ -18,7 +18,12 @@ export const SystemSnapshotSchema = z.object({
     build: z.string(),
   }),
   installedUpdates: z.array(
-    z.object({ id: z.string(), kb: z.string().optional(), version: z.string().optional(), installedOn: z.string().optional() }),
+    z.object({
+      id: z.string(),
+      kb: z.string().optional(),
+      version: z.string().optional(),
+      installedOn: z.string().optional(),
+    }),
   ),
   /** Windows Update history, so an update that installed and then rolled back on reboot is visible. */
   updateHistory: z.array(
@@ -41,7 +46,9 @@ export const SystemSnapshotSchema = z.object({
     signals: z.array(z.string()),
   }),
   lastBootTime: TimestampSchema,
-  disks: z.array(z.object({ mount: z.string(), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) })),
+  disks: z.array(
+    z.object({ mount: z.string(), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) }),
+  ),
 });
 export type SystemSnapshot = z.infer<typeof SystemSnapshotSchema>;
 

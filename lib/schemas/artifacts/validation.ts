@@ -40,9 +40,7 @@ export const RegressionsSchema = z
   .object({
     schemaVersion: SchemaVersion1,
     TotalRegressions: z.number().int().min(0),
-    regressions: z.array(
-      z.object({ app: z.string(), check: z.string(), pre: CheckOutcome, post: CheckOutcome }),
-    ),
+    regressions: z.array(z.object({ app: z.string(), check: z.string(), pre: CheckOutcome, post: CheckOutcome })),
     /** Checks already failing PRE: reported, never counted as regressions. */
     preExisting: z.array(z.object({ app: z.string(), check: z.string(), pre: CheckOutcome, post: CheckOutcome })),
   })

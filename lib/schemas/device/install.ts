@@ -14,7 +14,15 @@ export const InstallResultSchema = z.object({
    * `AlreadyInstalled` when a re-run (after a crash or a reboot) finds the update in place; `NotFound` when the id or
    * version is no longer offered; `NotAttempted` when the script stopped before reaching it.
    */
-  result: z.enum(["Succeeded", "SucceededWithErrors", "AlreadyInstalled", "Failed", "Aborted", "NotFound", "NotAttempted"]),
+  result: z.enum([
+    "Succeeded",
+    "SucceededWithErrors",
+    "AlreadyInstalled",
+    "Failed",
+    "Aborted",
+    "NotFound",
+    "NotAttempted",
+  ]),
   /** WUA OperationResultCode (0-5) when WUA gave one. */
   resultCode: z.number().int().min(0).max(5).optional(),
   /** HRESULT as a signed 32-bit integer (WUA), or the package manager's exit status on Linux. */

@@ -10,7 +10,10 @@ import { CheckSchema } from "../policies";
 /** A Windows Update Agent update id (GUID). */
 export const WuaUpdateIdSchema = z
   .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a WUA update id (GUID)");
+  .regex(
+    /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+    "must be a WUA update id (GUID)",
+  );
 /** A Linux package pinned to the exact version staging tested. */
 export const PackagePinSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._-]{0,127}$/, "must be a package name"),
@@ -30,7 +33,9 @@ export const InstallParamsSchema = z.discriminatedUnion("os", [
 export const RebootParamsSchema = z.object({
   delaySeconds: z.number().int().min(0).max(600),
   /** Shown to logged-on users and kept in the OS shutdown log; a plain-text allowlist, no quotes or metacharacters. */
-  comment: z.string().regex(/^[A-Za-z0-9 ._:/()-]{0,200}$/, "must be plain text (letters, digits, space . _ : / ( ) -)"),
+  comment: z
+    .string()
+    .regex(/^[A-Za-z0-9 ._:/()-]{0,200}$/, "must be plain text (letters, digits, space . _ : / ( ) -)"),
 });
 export const ValidateParamsSchema = z.object({
   checks: z.array(z.object({ app: z.string().min(1).max(100), check: CheckSchema })).max(100),

@@ -80,12 +80,19 @@ function requiresReboot(behavior: RebootBehavior): boolean {
 }
 
 /** Applies the OS defaults to a device spec and flattens its updates (sets, own updates, outcome overrides). */
-export function buildDeviceProfile(scenario: Pick<Scenario, "updateSets">, spec: DeviceSpec, fleetStart: Date): DeviceProfile {
+export function buildDeviceProfile(
+  scenario: Pick<Scenario, "updateSets">,
+  spec: DeviceSpec,
+  fleetStart: Date,
+): DeviceProfile {
   const os = DEFAULT_OS[spec.os];
   const osName = spec.osName ?? os.name;
   const osVersion = spec.osVersion ?? os.version;
   const defaultRelease = new Date(fleetStart.getTime() - 14 * DAY_MS).toISOString();
-  const lastBootTime = spec.lastBootTime !== undefined ? new Date(spec.lastBootTime) : new Date(fleetStart.getTime() - spec.uptimeHours * 3_600_000);
+  const lastBootTime =
+    spec.lastBootTime !== undefined
+      ? new Date(spec.lastBootTime)
+      : new Date(fleetStart.getTime() - spec.uptimeHours * 3_600_000);
 
   let updates: SimUpdate[];
   let installed: DeviceProfile["installed"];

@@ -61,7 +61,10 @@ export class DeviceState {
     });
     const start = profile.fleetStart.getTime();
     for (const d of profile.spec.agent.disconnects) {
-      this.timeline.addDisconnect(start + d.afterMinutes * 60_000, d.forMinutes === undefined ? Infinity : start + (d.afterMinutes + d.forMinutes) * 60_000);
+      this.timeline.addDisconnect(
+        start + d.afterMinutes * 60_000,
+        d.forMinutes === undefined ? Infinity : start + (d.afterMinutes + d.forMinutes) * 60_000,
+      );
     }
   }
 
@@ -88,7 +91,9 @@ export class DeviceState {
   }
 
   findUpdate(key: string): SimUpdate | undefined {
-    return this.profile.updates.find((u) => (this.profile.os === "windows" ? u.key === key.toLowerCase() : u.key === key));
+    return this.profile.updates.find((u) =>
+      this.profile.os === "windows" ? u.key === key.toLowerCase() : u.key === key,
+    );
   }
 
   private rollsBack(r: InstallRecord): boolean {
@@ -107,7 +112,10 @@ export class DeviceState {
   /** The install that put the update in place and is still in effect at `t`. */
   installedRecord(update: SimUpdate, t: number): InstallRecord | undefined {
     const ok = this.recordsUntil(t).filter((r) => r.ok && r.update.key === update.key);
-    const latest = ok.reduce<InstallRecord | undefined>((a, b) => (a === undefined || b.finishedAt >= a.finishedAt ? b : a), undefined);
+    const latest = ok.reduce<InstallRecord | undefined>(
+      (a, b) => (a === undefined || b.finishedAt >= a.finishedAt ? b : a),
+      undefined,
+    );
     if (latest === undefined || this.rollbackBoot(latest, t) !== undefined) return undefined;
     return latest;
   }
@@ -123,7 +131,9 @@ export class DeviceState {
 
   /** Installed updates that will be undone by the next boot. */
   pendingRollbacks(t: number): InstallRecord[] {
-    return this.recordsUntil(t).filter((r) => this.rollsBack(r) && this.rollbackBoot(r, t) === undefined && this.installedRecord(r.update, t) === r);
+    return this.recordsUntil(t).filter(
+      (r) => this.rollsBack(r) && this.rollbackBoot(r, t) === undefined && this.installedRecord(r.update, t) === r,
+    );
   }
 
   /** Rollbacks that happened by `t`, with the boot that did them. */
@@ -179,13 +189,17 @@ export class DeviceState {
   }
 
   services(t: number): { name: string; state: string; startType: string }[] {
-    const stopped = new Set(this.activeBreaks(t).flatMap((b) => (b.brk.stopsService === undefined ? [] : [b.brk.stopsService])));
+    const stopped = new Set(
+      this.activeBreaks(t).flatMap((b) => (b.brk.stopsService === undefined ? [] : [b.brk.stopsService])),
+    );
     return this.profile.services.map((s) => (stopped.has(s.name) ? { ...s, state: "Stopped" } : { ...s }));
   }
 
   disks(t: number): { mount: string; freeBytes: number; totalBytes: number }[] {
     const used = this.profile.updates.filter((u) => this.isInstalled(u, t)).reduce((sum, u) => sum + u.sizeBytes, 0);
-    return this.profile.disks.map((d, i) => (i === 0 ? { ...d, freeBytes: Math.max(0, d.freeBytes - used) } : { ...d }));
+    return this.profile.disks.map((d, i) =>
+      i === 0 ? { ...d, freeBytes: Math.max(0, d.freeBytes - used) } : { ...d },
+    );
   }
 
   installedUpdates(t: number): { id: string; kb?: string; version?: string; installedOn?: string }[] {
@@ -198,7 +212,15 @@ export class DeviceState {
     if (this.profile.os === "windows") {
       const added = this.profile.updates.flatMap((u) => {
         const r = this.installedRecord(u, t);
-        return r === undefined ? [] : [{ id: u.kb ?? u.key, ...(u.kb !== undefined ? { kb: u.kb } : {}), installedOn: new Date(r.finishedAt).toISOString() }];
+        return r === undefined
+          ? []
+          : [
+              {
+                id: u.kb ?? u.key,
+                ...(u.kb !== undefined ? { kb: u.kb } : {}),
+                installedOn: new Date(r.finishedAt).toISOString(),
+              },
+            ];
       });
       return [...initial, ...added];
     }
@@ -210,29 +232,61 @@ export class DeviceState {
   }
 
   /** Windows Update / package-manager history, newest first. */
-  history(t: number): { kb?: string; title: string; date: string; operation: "Installation" | "Uninstallation" | "Other"; resultCode: number; hresult?: number }[] {
+  history(t: number): {
+    kb?: string;
+    title: string;
+    date: string;
+    operation: "Installation" | "Uninstallation" | "Other";
+    resultCode: number;
+    hresult?: number;
+  }[] {
     const windows = this.profile.os === "windows";
     const entries: { at: number; entry: ReturnType<DeviceState["history"]>[number] }[] = [];
     for (const i of this.profile.installed) {
       if (!windows || i.installedOn === undefined) continue;
       const at = Date.parse(i.installedOn);
-      entries.push({ at, entry: { kb: i.kb, title: i.title ?? `Update for Microsoft server operating system (${i.kb ?? i.id})`, date: i.installedOn, operation: "Installation", resultCode: 2 } });
+      entries.push({
+        at,
+        entry: {
+          kb: i.kb,
+          title: i.title ?? `Update for Microsoft server operating system (${i.kb ?? i.id})`,
+          date: i.installedOn,
+          operation: "Installation",
+          resultCode: 2,
+        },
+      });
     }
     for (const r of this.recordsUntil(t)) {
       const u = r.update;
       const title = windows ? u.title : `Upgrade ${u.key} (${u.currentVersion ?? "none"} -> ${u.version ?? "?"})`;
       entries.push({
         at: r.finishedAt,
-        entry: { ...(u.kb !== undefined ? { kb: u.kb } : {}), title, date: new Date(r.finishedAt).toISOString(), operation: "Installation", resultCode: r.ok ? 2 : 4, hresult: r.hresult },
+        entry: {
+          ...(u.kb !== undefined ? { kb: u.kb } : {}),
+          title,
+          date: new Date(r.finishedAt).toISOString(),
+          operation: "Installation",
+          resultCode: r.ok ? 2 : 4,
+          hresult: r.hresult,
+        },
       });
     }
     for (const { record, boot } of this.rollbacks(t)) {
       const u = record.update;
-      const title = windows ? `${u.title} (changes undone at restart)` : `Downgrade ${u.key} (${u.version ?? "?"} -> ${u.currentVersion ?? "none"})`;
+      const title = windows
+        ? `${u.title} (changes undone at restart)`
+        : `Downgrade ${u.key} (${u.version ?? "?"} -> ${u.currentVersion ?? "none"})`;
       const hresult = u.outcome.result === "rollsBackOnReboot" ? u.outcome.hresult : 0;
       entries.push({
         at: boot.at,
-        entry: { ...(u.kb !== undefined ? { kb: u.kb } : {}), title, date: new Date(boot.at).toISOString(), operation: "Uninstallation", resultCode: 2, hresult },
+        entry: {
+          ...(u.kb !== undefined ? { kb: u.kb } : {}),
+          title,
+          date: new Date(boot.at).toISOString(),
+          operation: "Uninstallation",
+          resultCode: 2,
+          hresult,
+        },
       });
     }
     return entries.sort((a, b) => b.at - a.at).map((e) => e.entry);
@@ -246,8 +300,22 @@ export class DeviceState {
     for (const r of this.recordsUntil(t).filter((x) => !x.ok)) {
       out.push(
         windows
-          ? { log: "System", source: "Microsoft-Windows-WindowsUpdateClient", id: 20, level: "Error", time: r.finishedAt, message: `Installation Failure: Windows failed to install the following update with error ${formatHResult(r.hresult)}: ${r.update.title}.` }
-          : { log: "journal", source: this.profile.packageManager, id: 0, level: "Error", time: r.finishedAt, message: `E: Sub-process /usr/bin/dpkg returned an error code (1) upgrading ${r.update.key} to ${r.update.version ?? "?"} (exit status ${r.hresult})` },
+          ? {
+              log: "System",
+              source: "Microsoft-Windows-WindowsUpdateClient",
+              id: 20,
+              level: "Error",
+              time: r.finishedAt,
+              message: `Installation Failure: Windows failed to install the following update with error ${formatHResult(r.hresult)}: ${r.update.title}.`,
+            }
+          : {
+              log: "journal",
+              source: this.profile.packageManager,
+              id: 0,
+              level: "Error",
+              time: r.finishedAt,
+              message: `E: Sub-process /usr/bin/dpkg returned an error code (1) upgrading ${r.update.key} to ${r.update.version ?? "?"} (exit status ${r.hresult})`,
+            },
       );
     }
     for (const { record, boot } of this.rollbacks(t)) {
@@ -255,19 +323,54 @@ export class DeviceState {
       const hresult = u.outcome.result === "rollsBackOnReboot" ? u.outcome.hresult : 0;
       out.push(
         windows
-          ? { log: "System", source: "Microsoft-Windows-WindowsUpdateClient", id: 20, level: "Error", time: boot.at, message: `Installation Failure: Windows failed to install the following update with error ${formatHResult(hresult)}: ${u.title}. Changes were undone at restart.` }
-          : { log: "journal", source: "systemd", id: 0, level: "Error", time: boot.at, message: `${u.key} ${u.version ?? "?"} failed at boot; reverted to ${u.currentVersion ?? "none"}` },
+          ? {
+              log: "System",
+              source: "Microsoft-Windows-WindowsUpdateClient",
+              id: 20,
+              level: "Error",
+              time: boot.at,
+              message: `Installation Failure: Windows failed to install the following update with error ${formatHResult(hresult)}: ${u.title}. Changes were undone at restart.`,
+            }
+          : {
+              log: "journal",
+              source: "systemd",
+              id: 0,
+              level: "Error",
+              time: boot.at,
+              message: `${u.key} ${u.version ?? "?"} failed at boot; reverted to ${u.currentVersion ?? "none"}`,
+            },
       );
     }
     for (const b of this.timeline.bootsBetween(this.initialBoot, t).filter((x) => !x.requested)) {
       out.push(
         windows
-          ? { log: "System", source: "Microsoft-Windows-Kernel-Power", id: 41, level: "Critical", time: b.at, message: "The system has rebooted without cleanly shutting down first." }
-          : { log: "journal", source: "kernel", id: 0, level: "Critical", time: b.at, message: "watchdog: unexpected reboot; previous boot did not shut down cleanly" },
+          ? {
+              log: "System",
+              source: "Microsoft-Windows-Kernel-Power",
+              id: 41,
+              level: "Critical",
+              time: b.at,
+              message: "The system has rebooted without cleanly shutting down first.",
+            }
+          : {
+              log: "journal",
+              source: "kernel",
+              id: 0,
+              level: "Critical",
+              time: b.at,
+              message: "watchdog: unexpected reboot; previous boot did not shut down cleanly",
+            },
       );
     }
     for (const a of this.activeBreaks(t)) {
-      out.push({ log: windows ? "Application" : "journal", source: a.brk.app, id: 1000, level: "Error", time: a.since, message: a.brk.detail ?? `${a.brk.app}: ${a.brk.check} failing since update ${a.brk.update}` });
+      out.push({
+        log: windows ? "Application" : "journal",
+        source: a.brk.app,
+        id: 1000,
+        level: "Error",
+        time: a.since,
+        message: a.brk.detail ?? `${a.brk.app}: ${a.brk.check} failing since update ${a.brk.update}`,
+      });
     }
     return out.filter((e) => e.time <= t).sort((a, b) => a.time - b.time);
   }
@@ -275,7 +378,11 @@ export class DeviceState {
   updateAgentErrors(t: number): { time: number; hresult: number; message: string }[] {
     const failed = this.recordsUntil(t)
       .filter((r) => !r.ok)
-      .map((r) => ({ time: r.finishedAt, hresult: r.hresult, message: `${r.update.kb ?? r.update.key}: install failed (${formatHResult(r.hresult)})` }));
+      .map((r) => ({
+        time: r.finishedAt,
+        hresult: r.hresult,
+        message: `${r.update.kb ?? r.update.key}: install failed (${formatHResult(r.hresult)})`,
+      }));
     const undone = this.rollbacks(t).map(({ record, boot }) => ({
       time: boot.at,
       hresult: record.update.outcome.result === "rollsBackOnReboot" ? record.update.outcome.hresult : 0,

@@ -6,14 +6,22 @@ type MalformedMode = z.infer<typeof MalformedModeSchema>;
 
 // Fields a hostile device can fill freely without breaking the schema (identity fields such as updateId, app and
 // check stay intact, so the backend still matches PRE/POST and requests/results), with their length limits.
-const HOSTILE_FIELDS: Readonly<Record<string, number>> = { title: 2000, message: 4000, detail: 4000, publisher: 200, source: 500, name: 256 };
+const HOSTILE_FIELDS: Readonly<Record<string, number>> = {
+  title: 2000,
+  message: 4000,
+  detail: 4000,
+  publisher: 200,
+  source: 500,
+  name: 256,
+};
 
 function poison(value: unknown, counter: { i: number }, key?: string): unknown {
   if (Array.isArray(value)) return value.map((v) => poison(v, counter));
   if (typeof value === "object" && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, poison(v, counter, k)]));
   }
-  if (typeof value === "string" && key !== undefined && key in HOSTILE_FIELDS) return hostileString(counter.i++, HOSTILE_FIELDS[key] ?? 200);
+  if (typeof value === "string" && key !== undefined && key in HOSTILE_FIELDS)
+    return hostileString(counter.i++, HOSTILE_FIELDS[key] ?? 200);
   return value;
 }
 
@@ -26,7 +34,11 @@ export function withHostileStrings<T>(document: T): T {
  * Turns a valid document into the malformed output a broken or compromised device prints. `hostileStrings` is
  * applied before serialisation (see withHostileStrings); the other modes work on the text.
  */
-export function malformOutput(document: Record<string, unknown>, mode: Exclude<MalformedMode, "hostileStrings">, sizeBytes: number): string {
+export function malformOutput(
+  document: Record<string, unknown>,
+  mode: Exclude<MalformedMode, "hostileStrings">,
+  sizeBytes: number,
+): string {
   const text = JSON.stringify(document);
   switch (mode) {
     case "empty":
@@ -44,7 +56,10 @@ export function malformOutput(document: Record<string, unknown>, mode: Exclude<M
       // Schema-valid but huge: the kind of output a script that logs every warning produces.
       const message = "W".repeat(4000);
       const count = Math.ceil(sizeBytes / (message.length + 40));
-      const errors = [...((document.errors as unknown[]) ?? []), ...Array.from({ length: count }, () => ({ section: "warnings", message }))];
+      const errors = [
+        ...((document.errors as unknown[]) ?? []),
+        ...Array.from({ length: count }, () => ({ section: "warnings", message })),
+      ];
       return JSON.stringify({ ...document, errors });
     }
   }

@@ -67,7 +67,8 @@ export function defaultSource(osName: string, osVersion: string, security: boole
     const codename = { "20.04": "focal", "22.04": "jammy", "24.04": "noble" }[osVersion] ?? "stable";
     return `Ubuntu:${osVersion}/${codename}-${security ? "security" : "updates"}`;
   }
-  if (/debian/i.test(osName)) return `Debian${security ? "-Security" : ""}:${osVersion}/stable${security ? "-security" : "-updates"}`;
+  if (/debian/i.test(osName))
+    return `Debian${security ? "-Security" : ""}:${osVersion}/stable${security ? "-security" : "-updates"}`;
   const major = osVersion.split(".")[0] ?? osVersion;
   return `rhel-${major}-for-x86_64-baseos-rpms`;
 }

@@ -18,7 +18,17 @@ import { malformOutput, withHostileStrings } from "./malformOutput";
 const UNKNOWN_SCRIPT_MS = 1_000;
 // Sections the scripts collect independently (a failure nulls one, the rest still report); timestamps and flags are not.
 const NULLABLE_SECTIONS: Partial<Record<ScriptId, readonly string[]>> = {
-  baseline: ["os", "installedUpdates", "updateHistory", "services", "drivers", "apps", "pendingReboot", "lastBootTime", "disks"],
+  baseline: [
+    "os",
+    "installedUpdates",
+    "updateHistory",
+    "services",
+    "drivers",
+    "apps",
+    "pendingReboot",
+    "lastBootTime",
+    "disks",
+  ],
   catalog: ["agent", "updates"],
   diagnostics: ["eventLogErrors", "updateAgentErrors", "disks"],
 };
@@ -59,7 +69,12 @@ export class SimulatedServer implements SimulatedDevice {
     this.name = profile.name;
     this.kind = profile.kind;
     this.os = profile.os;
-    this.armProperties = { osName: profile.osName, osVersion: profile.osVersion, agentVersion: profile.agentVersion, computerName: profile.name };
+    this.armProperties = {
+      osName: profile.osName,
+      osVersion: profile.osVersion,
+      agentVersion: profile.agentVersion,
+      computerName: profile.name,
+    };
     this.state = new DeviceState(profile);
   }
 
@@ -75,7 +90,11 @@ export class SimulatedServer implements SimulatedDevice {
   execute(request: ScriptRequest): ScriptResult {
     const header = parseScriptHeader(request.script);
     if (header === undefined) {
-      return { kind: "failed", durationMs: UNKNOWN_SCRIPT_MS, message: "not a PatchPilot script: no '# patchpilot-script: <id>@<version>' header" };
+      return {
+        kind: "failed",
+        durationMs: UNKNOWN_SCRIPT_MS,
+        message: "not a PatchPilot script: no '# patchpilot-script: <id>@<version>' header",
+      };
     }
     const id = header.id;
     const occurrence = (this.runs.get(id) ?? 0) + 1;
@@ -109,9 +128,17 @@ export class SimulatedServer implements SimulatedDevice {
       if (NULLABLE_SECTIONS[id]?.includes(e.section)) data[e.section] = null;
       errors.push({ section: e.section, message: e.message, ...(e.code !== undefined ? { code: e.code } : {}) });
     }
-    let document: Record<string, unknown> = { schemaVersion: 1, scriptId: id, scriptVersion: header.version, data, errors };
+    let document: Record<string, unknown> = {
+      schemaVersion: 1,
+      scriptId: id,
+      scriptVersion: header.version,
+      data,
+      errors,
+    };
 
-    const malformed = spec.malformed.find((m) => m.script === id && (m.occurrence === undefined || m.occurrence === occurrence));
+    const malformed = spec.malformed.find(
+      (m) => m.script === id && (m.occurrence === undefined || m.occurrence === occurrence),
+    );
     let stdout: string;
     if (malformed === undefined) stdout = `${JSON.stringify(document)}\n`;
     else if (malformed.mode === "hostileStrings") {

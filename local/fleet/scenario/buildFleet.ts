@@ -13,10 +13,14 @@ export interface SimulatedFleet extends Fleet {
   startedAt: Date;
 }
 
-function placementOf(scenario: Scenario, spec: { subscription?: string | undefined; resourceGroup?: string | undefined }) {
+function placementOf(
+  scenario: Scenario,
+  spec: { subscription?: string | undefined; resourceGroup?: string | undefined },
+) {
   const sub = scenario.subscriptions.find((s) => s.id === spec.subscription) ?? scenario.subscriptions.at(0);
   const group = sub?.resourceGroups.find((g) => g.name === spec.resourceGroup) ?? sub?.resourceGroups.at(0);
-  if (sub === undefined || group === undefined) throw new Error("a scenario has at least one subscription with a resource group");
+  if (sub === undefined || group === undefined)
+    throw new Error("a scenario has at least one subscription with a resource group");
   return { subscriptionId: sub.id, resourceGroup: group.name, location: group.location };
 }
 
@@ -27,21 +31,28 @@ function placementOf(scenario: Scenario, spec: { subscription?: string | undefin
 export function buildFleet(scenario: Scenario, clock: FleetClock): SimulatedFleet {
   const start = clock.now();
   const instanceCounter = new Map<string, number>();
-  const scaleSetTags = new Map(scenario.scaleSets.map((s) => [s.name, targetingTags(resolveTargeting(scenario, s), s.tags)]));
+  const scaleSetTags = new Map(
+    scenario.scaleSets.map((s) => [s.name, targetingTags(resolveTargeting(scenario, s), s.tags)]),
+  );
 
   const devices = scenario.devices.map((spec: DeviceSpec) => {
     let placement: DevicePlacement;
     let tags: Record<string, string>;
     if (spec.kind === "vmss") {
       const set = scenario.scaleSets.find((s) => s.name === spec.scaleSet);
-      if (set === undefined) throw new Error(`device ${spec.name}: unknown scale set ${String(spec.scaleSet)} (parse the scenario first)`);
+      if (set === undefined)
+        throw new Error(`device ${spec.name}: unknown scale set ${String(spec.scaleSet)} (parse the scenario first)`);
       const index = instanceCounter.get(set.name) ?? 0;
       instanceCounter.set(set.name, index + 1);
-      placement = { ...placementOf(scenario, set), vmss: { scaleSetName: set.name, instanceId: spec.instanceId ?? String(index) } };
+      placement = {
+        ...placementOf(scenario, set),
+        vmss: { scaleSetName: set.name, instanceId: spec.instanceId ?? String(index) },
+      };
       tags = scaleSetTags.get(set.name) ?? {};
     } else {
       const targetable = targetableOf(scenario, spec);
-      if (targetable === undefined) throw new Error(`device ${spec.name}: an Arc machine needs tenant and client (parse the scenario first)`);
+      if (targetable === undefined)
+        throw new Error(`device ${spec.name}: an Arc machine needs tenant and client (parse the scenario first)`);
       placement = { ...placementOf(scenario, spec), arc: { machineName: spec.name } };
       tags = targetingTags(resolveTargeting(scenario, targetable), spec.tags);
     }

@@ -1,11 +1,25 @@
 import { z } from "zod";
-import { DeviceIdSchema, DeviceKindSchema, OsFamilySchema, TenantIdSchema, TimestampSchema } from "../../../lib/schemas/common";
+import {
+  DeviceIdSchema,
+  DeviceKindSchema,
+  OsFamilySchema,
+  TenantIdSchema,
+  TimestampSchema,
+} from "../../../lib/schemas/common";
 import { ScriptIdSchema } from "../../../lib/schemas/device/envelope";
-import { InstallOutcomeSpecSchema, InstalledPackageSchema, InstalledWindowsUpdateSchema, LinuxUpdateSpecSchema, WindowsUpdateSpecSchema } from "./updateSchema";
+import {
+  InstallOutcomeSpecSchema,
+  InstalledPackageSchema,
+  InstalledWindowsUpdateSchema,
+  LinuxUpdateSpecSchema,
+  WindowsUpdateSpecSchema,
+} from "./updateSchema";
 
 const NameSchema = z.string().min(1).max(256);
 /** Azure resource names: scale sets, resource groups, run commands. */
-export const ResourceNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$/, "must be an Azure resource name");
+export const ResourceNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._()-]{0,89}$/, "must be an Azure resource name");
 /** Free-form ARM tags (PatchPilot's own `patchpilot:*` tags are derived from tenant/client/ring/window). */
 export const TagsSchema = z.record(z.string().min(1).max(512), z.string().max(256)).default({});
 const RingNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "must be a ring name like prod");
@@ -21,12 +35,24 @@ export const TargetingSchema = {
 };
 
 export const ServiceSchema = z
-  .object({ name: NameSchema, state: z.enum(["Running", "Stopped"]).default("Running"), startType: z.string().max(50).default("Automatic") })
+  .object({
+    name: NameSchema,
+    state: z.enum(["Running", "Stopped"]).default("Running"),
+    startType: z.string().max(50).default("Automatic"),
+  })
   .strict();
-export const DriverSchema = z.object({ name: NameSchema, version: z.string().max(100), provider: z.string().max(200).optional() }).strict();
-export const AppSchema = z.object({ name: NameSchema, version: z.string().max(100).optional(), publisher: z.string().max(200).optional() }).strict();
+export const DriverSchema = z
+  .object({ name: NameSchema, version: z.string().max(100), provider: z.string().max(200).optional() })
+  .strict();
+export const AppSchema = z
+  .object({ name: NameSchema, version: z.string().max(100).optional(), publisher: z.string().max(200).optional() })
+  .strict();
 export const DiskSchema = z
-  .object({ mount: z.string().min(1).max(260), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) })
+  .object({
+    mount: z.string().min(1).max(260),
+    freeBytes: z.number().int().min(0),
+    totalBytes: z.number().int().min(0),
+  })
   .strict();
 
 /** The state of one business-app check (by AppValidationPolicy app + check name) before any update breaks it. */
@@ -120,7 +146,10 @@ export const RunningCommandSchema = z
     startedMinutesAgo: z.number().min(0).default(5),
     durationMinutes: z.number().positive().default(120),
     /** The PatchPilot run that holds the device lock (seeded into the Locks table by the demo). */
-    runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{7,79}$/).optional(),
+    runId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9-]{7,79}$/)
+      .optional(),
   })
   .strict();
 
@@ -145,13 +174,23 @@ export const MalformedOutputSchema = z
     mode: MalformedModeSchema,
     /** Which run of that script (1 = the first); omitted: every run. */
     occurrence: z.number().int().min(1).optional(),
-    sizeBytes: z.number().int().min(1).max(64 * 1024 * 1024).default(6 * 1024 * 1024),
+    sizeBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(64 * 1024 * 1024)
+      .default(6 * 1024 * 1024),
   })
   .strict();
 
 /** A section the script cannot collect: `null` in data with an entry in errors[]. */
 export const SectionErrorSchema = z
-  .object({ script: ScriptIdSchema, section: z.string().min(1).max(100), message: z.string().max(4000), code: z.string().max(100).optional() })
+  .object({
+    script: ScriptIdSchema,
+    section: z.string().min(1).max(100),
+    message: z.string().max(4000),
+    code: z.string().max(100).optional(),
+  })
   .strict();
 
 const DeviceBase = {
@@ -169,7 +208,10 @@ const DeviceBase = {
   resourceGroup: ResourceNameSchema.optional(),
   /** VMSS only: the scale set and instance id (default: the position within the scale set). */
   scaleSet: ResourceNameSchema.optional(),
-  instanceId: z.string().regex(/^\d{1,6}$/).optional(),
+  instanceId: z
+    .string()
+    .regex(/^\d{1,6}$/)
+    .optional(),
   osName: z.string().min(1).max(200).optional(),
   osVersion: z.string().min(1).max(100).optional(),
   /** Windows: CurrentBuild.UBR; Linux: kernel release. */
@@ -237,5 +279,3 @@ export const ScaleSetSpecSchema = z
   })
   .strict();
 export type ScaleSetSpec = z.infer<typeof ScaleSetSpecSchema>;
-
-

@@ -14,7 +14,10 @@ export const SCENARIO_SCHEMA_ID = "https://patchpilot.dev/scenarios/scenario.sch
 
 /** The schema file's text: draft 2020-12, input side (defaulted fields optional), 2-space indent, trailing newline. */
 export function renderScenarioSchema(): string {
-  const generated = z.toJSONSchema(ScenarioSchema, { target: "draft-2020-12", io: "input", reused: "ref" }) as Record<string, unknown>;
+  const generated = z.toJSONSchema(ScenarioSchema, { target: "draft-2020-12", io: "input", reused: "ref" }) as Record<
+    string,
+    unknown
+  >;
   const { $schema: _ignored, ...rest } = generated;
   const json = {
     $schema: "https://json-schema.org/draft/2020-12/schema",

@@ -19,7 +19,8 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateOptions {
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i] ?? "";
     const value = argv[i + 1];
-    if (!flag.startsWith("--") || value === undefined) throw new Error(`usage: generate --devices N [--seed S] (bad argument ${flag})`);
+    if (!flag.startsWith("--") || value === undefined)
+      throw new Error(`usage: generate --devices N [--seed S] (bad argument ${flag})`);
     raw[flag.slice(2)] = value;
   }
   const parsed = ArgsSchema.safeParse(raw);

@@ -61,7 +61,10 @@ export function readScenarioFile(file: string): Scenario {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ScenarioError([{ path: "(root)", message: `not JSON: ${error instanceof Error ? error.message : String(error)}` }], file);
+    throw new ScenarioError(
+      [{ path: "(root)", message: `not JSON: ${error instanceof Error ? error.message : String(error)}` }],
+      file,
+    );
   }
   return parseScenario(json, file);
 }

@@ -8,8 +8,13 @@ export function windowsUpdateKeys(update: Pick<WindowsUpdateSpec, "kb" | "update
 }
 
 /** Finds a device's update by KB, WUA update id (any case) or package name. */
-export function matchesUpdateKey(update: Pick<WindowsUpdateSpec, "kb" | "updateId"> | Pick<LinuxUpdateSpec, "name">, key: string): boolean {
-  return "kb" in update ? windowsUpdateKeys(update).includes(key.startsWith("KB") ? key : key.toLowerCase()) : update.name === key;
+export function matchesUpdateKey(
+  update: Pick<WindowsUpdateSpec, "kb" | "updateId"> | Pick<LinuxUpdateSpec, "name">,
+  key: string,
+): boolean {
+  return "kb" in update
+    ? windowsUpdateKeys(update).includes(key.startsWith("KB") ? key : key.toLowerCase())
+    : update.name === key;
 }
 
 function withOutcome<U extends WindowsUpdateSpec | LinuxUpdateSpec>(update: U, outcomes: DeviceSpec["outcomes"]): U {
@@ -21,7 +26,10 @@ function withOutcome<U extends WindowsUpdateSpec | LinuxUpdateSpec>(update: U, o
  * A device's pending updates: its update sets in order, then its own `updates` (which replace a set's update with
  * the same KB / package), with `outcomes` overrides applied. Unknown set names are skipped (the schema reports them).
  */
-export function resolveWindowsUpdates(scenario: Pick<Scenario, "updateSets">, device: WindowsDeviceSpec): WindowsUpdateSpec[] {
+export function resolveWindowsUpdates(
+  scenario: Pick<Scenario, "updateSets">,
+  device: WindowsDeviceSpec,
+): WindowsUpdateSpec[] {
   const byKb = new Map<string, WindowsUpdateSpec>();
   for (const setName of device.updateSets) {
     const set = scenario.updateSets[setName];
@@ -32,7 +40,10 @@ export function resolveWindowsUpdates(scenario: Pick<Scenario, "updateSets">, de
 }
 
 /** As resolveWindowsUpdates, for Linux packages (keyed by package name). */
-export function resolveLinuxUpdates(scenario: Pick<Scenario, "updateSets">, device: LinuxDeviceSpec): LinuxUpdateSpec[] {
+export function resolveLinuxUpdates(
+  scenario: Pick<Scenario, "updateSets">,
+  device: LinuxDeviceSpec,
+): LinuxUpdateSpec[] {
   const byName = new Map<string, LinuxUpdateSpec>();
   for (const setName of device.updateSets) {
     const set = scenario.updateSets[setName];
@@ -43,6 +54,9 @@ export function resolveLinuxUpdates(scenario: Pick<Scenario, "updateSets">, devi
 }
 
 /** Either OS. */
-export function resolveDeviceUpdates(scenario: Pick<Scenario, "updateSets">, device: DeviceSpec): (WindowsUpdateSpec | LinuxUpdateSpec)[] {
+export function resolveDeviceUpdates(
+  scenario: Pick<Scenario, "updateSets">,
+  device: DeviceSpec,
+): (WindowsUpdateSpec | LinuxUpdateSpec)[] {
   return device.os === "windows" ? resolveWindowsUpdates(scenario, device) : resolveLinuxUpdates(scenario, device);
 }

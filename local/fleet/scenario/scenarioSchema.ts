@@ -13,23 +13,42 @@ const versioned = { schemaVersion: z.literal(1).default(1) };
 function conformsTo(schema: z.ZodType) {
   return (value: unknown, ctx: z.RefinementCtx): void => {
     const result = schema.safeParse(value);
-    if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+    if (!result.success)
+      for (const issue of result.error.issues)
+        ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
   };
 }
 
-const ScenarioClientSchema = z.object({ ...ClientProfileSchema.shape, ...versioned }).superRefine(conformsTo(ClientProfileSchema));
-const ScenarioWindowSchema = z.object({ ...MaintenanceWindowSchema.shape, ...versioned }).superRefine(conformsTo(MaintenanceWindowSchema));
-const ScenarioPolicySchema = z.object({ ...PolicyLayerSchema.shape, ...versioned }).strict().superRefine(conformsTo(PolicyLayerSchema));
+const ScenarioClientSchema = z
+  .object({ ...ClientProfileSchema.shape, ...versioned })
+  .superRefine(conformsTo(ClientProfileSchema));
+const ScenarioWindowSchema = z
+  .object({ ...MaintenanceWindowSchema.shape, ...versioned })
+  .superRefine(conformsTo(MaintenanceWindowSchema));
+const ScenarioPolicySchema = z
+  .object({ ...PolicyLayerSchema.shape, ...versioned })
+  .strict()
+  .superRefine(conformsTo(PolicyLayerSchema));
 
 const SubscriptionIdSchema = z
   .string()
-  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a subscription id (GUID)");
+  .regex(
+    /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+    "must be a subscription id (GUID)",
+  );
 
 export const SubscriptionSpecSchema = z
   .object({
     id: SubscriptionIdSchema,
     resourceGroups: z
-      .array(z.object({ name: ResourceNameSchema, location: z.string().regex(/^[a-z0-9]+$/, "must be an Azure location like westeurope") }).strict())
+      .array(
+        z
+          .object({
+            name: ResourceNameSchema,
+            location: z.string().regex(/^[a-z0-9]+$/, "must be an Azure location like westeurope"),
+          })
+          .strict(),
+      )
       .min(1),
   })
   .strict();
@@ -50,7 +69,10 @@ export type UpdateSet = z.infer<typeof UpdateSetSchema>;
 
 const BucketSchema = (capacity: number, refillPerSecond: number) =>
   z
-    .object({ capacity: z.number().int().min(1).default(capacity), refillPerSecond: z.number().positive().default(refillPerSecond) })
+    .object({
+      capacity: z.number().int().min(1).default(capacity),
+      refillPerSecond: z.number().positive().default(refillPerSecond),
+    })
     .strict()
     .prefault({});
 
@@ -58,7 +80,10 @@ const BucketSchema = (capacity: number, refillPerSecond: number) =>
 export const ArmSpecSchema = z
   .object({
     /** Per subscription, as ARM documents them. */
-    throttling: z.object({ writes: BucketSchema(200, 10), reads: BucketSchema(250, 25) }).strict().prefault({}),
+    throttling: z
+      .object({ writes: BucketSchema(200, 10), reads: BucketSchema(250, 25) })
+      .strict()
+      .prefault({}),
     latencyMs: z.number().int().min(0).max(60_000).default(0),
     transientErrorRate: z.number().min(0).max(1).default(0),
     pageSize: z.number().int().min(1).max(1000).default(50),

@@ -13,7 +13,8 @@ export interface SeedCounts {
 function refuseDuplicates(names: readonly string[]): void {
   const seen = new Set<string>();
   for (const name of names) {
-    if (seen.has(name)) throw new Error(`scenario defines ${name} more than once; the policy store would keep only one`);
+    if (seen.has(name))
+      throw new Error(`scenario defines ${name} more than once; the policy store would keep only one`);
     seen.add(name);
   }
 }

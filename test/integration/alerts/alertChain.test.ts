@@ -64,19 +64,32 @@ describe("events → Event Grid → ingestPatchEvents → Log Analytics (demo fl
     );
     expect(Object.fromEntries(typesByDevice)).toEqual(expected);
     // The regression event carries the check with its PRE and POST results, and the report's hash.
-    const sql = stack.eventGrid.published.find((e) => e.type === EVENT_TYPES.regressionDetected && RunEventDataSchema.parse(e.data).run.device === "FAB-SQL01");
+    const sql = stack.eventGrid.published.find(
+      (e) => e.type === EVENT_TYPES.regressionDetected && RunEventDataSchema.parse(e.data).run.device === "FAB-SQL01",
+    );
     const data = RunEventDataSchema.parse(sql?.data);
     expect(data.regressions.length).toBeGreaterThan(0);
     expect(data.regressions.every((r) => r.pre.success && !r.post.success)).toBe(true);
-    expect(data.evidence.artifacts.map((a) => a.path)).toEqual(expect.arrayContaining(["11-report/exit-code.json", "11-report/report.html", "08-post-validation/regressions.json"]));
+    expect(data.evidence.artifacts.map((a) => a.path)).toEqual(
+      expect.arrayContaining([
+        "11-report/exit-code.json",
+        "11-report/report.html",
+        "08-post-validation/regressions.json",
+      ]),
+    );
   });
 
   it("sends window.completed for every window, and window.halted exactly for the windows a safety stop halted", () => {
     const windowEvents = stack.eventGrid.published.filter((e) => e.type.startsWith("io.patchpilot.window."));
     const completed = windowEvents.filter((e) => e.type === EVENT_TYPES.windowCompleted);
     expect(completed).toHaveLength(summary.windows.length);
-    const haltedSubjects = windowEvents.filter((e) => e.type === EVENT_TYPES.windowHalted).map((e) => e.subject).sort();
-    const stoppedWindows = summary.windows.filter((w) => w.decisions.some((d) => /gate closed|stopped starting devices \(max-errors\)/.test(d)));
+    const haltedSubjects = windowEvents
+      .filter((e) => e.type === EVENT_TYPES.windowHalted)
+      .map((e) => e.subject)
+      .sort();
+    const stoppedWindows = summary.windows.filter((w) =>
+      w.decisions.some((d) => /gate closed|stopped starting devices \(max-errors\)/.test(d)),
+    );
     expect(haltedSubjects).toEqual(stoppedWindows.map((w) => expect.stringContaining(`/occurrences/${w.instanceId}`)));
   });
 
@@ -87,17 +100,25 @@ describe("events → Event Grid → ingestPatchEvents → Log Analytics (demo fl
     expect(stack.eventGrid.deadLettered).toEqual([]);
 
     const rows = ingestedRows(stack.logs);
-    const runIds = summary.devices.filter((d) => d.status === "completed").map((d) => d.runId).sort();
+    const runIds = summary.devices
+      .filter((d) => d.status === "completed")
+      .map((d) => d.runId)
+      .sort();
     expect(rows.runs.map((r) => r.RunId).sort()).toEqual(runIds);
     const updateKeys = rows.updates.map((u) => `${u.RunId}|${u.UpdateId}`);
     expect(new Set(updateKeys).size).toBe(updateKeys.length);
     const runCompleted = stack.eventGrid.published.filter((e) => e.type === EVENT_TYPES.runCompleted);
-    expect(rows.updates).toHaveLength(runCompleted.reduce((n, e) => n + RunEventDataSchema.parse(e.data).updates.length, 0));
+    expect(rows.updates).toHaveLength(
+      runCompleted.reduce((n, e) => n + RunEventDataSchema.parse(e.data).updates.length, 0),
+    );
     expect(rows.windows.map((w) => w.OccurrenceId).sort()).toEqual(summary.windows.map((w) => w.instanceId).sort());
 
     // Row values are the evidence's: exit codes as the runs ended, failures with their HRESULTs.
     const byDevice = Object.fromEntries(rows.runs.map((r) => [r.Device, r.ExitCode]));
     expect(byDevice).toEqual(EXPECTED_DEMO_EXIT_CODES);
-    expect(rows.updates.find((u) => u.Device === "FAB-APP01" && !u.Installed)).toMatchObject({ Kb: "KB5012346", HResult: "0x80070643" });
+    expect(rows.updates.find((u) => u.Device === "FAB-APP01" && !u.Installed)).toMatchObject({
+      Kb: "KB5012346",
+      HResult: "0x80070643",
+    });
   });
 });

@@ -18,7 +18,13 @@ describe("ApiKeyStore (Azurite)", () => {
     const { key, info } = await store.issue(t, { name: "NinjaOne", roles: ["Operator"] }, at(0));
     expect(key).toMatch(/^ppk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     expect(key.slice(4, 20)).toBe(info.keyId);
-    expect(info).toEqual({ keyId: info.keyId, tenant: t, name: "NinjaOne", roles: ["Operator"], createdAt: at(0).toISOString() });
+    expect(info).toEqual({
+      keyId: info.keyId,
+      tenant: t,
+      name: "NinjaOne",
+      roles: ["Operator"],
+      createdAt: at(0).toISOString(),
+    });
     expect(await store.check(key)).toEqual(info);
   });
 

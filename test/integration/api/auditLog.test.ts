@@ -24,9 +24,18 @@ describe("AuditLog (Azurite)", () => {
 
   it("chains appended events from genesis and verifies them", async () => {
     const t = tenant();
-    const first = await log.append(t, input(0, { action: "exports.create", outcome: 202, details: { clients: 2, zip: true, scope: "acme" } }));
+    const first = await log.append(
+      t,
+      input(0, { action: "exports.create", outcome: 202, details: { clients: 2, zip: true, scope: "acme" } }),
+    );
     const second = await log.append(t, input(1, { action: "artifacts.read" }));
-    expect(first).toMatchObject({ schemaVersion: 1, tenant: t, seq: 0, prevHash: GENESIS_HASH, details: { clients: 2, zip: true, scope: "acme" } });
+    expect(first).toMatchObject({
+      schemaVersion: 1,
+      tenant: t,
+      seq: 0,
+      prevHash: GENESIS_HASH,
+      details: { clients: 2, zip: true, scope: "acme" },
+    });
     expect(second).toMatchObject({ seq: 1, prevHash: first.hash, action: "artifacts.read" });
     const events = await log.read(t);
     expect(events).toEqual([first, second]);

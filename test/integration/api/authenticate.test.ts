@@ -37,7 +37,13 @@ describe("authenticate (Azurite)", () => {
     const tenant = uniqueRunId("auth");
     const { key, info } = await apiKeys.issue(tenant, { name: "NinjaOne", roles: ["Operator"] }, now);
     const caller = await authenticate(new Headers({ [API_KEY_HEADER]: key }), untrusted);
-    expect(caller).toEqual({ kind: "apiKey", id: info.keyId, name: "NinjaOne", roles: ["Operator"], tenants: [tenant] });
+    expect(caller).toEqual({
+      kind: "apiKey",
+      id: info.keyId,
+      name: "NinjaOne",
+      roles: ["Operator"],
+      tenants: [tenant],
+    });
   });
 
   it("gives one answer for unknown, wrong and revoked keys", async () => {
@@ -56,13 +62,21 @@ describe("authenticate (Azurite)", () => {
   });
 
   it("does not fall back to the principal when an API key is sent but invalid", async () => {
-    const problem = await refusal(authenticate(new Headers({ [API_KEY_HEADER]: "ppk_bad", "x-ms-client-principal": alice }), trusted));
+    const problem = await refusal(
+      authenticate(new Headers({ [API_KEY_HEADER]: "ppk_bad", "x-ms-client-principal": alice }), trusted),
+    );
     expect(problem.status).toBe(401);
   });
 
   it("accepts the Easy Auth principal when trusted", async () => {
     const caller = await authenticate(new Headers({ "x-ms-client-principal": alice }), trusted);
-    expect(caller).toEqual({ kind: "principal", id: "oid-alice", name: "alice@contoso.example", roles: ["Auditor"], tenants: ["contoso-msp"] });
+    expect(caller).toEqual({
+      kind: "principal",
+      id: "oid-alice",
+      name: "alice@contoso.example",
+      roles: ["Auditor"],
+      tenants: ["contoso-msp"],
+    });
   });
 
   it("ignores a principal header it does not trust (anyone could forge it)", async () => {

@@ -97,7 +97,12 @@ describe("proveInstalls (against Azurite)", () => {
     ]);
     // Another tenant: the same device name, and a device only it has.
     await writeSampleRun(deps, { tenant: otherTenant, client: "beta", device: DEVICE, runId: uniqueRunId("other") });
-    await writeSampleRun(deps, { tenant: otherTenant, client: "beta", device: "WIN-OTHER01", runId: uniqueRunId("other") });
+    await writeSampleRun(deps, {
+      tenant: otherTenant,
+      client: "beta",
+      device: "WIN-OTHER01",
+      runId: uniqueRunId("other"),
+    });
   });
 
   const prove = (query: InstallsQuery, t = tenant, device = DEVICE): Promise<InstallProofResponse> =>
@@ -112,7 +117,13 @@ describe("proveInstalls (against Azurite)", () => {
     const blobReads = deps.store.stats.blobReads - readsBefore;
 
     expect(InstallProofResponseSchema.parse(response)).toEqual(response);
-    expect(response).toMatchObject({ tenant, device: DEVICE, count: 1, generatedAt: NOW.toISOString(), query: { kb: KB, on: "2026-01-20" } });
+    expect(response).toMatchObject({
+      tenant,
+      device: DEVICE,
+      count: 1,
+      generatedAt: NOW.toISOString(),
+      query: { kb: KB, on: "2026-01-20" },
+    });
     const [record] = response.records;
     if (record === undefined) throw new Error("no record");
     expect(record).toMatchObject({
@@ -146,15 +157,23 @@ describe("proveInstalls (against Azurite)", () => {
 
     // The seal, and the inclusion proof checked independently of PatchPilot's own verification.
     const { manifest, manifestSha256 } = jan20Seal;
-    expect(record.manifest).toEqual({ path: ARTIFACTS.manifest.path, sha256: manifestSha256, sealedAt: manifest.sealedAt });
+    expect(record.manifest).toEqual({
+      path: ARTIFACTS.manifest.path,
+      sha256: manifestSha256,
+      sealedAt: manifest.sealedAt,
+    });
     expect(record.eventsChainHead).toBe(manifest.events.chainHead);
     const merkle = record.merkle;
     if (merkle === undefined) throw new Error("no proof");
     expect(merkle.root).toBe(manifest.merkle.root);
     expect(merkle.treeSize).toBe(manifest.merkle.leafCount);
-    expect(merkle.leafHash).toBe(hashLeaf(merkleLeafData({ path: ARTIFACTS.installSummary.path, sha256: record.evidence.sha256 })).toString("hex"));
+    expect(merkle.leafHash).toBe(
+      hashLeaf(merkleLeafData({ path: ARTIFACTS.installSummary.path, sha256: record.evidence.sha256 })).toString("hex"),
+    );
     expect(verifyHexProof(merkle.leafHash, merkle)).toBe(true);
-    expect(verifyHexProof(merkle.leafHash, { ...merkle, leafIndex: (merkle.leafIndex + 1) % merkle.treeSize })).toBe(false);
+    expect(verifyHexProof(merkle.leafHash, { ...merkle, leafIndex: (merkle.leafIndex + 1) % merkle.treeSize })).toBe(
+      false,
+    );
 
     // One Installs query, three Artifacts point reads, four blob reads: nothing more.
     expect(queries).toBe(1 + 3);
@@ -173,7 +192,9 @@ describe("proveInstalls (against Azurite)", () => {
       [jan20.runId, "Succeeded", true],
     ]);
     // A day as `to` includes that day; timestamps are exact instants, `to` exclusive.
-    expect((await prove({ kb: KB, from: "2026-01-14", to: "2026-01-20" })).records.map((r) => r.runId)).toEqual([jan20.runId]);
+    expect((await prove({ kb: KB, from: "2026-01-14", to: "2026-01-20" })).records.map((r) => r.runId)).toEqual([
+      jan20.runId,
+    ]);
     expect((await prove({ kb: KB, from: "2026-01-20T02:20:00Z", to: "2026-01-20T02:20:00.001Z" })).count).toBe(1);
     expect((await prove({ kb: KB, from: "2026-01-20T02:20:00.001Z", to: "2026-01-20T03:00:00Z" })).count).toBe(0);
     // An offset timestamp names the same instants.
@@ -223,12 +244,17 @@ describe("proveInstalls (against Azurite)", () => {
     expect(response.count).toBe(1);
     expect(response.records[0]?.verification.ok).toBe(false);
     expect(failedChecks(response)).toEqual([["summary.sha256", "summary.line", "merkle.inclusion"]]);
-    const details = response.records[0]?.verification.checks.filter((c) => !c.ok).map((c) => c.detail).join("\n");
+    const details = response.records[0]?.verification.checks
+      .filter((c) => !c.ok)
+      .map((c) => c.detail)
+      .join("\n");
     expect(details).toMatch(/Installs row says [0-9a-f]{64}/);
     expect(details).toMatch(/result: the line says "Succeeded", the row says "Failed"/);
     // The record still says what the index recorded, and the proof is still of the sealed leaf.
     expect(response.records[0]).toMatchObject({ installed: false, result: "Failed" });
-    expect(verifyHexProof(response.records[0]?.merkle?.leafHash ?? "", response.records[0]?.merkle as never)).toBe(true);
+    expect(verifyHexProof(response.records[0]?.merkle?.leafHash ?? "", response.records[0]?.merkle as never)).toBe(
+      true,
+    );
   });
 
   it("reports missing seal evidence as failed checks instead of throwing", async () => {
@@ -239,7 +265,9 @@ describe("proveInstalls (against Azurite)", () => {
 
     const response = await prove({ kb: KB, on: "2026-02-04" });
 
-    expect(failedChecks(response)).toEqual([["merkle.inclusion", "artifactIndex.sha256", "merkle.root", "manifest.sha256", "manifest.run", "events.chain"]]);
+    expect(failedChecks(response)).toEqual([
+      ["merkle.inclusion", "artifactIndex.sha256", "merkle.root", "manifest.sha256", "manifest.run", "events.chain"],
+    ]);
     expect(response.records[0]?.merkle).toBeUndefined();
     expect(response.records[0]?.manifest).toBeUndefined();
   });
@@ -296,7 +324,9 @@ describe("proveInstalls (against Azurite)", () => {
     const failing = new EvidenceStore(clients.evidence);
     failing.readBlob = () => Promise.reject(new RestError("server busy", { statusCode: 503 }));
     const broken: EvidenceDeps = { store: failing, index: deps.index };
-    await expect(proveInstalls(broken, tenant, DEVICE, { kb: KB, on: "2026-01-20" }, NOW)).rejects.toMatchObject({ statusCode: 503 });
+    await expect(proveInstalls(broken, tenant, DEVICE, { kb: KB, on: "2026-01-20" }, NOW)).rejects.toMatchObject({
+      statusCode: 503,
+    });
   });
 
   it("refuses invalid arguments as a 400 problem naming the field", async () => {

@@ -9,7 +9,12 @@ const ids = ScriptIdSchema.options;
 /** Runs a bash program with the given environment and returns stdout as raw bytes (also when it exits non-zero). */
 function bash(program: string, env: Record<string, string> = {}): Promise<Buffer> {
   return new Promise((resolve) => {
-    execFile("bash", ["-c", program], { env: { PATH: "/usr/bin:/bin", ...env }, encoding: "buffer" }, (_error, stdout) => resolve(stdout));
+    execFile(
+      "bash",
+      ["-c", program],
+      { env: { PATH: "/usr/bin:/bin", ...env }, encoding: "buffer" },
+      (_error, stdout) => resolve(stdout),
+    );
   });
 }
 
@@ -37,10 +42,12 @@ describe("Linux scripts as files", () => {
 describe("json_str", () => {
   const jsonStr = bashFunction(readLinuxScript("validate"), "json_str");
   const encode = async (value: string): Promise<string> =>
-    (await bash(`set -euo pipefail; export LC_ALL=C; ${jsonStr}\njson_str "$V"; printf '%s' "$REPLY"`, { V: value })).toString("utf8");
+    (
+      await bash(`set -euo pipefail; export LC_ALL=C; ${jsonStr}\njson_str "$V"; printf '%s' "$REPLY"`, { V: value })
+    ).toString("utf8");
 
   const hostile = [
-    'plain',
+    "plain",
     '"quoted" \\ back\\slash \\"',
     "new\nline\r\ttab\bbell\u0007\f",
     Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join(""),
@@ -50,17 +57,26 @@ describe("json_str", () => {
     "",
   ];
 
-  it.each(hostile.map((v) => [JSON.stringify(v), v] as const))("encodes %s so JSON.parse returns it unchanged", async (_label, value) => {
-    expect(JSON.parse(await encode(value))).toBe(value);
-  });
+  it.each(hostile.map((v) => [JSON.stringify(v), v] as const))(
+    "encodes %s so JSON.parse returns it unchanged",
+    async (_label, value) => {
+      expect(JSON.parse(await encode(value))).toBe(value);
+    },
+  );
 
   it("keeps the whole document valid UTF-8 when a value holds invalid bytes", async () => {
     const script = readLinuxScript("validate");
     // A check name with a lone 0xFF byte travels base64-encoded, as any name does.
     const name = Buffer.concat([Buffer.from("bad"), Buffer.from([0xff]), Buffer.from("name")]).toString("base64");
-    const record = [Buffer.from("a").toString("base64"), name, ...["tcp", "1", "0", "1", "127.0.0.1", "1"].map((f) => Buffer.from(f).toString("base64"))];
+    const record = [
+      Buffer.from("a").toString("base64"),
+      name,
+      ...["tcp", "1", "0", "1", "127.0.0.1", "1"].map((f) => Buffer.from(f).toString("base64")),
+    ];
     const out = await bash(script, { Checks: record.join(".") });
-    const doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(out)) as { data: { results: { check: string }[] } };
+    const doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(out)) as {
+      data: { results: { check: string }[] };
+    };
     expect(doc.data.results[0]?.check).toBe("badname");
   });
 });
@@ -79,12 +95,28 @@ section_event_log_errors`;
 
   it("copies journalctl's JSON strings and converts its microsecond times to ISO UTC", async () => {
     const entries = [
-      { __REALTIME_TIMESTAMP: "1768874400123456", PRIORITY: "3", SYSLOG_IDENTIFIER: "nginx", _SYSTEMD_UNIT: "nginx.service", MESSAGE: 'bind() "0.0.0.0:80" failed\n\\ é' },
+      {
+        __REALTIME_TIMESTAMP: "1768874400123456",
+        PRIORITY: "3",
+        SYSLOG_IDENTIFIER: "nginx",
+        _SYSTEMD_UNIT: "nginx.service",
+        MESSAGE: 'bind() "0.0.0.0:80" failed\n\\ é',
+      },
       { __REALTIME_TIMESTAMP: "951782400000000", PRIORITY: "2", _COMM: "kernel-ish", MESSAGE: [104, 105] },
     ];
-    const out = await bash(harness, { JOURNAL: entries.map((e) => JSON.stringify(e)).join("\n"), PATH: `${bin}:/usr/bin:/bin` });
+    const out = await bash(harness, {
+      JOURNAL: entries.map((e) => JSON.stringify(e)).join("\n"),
+      PATH: `${bin}:/usr/bin:/bin`,
+    });
     expect(JSON.parse(out.toString("utf8"))).toEqual([
-      { log: "nginx.service", source: "nginx", id: 0, level: "Error", time: "2026-01-20T02:00:00Z", message: 'bind() "0.0.0.0:80" failed\n\\ é' },
+      {
+        log: "nginx.service",
+        source: "nginx",
+        id: 0,
+        level: "Error",
+        time: "2026-01-20T02:00:00Z",
+        message: 'bind() "0.0.0.0:80" failed\n\\ é',
+      },
       { log: "journal", source: "kernel-ish", id: 0, level: "Critical", time: "2000-02-29T00:00:00Z", message: "" },
     ]);
   });

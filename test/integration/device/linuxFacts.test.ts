@@ -14,7 +14,10 @@ describe("baseline.sh on this machine", () => {
     expect(run.stdout.trim().split("\n")).toHaveLength(1);
     const doc = BaselineOutputSchema.parse(JSON.parse(run.stdout));
     expect(doc.scriptVersion).toBe("1.0.0");
-    expect(doc.data.os).toMatchObject({ family: "linux", build: execFileSync("uname", ["-r"], { encoding: "utf8" }).trim() });
+    expect(doc.data.os).toMatchObject({
+      family: "linux",
+      build: execFileSync("uname", ["-r"], { encoding: "utf8" }).trim(),
+    });
     expect(doc.data.drivers).toEqual([]);
     expect(doc.data.disks?.length).toBeGreaterThan(0);
     expect(Date.parse(doc.data.lastBootTime ?? "")).toBeLessThanOrEqual(Date.now());
@@ -62,7 +65,9 @@ describe("catalog.sh in simulate mode", () => {
   it("refuses a Simulate value other than true/false and searches nothing", async () => {
     const doc = CatalogOutputSchema.parse(JSON.parse((await runLinuxScript("catalog", { Simulate: "yes" })).stdout));
     expect(doc.data.updates).toBeNull();
-    expect(doc.errors).toEqual([{ section: "parameters", message: "Simulate: must be true or false", code: "invalid-parameter" }]);
+    expect(doc.errors).toEqual([
+      { section: "parameters", message: "Simulate: must be true or false", code: "invalid-parameter" },
+    ]);
   });
 });
 

@@ -24,7 +24,11 @@ export interface RunOptions {
 const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Runs lib/device/linux/<id>.sh with only PATH, HOME and the given parameters in its environment. */
-export function runLinuxScript(id: string, params: Record<string, string>, options: RunOptions = {}): Promise<ScriptRun> {
+export function runLinuxScript(
+  id: string,
+  params: Record<string, string>,
+  options: RunOptions = {},
+): Promise<ScriptRun> {
   const env = { PATH: options.path ?? SYSTEM_PATH, HOME: os.tmpdir(), ...params };
   return new Promise((resolve) => {
     execFile(

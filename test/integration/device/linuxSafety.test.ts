@@ -1,6 +1,12 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { InstallOutputSchema, RebootOutputSchema, SCRIPT_OUTPUT_SCHEMAS, ValidateOutputSchema, type ScriptId } from "../../../lib/schemas/device";
+import {
+  InstallOutputSchema,
+  RebootOutputSchema,
+  SCRIPT_OUTPUT_SCHEMAS,
+  ValidateOutputSchema,
+  type ScriptId,
+} from "../../../lib/schemas/device";
 import { makeTempDir, runLinuxScript, writeStub } from "./linuxRunner";
 
 const dir = makeTempDir("safety");
@@ -23,7 +29,18 @@ const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
 function stubPath(name: string): { bin: string; log: string; path: string } {
   const bin = makeTempDir(name, dir);
   const log = path.join(bin, "calls.log");
-  for (const tool of ["apt-get", "apt-cache", "dpkg-query", "shutdown", "systemd-run", "systemctl", "dnf", "yum", "zypper", "rpm"]) {
+  for (const tool of [
+    "apt-get",
+    "apt-cache",
+    "dpkg-query",
+    "shutdown",
+    "systemd-run",
+    "systemctl",
+    "dnf",
+    "yum",
+    "zypper",
+    "rpm",
+  ]) {
     writeStub(bin, tool, `printf '%s\\n' "${tool}" "$@" "--" >> ${log}`);
   }
   writeStub(bin, "id", 'if [ "$1" = -u ]; then echo 0; else exec /usr/bin/id "$@"; fi');
@@ -53,7 +70,9 @@ describe("hostile parameter values", () => {
     // The refused value is never echoed back, and no tool that changes the machine was called.
     expect(run.stdout).not.toContain("touch");
     expect(existsSync(marker)).toBe(false);
-    expect(existsSync(stubs.log) ? readFileSync(stubs.log, "utf8") : "").not.toMatch(/^(apt-get|shutdown|systemd-run|systemctl)$/m);
+    expect(existsSync(stubs.log) ? readFileSync(stubs.log, "utf8") : "").not.toMatch(
+      /^(apt-get|shutdown|systemd-run|systemctl)$/m,
+    );
   });
 
   it("treats hostile text inside valid checks as data: it reaches tools as one argument and is never executed", async () => {
@@ -81,8 +100,16 @@ describe("install.sh with a stubbed package manager", () => {
     const bin = makeTempDir("apt", dir);
     const log = path.join(bin, "apt-get.log");
     const state = path.join(bin, "state");
-    writeStub(bin, "dpkg-query", `pkg="\${@: -1}"; v=$(grep "^$pkg=" ${state} 2>/dev/null | tail -1 | cut -d= -f2-); [ -n "$v" ] && printf 'ii |%s\\n' "$v"; exit 0`);
-    writeStub(bin, "apt-cache", `case "$2" in curl=8.0-1|linux-image-amd64=6.1-1|zlib1g=9-9) exit 0;; *) exit 100;; esac`);
+    writeStub(
+      bin,
+      "dpkg-query",
+      `pkg="\${@: -1}"; v=$(grep "^$pkg=" ${state} 2>/dev/null | tail -1 | cut -d= -f2-); [ -n "$v" ] && printf 'ii |%s\\n' "$v"; exit 0`,
+    );
+    writeStub(
+      bin,
+      "apt-cache",
+      `case "$2" in curl=8.0-1|linux-image-amd64=6.1-1|zlib1g=9-9) exit 0;; *) exit 100;; esac`,
+    );
     writeStub(
       bin,
       "apt-get",
@@ -99,7 +126,9 @@ describe("install.sh with a stubbed package manager", () => {
     const apt = stubApt();
     writeFileSync(apt.state, "bash=5.2\n");
     const ids = "bash=5.2,curl=8.0-1,nosuch=1.0,linux-image-amd64=6.1-1,zlib1g=9-9";
-    const first = InstallOutputSchema.parse(JSON.parse((await runLinuxScript("install", { UpdateIds: ids }, { path: apt.path })).stdout));
+    const first = InstallOutputSchema.parse(
+      JSON.parse((await runLinuxScript("install", { UpdateIds: ids }, { path: apt.path })).stdout),
+    );
     expect(first.data.results.map((r) => [r.updateId, r.version, r.result, r.rebootRequired])).toEqual([
       ["bash", "5.2", "AlreadyInstalled", false],
       ["curl", "8.0-1", "Succeeded", false],
@@ -113,8 +142,16 @@ describe("install.sh with a stubbed package manager", () => {
     expect(calls).toHaveLength(3);
     expect(calls[0]?.split("\n")).toEqual(expect.arrayContaining(["install", "-y", "curl=8.0-1"]));
 
-    const again = InstallOutputSchema.parse(JSON.parse((await runLinuxScript("install", { UpdateIds: ids }, { path: apt.path })).stdout));
-    expect(again.data.results.map((r) => r.result)).toEqual(["AlreadyInstalled", "AlreadyInstalled", "NotFound", "AlreadyInstalled", "Failed"]);
+    const again = InstallOutputSchema.parse(
+      JSON.parse((await runLinuxScript("install", { UpdateIds: ids }, { path: apt.path })).stdout),
+    );
+    expect(again.data.results.map((r) => r.result)).toEqual([
+      "AlreadyInstalled",
+      "AlreadyInstalled",
+      "NotFound",
+      "AlreadyInstalled",
+      "Failed",
+    ]);
   });
 
   it("refuses the whole list when one pin is malformed, before installing anything", async () => {
@@ -123,7 +160,13 @@ describe("install.sh with a stubbed package manager", () => {
       JSON.parse((await runLinuxScript("install", { UpdateIds: "curl=8.0-1,bad pin=1" }, { path: apt.path })).stdout),
     );
     expect(doc.data.results).toEqual([]);
-    expect(doc.errors).toEqual([{ section: "parameters", message: "UpdateIds: item 1 is not a valid name=version pin", code: "invalid-parameter" }]);
+    expect(doc.errors).toEqual([
+      {
+        section: "parameters",
+        message: "UpdateIds: item 1 is not a valid name=version pin",
+        code: "invalid-parameter",
+      },
+    ]);
     expect(existsSync(apt.log)).toBe(false);
   });
 });
@@ -131,7 +174,11 @@ describe("install.sh with a stubbed package manager", () => {
 describe("reboot.sh with stubbed shutdown tools", () => {
   it("schedules through a stub, passing the comment as one argument, and reports the boot time before it", async () => {
     const stubs = stubPath("reboot");
-    const run = await runLinuxScript("reboot", { DelaySeconds: "90", Comment: "PatchPilot run abc-123 (ring 1)" }, { path: stubs.path });
+    const run = await runLinuxScript(
+      "reboot",
+      { DelaySeconds: "90", Comment: "PatchPilot run abc-123 (ring 1)" },
+      { path: stubs.path },
+    );
     const doc = RebootOutputSchema.parse(JSON.parse(run.stdout));
     expect(doc.errors).toEqual([]);
     expect(doc.data.scheduled).toBe(true);

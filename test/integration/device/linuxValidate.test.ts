@@ -20,7 +20,10 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const check = (app: string, raw: Record<string, unknown>): { app: string; check: ReturnType<typeof CheckSchema.parse> } => ({
+const check = (
+  app: string,
+  raw: Record<string, unknown>,
+): { app: string; check: ReturnType<typeof CheckSchema.parse> } => ({
   app,
   check: CheckSchema.parse(raw),
 });
@@ -40,14 +43,37 @@ const byName = (doc: ValidateOutput, name: string): ValidateOutput["data"]["resu
 describe("validate.sh against a local HTTP server", () => {
   it("passes http checks on status and body, and reports each failed attempt", async () => {
     const doc = await validate([
-      check("Web", { type: "http", name: "health", url: `http://127.0.0.1:${port}/health`, bodyContains: "OK healthy", attempts: 1 }),
+      check("Web", {
+        type: "http",
+        name: "health",
+        url: `http://127.0.0.1:${port}/health`,
+        bodyContains: "OK healthy",
+        attempts: 1,
+      }),
       check("Web", { type: "http", name: "head", url: `http://127.0.0.1:${port}/health`, method: "HEAD", attempts: 1 }),
       check("Web", { type: "http", name: "broken", url: `http://127.0.0.1:${port}/broken`, attempts: 2 }),
-      check("Web", { type: "http", name: "body", url: `http://127.0.0.1:${port}/health`, bodyContains: "missing", attempts: 1 }),
-      check("Web", { type: "http", name: "expects-500", url: `http://127.0.0.1:${port}/broken`, expectStatus: [500, 503], attempts: 1 }),
+      check("Web", {
+        type: "http",
+        name: "body",
+        url: `http://127.0.0.1:${port}/health`,
+        bodyContains: "missing",
+        attempts: 1,
+      }),
+      check("Web", {
+        type: "http",
+        name: "expects-500",
+        url: `http://127.0.0.1:${port}/broken`,
+        expectStatus: [500, 503],
+        attempts: 1,
+      }),
     ]);
     expect(doc.errors).toEqual([]);
-    expect(byName(doc, "health")).toMatchObject({ app: "Web", type: "http", success: true, attempts: [{ success: true, detail: "HTTP 200" }] });
+    expect(byName(doc, "health")).toMatchObject({
+      app: "Web",
+      type: "http",
+      success: true,
+      attempts: [{ success: true, detail: "HTTP 200" }],
+    });
     expect(byName(doc, "head").success).toBe(true);
     const broken = byName(doc, "broken");
     expect(broken.success).toBe(false);
@@ -63,7 +89,14 @@ describe("validate.sh against a local HTTP server", () => {
       check("Ops", { type: "tcp", name: "closed", host: "127.0.0.1", port: 1, attempts: 1 }),
       check("Ops", { type: "process", name: "bash", processName: "bash", attempts: 1 }),
       check("Ops", { type: "process", name: "ghost", processName: "no-such-process", attempts: 1 }),
-      check("Ops", { type: "script", name: "exit3", shell: "bash", script: "echo secret-token; exit 3", expectExitCode: 3, attempts: 1 }),
+      check("Ops", {
+        type: "script",
+        name: "exit3",
+        shell: "bash",
+        script: "echo secret-token; exit 3",
+        expectExitCode: 3,
+        attempts: 1,
+      }),
       check("Ops", { type: "script", name: "slow", shell: "bash", script: "sleep 5", timeoutSeconds: 1, attempts: 1 }),
       check("Ops", { type: "script", name: "ps", shell: "powershell", script: "exit 0", attempts: 1 }),
     ]);
@@ -100,10 +133,14 @@ describe("validate.sh against a local HTTP server", () => {
 
   it("runs nothing when one record is invalid, and says which without echoing it", async () => {
     const good = encodeChecks([check("Ops", { type: "tcp", name: "open", host: "127.0.0.1", port })]);
-    const bad = ["Ops", "x", "tcp", "1", "0", "5", "127.0.0.1;id", "80"].map((f) => Buffer.from(f).toString("base64")).join(".");
+    const bad = ["Ops", "x", "tcp", "1", "0", "5", "127.0.0.1;id", "80"]
+      .map((f) => Buffer.from(f).toString("base64"))
+      .join(".");
     const run = await runLinuxScript("validate", { Checks: `${good},${bad}` });
     const doc = ValidateOutputSchema.parse(JSON.parse(run.stdout));
     expect(doc.data.results).toEqual([]);
-    expect(doc.errors).toEqual([{ section: "parameters", message: "Checks: check 1: invalid field host", code: "invalid-parameter" }]);
+    expect(doc.errors).toEqual([
+      { section: "parameters", message: "Checks: check 1: invalid field host", code: "invalid-parameter" },
+    ]);
   });
 });

@@ -5,7 +5,15 @@ import type { PhaseFailure } from "../../../lib/schemas/artifacts/run";
 import type { BaselineDiff } from "../../../lib/schemas/artifacts/snapshot";
 import type { Regressions } from "../../../lib/schemas/artifacts/validation";
 import type { RunRef } from "../../../lib/schemas/common";
-import { describeRun, driveRun, evidenceFor, PRINT01_HOLDER, startDemo, type DemoEnv, type DrivenRun } from "./deviceRunHarness";
+import {
+  describeRun,
+  driveRun,
+  evidenceFor,
+  PRINT01_HOLDER,
+  startDemo,
+  type DemoEnv,
+  type DrivenRun,
+} from "./deviceRunHarness";
 
 let env: DemoEnv;
 beforeAll(async () => {
@@ -25,7 +33,14 @@ async function readJson<T>(run: RunRef, path: string): Promise<T | undefined> {
   const bytes = await evidenceFor(env).store.get(run, path);
   if (bytes === undefined) return undefined;
   const text = bytes.toString("utf8");
-  return (path.endsWith(".jsonl") ? text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as unknown) : JSON.parse(text)) as T;
+  return (
+    path.endsWith(".jsonl")
+      ? text
+          .split("\n")
+          .filter((l) => l !== "")
+          .map((l) => JSON.parse(l) as unknown)
+      : JSON.parse(text)
+  ) as T;
 }
 
 // docs/scenarios.md's demo table; where it says no number, the code the evidence rules give (see the comments).
@@ -88,9 +103,14 @@ describe("device runs over the demo fleet, driven activity by activity", () => {
     const web = await readJson<Regressions>(run("FAB-WEB01"), ARTIFACTS.regressions.path);
     expect(web?.regressions.map((r) => `${r.app}/${r.check}`)).toEqual(["WebApp/home"]);
     const wng = await readJson<Regressions>(run("WNG-SQL01"), ARTIFACTS.regressions.path);
-    expect({ total: wng?.TotalRegressions, preExisting: wng?.preExisting.map((r) => r.check) }).toEqual({ total: 0, preExisting: ["ssrs"] });
+    expect({ total: wng?.TotalRegressions, preExisting: wng?.preExisting.map((r) => r.check) }).toEqual({
+      total: 0,
+      preExisting: ["ssrs"],
+    });
     const app = await readJson<InstallOutcome[]>(run("FAB-APP01"), ARTIFACTS.installSummary.path);
-    expect(app?.filter((o) => !o.installed).map((o) => [o.kb, o.result, o.hresult])).toEqual([["KB5012346", "Failed", 0x80070643 | 0]]);
+    expect(app?.filter((o) => !o.installed).map((o) => [o.kb, o.result, o.hresult])).toEqual([
+      ["KB5012346", "Failed", 0x80070643 | 0],
+    ]);
     const fs = await readJson<PhaseFailure>(run("ADT-FS01"), failurePath("baseline"));
     expect(fs?.kind).toBe("AgentDisconnected");
     const lock = await readJson<{ holder: { runId: string } }>(run("ADT-PRINT01"), ARTIFACTS.lockContention.path);
@@ -106,12 +126,14 @@ describe("device runs over the demo fleet, driven activity by activity", () => {
     expect(diff?.updatesAdded).not.toContain("KB5012345");
   });
 
-
   it("installs no update twice on any device", () => {
     expect(env.fleet.devices.some((d) => d.state.installRecords.length > 0)).toBe(true);
     for (const device of env.fleet.devices) {
       const keys = device.state.installRecords.map((r) => r.update.key);
-      expect({ device: device.name, duplicates: keys.filter((k, i) => keys.indexOf(k) !== i) }).toEqual({ device: device.name, duplicates: [] });
+      expect({ device: device.name, duplicates: keys.filter((k, i) => keys.indexOf(k) !== i) }).toEqual({
+        device: device.name,
+        duplicates: [],
+      });
     }
   });
 });

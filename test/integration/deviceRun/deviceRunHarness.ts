@@ -55,14 +55,23 @@ let tableCounter = 0;
 /** Starts an emulator over `fleet` with real clients, an empty per-test policy container and Locks table. */
 export async function startRunEnv(fleet: Fleet, clock: ManualClock, subscriptionIds: string[]): Promise<RunEnv> {
   const emulator = await startFleetEmulator({ fleet, clock, arm: { latencyMs: 0, transientErrorRate: 0 } });
-  const arm = createArmClients({ endpoint: emulator.endpoint, credential: new LocalFleetCredential(), ca: emulator.ca, maxRetries: 3 });
+  const arm = createArmClients({
+    endpoint: emulator.endpoint,
+    credential: new LocalFleetCredential(),
+    ca: emulator.ca,
+    maxRetries: 3,
+  });
   const storage = await testStorage(testConfig());
-  const unique = uniqueRunId("t").toLowerCase().replace(/[^a-z0-9]/g, "");
+  const unique = uniqueRunId("t")
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "");
   const policyContainer = storage.blobService.getContainerClient(`pol${unique}`.slice(0, 63));
   await policyContainer.createIfNotExists();
   tableCounter += 1;
   const connectionString = process.env.PATCHPILOT_TEST_AZURITE_CONNECTION_STRING ?? "";
-  const lockTable = TableClient.fromConnectionString(connectionString, `Locks${unique}${tableCounter}`.slice(0, 63), { allowInsecureConnection: true });
+  const lockTable = TableClient.fromConnectionString(connectionString, `Locks${unique}${tableCounter}`.slice(0, 63), {
+    allowInsecureConnection: true,
+  });
   await lockTable.createTable();
   const inventory = await listDevices(arm, { subscriptionIds });
   return {
@@ -84,9 +93,17 @@ export async function startDemo(): Promise<DemoEnv> {
   const clock = new ManualClock(new Date("2026-01-20T01:00:00Z"));
   const scenario = readScenarioFile(path.resolve(__dirname, "../../../local/scenarios/demo.json"));
   const fleet = buildFleet(scenario, clock);
-  const env = await startRunEnv(fleet, clock, scenario.subscriptions.map((s) => s.id));
+  const env = await startRunEnv(
+    fleet,
+    clock,
+    scenario.subscriptions.map((s) => s.id),
+  );
   await seedPolicyStore(env.policies, scenario);
-  await env.locks.acquire({ tenant: "contoso-msp", client: "adatum", device: "ADT-PRINT01", runId: PRINT01_HOLDER }, clock.now(), 24 * 60);
+  await env.locks.acquire(
+    { tenant: "contoso-msp", client: "adatum", device: "ADT-PRINT01", runId: PRINT01_HOLDER },
+    clock.now(),
+    24 * 60,
+  );
   return { ...env, scenario, fleet };
 }
 
@@ -97,14 +114,26 @@ export function evidenceFor(env: RunEnv): EvidenceDeps & { store: EvidenceStore;
 
 /** The activities' dependencies over the demo environment. */
 export function depsFor(env: RunEnv, evidence: EvidenceDeps): DeviceRunDeps {
-  return { evidence, runCommands: env.runCommands, arm: env.arm, policies: env.policies, locks: env.locks, staging: env.storage.staging };
+  return {
+    evidence,
+    runCommands: env.runCommands,
+    arm: env.arm,
+    policies: env.policies,
+    locks: env.locks,
+    staging: env.storage.staging,
+  };
 }
 
 /** The device run input of a demo device, in a 4-hour window opening now. */
 export function runInputFor(env: RunEnv, device: DeviceRef): DeviceRunInput {
   const now = env.clock.now().getTime();
   return {
-    run: { tenant: device.tags["patchpilot:tenant"] ?? "", client: device.tags["patchpilot:client"] ?? "", device: device.name, runId: uniqueRunId("r") },
+    run: {
+      tenant: device.tags["patchpilot:tenant"] ?? "",
+      client: device.tags["patchpilot:client"] ?? "",
+      device: device.name,
+      runId: uniqueRunId("r"),
+    },
     device,
     trigger: { kind: "demo" },
     window: { end: new Date(now + 240 * 60_000).toISOString(), cutoff: new Date(now + 210 * 60_000).toISOString() },
@@ -182,7 +211,8 @@ export async function driveRun(env: RunEnv, device: DeviceRef, options: DriveOpt
   let activityCalls = 1;
   let timers = 0;
   for (let i = 0; state.stage !== "done"; i += 1) {
-    if (i >= MAX_ADVANCES) throw new Error(`${device.name}: still in stage ${state.stage} after ${MAX_ADVANCES} advances`);
+    if (i >= MAX_ADVANCES)
+      throw new Error(`${device.name}: still in stage ${state.stage} after ${MAX_ADVANCES} advances`);
     const wait = Date.parse(state.nextCheckAt) - env.clock.now().getTime();
     if (wait > 0) {
       env.clock.advance(wait);
@@ -223,9 +253,13 @@ export function describeRun(run: DrivenRun): string {
   return [
     run.input.device.name.padEnd(15),
     `exit ${run.result.exitCode} ${run.result.exitName}`.padEnd(26),
-    `installed ${run.result.counts.installed} failed ${run.result.counts.failed} regressions ${run.result.counts.regressions}`.padEnd(36),
+    `installed ${run.result.counts.installed} failed ${run.result.counts.failed} regressions ${run.result.counts.regressions}`.padEnd(
+      36,
+    ),
     `activity calls ${run.activityCalls} timers ${run.timers} (~${historyEvents} history events)`.padEnd(50),
-    `blob w ${s.blobWrites} r ${s.blobReads}, table tx ${s.tableTransactions} q ${s.tableQueries} (= ${s.blobWrites + s.blobReads + s.tableTransactions + s.tableQueries})`.padEnd(52),
+    `blob w ${s.blobWrites} r ${s.blobReads}, table tx ${s.tableTransactions} q ${s.tableQueries} (= ${s.blobWrites + s.blobReads + s.tableTransactions + s.tableQueries})`.padEnd(
+      52,
+    ),
     `largest state ${Math.max(...run.states.map((state) => JSON.stringify(state).length))} B`,
   ].join(" ");
 }

@@ -14,7 +14,13 @@ const scriptOf = (request: ScriptRequest): string | undefined => parseScriptHead
 // The baseline hangs (ARM times it out); validate prints something that is not a document; stderr says why.
 function answer(request: ScriptRequest): ScriptResult {
   if (scriptOf(request) === "baseline") return { kind: "hang", stdout: "collecting...", stderr: "" };
-  return { kind: "completed", durationMs: 5_000, exitCode: 0, stdout: "WARNING: not a document", stderr: "Get-CimInstance: access denied" };
+  return {
+    kind: "completed",
+    durationMs: 5_000,
+    exitCode: 0,
+    stdout: "WARNING: not a document",
+    stderr: "Get-CimInstance: access denied",
+  };
 }
 
 let env: RunEnv;
@@ -49,13 +55,22 @@ describe("a device whose baseline times out and whose validation output is malfo
     }
     // The raw output is kept byte for byte, stderr included.
     const stderr = pre?.transcripts.find((p) => p.endsWith(".stderr.txt"));
-    expect(stderr && (await evidenceFor(env).store.get(run, stderr))?.toString("utf8")).toBe("Get-CimInstance: access denied");
+    expect(stderr && (await evidenceFor(env).store.get(run, stderr))?.toString("utf8")).toBe(
+      "Get-CimInstance: access denied",
+    );
 
     const decision = await readJson<ExitCodeRecord>(run, ARTIFACTS.exitCode.path);
-    expect(decision?.reasons.join("\n")).toContain(`${ARTIFACTS.baseline.path} is missing because the phase failed: Timeout`);
+    expect(decision?.reasons.join("\n")).toContain(
+      `${ARTIFACTS.baseline.path} is missing because the phase failed: Timeout`,
+    );
     // Nothing past the pre stage ran: no catalog, no install, no reboot record.
     const names = await evidenceFor(env).store.listBlobNames(driven.result.evidencePrefix);
-    expect(names.some((n) => n.includes(`/${PHASES.catalog}/`) || n.includes(`/${PHASES.install}/`) || n.includes(`/${PHASES.reboot}/`))).toBe(false);
+    expect(
+      names.some(
+        (n) =>
+          n.includes(`/${PHASES.catalog}/`) || n.includes(`/${PHASES.install}/`) || n.includes(`/${PHASES.reboot}/`),
+      ),
+    ).toBe(false);
   });
 });
 
@@ -70,9 +85,14 @@ describe("a device whose policy layers the overlay refuses", () => {
     expect(driven.result.exitCode).toBe(240);
     expect(driven.activityCalls).toBe(2); // start and finish: nothing to retry, nothing to poll
     const failure = await readJson<PhaseFailure>(run, failurePath("init"));
-    expect(failure).toMatchObject({ kind: "PolicyInvalid", message: expect.stringContaining("update.classifications") });
+    expect(failure).toMatchObject({
+      kind: "PolicyInvalid",
+      message: expect.stringContaining("update.classifications"),
+    });
     const decision = await readJson<ExitCodeRecord>(run, ARTIFACTS.exitCode.path);
-    expect(decision?.reasons.join("\n")).toContain(`${ARTIFACTS.run.path} is missing because the phase failed: PolicyInvalid`);
+    expect(decision?.reasons.join("\n")).toContain(
+      `${ARTIFACTS.run.path} is missing because the phase failed: PolicyInvalid`,
+    );
     expect(await env.locks.read(run.tenant, run.device)).toBeUndefined();
     expect((await verifyRun(evidenceFor(env), run)).ok).toBe(true);
   });

@@ -40,6 +40,9 @@ it("installs no update twice on any device, retries included", () => {
   expect(env.fleet.devices.some((d) => d.state.installRecords.length > 0)).toBe(true);
   for (const device of env.fleet.devices) {
     const keys = device.state.installRecords.map((r) => r.update.key);
-    expect({ device: device.name, duplicates: keys.filter((k, i) => keys.indexOf(k) !== i) }).toEqual({ device: device.name, duplicates: [] });
+    expect({ device: device.name, duplicates: keys.filter((k, i) => keys.indexOf(k) !== i) }).toEqual({
+      device: device.name,
+      duplicates: [],
+    });
   }
 });

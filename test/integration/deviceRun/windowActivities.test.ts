@@ -15,11 +15,18 @@ afterAll(async () => {
   await env?.close();
 });
 
-const names = (found: WindowTargets): string[] => found.targets.map((t) => `${t.client}/${t.ring}/${t.device.name}`).sort();
+const names = (found: WindowTargets): string[] =>
+  found.targets.map((t) => `${t.client}/${t.ring}/${t.device.name}`).sort();
 
 describe("discoverWindowTargets", () => {
   const discover = () => makeDiscoverWindowTargets({ arm: env.arm, subscriptionIds: env.subscriptionIds });
-  const fabrikam = { tenant: "contoso-msp", windowId: "fabrikam-nightly", clients: [], targetTags: {}, rings: ["dev", "prod"] };
+  const fabrikam = {
+    tenant: "contoso-msp",
+    windowId: "fabrikam-nightly",
+    clients: [],
+    targetTags: {},
+    rings: ["dev", "prod"],
+  };
 
   it("finds the window's Arc machines and VMSS instances with their client and ring tags", async () => {
     expect(names(await discover()(fabrikam))).toEqual([
@@ -36,7 +43,12 @@ describe("discoverWindowTargets", () => {
 
   it("keeps only devices carrying every target tag", async () => {
     const found = await discover()({ ...fabrikam, targetTags: { role: "web" } });
-    expect(names(found)).toEqual(["fabrikam/prod/WIN-SERVER01", "fabrikam/prod/fabwebvm000000", "fabrikam/prod/fabwebvm000001", "fabrikam/prod/fabwebvm000002"]);
+    expect(names(found)).toEqual([
+      "fabrikam/prod/WIN-SERVER01",
+      "fabrikam/prod/fabwebvm000000",
+      "fabrikam/prod/fabwebvm000001",
+      "fabrikam/prod/fabwebvm000002",
+    ]);
   });
 
   it("skips, with the reason, a device whose ring the window does not run", async () => {
@@ -66,9 +78,17 @@ describe("discoverWindowTargets on devices with missing tags", () => {
       clock: new ManualClock(),
     });
     try {
-      const found = await makeDiscoverWindowTargets({ arm: sut.arm, subscriptionIds: [SUB_A] })({ tenant: "t1", windowId: "w1", clients: [], targetTags: {}, rings: ["dev", "prod"] });
+      const found = await makeDiscoverWindowTargets({ arm: sut.arm, subscriptionIds: [SUB_A] })({
+        tenant: "t1",
+        windowId: "w1",
+        clients: [],
+        targetTags: {},
+        rings: ["dev", "prod"],
+      });
       expect(names(found)).toEqual(["c1/dev/in-dev", "c1/prod/no-ring"]);
-      expect(found.skipped.map((s) => [s.resource.split("/").pop(), s.reason])).toEqual([["no-client", "no valid patchpilot:client tag"]]);
+      expect(found.skipped.map((s) => [s.resource.split("/").pop(), s.reason])).toEqual([
+        ["no-client", "no valid patchpilot:client tag"],
+      ]);
     } finally {
       await sut.emulator.close();
     }
@@ -81,7 +101,14 @@ describe("writeWindowReport", () => {
       schemaVersion: 1,
       tenant: "contoso-msp",
       windowId: "fabrikam-nightly",
-      occurrence: { windowId: "fabrikam-nightly", localDate: "2026-01-20", instanceId, start: "2026-01-20T01:00:00.000Z", end: "2026-01-20T05:00:00.000Z", cutoff: "2026-01-20T04:30:00.000Z" },
+      occurrence: {
+        windowId: "fabrikam-nightly",
+        localDate: "2026-01-20",
+        instanceId,
+        start: "2026-01-20T01:00:00.000Z",
+        end: "2026-01-20T05:00:00.000Z",
+        cutoff: "2026-01-20T04:30:00.000Z",
+      },
       startedBy: "schedule",
       finishedAt,
       rings: [{ ring: "dev", started: false, reason: "no devices", rollouts: [] }],
@@ -102,7 +129,9 @@ describe("writeWindowReport", () => {
     const bytes = await env.storage.evidence.getBlobClient(written.path).downloadToBuffer();
     expect(sha256Hex(bytes)).toBe(written.sha256);
     const rows = await evidence.index.readArtifacts(instanceId);
-    expect([...rows.values()].map((r) => [r.path, r.blobName, r.sha256])).toEqual([["window-report.json", written.path, written.sha256]]);
+    expect([...rows.values()].map((r) => [r.path, r.blobName, r.sha256])).toEqual([
+      ["window-report.json", written.path, written.sha256],
+    ]);
 
     await expect(write(report(instanceId, "2026-01-20T05:01:00.000Z"))).rejects.toBeInstanceOf(EvidenceConflictError);
     await expect(write({ ...report(instanceId), tenant: "Not A Slug" })).rejects.toThrow();

@@ -25,7 +25,10 @@ describe("local Durable host: conformance", () => {
     expect(scheduled).toHaveLength(1000);
     expect(scheduled.map((e) => e.EventId)).toEqual([...Array(1000).keys()]);
     expect(new Set(completed.map((e) => e.TaskScheduledId)).size).toBe(1000);
-    expect(history[history.length - 1]).toMatchObject({ EventType: EventType.ExecutionCompleted, OrchestrationStatus: "Completed" });
+    expect(history[history.length - 1]).toMatchObject({
+      EventType: EventType.ExecutionCompleted,
+      OrchestrationStatus: "Completed",
+    });
   });
 
   it("runs nested sub-orchestrations with explicit and derived instance ids", async () => {
@@ -115,10 +118,14 @@ describe("local Durable host: conformance", () => {
     const id = await host.client.startNew("maintenanceWindow");
     const status = await host.waitForInstance(id);
     const start = new Date(status.createdTime).getTime();
-    expect(status.output).toEqual(Array.from({ length: 12 }, (_, i) => new Date(start + (i + 1) * HALF_HOUR).toISOString()));
+    expect(status.output).toEqual(
+      Array.from({ length: 12 }, (_, i) => new Date(start + (i + 1) * HALF_HOUR).toISOString()),
+    );
     const history = await host.getHistory(id);
     expect(history.filter((e) => e.EventType === EventType.TimerCreated)).toHaveLength(12);
-    expect(history.filter((e) => e.EventType === EventType.TimerFired).map((e) => e.TimerId)).toEqual([...Array(12).keys()]);
+    expect(history.filter((e) => e.EventType === EventType.TimerFired).map((e) => e.TimerId)).toEqual([
+      ...Array(12).keys(),
+    ]);
     expect(host.now().getTime()).toBeGreaterThanOrEqual(start + 6 * 60 * 60 * 1000);
   });
 
@@ -142,13 +149,18 @@ describe("local Durable host: conformance", () => {
     await host.client.raiseEvent(id, "go", "now");
     const status = await host.waitForInstance(id);
     expect(status.output).toEqual({ timedOut: false, answer: "now", at: expect.any(String) as unknown });
-    expect(new Date((status.output as { at: string }).at).getTime()).toBeLessThan(new Date(status.createdTime).getTime() + 3_600_000);
+    expect(new Date((status.output as { at: string }).at).getTime()).toBeLessThan(
+      new Date(status.createdTime).getTime() + 3_600_000,
+    );
   });
 
   it("lets Task.any pick the timeout when no event comes, an hour later on the virtual clock", async () => {
     const id = await host.client.startNew("approvalWithTimeout");
     const status = await host.waitForInstance(id);
-    expect(status.output).toEqual({ timedOut: true, at: new Date(new Date(status.createdTime).getTime() + 3_600_000).toISOString() });
+    expect(status.output).toEqual({
+      timedOut: true,
+      at: new Date(new Date(status.createdTime).getTime() + 3_600_000).toISOString(),
+    });
   });
 
   it("continues as new with a fresh history each time", async () => {
@@ -157,7 +169,12 @@ describe("local Durable host: conformance", () => {
     expect(status.output).toEqual({ n: 3, doubled: 6 });
     expect(status.input).toBe(3);
     const history = await host.getHistory(id);
-    expect(historyShape(history, eventTypeName)).toEqual(["ExecutionStarted", "TaskScheduled#0", "TaskCompleted", "ExecutionCompleted"]);
+    expect(historyShape(history, eventTypeName)).toEqual([
+      "ExecutionStarted",
+      "TaskScheduled#0",
+      "TaskCompleted",
+      "ExecutionCompleted",
+    ]);
     expect(history[1]).toMatchObject({ EventType: EventType.ExecutionStarted, Input: "3" });
   });
 
@@ -175,7 +192,11 @@ describe("local Durable host: conformance", () => {
       hasStack: true,
     });
     const failed = (await host.getHistory(id)).find((e) => e.EventType === EventType.TaskFailed);
-    expect(failed).toMatchObject({ TaskScheduledId: 0, Reason: "disk full", FailureDetails: { ErrorType: "DiskFullError", ErrorMessage: "disk full" } });
+    expect(failed).toMatchObject({
+      TaskScheduledId: 0,
+      Reason: "disk full",
+      FailureDetails: { ErrorType: "DiskFullError", ErrorMessage: "disk full" },
+    });
   });
 
   it("fails an orchestration that throws, with failure details, and tells its parent", async () => {
@@ -184,7 +205,10 @@ describe("local Durable host: conformance", () => {
     expect(status.output).toBe("window closed before the device came back");
     const child = await host.waitForInstance("fp-1-c");
     expect(child.runtimeStatus).toBe("Failed");
-    expect(child.failureDetails).toMatchObject({ ErrorType: "RangeError", ErrorMessage: "window closed before the device came back" });
+    expect(child.failureDetails).toMatchObject({
+      ErrorType: "RangeError",
+      ErrorMessage: "window closed before the device came back",
+    });
     const viaClient = await host.client.getStatus("fp-1-c");
     expect(viaClient.runtimeStatus).toBe("Failed");
     expect(viaClient.output).toBe("window closed before the device came back");
@@ -216,7 +240,7 @@ describe("local Durable host: conformance", () => {
   it("lists and purges instances through DurableClient", async () => {
     const id = await host.client.startNew("fanOut", { instanceId: "purge-me", input: 2 });
     await host.waitForInstance(id);
-    const completed = await host.client.getStatusBy({ runtimeStatus: [ "Completed" as never ] });
+    const completed = await host.client.getStatusBy({ runtimeStatus: ["Completed" as never] });
     expect(completed.map((s) => s.instanceId)).toContain("purge-me");
     const result = await host.client.purgeInstanceHistory(id);
     expect(result.instancesDeleted).toBe(1);

@@ -36,7 +36,9 @@ describe("local Durable host: crash recovery", () => {
       activitiesRun: number;
     };
     const expectedSum = Array.from({ length: FAN_OUT }, (_, i) => i * i).reduce((a, b) => a + b, 0);
-    expect(result.statuses.map((s) => [s.runtimeStatus, s.output])).toEqual(Array(INSTANCES).fill(["Completed", expectedSum]));
+    expect(result.statuses.map((s) => [s.runtimeStatus, s.output])).toEqual(
+      Array(INSTANCES).fill(["Completed", expectedSum]),
+    );
     // Results recorded before the crash were not recomputed; the ones in flight were (at least once).
     expect(result.activitiesRun).toBeGreaterThan(0);
     expect(result.activitiesRun).toBeLessThan(TOTAL);

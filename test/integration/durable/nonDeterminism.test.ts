@@ -52,7 +52,10 @@ describe("local Durable host: determinism guard", () => {
       /^Non-Deterministic workflow detected: .*activity task with sequence ID 0 and name 'stepA'.*'stepB'/,
     );
     const history = await host.getHistory(id);
-    expect(history[history.length - 1]).toMatchObject({ EventType: EventType.ExecutionCompleted, OrchestrationStatus: "Failed" });
+    expect(history[history.length - 1]).toMatchObject({
+      EventType: EventType.ExecutionCompleted,
+      OrchestrationStatus: "Failed",
+    });
   });
 
   it("fails an instance whose orchestrator reads Date.now()", async () => {

@@ -7,7 +7,13 @@ const HALF_HOUR = 30 * 60 * 1000;
 describe("local Durable host: persistence across restarts", () => {
   it("resumes waiting instances and pending timers from Azurite in a new host", async () => {
     const taskHub = uniqueTaskHub("r");
-    const options = { definitions: conformanceDefinitions(), connectionString: azuriteConnectionString(), taskHub, clock: "virtual" as const, startTime: T0 };
+    const options = {
+      definitions: conformanceDefinitions(),
+      connectionString: azuriteConnectionString(),
+      taskHub,
+      clock: "virtual" as const,
+      startTime: T0,
+    };
 
     const first = createLocalDurableHost(options);
     await first.start();
@@ -23,13 +29,23 @@ describe("local Durable host: persistence across restarts", () => {
     const second = createLocalDurableHost({ ...options, startTime: new Date(T0.getTime() + HALF_HOUR) });
     await second.start();
     try {
-      expect(second.getStatus(approval)).toMatchObject({ runtimeStatus: "Running", customStatus: { phase: "waiting for approval" } });
+      expect(second.getStatus(approval)).toMatchObject({
+        runtimeStatus: "Running",
+        customStatus: { phase: "waiting for approval" },
+      });
       await second.client.raiseEvent(approval, "approve", { by: "bob" });
-      await expect(second.waitForInstance(approval)).resolves.toMatchObject({ runtimeStatus: "Completed", output: { by: "bob" } });
+      await expect(second.waitForInstance(approval)).resolves.toMatchObject({
+        runtimeStatus: "Completed",
+        output: { by: "bob" },
+      });
       const done = await second.waitForInstance(window);
-      expect(done.output).toEqual(Array.from({ length: 12 }, (_, i) => new Date(T0.getTime() + (i + 1) * HALF_HOUR).toISOString()));
+      expect(done.output).toEqual(
+        Array.from({ length: 12 }, (_, i) => new Date(T0.getTime() + (i + 1) * HALF_HOUR).toISOString()),
+      );
       const history = await second.getHistory(window);
-      expect(history.filter((e) => e.EventType === EventType.TimerCreated).map((e) => e.EventId)).toEqual([...Array(12).keys()]);
+      expect(history.filter((e) => e.EventType === EventType.TimerCreated).map((e) => e.EventId)).toEqual([
+        ...Array(12).keys(),
+      ]);
     } finally {
       await second.stop();
     }

@@ -37,7 +37,10 @@ export async function startTestHost(
 }
 
 /** History as [type, EventId] pairs, without the OrchestratorStarted/Completed bookkeeping. */
-export function historyShape(history: { EventType: number; EventId: number }[], names: Record<number, string>): string[] {
+export function historyShape(
+  history: { EventType: number; EventId: number }[],
+  names: Record<number, string>,
+): string[] {
   return history
     .filter((e) => names[e.EventType] !== "OrchestratorStarted" && names[e.EventType] !== "OrchestratorCompleted")
     .map((e) => `${names[e.EventType] ?? e.EventType}${e.EventId >= 0 ? `#${e.EventId}` : ""}`);

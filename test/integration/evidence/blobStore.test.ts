@@ -45,7 +45,12 @@ describe("EvidenceStore (write-once, against Azurite)", () => {
     const original = Buffer.from('{"TotalRegressions":1}');
     const stored = await store.put(run, "08-post-validation/regressions.json", original, "application/json");
 
-    const attempt = store.put(run, "08-post-validation/regressions.json", Buffer.from('{"TotalRegressions":0}'), "application/json");
+    const attempt = store.put(
+      run,
+      "08-post-validation/regressions.json",
+      Buffer.from('{"TotalRegressions":0}'),
+      "application/json",
+    );
 
     await expect(attempt).rejects.toBeInstanceOf(EvidenceConflictError);
     await expect(attempt).rejects.toMatchObject({ existingSha256: sha256Hex(original) });
@@ -61,17 +66,25 @@ describe("EvidenceStore (write-once, against Azurite)", () => {
 
     // Azurite answers 501 to the immutability API, so the WORM guarantee cannot come from it here...
     const blob = clients.evidence.getBlobClient(stored.blobName);
-    const setPolicy = blob.setImmutabilityPolicy({ expiriesOn: new Date(Date.now() + 86_400_000), policyMode: "Unlocked" });
-    await expect(setPolicy.then(() => "accepted", (e: unknown) => (isStatus(e, 501) ? "501" : e))).resolves.toBe("501");
+    const setPolicy = blob.setImmutabilityPolicy({
+      expiriesOn: new Date(Date.now() + 86_400_000),
+      policyMode: "Unlocked",
+    });
+    await expect(
+      setPolicy.then(
+        () => "accepted",
+        (e: unknown) => (isStatus(e, 501) ? "501" : e),
+      ),
+    ).resolves.toBe("501");
     // ...and a plain overwrite through the SDK succeeds on Azurite: nothing but our conditional create stops it.
     const name = artifactBlobName(run, "02-baseline/scratch.json");
     await clients.evidence.getBlockBlobClient(name).uploadData(Buffer.from("a"));
     await clients.evidence.getBlockBlobClient(name).uploadData(Buffer.from("b"));
     expect((await clients.evidence.getBlockBlobClient(name).downloadToBuffer()).toString()).toBe("b");
 
-    await expect(store.put(run, "02-baseline/baseline.json", Buffer.from("v2"), "application/json")).rejects.toBeInstanceOf(
-      EvidenceConflictError,
-    );
+    await expect(
+      store.put(run, "02-baseline/baseline.json", Buffer.from("v2"), "application/json"),
+    ).rejects.toBeInstanceOf(EvidenceConflictError);
     expect((await store.get(run, "02-baseline/baseline.json"))?.toString()).toBe("v1");
   });
 

@@ -46,10 +46,15 @@ describe("computeExitCode activity (reads the evidence back from Azurite)", () =
     // Every indexed input was read, with the hash the index promised.
     for (const row of rows.values()) {
       if (row.path.startsWith("11-report/")) continue;
-      expect(record.artifactsRead).toContainEqual(expect.objectContaining({ path: row.path, indexedSha256: row.sha256, status: "verified" }));
+      expect(record.artifactsRead).toContainEqual(
+        expect.objectContaining({ path: row.path, indexedSha256: row.sha256, status: "verified" }),
+      );
     }
     expect(rows.get(ARTIFACTS.exitCode.path)?.sha256).toBe(result.sha256);
-    expect(await s.deps.index.getRun(s.run.tenant, s.run.client, s.run.runId)).toMatchObject({ status: "completed", exitCode: code });
+    expect(await s.deps.index.getRun(s.run.tenant, s.run.client, s.run.runId)).toMatchObject({
+      status: "completed",
+      exitCode: code,
+    });
   });
 
   it("is idempotent: a retry writes the same exit-code.json and succeeds", async () => {
@@ -66,7 +71,9 @@ describe("computeExitCode activity (reads the evidence back from Azurite)", () =
     const name = artifactBlobName(s.run, ARTIFACTS.installSummary.path);
     const original = await s.clients.evidence.getBlockBlobClient(name).downloadToBuffer();
     // An insider flips a failed install to success, bypassing PatchPilot (Azurite has no WORM to stop it).
-    await s.clients.evidence.getBlockBlobClient(name).uploadData(Buffer.from(original.toString().replace('"installed":true', '"installed":false')));
+    await s.clients.evidence
+      .getBlockBlobClient(name)
+      .uploadData(Buffer.from(original.toString().replace('"installed":true', '"installed":false')));
 
     const result = await s.compute({ run: s.run, decidedAt: at(57) });
     expect(result.exitCode).toBe(240);
@@ -74,8 +81,12 @@ describe("computeExitCode activity (reads the evidence back from Azurite)", () =
 
     const report = await verifyRun(s.deps, s.run);
     expect(report.ok).toBe(false);
-    expect(report.artifacts.find((a) => a.path === ARTIFACTS.installSummary.path)).toMatchObject({ status: "hash-mismatch" });
-    expect(report.artifacts.filter((a) => a.status !== "verified").map((a) => a.path)).toEqual([ARTIFACTS.installSummary.path]);
+    expect(report.artifacts.find((a) => a.path === ARTIFACTS.installSummary.path)).toMatchObject({
+      status: "hash-mismatch",
+    });
+    expect(report.artifacts.filter((a) => a.status !== "verified").map((a) => a.path)).toEqual([
+      ARTIFACTS.installSummary.path,
+    ]);
   });
 
   it("gives 240 for a schema-invalid artifact (hash intact), and verify names it", async () => {
@@ -86,7 +97,14 @@ describe("computeExitCode activity (reads the evidence back from Azurite)", () =
       const spec = ARTIFACTS[key as keyof typeof ARTIFACTS];
       if (key === "regressions") {
         // A buggy writer bypassing putArtifact's check: TotalRegressions disagrees with the list.
-        stored.push(await s.deps.store.put(s.run, spec.path, canonicalJsonBytes({ ...(value as object), TotalRegressions: 2 }), spec.contentType));
+        stored.push(
+          await s.deps.store.put(
+            s.run,
+            spec.path,
+            canonicalJsonBytes({ ...(value as object), TotalRegressions: 2 }),
+            spec.contentType,
+          ),
+        );
       } else {
         stored.push(await putArtifact(s.deps, s.run, spec, value));
       }
@@ -96,7 +114,9 @@ describe("computeExitCode activity (reads the evidence back from Azurite)", () =
     const result = await s.compute({ run: s.run, decidedAt: at(57) });
     expect(result.exitCode).toBe(240);
     const report = await verifyRun(s.deps, s.run);
-    expect(report.artifacts.find((a) => a.path === ARTIFACTS.regressions.path)).toMatchObject({ status: "schema-invalid" });
+    expect(report.artifacts.find((a) => a.path === ARTIFACTS.regressions.path)).toMatchObject({
+      status: "schema-invalid",
+    });
     expect(report.ok).toBe(false);
     expect(report.seal.ok).toBe(true);
   });
@@ -126,11 +146,21 @@ describe("computeExitCode activity (reads the evidence back from Azurite)", () =
     await writeSampleRun(s.deps, s.run, {});
     // Tamper consistently with blob AND index row: only the seal can catch it.
     const path = ARTIFACTS.regressions.path;
-    const forged = canonicalJsonBytes({ schemaVersion: 1, TotalRegressions: 0, regressions: [], preExisting: [{ app: "x", check: "y", pre: { success: false, detail: "" }, post: { success: false, detail: "" } }] });
+    const forged = canonicalJsonBytes({
+      schemaVersion: 1,
+      TotalRegressions: 0,
+      regressions: [],
+      preExisting: [
+        { app: "x", check: "y", pre: { success: false, detail: "" }, post: { success: false, detail: "" } },
+      ],
+    });
     await s.clients.evidence.getBlockBlobClient(artifactBlobName(s.run, path)).uploadData(forged);
     const row = (await s.deps.index.readArtifacts(s.run.runId)).get(path);
     const { sha256Hex } = await import("../../../lib/evidence/sha256");
-    await s.clients.tables.artifacts.updateEntity({ partitionKey: row!.partitionKey, rowKey: row!.rowKey, sha256: sha256Hex(forged), size: forged.length }, "Merge");
+    await s.clients.tables.artifacts.updateEntity(
+      { partitionKey: row!.partitionKey, rowKey: row!.rowKey, sha256: sha256Hex(forged), size: forged.length },
+      "Merge",
+    );
 
     expect((await s.compute({ run: s.run, decidedAt: at(57) })).exitCode).toBe(240);
     const report = await verifyRun(s.deps, s.run);
@@ -157,6 +187,12 @@ describe("computeExitCode activity (reads the evidence back from Azurite)", () =
     const rows = await s.deps.index.readInstalls(s.run.tenant, s.run.device, "KB5012345");
     const mine = rows.find((r) => r.runId === s.run.runId);
     const summary = seal.stored.find((a) => a.path === ARTIFACTS.installSummary.path);
-    expect(mine).toMatchObject({ installed: true, result: "Succeeded", artifactPath: ARTIFACTS.installSummary.path, artifactSha256: summary?.sha256, line: 1 });
+    expect(mine).toMatchObject({
+      installed: true,
+      result: "Succeeded",
+      artifactPath: ARTIFACTS.installSummary.path,
+      artifactSha256: summary?.sha256,
+      line: 1,
+    });
   });
 });

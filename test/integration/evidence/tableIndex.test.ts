@@ -9,7 +9,14 @@ function ref(device = "WIN-IDX"): RunRef {
 }
 
 function artifact(run: RunRef, path: string, sha = "a".repeat(64)): StoredArtifact & { merkleLeaf: boolean } {
-  return { path, blobName: `${run.tenant}/${run.client}/${run.device}/${run.runId}/${path}`, sha256: sha, size: 10, created: true, merkleLeaf: true };
+  return {
+    path,
+    blobName: `${run.tenant}/${run.client}/${run.device}/${run.runId}/${path}`,
+    sha256: sha,
+    size: 10,
+    created: true,
+    merkleLeaf: true,
+  };
 }
 
 function installs(n: number): InstallIndexRecord[] {
@@ -27,7 +34,10 @@ describe("EvidenceIndex (against Azurite)", () => {
   it("indexes a run's artifacts in one transaction and reads them back by path", async () => {
     const index = new EvidenceIndex((await testStorage()).tables);
     const run = ref();
-    await index.indexArtifacts(run, [artifact(run, "01-init/run.json"), artifact(run, "02-baseline/baseline.json", "b".repeat(64))]);
+    await index.indexArtifacts(run, [
+      artifact(run, "01-init/run.json"),
+      artifact(run, "02-baseline/baseline.json", "b".repeat(64)),
+    ]);
 
     expect(index.stats.transactions).toBe(1);
     const rows = await index.readArtifacts(run.runId);
@@ -47,7 +57,11 @@ describe("EvidenceIndex (against Azurite)", () => {
   it("accepts a retried index write, creating only the rows an interrupted attempt missed", async () => {
     const index = new EvidenceIndex((await testStorage()).tables);
     const run = ref();
-    const all = [artifact(run, "01-init/run.json"), artifact(run, "02-baseline/baseline.json"), artifact(run, "03-catalog/catalog.json")];
+    const all = [
+      artifact(run, "01-init/run.json"),
+      artifact(run, "02-baseline/baseline.json"),
+      artifact(run, "03-catalog/catalog.json"),
+    ];
     await index.indexArtifacts(run, all.slice(0, 1)); // the first attempt got this far
 
     await index.indexArtifacts(run, all);
@@ -61,7 +75,10 @@ describe("EvidenceIndex (against Azurite)", () => {
     const run = ref();
     await index.indexArtifacts(run, [artifact(run, "01-init/run.json", "a".repeat(64))]);
 
-    const attempt = index.indexArtifacts(run, [artifact(run, "01-init/run.json", "f".repeat(64)), artifact(run, "02-baseline/baseline.json")]);
+    const attempt = index.indexArtifacts(run, [
+      artifact(run, "01-init/run.json", "f".repeat(64)),
+      artifact(run, "02-baseline/baseline.json"),
+    ]);
 
     await expect(attempt).rejects.toBeInstanceOf(IndexConflictError);
     const rows = await index.readArtifacts(run.runId);
@@ -75,10 +92,21 @@ describe("EvidenceIndex (against Azurite)", () => {
     const first = ref(device);
     const second = ref(device);
     const kb = (kbId: string, line: number): InstallIndexRecord => ({
-      updateId: `id-${kbId}`, kb: kbId, title: kbId, installed: true, result: "Succeeded", finishedAt: "2026-01-20T02:30:00.000Z", line,
+      updateId: `id-${kbId}`,
+      kb: kbId,
+      title: kbId,
+      installed: true,
+      result: "Succeeded",
+      finishedAt: "2026-01-20T02:30:00.000Z",
+      line,
     });
-    await index.indexInstalls(first, { path: "05-install/install-summary.jsonl", sha256: "d".repeat(64) }, [kb("KB5012345", 1), kb("KB5012346", 2)]);
-    await index.indexInstalls(second, { path: "05-install/install-summary.jsonl", sha256: "e".repeat(64) }, [kb("KB5012345", 1)]);
+    await index.indexInstalls(first, { path: "05-install/install-summary.jsonl", sha256: "d".repeat(64) }, [
+      kb("KB5012345", 1),
+      kb("KB5012346", 2),
+    ]);
+    await index.indexInstalls(second, { path: "05-install/install-summary.jsonl", sha256: "e".repeat(64) }, [
+      kb("KB5012345", 1),
+    ]);
 
     const rows = await index.readInstalls("t-index", device, "KB5012345");
     expect(rows.map((r) => r.runId).sort()).toEqual([first.runId, second.runId].sort());

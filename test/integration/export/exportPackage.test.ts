@@ -28,7 +28,11 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "pp-export-it-"));
 let ids = 0;
 
 /** Records the export, runs the build activity (as the orchestration would) and downloads the package. */
-async function exportPackage(tenant: string, request: ExportRequest = QUARTER, exportId = `x20260401-${(ids += 1).toString(16).padStart(8, "0")}`): Promise<{ summary: ExportSummary; zip: string; exportId: string }> {
+async function exportPackage(
+  tenant: string,
+  request: ExportRequest = QUARTER,
+  exportId = `x20260401-${(ids += 1).toString(16).padStart(8, "0")}`,
+): Promise<{ summary: ExportSummary; zip: string; exportId: string }> {
   const store = new ExportStore(stack.deps.storage.tables.exports);
   await store.create(tenant, exportId, request, "key-auditor-1", new Date(EXPORTED_AT));
   const summary = await makeBuildEvidenceExport(stack.deps)({ tenant, exportId, now: EXPORTED_AT });
@@ -38,7 +42,9 @@ async function exportPackage(tenant: string, request: ExportRequest = QUARTER, e
 }
 
 async function manifestOf(zip: string): Promise<PackageManifest> {
-  return PackageManifestSchema.parse(JSON.parse(((await readZip(zip)).get(PACKAGE_FILES.manifest) as Buffer).toString("utf8")));
+  return PackageManifestSchema.parse(
+    JSON.parse(((await readZip(zip)).get(PACKAGE_FILES.manifest) as Buffer).toString("utf8")),
+  );
 }
 
 beforeAll(async () => {
@@ -61,25 +67,45 @@ describe("evidence export of the demo fleet (build activity, Azurite, offline ve
     const result = await verifyPackage(first.zip);
     expect(result.problems).toEqual([]);
     expect(result).toMatchObject({ ok: true, runs: ran.length, tenant: A, exportId: first.exportId });
-    expect(first.summary).toMatchObject({ tenant: A, blobName: exportBlobName(A, first.exportId), verified: true, counts: { runs: ran.length } });
+    expect(first.summary).toMatchObject({
+      tenant: A,
+      blobName: exportBlobName(A, first.exportId),
+      verified: true,
+      counts: { runs: ran.length },
+    });
     expect(first.summary.counts.artifacts).toBe(result.artifacts);
 
     const bytes = readFileSync(first.zip);
     expect(first.summary).toMatchObject({ sha256: sha256Hex(bytes), size: bytes.length });
     const record = await new ExportStore(stack.deps.storage.tables.exports).get(A, first.exportId);
-    expect(record).toMatchObject({ status: "completed", sha256: first.summary.sha256, size: bytes.length, counts: first.summary.counts, createdBy: "key-auditor-1", startedAt: EXPORTED_AT });
+    expect(record).toMatchObject({
+      status: "completed",
+      sha256: first.summary.sha256,
+      size: bytes.length,
+      counts: first.summary.counts,
+      createdBy: "key-auditor-1",
+      startedAt: EXPORTED_AT,
+    });
 
     // The anchor: every root in the package is the one the run reported when it ended.
     const roots = new Map(result.roots.map((r) => [r.folder, r.merkleRoot]));
     for (const d of ran) expect(roots.get(`runs/${d.client}/${d.device}/${d.runId}/`)).toBe(d.merkleRoot);
 
     const files = await readZip(first.zip);
-    const report = JSON.parse((files.get(PACKAGE_FILES.verification) as Buffer).toString("utf8")) as { ok: boolean; counts: { runsVerified: number } };
+    const report = JSON.parse((files.get(PACKAGE_FILES.verification) as Buffer).toString("utf8")) as {
+      ok: boolean;
+      counts: { runsVerified: number };
+    };
     expect(report).toMatchObject({ ok: true, counts: { runsVerified: ran.length } });
     const csv = (files.get(PACKAGE_FILES.matrixCsv) as Buffer).toString("utf8");
     expect(csv).toMatch(/^NIST SP 800-53r5,SI-2,Flaw Remediation,/m);
     expect(csv).toMatch(/^CIS Controls v8,7\.3,/m);
-    expect((files.get(PACKAGE_FILES.installs) as Buffer).toString("utf8").split("\n").filter((l) => l !== "").length).toBeGreaterThan(0);
+    expect(
+      (files.get(PACKAGE_FILES.installs) as Buffer)
+        .toString("utf8")
+        .split("\n")
+        .filter((l) => l !== "").length,
+    ).toBeGreaterThan(0);
   });
 
   it("fails verification when one byte of one artifact changes (its index kept), naming that artifact first", async () => {
@@ -100,7 +126,10 @@ describe("evidence export of the demo fleet (build activity, Azurite, offline ve
     const bad = path.join(dir, "removed.zip");
     await rewriteZip(first.zip, bad, (p) => (p === target ? null : undefined));
     const result = await verifyPackage(bad);
-    expect(result.problems[0]).toEqual({ path: target, problem: "is indexed in index.json but missing from the package" });
+    expect(result.problems[0]).toEqual({
+      path: target,
+      problem: "is indexed in index.json but missing from the package",
+    });
   });
 
   it("keeps tenants apart: the package of one tenant names nothing of the other's", async () => {
@@ -113,7 +142,10 @@ describe("evidence export of the demo fleet (build activity, Azurite, offline ve
     for (const [file, bytes] of files) {
       const text = bytes.toString("utf8");
       for (const n of names) {
-        expect({ file, leaks: file.includes(n) || text.includes(n) ? n : undefined }).toEqual({ file, leaks: undefined });
+        expect({ file, leaks: file.includes(n) || text.includes(n) ? n : undefined }).toEqual({
+          file,
+          leaks: undefined,
+        });
       }
     }
     const b = await exportPackage(B);
@@ -133,24 +165,37 @@ describe("evidence export of the demo fleet (build activity, Azurite, offline ve
 
   it("hands out a read-only download link (Azurite SAS) that serves the package", async () => {
     const link = await exportDownloadUrl(stack.deps.storage, stack.deps.config, first.summary.blobName, new Date());
-    expect(Date.parse(link.expiresAt) - Date.now()).toBeLessThanOrEqual(stack.deps.config.api.exportLinkMinutes * 60_000);
+    expect(Date.parse(link.expiresAt) - Date.now()).toBeLessThanOrEqual(
+      stack.deps.config.api.exportLinkMinutes * 60_000,
+    );
     const response = await fetch(link.href);
     expect(response.status).toBe(200);
     expect(sha256Hex(Buffer.from(await response.arrayBuffer()))).toBe(first.summary.sha256);
-    const write = await fetch(link.href, { method: "PUT", headers: { "x-ms-blob-type": "BlockBlob" }, body: "overwrite" });
+    const write = await fetch(link.href, {
+      method: "PUT",
+      headers: { "x-ms-blob-type": "BlockBlob" },
+      body: "overwrite",
+    });
     expect(write.status).toBe(403);
   });
 
   it("leaves no package behind when the build fails mid-stream (the upload is never committed)", async () => {
     const exportId = "x20260401-failing1";
-    await new ExportStore(stack.deps.storage.tables.exports).create(A, exportId, QUARTER, "key-auditor-1", new Date(EXPORTED_AT));
+    await new ExportStore(stack.deps.storage.tables.exports).create(
+      A,
+      exportId,
+      QUARTER,
+      "key-auditor-1",
+      new Date(EXPORTED_AT),
+    );
     let downloads = 0;
     const evidence = new Proxy(stack.deps.storage.evidence, {
       get(target, prop, receiver) {
         if (prop !== "getBlobClient") return Reflect.get(target, prop, receiver) as unknown;
         return (name: string) => {
           downloads += 1;
-          if (downloads === 40) return { download: () => Promise.reject(new RestError("Server Busy", { statusCode: 503 })) };
+          if (downloads === 40)
+            return { download: () => Promise.reject(new RestError("Server Busy", { statusCode: 503 })) };
           return target.getBlobClient(name);
         };
       },
@@ -158,19 +203,34 @@ describe("evidence export of the demo fleet (build activity, Azurite, offline ve
     const build = makeBuildEvidenceExport({ ...stack.deps, storage: { ...stack.deps.storage, evidence } });
     await expect(build({ tenant: A, exportId, now: EXPORTED_AT })).rejects.toThrow("Server Busy");
     expect(await stack.deps.storage.exports.getBlobClient(exportBlobName(A, exportId)).exists()).toBe(false);
-    expect(await new ExportStore(stack.deps.storage.tables.exports).get(A, exportId)).toMatchObject({ status: "running" });
+    expect(await new ExportStore(stack.deps.storage.tables.exports).get(A, exportId)).toMatchObject({
+      status: "running",
+    });
   }, 120_000);
 
   it("narrows the scope by client, device and time, and packages an empty range as a verifiable empty package", async () => {
     const runs = stack.deps.storage.tables.runs;
     const all = await listRunsInScope(runs, A, QUARTER);
-    expect(all.map((r) => r.run.runId).sort()).toEqual(devices.filter((d) => d.tenant === A && d.runId !== "").map((d) => d.runId).sort());
+    expect(all.map((r) => r.run.runId).sort()).toEqual(
+      devices
+        .filter((d) => d.tenant === A && d.runId !== "")
+        .map((d) => d.runId)
+        .sort(),
+    );
     const client = all[0]?.run.client as string;
-    expect((await listRunsInScope(runs, A, { ...QUARTER, clients: [client] })).every((r) => r.run.client === client)).toBe(true);
-    expect((await listRunsInScope(runs, A, { ...QUARTER, devices: ["WIN-SERVER01"] })).map((r) => r.run.device)).toEqual(["WIN-SERVER01"]);
+    expect(
+      (await listRunsInScope(runs, A, { ...QUARTER, clients: [client] })).every((r) => r.run.client === client),
+    ).toBe(true);
+    expect(
+      (await listRunsInScope(runs, A, { ...QUARTER, devices: ["WIN-SERVER01"] })).map((r) => r.run.device),
+    ).toEqual(["WIN-SERVER01"]);
     const started = Date.parse(all[0]?.startedAt as string);
-    expect(await listRunsInScope(runs, A, { from: new Date(started + 1).toISOString(), to: QUARTER.to })).not.toContainEqual(all[0]);
-    expect(await listRunsInScope(runs, A, { from: QUARTER.from, to: new Date(started).toISOString() })).not.toContainEqual(all[0]);
+    expect(
+      await listRunsInScope(runs, A, { from: new Date(started + 1).toISOString(), to: QUARTER.to }),
+    ).not.toContainEqual(all[0]);
+    expect(
+      await listRunsInScope(runs, A, { from: QUARTER.from, to: new Date(started).toISOString() }),
+    ).not.toContainEqual(all[0]);
 
     const empty = await exportPackage(A, { from: "2025-01-01T00:00:00.000Z", to: "2025-02-01T00:00:00.000Z" });
     expect(empty.summary.counts).toEqual({ runs: 0, artifacts: 0, bytes: 0 });

@@ -2,20 +2,59 @@ import https from "node:https";
 import { listDevices } from "../../../lib/azure/inventory";
 import { HybridMachineListSchema } from "../../../lib/azure/schemas/hybridMachine";
 import { ScaleSetListSchema, ScaleSetVmListSchema } from "../../../lib/azure/schemas/scaleSet";
-import { arcDevice, fleetOf, ManualClock, SUB_A, SUB_B, startEmulator, vmssDevice, type EmulatorUnderTest } from "./testFleet";
+import {
+  arcDevice,
+  fleetOf,
+  ManualClock,
+  SUB_A,
+  SUB_B,
+  startEmulator,
+  vmssDevice,
+  type EmulatorUnderTest,
+} from "./testFleet";
 
 const clock = new ManualClock();
-const tags = (tenant: string, client: string, ring: string) => ({ "patchpilot:tenant": tenant, "patchpilot:client": client, "patchpilot:ring": ring, "patchpilot:window": "sat-02" });
+const tags = (tenant: string, client: string, ring: string) => ({
+  "patchpilot:tenant": tenant,
+  "patchpilot:client": client,
+  "patchpilot:ring": ring,
+  "patchpilot:window": "sat-02",
+});
 const arc = [
-  ...Array.from({ length: 5 }, (_, i) => arcDevice(`contoso-app-${i}`, tags("msp1", "contoso", i < 2 ? "pilot" : "broad"))),
-  arcDevice("contoso-db-0", tags("msp1", "contoso", "broad"), { os: "linux", disconnectedFrom: new Date("2025-01-01T00:00:00Z") }),
+  ...Array.from({ length: 5 }, (_, i) =>
+    arcDevice(`contoso-app-${i}`, tags("msp1", "contoso", i < 2 ? "pilot" : "broad")),
+  ),
+  arcDevice("contoso-db-0", tags("msp1", "contoso", "broad"), {
+    os: "linux",
+    disconnectedFrom: new Date("2025-01-01T00:00:00Z"),
+  }),
   arcDevice("globex-0", tags("msp2", "globex", "pilot"), { subscriptionId: SUB_B, resourceGroup: "rg-globex" }),
   arcDevice("untagged-0", {}),
 ];
-const vmss = [vmssDevice("web000000", "vmss-web", "0"), vmssDevice("web000001", "vmss-web", "1"), vmssDevice("wkr000000", "vmss-wkr", "0", { os: "windows" })];
+const vmss = [
+  vmssDevice("web000000", "vmss-web", "0"),
+  vmssDevice("web000001", "vmss-web", "1"),
+  vmssDevice("wkr000000", "vmss-wkr", "0", { os: "windows" }),
+];
 const scaleSets = [
-  { name: "vmss-web", subscriptionId: SUB_A, resourceGroup: "rg-fabrikam", location: "northeurope", tags: tags("msp1", "fabrikam", "pilot"), os: "linux" as const, instances: ["web000000", "web000001"] },
-  { name: "vmss-wkr", subscriptionId: SUB_A, resourceGroup: "rg-fabrikam", location: "northeurope", tags: tags("msp1", "contoso", "broad"), os: "windows" as const, instances: ["wkr000000"] },
+  {
+    name: "vmss-web",
+    subscriptionId: SUB_A,
+    resourceGroup: "rg-fabrikam",
+    location: "northeurope",
+    tags: tags("msp1", "fabrikam", "pilot"),
+    os: "linux" as const,
+    instances: ["web000000", "web000001"],
+  },
+  {
+    name: "vmss-wkr",
+    subscriptionId: SUB_A,
+    resourceGroup: "rg-fabrikam",
+    location: "northeurope",
+    tags: tags("msp1", "contoso", "broad"),
+    os: "windows" as const,
+    instances: ["wkr000000"],
+  },
 ];
 
 let env: EmulatorUnderTest;
@@ -28,14 +67,23 @@ afterAll(async () => {
 });
 
 /** A raw GET against the emulator, to check its wire shapes with the clients' schemas. */
-function rawGet(path: string, authorization: string | null = "Bearer anything"): Promise<{ status: number; body: unknown }> {
+function rawGet(
+  path: string,
+  authorization: string | null = "Bearer anything",
+): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, env.emulator.endpoint);
-    const req = https.get(url, { ca: env.emulator.ca, headers: authorization === null ? {} : { authorization } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "null") }));
-    });
+    const req = https.get(
+      url,
+      { ca: env.emulator.ca, headers: authorization === null ? {} : { authorization } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8") || "null") }),
+        );
+      },
+    );
     req.on("error", reject);
   });
 }
@@ -44,36 +92,70 @@ describe("inventory against the emulator (arm-hybridcompute + arm-compute, paged
   it("finds every Arc machine and VMSS instance across pages and subscriptions", async () => {
     const { devices, skipped } = await listDevices(env.arm, { subscriptionIds: [SUB_A, SUB_B] });
     expect(skipped).toEqual([]);
-    expect(devices.map((d) => d.name).sort()).toEqual(
-      [...arc.map((d) => d.name), ...vmss.map((d) => d.name)].sort(),
-    );
+    expect(devices.map((d) => d.name).sort()).toEqual([...arc.map((d) => d.name), ...vmss.map((d) => d.name)].sort());
   });
 
   it("targets by tags; VMSS instances carry their scale set's tags", async () => {
-    const { devices } = await listDevices(env.arm, { subscriptionIds: [SUB_A, SUB_B] }, { tenant: "msp1", client: "contoso", ring: "broad" });
-    expect(devices.map((d) => d.name).sort()).toEqual(["contoso-app-2", "contoso-app-3", "contoso-app-4", "contoso-db-0", "wkr000000"]);
+    const { devices } = await listDevices(
+      env.arm,
+      { subscriptionIds: [SUB_A, SUB_B] },
+      { tenant: "msp1", client: "contoso", ring: "broad" },
+    );
+    expect(devices.map((d) => d.name).sort()).toEqual([
+      "contoso-app-2",
+      "contoso-app-3",
+      "contoso-app-4",
+      "contoso-db-0",
+      "wkr000000",
+    ]);
     const worker = devices.find((d) => d.name === "wkr000000");
-    expect(worker).toMatchObject({ kind: "vmss", scaleSetName: "vmss-wkr", instanceId: "0", os: "windows", status: "Connected", location: "northeurope", resourceGroup: "rg-fabrikam" });
+    expect(worker).toMatchObject({
+      kind: "vmss",
+      scaleSetName: "vmss-wkr",
+      instanceId: "0",
+      os: "windows",
+      status: "Connected",
+      location: "northeurope",
+      resourceGroup: "rg-fabrikam",
+    });
     expect(worker?.tags["patchpilot:client"]).toBe("contoso");
     const db = devices.find((d) => d.name === "contoso-db-0");
     expect(db).toMatchObject({ kind: "arc", os: "linux", status: "Disconnected", subscriptionId: SUB_A });
-    expect(db?.resourceId).toBe(`/subscriptions/${SUB_A}/resourceGroups/rg-contoso/providers/Microsoft.HybridCompute/machines/contoso-db-0`);
+    expect(db?.resourceId).toBe(
+      `/subscriptions/${SUB_A}/resourceGroups/rg-contoso/providers/Microsoft.HybridCompute/machines/contoso-db-0`,
+    );
   });
 
   it("limits to one resource group", async () => {
-    const { devices } = await listDevices(env.arm, { subscriptionIds: [SUB_A], resourceGroup: "rg-fabrikam" }, { tenant: "msp1" });
+    const { devices } = await listDevices(
+      env.arm,
+      { subscriptionIds: [SUB_A], resourceGroup: "rg-fabrikam" },
+      { tenant: "msp1" },
+    );
     expect(devices.map((d) => d.name).sort()).toEqual(["web000000", "web000001", "wkr000000"]);
   });
 
   it("serves wire shapes the clients' zod schemas accept, with nextLink paging", async () => {
-    const first = await rawGet(`/subscriptions/${SUB_A}/providers/Microsoft.HybridCompute/machines?api-version=2025-01-13`);
+    const first = await rawGet(
+      `/subscriptions/${SUB_A}/providers/Microsoft.HybridCompute/machines?api-version=2025-01-13`,
+    );
     const page = HybridMachineListSchema.parse(first.body);
     expect(page.value).toHaveLength(2);
     expect(page.nextLink).toContain("$skiptoken=2");
     expect(page.value[0]?.properties?.lastStatusChange).toBeNull();
-    ScaleSetListSchema.parse((await rawGet(`/subscriptions/${SUB_A}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=2026-04-01`)).body);
+    ScaleSetListSchema.parse(
+      (
+        await rawGet(
+          `/subscriptions/${SUB_A}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=2026-04-01`,
+        )
+      ).body,
+    );
     const vms = ScaleSetVmListSchema.parse(
-      (await rawGet(`/subscriptions/${SUB_A}/resourceGroups/rg-fabrikam/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web/virtualMachines?api-version=2026-04-01&$expand=instanceView`)).body,
+      (
+        await rawGet(
+          `/subscriptions/${SUB_A}/resourceGroups/rg-fabrikam/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web/virtualMachines?api-version=2026-04-01&$expand=instanceView`,
+        )
+      ).body,
     );
     expect(vms.value[0]?.properties?.instanceView?.vmAgent?.statuses?.[0]?.displayStatus).toBe("Ready");
   });

@@ -7,7 +7,11 @@ const clock = new ManualClock();
 // 20 000 lines ≈ 290 KB of stdout with a multi-byte character in it; the instance view keeps the last 4 KB only.
 const stdout = Array.from({ length: 20_000 }, (_, i) => `line ${String(i).padStart(5, "0")} ✓ KB5040437`).join("\n");
 const stderr = "warning: ".repeat(1_000);
-const chatty = arcDevice("arc-chatty", {}, { answer: () => ({ kind: "completed", durationMs: 1_000, exitCode: 0, stdout, stderr }) });
+const chatty = arcDevice(
+  "arc-chatty",
+  {},
+  { answer: () => ({ kind: "completed", durationMs: 1_000, exitCode: 0, stdout, stderr }) },
+);
 
 let env: EmulatorUnderTest;
 beforeAll(async () => {
@@ -22,7 +26,12 @@ it("reads output over 4 KB complete from the append blob while the instance view
   const runCommands = createRunCommands({ arm: env.arm, storage });
   const [device] = (await listDevices(env.arm, { subscriptionIds: [SUB_A] })).devices;
   if (device === undefined) throw new Error("no device");
-  const handle = await runCommands.submit(device, { script: "# patchpilot-script: baseline@1.0.0", parameters: [], outputBlob: `t/c/arc-chatty/${uniqueRunId()}/02-baseline/1`, timeoutInSeconds: 600 });
+  const handle = await runCommands.submit(device, {
+    script: "# patchpilot-script: baseline@1.0.0",
+    parameters: [],
+    outputBlob: `t/c/arc-chatty/${uniqueRunId()}/02-baseline/1`,
+    timeoutInSeconds: 600,
+  });
   clock.advance(5_000);
   const result = await runCommands.collect(handle);
   expect(result.executionState).toBe("Succeeded");

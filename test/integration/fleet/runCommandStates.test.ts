@@ -11,8 +11,16 @@ const script = "# patchpilot-script: baseline@1.0.0\nWrite-Output 'hi'";
 const disconnectAt = new Date("2025-06-01T01:00:00Z");
 
 const ok = arcDevice("arc-ok", { "patchpilot:tenant": "t1" });
-const failing = arcDevice("arc-fail", {}, { answer: () => ({ kind: "completed", durationMs: 5_000, exitCode: 3, stdout: "", stderr: "boom" }) });
-const broken = arcDevice("arc-broken", {}, { answer: () => ({ kind: "failed", durationMs: 1_000, message: "Extension failed to start" }) });
+const failing = arcDevice(
+  "arc-fail",
+  {},
+  { answer: () => ({ kind: "completed", durationMs: 5_000, exitCode: 3, stdout: "", stderr: "boom" }) },
+);
+const broken = arcDevice(
+  "arc-broken",
+  {},
+  { answer: () => ({ kind: "failed", durationMs: 1_000, message: "Extension failed to start" }) },
+);
 const hung = arcDevice("arc-hang", {}, { answer: () => ({ kind: "hang", stdout: "installing...", stderr: "" }) });
 const offline = arcDevice("arc-offline", {}, { disconnectedFrom: disconnectAt });
 const vm = vmssDevice("vmss-web-0", "vmss-web", "0");
@@ -23,9 +31,20 @@ let devices: Map<string, DeviceRef>;
 
 beforeAll(async () => {
   env = await startEmulator({
-    fleet: fleetOf([ok, failing, broken, hung, offline, vm], [
-      { name: "vmss-web", subscriptionId: SUB_A, resourceGroup: "rg-fabrikam", location: "northeurope", tags: { "patchpilot:tenant": "t1" }, os: "linux", instances: ["vmss-web-0"] },
-    ]),
+    fleet: fleetOf(
+      [ok, failing, broken, hung, offline, vm],
+      [
+        {
+          name: "vmss-web",
+          subscriptionId: SUB_A,
+          resourceGroup: "rg-fabrikam",
+          location: "northeurope",
+          tags: { "patchpilot:tenant": "t1" },
+          os: "linux",
+          instances: ["vmss-web-0"],
+        },
+      ],
+    ),
     clock,
   });
   runCommands = createRunCommands({ arm: env.arm, storage: await testStorage() });
@@ -44,7 +63,12 @@ function device(name: string): DeviceRef {
 }
 
 async function submit(name: string, timeoutInSeconds = 600) {
-  return runCommands.submit(device(name), { script, parameters: [{ name: "Simulate", value: "false" }], outputBlob: `t1/c1/${name}/${uniqueRunId()}/02-baseline/1`, timeoutInSeconds });
+  return runCommands.submit(device(name), {
+    script,
+    parameters: [{ name: "Simulate", value: "false" }],
+    outputBlob: `t1/c1/${name}/${uniqueRunId()}/02-baseline/1`,
+    timeoutInSeconds,
+  });
 }
 
 describe("run command state machine through the real clients", () => {
@@ -61,7 +85,14 @@ describe("run command state machine through the real clients", () => {
     expect((await runCommands.poll(handle)).executionState).toBe("Running");
     clock.advance(1);
     const done = await runCommands.collect(handle);
-    expect(done).toMatchObject({ executionState: "Succeeded", terminal: true, exitCode: 0, stdout: "ok", stderr: "", outputTail: "ok" });
+    expect(done).toMatchObject({
+      executionState: "Succeeded",
+      terminal: true,
+      exitCode: 0,
+      stdout: "ok",
+      stderr: "",
+      outputTail: "ok",
+    });
     expect(ok.executed).toHaveLength(1);
     expect(ok.executed[0]?.parameters).toEqual([{ name: "Simulate", value: "false" }]);
     await runCommands.delete(handle);
@@ -70,7 +101,12 @@ describe("run command state machine through the real clients", () => {
 
   it("a retried submit finds the existing command and does not run it again", async () => {
     const first = await submit("arc-ok");
-    const again = await runCommands.submit(device("arc-ok"), { script, parameters: [{ name: "Simulate", value: "false" }], outputBlob: first.outputBlobName.replace(/\/stdout\.txt$/, ""), timeoutInSeconds: 600 });
+    const again = await runCommands.submit(device("arc-ok"), {
+      script,
+      parameters: [{ name: "Simulate", value: "false" }],
+      outputBlob: first.outputBlobName.replace(/\/stdout\.txt$/, ""),
+      timeoutInSeconds: 600,
+    });
     expect(again).toEqual(first);
     clock.advance(60_000);
     expect((await runCommands.poll(first)).executionState).toBe("Succeeded");
@@ -81,14 +117,23 @@ describe("run command state machine through the real clients", () => {
   it("reports a non-zero exit as Failed with its exit code and stderr", async () => {
     const handle = await submit("arc-fail");
     clock.advance(10_000);
-    expect(await runCommands.collect(handle)).toMatchObject({ executionState: "Failed", exitCode: 3, stderr: "boom", errorTail: "boom" });
+    expect(await runCommands.collect(handle)).toMatchObject({
+      executionState: "Failed",
+      exitCode: 3,
+      stderr: "boom",
+      errorTail: "boom",
+    });
     await runCommands.delete(handle);
   });
 
   it("reports an agent that cannot run the script as Failed with its message", async () => {
     const handle = await submit("arc-broken");
     clock.advance(5_000);
-    expect(await runCommands.poll(handle)).toMatchObject({ executionState: "Failed", exitCode: null, executionMessage: "Extension failed to start" });
+    expect(await runCommands.poll(handle)).toMatchObject({
+      executionState: "Failed",
+      exitCode: null,
+      executionMessage: "Extension failed to start",
+    });
     await runCommands.delete(handle);
   });
 
@@ -101,7 +146,9 @@ describe("run command state machine through the real clients", () => {
     expect(result).toMatchObject({ executionState: "TimedOut", stdout: "installing..." });
     expect(Date.parse(result.endTime ?? "") - Date.parse(result.startTime ?? "")).toBe(120_000);
     // The agent kills the script at the timeout: the device is told once, at the timeout instant.
-    expect(hung.canceled.filter((c) => c.runCommandName === handle.runCommandName)).toEqual([{ runCommandName: handle.runCommandName, at: new Date(result.endTime ?? "") }]);
+    expect(hung.canceled.filter((c) => c.runCommandName === handle.runCommandName)).toEqual([
+      { runCommandName: handle.runCommandName, at: new Date(result.endTime ?? "") },
+    ]);
     await runCommands.delete(handle);
   });
 
@@ -154,7 +201,12 @@ describe("run command state machine through the real clients", () => {
     const outputBlobUri = await outputBlobSasUrl(storage.blobService, storage.staging, out, window);
     const errorBlobUri = await outputBlobSasUrl(storage.blobService, storage.staging, `${out}.err`, window);
     const created = await env.arm.arcRunCommands.createOrUpdate(machine, "pp-manual-create", {
-      location: "westeurope", script, parameters: [], timeoutInSeconds: 60, outputBlobUri, errorBlobUri,
+      location: "westeurope",
+      script,
+      parameters: [],
+      timeoutInSeconds: 60,
+      outputBlobUri,
+      errorBlobUri,
     });
     expect(created.resource.properties.provisioningState).toBe("Creating");
     expect(created.asyncOperationUrl).toContain("/operationStatus/");

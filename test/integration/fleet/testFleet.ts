@@ -1,4 +1,12 @@
-import type { AgentStatus, ArmBehaviour, Fleet, FleetClock, ScriptRequest, ScriptResult, SimulatedDevice } from "../../../local/fleet/contract";
+import type {
+  AgentStatus,
+  ArmBehaviour,
+  Fleet,
+  FleetClock,
+  ScriptRequest,
+  ScriptResult,
+  SimulatedDevice,
+} from "../../../local/fleet/contract";
 import { startFleetEmulator, type FleetEmulator, type FleetEmulatorOptions } from "../../../local/fleet/armServer";
 import { createArmClients, type ArmClients } from "../../../lib/azure/armClients";
 
@@ -25,7 +33,13 @@ export class TestDevice implements SimulatedDevice {
     readonly os: "windows" | "linux",
     readonly placement: SimulatedDevice["placement"],
     readonly tags: Readonly<Record<string, string>>,
-    private readonly answer: (request: ScriptRequest) => ScriptResult = () => ({ kind: "completed", durationMs: 30_000, exitCode: 0, stdout: "ok", stderr: "" }),
+    private readonly answer: (request: ScriptRequest) => ScriptResult = () => ({
+      kind: "completed",
+      durationMs: 30_000,
+      exitCode: 0,
+      stdout: "ok",
+      stderr: "",
+    }),
     /** Disconnected from this instant on, for good. */
     private readonly disconnectedFrom?: Date,
   ) {
@@ -56,12 +70,27 @@ export const SUB_A = "00000000-0000-0000-0000-0000000000a1";
 export const SUB_B = "00000000-0000-0000-0000-0000000000b2";
 
 /** An Arc machine in SUB_A / rg-contoso. */
-export function arcDevice(name: string, tags: Record<string, string>, options: { os?: "windows" | "linux"; answer?: (r: ScriptRequest) => ScriptResult; disconnectedFrom?: Date; subscriptionId?: string; resourceGroup?: string } = {}): TestDevice {
+export function arcDevice(
+  name: string,
+  tags: Record<string, string>,
+  options: {
+    os?: "windows" | "linux";
+    answer?: (r: ScriptRequest) => ScriptResult;
+    disconnectedFrom?: Date;
+    subscriptionId?: string;
+    resourceGroup?: string;
+  } = {},
+): TestDevice {
   return new TestDevice(
     name,
     "arc",
     options.os ?? "windows",
-    { subscriptionId: options.subscriptionId ?? SUB_A, resourceGroup: options.resourceGroup ?? "rg-contoso", location: "westeurope", arc: { machineName: name } },
+    {
+      subscriptionId: options.subscriptionId ?? SUB_A,
+      resourceGroup: options.resourceGroup ?? "rg-contoso",
+      location: "westeurope",
+      arc: { machineName: name },
+    },
     tags,
     options.answer,
     options.disconnectedFrom,
@@ -69,12 +98,22 @@ export function arcDevice(name: string, tags: Record<string, string>, options: {
 }
 
 /** A VMSS instance. */
-export function vmssDevice(name: string, scaleSetName: string, instanceId: string, options: { os?: "windows" | "linux"; answer?: (r: ScriptRequest) => ScriptResult } = {}): TestDevice {
+export function vmssDevice(
+  name: string,
+  scaleSetName: string,
+  instanceId: string,
+  options: { os?: "windows" | "linux"; answer?: (r: ScriptRequest) => ScriptResult } = {},
+): TestDevice {
   return new TestDevice(
     name,
     "vmss",
     options.os ?? "linux",
-    { subscriptionId: SUB_A, resourceGroup: "rg-fabrikam", location: "northeurope", vmss: { scaleSetName, instanceId } },
+    {
+      subscriptionId: SUB_A,
+      resourceGroup: "rg-fabrikam",
+      location: "northeurope",
+      vmss: { scaleSetName, instanceId },
+    },
     {},
     options.answer,
   );
@@ -86,7 +125,11 @@ export const NO_THROTTLING: ArmBehaviour["throttling"] = {
 };
 
 /** A fleet of the given devices with quiet ARM knobs (no latency, no errors, no throttling). */
-export function fleetOf(devices: TestDevice[], scaleSets: Fleet["scaleSets"] = [], arm: Partial<ArmBehaviour> = {}): Fleet {
+export function fleetOf(
+  devices: TestDevice[],
+  scaleSets: Fleet["scaleSets"] = [],
+  arm: Partial<ArmBehaviour> = {},
+): Fleet {
   return {
     devices,
     scaleSets,
@@ -103,6 +146,11 @@ export interface EmulatorUnderTest {
 
 export async function startEmulator(options: FleetEmulatorOptions, maxRetries = 3): Promise<EmulatorUnderTest> {
   const emulator = await startFleetEmulator(options);
-  const arm = createArmClients({ endpoint: emulator.endpoint, credential: emulator.credential, ca: emulator.ca, maxRetries });
+  const arm = createArmClients({
+    endpoint: emulator.endpoint,
+    credential: emulator.credential,
+    ca: emulator.ca,
+    maxRetries,
+  });
   return { emulator, arm };
 }

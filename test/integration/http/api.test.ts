@@ -18,23 +18,38 @@ const B = "northwind-it";
 let stack: LocalStack;
 let base: string;
 let summary: WindowsSummary;
-const keys: Record<"operator" | "auditor" | "both" | "revoked" | "otherTenant", string> = { operator: "", auditor: "", both: "", revoked: "", otherTenant: "" };
+const keys: Record<"operator" | "auditor" | "both" | "revoked" | "otherTenant", string> = {
+  operator: "",
+  auditor: "",
+  both: "",
+  revoked: "",
+  otherTenant: "",
+};
 
 function principal(roles: string[], tenants: string[]): string {
   const claims = [
-    { typ: "http://schemas.microsoft.com/identity/claims/objectidentifier", val: "00000000-0000-0000-0000-0000000000aa" },
+    {
+      typ: "http://schemas.microsoft.com/identity/claims/objectidentifier",
+      val: "00000000-0000-0000-0000-0000000000aa",
+    },
     { typ: "preferred_username", val: "auditor@contoso.example" },
     ...roles.map((r) => ({ typ: "roles", val: r })),
     ...tenants.map((t) => ({ typ: "patchpilot_tenants", val: t })),
   ];
-  return Buffer.from(JSON.stringify({ auth_typ: "aad", name_typ: "preferred_username", role_typ: "roles", claims })).toString("base64");
+  return Buffer.from(
+    JSON.stringify({ auth_typ: "aad", name_typ: "preferred_username", role_typ: "roles", claims }),
+  ).toString("base64");
 }
 
 // Response bodies are read field by field below; the schemas that produce them are tested elsewhere.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-async function call(method: string, urlPath: string, options: { key?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string } = {}): Promise<{ status: number; json: Json; text: string; headers: Headers }> {
+async function call(
+  method: string,
+  urlPath: string,
+  options: { key?: string; headers?: Record<string, string>; body?: unknown; rawBody?: string } = {},
+): Promise<{ status: number; json: Json; text: string; headers: Headers }> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.key !== undefined) headers["x-api-key"] = options.key;
   let body: string | undefined;
@@ -56,11 +71,14 @@ async function call(method: string, urlPath: string, options: { key?: string; he
 function rawGet(rawPath: string, key: string): Promise<{ status: number; text: string }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: url.hostname, port: url.port, path: rawPath, method: "GET", headers: { "x-api-key": key } }, (response) => {
-      let text = "";
-      response.on("data", (c: Buffer) => (text += c.toString("utf8")));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
-    });
+    const request = http.request(
+      { host: url.hostname, port: url.port, path: rawPath, method: "GET", headers: { "x-api-key": key } },
+      (response) => {
+        let text = "";
+        response.on("data", (c: Buffer) => (text += c.toString("utf8")));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
     request.on("error", reject);
     request.end();
   });
@@ -97,7 +115,9 @@ beforeAll(async () => {
   const revoked = await stack.deps.apiKeys.issue(A, { name: "old-rmm", roles: ["Operator", "Auditor"] }, now);
   await stack.deps.apiKeys.revoke(A, revoked.info.keyId, now);
   keys.revoked = revoked.key;
-  keys.otherTenant = (await stack.deps.apiKeys.issue(B, { name: "northwind-rmm", roles: ["Operator", "Auditor"] }, now)).key;
+  keys.otherTenant = (
+    await stack.deps.apiKeys.issue(B, { name: "northwind-rmm", roles: ["Operator", "Auditor"] }, now)
+  ).key;
 }, 240_000);
 
 afterAll(async () => {
@@ -110,7 +130,12 @@ describe("GET /api/v1/openapi.json", () => {
     expect(r.status).toBe(200);
     expect(r.json.openapi).toBe("3.1.0");
     expect(Object.keys(r.json.paths)).toEqual(
-      expect.arrayContaining(["/v1/tenants/{tenant}/runs", "/v1/tenants/{tenant}/runs/{runId}", "/v1/tenants/{tenant}/runs/{runId}/verify", "/v1/tenants/{tenant}/runs/{runId}/artifacts/{path}"]),
+      expect.arrayContaining([
+        "/v1/tenants/{tenant}/runs",
+        "/v1/tenants/{tenant}/runs/{runId}",
+        "/v1/tenants/{tenant}/runs/{runId}/verify",
+        "/v1/tenants/{tenant}/runs/{runId}/artifacts/{path}",
+      ]),
     );
     const start = r.json.paths["/v1/tenants/{tenant}/runs"].post;
     const body = start.requestBody.content["application/json"].schema;
@@ -119,7 +144,9 @@ describe("GET /api/v1/openapi.json", () => {
     const tenantParam = start.parameters.find((p: { name: string }) => p.name === "tenant");
     expect(tenantParam.schema.pattern).toBe("^[a-z0-9][a-z0-9-]{0,62}$");
     expect(start.responses["403"].content["application/problem+json"]).toBeDefined();
-    const wait = r.json.paths["/v1/tenants/{tenant}/runs/{runId}"].get.parameters.find((p: { name: string }) => p.name === "waitSeconds");
+    const wait = r.json.paths["/v1/tenants/{tenant}/runs/{runId}"].get.parameters.find(
+      (p: { name: string }) => p.name === "waitSeconds",
+    );
     expect(wait.schema.maximum).toBe(120);
   });
 });
@@ -162,22 +189,36 @@ describe("authentication and authorization", () => {
     expect((await call("GET", `/api/v1/tenants/${A}/runs/${runId}`, { key: keys.operator })).status).toBe(200);
     expect((await call("GET", `/api/v1/tenants/${A}/runs/${runId}`, { key: keys.auditor })).status).toBe(200);
     expect((await call("GET", `/api/v1/tenants/${A}/runs/${runId}/verify`, { key: keys.operator })).status).toBe(403);
-    expect((await call("GET", `/api/v1/tenants/${A}/runs/${runId}/artifacts/01-init/run.json`, { key: keys.operator })).status).toBe(403);
+    expect(
+      (await call("GET", `/api/v1/tenants/${A}/runs/${runId}/artifacts/01-init/run.json`, { key: keys.operator }))
+        .status,
+    ).toBe(403);
     expect((await call("GET", `/api/v1/tenants/${A}/runs/${runId}/verify`, { key: keys.auditor })).status).toBe(200);
-    const refused = await call("POST", `/api/v1/tenants/${A}/runs`, { key: keys.auditor, body: { client: "fabrikam", device: "WIN-SERVER01" } });
+    const refused = await call("POST", `/api/v1/tenants/${A}/runs`, {
+      key: keys.auditor,
+      body: { client: "fabrikam", device: "WIN-SERVER01" },
+    });
     expect(refused.status).toBe(403);
     expect(refused.json.detail).toContain("runs:start");
   });
 
   it("accepts an Entra ID principal with app roles for its allowed tenants only", async () => {
     const runId = demoRun(A, "WIN-SERVER01");
-    const ok = await call("GET", `/api/v1/tenants/${A}/runs/${runId}/verify`, { headers: { "x-ms-client-principal": principal(["Auditor"], [A]) } });
+    const ok = await call("GET", `/api/v1/tenants/${A}/runs/${runId}/verify`, {
+      headers: { "x-ms-client-principal": principal(["Auditor"], [A]) },
+    });
     expect(ok.status).toBe(200);
-    const otherTenant = await call("GET", `/api/v1/tenants/${A}/runs/${runId}/verify`, { headers: { "x-ms-client-principal": principal(["Auditor"], [B]) } });
+    const otherTenant = await call("GET", `/api/v1/tenants/${A}/runs/${runId}/verify`, {
+      headers: { "x-ms-client-principal": principal(["Auditor"], [B]) },
+    });
     expect(otherTenant.status).toBe(403);
-    const noRole = await call("GET", `/api/v1/tenants/${A}/runs/${runId}/verify`, { headers: { "x-ms-client-principal": principal([], [A]) } });
+    const noRole = await call("GET", `/api/v1/tenants/${A}/runs/${runId}/verify`, {
+      headers: { "x-ms-client-principal": principal([], [A]) },
+    });
     expect(noRole.status).toBe(403);
-    const garbage = await call("GET", `/api/v1/tenants/${A}/runs/${runId}`, { headers: { "x-ms-client-principal": "%%%not-base64" } });
+    const garbage = await call("GET", `/api/v1/tenants/${A}/runs/${runId}`, {
+      headers: { "x-ms-client-principal": "%%%not-base64" },
+    });
     expect(garbage.status).toBe(401);
   });
 });
@@ -200,7 +241,8 @@ describe("path parameters cannot leave their tenant", () => {
       expect({ attempt, ok: [400, 404].includes(r.status) }).toEqual({ attempt, ok: true });
       // Nothing of the other tenant comes back that the request did not itself contain.
       for (const name of ["tailspin", "TSP-APP01", "northwind"]) {
-        if (!attempt.includes(name)) expect({ attempt, leaked: r.text.includes(name) }).toEqual({ attempt, leaked: false });
+        if (!attempt.includes(name))
+          expect({ attempt, leaked: r.text.includes(name) }).toEqual({ attempt, leaked: false });
       }
     }
     const bad = await call("GET", `/api/v1/tenants/${A}%7C${B}/runs/${runId}`, { key: keys.both });
@@ -217,26 +259,50 @@ describe("POST /api/v1/tenants/{tenant}/runs", () => {
     const missing = await call("POST", p, { key: keys.operator, body: { client: "fabrikam" } });
     expect(missing.status).toBe(400);
     expect(missing.json.errors.map((e: { field: string }) => e.field)).toContain("body.device");
-    const typo = await call("POST", p, { key: keys.operator, body: { client: "fabrikam", device: "WIN-SERVER01", dryrun: true } });
+    const typo = await call("POST", p, {
+      key: keys.operator,
+      body: { client: "fabrikam", device: "WIN-SERVER01", dryrun: true },
+    });
     expect(typo.status).toBe(400);
     expect(typo.json.detail).toContain("dryrun");
-    const wrongType = await call("POST", p, { key: keys.operator, body: { client: "fabrikam", device: "WIN-SERVER01", dryRun: "yes" } });
+    const wrongType = await call("POST", p, {
+      key: keys.operator,
+      body: { client: "fabrikam", device: "WIN-SERVER01", dryRun: "yes" },
+    });
     expect(wrongType.json.errors[0].field).toBe("body.dryRun");
-    const hostile = await call("POST", p, { key: keys.operator, body: { client: "fabrikam", device: "../../etc/passwd" } });
+    const hostile = await call("POST", p, {
+      key: keys.operator,
+      body: { client: "fabrikam", device: "../../etc/passwd" },
+    });
     expect(hostile.json.errors[0].field).toBe("body.device");
   });
 
   it("answers 404 for a device that is not this client's", async () => {
-    const r = await call("POST", `/api/v1/tenants/${A}/runs`, { key: keys.operator, body: { client: "adatum", device: "WIN-SERVER01" } });
+    const r = await call("POST", `/api/v1/tenants/${A}/runs`, {
+      key: keys.operator,
+      body: { client: "adatum", device: "WIN-SERVER01" },
+    });
     expect(r.status).toBe(404);
-    const other = await call("POST", `/api/v1/tenants/${A}/runs`, { key: keys.operator, body: { client: "tailspin", device: "TSP-APP01" } });
+    const other = await call("POST", `/api/v1/tenants/${A}/runs`, {
+      key: keys.operator,
+      body: { client: "tailspin", device: "TSP-APP01" },
+    });
     expect(other.status).toBe(404);
   });
 
   it("starts a run, long-polls to its exit code and links verified evidence", async () => {
-    const started = await call("POST", `/api/v1/tenants/${A}/runs`, { key: keys.operator, body: { client: "fabrikam", device: "win-server01" } });
+    const started = await call("POST", `/api/v1/tenants/${A}/runs`, {
+      key: keys.operator,
+      body: { client: "fabrikam", device: "win-server01" },
+    });
     expect(started.status).toBe(202);
-    expect(started.json).toMatchObject({ tenant: A, client: "fabrikam", device: "WIN-SERVER01", status: "queued", dryRun: false });
+    expect(started.json).toMatchObject({
+      tenant: A,
+      client: "fabrikam",
+      device: "WIN-SERVER01",
+      status: "queued",
+      dryRun: false,
+    });
     expect(started.headers.get("location")).toBe(started.json.links.self);
     const done = await waitForExitCode(started.json.runId, keys.operator);
     expect(done).toMatchObject({ status: "completed", exitCode: 0, exitCodeName: "Success" });
@@ -259,12 +325,17 @@ describe("POST /api/v1/tenants/{tenant}/runs", () => {
     ]);
     expect([first.status, second.status]).toEqual([202, 202]);
     expect(first.json.runId).not.toBe(second.json.runId);
-    const codes = [(await waitForExitCode(first.json.runId, keys.operator)).exitCode, (await waitForExitCode(second.json.runId, keys.operator)).exitCode].sort();
+    const codes = [
+      (await waitForExitCode(first.json.runId, keys.operator)).exitCode,
+      (await waitForExitCode(second.json.runId, keys.operator)).exitCode,
+    ].sort();
     expect(codes).toEqual([0, 170]);
   }, 120_000);
 
   it("bounds waitSeconds", async () => {
-    const r = await call("GET", `/api/v1/tenants/${A}/runs/${demoRun(A, "WIN-SERVER01")}?waitSeconds=121`, { key: keys.operator });
+    const r = await call("GET", `/api/v1/tenants/${A}/runs/${demoRun(A, "WIN-SERVER01")}?waitSeconds=121`, {
+      key: keys.operator,
+    });
     expect(r.status).toBe(400);
     expect(r.json.errors[0].field).toBe("query.waitSeconds");
   });
@@ -273,7 +344,9 @@ describe("POST /api/v1/tenants/{tenant}/runs", () => {
 describe("GET …/runs/{runId}/verify and the audit chain", () => {
   it("re-verifies a demo run, and a lock-contended one, and records each evidence read in a verifiable per-tenant chain", async () => {
     const before = (await stack.deps.auditLog.read(A)).length;
-    const good = await call("GET", `/api/v1/tenants/${A}/runs/${demoRun(A, "FAB-SQL01")}/verify`, { key: keys.auditor });
+    const good = await call("GET", `/api/v1/tenants/${A}/runs/${demoRun(A, "FAB-SQL01")}/verify`, {
+      key: keys.auditor,
+    });
     expect(good.status).toBe(200);
     expect(good.json.ok).toBe(true);
     expect(good.json.artifacts.length).toBeGreaterThan(10);
@@ -290,10 +363,14 @@ describe("GET …/runs/{runId}/verify and the audit chain", () => {
 
 describe("GET /api/v1/tenants/{tenant}/devices/{device}/installs (the audit proof)", () => {
   it("proves an update the demo installed on its day, with an inclusion proof anyone can check, and records the question", async () => {
-    const row = (await stack.deps.evidence.index.readInstalls(A, "WIN-SERVER01")).find((r) => r.installed && r.kb !== undefined);
+    const row = (await stack.deps.evidence.index.readInstalls(A, "WIN-SERVER01")).find(
+      (r) => r.installed && r.kb !== undefined,
+    );
     if (row?.kb === undefined) throw new Error("the demo installed nothing with a KB on WIN-SERVER01");
     const day = row.finishedAt.slice(0, 10);
-    const r = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=${row.kb}&on=${day}`, { key: keys.auditor });
+    const r = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=${row.kb}&on=${day}`, {
+      key: keys.auditor,
+    });
     expect(r.status).toBe(200);
     expect(r.json.count).toBeGreaterThanOrEqual(1);
     const record = r.json.records.find((x: { runId: string }) => x.runId === row.runId);
@@ -301,29 +378,58 @@ describe("GET /api/v1/tenants/{tenant}/devices/{device}/installs (the audit proo
     expect(record.verification.ok).toBe(true);
     expect(record.verification.checks.length).toBeGreaterThanOrEqual(5);
     // Independently: the leaf binds the artifact path and hash, and its audit path leads to the run's root.
-    const leaf = hashLeaf(merkleLeafData({ path: record.evidence.artifactPath, sha256: record.evidence.sha256 })).toString("hex");
+    const leaf = hashLeaf(
+      merkleLeafData({ path: record.evidence.artifactPath, sha256: record.evidence.sha256 }),
+    ).toString("hex");
     expect(record.merkle.leafHash).toBe(leaf);
-    expect(verifyHexProof(leaf, { leafIndex: record.merkle.leafIndex, treeSize: record.merkle.treeSize, auditPath: record.merkle.auditPath, root: record.merkle.root })).toBe(true);
+    expect(
+      verifyHexProof(leaf, {
+        leafIndex: record.merkle.leafIndex,
+        treeSize: record.merkle.treeSize,
+        auditPath: record.merkle.auditPath,
+        root: record.merkle.root,
+      }),
+    ).toBe(true);
     const status = await call("GET", `/api/v1/tenants/${A}/runs/${row.runId}`, { key: keys.auditor });
     expect(record.merkle.root).toBe(status.json.merkleRoot);
     // The cited artifact downloads and hashes as claimed.
     const artifact = await fetch(`${base}${record.evidence.href}`, { headers: { "x-api-key": keys.auditor } });
-    expect(createHash("sha256").update(Buffer.from(await artifact.arrayBuffer())).digest("hex")).toBe(record.evidence.sha256);
+    expect(
+      createHash("sha256")
+        .update(Buffer.from(await artifact.arrayBuffer()))
+        .digest("hex"),
+    ).toBe(record.evidence.sha256);
     const events = await stack.deps.auditLog.read(A);
     expect(events.some((e) => e.action === "installs.prove" && e.details?.kb === row.kb)).toBe(true);
 
-    const otherDay = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=${row.kb}&on=2020-01-01`, { key: keys.auditor });
+    const otherDay = await call(
+      "GET",
+      `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=${row.kb}&on=2020-01-01`,
+      { key: keys.auditor },
+    );
     expect(otherDay.json.count).toBe(0);
   });
 
   it("refuses bad questions with the field, other tenants with 403, and finds nothing across tenants", async () => {
-    const both = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=KB5012345&on=2026-01-20&from=2026-01-01`, { key: keys.auditor });
+    const both = await call(
+      "GET",
+      `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=KB5012345&on=2026-01-20&from=2026-01-01`,
+      { key: keys.auditor },
+    );
     expect(both.status).toBe(400);
     expect(both.json.errors.map((e: { field: string }) => e.field).join(" ")).toMatch(/query\.(on|from)/);
-    const badKb = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=5012345`, { key: keys.auditor });
+    const badKb = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=5012345`, {
+      key: keys.auditor,
+    });
     expect(badKb.json.errors[0].field).toBe("query.kb");
-    expect((await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=KB5012345`, { key: keys.otherTenant })).status).toBe(403);
-    expect((await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=KB5012345`, { key: keys.operator })).status).toBe(403);
+    expect(
+      (await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=KB5012345`, { key: keys.otherTenant }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=KB5012345`, { key: keys.operator }))
+        .status,
+    ).toBe(403);
     const across = await call("GET", `/api/v1/tenants/${B}/devices/WIN-SERVER01/installs`, { key: keys.otherTenant });
     expect(across.status).toBe(200);
     expect(across.json.count).toBe(0);
@@ -335,9 +441,16 @@ describe("GET /api/v1/tenants/{tenant}/devices/{device}/installs (the audit proo
 describe("exports", () => {
   it("builds a tenant's evidence package by orchestration, links it, and the download verifies offline", async () => {
     const now = stack.host.now().getTime();
-    const scope = { from: new Date(now - 86_400_000).toISOString(), to: new Date(now + 86_400_000).toISOString(), clients: ["fabrikam"] };
+    const scope = {
+      from: new Date(now - 86_400_000).toISOString(),
+      to: new Date(now + 86_400_000).toISOString(),
+      clients: ["fabrikam"],
+    };
     expect((await call("POST", `/api/v1/tenants/${A}/exports`, { key: keys.operator, body: scope })).status).toBe(403);
-    const inverted = await call("POST", `/api/v1/tenants/${A}/exports`, { key: keys.auditor, body: { from: scope.to, to: scope.from } });
+    const inverted = await call("POST", `/api/v1/tenants/${A}/exports`, {
+      key: keys.auditor,
+      body: { from: scope.to, to: scope.from },
+    });
     expect(inverted.status).toBe(400);
     expect(inverted.json.errors[0].field).toMatch(/^body\./);
 

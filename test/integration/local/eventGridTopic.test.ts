@@ -3,13 +3,19 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { AzureKeyCredential, EventGridPublisherClient, type SendCloudEventInput } from "@azure/eventgrid";
 import { CloudEvent, HTTP } from "cloudevents";
-import { startLocalEventGridTopic, type LocalEventGridTopic, type LocalEventGridTopicOptions } from "../../../local/eventGrid/eventGridTopic";
+import {
+  startLocalEventGridTopic,
+  type LocalEventGridTopic,
+  type LocalEventGridTopicOptions,
+} from "../../../local/eventGrid/eventGridTopic";
 import { startSubscriber, type Answer, type ReceivedRequest, type TestSubscriber } from "./subscriber";
 
 const FAST: LocalEventGridTopicOptions = { retryDelaysMs: [5, 10, 20] };
 
 function client(topic: LocalEventGridTopic, key = topic.key): EventGridPublisherClient<"CloudEvent"> {
-  return new EventGridPublisherClient(topic.endpoint, "CloudEvent", new AzureKeyCredential(key), { tlsOptions: { ca: topic.ca } });
+  return new EventGridPublisherClient(topic.endpoint, "CloudEvent", new AzureKeyCredential(key), {
+    tlsOptions: { ca: topic.ca },
+  });
 }
 
 function runEvent(n: number, type = "io.patchpilot.run.completed"): SendCloudEventInput<unknown> {
@@ -24,13 +30,21 @@ function runEvent(n: number, type = "io.patchpilot.run.completed"): SendCloudEve
 }
 
 /** POSTs a raw body to the topic (what the SDK would refuse to send). */
-function postRaw(topic: LocalEventGridTopic, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function postRaw(
+  topic: LocalEventGridTopic,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.request(`${topic.endpoint}?api-version=2018-01-01`, { method: "POST", ca: topic.ca, headers: { "aeg-sas-key": topic.key, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    });
+    const req = https.request(
+      `${topic.endpoint}?api-version=2018-01-01`,
+      { method: "POST", ca: topic.ca, headers: { "aeg-sas-key": topic.key, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -46,16 +60,24 @@ async function closedPort(): Promise<number> {
 }
 
 const header = (r: ReceivedRequest, name: string): string | undefined => r.headers[name] as string | undefined;
-const parsedBody = (r: ReceivedRequest): { id: string; type: string } => JSON.parse(r.body) as { id: string; type: string };
+const parsedBody = (r: ReceivedRequest): { id: string; type: string } =>
+  JSON.parse(r.body) as { id: string; type: string };
 
 describe("local Event Grid topic", () => {
   let topic: LocalEventGridTopic;
   let subscriber: TestSubscriber;
   let messages: string[];
 
-  async function start(options: LocalEventGridTopicOptions, answer?: (request: ReceivedRequest, index: number) => Answer): Promise<void> {
+  async function start(
+    options: LocalEventGridTopicOptions,
+    answer?: (request: ReceivedRequest, index: number) => Answer,
+  ): Promise<void> {
     messages = [];
-    topic = await startLocalEventGridTopic({ ...FAST, ...options, log: (level, message) => messages.push(`${level}: ${message}`) });
+    topic = await startLocalEventGridTopic({
+      ...FAST,
+      ...options,
+      log: (level, message) => messages.push(`${level}: ${message}`),
+    });
     subscriber = await startSubscriber(answer);
   }
 
@@ -73,10 +95,22 @@ describe("local Event Grid topic", () => {
     await topic.idle();
 
     // What the SDK really sends: one batch, cloudevents-batch content type, api-version 2018-01-01.
-    expect(topic.requests).toEqual([expect.objectContaining({ status: 200, events: 3, apiVersion: "2018-01-01", contentType: "application/cloudevents-batch+json; charset=utf-8" })]);
+    expect(topic.requests).toEqual([
+      expect.objectContaining({
+        status: 200,
+        events: 3,
+        apiVersion: "2018-01-01",
+        contentType: "application/cloudevents-batch+json; charset=utf-8",
+      }),
+    ]);
     expect(topic.published.map((e) => e.id)).toEqual(["evt-1", "evt-2", "evt-3"]);
     for (const event of topic.published) expect(new CloudEvent({ ...event }).validate()).toBe(true);
-    expect(topic.published[0]).toMatchObject({ specversion: "1.0", datacontenttype: "application/json", time: "2025-03-01T10:00:00.000Z", data: { device: "dev-1" } });
+    expect(topic.published[0]).toMatchObject({
+      specversion: "1.0",
+      datacontenttype: "application/json",
+      time: "2025-03-01T10:00:00.000Z",
+      data: { device: "dev-1" },
+    });
 
     const deliveries = subscriber.deliveries();
     expect(deliveries.map((r) => parsedBody(r).id).sort()).toEqual(["evt-1", "evt-2", "evt-3"]);
@@ -99,7 +133,11 @@ describe("local Event Grid topic", () => {
     await start({});
     const other = await startSubscriber();
     try {
-      topic.subscribe({ name: "runs-only", endpoint: subscriber.url, includedEventTypes: ["io.patchpilot.run.completed"] });
+      topic.subscribe({
+        name: "runs-only",
+        endpoint: subscriber.url,
+        includedEventTypes: ["io.patchpilot.run.completed"],
+      });
       topic.subscribe({ name: "everything", endpoint: other.url });
       await client(topic).send([runEvent(1), runEvent(2, "io.patchpilot.window.completed")]);
       await topic.idle();
@@ -113,9 +151,13 @@ describe("local Event Grid topic", () => {
   it("refuses a wrong aeg-sas-key with 401 (the SDK throws) and delivers nothing", async () => {
     await start({});
     topic.subscribe({ name: "patch-events", endpoint: subscriber.url });
-    const error: unknown = await client(topic, "not-the-key").send([runEvent(1)]).catch((e: unknown) => e);
+    const error: unknown = await client(topic, "not-the-key")
+      .send([runEvent(1)])
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "RestError", statusCode: 401 });
-    expect(JSON.parse((error as { response: { bodyAsText: string } }).response.bodyAsText)).toEqual({ error: { code: "Unauthorized", message: expect.stringContaining("aeg-sas-key") } });
+    expect(JSON.parse((error as { response: { bodyAsText: string } }).response.bodyAsText)).toEqual({
+      error: { code: "Unauthorized", message: expect.stringContaining("aeg-sas-key") },
+    });
     await topic.idle();
     expect(topic.published).toEqual([]);
     expect(subscriber.received).toEqual([]);
@@ -124,32 +166,54 @@ describe("local Event Grid topic", () => {
   it("refuses events that are not CloudEvents 1.0 with 400 naming the problem", async () => {
     await start({});
     // The SDK checks presence, not emptiness: an empty source reaches the topic.
-    const error: unknown = await client(topic).send([runEvent(1), { ...runEvent(2), source: "" }]).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: "RestError", statusCode: 400, message: expect.stringContaining("events[1].source: must not be empty") });
+    const error: unknown = await client(topic)
+      .send([runEvent(1), { ...runEvent(2), source: "" }])
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: "RestError",
+      statusCode: 400,
+      message: expect.stringContaining("events[1].source: must not be empty"),
+    });
 
     const batch = "application/cloudevents-batch+json; charset=utf-8";
-    const wrongVersion = await postRaw(topic, JSON.stringify([{ specversion: "0.3", id: "a", source: "/s", type: "t" }]), { "Content-Type": batch });
+    const wrongVersion = await postRaw(
+      topic,
+      JSON.stringify([{ specversion: "0.3", id: "a", source: "/s", type: "t" }]),
+      { "Content-Type": batch },
+    );
     expect(wrongVersion.status).toBe(400);
     expect(wrongVersion.body).toContain('events[0].specversion: must be \\"1.0\\"');
-    const missingType = await postRaw(topic, JSON.stringify([{ specversion: "1.0", id: "a", source: "/s" }]), { "Content-Type": batch });
+    const missingType = await postRaw(topic, JSON.stringify([{ specversion: "1.0", id: "a", source: "/s" }]), {
+      "Content-Type": batch,
+    });
     expect(missingType.body).toContain("events[0].type: is required");
-    const badExtension = await postRaw(topic, JSON.stringify([{ specversion: "1.0", id: "a", source: "/s", type: "t", tenant: { nested: true } }]), { "Content-Type": batch });
+    const badExtension = await postRaw(
+      topic,
+      JSON.stringify([{ specversion: "1.0", id: "a", source: "/s", type: "t", tenant: { nested: true } }]),
+      { "Content-Type": batch },
+    );
     expect(badExtension.body).toContain("events[0].tenant: is an extension attribute");
-    const notArray = await postRaw(topic, JSON.stringify({ specversion: "1.0", id: "a", source: "/s", type: "t" }), { "Content-Type": batch });
+    const notArray = await postRaw(topic, JSON.stringify({ specversion: "1.0", id: "a", source: "/s", type: "t" }), {
+      "Content-Type": batch,
+    });
     expect(notArray).toMatchObject({ status: 400, body: expect.stringContaining("JSON array") });
     const eventGridSchema = await postRaw(topic, "[]", { "Content-Type": "application/json" });
     expect(eventGridSchema.status).toBe(415);
     expect(topic.published).toEqual([]);
 
     // A single structured event is accepted too.
-    const single = await postRaw(topic, JSON.stringify({ specversion: "1.0", id: "one", source: "/s", type: "t" }), { "Content-Type": "application/cloudevents+json; charset=utf-8" });
+    const single = await postRaw(topic, JSON.stringify({ specversion: "1.0", id: "one", source: "/s", type: "t" }), {
+      "Content-Type": "application/cloudevents+json; charset=utf-8",
+    });
     expect(single).toEqual({ status: 200, body: "" });
     expect(topic.published.map((e) => e.id)).toEqual(["one"]);
   });
 
   it("refuses an event over 1 MB with 413", async () => {
     await start({});
-    const error: unknown = await client(topic).send([{ ...runEvent(1), data: { blob: "x".repeat(1024 * 1024) } }]).catch((e: unknown) => e);
+    const error: unknown = await client(topic)
+      .send([{ ...runEvent(1), data: { blob: "x".repeat(1024 * 1024) } }])
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ statusCode: 413, message: expect.stringContaining("events[0] is") });
     expect(topic.published).toEqual([]);
   });
@@ -194,18 +258,32 @@ describe("local Event Grid topic", () => {
     await client(topic).send([runEvent(1)]);
     await topic.idle();
     expect(subscriber.deliveries()).toHaveLength(1);
-    expect(topic.deadLettered).toEqual([expect.objectContaining({ deadLetterReason: "NonRetriableError", deliveryAttempts: 1, lastHttpStatusCode: 400 })]);
+    expect(topic.deadLettered).toEqual([
+      expect.objectContaining({ deadLetterReason: "NonRetriableError", deliveryAttempts: 1, lastHttpStatusCode: 400 }),
+    ]);
   });
 
   it("retries a subscriber that does not answer in time and one that is not listening", async () => {
     await start({ deliveryTimeoutMs: 200 }, (_request, index) => (index === 0 ? "hang" : 200));
     topic.subscribe({ name: "slow", endpoint: subscriber.url, maxDeliveryAttempts: 3 });
-    topic.subscribe({ name: "gone", endpoint: `http://127.0.0.1:${await closedPort()}/nothing-listens-here`, maxDeliveryAttempts: 2 });
+    topic.subscribe({
+      name: "gone",
+      endpoint: `http://127.0.0.1:${await closedPort()}/nothing-listens-here`,
+      maxDeliveryAttempts: 2,
+    });
     await client(topic).send([runEvent(1)]);
     await topic.idle();
-    expect(topic.deliveries.filter((d) => d.subscription === "slow").map((d) => d.outcome)).toEqual(["timedOut", "delivered"]);
-    expect(topic.deliveries.filter((d) => d.subscription === "gone").map((d) => d.outcome)).toEqual(["networkError", "networkError"]);
-    expect(topic.deadLettered).toEqual([expect.objectContaining({ subscription: "gone", lastDeliveryOutcome: "networkError" })]);
+    expect(topic.deliveries.filter((d) => d.subscription === "slow").map((d) => d.outcome)).toEqual([
+      "timedOut",
+      "delivered",
+    ]);
+    expect(topic.deliveries.filter((d) => d.subscription === "gone").map((d) => d.outcome)).toEqual([
+      "networkError",
+      "networkError",
+    ]);
+    expect(topic.deadLettered).toEqual([
+      expect.objectContaining({ subscription: "gone", lastDeliveryOutcome: "networkError" }),
+    ]);
   });
 
   it("delivers every event twice under the duplicateEveryDelivery fault", async () => {
@@ -213,7 +291,10 @@ describe("local Event Grid topic", () => {
     topic.subscribe({ name: "patch-events", endpoint: subscriber.url });
     await client(topic).send([runEvent(1), runEvent(2)]);
     await topic.idle();
-    const ids = subscriber.deliveries().map((r) => parsedBody(r).id).sort();
+    const ids = subscriber
+      .deliveries()
+      .map((r) => parsedBody(r).id)
+      .sort();
     expect(ids).toEqual(["evt-1", "evt-1", "evt-2", "evt-2"]);
     expect(topic.deliveries.filter((d) => d.duplicate)).toHaveLength(2);
     expect(topic.deadLettered).toEqual([]);
@@ -235,7 +316,11 @@ describe("local Event Grid topic", () => {
   });
 
   it("runs the CloudEvents webhook validation handshake before the first delivery", async () => {
-    await start({}, (request) => (request.method === "OPTIONS" ? { status: 200, headers: { "WebHook-Allowed-Origin": "eventgrid.azure.net" } } : 200));
+    await start({}, (request) =>
+      request.method === "OPTIONS"
+        ? { status: 200, headers: { "WebHook-Allowed-Origin": "eventgrid.azure.net" } }
+        : 200,
+    );
     const subscription = topic.subscribe({ name: "validated", endpoint: subscriber.url, handshake: true });
     expect(subscription.validation).toBe("pending");
     await client(topic).send([runEvent(1), runEvent(2)]);
@@ -252,8 +337,13 @@ describe("local Event Grid topic", () => {
     await topic.idle();
     expect(subscriber.deliveries()).toEqual([]);
     expect(subscriber.received.map((r) => r.method)).toEqual(["OPTIONS", "OPTIONS"]);
-    expect(topic.subscriptions[0]).toMatchObject({ validation: "failed", validationError: expect.stringContaining("without a WebHook-Allowed-Origin header") });
-    expect(topic.deadLettered).toEqual([expect.objectContaining({ lastDeliveryOutcome: "handshakeFailed", deliveryAttempts: 2 })]);
+    expect(topic.subscriptions[0]).toMatchObject({
+      validation: "failed",
+      validationError: expect.stringContaining("without a WebHook-Allowed-Origin header"),
+    });
+    expect(topic.deadLettered).toEqual([
+      expect.objectContaining({ lastDeliveryOutcome: "handshakeFailed", deliveryAttempts: 2 }),
+    ]);
     expect(messages.some((m) => m.startsWith("warn:") && m.includes("handshake"))).toBe(true);
   });
 });

@@ -1,7 +1,11 @@
 import https from "node:https";
 import { gzipSync } from "node:zlib";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import { isAggregateLogsUploadError, LogsIngestionClient, type LogsIngestionClientOptions } from "@azure/monitor-ingestion";
+import {
+  isAggregateLogsUploadError,
+  LogsIngestionClient,
+  type LogsIngestionClientOptions,
+} from "@azure/monitor-ingestion";
 import { startLocalLogsIngestion, type LocalLogsIngestion } from "../../../local/logsIngestion/logsIngestionEndpoint";
 import { loadStreamDeclarations } from "../../../local/logsIngestion/streamDeclarations";
 
@@ -13,7 +17,11 @@ const staticToken = (token: string): TokenCredential => ({
   getToken: (): Promise<AccessToken> => Promise.resolve({ token, expiresOnTimestamp: Date.now() + 3600_000 }),
 });
 
-function client(ingestion: LocalLogsIngestion, options: LogsIngestionClientOptions = {}, credential: TokenCredential = staticToken("local-test-token")): LogsIngestionClient {
+function client(
+  ingestion: LocalLogsIngestion,
+  options: LogsIngestionClientOptions = {},
+  credential: TokenCredential = staticToken("local-test-token"),
+): LogsIngestionClient {
   return new LogsIngestionClient(ingestion.endpoint, credential, { tlsOptions: { ca: ingestion.ca }, ...options });
 }
 
@@ -68,7 +76,12 @@ async function uploadFailure(upload: Promise<void>): Promise<{ statusCode: numbe
   return { statusCode: cause.statusCode, message: cause.message };
 }
 
-function postRaw(ingestion: LocalLogsIngestion, path: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
+function postRaw(
+  ingestion: LocalLogsIngestion,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(`${ingestion.endpoint}${path}`, { method: "POST", ca: ingestion.ca, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -98,7 +111,11 @@ describe("local Logs Ingestion endpoint", () => {
     expect(ingestion.rows(RUNS)).toEqual([expect.objectContaining(runRow(1)), expect.objectContaining(runRow(2))]);
     expect(ingestion.rowsByTable("PatchPilotRuns_CL")).toBe(ingestion.rows(RUNS));
     expect(ingestion.rows(RUNS)[0]).toMatchObject({ WindowId: null, MerkleRoot: null, StartedAt: null });
-    expect(Object.keys(ingestion.rows(RUNS)[0] ?? {})).toEqual(loadStreamDeclarations().find((s) => s.stream === RUNS)?.columns.map((c) => c.name));
+    expect(Object.keys(ingestion.rows(RUNS)[0] ?? {})).toEqual(
+      loadStreamDeclarations()
+        .find((s) => s.stream === RUNS)
+        ?.columns.map((c) => c.name),
+    );
     expect(ingestion.rowsByTable("PatchPilotUpdates_CL")).toEqual([expect.objectContaining(updateRow(1))]);
     expect(ingestion.rowsByTable("PatchPilotWindows_CL")).toEqual([]);
     expect(() => ingestion.rows("Custom-Nope")).toThrow(/not declared/);
@@ -106,7 +123,14 @@ describe("local Logs Ingestion endpoint", () => {
     // What the SDK really sends: gzip, application/json, api-version 2023-01-01, a bearer token.
     expect(ingestion.uploads).toHaveLength(2);
     for (const upload of ingestion.uploads) {
-      expect(upload).toMatchObject({ method: "POST", status: 204, apiVersion: "2023-01-01", contentType: "application/json", contentEncoding: "gzip", fault: false });
+      expect(upload).toMatchObject({
+        method: "POST",
+        status: 204,
+        apiVersion: "2023-01-01",
+        contentType: "application/json",
+        contentEncoding: "gzip",
+        fault: false,
+      });
       expect(upload.clientRequestId).toEqual(expect.any(String));
       expect(upload.jsonBytes).toBeGreaterThan(upload.bodyBytes);
     }
@@ -128,7 +152,9 @@ describe("local Logs Ingestion endpoint", () => {
 
   it("refuses a row with an undeclared column with 400 naming the row and the column, and stores nothing", async () => {
     ingestion = await startLocalLogsIngestion();
-    const failure = await uploadFailure(client(ingestion).upload(ingestion.ruleId, RUNS, [runRow(1), { ...runRow(2), ExitCodeText: "Success" }]));
+    const failure = await uploadFailure(
+      client(ingestion).upload(ingestion.ruleId, RUNS, [runRow(1), { ...runRow(2), ExitCodeText: "Success" }]),
+    );
     expect(failure.statusCode).toBe(400);
     expect(failure.message).toContain("row 1: column 'ExitCodeText' is not declared in stream Custom-PatchPilotRuns");
     expect(ingestion.rows(RUNS)).toEqual([]);
@@ -139,14 +165,23 @@ describe("local Logs Ingestion endpoint", () => {
     ingestion = await startLocalLogsIngestion();
     const logs = client(ingestion);
     const wrongInt = await uploadFailure(logs.upload(ingestion.ruleId, RUNS, [{ ...runRow(1), ExitCode: "0" }]));
-    expect(wrongInt).toMatchObject({ statusCode: 400, message: expect.stringContaining("row 0: column 'ExitCode' (int): expected a 32-bit integer, got string") });
+    expect(wrongInt).toMatchObject({
+      statusCode: 400,
+      message: expect.stringContaining("row 0: column 'ExitCode' (int): expected a 32-bit integer, got string"),
+    });
     const fraction = await uploadFailure(logs.upload(ingestion.ruleId, RUNS, [{ ...runRow(1), Regressions: 1.5 }]));
     expect(fraction.message).toContain("column 'Regressions' (int)");
-    const wrongBool = await uploadFailure(logs.upload(ingestion.ruleId, UPDATES, [{ ...updateRow(1), Installed: "true" }]));
+    const wrongBool = await uploadFailure(
+      logs.upload(ingestion.ruleId, UPDATES, [{ ...updateRow(1), Installed: "true" }]),
+    );
     expect(wrongBool.message).toContain("column 'Installed' (boolean)");
-    const badDate = await uploadFailure(logs.upload(ingestion.ruleId, UPDATES, [updateRow(1), { ...updateRow(2), FinishedAt: "yesterday" }]));
+    const badDate = await uploadFailure(
+      logs.upload(ingestion.ruleId, UPDATES, [updateRow(1), { ...updateRow(2), FinishedAt: "yesterday" }]),
+    );
     expect(badDate.message).toContain("row 1: column 'FinishedAt' (datetime)");
-    const noZone = await uploadFailure(logs.upload(ingestion.ruleId, UPDATES, [{ ...updateRow(1), TimeGenerated: "2025-03-01T10:00:00" }]));
+    const noZone = await uploadFailure(
+      logs.upload(ingestion.ruleId, UPDATES, [{ ...updateRow(1), TimeGenerated: "2025-03-01T10:00:00" }]),
+    );
     expect(noZone.message).toContain("column 'TimeGenerated' (datetime)");
     const notString = await uploadFailure(logs.upload(ingestion.ruleId, RUNS, [{ ...runRow(1), Tenant: 7 }]));
     expect(notString.message).toContain("column 'Tenant' (string): expected a string, got number");
@@ -159,22 +194,48 @@ describe("local Logs Ingestion endpoint", () => {
     ingestion = await startLocalLogsIngestion();
     const body = gzipSync(JSON.stringify([runRow(1)]));
     const path = `/dataCollectionRules/${ingestion.ruleId}/streams/${RUNS}?api-version=2023-01-01`;
-    const anonymous = await postRaw(ingestion, path, { "Content-Type": "application/json", "Content-Encoding": "gzip" }, body);
+    const anonymous = await postRaw(
+      ingestion,
+      path,
+      { "Content-Type": "application/json", "Content-Encoding": "gzip" },
+      body,
+    );
     expect(anonymous.status).toBe(401);
-    expect(JSON.parse(anonymous.body)).toEqual({ error: { code: "InvalidAuthenticationToken", message: expect.stringContaining("bearer token") } });
-    const empty = await uploadFailure(client(ingestion, {}, staticToken("")).upload(ingestion.ruleId, RUNS, [runRow(1)]));
+    expect(JSON.parse(anonymous.body)).toEqual({
+      error: { code: "InvalidAuthenticationToken", message: expect.stringContaining("bearer token") },
+    });
+    const empty = await uploadFailure(
+      client(ingestion, {}, staticToken("")).upload(ingestion.ruleId, RUNS, [runRow(1)]),
+    );
     expect(empty.statusCode).toBe(401);
 
     const logs = client(ingestion);
     const stream = await uploadFailure(logs.upload(ingestion.ruleId, "Custom-PatchPilotRun", [runRow(1)]));
-    expect(stream).toMatchObject({ statusCode: 400, message: expect.stringContaining("Stream 'Custom-PatchPilotRun' is not declared") });
+    expect(stream).toMatchObject({
+      statusCode: 400,
+      message: expect.stringContaining("Stream 'Custom-PatchPilotRun' is not declared"),
+    });
     const rule = await uploadFailure(logs.upload("dcr-00000000000000000000000000000000", RUNS, [runRow(1)]));
     expect(rule.statusCode).toBe(404);
     expect(ingestion.rows(RUNS)).toEqual([]);
 
     // An uncompressed body is fine too; an unknown api-version is not.
-    expect((await postRaw(ingestion, path, { "Content-Type": "application/json", Authorization: "Bearer t" }, Buffer.from(JSON.stringify([runRow(1)])))).status).toBe(204);
-    const oldVersion = await postRaw(ingestion, path.replace("2023-01-01", "2020-01-01"), { "Content-Type": "application/json", Authorization: "Bearer t" }, Buffer.from("[]"));
+    expect(
+      (
+        await postRaw(
+          ingestion,
+          path,
+          { "Content-Type": "application/json", Authorization: "Bearer t" },
+          Buffer.from(JSON.stringify([runRow(1)])),
+        )
+      ).status,
+    ).toBe(204);
+    const oldVersion = await postRaw(
+      ingestion,
+      path.replace("2023-01-01", "2020-01-01"),
+      { "Content-Type": "application/json", Authorization: "Bearer t" },
+      Buffer.from("[]"),
+    );
     expect(oldVersion.status).toBe(400);
     expect(ingestion.rows(RUNS)).toHaveLength(1);
   });

@@ -22,13 +22,21 @@ export interface TestSubscriber {
 }
 
 /** Starts a subscriber; `answer` sees each request and how many came before it. */
-export async function startSubscriber(answer: (request: ReceivedRequest, index: number) => Answer = () => 200, path = "/runtime/webhooks/eventgrid?functionName=onPatchEvent"): Promise<TestSubscriber> {
+export async function startSubscriber(
+  answer: (request: ReceivedRequest, index: number) => Answer = () => 200,
+  path = "/runtime/webhooks/eventgrid?functionName=onPatchEvent",
+): Promise<TestSubscriber> {
   const received: ReceivedRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const request: ReceivedRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+      const request: ReceivedRequest = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
       const reply = answer(request, received.length);
       received.push(request);
       if (reply === "hang") return;

@@ -13,7 +13,10 @@ describe("DeviceLocks (Azurite)", () => {
     const device = uniqueRunId("WIN");
     const first = await locks.acquire(request("run-aaaaaaaa", device), at(0), 240);
     const second = await locks.acquire(request("run-bbbbbbbb", device), at(5), 240);
-    expect(first).toEqual({ acquired: true, holder: { runId: "run-aaaaaaaa", acquiredAt: at(0).toISOString(), expiresAt: at(240).toISOString() } });
+    expect(first).toEqual({
+      acquired: true,
+      holder: { runId: "run-aaaaaaaa", acquiredAt: at(0).toISOString(), expiresAt: at(240).toISOString() },
+    });
     expect(second).toEqual({ acquired: false, holder: first.holder });
   });
 

@@ -29,9 +29,16 @@ describe("IngestionLedger (Azurite)", () => {
     await expect(ledger.claim(source, id)).rejects.toBeInstanceOf(EventInFlightError);
 
     now = new Date(now.getTime() + 61_000); // the first attempt never marked: it crashed
-    const takers = await Promise.allSettled([ledger.claim(source, id), ledger.claim(source, id), ledger.claim(source, id)]);
+    const takers = await Promise.allSettled([
+      ledger.claim(source, id),
+      ledger.claim(source, id),
+      ledger.claim(source, id),
+    ]);
     expect(takers.filter((t) => t.status === "fulfilled")).toHaveLength(1);
-    expect(takers.filter((t) => t.status === "rejected").map((t) => (t).reason)).toEqual([expect.any(EventInFlightError), expect.any(EventInFlightError)]);
+    expect(takers.filter((t) => t.status === "rejected").map((t) => t.reason)).toEqual([
+      expect.any(EventInFlightError),
+      expect.any(EventInFlightError),
+    ]);
     await ledger.markIngested(source, id, 1);
     expect(await ledger.claim(source, id)).toEqual({ kind: "already-ingested" });
   });
@@ -59,9 +66,20 @@ describe("IngestionLedger (Azurite)", () => {
     const context = { log: () => undefined } as unknown as InvocationContext;
     const runId = uniqueRunId();
     const [event] = buildRunEvents({
-      schemaVersion: 1, run: { tenant: "contoso-msp", client: "fabrikam", device: "FAB-SQL01", runId }, trigger: { kind: "demo" }, dryRun: false,
-      exitCode: 220, exitCodeName: "ValidationFailure", rule: "220.regressions", reasons: ["r"], decidedAt: now.toISOString(),
-      counts: { approved: 0, installed: 0, failed: 0, regressions: 1 }, reboot: "NotRequired", regressions: [], updates: [], evidence: { prefix: "p/", artifacts: [] },
+      schemaVersion: 1,
+      run: { tenant: "contoso-msp", client: "fabrikam", device: "FAB-SQL01", runId },
+      trigger: { kind: "demo" },
+      dryRun: false,
+      exitCode: 220,
+      exitCodeName: "ValidationFailure",
+      rule: "220.regressions",
+      reasons: ["r"],
+      decidedAt: now.toISOString(),
+      counts: { approved: 0, installed: 0, failed: 0, regressions: 1 },
+      reboot: "NotRequired",
+      regressions: [],
+      updates: [],
+      evidence: { prefix: "p/", artifacts: [] },
     });
     await expect(ingest(event, context)).rejects.toThrow("503 from the DCE");
     // Event Grid's first retry comes 10 s later: well inside the lease, and it must not be refused.

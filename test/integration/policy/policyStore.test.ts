@@ -28,7 +28,11 @@ async function putRaw(container: ContainerClient, name: string, body: string): P
   await container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body));
 }
 
-const tenantLayer: PolicyLayer = { schemaVersion: 1, scope: { level: "tenant", tenant: "contoso-msp" }, update: { deferralDays: 7 } };
+const tenantLayer: PolicyLayer = {
+  schemaVersion: 1,
+  scope: { level: "tenant", tenant: "contoso-msp" },
+  update: { deferralDays: 7 },
+};
 const clientLayer: PolicyLayer = {
   schemaVersion: 1,
   scope: { level: "client", tenant: "contoso-msp", client: "fabrikam" },
@@ -73,10 +77,15 @@ describe("PolicyStore (against Azurite)", () => {
     const container = await freshContainer();
     const store = new PolicyStore(container);
     // Written out of order: the order of layersFor comes from the levels, not from the writes.
-    expect(await store.putLayer(deviceLayer)).toBe("layers/tenants/contoso-msp/clients/fabrikam/devices/WIN-SERVER01.json");
+    expect(await store.putLayer(deviceLayer)).toBe(
+      "layers/tenants/contoso-msp/clients/fabrikam/devices/WIN-SERVER01.json",
+    );
     expect(await store.putLayer(clientLayer)).toBe("layers/tenants/contoso-msp/clients/fabrikam.json");
     expect(await store.putLayer(tenantLayer)).toBe("layers/tenants/contoso-msp.json");
-    const global: PolicyLayer = { ...DEFAULT_GLOBAL_POLICY, update: { ...DEFAULT_GLOBAL_POLICY.update, maxReboots: 1 } };
+    const global: PolicyLayer = {
+      ...DEFAULT_GLOBAL_POLICY,
+      update: { ...DEFAULT_GLOBAL_POLICY.update, maxReboots: 1 },
+    };
     expect(await store.putLayer(global)).toBe("layers/global.json");
 
     const layers = await store.layersFor(target);
@@ -117,7 +126,10 @@ describe("PolicyStore (against Azurite)", () => {
 
     expect(await store.getWindow("contoso-msp", "fabrikam-nightly")).toEqual(window);
     expect(await store.getWindow("contoso-msp", "other")).toBeUndefined();
-    expect((await store.listWindows()).map((w) => `${w.tenant}/${w.id}`)).toEqual(["contoso-msp/fabrikam-nightly", "northwind-it/wingtip-nightly"]);
+    expect((await store.listWindows()).map((w) => `${w.tenant}/${w.id}`)).toEqual([
+      "contoso-msp/fabrikam-nightly",
+      "northwind-it/wingtip-nightly",
+    ]);
     expect((await store.listWindows("northwind-it")).map((w) => w.id)).toEqual(["wingtip-nightly"]);
     expect(await store.getClient("contoso-msp", "fabrikam")).toEqual(profile);
     expect(await store.getClient("contoso-msp", "adatum")).toBeUndefined();
@@ -126,11 +138,17 @@ describe("PolicyStore (against Azurite)", () => {
   it("refuses a malformed stored layer, naming the blob and the field", async () => {
     const container = await freshContainer();
     const store = new PolicyStore(container);
-    await putRaw(container, "layers/tenants/contoso-msp.json", JSON.stringify({ ...tenantLayer, update: { deferalDays: 7 } }));
+    await putRaw(
+      container,
+      "layers/tenants/contoso-msp.json",
+      JSON.stringify({ ...tenantLayer, update: { deferalDays: 7 } }),
+    );
     const error = await store.layersFor(target).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PolicyDocumentError);
     expect((error as PolicyDocumentError).blobName).toBe("layers/tenants/contoso-msp.json");
-    expect((error as PolicyDocumentError).issues).toEqual([{ path: "update.deferalDays", message: 'unknown field "deferalDays"' }]);
+    expect((error as PolicyDocumentError).issues).toEqual([
+      { path: "update.deferalDays", message: 'unknown field "deferalDays"' },
+    ]);
     expect((error as Error).message).toContain("layers/tenants/contoso-msp.json");
   });
 
@@ -138,20 +156,33 @@ describe("PolicyStore (against Azurite)", () => {
     const container = await freshContainer();
     const store = new PolicyStore(container);
     await putRaw(container, "clients/contoso-msp/fabrikam.json", "{ not json");
-    await expect(store.getClient("contoso-msp", "fabrikam")).rejects.toThrow(/clients\/contoso-msp\/fabrikam\.json[\s\S]*not JSON/);
+    await expect(store.getClient("contoso-msp", "fabrikam")).rejects.toThrow(
+      /clients\/contoso-msp\/fabrikam\.json[\s\S]*not JSON/,
+    );
 
     // A northwind layer copied into contoso's place must not apply to contoso's devices.
-    await putRaw(container, "layers/tenants/contoso-msp.json", JSON.stringify({ ...tenantLayer, scope: { level: "tenant", tenant: "northwind-it" } }));
+    await putRaw(
+      container,
+      "layers/tenants/contoso-msp.json",
+      JSON.stringify({ ...tenantLayer, scope: { level: "tenant", tenant: "northwind-it" } }),
+    );
     const error = (await store.layersFor(target).catch((e: unknown) => e)) as PolicyDocumentError;
     expect(error).toBeInstanceOf(PolicyDocumentError);
-    expect(error.issues[0]).toMatchObject({ path: "scope", message: expect.stringContaining("tenant:northwind-it") as string });
+    expect(error.issues[0]).toMatchObject({
+      path: "scope",
+      message: expect.stringContaining("tenant:northwind-it") as string,
+    });
   });
 
   it("refuses a malformed window in a listing instead of skipping it", async () => {
     const container = await freshContainer();
     const store = new PolicyStore(container);
     await store.putWindow(window);
-    await putRaw(container, "windows/contoso-msp/broken.json", JSON.stringify({ ...window, id: "broken", durationMinutes: 30 }));
+    await putRaw(
+      container,
+      "windows/contoso-msp/broken.json",
+      JSON.stringify({ ...window, id: "broken", durationMinutes: 30 }),
+    );
     const error = (await store.listWindows().catch((e: unknown) => e)) as PolicyDocumentError;
     expect(error).toBeInstanceOf(PolicyDocumentError);
     expect(error.blobName).toBe("windows/contoso-msp/broken.json");
@@ -179,7 +210,11 @@ describe("seedPolicyStore", () => {
     const scenario = readScenarioFile("local/scenarios/demo.json");
     const store = new PolicyStore(await freshContainer());
     const counts = await seedPolicyStore(store, scenario);
-    expect(counts).toEqual({ layers: scenario.policies.length, windows: scenario.windows.length, clients: scenario.clients.length });
+    expect(counts).toEqual({
+      layers: scenario.policies.length,
+      windows: scenario.windows.length,
+      clients: scenario.clients.length,
+    });
 
     const layers = await store.layersFor({ tenant: "contoso-msp", client: "fabrikam", device: "WIN-SERVER01" });
     expect(layers.map((l) => l.scope.level)).toEqual(["global", "tenant", "client", "device"]);
@@ -194,7 +229,9 @@ describe("seedPolicyStore", () => {
     expect(provenance["update.maxReboots"]).toBe("tenant:contoso-msp");
 
     expect((await store.listWindows()).map((w) => w.id).sort()).toEqual(scenario.windows.map((w) => w.id).sort());
-    expect(await store.getClient("contoso-msp", "fabrikam")).toEqual(scenario.clients.find((c) => c.client === "fabrikam"));
+    expect(await store.getClient("contoso-msp", "fabrikam")).toEqual(
+      scenario.clients.find((c) => c.client === "fabrikam"),
+    );
     // A device layer of another client never reaches WIN-SERVER01.
     expect(layers.some((l) => l.scope.level === "device" && l.scope.device !== "WIN-SERVER01")).toBe(false);
   });

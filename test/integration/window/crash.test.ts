@@ -31,7 +31,11 @@ const T0 = new Date("2026-01-20T01:00:00.000Z");
 const INSTALLED_DEVICES_AT_KILL = 4;
 
 /** Resolves once `count` simulated devices hold install records (checked after each emulator response). */
-function devicesHaveInstalled(fleet: SimulatedFleet, port: number, count: number): { reached: Promise<void>; close(): void } {
+function devicesHaveInstalled(
+  fleet: SimulatedFleet,
+  port: number,
+  count: number,
+): { reached: Promise<void>; close(): void } {
   let close = (): void => undefined;
   const reached = new Promise<void>((resolve) => {
     close = onServerRequest(port, "finish", () => {
@@ -49,7 +53,10 @@ describe("a maintenance window survives a crash of the Durable host", () => {
   let deps: AppDeps;
   let tmp: string;
   let atKill: { instances: RecordedInstance[]; installs: Map<string, number> };
-  let afterRestart: { windows: { instanceId: string; runtimeStatus: string; output: unknown }[]; instances: RecordedInstance[] };
+  let afterRestart: {
+    windows: { instanceId: string; runtimeStatus: string; output: unknown }[];
+    instances: RecordedInstance[];
+  };
 
   beforeAll(async () => {
     // Azurite and the simulated devices live in this process; only the host and the app run in children, so the
@@ -100,7 +107,11 @@ describe("a maintenance window survives a crash of the Durable host", () => {
     // The restarted host resumes where anything observed time last: the devices' clock or the task hub's records.
     clock.observe(latestRecordedTime(atKill.instances));
     const second = spawnHostChild({ ...base, mode: "resume", startTime: clock.now().toISOString(), windowInstanceIds });
-    const windows = JSON.parse(await second.waitForLine("done ")) as { instanceId: string; runtimeStatus: string; output: unknown }[];
+    const windows = JSON.parse(await second.waitForLine("done ")) as {
+      instanceId: string;
+      runtimeStatus: string;
+      output: unknown;
+    }[];
     expect(await second.exited).toBe(0);
     afterRestart = { windows, instances: await loadTaskHub(store) };
   }, 120_000);
@@ -118,27 +129,38 @@ describe("a maintenance window survives a crash of the Durable host", () => {
     const installedBefore = [...atKill.installs.values()].filter((n) => n > 0).length;
     expect(installedBefore).toBeGreaterThanOrEqual(INSTALLED_DEVICES_AT_KILL);
     // Some devices installed only after the restart: the crash cut through the install stage, not after it.
-    const installedAfter = fleet.devices.filter((d) => d.state.installRecords.length > (atKill.installs.get(d.name) ?? 0));
+    const installedAfter = fleet.devices.filter(
+      (d) => d.state.installRecords.length > (atKill.installs.get(d.name) ?? 0),
+    );
     expect(installedAfter.length).toBeGreaterThan(0);
   });
 
   it("finishes every window and every orchestration after the restart", () => {
     expect(afterRestart.windows.length).toBeGreaterThan(0);
-    expect(afterRestart.windows.map((w) => [w.instanceId, w.runtimeStatus])).toEqual(afterRestart.windows.map((w) => [w.instanceId, "Completed"]));
-    const notCompleted = afterRestart.instances.filter((i) => i.record.status !== "Completed").map((i) => `${i.record.instanceId}: ${i.record.status}`);
+    expect(afterRestart.windows.map((w) => [w.instanceId, w.runtimeStatus])).toEqual(
+      afterRestart.windows.map((w) => [w.instanceId, "Completed"]),
+    );
+    const notCompleted = afterRestart.instances
+      .filter((i) => i.record.status !== "Completed")
+      .map((i) => `${i.record.instanceId}: ${i.record.status}`);
     expect(notCompleted).toEqual([]);
   });
 
   it("ends every device in the demo's exit code, with evidence that verifies", async () => {
     const outcomes: DeviceOutcome[] = [];
-    for (const w of afterRestart.windows) outcomes.push(...(await readWindowOutcomes(deps.evidence, (w.output as WindowRunResult).reportPath)));
+    for (const w of afterRestart.windows)
+      outcomes.push(...(await readWindowOutcomes(deps.evidence, (w.output as WindowRunResult).reportPath)));
     expect(Object.fromEntries(outcomes.map((o) => [o.device, `${o.status} ${String(o.result?.exitCode)}`]))).toEqual(
       Object.fromEntries(Object.entries(DEMO_EXIT_CODES).map(([device, code]) => [device, `completed ${code}`])),
     );
     for (const o of outcomes) {
       if (o.result === undefined) throw new Error(`${o.device} has no result`);
       const report = await verifyRun(deps.evidence, o.result.run);
-      expect({ device: o.device, ok: report.ok, problems: report.seal.problems }).toEqual({ device: o.device, ok: true, problems: [] });
+      expect({ device: o.device, ok: report.ok, problems: report.seal.problems }).toEqual({
+        device: o.device,
+        ok: true,
+        problems: [],
+      });
     }
   });
 

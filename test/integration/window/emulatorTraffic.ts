@@ -19,7 +19,11 @@ export function portOf(endpoint: string): number {
  * Calls `listener` for every request a server on `port` of this process receives: at "start" (before the handler,
  * headers available) or at "finish" (status sent). Returns the unsubscribe function.
  */
-export function onServerRequest(port: number, at: keyof typeof CHANNELS, listener: (request: IncomingMessage, response: ServerResponse) => void): () => void {
+export function onServerRequest(
+  port: number,
+  at: keyof typeof CHANNELS,
+  listener: (request: IncomingMessage, response: ServerResponse) => void,
+): () => void {
   const onMessage = (message: unknown): void => {
     const { request, response } = message as ServerMessage;
     if (request.socket.localPort === port) listener(request, response);

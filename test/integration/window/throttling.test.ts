@@ -19,7 +19,10 @@ const DEVICES = Number(process.env.PATCHPILOT_TEST_STORM_DEVICES ?? "24");
 const T0 = new Date("2026-01-20T01:00:00.000Z");
 const UNLIMITED = { capacity: 1_000_000, refillPerSecond: 1_000_000 };
 /** Buckets smaller than the host's bursts (16 activities at once), refilled fast enough to finish in seconds: ~20 429s measured. */
-const STORM: ArmBehaviour["throttling"] = { writes: { capacity: 8, refillPerSecond: 30 }, reads: { capacity: 20, refillPerSecond: 60 } };
+const STORM: ArmBehaviour["throttling"] = {
+  writes: { capacity: 8, refillPerSecond: 30 },
+  reads: { capacity: 20, refillPerSecond: 60 },
+};
 
 /** What one run of the scenario produced: the summary, the emulator's 429s, the task hub, repeated installs. */
 interface WindowRun {
@@ -32,11 +35,18 @@ interface WindowRun {
 /** Runs every window of the generated scenario on a fresh local stack with the given ARM throttling. */
 async function runWithThrottling(throttling: ArmBehaviour["throttling"]): Promise<WindowRun> {
   const scenario = parseScenario(withOneRing(generateScenario({ devices: DEVICES, seed: 1 })));
-  const stack = await startLocalStack({ scenario, clock: "virtual", startTime: T0, arm: { throttling, latencyMs: 0, transientErrorRate: 0 } });
+  const stack = await startLocalStack({
+    scenario,
+    clock: "virtual",
+    startTime: T0,
+    arm: { throttling, latencyMs: 0, transientErrorRate: 0 },
+  });
   const tooMany = countThrottled(portOf(stack.emulator.endpoint));
   try {
     const summary = await runWindows(stack);
-    const instances = await loadTaskHub(new TaskHubStore({ connectionString: stack.azurite.connectionString, taskHub: "PatchPilot" }));
+    const instances = await loadTaskHub(
+      new TaskHubStore({ connectionString: stack.azurite.connectionString, taskHub: "PatchPilot" }),
+    );
     return { summary, throttled: tooMany.count, instances, repeatedInstalls: repeatedInstalls(stack.fleet) };
   } finally {
     tooMany.close();
@@ -46,7 +56,12 @@ async function runWithThrottling(throttling: ArmBehaviour["throttling"]): Promis
 
 /** Each device's outcome as the window report states it. */
 function outcomes(run: WindowRun): Record<string, string> {
-  return Object.fromEntries(run.summary.devices.map((d) => [d.device, `${d.status} ${String(d.exitCode)}${d.reason === undefined ? "" : ` (${d.reason})`}`]));
+  return Object.fromEntries(
+    run.summary.devices.map((d) => [
+      d.device,
+      `${d.status} ${String(d.exitCode)}${d.reason === undefined ? "" : ` (${d.reason})`}`,
+    ]),
+  );
 }
 
 describe("a 429 storm from ARM during a maintenance window", () => {
@@ -72,7 +87,9 @@ describe("a 429 storm from ARM during a maintenance window", () => {
   });
 
   it("leaves evidence that verifies for every device run, written once", () => {
-    const unverified = storm.summary.devices.filter((d) => d.status === "completed" && d.verified !== true).map((d) => d.device);
+    const unverified = storm.summary.devices
+      .filter((d) => d.status === "completed" && d.verified !== true)
+      .map((d) => d.device);
     expect(unverified).toEqual([]);
     expect(activityFailuresNaming(storm.instances, "EvidenceConflictError")).toEqual([]);
   });

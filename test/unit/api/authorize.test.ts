@@ -2,7 +2,13 @@ import { ApiProblem } from "../../../lib/api/apiProblem";
 import { authorize } from "../../../lib/api/auth/authenticate";
 import type { Caller, Permission } from "../../../lib/schemas/api/access";
 
-const caller = (roles: Caller["roles"], tenants: string[]): Caller => ({ kind: "principal", id: "oid-1", name: "alice", roles, tenants });
+const caller = (roles: Caller["roles"], tenants: string[]): Caller => ({
+  kind: "principal",
+  id: "oid-1",
+  name: "alice",
+  roles,
+  tenants,
+});
 
 function refusal(fn: () => void): ApiProblem {
   try {
@@ -36,7 +42,9 @@ describe("authorize", () => {
   });
 
   it("refuses another tenant with 403 without naming any tenant", () => {
-    const problem = refusal(() => authorize(caller(["Operator", "Auditor"], ["contoso", "fabrikam"]), "northwind", "runs:read"));
+    const problem = refusal(() =>
+      authorize(caller(["Operator", "Auditor"], ["contoso", "fabrikam"]), "northwind", "runs:read"),
+    );
     expect(problem.status).toBe(403);
     expect(problem.detail).toBe("this caller may not act for this tenant");
     expect(problem.message).not.toMatch(/contoso|fabrikam|northwind/);

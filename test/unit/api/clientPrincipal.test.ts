@@ -61,14 +61,23 @@ describe("parseClientPrincipal", () => {
   });
 
   it("falls back to preferred_username, then the id, for the name", () => {
-    const withUpn = encode({ role_typ: ROLE_TYP, claims: [{ typ: "oid", val: "oid-2" }, { typ: "preferred_username", val: "bob@x.example" }] });
+    const withUpn = encode({
+      role_typ: ROLE_TYP,
+      claims: [
+        { typ: "oid", val: "oid-2" },
+        { typ: "preferred_username", val: "bob@x.example" },
+      ],
+    });
     expect(parseClientPrincipal(withUpn, "patchpilot_tenants").name).toBe("bob@x.example");
     const bare = principal([{ typ: "oid", val: "oid-3" }]);
     expect(parseClientPrincipal(bare, "patchpilot_tenants")).toMatchObject({ name: "oid-3", roles: [], tenants: [] });
   });
 
   it("prefers the long object id claim over oid", () => {
-    const header = principal([{ typ: "oid", val: "short" }, { typ: OID, val: "long" }]);
+    const header = principal([
+      { typ: "oid", val: "short" },
+      { typ: OID, val: "long" },
+    ]);
     expect(parseClientPrincipal(header, "patchpilot_tenants").id).toBe("long");
   });
 
@@ -82,6 +91,14 @@ describe("parseClientPrincipal", () => {
   });
 
   it("refuses a principal without an object id", () => {
-    expect401(() => parseClientPrincipal(principal([{ typ: NAME_TYP, val: "x" }, { typ: ROLE_TYP, val: "Operator" }]), "patchpilot_tenants"));
+    expect401(() =>
+      parseClientPrincipal(
+        principal([
+          { typ: NAME_TYP, val: "x" },
+          { typ: ROLE_TYP, val: "Operator" },
+        ]),
+        "patchpilot_tenants",
+      ),
+    );
   });
 });

@@ -21,13 +21,21 @@ describe("ARM wire schemas accept the documented shapes", () => {
     expect(RunCommandResourceSchema.parse(created["201"]?.body).properties.provisioningState).toBe("Creating");
     expect(RunCommandResourceSchema.parse(created["200"]?.body).properties.instanceView).toBeUndefined();
     const got = RunCommandResourceSchema.parse(example("RunCommands_Get.json").responses["200"]?.body);
-    expect(got.properties.instanceView).toMatchObject({ executionState: "Succeeded", exitCode: 0, output: "Hello World" });
+    expect(got.properties.instanceView).toMatchObject({
+      executionState: "Succeeded",
+      exitCode: 0,
+      output: "Hello World",
+    });
   });
 
   it("names the failing field path when a response does not match", () => {
     const error = (() => {
       try {
-        parseArm(RunCommandResourceSchema, { id: "x", name: "y", location: "z", properties: { instanceView: { executionState: "Exploded" } } }, "get");
+        parseArm(
+          RunCommandResourceSchema,
+          { id: "x", name: "y", location: "z", properties: { instanceView: { executionState: "Exploded" } } },
+          "get",
+        );
       } catch (e) {
         return e;
       }

@@ -3,7 +3,11 @@ import { ArmThrottledError, rethrowThrottled, retryAfterMs } from "../../../lib/
 
 function restError(status: number, headers: Record<string, string>): RestError {
   const request = createPipelineRequest({ url: "https://management.azure.com/x" });
-  return new RestError("x", { statusCode: status, request, response: { status, headers: createHttpHeaders(headers), request } });
+  return new RestError("x", {
+    statusCode: status,
+    request,
+    response: { status, headers: createHttpHeaders(headers), request },
+  });
 }
 
 describe("Retry-After handling", () => {

@@ -1,6 +1,12 @@
 import type { RunLogRow, UpdateLogRow, WindowLogRow } from "../../../lib/azure/logs/logRows";
 import { RunLogRowSchema, UpdateLogRowSchema, WindowLogRowSchema } from "../../../lib/azure/logs/logRows";
-import { compliancePercent, computeFleetFigures, latestRunPerDevice, reportArtifactPath, type FleetRows } from "../../../lib/dashboard/fleetFigures";
+import {
+  compliancePercent,
+  computeFleetFigures,
+  latestRunPerDevice,
+  reportArtifactPath,
+  type FleetRows,
+} from "../../../lib/dashboard/fleetFigures";
 import { latestBy, lookbackRange } from "../../../lib/dashboard/rowSelection";
 
 const NOW = new Date("2026-02-01T12:00:00.000Z");
@@ -8,7 +14,15 @@ const DAY = 86_400_000;
 const at = (msBeforeNow: number): string => new Date(NOW.getTime() - msBeforeNow).toISOString();
 const daysAgo = (days: number): string => at(days * DAY);
 
-const NAMES: Record<number, string> = { 0: "Success", 150: "RebootRequired", 170: "ConcurrencyLock", 210: "InstallFailure", 220: "ValidationFailure", 230: "DiagnosticsFailure", 240: "ReportingFailure" };
+const NAMES: Record<number, string> = {
+  0: "Success",
+  150: "RebootRequired",
+  170: "ConcurrencyLock",
+  210: "InstallFailure",
+  220: "ValidationFailure",
+  230: "DiagnosticsFailure",
+  240: "ReportingFailure",
+};
 
 let seq = 0;
 function run(over: Partial<RunLogRow> & { Device: string; ExitCode: number; TimeGenerated: string }): RunLogRow {
@@ -70,7 +84,8 @@ function windowRow(over: Partial<WindowLogRow> & { OccurrenceId: string; TimeGen
 }
 
 const rows = (r: Partial<FleetRows>): FleetRows => ({ runs: [], updates: [], windows: [], ...r });
-const figures = (r: Partial<FleetRows>, options: Partial<Parameters<typeof computeFleetFigures>[1]> = {}) => computeFleetFigures(rows(r), { now: NOW, ...options });
+const figures = (r: Partial<FleetRows>, options: Partial<Parameters<typeof computeFleetFigures>[1]> = {}) =>
+  computeFleetFigures(rows(r), { now: NOW, ...options });
 
 describe("compliancePercent", () => {
   it("rounds down to one decimal in integers, so nothing short of every device reads 100", () => {
@@ -113,13 +128,24 @@ describe("computeFleetFigures: compliance", () => {
       { tenant: "contoso-msp", devices: 4, compliant: 2, percent: 50 },
       { tenant: "fabrikam-msp", devices: 1, compliant: 1, percent: 100 },
     ]);
-    expect(f.headline).toEqual({ devices: 5, compliant: 3, percent: 60, openRegressions: 1, pendingReboot: 1, haltedWindows: 0 });
+    expect(f.headline).toEqual({
+      devices: 5,
+      compliant: 3,
+      percent: 60,
+      openRegressions: 1,
+      pendingReboot: 1,
+      haltedWindows: 0,
+    });
   });
 
   it("filters by tenant and client (the workbook's parameters)", () => {
-    expect(figures({ runs: fleet }, { tenant: "contoso-msp" }).compliance.byTenant.map((t) => t.tenant)).toEqual(["contoso-msp"]);
+    expect(figures({ runs: fleet }, { tenant: "contoso-msp" }).compliance.byTenant.map((t) => t.tenant)).toEqual([
+      "contoso-msp",
+    ]);
     const globex = figures({ runs: fleet }, { tenant: "contoso-msp", client: "globex" });
-    expect(globex.compliance.byClient).toEqual([{ tenant: "contoso-msp", client: "globex", devices: 1, compliant: 0, percent: 0 }]);
+    expect(globex.compliance.byClient).toEqual([
+      { tenant: "contoso-msp", client: "globex", devices: 1, compliant: 0, percent: 0 },
+    ]);
     expect(globex.openRegressions).toEqual([]);
     expect(globex.pendingReboot.map((p) => p.device)).toEqual(["dev4"]);
   });
@@ -138,7 +164,14 @@ describe("computeFleetFigures: compliance", () => {
 
   it("gives empty figures for no rows", () => {
     const f = figures({});
-    expect(f.headline).toEqual({ devices: 0, compliant: 0, percent: null, openRegressions: 0, pendingReboot: 0, haltedWindows: 0 });
+    expect(f.headline).toEqual({
+      devices: 0,
+      compliant: 0,
+      percent: null,
+      openRegressions: 0,
+      pendingReboot: 0,
+      haltedWindows: 0,
+    });
     expect(f.compliance).toEqual({ byTenant: [], byClient: [] });
     expect(f.exitCodesByDay).toEqual([]);
     expect(f.range).toEqual({ from: "2026-01-02T12:00:00.000Z", to: "2026-02-01T12:00:00.000Z", lookbackDays: 30 });
@@ -162,7 +195,11 @@ describe("computeFleetFigures: lookback", () => {
   it("judges a device by its latest run inside the range: an older 220 outside it does not count", () => {
     const f = figures(
       {
-        runs: [run({ Device: "dev1", ExitCode: 220, TimeGenerated: daysAgo(8) }), run({ Device: "dev1", ExitCode: 0, TimeGenerated: daysAgo(2) }), run({ Device: "dev2", ExitCode: 220, TimeGenerated: daysAgo(8) })],
+        runs: [
+          run({ Device: "dev1", ExitCode: 220, TimeGenerated: daysAgo(8) }),
+          run({ Device: "dev1", ExitCode: 0, TimeGenerated: daysAgo(2) }),
+          run({ Device: "dev2", ExitCode: 220, TimeGenerated: daysAgo(8) }),
+        ],
       },
       { lookbackDays: 7 },
     );
@@ -215,7 +252,15 @@ describe("computeFleetFigures: duplicates and ties", () => {
     expect(latestBy([first, copy], () => ["k"]).map((r) => r.id)).toEqual(["first"]);
     expect(latestBy([first, newer, copy], () => ["k"]).map((r) => r.id)).toEqual(["newer"]);
     // Key parts cannot run into each other.
-    expect(latestBy([{ ...first, k: ["a|b", "c"] }, { ...copy, k: ["a", "b|c"] }], (r) => r.k)).toHaveLength(2);
+    expect(
+      latestBy(
+        [
+          { ...first, k: ["a|b", "c"] },
+          { ...copy, k: ["a", "b|c"] },
+        ],
+        (r) => r.k,
+      ),
+    ).toHaveLength(2);
   });
 });
 
@@ -237,7 +282,14 @@ describe("computeFleetFigures: lock contention (170) is never a device's state",
     const f = figures({
       runs: [
         run({ Device: "dev1", ExitCode: 0, TimeGenerated: daysAgo(4) }),
-        run({ Device: "dev1", ExitCode: 220, TimeGenerated: daysAgo(3), RunId: "r-220", RegressionChecks: ["crm/login"], Regressions: 1 }),
+        run({
+          Device: "dev1",
+          ExitCode: 220,
+          TimeGenerated: daysAgo(3),
+          RunId: "r-220",
+          RegressionChecks: ["crm/login"],
+          Regressions: 1,
+        }),
         run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(2), RunId: "r-170a" }),
         run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(1), RunId: "r-170b" }),
       ],
@@ -248,7 +300,10 @@ describe("computeFleetFigures: lock contention (170) is never a device's state",
 
   it("keeps a pending reboot pending behind a later 170", () => {
     const f = figures({
-      runs: [run({ Device: "dev1", ExitCode: 150, TimeGenerated: daysAgo(2), RunId: "r-150" }), run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(1) })],
+      runs: [
+        run({ Device: "dev1", ExitCode: 150, TimeGenerated: daysAgo(2), RunId: "r-150" }),
+        run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(1) }),
+      ],
     });
     expect(f.pendingReboot.map((p) => [p.device, p.runId])).toEqual([["dev1", "r-150"]]);
     expect(f.headline).toMatchObject({ devices: 1, compliant: 0, pendingReboot: 1, openRegressions: 0 });
@@ -256,9 +311,14 @@ describe("computeFleetFigures: lock contention (170) is never a device's state",
 
   it("keeps a compliant device compliant behind a later 170", () => {
     const f = figures({
-      runs: [run({ Device: "dev1", ExitCode: 0, TimeGenerated: daysAgo(2) }), run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(1) })],
+      runs: [
+        run({ Device: "dev1", ExitCode: 0, TimeGenerated: daysAgo(2) }),
+        run({ Device: "dev1", ExitCode: 170, TimeGenerated: daysAgo(1) }),
+      ],
     });
-    expect(f.compliance.byClient).toEqual([{ tenant: "contoso-msp", client: "acme", devices: 1, compliant: 1, percent: 100 }]);
+    expect(f.compliance.byClient).toEqual([
+      { tenant: "contoso-msp", client: "acme", devices: 1, compliant: 1, percent: 100 },
+    ]);
     expect(f.compliance.byTenant).toEqual([{ tenant: "contoso-msp", devices: 1, compliant: 1, percent: 100 }]);
     expect(f.headline).toMatchObject({ devices: 1, compliant: 1, percent: 100 });
   });
@@ -278,9 +338,18 @@ describe("computeFleetFigures: lock contention (170) is never a device's state",
         run({ Device: "dev6", Tenant: "fabrikam-msp", Client: "north", ExitCode: 170, TimeGenerated: daysAgo(1) }),
       ],
     });
-    expect(f.compliance.byClient).toEqual([{ tenant: "contoso-msp", client: "acme", devices: 1, compliant: 1, percent: 100 }]);
+    expect(f.compliance.byClient).toEqual([
+      { tenant: "contoso-msp", client: "acme", devices: 1, compliant: 1, percent: 100 },
+    ]);
     expect(f.compliance.byTenant).toEqual([{ tenant: "contoso-msp", devices: 1, compliant: 1, percent: 100 }]);
-    expect(f.headline).toEqual({ devices: 1, compliant: 1, percent: 100, openRegressions: 0, pendingReboot: 0, haltedWindows: 0 });
+    expect(f.headline).toEqual({
+      devices: 1,
+      compliant: 1,
+      percent: 100,
+      openRegressions: 0,
+      pendingReboot: 0,
+      haltedWindows: 0,
+    });
     expect(f.openRegressions).toEqual([]);
     // Only 170s: no device at all, so no percentage (not 0 %).
     const onlyLocked = figures({ runs: [run({ Device: "dev2", ExitCode: 170, TimeGenerated: daysAgo(1) })] });
@@ -356,13 +425,26 @@ describe("computeFleetFigures: open regressions and pending reboots", () => {
           ReportSha256: "b".repeat(64),
         }),
         // No install finish recorded: the time to detect is unknown, not zero.
-        run({ Device: "web01", ExitCode: 220, TimeGenerated: daysAgo(1), RunId: "r-web", RegressionDetectedAt: "2026-01-31T02:00:00Z" }),
+        run({
+          Device: "web01",
+          ExitCode: 220,
+          TimeGenerated: daysAgo(1),
+          RunId: "r-web",
+          RegressionDetectedAt: "2026-01-31T02:00:00Z",
+        }),
         // Regressed, then patched cleanly: not open.
         run({ Device: "app01", ExitCode: 220, TimeGenerated: daysAgo(3) }),
         run({ Device: "app01", ExitCode: 0, TimeGenerated: daysAgo(1) }),
         // Regressed after a success: open.
         run({ Device: "db01", ExitCode: 0, TimeGenerated: daysAgo(4) }),
-        run({ Device: "db01", ExitCode: 220, TimeGenerated: daysAgo(3), RunId: "r-db", InstallsFinishedAt: daysAgo(3.01), RegressionDetectedAt: daysAgo(3.02) }),
+        run({
+          Device: "db01",
+          ExitCode: 220,
+          TimeGenerated: daysAgo(3),
+          RunId: "r-db",
+          InstallsFinishedAt: daysAgo(3.01),
+          RegressionDetectedAt: daysAgo(3.02),
+        }),
       ],
     });
     expect(f.openRegressions.map((r) => [r.runId, r.timeToDetectMinutes])).toEqual([
@@ -394,18 +476,28 @@ describe("computeFleetFigures: open regressions and pending reboots", () => {
 
   it("finds report.html inside the run folder from the blob path the rows carry", () => {
     const prefix = "contoso-msp/acme/sql01/r-1/";
-    expect(reportArtifactPath({ EvidencePrefix: prefix, ReportPath: `${prefix}11-report/report.html` })).toBe("11-report/report.html");
-    expect(reportArtifactPath({ EvidencePrefix: prefix, ReportPath: "11-report/report.html" })).toBe("11-report/report.html");
+    expect(reportArtifactPath({ EvidencePrefix: prefix, ReportPath: `${prefix}11-report/report.html` })).toBe(
+      "11-report/report.html",
+    );
+    expect(reportArtifactPath({ EvidencePrefix: prefix, ReportPath: "11-report/report.html" })).toBe(
+      "11-report/report.html",
+    );
     expect(reportArtifactPath({ EvidencePrefix: prefix, ReportPath: undefined })).toBe("11-report/report.html");
     expect(reportArtifactPath({ EvidencePrefix: prefix, ReportPath: "" })).toBe("11-report/report.html");
     // The prefix compares case-sensitively (as the query's startswith_cs): blob names are case-sensitive.
-    expect(reportArtifactPath({ EvidencePrefix: prefix, ReportPath: `${prefix.toUpperCase()}11-report/report.html` })).toBe(`${prefix.toUpperCase()}11-report/report.html`);
+    expect(
+      reportArtifactPath({ EvidencePrefix: prefix, ReportPath: `${prefix.toUpperCase()}11-report/report.html` }),
+    ).toBe(`${prefix.toUpperCase()}11-report/report.html`);
   });
 
   it("orders regressions decided at the same time by tenant, client, device", () => {
     const t = daysAgo(1);
     const f = figures({
-      runs: [run({ Device: "b", ExitCode: 220, TimeGenerated: t }), run({ Device: "a", Client: "zeta", ExitCode: 220, TimeGenerated: t }), run({ Device: "c", ExitCode: 220, TimeGenerated: t })],
+      runs: [
+        run({ Device: "b", ExitCode: 220, TimeGenerated: t }),
+        run({ Device: "a", Client: "zeta", ExitCode: 220, TimeGenerated: t }),
+        run({ Device: "c", ExitCode: 220, TimeGenerated: t }),
+      ],
     });
     expect(f.openRegressions.map((r) => `${r.client}/${r.device}`)).toEqual(["acme/b", "acme/c", "zeta/a"]);
   });
@@ -413,7 +505,14 @@ describe("computeFleetFigures: open regressions and pending reboots", () => {
   it("lists devices whose latest run ended 150", () => {
     const f = figures({
       runs: [
-        run({ Device: "dev1", ExitCode: 150, TimeGenerated: daysAgo(2), RunId: "r-150", Reboot: "required, policy Never", Reasons: ["reboot required (policy Never) but not allowed"] }),
+        run({
+          Device: "dev1",
+          ExitCode: 150,
+          TimeGenerated: daysAgo(2),
+          RunId: "r-150",
+          Reboot: "required, policy Never",
+          Reasons: ["reboot required (policy Never) but not allowed"],
+        }),
         run({ Device: "dev2", ExitCode: 150, TimeGenerated: daysAgo(3) }),
         run({ Device: "dev2", ExitCode: 0, TimeGenerated: daysAgo(1) }),
         run({ Device: "dev3", ExitCode: 150, TimeGenerated: daysAgo(1), DryRun: true }),
@@ -437,9 +536,23 @@ describe("computeFleetFigures: top failing KBs", () => {
   it("counts failed, attempted installs once per run and update, grouped by KB (update id without one)", () => {
     const f = figures({
       updates: [
-        update({ Device: "dev1", RunId: "r1", UpdateId: "u-1", Kb: "KB5034441", HResult: "0x80070643", Title: "2026-01 Security Update" }),
+        update({
+          Device: "dev1",
+          RunId: "r1",
+          UpdateId: "u-1",
+          Kb: "KB5034441",
+          HResult: "0x80070643",
+          Title: "2026-01 Security Update",
+        }),
         // The same row delivered twice.
-        update({ Device: "dev1", RunId: "r1", UpdateId: "u-1", Kb: "KB5034441", HResult: "0x80070643", Title: "2026-01 Security Update" }),
+        update({
+          Device: "dev1",
+          RunId: "r1",
+          UpdateId: "u-1",
+          Kb: "KB5034441",
+          HResult: "0x80070643",
+          Title: "2026-01 Security Update",
+        }),
         update({ Device: "dev1", RunId: "r2", UpdateId: "u-1", Kb: "KB5034441", HResult: "0x80240022" }),
         update({ Device: "dev2", RunId: "r3", UpdateId: "u-1", Kb: "KB5034441" }),
         // No KB: grouped by update id; an empty KB counts as none.
@@ -453,18 +566,37 @@ describe("computeFleetFigures: top failing KBs", () => {
       ],
     });
     expect(f.topFailingKbs).toEqual([
-      { kb: "KB5034441", title: "2026-01 Security Update", failures: 3, devices: 2, hresults: ["0x80070643", "0x80240022"] },
+      {
+        kb: "KB5034441",
+        title: "2026-01 Security Update",
+        failures: 3,
+        devices: 2,
+        hresults: ["0x80070643", "0x80240022"],
+      },
       { kb: "openssl", title: "Update openssl", failures: 2, devices: 2, hresults: ["0x80004005"] },
     ]);
   });
 
   it("keeps the top 10 by failures, then KB", () => {
     const updates = Array.from({ length: 12 }, (_, i) =>
-      Array.from({ length: i === 11 ? 5 : 1 + (i % 3) }, (_x, n) => update({ Device: `dev${n}`, RunId: `r${i}-${n}`, UpdateId: `u${i}`, Kb: `KB${String(i).padStart(2, "0")}` })),
+      Array.from({ length: i === 11 ? 5 : 1 + (i % 3) }, (_x, n) =>
+        update({ Device: `dev${n}`, RunId: `r${i}-${n}`, UpdateId: `u${i}`, Kb: `KB${String(i).padStart(2, "0")}` }),
+      ),
     ).flat();
     const top = figures({ updates }).topFailingKbs;
     expect(top).toHaveLength(10);
-    expect(top.map((k) => `${k.kb}:${k.failures}`)).toEqual(["KB11:5", "KB02:3", "KB05:3", "KB08:3", "KB01:2", "KB04:2", "KB07:2", "KB10:2", "KB00:1", "KB03:1"]);
+    expect(top.map((k) => `${k.kb}:${k.failures}`)).toEqual([
+      "KB11:5",
+      "KB02:3",
+      "KB05:3",
+      "KB08:3",
+      "KB01:2",
+      "KB04:2",
+      "KB07:2",
+      "KB10:2",
+      "KB00:1",
+      "KB03:1",
+    ]);
   });
 });
 
@@ -473,7 +605,11 @@ describe("computeFleetFigures: halted windows", () => {
     const late = windowRow({ OccurrenceId: "2026-01-31", TimeGenerated: daysAgo(1) });
     const f = figures({
       windows: [
-        windowRow({ OccurrenceId: "2026-01-29", TimeGenerated: daysAgo(3), HaltReasons: [{ kind: "ring-gate", ring: "pilot", detail: "220 in ring pilot" }] }),
+        windowRow({
+          OccurrenceId: "2026-01-29",
+          TimeGenerated: daysAgo(3),
+          HaltReasons: [{ kind: "ring-gate", ring: "pilot", detail: "220 in ring pilot" }],
+        }),
         late,
         { ...late },
         windowRow({ OccurrenceId: "2026-01-30", TimeGenerated: daysAgo(2), Halted: false, HaltReasons: [] }),
@@ -481,7 +617,11 @@ describe("computeFleetFigures: halted windows", () => {
         windowRow({ OccurrenceId: "2026-01-31", Tenant: "fabrikam-msp", TimeGenerated: daysAgo(1) }),
       ],
     });
-    expect(f.haltedWindows.map((w) => `${w.tenant}/${w.occurrenceId}`)).toEqual(["contoso-msp/2026-01-31", "fabrikam-msp/2026-01-31", "contoso-msp/2026-01-29"]);
+    expect(f.haltedWindows.map((w) => `${w.tenant}/${w.occurrenceId}`)).toEqual([
+      "contoso-msp/2026-01-31",
+      "fabrikam-msp/2026-01-31",
+      "contoso-msp/2026-01-29",
+    ]);
     expect(f.haltedWindows[2]).toEqual({
       tenant: "contoso-msp",
       windowId: "nightly",

@@ -1,4 +1,9 @@
-import { RunLogRowSchema, UpdateLogRowSchema, WindowLogRowSchema, type RunLogRow } from "../../../lib/azure/logs/logRows";
+import {
+  RunLogRowSchema,
+  UpdateLogRowSchema,
+  WindowLogRowSchema,
+  type RunLogRow,
+} from "../../../lib/azure/logs/logRows";
 import { computeFleetFigures, type FleetFigures, type OpenRegression } from "../../../lib/dashboard/fleetFigures";
 import { niceCeiling, utcDays } from "../../../local/dashboard/charts";
 import { renderDashboardHtml } from "../../../local/dashboard/renderDashboard";
@@ -47,7 +52,14 @@ function fleet(): FleetFigures {
           RegressionDetectedAt: "2026-01-31T02:04:30Z",
           ReportPath: "11-report/report.html",
         }),
-        run({ Device: "web01", Client: "globex", ExitCode: 150, TimeGenerated: daysAgo(3), RunId: "r-web-150", Reboot: "required" }),
+        run({
+          Device: "web01",
+          Client: "globex",
+          ExitCode: 150,
+          TimeGenerated: daysAgo(3),
+          RunId: "r-web-150",
+          Reboot: "required",
+        }),
         run({ Device: "app01", Tenant: "fabrikam-msp", Client: "north", ExitCode: 240, TimeGenerated: daysAgo(3) }),
       ],
       updates: [
@@ -92,8 +104,10 @@ function fleet(): FleetFigures {
   );
 }
 
-const reportUrl = (row: OpenRegression): string => `/api/v1/tenants/${row.tenant}/runs/${row.runId}/artifacts/${row.reportArtifact}`;
-const render = (f: FleetFigures, over: Partial<Parameters<typeof renderDashboardHtml>[1]> = {}): string => renderDashboardHtml(f, { generatedAt: NOW, reportUrl, ...over });
+const reportUrl = (row: OpenRegression): string =>
+  `/api/v1/tenants/${row.tenant}/runs/${row.runId}/artifacts/${row.reportArtifact}`;
+const render = (f: FleetFigures, over: Partial<Parameters<typeof renderDashboardHtml>[1]> = {}): string =>
+  renderDashboardHtml(f, { generatedAt: NOW, reportUrl, ...over });
 
 const decode = (s: string): string => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
 
@@ -110,7 +124,9 @@ describe("renderDashboardHtml: a complete, self-contained page", () => {
   it("is one HTML document with a CSP that forbids scripts and external assets, reloading every 30 s", () => {
     expect(html.startsWith("<!doctype html>\n")).toBe(true);
     expect(html.endsWith("</html>\n")).toBe(true);
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+    );
     expect(html).toContain('<meta http-equiv="refresh" content="30">');
     expect(html).not.toMatch(/<script|<link |<img|<iframe| src=|url\(/i);
     expect(render(fleet(), { refreshSeconds: 0 })).not.toContain('http-equiv="refresh"');
@@ -141,25 +157,63 @@ describe("renderDashboardHtml: the numbers are the figures'", () => {
   it("compliance bars per tenant (no data-client) and per client", () => {
     const bars = hooks(html, "compliance-percent");
     const expected = [
-      ...f.compliance.byTenant.map((t) => ({ tenant: t.tenant, client: undefined, percent: t.percent, compliant: t.compliant, devices: t.devices })),
-      ...f.compliance.byClient.map((c) => ({ tenant: c.tenant, client: c.client, percent: c.percent, compliant: c.compliant, devices: c.devices })),
+      ...f.compliance.byTenant.map((t) => ({
+        tenant: t.tenant,
+        client: undefined,
+        percent: t.percent,
+        compliant: t.compliant,
+        devices: t.devices,
+      })),
+      ...f.compliance.byClient.map((c) => ({
+        tenant: c.tenant,
+        client: c.client,
+        percent: c.percent,
+        compliant: c.compliant,
+        devices: c.devices,
+      })),
     ];
-    const seen = bars.map((b) => ({ tenant: b["data-tenant"], client: b["data-client"], percent: Number(b["data-percent"]), compliant: Number(b["data-compliant"]), devices: Number(b["data-devices"]) }));
+    const seen = bars.map((b) => ({
+      tenant: b["data-tenant"],
+      client: b["data-client"],
+      percent: Number(b["data-percent"]),
+      compliant: Number(b["data-compliant"]),
+      devices: Number(b["data-devices"]),
+    }));
     expect(seen).toHaveLength(expected.length);
     expect(seen).toEqual(expect.arrayContaining(expected));
     // Tenants come first, each followed by its clients.
-    expect(seen.map((b) => `${b.tenant}/${b.client ?? "*"}`)).toEqual(["contoso-msp/*", "contoso-msp/acme", "contoso-msp/globex", "fabrikam-msp/*", "fabrikam-msp/north"]);
+    expect(seen.map((b) => `${b.tenant}/${b.client ?? "*"}`)).toEqual([
+      "contoso-msp/*",
+      "contoso-msp/acme",
+      "contoso-msp/globex",
+      "fabrikam-msp/*",
+      "fabrikam-msp/north",
+    ]);
     expect(html).toContain("50.0%");
   });
 
   it("exit-code bars per day and code, over every day of the range", () => {
-    const bars = hooks(html, "exit-code-bar").map((b) => ({ day: b["data-day"], code: Number(b["data-code"]), count: Number(b["data-count"]) }));
-    const expected = f.exitCodesByDay.flatMap((d) => d.counts.map((c) => ({ day: d.day, code: c.exitCode, count: c.runs })));
+    const bars = hooks(html, "exit-code-bar").map((b) => ({
+      day: b["data-day"],
+      code: Number(b["data-code"]),
+      count: Number(b["data-count"]),
+    }));
+    const expected = f.exitCodesByDay.flatMap((d) =>
+      d.counts.map((c) => ({ day: d.day, code: c.exitCode, count: c.runs })),
+    );
     expect(bars).toEqual(expected);
     expect(bars.reduce((n, b) => n + b.count, 0)).toBe(6);
     expect(utcDays(f.range.from, f.range.to)).toHaveLength(31);
     // The legend names every code with its colour; 220 is red, 0 green.
-    expect(hooks(html, "exit-code-legend").map((l) => l["data-code"])).toEqual(["0", "150", "170", "210", "220", "230", "240"]);
+    expect(hooks(html, "exit-code-legend").map((l) => l["data-code"])).toEqual([
+      "0",
+      "150",
+      "170",
+      "210",
+      "220",
+      "230",
+      "240",
+    ]);
     expect(html).toMatch(/data-code="220"[^>]*fill="#d32f2f"/);
     expect(html).toMatch(/data-code="0"[^>]*fill="#2e7d32"/);
   });
@@ -167,23 +221,31 @@ describe("renderDashboardHtml: the numbers are the figures'", () => {
   it("tables: regressions, failing KBs, pending reboots, halted windows", () => {
     expect(hooks(html, "open-regression").map((r) => r["data-run-id"])).toEqual(f.openRegressions.map((r) => r.runId));
     expect(html).toContain("4.5 min");
-    expect(hooks(html, "failing-kb").map((k) => [k["data-kb"], Number(k["data-failures"]), Number(k["data-devices"])])).toEqual(
-      f.topFailingKbs.map((k) => [k.kb, k.failures, k.devices]),
-    );
+    expect(
+      hooks(html, "failing-kb").map((k) => [k["data-kb"], Number(k["data-failures"]), Number(k["data-devices"])]),
+    ).toEqual(f.topFailingKbs.map((k) => [k.kb, k.failures, k.devices]));
     expect(html).toContain("<code>0x80070643</code>");
     expect(hooks(html, "pending-reboot").map((p) => p["data-run-id"])).toEqual(["r-web-150"]);
-    expect(hooks(html, "halted-window").map((w) => [w["data-window-id"], w["data-occurrence-id"]])).toEqual([["nightly", "2026-01-31"]]);
+    expect(hooks(html, "halted-window").map((w) => [w["data-window-id"], w["data-occurrence-id"]])).toEqual([
+      ["nightly", "2026-01-31"],
+    ]);
     expect(html).toContain("ring-gate \u00b7 ring pilot: 220 in ring pilot closes prod");
   });
 });
 
 describe("chart helpers", () => {
   it("ends the run axis on a round whole number", () => {
-    expect([0, 1, 2, 3, 7, 10, 11, 24, 26, 51, 101, 240].map(niceCeiling)).toEqual([1, 1, 2, 5, 10, 10, 20, 25, 50, 100, 200, 250]);
+    expect([0, 1, 2, 3, 7, 10, 11, 24, 26, 51, 101, 240].map(niceCeiling)).toEqual([
+      1, 1, 2, 5, 10, 10, 20, 25, 50, 100, 200, 250,
+    ]);
   });
 
   it("lists every UTC day of a range, both ends included", () => {
-    expect(utcDays("2026-01-30T23:00:00.000Z", "2026-02-01T01:00:00.000Z")).toEqual(["2026-01-30", "2026-01-31", "2026-02-01"]);
+    expect(utcDays("2026-01-30T23:00:00.000Z", "2026-02-01T01:00:00.000Z")).toEqual([
+      "2026-01-30",
+      "2026-01-31",
+      "2026-02-01",
+    ]);
   });
 });
 
@@ -216,8 +278,26 @@ describe("renderDashboardHtml: escaping", () => {
     const f = computeFleetFigures(
       {
         runs: [
-          run({ Device: HOSTILE, Tenant: HOSTILE, Client: HOSTILE, RunId: HOSTILE, ExitCode: 220, TimeGenerated: daysAgo(1), RegressionChecks: [HOSTILE], EvidencePrefix: HOSTILE, WindowId: HOSTILE }),
-          run({ Device: `${HOSTILE}2`, Tenant: HOSTILE, Client: HOSTILE, ExitCode: 150, TimeGenerated: daysAgo(1), Reboot: HOSTILE, Reasons: [HOSTILE] }),
+          run({
+            Device: HOSTILE,
+            Tenant: HOSTILE,
+            Client: HOSTILE,
+            RunId: HOSTILE,
+            ExitCode: 220,
+            TimeGenerated: daysAgo(1),
+            RegressionChecks: [HOSTILE],
+            EvidencePrefix: HOSTILE,
+            WindowId: HOSTILE,
+          }),
+          run({
+            Device: `${HOSTILE}2`,
+            Tenant: HOSTILE,
+            Client: HOSTILE,
+            ExitCode: 150,
+            TimeGenerated: daysAgo(1),
+            Reboot: HOSTILE,
+            Reasons: [HOSTILE],
+          }),
         ],
         updates: [
           UpdateLogRowSchema.parse({
@@ -263,7 +343,9 @@ describe("renderDashboardHtml: escaping", () => {
     expect(html).not.toContain("<script");
     expect(html).not.toContain("<img");
     expect(html).not.toContain("onerror=alert(1)>");
-    expect(html).toContain("&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;&#39; &#38; &#60;img src=x onerror=alert(1)&#62;");
+    expect(html).toContain(
+      "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;&#39; &#38; &#60;img src=x onerror=alert(1)&#62;",
+    );
     // The hooks still carry the original values, decoded.
     expect(hooks(html, "open-regression")[0]?.["data-run-id"]).toBe(HOSTILE);
     expect(hooks(html, "compliance-percent")[0]?.["data-tenant"]).toBe(HOSTILE);
@@ -280,12 +362,20 @@ describe("renderDashboardHtml: empty state", () => {
     const html = render(f);
     expect(hooks(html, "tile-compliance")[0]?.["data-value"]).toBe("");
     expect(html).toContain("\u2014");
-    for (const name of ["open-regressions", "pending-reboot", "halted-windows"]) expect(hooks(html, `tile-${name}`)[0]?.["data-value"]).toBe("0");
-    for (const section of ["compliance", "exit-codes", "open-regressions", "failing-kbs", "pending-reboot", "halted-windows"]) {
+    for (const name of ["open-regressions", "pending-reboot", "halted-windows"])
+      expect(hooks(html, `tile-${name}`)[0]?.["data-value"]).toBe("0");
+    for (const section of [
+      "compliance",
+      "exit-codes",
+      "open-regressions",
+      "failing-kbs",
+      "pending-reboot",
+      "halted-windows",
+    ]) {
       expect(hooks(html, `empty-${section}`)).toHaveLength(1);
     }
     expect(html).not.toContain("<table");
-    expect(html).not.toContain("<svg class=\"chart\"");
+    expect(html).not.toContain('<svg class="chart"');
     expect(html.endsWith("</html>\n")).toBe(true);
   });
 

@@ -1,12 +1,24 @@
 import { formatScriptHeader, parseScriptHeader } from "../../../lib/device/header";
-import { decodeChecks, decodeParameters, encodeChecks, encodeParameters, ScriptParameterError } from "../../../lib/device/parameters";
+import {
+  decodeChecks,
+  decodeParameters,
+  encodeChecks,
+  encodeParameters,
+  ScriptParameterError,
+} from "../../../lib/device/parameters";
 import { CheckSchema } from "../../../lib/schemas/policies";
 import { BaselineOutputSchema, SCRIPT_OUTPUT_SCHEMAS } from "../../../lib/schemas/device";
 
 describe("script header", () => {
   it("reads the header from line 1, or line 2 after a shebang", () => {
-    expect(parseScriptHeader("# patchpilot-script: baseline@1.2.3\r\nparam()")).toEqual({ id: "baseline", version: "1.2.3" });
-    expect(parseScriptHeader("#!/usr/bin/env bash\n# patchpilot-script: install@2.0.0\n")).toEqual({ id: "install", version: "2.0.0" });
+    expect(parseScriptHeader("# patchpilot-script: baseline@1.2.3\r\nparam()")).toEqual({
+      id: "baseline",
+      version: "1.2.3",
+    });
+    expect(parseScriptHeader("#!/usr/bin/env bash\n# patchpilot-script: install@2.0.0\n")).toEqual({
+      id: "install",
+      version: "2.0.0",
+    });
   });
   it("refuses texts that are not PatchPilot scripts", () => {
     expect(parseScriptHeader("echo hi\n# patchpilot-script: baseline@1.0.0")).toBeUndefined();
@@ -14,16 +26,35 @@ describe("script header", () => {
     expect(parseScriptHeader("# patchpilot-script: baseline@1.0")).toBeUndefined();
   });
   it("formats what it parses", () => {
-    expect(parseScriptHeader(formatScriptHeader({ id: "validate", version: "1.0.0" }))).toEqual({ id: "validate", version: "1.0.0" });
+    expect(parseScriptHeader(formatScriptHeader({ id: "validate", version: "1.0.0" }))).toEqual({
+      id: "validate",
+      version: "1.0.0",
+    });
   });
 });
 
 describe("script parameters", () => {
   const checks = [
-    { app: "Shop, Web.", check: CheckSchema.parse({ type: "http", name: "home", url: "https://shop.local/health?a=1&b=2", bodyContains: "OK" }) },
+    {
+      app: "Shop, Web.",
+      check: CheckSchema.parse({
+        type: "http",
+        name: "home",
+        url: "https://shop.local/health?a=1&b=2",
+        bodyContains: "OK",
+      }),
+    },
     { app: "SQL", check: CheckSchema.parse({ type: "service", name: "svc", serviceName: "MSSQL$PROD" }) },
     { app: "SQL", check: CheckSchema.parse({ type: "tcp", name: "port", host: "127.0.0.1", port: 1433 }) },
-    { app: "Ops", check: CheckSchema.parse({ type: "script", name: "s", shell: "bash", script: "test \"$(id -u)\" = 0 && echo '$x'\n" }) },
+    {
+      app: "Ops",
+      check: CheckSchema.parse({
+        type: "script",
+        name: "s",
+        shell: "bash",
+        script: "test \"$(id -u)\" = 0 && echo '$x'\n",
+      }),
+    },
     { app: "Ops", check: CheckSchema.parse({ type: "eventlog", name: "ev", logName: "System", eventIds: [41, 6008] }) },
     { app: "Ops", check: CheckSchema.parse({ type: "process", name: "p", processName: "nginx", minCount: 2 }) },
   ];
@@ -43,7 +74,9 @@ describe("script parameters", () => {
     expect(decodeParameters("reboot", "windows", encodeParameters("reboot", reboot))).toEqual(reboot);
     const diag = { since: "2026-01-20T02:00:00Z", maxEvents: 50 };
     expect(decodeParameters("diagnostics", "linux", encodeParameters("diagnostics", diag))).toEqual(diag);
-    expect(decodeParameters("catalog", "linux", encodeParameters("catalog", { simulate: true }))).toEqual({ simulate: true });
+    expect(decodeParameters("catalog", "linux", encodeParameters("catalog", { simulate: true }))).toEqual({
+      simulate: true,
+    });
   });
 
   it("refuses hostile values on the backend side before they are sent", () => {
@@ -52,15 +85,28 @@ describe("script parameters", () => {
   });
 
   it("names the parameter a decoded list gets wrong", () => {
-    expect(() => decodeParameters("install", "linux", [{ name: "UpdateIds", value: "openssl=1;rm -rf /" }])).toThrow(ScriptParameterError);
-    expect(() => decodeParameters("reboot", "linux", [{ name: "Comment", value: "x" }])).toThrow(/DelaySeconds: missing/);
-    expect(() => decodeParameters("catalog", "linux", [{ name: "Simulate", value: "yes" }])).toThrow(/Simulate: must be true or false/);
+    expect(() => decodeParameters("install", "linux", [{ name: "UpdateIds", value: "openssl=1;rm -rf /" }])).toThrow(
+      ScriptParameterError,
+    );
+    expect(() => decodeParameters("reboot", "linux", [{ name: "Comment", value: "x" }])).toThrow(
+      /DelaySeconds: missing/,
+    );
+    expect(() => decodeParameters("catalog", "linux", [{ name: "Simulate", value: "yes" }])).toThrow(
+      /Simulate: must be true or false/,
+    );
   });
 });
 
 describe("output contracts", () => {
   it("has one schema per script, each pinned to its script id", () => {
-    expect(Object.keys(SCRIPT_OUTPUT_SCHEMAS).sort()).toEqual(["baseline", "catalog", "diagnostics", "install", "reboot", "validate"]);
+    expect(Object.keys(SCRIPT_OUTPUT_SCHEMAS).sort()).toEqual([
+      "baseline",
+      "catalog",
+      "diagnostics",
+      "install",
+      "reboot",
+      "validate",
+    ]);
     const doc = {
       schemaVersion: 1,
       scriptId: "baseline",

@@ -7,7 +7,9 @@ import { checkPowerShell51 } from "./powershell51";
 const SCRIPTS = path.resolve(__dirname, "../../../lib/device/windows");
 const FIXTURES = path.resolve(__dirname, "../../fixtures/device");
 const read = (file: string): string => readFileSync(file, "utf8");
-const scriptFiles = readdirSync(SCRIPTS).filter((f) => f.endsWith(".ps1")).sort();
+const scriptFiles = readdirSync(SCRIPTS)
+  .filter((f) => f.endsWith(".ps1"))
+  .sort();
 
 describe("Windows PowerShell 5.1 scripts", () => {
   it("has one script per job", () => {
@@ -50,12 +52,15 @@ describe("the PowerShell 5.1 check", () => {
     expect(new Set(expectations.map((e) => e.rule)).size).toBeGreaterThanOrEqual(12);
   });
 
-  it.each(expectations.map((e) => [e.line, e.rule, e.text] as const))("fires on fixture line %i (%s)", async (line, rule, text) => {
-    const alone = await checkPowerShell51(`${text}\n`);
-    expect(alone.map((f) => f.rule)).toContain(rule);
-    const inFile = await checkPowerShell51(fixture);
-    expect(inFile.filter((f) => f.line === line).map((f) => f.rule)).toContain(rule);
-  });
+  it.each(expectations.map((e) => [e.line, e.rule, e.text] as const))(
+    "fires on fixture line %i (%s)",
+    async (line, rule, text) => {
+      const alone = await checkPowerShell51(`${text}\n`);
+      expect(alone.map((f) => f.rule)).toContain(rule);
+      const inFile = await checkPowerShell51(fixture);
+      expect(inFile.filter((f) => f.line === line).map((f) => f.rule)).toContain(rule);
+    },
+  );
 
   it("reports a grammar error for broken syntax", async () => {
     const findings = await checkPowerShell51("if ($a { Write-Output 1 }\n");

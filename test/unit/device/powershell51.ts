@@ -25,8 +25,15 @@ const TEXT_RULES: readonly TextRule[] = [
   { rule: "as-hashtable", pattern: /-AsHashtable\b/i },
   { rule: "foreach-parallel", pattern: /-Parallel\b/i },
   { rule: "convertfrom-json-depth", pattern: /ConvertFrom-Json\b[^\n|]*-(Depth|NoEnumerate)\b/i },
-  { rule: "ps7-parameter", pattern: /-(SkipCertificateCheck|SkipHttpErrorCheck|StatusCodeVariable|ResponseHeadersVariable|EnumsAsStrings|AsArray|SslProtocol)\b/i },
-  { rule: "ps7-command", pattern: /\b(Get-Error|Join-String|Test-Json|Get-Uptime|ConvertFrom-Markdown|Remove-Alias|Remove-Service)\b/i },
+  {
+    rule: "ps7-parameter",
+    pattern:
+      /-(SkipCertificateCheck|SkipHttpErrorCheck|StatusCodeVariable|ResponseHeadersVariable|EnumsAsStrings|AsArray|SslProtocol)\b/i,
+  },
+  {
+    rule: "ps7-command",
+    pattern: /\b(Get-Error|Join-String|Test-Json|Get-Uptime|ConvertFrom-Markdown|Remove-Alias|Remove-Service)\b/i,
+  },
   { rule: "ps7-variable", pattern: /\$(PSStyle|IsWindows|IsLinux|IsMacOS|IsCoreCLR)\b/i },
   { rule: "clean-block", pattern: /(^|[\s;{])clean\s*\{/im },
   { rule: "invoke-expression", pattern: /\b(Invoke-Expression|iex)\b/i },
@@ -42,7 +49,9 @@ async function createParser(): Promise<ParserType> {
   const { Parser, Language } = require("web-tree-sitter") as typeof import("web-tree-sitter");
   await Parser.init();
   // Bytes, not a path: loading by path does a dynamic import, which jest's CommonJS sandbox refuses.
-  const language = await Language.load(readFileSync(require.resolve("tree-sitter-powershell/tree-sitter-powershell.wasm")));
+  const language = await Language.load(
+    readFileSync(require.resolve("tree-sitter-powershell/tree-sitter-powershell.wasm")),
+  );
   const p = new Parser();
   p.setLanguage(language);
   return p;
@@ -87,10 +96,15 @@ export async function checkPowerShell51(source: string): Promise<PowerShellFindi
   const bytes = Buffer.from(source, "utf8");
   collect(tree.rootNode, (n) => {
     if (n.type === "ERROR" || n.isMissing) {
-      findings.push({ rule: "parse-error", line: n.startPosition.row + 1, text: bytes.subarray(n.startIndex, n.endIndex).toString("utf8").slice(0, 80) });
+      findings.push({
+        rule: "parse-error",
+        line: n.startPosition.row + 1,
+        text: bytes.subarray(n.startIndex, n.endIndex).toString("utf8").slice(0, 80),
+      });
       return false;
     }
-    if (n.type === "pipeline_chain_tail") findings.push({ rule: "pipeline-chain", line: n.startPosition.row + 1, text: n.text.slice(0, 80) });
+    if (n.type === "pipeline_chain_tail")
+      findings.push({ rule: "pipeline-chain", line: n.startPosition.row + 1, text: n.text.slice(0, 80) });
     return true;
   });
   const code = blankLiterals(source, tree.rootNode);

@@ -15,7 +15,9 @@ async function exitStatements(text: string): Promise<string[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Parser, Language } = require("web-tree-sitter") as typeof import("web-tree-sitter");
   await Parser.init();
-  const language = await Language.load(readFileSync(require.resolve("tree-sitter-powershell/tree-sitter-powershell.wasm")));
+  const language = await Language.load(
+    readFileSync(require.resolve("tree-sitter-powershell/tree-sitter-powershell.wasm")),
+  );
   const parser = new Parser();
   parser.setLanguage(language);
   const tree = parser.parse(text);
@@ -45,7 +47,10 @@ describe("Invoke-PatchPilotRun.ps1 (the RMM script)", () => {
   });
 
   it("finds exit statements and not look-alikes (the scan itself)", async () => {
-    expect(await exitStatements("# exit 5\n$s = 'exit 3'\nfunction F { exit 0 }\nexit $code\n")).toEqual(["exit 0", "exit $code"]);
+    expect(await exitStatements("# exit 5\n$s = 'exit 3'\nfunction F { exit 0 }\nexit $code\n")).toEqual([
+      "exit 0",
+      "exit $code",
+    ]);
   });
 
   it("sends the API key in x-api-key to the tenant's runs route, over TLS 1.2", () => {
@@ -58,7 +63,8 @@ describe("Invoke-PatchPilotRun.ps1 (the RMM script)", () => {
   });
 
   it("documents itself with comment-based help and reads the key from the environment by default", () => {
-    for (const section of [".SYNOPSIS", ".PARAMETER BaseUrl", ".PARAMETER ApiKey", ".EXAMPLE"]) expect(source).toContain(section);
+    for (const section of [".SYNOPSIS", ".PARAMETER BaseUrl", ".PARAMETER ApiKey", ".EXAMPLE"])
+      expect(source).toContain(section);
     for (const rmm of ["NinjaOne", "N-able", "Datto RMM"]) expect(source).toContain(rmm);
     expect(source).toMatch(/\[string\]\$ApiKey = \$env:PATCHPILOT_API_KEY/);
     expect(source).toMatch(/\[string\]\$Device = \$env:COMPUTERNAME/);

@@ -3,14 +3,26 @@ import os from "node:os";
 import path from "node:path";
 import { mapApplicableUpdate, mapClassification, mapSeverity } from "../../../lib/device/mapCatalog";
 import { parseScriptOutput } from "../../../lib/device/parseScriptOutput";
-import { findScriptRoot, getDeviceScript, hashScript, loadDeviceScript, loadDeviceScripts } from "../../../lib/device/registry";
+import {
+  findScriptRoot,
+  getDeviceScript,
+  hashScript,
+  loadDeviceScript,
+  loadDeviceScripts,
+} from "../../../lib/device/registry";
 import { SCRIPT_OUTPUT_SCHEMAS, ScriptIdSchema } from "../../../lib/schemas/device";
 
 const rebootDoc = {
   schemaVersion: 1,
   scriptId: "reboot",
   scriptVersion: "1.0.0",
-  data: { bootTimeBefore: "2026-01-20T01:00:00Z", scheduledAt: "2026-01-20T02:00:00Z", delaySeconds: 60, method: "shutdown", scheduled: true },
+  data: {
+    bootTimeBefore: "2026-01-20T01:00:00Z",
+    scheduledAt: "2026-01-20T02:00:00Z",
+    delaySeconds: 60,
+    method: "shutdown",
+    scheduled: true,
+  },
   errors: [],
 };
 const expected = { id: "reboot", version: "1.0.0" } as const;
@@ -114,12 +126,29 @@ describe("catalog mapping", () => {
   });
 
   it("maps MSRC severities and treats missing or unknown ones as Unspecified", () => {
-    expect(["Critical", "Important", "Moderate", "Low", "important"].map(mapSeverity)).toEqual(["Critical", "Important", "Moderate", "Low", "Important"]);
+    expect(["Critical", "Important", "Moderate", "Low", "important"].map(mapSeverity)).toEqual([
+      "Critical",
+      "Important",
+      "Moderate",
+      "Low",
+      "Important",
+    ]);
     expect([null, undefined, "", "Unspecified", "High"].map(mapSeverity)).toEqual(Array(5).fill("Unspecified"));
   });
 
   it("keeps the raw terms beside the policy ones", () => {
-    const update = { updateId: "openssl", title: "openssl 3", classification: "Security", severity: null, releaseDate: null, rebootBehavior: "NeverReboots" as const };
-    expect(mapApplicableUpdate(update, "linux")).toEqual({ ...update, policyClassification: "Security", policySeverity: "Unspecified" });
+    const update = {
+      updateId: "openssl",
+      title: "openssl 3",
+      classification: "Security",
+      severity: null,
+      releaseDate: null,
+      rebootBehavior: "NeverReboots" as const,
+    };
+    expect(mapApplicableUpdate(update, "linux")).toEqual({
+      ...update,
+      policyClassification: "Security",
+      policySeverity: "Unspecified",
+    });
   });
 });

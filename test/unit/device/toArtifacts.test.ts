@@ -1,4 +1,10 @@
-import { ARTIFACTS, parseArtifact, transcriptPath, type ArtifactSpec, type PhaseKey } from "../../../lib/domain/artifacts";
+import {
+  ARTIFACTS,
+  parseArtifact,
+  transcriptPath,
+  type ArtifactSpec,
+  type PhaseKey,
+} from "../../../lib/domain/artifacts";
 import { DEFAULT_GLOBAL_POLICY } from "../../../lib/domain/policy/defaultPolicy";
 import { resolveEffectivePolicy } from "../../../lib/domain/policy/overlay";
 import { diffSnapshots } from "../../../lib/domain/snapshot/diffSnapshots";
@@ -55,18 +61,37 @@ function expectStorable(spec: ArtifactSpec, value: unknown): void {
   expect(parsed.value).toEqual(value);
 }
 
-const POLICY: UpdatePolicy = { schemaVersion: 1, ...(DEFAULT_GLOBAL_POLICY.update as Omit<UpdatePolicy, "schemaVersion">) };
+const POLICY: UpdatePolicy = {
+  schemaVersion: 1,
+  ...(DEFAULT_GLOBAL_POLICY.update as Omit<UpdatePolicy, "schemaVersion">),
+};
 
 // ---------------------------------------------------------------------------------------------
 // Hand-built documents
 // ---------------------------------------------------------------------------------------------
 
-function baselineDoc(edit: (d: BaselineOutput["data"]) => void = () => undefined, errors: BaselineOutput["errors"] = []): BaselineOutput {
+function baselineDoc(
+  edit: (d: BaselineOutput["data"]) => void = () => undefined,
+  errors: BaselineOutput["errors"] = [],
+): BaselineOutput {
   const data: BaselineOutput["data"] = {
     capturedAt: "2026-01-20T02:00:20Z",
-    os: { family: "windows", name: "Microsoft Windows Server 2022 Standard", version: "10.0.20348", build: "20348.2340" },
+    os: {
+      family: "windows",
+      name: "Microsoft Windows Server 2022 Standard",
+      version: "10.0.20348",
+      build: "20348.2340",
+    },
     installedUpdates: [{ id: "KB5010001", kb: "KB5010001", installedOn: "2025-12-10" }],
-    updateHistory: [{ kb: "KB5010001", title: "2025-12 Cumulative Update (KB5010001)", date: "2025-12-10T03:00:00Z", operation: "Installation", resultCode: 2 }],
+    updateHistory: [
+      {
+        kb: "KB5010001",
+        title: "2025-12 Cumulative Update (KB5010001)",
+        date: "2025-12-10T03:00:00Z",
+        operation: "Installation",
+        resultCode: 2,
+      },
+    ],
     services: [{ name: "W3SVC", state: "Running", startType: "Automatic" }],
     drivers: [{ name: "storahci", version: "10.0.20348.1", provider: "Microsoft" }],
     apps: [{ name: "IIS", version: "10.0", publisher: "Microsoft" }],
@@ -75,7 +100,13 @@ function baselineDoc(edit: (d: BaselineOutput["data"]) => void = () => undefined
     disks: [{ mount: "C:", freeBytes: 40_000_000_000, totalBytes: 128_000_000_000 }],
   };
   edit(data);
-  return SCRIPT_OUTPUT_SCHEMAS.baseline.parse({ schemaVersion: 1, scriptId: "baseline", scriptVersion: "1.0.0", data, errors });
+  return SCRIPT_OUTPUT_SCHEMAS.baseline.parse({
+    schemaVersion: 1,
+    scriptId: "baseline",
+    scriptVersion: "1.0.0",
+    data,
+    errors,
+  });
 }
 
 const rawWin = (over: Partial<ApplicableUpdate> & { updateId: string }): ApplicableUpdate => ({
@@ -109,15 +140,33 @@ function installDoc(results: InstallOutput["data"]["results"], errors: InstallOu
   });
 }
 
-function diagnosticsDoc(edit: (d: DiagnosticsOutput["data"]) => void = () => undefined, errors: DiagnosticsOutput["errors"] = []): DiagnosticsOutput {
+function diagnosticsDoc(
+  edit: (d: DiagnosticsOutput["data"]) => void = () => undefined,
+  errors: DiagnosticsOutput["errors"] = [],
+): DiagnosticsOutput {
   const data: DiagnosticsOutput["data"] = {
     collectedAt: "2026-01-20T03:00:00Z",
-    eventLogErrors: [{ log: "System", source: "Service Control Manager", id: 7031, level: "Error", time: "2026-01-20T02:30:00Z", message: "W3SVC terminated" }],
+    eventLogErrors: [
+      {
+        log: "System",
+        source: "Service Control Manager",
+        id: 7031,
+        level: "Error",
+        time: "2026-01-20T02:30:00Z",
+        message: "W3SVC terminated",
+      },
+    ],
     updateAgentErrors: [{ time: "2026-01-20T02:10:00Z", hresult: -2146498530, message: "Installation Failure" }],
     disks: [{ mount: "C:", freeBytes: 39_000_000_000, totalBytes: 128_000_000_000 }],
   };
   edit(data);
-  return SCRIPT_OUTPUT_SCHEMAS.diagnostics.parse({ schemaVersion: 1, scriptId: "diagnostics", scriptVersion: "1.0.0", data, errors });
+  return SCRIPT_OUTPUT_SCHEMAS.diagnostics.parse({
+    schemaVersion: 1,
+    scriptId: "diagnostics",
+    scriptVersion: "1.0.0",
+    data,
+    errors,
+  });
 }
 
 const entry = (over: Partial<CatalogEntry> & { updateId: string }): CatalogEntry => ({
@@ -140,7 +189,12 @@ describe("toSystemSnapshot", () => {
     const out = baselineDoc();
     const result = toSystemSnapshot(out, source("baseline"));
     if (!result.ok) throw new Error(result.reason);
-    expect(result.value).toMatchObject({ capturedAt: out.data.capturedAt, os: out.data.os, lastBootTime: out.data.lastBootTime, collectionErrors: [] });
+    expect(result.value).toMatchObject({
+      capturedAt: out.data.capturedAt,
+      os: out.data.os,
+      lastBootTime: out.data.lastBootTime,
+      collectionErrors: [],
+    });
     expect(result.value.source).toEqual(source("baseline"));
     expectStorable(ARTIFACTS.baseline, result.value);
   });
@@ -160,25 +214,47 @@ describe("toSystemSnapshot", () => {
     }, errors);
     const result = toSystemSnapshot(out, source("baseline"));
     if (!result.ok) throw new Error(result.reason);
-    expect(result.value).toMatchObject({ services: [], apps: [], installedUpdates: [], updateHistory: [], drivers: [], disks: [] });
+    expect(result.value).toMatchObject({
+      services: [],
+      apps: [],
+      installedUpdates: [],
+      updateHistory: [],
+      drivers: [],
+      disks: [],
+    });
     expect(result.value.collectionErrors).toEqual(errors);
     expectStorable(ARTIFACTS.snapshot, result.value);
   });
 
-  it.each([["os"], ["lastBootTime"], ["pendingReboot"]] as const)("cannot stand without %s, and says why", (section) => {
-    const out = baselineDoc((d) => {
-      d[section] = null;
-    }, [{ section, message: "WMI repository is corrupt", code: "0x8004100E" }]);
-    const result = toSystemSnapshot(out, source("baseline"));
-    expect(result.ok).toBe(false);
-    if (result.ok) return;
-    expect(result.reason).toContain(section);
-    expect(result.reason).toContain("WMI repository is corrupt");
-  });
+  it.each([["os"], ["lastBootTime"], ["pendingReboot"]] as const)(
+    "cannot stand without %s, and says why",
+    (section) => {
+      const out = baselineDoc(
+        (d) => {
+          d[section] = null;
+        },
+        [{ section, message: "WMI repository is corrupt", code: "0x8004100E" }],
+      );
+      const result = toSystemSnapshot(out, source("baseline"));
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.reason).toContain(section);
+      expect(result.reason).toContain("WMI repository is corrupt");
+    },
+  );
 
   it("names a null section the script gave no reason for", () => {
-    const result = toSystemSnapshot(baselineDoc((d) => { d.os = null; d.lastBootTime = null; }), source("baseline"));
-    expect(result).toEqual({ ok: false, reason: "baseline cannot stand without os (no reason given); lastBootTime (no reason given)" });
+    const result = toSystemSnapshot(
+      baselineDoc((d) => {
+        d.os = null;
+        d.lastBootTime = null;
+      }),
+      source("baseline"),
+    );
+    expect(result).toEqual({
+      ok: false,
+      reason: "baseline cannot stand without os (no reason given); lastBootTime (no reason given)",
+    });
   });
 });
 
@@ -196,7 +272,16 @@ describe("toValidationReport", () => {
         startedAt: "2026-01-20T02:02:00Z",
         finishedAt: "2026-01-20T02:02:30Z",
         results: [
-          { app: "WebApp", check: "home", type: "http", success: true, attempts: [{ at: "2026-01-20T02:02:01Z", success: false, detail: "503" }, { at: "2026-01-20T02:02:11Z", success: true, detail: "200" }] },
+          {
+            app: "WebApp",
+            check: "home",
+            type: "http",
+            success: true,
+            attempts: [
+              { at: "2026-01-20T02:02:01Z", success: false, detail: "503" },
+              { at: "2026-01-20T02:02:11Z", success: true, detail: "200" },
+            ],
+          },
         ],
       },
       errors: [],
@@ -225,21 +310,52 @@ describe("toCatalog", () => {
       rawWin({ updateId: GUID(5), kb: "KB5012349", classification: "Feature Packs", severity: "" }),
       rawWin({ updateId: GUID(6), kb: "KB5012350", classification: "Upgrades", releaseDate: null }),
     ]);
-    const policy: UpdatePolicy = { ...POLICY, deferralDays: 3, excludeKbs: ["KB5012346"], includeKbs: ["KB5012349"], classifications: ["Security", "Other"] };
+    const policy: UpdatePolicy = {
+      ...POLICY,
+      deferralDays: 3,
+      excludeKbs: ["KB5012346"],
+      includeKbs: ["KB5012349"],
+      classifications: ["Security", "Other"],
+    };
     const result = toCatalog(out, "windows", policy, evaluatedAt, source("catalog"));
     if (!result.ok) throw new Error(result.reason);
     const byKb = new Map(result.value.updates.map((u) => [u.kb, u]));
-    expect(byKb.get("KB5012345")).toMatchObject({ decision: "approved", classification: "Security", severity: "Critical", revision: 201, sizeBytes: 734003200 });
+    expect(byKb.get("KB5012345")).toMatchObject({
+      decision: "approved",
+      classification: "Security",
+      severity: "Critical",
+      revision: 201,
+      sizeBytes: 734003200,
+    });
     expect(byKb.get("KB5012346")).toMatchObject({ decision: "excluded", reason: "KB5012346 is in excludeKbs" });
-    expect(byKb.get("KB5012347")).toMatchObject({ decision: "excluded", reason: expect.stringContaining("deferred until 2026-01-22") as string });
-    expect(byKb.get("KB5012348")).toMatchObject({ decision: "excluded", classification: "Driver", severity: "Unspecified" });
-    expect(byKb.get("KB5012349")).toMatchObject({ decision: "approved", classification: "FeaturePack", reason: expect.stringContaining("includeKbs") as string });
-    expect(byKb.get("KB5012350")).toMatchObject({ decision: "approved", classification: "Other", releaseDate: null, reason: expect.stringContaining("release date unknown") as string });
+    expect(byKb.get("KB5012347")).toMatchObject({
+      decision: "excluded",
+      reason: expect.stringContaining("deferred until 2026-01-22") as string,
+    });
+    expect(byKb.get("KB5012348")).toMatchObject({
+      decision: "excluded",
+      classification: "Driver",
+      severity: "Unspecified",
+    });
+    expect(byKb.get("KB5012349")).toMatchObject({
+      decision: "approved",
+      classification: "FeaturePack",
+      reason: expect.stringContaining("includeKbs") as string,
+    });
+    expect(byKb.get("KB5012350")).toMatchObject({
+      decision: "approved",
+      classification: "Other",
+      releaseDate: null,
+      reason: expect.stringContaining("release date unknown") as string,
+    });
     expect(result.value.evaluatedAt).toBe("2026-01-20T02:01:30.000Z");
     expect(result.value.updates.map((u) => u.updateId)).toEqual([1, 2, 3, 4, 5, 6].map(GUID));
     expectStorable(ARTIFACTS.catalog, result.value);
 
-    expect(approvedInstallParams(result.value, "windows")).toEqual({ os: "windows", updateIds: [GUID(1), GUID(5), GUID(6)] });
+    expect(approvedInstallParams(result.value, "windows")).toEqual({
+      os: "windows",
+      updateIds: [GUID(1), GUID(5), GUID(6)],
+    });
   });
 
   it("pins Linux packages to the candidate version, honours excludePackages, drops raw-only fields", () => {
@@ -252,10 +368,44 @@ describe("toCatalog", () => {
         agent: "apt",
         simulate: true,
         updates: [
-          { updateId: "openssl", title: "openssl", classification: "Security", severity: null, releaseDate: null, currentVersion: "3.0.2-0ubuntu1.15", version: "3.0.2-0ubuntu1.19", source: "Ubuntu:22.04/jammy-security", rebootBehavior: "NeverReboots" },
-          { updateId: "linux-image-generic", title: "linux-image-generic", classification: "Security", severity: null, releaseDate: null, currentVersion: null, version: "5.15.0.130.130", rebootBehavior: "CanRequestReboot" },
-          { updateId: "vim", title: "vim", classification: "Other", severity: null, releaseDate: null, version: "2:8.2.3995-1ubuntu2.21", rebootBehavior: "NeverReboots" },
-          { updateId: "nodeless", title: "no candidate", classification: "Security", severity: null, releaseDate: null, rebootBehavior: "NeverReboots" },
+          {
+            updateId: "openssl",
+            title: "openssl",
+            classification: "Security",
+            severity: null,
+            releaseDate: null,
+            currentVersion: "3.0.2-0ubuntu1.15",
+            version: "3.0.2-0ubuntu1.19",
+            source: "Ubuntu:22.04/jammy-security",
+            rebootBehavior: "NeverReboots",
+          },
+          {
+            updateId: "linux-image-generic",
+            title: "linux-image-generic",
+            classification: "Security",
+            severity: null,
+            releaseDate: null,
+            currentVersion: null,
+            version: "5.15.0.130.130",
+            rebootBehavior: "CanRequestReboot",
+          },
+          {
+            updateId: "vim",
+            title: "vim",
+            classification: "Other",
+            severity: null,
+            releaseDate: null,
+            version: "2:8.2.3995-1ubuntu2.21",
+            rebootBehavior: "NeverReboots",
+          },
+          {
+            updateId: "nodeless",
+            title: "no candidate",
+            classification: "Security",
+            severity: null,
+            releaseDate: null,
+            rebootBehavior: "NeverReboots",
+          },
         ],
       },
       errors: [],
@@ -264,21 +414,43 @@ describe("toCatalog", () => {
     const result = toCatalog(out, "linux", policy, evaluatedAt, source("catalog"));
     if (!result.ok) throw new Error(result.reason);
     const [openssl, kernel, vim, noVersion] = result.value.updates;
-    expect(openssl).toMatchObject({ decision: "approved", classification: "Security", severity: "Unspecified", version: "3.0.2-0ubuntu1.19" });
+    expect(openssl).toMatchObject({
+      decision: "approved",
+      classification: "Security",
+      severity: "Unspecified",
+      version: "3.0.2-0ubuntu1.19",
+    });
     expect(openssl).not.toHaveProperty("currentVersion");
     expect(openssl).not.toHaveProperty("source");
     expect(kernel).toMatchObject({ decision: "excluded", reason: "package linux-image-generic is in excludePackages" });
     expect(vim).toMatchObject({ decision: "excluded", classification: "Other" });
     // Approved by policy, but the install script could not be asked for it without a version: excluded, and why.
-    expect(noVersion).toMatchObject({ decision: "excluded", reason: expect.stringMatching(/^not installable: .*no candidate version.*policy said: classification Security/) as string });
+    expect(noVersion).toMatchObject({
+      decision: "excluded",
+      reason: expect.stringMatching(
+        /^not installable: .*no candidate version.*policy said: classification Security/,
+      ) as string,
+    });
     expectStorable(ARTIFACTS.catalog, result.value);
-    expect(approvedInstallParams(result.value, "linux")).toEqual({ os: "linux", packages: [{ name: "openssl", version: "3.0.2-0ubuntu1.19" }] });
+    expect(approvedInstallParams(result.value, "linux")).toEqual({
+      os: "linux",
+      packages: [{ name: "openssl", version: "3.0.2-0ubuntu1.19" }],
+    });
   });
 
   it("never approves a Windows id the install script would refuse", () => {
-    const result = toCatalog(catalogDoc([rawWin({ updateId: "$(Invoke-Expression calc)", kb: "KB5012345" })]), "windows", POLICY, evaluatedAt, source("catalog"));
+    const result = toCatalog(
+      catalogDoc([rawWin({ updateId: "$(Invoke-Expression calc)", kb: "KB5012345" })]),
+      "windows",
+      POLICY,
+      evaluatedAt,
+      source("catalog"),
+    );
     if (!result.ok) throw new Error(result.reason);
-    expect(result.value.updates[0]).toMatchObject({ decision: "excluded", reason: expect.stringContaining("not a WUA update id") as string });
+    expect(result.value.updates[0]).toMatchObject({
+      decision: "excluded",
+      reason: expect.stringContaining("not a WUA update id") as string,
+    });
     expect(approvedInstallParams(result.value, "windows")).toBeUndefined();
   });
 
@@ -314,9 +486,32 @@ describe("toInstallOutcomes", () => {
   it("gives one outcome per requested update, in request order, with installed true only when it is in place", () => {
     const out = installDoc([
       // Reported out of order: the outcome order is the request's.
-      { updateId: GUID(2), kb: "KB5012346", result: "Failed", resultCode: 4, hresult: -2147023293, rebootRequired: false, finishedAt: "2026-01-20T02:10:00Z" },
-      { updateId: GUID(1), kb: "KB5012345", title: "Cumulative Update (KB5012345)", result: "Succeeded", resultCode: 2, hresult: 0, rebootRequired: true, finishedAt: "2026-01-20T02:15:00Z" },
-      { updateId: GUID(3).toUpperCase(), result: "SucceededWithErrors", resultCode: 3, rebootRequired: false, finishedAt: "2026-01-20T02:16:00Z" },
+      {
+        updateId: GUID(2),
+        kb: "KB5012346",
+        result: "Failed",
+        resultCode: 4,
+        hresult: -2147023293,
+        rebootRequired: false,
+        finishedAt: "2026-01-20T02:10:00Z",
+      },
+      {
+        updateId: GUID(1),
+        kb: "KB5012345",
+        title: "Cumulative Update (KB5012345)",
+        result: "Succeeded",
+        resultCode: 2,
+        hresult: 0,
+        rebootRequired: true,
+        finishedAt: "2026-01-20T02:15:00Z",
+      },
+      {
+        updateId: GUID(3).toUpperCase(),
+        result: "SucceededWithErrors",
+        resultCode: 3,
+        rebootRequired: false,
+        finishedAt: "2026-01-20T02:16:00Z",
+      },
       { updateId: GUID(4), result: "NotFound", rebootRequired: false, finishedAt: "2026-01-20T02:17:00Z" },
       { updateId: GUID(9), result: "Succeeded", rebootRequired: false, finishedAt: "2026-01-20T02:18:00Z" },
     ]);
@@ -331,8 +526,14 @@ describe("toInstallOutcomes", () => {
     expect(outcomes[0]).toMatchObject({ hresult: 0, rebootRequired: true, finishedAt: "2026-01-20T02:15:00Z" });
     // The catalog fills what the device left out.
     expect(outcomes[1]).toMatchObject({ title: ".NET (KB5012346)", kb: "KB5012346", hresult: -2147023293 });
-    expect(outcomes[3]?.collectionErrors).toEqual([{ section: "results", message: `the update agent no longer offers ${GUID(4)}`, code: "not-found" }]);
-    expect(outcomes[4]).toMatchObject({ rebootRequired: false, finishedAt: "2026-01-20T02:20:00Z", title: "WebView2 (KB5012399)" });
+    expect(outcomes[3]?.collectionErrors).toEqual([
+      { section: "results", message: `the update agent no longer offers ${GUID(4)}`, code: "not-found" },
+    ]);
+    expect(outcomes[4]).toMatchObject({
+      rebootRequired: false,
+      finishedAt: "2026-01-20T02:20:00Z",
+      title: "WebView2 (KB5012399)",
+    });
     expect(outcomes[4]?.collectionErrors).toEqual([expect.objectContaining({ code: "not-reported" })]);
     expect(outcomes[0]?.collectionErrors).toEqual([]);
     expectStorable(ARTIFACTS.installSummary, outcomes);
@@ -347,16 +548,40 @@ describe("toInstallOutcomes", () => {
   });
 
   it("matches Linux packages by name and keeps the version installed", () => {
-    const pinned = [entry({ updateId: "openssl", version: "3.0.2-0ubuntu1.19", classification: "Security", severity: "Unspecified" })];
+    const pinned = [
+      entry({ updateId: "openssl", version: "3.0.2-0ubuntu1.19", classification: "Security", severity: "Unspecified" }),
+    ];
     const outcomes = toInstallOutcomes(
-      installDoc([{ updateId: "openssl", version: "3.0.2-0ubuntu1.19", result: "Succeeded", hresult: 0, rebootRequired: false, finishedAt: "2026-01-20T02:06:00Z" }]),
+      installDoc([
+        {
+          updateId: "openssl",
+          version: "3.0.2-0ubuntu1.19",
+          result: "Succeeded",
+          hresult: 0,
+          rebootRequired: false,
+          finishedAt: "2026-01-20T02:06:00Z",
+        },
+      ]),
       pinned,
       source("install"),
     );
-    expect(outcomes).toEqual([expect.objectContaining({ updateId: "openssl", version: "3.0.2-0ubuntu1.19", installed: true, title: "Update openssl" })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        updateId: "openssl",
+        version: "3.0.2-0ubuntu1.19",
+        installed: true,
+        title: "Update openssl",
+      }),
+    ]);
     expect(outcomes[0]).not.toHaveProperty("kb");
     // Package names are case-sensitive: OpenSSL is another package.
-    const other = toInstallOutcomes(installDoc([{ updateId: "OpenSSL", result: "Succeeded", rebootRequired: false, finishedAt: "2026-01-20T02:06:00Z" }]), pinned, source("install"));
+    const other = toInstallOutcomes(
+      installDoc([
+        { updateId: "OpenSSL", result: "Succeeded", rebootRequired: false, finishedAt: "2026-01-20T02:06:00Z" },
+      ]),
+      pinned,
+      source("install"),
+    );
     expect(other[0]?.result).toBe("NotAttempted");
   });
 });
@@ -386,7 +611,12 @@ describe("toDiagnostics", () => {
       }, errors),
       source("diagnostics"),
     );
-    expect(diag).toMatchObject({ status: "failed", eventLogErrors: [], updateAgentErrors: [], collectionErrors: errors });
+    expect(diag).toMatchObject({
+      status: "failed",
+      eventLogErrors: [],
+      updateAgentErrors: [],
+      collectionErrors: errors,
+    });
     expect(diag.failureReason).toBe(
       "diagnostics incomplete: eventLogErrors (Get-WinEvent: The RPC server is unavailable [0x800706BA]); " +
         "updateAgentErrors (no reason given); disks (partial: D: not readable)",
@@ -404,10 +634,13 @@ describe("hostile strings", () => {
   it("pass through every conversion untouched", () => {
     const hostile = HOSTILE_STRINGS.map((s) => s.slice(0, 2000));
     const snap = toSystemSnapshot(
-      baselineDoc((d) => {
-        d.services = hostile.map((name, i) => ({ name: name.slice(0, 256), state: "Running", startType: `t${i}` }));
-        d.apps = hostile.map((name) => ({ name, publisher: name.slice(0, 200) }));
-      }, [{ section: "drivers", message: hostile[0] ?? "" }]),
+      baselineDoc(
+        (d) => {
+          d.services = hostile.map((name, i) => ({ name: name.slice(0, 256), state: "Running", startType: `t${i}` }));
+          d.apps = hostile.map((name) => ({ name, publisher: name.slice(0, 200) }));
+        },
+        [{ section: "drivers", message: hostile[0] ?? "" }],
+      ),
       source("baseline"),
     );
     if (!snap.ok) throw new Error(snap.reason);
@@ -416,7 +649,13 @@ describe("hostile strings", () => {
     expect(snap.value.collectionErrors?.[0]?.message).toBe(hostile[0]);
     expectStorable(ARTIFACTS.baseline, snap.value);
 
-    const cat = toCatalog(catalogDoc(hostile.map((title, i) => rawWin({ updateId: GUID(i % 9), title }))), "windows", POLICY, new Date("2026-01-20T02:00:00Z"), source("catalog"));
+    const cat = toCatalog(
+      catalogDoc(hostile.map((title, i) => rawWin({ updateId: GUID(i % 9), title }))),
+      "windows",
+      POLICY,
+      new Date("2026-01-20T02:00:00Z"),
+      source("catalog"),
+    );
     if (!cat.ok) throw new Error(cat.reason);
     expect(cat.value.updates.map((u) => u.title)).toEqual(hostile);
     expectStorable(ARTIFACTS.catalog, cat.value);
@@ -431,13 +670,18 @@ describe("hostile strings", () => {
     const { win } = smallFleet((s) => {
       const device = s.devices[0];
       if (device === undefined) throw new Error("no device");
-      device.malformed = (["baseline", "catalog", "install", "validate", "diagnostics"] as const).map((script) => ({ script, mode: "hostileStrings" as const }));
+      device.malformed = (["baseline", "catalog", "install", "validate", "diagnostics"] as const).map((script) => ({
+        script,
+        mode: "hostileStrings" as const,
+      }));
     });
     const base = runReal(win, "baseline", {}, T0, "baseline");
     const snap = toSystemSnapshot(base.output, base.source);
     if (!snap.ok) throw new Error(snap.reason);
     expect(snap.value.services.map((s) => s.name)).toEqual(base.output.data.services?.map((s) => s.name));
-    expect(snap.value.services.some((s) => HOSTILE_STRINGS.some((h) => h.startsWith(s.name) && s.name.length > 5))).toBe(true);
+    expect(
+      snap.value.services.some((s) => HOSTILE_STRINGS.some((h) => h.startsWith(s.name) && s.name.length > 5)),
+    ).toBe(true);
     expectStorable(ARTIFACTS.baseline, snap.value);
 
     const catalogRun = runReal(win, "catalog", { simulate: false }, T0, "catalog");
@@ -465,13 +709,25 @@ function runReal<Id extends ScriptId>(
   const script = getDeviceScript(id, device.os);
   commandCounter += 1;
   const runCommandName = `pp-${id}-${commandCounter}`;
-  const result = device.execute({ runCommandName, script: script.text, parameters: encodeParameters(id, params), startedAt: at, timeoutInSeconds: script.timeoutSeconds });
+  const result = device.execute({
+    runCommandName,
+    script: script.text,
+    parameters: encodeParameters(id, params),
+    startedAt: at,
+    timeoutInSeconds: script.timeoutSeconds,
+  });
   if (result.kind !== "completed") throw new Error(`${id} on ${device.name}: ${result.kind}`);
   const output = SCRIPT_OUTPUT_SCHEMAS[id].parse(JSON.parse(result.stdout)) as ScriptOutput<Id>;
   expect(output.scriptVersion).toBe(script.version);
   return {
     output,
-    source: { scriptId: id, scriptVersion: script.version, scriptSha256: script.sha256, runCommandName, transcript: transcriptPath(phase, runCommandName, "stdout") },
+    source: {
+      scriptId: id,
+      scriptVersion: script.version,
+      scriptSha256: script.sha256,
+      runCommandName,
+      transcript: transcriptPath(phase, runCommandName, "stdout"),
+    },
     finishedAt: new Date(at.getTime() + result.durationMs),
   };
 }
@@ -488,7 +744,10 @@ function effectivePolicy(scenario: Scenario, device: SimulatedServer) {
     return s.level === "client" || s.device === device.name;
   });
   const rank = { global: 0, tenant: 1, client: 2, device: 3 } as const;
-  return resolveEffectivePolicy([DEFAULT_GLOBAL_POLICY, ...applies.sort((a, b) => rank[a.scope.level] - rank[b.scope.level])]).policy;
+  return resolveEffectivePolicy([
+    DEFAULT_GLOBAL_POLICY,
+    ...applies.sort((a, b) => rank[a.scope.level] - rank[b.scope.level]),
+  ]).policy;
 }
 
 describe("every script's emulator output on demo devices converts to valid artifacts", () => {
@@ -513,7 +772,9 @@ describe("every script's emulator output on demo devices converts to valid artif
     // 04 pre-validation
     const preRun = runReal(device, "validate", { checks }, base.finishedAt, "preValidation");
     const pre = toValidationReport(preRun.output, "pre", preRun.source);
-    expect(pre.results.map((r) => `${r.app}/${r.check}`).sort()).toEqual(checks.map((c) => `${c.app}/${c.check.name}`).sort());
+    expect(pre.results.map((r) => `${r.app}/${r.check}`).sort()).toEqual(
+      checks.map((c) => `${c.app}/${c.check.name}`).sort(),
+    );
     expectStorable(ARTIFACTS.preValidation, pre);
 
     // 03 catalog
@@ -541,7 +802,13 @@ describe("every script's emulator output on demo devices converts to valid artif
     expectStorable(ARTIFACTS.installSummary, again);
 
     // 06 reboot (reboot.json is the orchestrator's own), 07 post snapshot after the machine is back
-    const rebootRun = runReal(device, "reboot", { delaySeconds: 30, comment: "PatchPilot run 1" }, rerun.finishedAt, "reboot");
+    const rebootRun = runReal(
+      device,
+      "reboot",
+      { delaySeconds: 30, comment: "PatchPilot run 1" },
+      rerun.finishedAt,
+      "reboot",
+    );
     expect(rebootRun.output.data.scheduled).toBe(true);
     const back = after(rebootRun.finishedAt, 30);
     const postRun = runReal(device, "baseline", {}, back, "postSnapshot");
@@ -559,7 +826,13 @@ describe("every script's emulator output on demo devices converts to valid artif
     expect(RegressionsSchema.safeParse(detectRegressions(pre, postVal)).success).toBe(true);
 
     // 09 diagnostics
-    const diagRun = runReal(device, "diagnostics", { since: T0.toISOString(), maxEvents: 100 }, postValRun.finishedAt, "diagnostics");
+    const diagRun = runReal(
+      device,
+      "diagnostics",
+      { since: T0.toISOString(), maxEvents: 100 },
+      postValRun.finishedAt,
+      "diagnostics",
+    );
     const diagnostics = toDiagnostics(diagRun.output, diagRun.source);
     expect(diagnostics.status).toBe("ok");
     expectStorable(ARTIFACTS.diagnostics, diagnostics);
@@ -594,10 +867,16 @@ describe("every script's emulator output on demo devices converts to valid artif
     const snap = toSystemSnapshot(base.output, base.source);
     if (!snap.ok) throw new Error(snap.reason);
     expect(snap.value.services).toEqual([]);
-    expect(snap.value.collectionErrors).toEqual([{ section: "services", message: "Get-CimInstance : Access denied", code: "0x80070005" }]);
+    expect(snap.value.collectionErrors).toEqual([
+      { section: "services", message: "Get-CimInstance : Access denied", code: "0x80070005" },
+    ]);
     expectStorable(ARTIFACTS.baseline, snap.value);
     const diag = runReal(win, "diagnostics", { since: T0.toISOString() }, T0, "diagnostics");
     const diagnostics = toDiagnostics(diag.output, diag.source);
-    expect(diagnostics).toMatchObject({ status: "failed", updateAgentErrors: [], failureReason: expect.stringContaining("WindowsUpdateClient log missing") as string });
+    expect(diagnostics).toMatchObject({
+      status: "failed",
+      updateAgentErrors: [],
+      failureReason: expect.stringContaining("WindowsUpdateClient log missing") as string,
+    });
   });
 });

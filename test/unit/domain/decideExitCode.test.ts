@@ -48,11 +48,29 @@ describe("decideExitCode: each code", () => {
     ["an update not installed", { failedKb: "KB5012346" }, {}, 210, "210.update-not-installed"],
     ["the install phase failed", { installPhaseFails: true }, {}, 210, "210.install-phase-failed"],
     ["a regression", { regression: true }, {}, 220, "220.regressions"],
-    ["diagnostics failed and required", { diagnosticsFail: true, diagnosticsRequired: true }, {}, 230, "230.diagnostics-required"],
+    [
+      "diagnostics failed and required",
+      { diagnosticsFail: true, diagnosticsRequired: true },
+      {},
+      230,
+      "230.diagnostics-required",
+    ],
     ["a required artifact missing", { omit: ["reboot"] }, {}, 240, "240.required-artifact"],
     ["a tampered artifact", {}, { baseline: TAMPERED }, 240, "240.required-artifact"],
-    ["a broken seal", {}, { manifest: { status: "hash-mismatch", problem: "Merkle root differs" } }, 240, "240.required-artifact"],
-    ["a tampered transcript", {}, { otherIntegrityProblems: [{ path: "05-install/stdout.txt", status: "hash-mismatch" }] }, 240, "240.integrity"],
+    [
+      "a broken seal",
+      {},
+      { manifest: { status: "hash-mismatch", problem: "Merkle root differs" } },
+      240,
+      "240.required-artifact",
+    ],
+    [
+      "a tampered transcript",
+      {},
+      { otherIntegrityProblems: [{ path: "05-install/stdout.txt", status: "hash-mismatch" }] },
+      240,
+      "240.integrity",
+    ],
   ])("%s", (_name, scenario, patch, code, rule) => {
     const decision = decideExitCode(evidence(scenario, patch));
     expect(decision.exitCode).toBe(code);
@@ -71,7 +89,10 @@ describe("decideExitCode: each code", () => {
   it("an update reported installed but gone from the post snapshot (rolled back at the reboot) is a 210, not a success", () => {
     const { artifacts } = buildSampleArtifacts(RUN, {});
     const snapshot = artifacts.snapshot as { installedUpdates: { id: string; kb?: string }[] };
-    const rolledBack = { ...snapshot, installedUpdates: snapshot.installedUpdates.filter((u) => u.kb !== "KB5012345" && u.id !== "KB5012345") };
+    const rolledBack = {
+      ...snapshot,
+      installedUpdates: snapshot.installedUpdates.filter((u) => u.kb !== "KB5012345" && u.id !== "KB5012345"),
+    };
     const d = decideExitCode(evidence({}, { snapshot: ok(rolledBack as never) }));
     expect([d.exitCode, d.rule]).toEqual([210, "210.update-gone-after-run"]);
     expect(d.reasons[0]).toContain("KB5012345");
@@ -99,8 +120,30 @@ describe("decideExitCode: precedence (first match wins: 170, 220, 210, 240, 230,
     ["240 over 150", { rebootPolicy: "Never" }, { events: TAMPERED }, 240, [150]],
     ["230 over 150", { diagnosticsFail: true, diagnosticsRequired: true, rebootPolicy: "Never" }, {}, 230, [150]],
     ["an unverifiable regressions.json cannot fire 220: 240", { regression: true }, { regressions: TAMPERED }, 240, []],
-    ["an unverifiable summary cannot fire 210, and 210 from elsewhere still beats 240", {}, { installSummary: TAMPERED, installFailure: ok({ schemaVersion: 1, phase: "05-install", kind: "Timeout", message: "late", at: "2026-01-20T04:00:00.000Z", transcripts: [] }) }, 210, [240]],
-    ["a tampered lock record is not trusted: 240", { lockHeldBy: "other-run-0001" }, { lockContention: TAMPERED }, 240, []],
+    [
+      "an unverifiable summary cannot fire 210, and 210 from elsewhere still beats 240",
+      {},
+      {
+        installSummary: TAMPERED,
+        installFailure: ok({
+          schemaVersion: 1,
+          phase: "05-install",
+          kind: "Timeout",
+          message: "late",
+          at: "2026-01-20T04:00:00.000Z",
+          transcripts: [],
+        }),
+      },
+      210,
+      [240],
+    ],
+    [
+      "a tampered lock record is not trusted: 240",
+      { lockHeldBy: "other-run-0001" },
+      { lockContention: TAMPERED },
+      240,
+      [],
+    ],
   ])("%s", (_name, scenario, patch, code, alsoReported) => {
     const decision = decideExitCode(evidence(scenario, patch));
     expect(decision.exitCode).toBe(code);

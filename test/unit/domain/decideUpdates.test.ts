@@ -3,7 +3,8 @@ import { UpdatePolicySchema, type UpdatePolicy } from "../../../lib/schemas/poli
 import { DEFAULT_GLOBAL_POLICY } from "../../../lib/domain/policy/defaultPolicy";
 import { CatalogEntrySchema } from "../../../lib/schemas/artifacts/catalog";
 
-const policy = (over: Partial<UpdatePolicy> = {}): UpdatePolicy => UpdatePolicySchema.parse({ ...DEFAULT_GLOBAL_POLICY.update, schemaVersion: 1, ...over });
+const policy = (over: Partial<UpdatePolicy> = {}): UpdatePolicy =>
+  UpdatePolicySchema.parse({ ...DEFAULT_GLOBAL_POLICY.update, schemaVersion: 1, ...over });
 const now = new Date("2026-01-20T02:00:00Z");
 const update = (over: Partial<ApplicableUpdate> = {}): ApplicableUpdate => ({
   updateId: "0f1e2d3c-0000-4000-8000-000000000001",
@@ -25,7 +26,11 @@ describe("decideUpdates", () => {
   });
 
   it("excludes by classification and by severity", () => {
-    const [tools, low] = decideUpdates([update({ classification: "Tools" }), update({ severity: "Low" })], policy({ severities: ["Critical"] }), now);
+    const [tools, low] = decideUpdates(
+      [update({ classification: "Tools" }), update({ severity: "Low" })],
+      policy({ severities: ["Critical"] }),
+      now,
+    );
     expect(tools).toMatchObject({ decision: "excluded", reason: "classification Tools is not in the policy" });
     expect(low).toMatchObject({ decision: "excluded", reason: "severity Low is not in the policy" });
   });
@@ -34,12 +39,20 @@ describe("decideUpdates", () => {
     const p = policy({ deferralDays: 7 });
     const [early] = decideUpdates([update({ releaseDate: "2026-01-13T02:00:01Z" })], p, now);
     const [due] = decideUpdates([update({ releaseDate: "2026-01-13T02:00:00Z" })], p, now);
-    expect(early).toMatchObject({ decision: "excluded", reason: expect.stringContaining("deferred until 2026-01-20T02:00:01.000Z") });
+    expect(early).toMatchObject({
+      decision: "excluded",
+      reason: expect.stringContaining("deferred until 2026-01-20T02:00:01.000Z"),
+    });
     expect(due).toMatchObject({ decision: "approved" });
   });
 
   it("lets excludeKbs win over includeKbs, and includeKbs win over everything else", () => {
-    const p = policy({ includeKbs: ["KB5012345", "KB5000001"], excludeKbs: ["KB5012345"], classifications: ["Critical"], deferralDays: 30 });
+    const p = policy({
+      includeKbs: ["KB5012345", "KB5000001"],
+      excludeKbs: ["KB5012345"],
+      classifications: ["Critical"],
+      deferralDays: 30,
+    });
     const [bad, forced] = decideUpdates([update(), update({ kb: "KB5000001", classification: "Tools" })], p, now);
     expect(bad).toMatchObject({ decision: "excluded", reason: "KB5012345 is in excludeKbs" });
     expect(forced).toMatchObject({ decision: "approved", reason: expect.stringContaining("includeKbs") });
@@ -50,11 +63,21 @@ describe("decideUpdates", () => {
     const [held] = decideUpdates([pkg], policy({ excludePackages: ["openssl"] }), now);
     const [undated] = decideUpdates([pkg], policy({ deferralDays: 5 }), now);
     expect(held).toMatchObject({ decision: "excluded", reason: "package openssl is in excludePackages" });
-    expect(undated).toMatchObject({ decision: "approved", reason: expect.stringContaining("release date unknown, so the 5-day deferral cannot apply") });
+    expect(undated).toMatchObject({
+      decision: "approved",
+      reason: expect.stringContaining("release date unknown, so the 5-day deferral cannot apply"),
+    });
   });
 
   it("keeps every update, in input order", () => {
-    const out = decideUpdates([update({ updateId: "a" }), update({ updateId: "b", classification: "Tools" })], policy(), now);
-    expect(out.map((e) => [e.updateId, e.decision])).toEqual([["a", "approved"], ["b", "excluded"]]);
+    const out = decideUpdates(
+      [update({ updateId: "a" }), update({ updateId: "b", classification: "Tools" })],
+      policy(),
+      now,
+    );
+    expect(out.map((e) => [e.updateId, e.decision])).toEqual([
+      ["a", "approved"],
+      ["b", "excluded"],
+    ]);
   });
 });

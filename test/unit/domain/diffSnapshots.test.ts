@@ -24,7 +24,10 @@ describe("diffSnapshots", () => {
         os: { family: "windows", name: "Windows Server 2022", version: "10.0.20348", build: "20348.2400" },
         installedUpdates: [{ id: "KB5012345", kb: "KB5012345" }],
         services: [{ name: "W3SVC", state: "Stopped", startType: "Automatic" }],
-        apps: [{ name: "Shop", version: "1.0" }, { name: "Agent", version: "2" }],
+        apps: [
+          { name: "Shop", version: "1.0" },
+          { name: "Agent", version: "2" },
+        ],
       }),
     );
     expect(d).toEqual({
@@ -41,7 +44,10 @@ describe("diffSnapshots", () => {
 
   it("sees a Linux package upgrade as one removed and one added version", () => {
     const pkg = (version: string): SystemSnapshot["installedUpdates"] => [{ id: "openssl", version }];
-    const d = diffSnapshots(snapshot({ installedUpdates: pkg("3.0.14") }), snapshot({ installedUpdates: pkg("3.0.15") }));
+    const d = diffSnapshots(
+      snapshot({ installedUpdates: pkg("3.0.14") }),
+      snapshot({ installedUpdates: pkg("3.0.15") }),
+    );
     expect([d.updatesAdded, d.updatesRemoved]).toEqual([["openssl 3.0.15"], ["openssl 3.0.14"]]);
   });
 });

@@ -13,10 +13,30 @@ function inputs(scenario: Parameters<typeof buildSampleArtifacts>[1] = {}) {
   const { artifacts } = buildSampleArtifacts(run, scenario);
   const paths = Object.keys(artifacts).map((k) => ARTIFACTS[k as keyof typeof ARTIFACTS].path);
   return {
-    exitCode: { schemaVersion: 1 as const, run, exitCode: 220 as const, name: "ValidationFailure" as const, rule: "220.regressions", reasons: ["WebApp/health regressed"], decidedAt: at(57), artifactsRead: [] },
+    exitCode: {
+      schemaVersion: 1 as const,
+      run,
+      exitCode: 220 as const,
+      name: "ValidationFailure" as const,
+      rule: "220.regressions",
+      reasons: ["WebApp/health regressed"],
+      decidedAt: at(57),
+      artifactsRead: [],
+    },
     exitCodeSha256: h("e"),
-    manifest: { schemaVersion: 1 as const, run, sealedAt: at(56), merkle: { algorithm: "rfc6962-sha256" as const, leafCount: paths.length, root: h("a") }, artifactIndexSha256: h("b"), events: { count: 9, chainHead: h("c") } },
-    artifactIndex: { schemaVersion: 1 as const, runId: run.runId, entries: paths.map((path) => ({ path, sha256: h("d"), size: 1 })) },
+    manifest: {
+      schemaVersion: 1 as const,
+      run,
+      sealedAt: at(56),
+      merkle: { algorithm: "rfc6962-sha256" as const, leafCount: paths.length, root: h("a") },
+      artifactIndexSha256: h("b"),
+      events: { count: 9, chainHead: h("c") },
+    },
+    artifactIndex: {
+      schemaVersion: 1 as const,
+      runId: run.runId,
+      entries: paths.map((path) => ({ path, sha256: h("d"), size: 1 })),
+    },
     catalog: artifacts.catalog as Catalog,
     installs: artifacts.installSummary as InstallOutcome[],
     regressions: artifacts.regressions as Regressions,

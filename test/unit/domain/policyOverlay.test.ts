@@ -231,7 +231,10 @@ describe("resolveEffectivePolicy: refusals", () => {
 
   it("names an unknown top-level field and a malformed app check", () => {
     const client = { ...clientLayer(), diagnostic: { required: true } };
-    const device = { ...deviceLayer(), appValidation: { apps: [{ name: "WebApp", checks: [{ name: "x", type: "ftp" }] }] } };
+    const device = {
+      ...deviceLayer(),
+      appValidation: { apps: [{ name: "WebApp", checks: [{ name: "x", type: "ftp" }] }] },
+    };
     const err = refusal([globalLayer(), client, device]);
     const at = err.issues.map((i) => `${i.layer} ${i.path}`);
     expect(at).toContain(`${CLIENT} diagnostic`);
@@ -247,16 +250,26 @@ describe("resolveEffectivePolicy: refusals", () => {
 
   it("refuses a client layer of another tenant and a device layer of another client", () => {
     const client = { ...clientLayer(), scope: { level: "client", tenant: "fabrikam", client: "acme" } };
-    const device = { ...deviceLayer(), scope: { level: "device", tenant: "contoso", client: "globex", device: "web01" } };
+    const device = {
+      ...deviceLayer(),
+      scope: { level: "device", tenant: "contoso", client: "globex", device: "web01" },
+    };
     const err = refusal([globalLayer(), tenantLayer(), client, device]);
     expect(err.issues).toEqual<PolicyIssue[]>([
       { layer: "client:fabrikam/acme", path: "scope.tenant", message: expect.stringContaining(TENANT) as string },
-      { layer: "device:contoso/globex/web01", path: "scope.client", message: expect.stringContaining("client:fabrikam/acme") as string },
+      {
+        layer: "device:contoso/globex/web01",
+        path: "scope.client",
+        message: expect.stringContaining("client:fabrikam/acme") as string,
+      },
     ]);
   });
 
   it("refuses a device layer whose tenant differs from its client layer's when there is no tenant layer", () => {
-    const device = { ...deviceLayer(), scope: { level: "device", tenant: "fabrikam", client: "acme", device: "web01" } };
+    const device = {
+      ...deviceLayer(),
+      scope: { level: "device", tenant: "fabrikam", client: "acme", device: "web01" },
+    };
     const err = refusal([globalLayer(), clientLayer(), device]);
     expect(err.issues.map((i) => `${i.layer} ${i.path}`)).toEqual(["device:fabrikam/acme/web01 scope.tenant"]);
   });

@@ -24,12 +24,27 @@ describe("poll schedule", () => {
 describe("reboot progress", () => {
   const requested = t(0);
   it("completes only when Connected with a boot time after the request", () => {
-    expect(assessReboot(requested, { at: t(30), agentStatus: "Connected", lastBootTime: new Date(t(0).getTime() - 86_400_000) }, 30)).toEqual({ state: "waiting" });
+    expect(
+      assessReboot(
+        requested,
+        { at: t(30), agentStatus: "Connected", lastBootTime: new Date(t(0).getTime() - 86_400_000) },
+        30,
+      ),
+    ).toEqual({ state: "waiting" });
     expect(assessReboot(requested, { at: t(90), agentStatus: "Disconnected" }, 30)).toEqual({ state: "waiting" });
-    expect(assessReboot(requested, { at: t(300), agentStatus: "Connected", lastBootTime: t(120) }, 30)).toEqual({ state: "completed", bootTimeAfter: t(120) });
+    expect(assessReboot(requested, { at: t(300), agentStatus: "Connected", lastBootTime: t(120) }, 30)).toEqual({
+      state: "completed",
+      bootTimeAfter: t(120),
+    });
   });
 
   it("times out after the policy's wait, even if the agent is Connected with the old boot time", () => {
-    expect(assessReboot(requested, { at: new Date(t(0).getTime() + 30 * 60_000), agentStatus: "Connected", lastBootTime: t(-5) }, 30)).toEqual({ state: "timed-out", waitedMinutes: 30 });
+    expect(
+      assessReboot(
+        requested,
+        { at: new Date(t(0).getTime() + 30 * 60_000), agentStatus: "Connected", lastBootTime: t(-5) },
+        30,
+      ),
+    ).toEqual({ state: "timed-out", waitedMinutes: 30 });
   });
 });

@@ -22,44 +22,74 @@ const iso = (d: Date): string => d.toISOString();
 
 describe("zoned time", () => {
   it("converts Berlin wall-clock times in winter and summer", () => {
-    expect(fromLocal({ year: 2026, month: 1, day: 20, hour: 2, minute: 30 }, "Europe/Berlin")).toBe(Date.parse("2026-01-20T01:30:00Z"));
-    expect(fromLocal({ year: 2026, month: 7, day: 20, hour: 2, minute: 30 }, "Europe/Berlin")).toBe(Date.parse("2026-07-20T00:30:00Z"));
+    expect(fromLocal({ year: 2026, month: 1, day: 20, hour: 2, minute: 30 }, "Europe/Berlin")).toBe(
+      Date.parse("2026-01-20T01:30:00Z"),
+    );
+    expect(fromLocal({ year: 2026, month: 7, day: 20, hour: 2, minute: 30 }, "Europe/Berlin")).toBe(
+      Date.parse("2026-07-20T00:30:00Z"),
+    );
     expect(toLocal(Date.parse("2026-07-20T00:30:00Z"), "Europe/Berlin")).toMatchObject({ hour: 2, minute: 30 });
   });
 
   it("moves a time in the spring-forward gap forward by the gap, and takes the first of a repeated hour", () => {
     // 2026-03-29 02:30 does not exist in Berlin (02:00 → 03:00 CEST); it becomes 03:30 CEST = 01:30Z.
-    expect(new Date(fromLocal({ year: 2026, month: 3, day: 29, hour: 2, minute: 30 }, "Europe/Berlin")).toISOString()).toBe("2026-03-29T01:30:00.000Z");
+    expect(
+      new Date(fromLocal({ year: 2026, month: 3, day: 29, hour: 2, minute: 30 }, "Europe/Berlin")).toISOString(),
+    ).toBe("2026-03-29T01:30:00.000Z");
     // 2026-10-25 02:30 happens twice (CEST then CET); the first is 00:30Z.
-    expect(new Date(fromLocal({ year: 2026, month: 10, day: 25, hour: 2, minute: 30 }, "Europe/Berlin")).toISOString()).toBe("2026-10-25T00:30:00.000Z");
+    expect(
+      new Date(fromLocal({ year: 2026, month: 10, day: 25, hour: 2, minute: 30 }, "Europe/Berlin")).toISOString(),
+    ).toBe("2026-10-25T00:30:00.000Z");
   });
 });
 
 describe("window occurrences", () => {
   it("opens a daily window at the local start time across a DST change", () => {
-    const o = occurrencesBetween(window({ startTime: "22:00" }), new Date("2026-03-28T00:00:00Z"), new Date("2026-03-31T00:00:00Z"));
-    expect(o.map((x) => iso(x.start))).toEqual(["2026-03-28T21:00:00.000Z", "2026-03-29T20:00:00.000Z", "2026-03-30T20:00:00.000Z"]);
+    const o = occurrencesBetween(
+      window({ startTime: "22:00" }),
+      new Date("2026-03-28T00:00:00Z"),
+      new Date("2026-03-31T00:00:00Z"),
+    );
+    expect(o.map((x) => iso(x.start))).toEqual([
+      "2026-03-28T21:00:00.000Z",
+      "2026-03-29T20:00:00.000Z",
+      "2026-03-30T20:00:00.000Z",
+    ]);
     expect(o[0]).toMatchObject({ localDate: "2026-03-28", instanceId: "window-contoso-nightly-2026-03-28" });
     expect(iso(o[0]!.end)).toBe("2026-03-29T00:00:00.000Z");
     expect(iso(o[0]!.cutoff)).toBe("2026-03-28T23:30:00.000Z");
   });
 
   it("finds Patch Tuesday + 5 days, and the last weekday of a month", () => {
-    const w = window({ recurrence: { frequency: "MonthlyByWeekday", weekOfMonth: 2, dayOfWeek: "Tue", offsetDays: 5 }, timeZone: "America/New_York", startTime: "01:00" });
+    const w = window({
+      recurrence: { frequency: "MonthlyByWeekday", weekOfMonth: 2, dayOfWeek: "Tue", offsetDays: 5 },
+      timeZone: "America/New_York",
+      startTime: "01:00",
+    });
     // Patch Tuesdays 2026: Jan 13, Feb 10; + 5 days = Sun Jan 18, Sun Feb 15.
-    expect(occurrencesBetween(w, new Date("2026-01-01T00:00:00Z"), new Date("2026-03-01T00:00:00Z")).map((x) => x.localDate)).toEqual(["2026-01-18", "2026-02-15"]);
+    expect(
+      occurrencesBetween(w, new Date("2026-01-01T00:00:00Z"), new Date("2026-03-01T00:00:00Z")).map((x) => x.localDate),
+    ).toEqual(["2026-01-18", "2026-02-15"]);
     const last = window({ recurrence: { frequency: "MonthlyByWeekday", weekOfMonth: -1, dayOfWeek: "Fri" } });
-    expect(occurrencesBetween(last, new Date("2026-01-01T00:00:00Z"), new Date("2026-03-01T00:00:00Z")).map((x) => x.localDate)).toEqual(["2026-01-30", "2026-02-27"]);
+    expect(
+      occurrencesBetween(last, new Date("2026-01-01T00:00:00Z"), new Date("2026-03-01T00:00:00Z")).map(
+        (x) => x.localDate,
+      ),
+    ).toEqual(["2026-01-30", "2026-02-27"]);
   });
 
   it("runs weekly windows on the listed days only", () => {
     const w = window({ recurrence: { frequency: "Weekly", daysOfWeek: ["Sat", "Sun"] } });
-    expect(occurrencesBetween(w, new Date("2026-01-19T00:00:00Z"), new Date("2026-01-27T00:00:00Z")).map((x) => x.localDate)).toEqual(["2026-01-24", "2026-01-25"]);
+    expect(
+      occurrencesBetween(w, new Date("2026-01-19T00:00:00Z"), new Date("2026-01-27T00:00:00Z")).map((x) => x.localDate),
+    ).toEqual(["2026-01-24", "2026-01-25"]);
   });
 
   it("is due for a tick inside the lookback, and no longer past the cutoff", () => {
     const w = window();
-    expect(dueOccurrences(w, new Date("2026-01-20T01:34:00Z"), 10).map((o) => o.instanceId)).toEqual(["window-contoso-nightly-2026-01-20"]);
+    expect(dueOccurrences(w, new Date("2026-01-20T01:34:00Z"), 10).map((o) => o.instanceId)).toEqual([
+      "window-contoso-nightly-2026-01-20",
+    ]);
     expect(dueOccurrences(w, new Date("2026-01-20T01:29:59Z"), 10)).toEqual([]);
     expect(dueOccurrences(w, new Date("2026-01-20T04:00:00Z"), 600)).toEqual([]); // cutoff 04:00Z (end 04:30Z - 30 min)
   });
@@ -86,8 +116,14 @@ describe("rate control", () => {
     const cutoff = new Date("2026-01-20T04:00:00Z");
     expect(admitDevices({ pending: 10, running: 1, errors: 1 }, limits, now, cutoff)).toEqual({ start: 2 });
     expect(admitDevices({ pending: 1, running: 0, errors: 0 }, limits, now, cutoff)).toEqual({ start: 1 });
-    expect(admitDevices({ pending: 10, running: 1, errors: 2 }, limits, now, cutoff)).toEqual({ start: 0, stop: { kind: "max-errors", errors: 2, maxErrors: 1 } });
-    expect(admitDevices({ pending: 10, running: 0, errors: 0 }, limits, cutoff, cutoff).stop).toEqual({ kind: "cutoff", cutoff: "2026-01-20T04:00:00.000Z" });
+    expect(admitDevices({ pending: 10, running: 1, errors: 2 }, limits, now, cutoff)).toEqual({
+      start: 0,
+      stop: { kind: "max-errors", errors: 2, maxErrors: 1 },
+    });
+    expect(admitDevices({ pending: 10, running: 0, errors: 0 }, limits, cutoff, cutoff).stop).toEqual({
+      kind: "cutoff",
+      cutoff: "2026-01-20T04:00:00.000Z",
+    });
   });
 
   it("counts failures, not lock contention or a disallowed reboot, as window errors", () => {
@@ -97,8 +133,15 @@ describe("rate control", () => {
 
   it("refuses to start an install with less time left than the policy's estimate", () => {
     const end = new Date("2026-01-20T04:30:00Z");
-    expect(decideInstallBudget(new Date("2026-01-20T02:30:00Z"), end, 120)).toMatchObject({ allowed: true, minutesLeft: 120 });
-    expect(decideInstallBudget(new Date("2026-01-20T02:30:01Z"), end, 120)).toMatchObject({ allowed: false, minutesLeft: 119, reason: expect.stringContaining("install not started") });
+    expect(decideInstallBudget(new Date("2026-01-20T02:30:00Z"), end, 120)).toMatchObject({
+      allowed: true,
+      minutesLeft: 120,
+    });
+    expect(decideInstallBudget(new Date("2026-01-20T02:30:01Z"), end, 120)).toMatchObject({
+      allowed: false,
+      minutesLeft: 119,
+      reason: expect.stringContaining("install not started"),
+    });
   });
 });
 
@@ -106,6 +149,10 @@ describe("on-demand occurrences", () => {
   it("start at the minute asked, keep the window's duration and cutoff, and have their own id", () => {
     const o = onDemandOccurrence(window(), new Date("2026-01-20T10:17:42Z"));
     expect(o).toMatchObject({ localDate: "2026-01-20", instanceId: "ondemand-contoso-nightly-2026-01-20-1117" });
-    expect([iso(o.start), iso(o.end), iso(o.cutoff)]).toEqual(["2026-01-20T10:17:00.000Z", "2026-01-20T13:17:00.000Z", "2026-01-20T12:47:00.000Z"]);
+    expect([iso(o.start), iso(o.end), iso(o.cutoff)]).toEqual([
+      "2026-01-20T10:17:00.000Z",
+      "2026-01-20T13:17:00.000Z",
+      "2026-01-20T12:47:00.000Z",
+    ]);
   });
 });

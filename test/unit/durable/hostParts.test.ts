@@ -17,7 +17,12 @@ describe("TimerQueue", () => {
   it("pops due timers earliest first and keeps the rest", () => {
     const queue = new TimerQueue();
     for (const minute of [30, 5, 20, 10, 40]) {
-      queue.push({ instanceId: `i${minute}`, generation: 0, timerId: minute, fireAt: new Date(Date.UTC(2026, 0, 1, 0, minute)) });
+      queue.push({
+        instanceId: `i${minute}`,
+        generation: 0,
+        timerId: minute,
+        fireAt: new Date(Date.UTC(2026, 0, 1, 0, minute)),
+      });
     }
     expect(queue.popDue(new Date(Date.UTC(2026, 0, 1, 0, 25))).map((t) => t.timerId)).toEqual([5, 10, 20]);
     expect(queue.peek()?.timerId).toBe(30);
@@ -54,8 +59,12 @@ describe("compileRoute", () => {
 
 describe("nextOccurrence", () => {
   it("reads six-field NCRONTAB schedules, seconds first, in UTC", () => {
-    expect(nextOccurrence("0 */30 * * * *", new Date("2026-01-01T00:10:00Z")).toISOString()).toBe("2026-01-01T00:30:00.000Z");
-    expect(nextOccurrence("30 0 2 * * 1-5", new Date("2026-01-02T03:00:00Z")).toISOString()).toBe("2026-01-05T02:00:30.000Z");
+    expect(nextOccurrence("0 */30 * * * *", new Date("2026-01-01T00:10:00Z")).toISOString()).toBe(
+      "2026-01-01T00:30:00.000Z",
+    );
+    expect(nextOccurrence("30 0 2 * * 1-5", new Date("2026-01-02T03:00:00Z")).toISOString()).toBe(
+      "2026-01-05T02:00:30.000Z",
+    );
   });
 
   it("refuses the five-field cron form", () => {

@@ -3,7 +3,12 @@ import { join } from "node:path";
 import { CloudEvent } from "cloudevents";
 import { z } from "zod";
 import { buildRunEvents, buildWindowEvents, runSubject } from "../../../lib/azure/events/buildEvents";
-import { EVENT_TYPES, RunEventDataSchema, WindowEventDataSchema, type RunEventData } from "../../../lib/azure/events/eventData";
+import {
+  EVENT_TYPES,
+  RunEventDataSchema,
+  WindowEventDataSchema,
+  type RunEventData,
+} from "../../../lib/azure/events/eventData";
 import { assembleRunEventData, unfinishedRunEventData } from "../../../lib/azure/events/runEventData";
 import { assembleWindowEventData, haltReasonsOf } from "../../../lib/azure/events/windowEventData";
 import { LOG_STREAMS } from "../../../lib/azure/logs/logRows";
@@ -25,19 +30,20 @@ const exitCode = (code: number, name: ExitCodeRecord["name"]): ExitCodeRecord =>
   decidedAt: "2026-01-20T03:10:00.000Z",
   artifactsRead: [],
 });
-const install = (over: Partial<InstallOutcome>): InstallOutcome => ({
-  schemaVersion: 1,
-  device: "FAB-SQL01",
-  source: "device",
-  updateId: "u1",
-  kb: "KB5012345",
-  title: "Cumulative Update",
-  installed: true,
-  result: "Succeeded",
-  rebootRequired: false,
-  finishedAt: "2026-01-20T02:30:00.000Z",
-  ...over,
-} as InstallOutcome);
+const install = (over: Partial<InstallOutcome>): InstallOutcome =>
+  ({
+    schemaVersion: 1,
+    device: "FAB-SQL01",
+    source: "device",
+    updateId: "u1",
+    kb: "KB5012345",
+    title: "Cumulative Update",
+    installed: true,
+    result: "Succeeded",
+    rebootRequired: false,
+    finishedAt: "2026-01-20T02:30:00.000Z",
+    ...over,
+  }) as InstallOutcome;
 
 function runData(code: number, name: ExitCodeRecord["name"]): RunEventData {
   return assembleRunEventData({
@@ -48,11 +54,28 @@ function runData(code: number, name: ExitCodeRecord["name"]): RunEventData {
       { path: "11-report/exit-code.json", sha256: sha("a") },
       { path: "11-report/report.html", sha256: sha("b") },
     ],
-    installs: [install({}), install({ updateId: "u2", kb: "KB5099999", installed: false, result: "Failed", hresult: -2145124318, finishedAt: "2026-01-20T02:40:00.000Z" })],
+    installs: [
+      install({}),
+      install({
+        updateId: "u2",
+        kb: "KB5099999",
+        installed: false,
+        result: "Failed",
+        hresult: -2145124318,
+        finishedAt: "2026-01-20T02:40:00.000Z",
+      }),
+    ],
     regressions: {
       schemaVersion: 1,
       TotalRegressions: 1,
-      regressions: [{ app: "sql", check: "port-1433", pre: { success: true, detail: "open" }, post: { success: false, detail: "refused" } }],
+      regressions: [
+        {
+          app: "sql",
+          check: "port-1433",
+          pre: { success: true, detail: "open" },
+          post: { success: false, detail: "refused" },
+        },
+      ],
       preExisting: [],
     },
     postValidation: {
@@ -62,8 +85,23 @@ function runData(code: number, name: ExitCodeRecord["name"]): RunEventData {
       stage: "post",
       startedAt: "2026-01-20T02:50:00.000Z",
       results: [
-        { app: "sql", check: "port-1433", type: "tcp", success: false, attempts: [{ at: "2026-01-20T02:51:00.000Z", success: false, detail: "refused" }, { at: "2026-01-20T02:53:00.000Z", success: false, detail: "refused" }] },
-        { app: "web", check: "home", type: "http", success: true, attempts: [{ at: "2026-01-20T02:59:00.000Z", success: true, detail: "200" }] },
+        {
+          app: "sql",
+          check: "port-1433",
+          type: "tcp",
+          success: false,
+          attempts: [
+            { at: "2026-01-20T02:51:00.000Z", success: false, detail: "refused" },
+            { at: "2026-01-20T02:53:00.000Z", success: false, detail: "refused" },
+          ],
+        },
+        {
+          app: "web",
+          check: "home",
+          type: "http",
+          success: true,
+          attempts: [{ at: "2026-01-20T02:59:00.000Z", success: true, detail: "200" }],
+        },
       ],
     } as never,
   });
@@ -102,15 +140,29 @@ describe("run events", () => {
     const first = buildRunEvents(runData(220, "ValidationFailure"));
     const again = buildRunEvents(runData(220, "ValidationFailure"));
     expect(again).toEqual(first);
-    expect(first.map((e) => e.id)).toEqual(["contoso-msp/r20260120-0001/run.completed", "contoso-msp/r20260120-0001/regression.detected"]);
+    expect(first.map((e) => e.id)).toEqual([
+      "contoso-msp/r20260120-0001/run.completed",
+      "contoso-msp/r20260120-0001/regression.detected",
+    ]);
     expect(new Set(first.map((e) => e.id)).size).toBe(2);
     expect(first[0]?.time).toBe("2026-01-20T03:10:00.000Z");
   });
 
   it("carries what on-call needs: regressions PRE/POST, failed updates with HRESULT, hashes, time to detect", () => {
     const data = runData(220, "ValidationFailure");
-    expect(data.regressions).toEqual([{ app: "sql", check: "port-1433", pre: { success: true, detail: "open" }, post: { success: false, detail: "refused" } }]);
-    expect(data.updates.find((u) => u.updateId === "u2")).toMatchObject({ installed: false, result: "Failed", hresult: "0x80240022" });
+    expect(data.regressions).toEqual([
+      {
+        app: "sql",
+        check: "port-1433",
+        pre: { success: true, detail: "open" },
+        post: { success: false, detail: "refused" },
+      },
+    ]);
+    expect(data.updates.find((u) => u.updateId === "u2")).toMatchObject({
+      installed: false,
+      result: "Failed",
+      hresult: "0x80240022",
+    });
     expect(data.evidence.artifacts).toContainEqual({ path: "11-report/report.html", sha256: sha("b") });
     // Detection: the last POST attempt of the regressed check (not of other checks); installs: the last install.
     expect(data.regressionDetectedAt).toBe("2026-01-20T02:53:00.000Z");
@@ -121,36 +173,96 @@ describe("run events", () => {
 
   it("takes trigger and dry-run from the orchestration only when run.json is not in the verified evidence", () => {
     // runData has no run.json: the orchestration's facts stand in, never invented defaults.
-    expect(runData(0, "Success")).toMatchObject({ trigger: { kind: "window", windowId: "nightly", ring: "prod" }, dryRun: true });
+    expect(runData(0, "Success")).toMatchObject({
+      trigger: { kind: "window", windowId: "nightly", ring: "prod" },
+      dryRun: true,
+    });
   });
 
   it("announces a run without a verified exit code as 240 integrity_failed, from what the orchestration knows", () => {
-    const data = unfinishedRunEventData(run, { trigger: { kind: "demo" }, dryRun: false }, "2026-01-20T03:00:00.000Z", "p/", "the run could not be sealed and decided: 503");
+    const data = unfinishedRunEventData(
+      run,
+      { trigger: { kind: "demo" }, dryRun: false },
+      "2026-01-20T03:00:00.000Z",
+      "p/",
+      "the run could not be sealed and decided: 503",
+    );
     const events = buildRunEvents(data);
     expect(events.map((e) => e.type)).toEqual([EVENT_TYPES.runCompleted, EVENT_TYPES.integrityFailed]);
     for (const e of events) validateWithSdk(e);
-    expect(RunEventDataSchema.parse(data)).toMatchObject({ exitCode: 240, exitCodeName: "ReportingFailure", reasons: ["the run could not be sealed and decided: 503"] });
+    expect(RunEventDataSchema.parse(data)).toMatchObject({
+      exitCode: 240,
+      exitCodeName: "ReportingFailure",
+      reasons: ["the run could not be sealed and decided: 503"],
+    });
     expect(toLogRows(events[0]!).runs[0]).toMatchObject({ ExitCode: 240, RunId: run.runId });
   });
 
   it("subjects are the issue's path, whatever the ids", () => {
-    expect(runSubject({ tenant: "t", client: "c", device: "D.1", runId: "r-00000001" })).toBe("/tenants/t/clients/c/devices/D.1/runs/r-00000001");
+    expect(runSubject({ tenant: "t", client: "c", device: "D.1", runId: "r-00000001" })).toBe(
+      "/tenants/t/clients/c/devices/D.1/runs/r-00000001",
+    );
   });
 });
 
-const occurrence = { windowId: "nightly", localDate: "2026-01-20", instanceId: "window:contoso-msp:nightly:20260120", start: "2026-01-20T02:00:00.000Z", end: "2026-01-20T06:00:00.000Z", cutoff: "2026-01-20T05:30:00.000Z" };
+const occurrence = {
+  windowId: "nightly",
+  localDate: "2026-01-20",
+  instanceId: "window:contoso-msp:nightly:20260120",
+  start: "2026-01-20T02:00:00.000Z",
+  end: "2026-01-20T06:00:00.000Z",
+  cutoff: "2026-01-20T05:30:00.000Z",
+};
 function windowReport(stop?: "max-errors" | "gate"): WindowReport {
   const result = (device: string, code: number) => ({
-    client: "fabrikam", ring: "dev", device, instanceId: "i", runId: "r", status: "completed" as const,
-    result: { run: { ...run, device }, exitCode: code, exitName: "x", counts: { approved: 1, installed: 1, failed: 0, regressions: 0 }, evidencePrefix: "p" },
+    client: "fabrikam",
+    ring: "dev",
+    device,
+    instanceId: "i",
+    runId: "r",
+    status: "completed" as const,
+    result: {
+      run: { ...run, device },
+      exitCode: code,
+      exitName: "x",
+      counts: { approved: 1, installed: 1, failed: 0, regressions: 0 },
+      evidencePrefix: "p",
+    },
   });
   return {
-    schemaVersion: 1, tenant: "contoso-msp", windowId: "nightly", occurrence, startedBy: "schedule", finishedAt: "2026-01-20T04:00:00.000Z",
+    schemaVersion: 1,
+    tenant: "contoso-msp",
+    windowId: "nightly",
+    occurrence,
+    startedBy: "schedule",
+    finishedAt: "2026-01-20T04:00:00.000Z",
     rings: [
-      { ring: "dev", started: true, rollouts: [{ client: "fabrikam", ring: "dev", limits: { maxConcurrency: 1, maxErrors: 0 }, outcomes: [result("A", 0), result("B", 210)], ...(stop === "max-errors" ? { stop: { kind: "max-errors" as const, errors: 1, maxErrors: 0 } } : {}) }] },
-      ...(stop === "gate" ? [{ ring: "prod", started: false, reason: "ring dev gate closed: install failures or regressions on B", rollouts: [] }] : []),
+      {
+        ring: "dev",
+        started: true,
+        rollouts: [
+          {
+            client: "fabrikam",
+            ring: "dev",
+            limits: { maxConcurrency: 1, maxErrors: 0 },
+            outcomes: [result("A", 0), result("B", 210)],
+            ...(stop === "max-errors" ? { stop: { kind: "max-errors" as const, errors: 1, maxErrors: 0 } } : {}),
+          },
+        ],
+      },
+      ...(stop === "gate"
+        ? [
+            {
+              ring: "prod",
+              started: false,
+              reason: "ring dev gate closed: install failures or regressions on B",
+              rollouts: [],
+            },
+          ]
+        : []),
     ],
-    skipped: [], decisions: ["2 devices targeted"],
+    skipped: [],
+    decisions: ["2 devices targeted"],
     totals: { targets: 2, completed: 2, notStarted: 0, orchestrationFailed: 0, byExitCode: { "0": 1, "210": 1 } },
   };
 }
@@ -158,7 +270,9 @@ function windowReport(stop?: "max-errors" | "gate"): WindowReport {
 describe("window events", () => {
   const stored = { path: "contoso-msp/_windows/nightly/x/window-report.json", sha256: sha("c") };
   it("sends window.completed always and window.halted only after a safety stop", () => {
-    expect(buildWindowEvents(assembleWindowEventData(windowReport(), stored)).map((e) => e.type)).toEqual([EVENT_TYPES.windowCompleted]);
+    expect(buildWindowEvents(assembleWindowEventData(windowReport(), stored)).map((e) => e.type)).toEqual([
+      EVENT_TYPES.windowCompleted,
+    ]);
     for (const stop of ["max-errors", "gate"] as const) {
       const events = buildWindowEvents(assembleWindowEventData(windowReport(stop), stored));
       expect(events.map((e) => e.type)).toEqual([EVENT_TYPES.windowCompleted, EVENT_TYPES.windowHalted]);
@@ -171,17 +285,27 @@ describe("window events", () => {
   });
 
   it("names why it halted, and counts succeeded and failed runs", () => {
-    expect(haltReasonsOf(windowReport("max-errors"))).toEqual([{ kind: "max-errors", ring: "dev", client: "fabrikam", detail: "maxErrors (0) exceeded with 1 errors" }]);
-    expect(haltReasonsOf(windowReport("gate"))).toEqual([{ kind: "ring-gate", ring: "prod", detail: "not started: ring dev gate closed: install failures or regressions on B" }]);
+    expect(haltReasonsOf(windowReport("max-errors"))).toEqual([
+      { kind: "max-errors", ring: "dev", client: "fabrikam", detail: "maxErrors (0) exceeded with 1 errors" },
+    ]);
+    expect(haltReasonsOf(windowReport("gate"))).toEqual([
+      {
+        kind: "ring-gate",
+        ring: "prod",
+        detail: "not started: ring dev gate closed: install failures or regressions on B",
+      },
+    ]);
     const data = assembleWindowEventData(windowReport(), stored);
     expect(data.totals).toMatchObject({ succeeded: 1, failed: 1, targets: 2 });
   });
 });
 
 describe("Log Analytics rows", () => {
-  const tables = (JSON.parse(readFileSync(join(__dirname, "../../../infra/logs/tables.json"), "utf8")) as {
-    tables: { name: string; stream: string; columns: { name: string; type: string }[] }[];
-  }).tables;
+  const tables = (
+    JSON.parse(readFileSync(join(__dirname, "../../../infra/logs/tables.json"), "utf8")) as {
+      tables: { name: string; stream: string; columns: { name: string; type: string }[] }[];
+    }
+  ).tables;
 
   /** The DCR column type a zod field serialises to. */
   function dcrType(field: z.ZodType): string {
@@ -208,18 +332,35 @@ describe("Log Analytics rows", () => {
     const [completed, regression] = buildRunEvents(runData(220, "ValidationFailure"));
     const rows = toLogRows(completed!);
     expect(rows.runs).toHaveLength(1);
-    expect(rows.updates.map((u) => [u.Kb, u.Installed, u.HResult])).toEqual([["KB5012345", true, undefined], ["KB5099999", false, "0x80240022"]]);
-    expect(rows.runs[0]).toMatchObject({ ExitCode: 220, RunId: "r20260120-0001", RegressionChecks: ["sql/port-1433"], ReportPath: "contoso-msp/fabrikam/FAB-SQL01/r20260120-0001/11-report/report.html", ReportSha256: sha("b"), RegressionDetectedAt: "2026-01-20T02:53:00.000Z" });
+    expect(rows.updates.map((u) => [u.Kb, u.Installed, u.HResult])).toEqual([
+      ["KB5012345", true, undefined],
+      ["KB5099999", false, "0x80240022"],
+    ]);
+    expect(rows.runs[0]).toMatchObject({
+      ExitCode: 220,
+      RunId: "r20260120-0001",
+      RegressionChecks: ["sql/port-1433"],
+      ReportPath: "contoso-msp/fabrikam/FAB-SQL01/r20260120-0001/11-report/report.html",
+      ReportSha256: sha("b"),
+      RegressionDetectedAt: "2026-01-20T02:53:00.000Z",
+    });
     for (const row of rows.runs) LOG_STREAMS.runs.schema.parse(row);
     for (const row of rows.updates) LOG_STREAMS.updates.schema.parse(row);
     expect(toLogRows(regression!)).toEqual({ runs: [], updates: [], windows: [] });
   });
 
   it("window.completed becomes one window row", () => {
-    const [completed] = buildWindowEvents(assembleWindowEventData(windowReport("max-errors"), { path: "p/window-report.json", sha256: sha("c") }));
+    const [completed] = buildWindowEvents(
+      assembleWindowEventData(windowReport("max-errors"), { path: "p/window-report.json", sha256: sha("c") }),
+    );
     const rows = toLogRows(completed!);
     expect(rows.windows).toHaveLength(1);
-    expect(LOG_STREAMS.windows.schema.parse(rows.windows[0])).toMatchObject({ Halted: true, Targets: 2, Failed: 1, Succeeded: 1 });
+    expect(LOG_STREAMS.windows.schema.parse(rows.windows[0])).toMatchObject({
+      Halted: true,
+      Targets: 2,
+      Failed: 1,
+      Succeeded: 1,
+    });
   });
 
   it("refuses run.completed data that does not match its schema (it would never parse: dead-letter)", () => {

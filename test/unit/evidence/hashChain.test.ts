@@ -26,10 +26,14 @@ describe("hash-chained events", () => {
 
   it("refuses events of another run", () => {
     const events = chainEvents("run-chain-0001", INPUTS);
-    expect(verifyEventChain(sealEvents(events), "run-chain-0002").problems[0]).toContain("belongs to run run-chain-0001");
+    expect(verifyEventChain(sealEvents(events), "run-chain-0002").problems[0]).toContain(
+      "belongs to run run-chain-0001",
+    );
   });
 
   it("is deterministic", () => {
-    expect(sealEvents(chainEvents("r-00000001", INPUTS)).equals(sealEvents(chainEvents("r-00000001", INPUTS)))).toBe(true);
+    expect(sealEvents(chainEvents("r-00000001", INPUTS)).equals(sealEvents(chainEvents("r-00000001", INPUTS)))).toBe(
+      true,
+    );
   });
 });

@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ARTIFACTS } from "../../../lib/domain/artifacts";
 import { COMPLIANCE_MAP } from "../../../lib/domain/report/complianceMap";
-import { csvField, csvLine, MATRIX_CONTROLS, matrixCsv, matrixHtml, type MatrixRun } from "../../../lib/export/complianceMatrix";
+import {
+  csvField,
+  csvLine,
+  MATRIX_CONTROLS,
+  matrixCsv,
+  matrixHtml,
+  type MatrixRun,
+} from "../../../lib/export/complianceMatrix";
 import { EXPORT_TOOL } from "../../../lib/export/packageLayout";
 
 const run = (overrides: Partial<MatrixRun> = {}): MatrixRun => ({
@@ -57,7 +64,7 @@ describe("compliance matrix CSV", () => {
   });
 
   it("defuses cells a spreadsheet would run as formulas", () => {
-    expect(csvField("=HYPERLINK(\"http://x\")")).toBe("\"'=HYPERLINK(\"\"http://x\"\")\"");
+    expect(csvField('=HYPERLINK("http://x")')).toBe('"\'=HYPERLINK(""http://x"")"');
     expect(csvField("+1")).toBe("'+1");
     expect(csvField("-2+3")).toBe("'-2+3");
     expect(csvField("@SUM(A1)")).toBe("'@SUM(A1)");
@@ -74,9 +81,17 @@ describe("compliance matrix CSV", () => {
     const text = [...matrixCsv([run()])].join("");
     const rows = parseCsv(text);
     expect(rows[0]).toEqual(["framework", "id", "title", "client", "device", "runId", "artifact", "sha256", "status"]);
-    const expected = MATRIX_CONTROLS.flatMap((c) => c.paths.filter((p) => p === ARTIFACTS.catalog.path || p === ARTIFACTS.installSummary.path).map((p) => `${c.id} ${p}`));
-    expect(rows.slice(1).map((r) => `${r[1]} ${(r[6] ?? "").replace("runs/acme/WIN-SERVER01/r20260120-0001/", "")}`)).toEqual(expected);
-    expect(rows.slice(1).map((r) => r[1])).toEqual(expect.arrayContaining(["SI-2", "RA-5", "7.3", "7.4", "Deploy", "Prepare"]));
+    const expected = MATRIX_CONTROLS.flatMap((c) =>
+      c.paths
+        .filter((p) => p === ARTIFACTS.catalog.path || p === ARTIFACTS.installSummary.path)
+        .map((p) => `${c.id} ${p}`),
+    );
+    expect(
+      rows.slice(1).map((r) => `${r[1]} ${(r[6] ?? "").replace("runs/acme/WIN-SERVER01/r20260120-0001/", "")}`),
+    ).toEqual(expected);
+    expect(rows.slice(1).map((r) => r[1])).toEqual(
+      expect.arrayContaining(["SI-2", "RA-5", "7.3", "7.4", "Deploy", "Prepare"]),
+    );
     expect(rows.find((r) => r[1] === "SI-2" && r[6]?.endsWith("install-summary.jsonl"))).toEqual([
       "NIST SP 800-53r5",
       "SI-2",
@@ -112,7 +127,15 @@ describe("compliance matrix CSV", () => {
 
 describe("compliance matrix HTML", () => {
   it("escapes every value and carries no script", () => {
-    const html = [...matrixHtml([run({ device: "<script>alert(1)</script>", runId: 'r"&\'' })], { tenant: "t<b>", exportId: "x20260101-00", createdAt: "2026-01-01T00:00:00.000Z", from: "a", to: "b" })].join("");
+    const html = [
+      ...matrixHtml([run({ device: "<script>alert(1)</script>", runId: "r\"&'" })], {
+        tenant: "t<b>",
+        exportId: "x20260101-00",
+        createdAt: "2026-01-01T00:00:00.000Z",
+        from: "a",
+        to: "b",
+      }),
+    ].join("");
     expect(html).not.toContain("<script>");
     expect(html).toContain("&#60;script&#62;alert(1)&#60;/script&#62;");
     expect(html).toContain("r&#34;&#38;&#39;");
@@ -125,7 +148,10 @@ describe("compliance matrix HTML", () => {
 
 describe("export.json tool version", () => {
   it("is package.json's version", () => {
-    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, "../../../package.json"), "utf8")) as { name: string; version: string };
+    const pkg = JSON.parse(readFileSync(path.resolve(__dirname, "../../../package.json"), "utf8")) as {
+      name: string;
+      version: string;
+    };
     expect(EXPORT_TOOL).toEqual({ name: pkg.name, version: pkg.version });
   });
 });

@@ -36,7 +36,13 @@ beforeAll(async () => {
   const out = createWriteStream(good);
   const result = await writeExportPackage(
     memory.source(),
-    { exportId: "x20260401-abcdef12", tenant: TENANT, request: { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" }, createdAt: "2026-04-01T08:00:00.000Z", runs: await memory.inScope() },
+    {
+      exportId: "x20260401-abcdef12",
+      tenant: TENANT,
+      request: { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" },
+      createdAt: "2026-04-01T08:00:00.000Z",
+      runs: await memory.inScope(),
+    },
     out,
   );
   expect(result.counts.runs).toBe(2);
@@ -50,10 +56,23 @@ describe("verifyPackage on a package written from evidence in Azurite", () => {
     expect(result).toMatchObject({ ok: true, runs: 2, exportId: "x20260401-abcdef12", tenant: TENANT });
     expect(result.roots.map((r) => r.folder)).toEqual(RUNS.map(runFolder));
     const files = [...(await readZip(good)).keys()];
-    expect(files.slice(0, 4)).toEqual([PACKAGE_FILES.readme, PACKAGE_FILES.manifest, `${runFolder(RUNS[0] as RunRef)}index.json`, `${runFolder(RUNS[0] as RunRef)}proofs.json`]);
-    expect(files.slice(-5)).toEqual([PACKAGE_FILES.installs, PACKAGE_FILES.verification, PACKAGE_FILES.matrixCsv, PACKAGE_FILES.matrixHtml, PACKAGE_FILES.sums]);
+    expect(files.slice(0, 4)).toEqual([
+      PACKAGE_FILES.readme,
+      PACKAGE_FILES.manifest,
+      `${runFolder(RUNS[0] as RunRef)}index.json`,
+      `${runFolder(RUNS[0] as RunRef)}proofs.json`,
+    ]);
+    expect(files.slice(-5)).toEqual([
+      PACKAGE_FILES.installs,
+      PACKAGE_FILES.verification,
+      PACKAGE_FILES.matrixCsv,
+      PACKAGE_FILES.matrixHtml,
+      PACKAGE_FILES.sums,
+    ]);
     expect(files).toContain(CATALOG);
-    expect(formatPackageVerification(result, "good.zip").split("\n")[0]).toMatch(/^VERIFIED good\.zip: export x20260401-abcdef12 of contoso-msp: 2 runs/);
+    expect(formatPackageVerification(result, "good.zip").split("\n")[0]).toMatch(
+      /^VERIFIED good\.zip: export x20260401-abcdef12 of contoso-msp: 2 runs/,
+    );
   });
 
   it("writes the same bytes again for the same evidence and time (a retried build is identical)", async () => {
@@ -67,10 +86,16 @@ describe("verifyPackage on a package written from evidence in Azurite", () => {
     const out = createWriteStream(again);
     await writeExportPackage(
       memory.source(),
-      { exportId: "x20260401-abcdef12", tenant: TENANT, request: { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" }, createdAt: "2026-04-01T08:00:00.000Z", runs: await memory.inScope() },
+      {
+        exportId: "x20260401-abcdef12",
+        tenant: TENANT,
+        request: { from: "2026-01-01T00:00:00.000Z", to: "2026-04-01T00:00:00.000Z" },
+        createdAt: "2026-04-01T08:00:00.000Z",
+        runs: await memory.inScope(),
+      },
       out,
     );
-      expect(readFileSync(again).equals(readFileSync(good))).toBe(true);
+    expect(readFileSync(again).equals(readFileSync(good))).toBe(true);
   });
 
   it("fails on one changed byte in an artifact, naming it on the first line (hash against SHA256SUMS and index.json, proof)", async () => {
@@ -105,8 +130,14 @@ describe("verifyPackage on a package written from evidence in Azurite", () => {
     const bad = file("removed");
     await rewriteZip(good, bad, (p) => (p === CATALOG ? null : undefined));
     const result = await verifyPackage(bad);
-    expect(result.problems[0]).toEqual({ path: CATALOG, problem: "is indexed in index.json but missing from the package" });
-    expect(result.problems).toContainEqual({ path: CATALOG, problem: "listed in SHA256SUMS but missing from the package" });
+    expect(result.problems[0]).toEqual({
+      path: CATALOG,
+      problem: "is indexed in index.json but missing from the package",
+    });
+    expect(result.problems).toContainEqual({
+      path: CATALOG,
+      problem: "listed in SHA256SUMS but missing from the package",
+    });
   });
 
   it("fails when an artifact and its index row are removed and the sums rewritten: the Merkle root no longer holds", async () => {
@@ -126,7 +157,10 @@ describe("verifyPackage on a package written from evidence in Azurite", () => {
     );
     const result = await verifyPackage(bad);
     expect(result.ok).toBe(false);
-    expect(result.problems[0]).toMatchObject({ path: index, problem: expect.stringMatching(/^Merkle root of its leaf rows is [0-9a-f]{64}, manifest\.json says/) });
+    expect(result.problems[0]).toMatchObject({
+      path: index,
+      problem: expect.stringMatching(/^Merkle root of its leaf rows is [0-9a-f]{64}, manifest\.json says/),
+    });
   });
 
   it("fails on a tampered inclusion proof even when SHA256SUMS is rewritten to match", async () => {
@@ -146,7 +180,9 @@ describe("verifyPackage on a package written from evidence in Azurite", () => {
       { resum: true },
     );
     const result = await verifyPackage(bad);
-    expect(result.problems).toEqual([{ path: CATALOG, problem: "inclusion proof does not verify against manifest.json's Merkle root" }]);
+    expect(result.problems).toEqual([
+      { path: CATALOG, problem: "inclusion proof does not verify against manifest.json's Merkle root" },
+    ]);
   });
 
   it("fails on a broken event chain, naming events.jsonl", async () => {
@@ -159,13 +195,22 @@ describe("verifyPackage on a package written from evidence in Azurite", () => {
     });
     const result = await verifyPackage(bad);
     expect(result.problems[0]?.path).toBe(EVENTS);
-    expect(result.problems).toContainEqual({ path: EVENTS, problem: expect.stringMatching(/^event chain: line 2: hash [0-9a-f]{64} does not match content/) });
+    expect(result.problems).toContainEqual({
+      path: EVENTS,
+      problem: expect.stringMatching(/^event chain: line 2: hash [0-9a-f]{64} does not match content/),
+    });
   });
 
   it("fails on a file added to a run folder or outside any run", async () => {
     const bad = file("added");
     const extra = `${runFolder(RUNS[1] as RunRef)}05-install/extra.txt`;
-    await rewriteZip(good, bad, () => undefined, { resum: true, add: [[extra, Buffer.from("planted")], ["runs/other/DEV/r20260120-9999/x.json", Buffer.from("{}")]] });
+    await rewriteZip(good, bad, () => undefined, {
+      resum: true,
+      add: [
+        [extra, Buffer.from("planted")],
+        ["runs/other/DEV/r20260120-9999/x.json", Buffer.from("{}")],
+      ],
+    });
     const result = await verifyPackage(bad);
     expect(result.problems).toEqual([
       { path: extra, problem: "is in the run folder but not in its index.json" },

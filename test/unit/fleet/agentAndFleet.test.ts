@@ -4,7 +4,12 @@ import { after, fixedClock, KB_CU, request, runScript, smallFleet, T0 } from "..
 
 describe("agent status", () => {
   it("follows disconnect windows relative to the fleet start", () => {
-    const { win } = smallFleet((s) => ((s.devices[0] as { agent?: unknown }).agent = { disconnects: [{ afterMinutes: 10, forMinutes: 20 }, { afterMinutes: 60 }] }));
+    const { win } = smallFleet(
+      (s) =>
+        ((s.devices[0] as { agent?: unknown }).agent = {
+          disconnects: [{ afterMinutes: 10, forMinutes: 20 }, { afterMinutes: 60 }],
+        }),
+    );
     expect(win.agentStatus(after(T0, 9))).toBe("Connected");
     expect(win.agentStatus(after(T0, 10))).toBe("Disconnected");
     expect(win.nextConnectedAt(after(T0, 15))).toEqual(after(T0, 30));
@@ -19,18 +24,33 @@ describe("agent status", () => {
   });
 
   it("disconnects during a phase: the result arrives after reconnect; the install still happened", () => {
-    const { lnx } = smallFleet((s) => ((s.devices[1] as { agent?: unknown }).agent = { disconnectDuring: [{ script: "install", afterSeconds: 5, forMinutes: 30 }] }));
+    const { lnx } = smallFleet(
+      (s) =>
+        ((s.devices[1] as { agent?: unknown }).agent = {
+          disconnectDuring: [{ script: "install", afterSeconds: 5, forMinutes: 30 }],
+        }),
+    );
     const base = runScript(lnx, "baseline", {}, T0);
     expect(base.result.durationMs).toBe(8_000);
-    const install = runScript(lnx, "install", { os: "linux", packages: [{ name: "curl", version: "7.81.0-1ubuntu1.20" }] }, T0);
+    const install = runScript(
+      lnx,
+      "install",
+      { os: "linux", packages: [{ name: "curl", version: "7.81.0-1ubuntu1.20" }] },
+      T0,
+    );
     expect(install.result.durationMs).toBe(5_000 + 30 * 60_000);
     expect(lnx.agentStatus(after(T0, 1))).toBe("Disconnected");
     expect(lnx.nextConnectedAt(after(T0, 1))).toEqual(new Date(T0.getTime() + 5_000 + 30 * 60_000));
-    expect(runScript(lnx, "baseline", {}, after(T0, 31)).output.data.installedUpdates).toEqual(expect.arrayContaining([{ id: "curl", version: "7.81.0-1ubuntu1.20" }]));
+    expect(runScript(lnx, "baseline", {}, after(T0, 31)).output.data.installedUpdates).toEqual(
+      expect.arrayContaining([{ id: "curl", version: "7.81.0-1ubuntu1.20" }]),
+    );
   });
 
   it("disconnects for good during a phase: the command never reports", () => {
-    const { win } = smallFleet((s) => ((s.devices[0] as { agent?: unknown }).agent = { disconnectDuring: [{ script: "install", occurrence: 2 }] }));
+    const { win } = smallFleet(
+      (s) =>
+        ((s.devices[0] as { agent?: unknown }).agent = { disconnectDuring: [{ script: "install", occurrence: 2 }] }),
+    );
     const params = { os: "windows" as const, updateIds: [KB_CU.updateId] };
     expect(win.execute(request("install", params, T0)).kind).toBe("completed");
     expect(win.execute(request("install", params, after(T0, 30))).kind).toBe("hang");
@@ -47,19 +67,43 @@ describe("buildFleet", () => {
   };
 
   it("tags Arc machines with their own targeting and VMSS instances with their scale set's", () => {
-    expect(device("WIN-SERVER01").tags).toMatchObject({ "patchpilot:tenant": "contoso-msp", "patchpilot:client": "fabrikam", "patchpilot:ring": "prod", "patchpilot:window": "fabrikam-nightly", role: "web" });
-    expect(device("WIN-SERVER01").placement).toEqual({ subscriptionId: "3f2c6a1e-7d4b-4e8a-9b1c-2a5d8e0f1c01", resourceGroup: "rg-contoso-fabrikam", location: "westeurope", arc: { machineName: "WIN-SERVER01" } });
+    expect(device("WIN-SERVER01").tags).toMatchObject({
+      "patchpilot:tenant": "contoso-msp",
+      "patchpilot:client": "fabrikam",
+      "patchpilot:ring": "prod",
+      "patchpilot:window": "fabrikam-nightly",
+      role: "web",
+    });
+    expect(device("WIN-SERVER01").placement).toEqual({
+      subscriptionId: "3f2c6a1e-7d4b-4e8a-9b1c-2a5d8e0f1c01",
+      resourceGroup: "rg-contoso-fabrikam",
+      location: "westeurope",
+      arc: { machineName: "WIN-SERVER01" },
+    });
     const vm = device("tspapi000001");
     expect(vm.kind).toBe("vmss");
     expect(vm.placement.vmss).toEqual({ scaleSetName: "vmss-tsp-api", instanceId: "1" });
     const set = fleet.scaleSets.find((s) => s.name === "vmss-tsp-api");
     expect(vm.tags).toEqual(set?.tags);
-    expect(set).toMatchObject({ os: "linux", location: "eastus", instances: ["tspapi000000", "tspapi000001", "tspapi000002"] });
-    expect(set?.tags).toMatchObject({ "patchpilot:ring": "staging", "patchpilot:window": "tailspin-patch-tuesday", role: "api" });
+    expect(set).toMatchObject({
+      os: "linux",
+      location: "eastus",
+      instances: ["tspapi000000", "tspapi000001", "tspapi000002"],
+    });
+    expect(set?.tags).toMatchObject({
+      "patchpilot:ring": "staging",
+      "patchpilot:window": "tailspin-patch-tuesday",
+      role: "api",
+    });
   });
 
   it("reports ARM facts and a run command already running for lock tests", () => {
-    expect(device("ADT-DC01").armProperties).toEqual({ osName: "Microsoft Windows Server 2019 Standard", osVersion: "10.0.17763", agentVersion: "1.50.02910.1766", computerName: "ADT-DC01" });
+    expect(device("ADT-DC01").armProperties).toEqual({
+      osName: "Microsoft Windows Server 2019 Standard",
+      osVersion: "10.0.17763",
+      agentVersion: "1.50.02910.1766",
+      computerName: "ADT-DC01",
+    });
     expect(fleet.preexistingRunCommands).toEqual([
       {
         device: "ADT-PRINT01",
@@ -77,7 +121,9 @@ describe("buildFleet", () => {
     for (const [i, d] of fleet.devices.entries()) {
       const other = again.devices[i];
       if (other === undefined) throw new Error("missing");
-      expect(other.execute(request("baseline", {}, T0, other.os))).toEqual(d.execute(request("baseline", {}, T0, d.os)));
+      expect(other.execute(request("baseline", {}, T0, other.os))).toEqual(
+        d.execute(request("baseline", {}, T0, d.os)),
+      );
     }
   });
 });

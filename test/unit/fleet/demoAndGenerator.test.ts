@@ -16,20 +16,28 @@ describe("local/scenarios/demo.json", () => {
     expect(demo.tenants).toHaveLength(2);
     expect(demo.clients).toHaveLength(4);
     expect(demo.devices.length).toBeGreaterThanOrEqual(20);
-    for (const kind of ["arc", "vmss"]) for (const os of ["windows", "linux"]) expect(demo.devices.some((d) => d.kind === kind && d.os === os)).toBe(true);
+    for (const kind of ["arc", "vmss"])
+      for (const os of ["windows", "linux"])
+        expect(demo.devices.some((d) => d.kind === kind && d.os === os)).toBe(true);
   });
 
   it("has each required case", () => {
     expect(demo.devices.some((d) => d.breaks.some((b) => b.when === "immediately"))).toBe(true);
     expect(demo.devices.some((d) => d.breaks.some((b) => b.when === "afterReboot"))).toBe(true);
-    expect(demo.devices.some((d) => resolveDeviceUpdates(demo, d).some((u) => u.outcome.result === "fails"))).toBe(true);
+    expect(demo.devices.some((d) => resolveDeviceUpdates(demo, d).some((u) => u.outcome.result === "fails"))).toBe(
+      true,
+    );
     expect(demo.devices.some((d) => d.agent.status === "Disconnected")).toBe(true);
     expect(demo.devices.some((d) => d.runningCommand?.runId !== undefined)).toBe(true);
     const never = demo.policies.filter((p) => p.update?.rebootPolicy === "Never" && p.scope.level === "device");
     const neverDevice = never[0]?.scope.level === "device" ? byName(never[0].scope.device) : undefined;
-    expect(neverDevice && resolveDeviceUpdates(demo, neverDevice).some((u) => u.rebootBehavior === "AlwaysRequiresReboot")).toBe(true);
+    expect(
+      neverDevice && resolveDeviceUpdates(demo, neverDevice).some((u) => u.rebootBehavior === "AlwaysRequiresReboot"),
+    ).toBe(true);
     const server01 = byName("WIN-SERVER01");
-    expect(server01 && resolveDeviceUpdates(demo, server01).map((u) => ("kb" in u ? u.kb : u.name))).toContain("KB5012345");
+    expect(server01 && resolveDeviceUpdates(demo, server01).map((u) => ("kb" in u ? u.kb : u.name))).toContain(
+      "KB5012345",
+    );
     const clean = byName("WIN-SERVER01");
     expect(clean?.breaks).toEqual([]);
     expect(clean?.agent).toEqual({ status: "Connected", disconnects: [], disconnectDuring: [] });
@@ -64,7 +72,9 @@ describe("docs/scenarios/scenario.schema.json", () => {
     const file = path.join(ROOT, SCENARIO_SCHEMA_FILE);
     const onDisk = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "";
     if (onDisk !== renderScenarioSchema()) {
-      throw new Error(`${SCENARIO_SCHEMA_FILE} has drifted from local/fleet/scenario/scenarioSchema.ts. Run \`npm run build && node dist/local/fleet/scenario/exportScenarioSchema.js\`.`);
+      throw new Error(
+        `${SCENARIO_SCHEMA_FILE} has drifted from local/fleet/scenario/scenarioSchema.ts. Run \`npm run build && node dist/local/fleet/scenario/exportScenarioSchema.js\`.`,
+      );
     }
   });
 

@@ -17,59 +17,131 @@ describe("install", () => {
     expect(baseline.installedUpdates?.map((u) => u.kb)).toEqual(["KB5010001", "KB5012345", "KB890830"]);
     expect(baseline.pendingReboot).toEqual({ pending: true, signals: ["WindowsUpdate", "CBS"] });
     expect(baseline.updateHistory?.[0]).toMatchObject({ kb: "KB890830", operation: "Installation", resultCode: 2 });
-    expect(runScript(win, "catalog", { simulate: false }, install.finishedAt).output.data.updates?.map((u) => u.kb)).toEqual(["KB5012346"]);
+    expect(
+      runScript(win, "catalog", { simulate: false }, install.finishedAt).output.data.updates?.map((u) => u.kb),
+    ).toEqual(["KB5012346"]);
   });
 
   it("shows only what finished by the time of a snapshot taken during the install", () => {
     const { win } = smallFleet();
     const install = runScript(win, "install", { os: "windows", updateIds: [KB_MSRT.updateId, KB_CU.updateId] }, T0);
     const mid = new Date(Date.parse(install.output.data.results[0]?.finishedAt ?? "") + 1000);
-    expect(runScript(win, "baseline", {}, mid).output.data.installedUpdates?.map((u) => u.kb)).toEqual(["KB5010001", "KB890830"]);
+    expect(runScript(win, "baseline", {}, mid).output.data.installedUpdates?.map((u) => u.kb)).toEqual([
+      "KB5010001",
+      "KB890830",
+    ]);
   });
 
   it("reports re-runs as AlreadyInstalled and unknown ids / versions as NotFound", () => {
     const { win, lnx } = smallFleet();
     const first = runScript(win, "install", { os: "windows", updateIds: [KB_MSRT.updateId] }, T0);
-    const again = runScript(win, "install", { os: "windows", updateIds: [KB_MSRT.updateId.toUpperCase(), "00000000-0000-0000-0000-000000000000"] }, first.finishedAt);
+    const again = runScript(
+      win,
+      "install",
+      { os: "windows", updateIds: [KB_MSRT.updateId.toUpperCase(), "00000000-0000-0000-0000-000000000000"] },
+      first.finishedAt,
+    );
     expect(again.output.data.results.map((r) => r.result)).toEqual(["AlreadyInstalled", "NotFound"]);
     expect(win.state.installRecords).toHaveLength(1);
-    const pinned = runScript(lnx, "install", { os: "linux", packages: [{ name: "openssl", version: "3.0.2-0ubuntu1.99" }] }, T0);
-    expect(pinned.output.data.results[0]).toMatchObject({ updateId: "openssl", result: "NotFound", version: "3.0.2-0ubuntu1.99" });
+    const pinned = runScript(
+      lnx,
+      "install",
+      { os: "linux", packages: [{ name: "openssl", version: "3.0.2-0ubuntu1.99" }] },
+      T0,
+    );
+    expect(pinned.output.data.results[0]).toMatchObject({
+      updateId: "openssl",
+      result: "NotFound",
+      version: "3.0.2-0ubuntu1.99",
+    });
   });
 
   it("fails with the scenario's HRESULT, leaves the update applicable and logs the error for diagnostics", () => {
-    const { win } = smallFleet((s) => ((s.devices[0] as { outcomes?: unknown }).outcomes = { KB5012346: { result: "fails", hresult: "0x80070643" } }));
+    const { win } = smallFleet(
+      (s) =>
+        ((s.devices[0] as { outcomes?: unknown }).outcomes = { KB5012346: { result: "fails", hresult: "0x80070643" } }),
+    );
     const install = runScript(win, "install", { os: "windows", updateIds: [KB_NET.updateId] }, T0);
-    expect(install.output.data.results[0]).toMatchObject({ result: "Failed", resultCode: 4, hresult: -2147023293, rebootRequired: false });
+    expect(install.output.data.results[0]).toMatchObject({
+      result: "Failed",
+      resultCode: 4,
+      hresult: -2147023293,
+      rebootRequired: false,
+    });
     const at = install.finishedAt;
-    expect(runScript(win, "catalog", { simulate: false }, at).output.data.updates?.map((u) => u.kb)).toContain("KB5012346");
-    expect(runScript(win, "baseline", {}, at).output.data.updateHistory?.[0]).toMatchObject({ kb: "KB5012346", resultCode: 4, hresult: -2147023293 });
+    expect(runScript(win, "catalog", { simulate: false }, at).output.data.updates?.map((u) => u.kb)).toContain(
+      "KB5012346",
+    );
+    expect(runScript(win, "baseline", {}, at).output.data.updateHistory?.[0]).toMatchObject({
+      kb: "KB5012346",
+      resultCode: 4,
+      hresult: -2147023293,
+    });
     const diag = runScript(win, "diagnostics", { since: T0.toISOString() }, at).output.data;
-    expect(diag.eventLogErrors).toEqual([expect.objectContaining({ source: "Microsoft-Windows-WindowsUpdateClient", id: 20, message: expect.stringContaining("0x80070643") })]);
+    expect(diag.eventLogErrors).toEqual([
+      expect.objectContaining({
+        source: "Microsoft-Windows-WindowsUpdateClient",
+        id: 20,
+        message: expect.stringContaining("0x80070643"),
+      }),
+    ]);
     expect(diag.updateAgentErrors).toEqual([expect.objectContaining({ hresult: -2147023293 })]);
-    expect(runScript(win, "diagnostics", { since: after(at, 1).toISOString() }, after(at, 2)).output.data.eventLogErrors).toEqual([]);
+    expect(
+      runScript(win, "diagnostics", { since: after(at, 1).toISOString() }, after(at, 2)).output.data.eventLogErrors,
+    ).toEqual([]);
   });
 
   it("hangs on an installer that never returns; a cancel keeps what finished before it", () => {
-    const { win } = smallFleet((s) => ((s.devices[0] as { outcomes?: unknown }).outcomes = { KB5012346: { result: "hangs" } }));
+    const { win } = smallFleet(
+      (s) => ((s.devices[0] as { outcomes?: unknown }).outcomes = { KB5012346: { result: "hangs" } }),
+    );
     const req = { os: "windows" as const, updateIds: [KB_MSRT.updateId, KB_NET.updateId] };
-    const result = win.execute({ runCommandName: "pp-hang", script: "# patchpilot-script: install@1.0.0\n", parameters: [{ name: "UpdateIds", value: req.updateIds.join(",") }], startedAt: T0, timeoutInSeconds: 3600 });
+    const result = win.execute({
+      runCommandName: "pp-hang",
+      script: "# patchpilot-script: install@1.0.0\n",
+      parameters: [{ name: "UpdateIds", value: req.updateIds.join(",") }],
+      startedAt: T0,
+      timeoutInSeconds: 3600,
+    });
     expect(result.kind).toBe("hang");
     win.cancel("pp-hang", after(T0, 60));
-    expect(runScript(win, "baseline", {}, after(T0, 61)).output.data.installedUpdates?.map((u) => u.kb)).toEqual(["KB5010001", "KB890830"]);
+    expect(runScript(win, "baseline", {}, after(T0, 61)).output.data.installedUpdates?.map((u) => u.kb)).toEqual([
+      "KB5010001",
+      "KB890830",
+    ]);
   });
 
   it("a cancel undoes the updates that would have finished after it", () => {
     const { win } = smallFleet();
-    const result = win.execute({ runCommandName: "pp-cancel", script: "# patchpilot-script: install@1.0.0\n", parameters: [{ name: "UpdateIds", value: `${KB_MSRT.updateId},${KB_CU.updateId}` }], startedAt: T0, timeoutInSeconds: 3600 });
+    const result = win.execute({
+      runCommandName: "pp-cancel",
+      script: "# patchpilot-script: install@1.0.0\n",
+      parameters: [{ name: "UpdateIds", value: `${KB_MSRT.updateId},${KB_CU.updateId}` }],
+      startedAt: T0,
+      timeoutInSeconds: 3600,
+    });
     expect(result.kind).toBe("completed");
     win.cancel("pp-cancel", after(T0, 3));
-    expect(runScript(win, "baseline", {}, after(T0, 30)).output.data.installedUpdates?.map((u) => u.kb)).toEqual(["KB5010001", "KB890830"]);
+    expect(runScript(win, "baseline", {}, after(T0, 30)).output.data.installedUpdates?.map((u) => u.kb)).toEqual([
+      "KB5010001",
+      "KB890830",
+    ]);
   });
 
   it("upgrades Linux packages to the pinned version; the kernel takes effect after the reboot", () => {
     const { lnx } = smallFleet();
-    const install = runScript(lnx, "install", { os: "linux", packages: [{ name: "openssl", version: "3.0.2-0ubuntu1.18" }, { name: "linux-image-5.15.0-130-generic", version: "5.15.0-130.140" }] }, T0);
+    const install = runScript(
+      lnx,
+      "install",
+      {
+        os: "linux",
+        packages: [
+          { name: "openssl", version: "3.0.2-0ubuntu1.18" },
+          { name: "linux-image-5.15.0-130-generic", version: "5.15.0-130.140" },
+        ],
+      },
+      T0,
+    );
     expect(install.output.data.results.map((r) => [r.updateId, r.result, r.version, r.rebootRequired])).toEqual([
       ["openssl", "Succeeded", "3.0.2-0ubuntu1.18", true],
       ["linux-image-5.15.0-130-generic", "Succeeded", "5.15.0-130.140", true],
@@ -91,7 +163,12 @@ describe("reboot", () => {
     const install = runScript(win, "install", { os: "windows", updateIds: [KB_CU.updateId] }, T0);
     const t = install.finishedAt;
     const r = runScript(win, "reboot", reboot, t);
-    expect(r.output.data).toMatchObject({ scheduled: true, delaySeconds: 60, method: "shutdown.exe", bootTimeBefore: "2026-01-10T02:00:00Z" });
+    expect(r.output.data).toMatchObject({
+      scheduled: true,
+      delaySeconds: 60,
+      method: "shutdown.exe",
+      bootTimeBefore: "2026-01-10T02:00:00Z",
+    });
     // scheduled 2 s after start, down 60 s later, 150 s to boot, 30 s to reconnect
     const down = t.getTime() + 2_000 + 60_000;
     const boot = down + 150_000;
@@ -107,7 +184,9 @@ describe("reboot", () => {
   });
 
   it("rolls an update back on reboot: history shows the Installation then the Uninstallation; the baseline drops it", () => {
-    const { win } = smallFleet((s) => ((s.devices[0] as { outcomes?: unknown }).outcomes = { KB5012345: { result: "rollsBackOnReboot" } }));
+    const { win } = smallFleet(
+      (s) => ((s.devices[0] as { outcomes?: unknown }).outcomes = { KB5012345: { result: "rollsBackOnReboot" } }),
+    );
     const install = runScript(win, "install", { os: "windows", updateIds: [KB_CU.updateId] }, T0);
     expect(install.output.data.results[0]).toMatchObject({ result: "Succeeded", rebootRequired: true });
     runScript(win, "reboot", { delaySeconds: 0, comment: "x" }, install.finishedAt);
@@ -118,7 +197,11 @@ describe("reboot", () => {
       ["KB5012345", "Uninstallation", 2, 0x800f0922 | 0],
       ["KB5012345", "Installation", 2, 0],
     ]);
-    expect(runScript(win, "catalog", { simulate: false }, after(install.finishedAt, 15)).output.data.updates?.map((u) => u.kb)).toContain("KB5012345");
+    expect(
+      runScript(win, "catalog", { simulate: false }, after(install.finishedAt, 15)).output.data.updates?.map(
+        (u) => u.kb,
+      ),
+    ).toContain("KB5012345");
     // The rollback makes the boot slower (5 min) than a plain reboot (150 s).
     expect(Date.parse(post.lastBootTime ?? "") - install.finishedAt.getTime()).toBe(2_000 + 150_000 + 300_000);
   });
@@ -132,22 +215,36 @@ describe("reboot", () => {
   });
 
   it("loops: the device reboots again on its own, with unexpected-shutdown events", () => {
-    const { win } = smallFleet((s) => ((s.devices[0] as { reboot?: unknown }).reboot = { loops: 2, loopUptimeSeconds: 60, durationSeconds: 100, reconnectDelaySeconds: 10 }));
+    const { win } = smallFleet(
+      (s) =>
+        ((s.devices[0] as { reboot?: unknown }).reboot = {
+          loops: 2,
+          loopUptimeSeconds: 60,
+          durationSeconds: 100,
+          reconnectDelaySeconds: 10,
+        }),
+    );
     runScript(win, "reboot", { delaySeconds: 0, comment: "x" }, T0);
     const first = T0.getTime() + 2_000 + 100_000;
     const second = first + 60_000 + 100_000;
     const third = second + 60_000 + 100_000;
     expect(win.agentStatus(new Date(first + 20_000))).toBe("Connected");
     expect(win.agentStatus(new Date(first + 60_000 + 1))).toBe("Disconnected");
-    expect(runScript(win, "baseline", {}, new Date(first + 20_000)).output.data.lastBootTime).toBe(new Date(first).toISOString().replace(".000", ""));
+    expect(runScript(win, "baseline", {}, new Date(first + 20_000)).output.data.lastBootTime).toBe(
+      new Date(first).toISOString().replace(".000", ""),
+    );
     const end = new Date(third + 20_000);
-    expect(runScript(win, "baseline", {}, end).output.data.lastBootTime).toBe(new Date(third).toISOString().replace(".000", ""));
+    expect(runScript(win, "baseline", {}, end).output.data.lastBootTime).toBe(
+      new Date(third).toISOString().replace(".000", ""),
+    );
     const diag = runScript(win, "diagnostics", { since: T0.toISOString() }, end).output.data;
     expect(diag.eventLogErrors?.filter((e) => e.id === 41)).toHaveLength(2);
   });
 
   it("keeps the pending-reboot flag across reboots when the scenario says so (the loop guard's case)", () => {
-    const { lnx } = smallFleet((s) => ((s.devices[1] as { reboot?: unknown; pendingReboot?: boolean }).reboot = { pendingAfterReboot: true }));
+    const { lnx } = smallFleet(
+      (s) => ((s.devices[1] as { reboot?: unknown; pendingReboot?: boolean }).reboot = { pendingAfterReboot: true }),
+    );
     runScript(lnx, "install", { os: "linux", packages: [{ name: "openssl", version: "3.0.2-0ubuntu1.18" }] }, T0);
     runScript(lnx, "reboot", { delaySeconds: 0, comment: "x" }, after(T0, 5));
     expect(runScript(lnx, "baseline", {}, after(T0, 10)).output.data.pendingReboot?.pending).toBe(true);

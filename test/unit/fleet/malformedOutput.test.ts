@@ -3,7 +3,9 @@ import { HOSTILE_STRINGS } from "../../../local/fleet/device/hostileStrings";
 import { request, runScript, smallFleet, T0 } from "../../fixtures/fleet/scenarios";
 
 function stdoutFor(mode: string, extra: Record<string, unknown> = {}): string {
-  const { win } = smallFleet((s) => ((s.devices[0] as { malformed?: unknown }).malformed = [{ script: "catalog", mode, ...extra }]));
+  const { win } = smallFleet(
+    (s) => ((s.devices[0] as { malformed?: unknown }).malformed = [{ script: "catalog", mode, ...extra }]),
+  );
   const r = win.execute(request("catalog", { simulate: false }, T0));
   if (r.kind !== "completed") throw new Error(r.kind);
   return r.stdout;
@@ -41,7 +43,10 @@ describe("malformed output", () => {
   });
 
   it("targets one occurrence of one script only", () => {
-    const { win } = smallFleet((s) => ((s.devices[0] as { malformed?: unknown }).malformed = [{ script: "baseline", mode: "empty", occurrence: 2 }]));
+    const { win } = smallFleet(
+      (s) =>
+        ((s.devices[0] as { malformed?: unknown }).malformed = [{ script: "baseline", mode: "empty", occurrence: 2 }]),
+    );
     expect(runScript(win, "baseline", {}, T0).output.scriptId).toBe("baseline");
     const second = win.execute(request("baseline", {}, T0));
     expect(second.kind === "completed" && second.stdout).toBe("");
@@ -49,7 +54,12 @@ describe("malformed output", () => {
   });
 
   it("section errors null the section and explain it", () => {
-    const { lnx } = smallFleet((s) => ((s.devices[1] as { sectionErrors?: unknown }).sectionErrors = [{ script: "baseline", section: "services", message: "systemctl not found", code: "not-available" }]));
+    const { lnx } = smallFleet(
+      (s) =>
+        ((s.devices[1] as { sectionErrors?: unknown }).sectionErrors = [
+          { script: "baseline", section: "services", message: "systemctl not found", code: "not-available" },
+        ]),
+    );
     const doc = runScript(lnx, "baseline", {}, T0).output;
     expect(doc.data.services).toBeNull();
     expect(doc.errors).toEqual([{ section: "services", message: "systemctl not found", code: "not-available" }]);

@@ -32,7 +32,12 @@ describe("parseScenario", () => {
       devices: [{ name: "srv1", os: "linux", tenant: "t1", client: "c1" }],
     });
     expect(s.subscriptions).toHaveLength(1);
-    expect(s.arm).toEqual({ throttling: { writes: { capacity: 200, refillPerSecond: 10 }, reads: { capacity: 250, refillPerSecond: 25 } }, latencyMs: 0, transientErrorRate: 0, pageSize: 50 });
+    expect(s.arm).toEqual({
+      throttling: { writes: { capacity: 200, refillPerSecond: 10 }, reads: { capacity: 250, refillPerSecond: 25 } },
+      latencyMs: 0,
+      transientErrorRate: 0,
+      pageSize: 50,
+    });
     const d = s.devices[0];
     expect(d?.kind).toBe("arc");
     expect(d?.agent).toEqual({ status: "Connected", disconnects: [], disconnectDuring: [] });
@@ -41,7 +46,9 @@ describe("parseScenario", () => {
   });
 
   it("names the JSON path of a bad field", () => {
-    expect(problems(edited((s) => (win(s).updates![0]!.kb = "5012345")))).toEqual(["devices[0].updates[0].kb: must look like KB5012345"]);
+    expect(problems(edited((s) => (win(s).updates![0]!.kb = "5012345")))).toEqual([
+      "devices[0].updates[0].kb: must look like KB5012345",
+    ]);
   });
 
   it("names every bad field at once, including unknown fields", () => {
@@ -62,7 +69,14 @@ describe("parseScenario", () => {
   });
 
   it("names the path inside a union member (the device's OS decides its update shape)", () => {
-    const lines = problems(edited((s) => ((s.devices[1] as { updates: unknown[] }).updates = [{ name: "openssl", currentVersion: "1", version: "bad version!" }])));
+    const lines = problems(
+      edited(
+        (s) =>
+          ((s.devices[1] as { updates: unknown[] }).updates = [
+            { name: "openssl", currentVersion: "1", version: "bad version!" },
+          ]),
+      ),
+    );
     expect(lines).toEqual(["devices[1].updates[0].version: must be a package version"]);
   });
 
@@ -70,7 +84,10 @@ describe("parseScenario", () => {
     const lines = problems(
       edited((s) => {
         s.devices.push({ ...win(s), name: "win-server01" });
-        win(s).breaks = [{ update: "KB9999999", app: "WebApp", check: "home" }, { update: "KB5012345", app: "WebApp", check: "nope" }];
+        win(s).breaks = [
+          { update: "KB9999999", app: "WebApp", check: "home" },
+          { update: "KB5012345", app: "WebApp", check: "nope" },
+        ];
         s.clients.push({ tenant: "nobody", client: "x", displayName: "X", timeZone: "UTC", windows: ["missing"] });
         (s.devices[1] as { ring?: string }).ring = "canary";
         s.devices.push({ name: "vm1", os: "linux", kind: "vmss", scaleSet: "vmss-none", tenant: "contoso-msp" });
@@ -98,12 +115,17 @@ describe("parseScenario", () => {
       }),
     );
     expect(lines).toEqual(
-      expect.arrayContaining(["windows[0].cutoffMinutesBeforeEnd: cutoffMinutesBeforeEnd must be shorter than durationMinutes", "policies[0].extra: unknown field"]),
+      expect.arrayContaining([
+        "windows[0].cutoffMinutesBeforeEnd: cutoffMinutesBeforeEnd must be shorter than durationMinutes",
+        "policies[0].extra: unknown field",
+      ]),
     );
   });
 
   it("parses HRESULTs written the Windows way into WUA's signed integers", () => {
-    const s = parseScenario(edited((s) => (win(s).outcomes = { KB5012345: { result: "fails", hresult: "0x80070643" } })));
+    const s = parseScenario(
+      edited((s) => (win(s).outcomes = { KB5012345: { result: "fails", hresult: "0x80070643" } })),
+    );
     expect(s.devices[0]?.outcomes.KB5012345).toEqual({ result: "fails", hresult: -2147023293 });
   });
 

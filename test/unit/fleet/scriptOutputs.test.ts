@@ -13,7 +13,10 @@ describe("script outputs", () => {
   it.each(["windows", "linux"] as const)("every script's output on a %s device satisfies its schema", (os) => {
     const { win, lnx } = smallFleet();
     const device = os === "windows" ? win : lnx;
-    const install = os === "windows" ? { os, updateIds: [KB_CU.updateId] } : { os, packages: [{ name: "openssl", version: "3.0.2-0ubuntu1.18" }] };
+    const install =
+      os === "windows"
+        ? { os, updateIds: [KB_CU.updateId] }
+        : { os, packages: [{ name: "openssl", version: "3.0.2-0ubuntu1.18" }] };
     let at = T0;
     const steps: { result: { exitCode: number; durationMs: number }; output: { errors: unknown[] } }[] = [
       runScript(device, "baseline", {}, at),
@@ -23,7 +26,10 @@ describe("script outputs", () => {
       runScript(device, "reboot", { delaySeconds: 30, comment: "PatchPilot run 1" }, at),
     ];
     at = after(at, 30);
-    steps.push(runScript(device, "baseline", {}, at), runScript(device, "diagnostics", { since: T0.toISOString(), maxEvents: 50 }, at));
+    steps.push(
+      runScript(device, "baseline", {}, at),
+      runScript(device, "diagnostics", { since: T0.toISOString(), maxEvents: 50 }, at),
+    );
     for (const s of steps) {
       expect(s.result.exitCode).toBe(0);
       expect(s.output.errors).toEqual([]);
@@ -35,7 +41,8 @@ describe("script outputs", () => {
     const fleet = buildFleet(readScenarioFile("local/scenarios/demo.json"), fixedClock());
     for (const device of fleet.devices) {
       for (const id of ["baseline", "catalog", "diagnostics"] as const) {
-        const params = id === "baseline" ? {} : id === "catalog" ? { simulate: false } : { since: T0.toISOString(), maxEvents: 100 };
+        const params =
+          id === "baseline" ? {} : id === "catalog" ? { simulate: false } : { since: T0.toISOString(), maxEvents: 100 };
         const result = device.execute(request(id, params as never, T0, device.os));
         if (result.kind !== "completed") throw new Error(`${device.name} ${id}: ${result.kind}`);
         expect(SCRIPT_OUTPUT_SCHEMAS[id].safeParse(JSON.parse(result.stdout)).success).toBe(true);
@@ -53,7 +60,13 @@ describe("script outputs", () => {
 
   it("answers a parameter list the script would refuse with errors[] section parameters", () => {
     const { win } = smallFleet();
-    const bad = { ...request("reboot", { delaySeconds: 5, comment: "x" }, T0), parameters: [{ name: "DelaySeconds", value: "9999" }, { name: "Comment", value: "x" }] };
+    const bad = {
+      ...request("reboot", { delaySeconds: 5, comment: "x" }, T0),
+      parameters: [
+        { name: "DelaySeconds", value: "9999" },
+        { name: "Comment", value: "x" },
+      ],
+    };
     const result = win.execute(bad);
     if (result.kind !== "completed") throw new Error(result.kind);
     const doc = SCRIPT_OUTPUT_SCHEMAS.reboot.parse(JSON.parse(result.stdout));
@@ -70,12 +83,17 @@ describe("script outputs", () => {
 
   it("fails a script that is not a PatchPilot script", () => {
     const { win } = smallFleet();
-    expect(win.execute({ ...request("baseline", {}, T0), script: "Get-Process | Stop-Process" })).toMatchObject({ kind: "failed" });
+    expect(win.execute({ ...request("baseline", {}, T0), script: "Get-Process | Stop-Process" })).toMatchObject({
+      kind: "failed",
+    });
   });
 
   it("echoes the script version from the header", () => {
     const { lnx } = smallFleet();
-    const r = lnx.execute({ ...request("baseline", {}, T0, "linux"), script: "#!/bin/bash\n# patchpilot-script: baseline@2.3.4\n" });
+    const r = lnx.execute({
+      ...request("baseline", {}, T0, "linux"),
+      script: "#!/bin/bash\n# patchpilot-script: baseline@2.3.4\n",
+    });
     if (r.kind !== "completed") throw new Error(r.kind);
     expect(JSON.parse(r.stdout)).toMatchObject({ scriptId: "baseline", scriptVersion: "2.3.4" });
   });

@@ -3,7 +3,11 @@ import { makeStartDueWindows } from "../../../functions/timers/startDueWindows";
 import { testWindow } from "../../harness/testWindow";
 
 const window = testWindow();
-const tick = (last: string): Timer => ({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last, next: last, lastUpdated: last } });
+const tick = (last: string): Timer => ({
+  isPastDue: false,
+  schedule: { adjustForDST: false },
+  scheduleStatus: { last, next: last, lastUpdated: last },
+});
 
 /** Stands in for the Durable client on its two calls, answering getStatus like the real one for unknown ids. */
 class RecordingClient {
@@ -12,7 +16,11 @@ class RecordingClient {
   getStatus(instanceId: string): Promise<never> | Promise<object> {
     if (this.failGetStatusWith) return Promise.reject(this.failGetStatusWith);
     if (this.started.has(instanceId)) return Promise.resolve({ instanceId });
-    return Promise.reject(new Error("DurableClient error: Durable Functions extension replied with HTTP 404 response. This usually means ..."));
+    return Promise.reject(
+      new Error(
+        "DurableClient error: Durable Functions extension replied with HTTP 404 response. This usually means ...",
+      ),
+    );
   }
   startNew(name: string, options: { instanceId: string; input: unknown }): Promise<string> {
     this.started.set(options.instanceId, { name, input: options.input });
@@ -24,7 +32,10 @@ describe("startDueWindows timer", () => {
   const context = new InvocationContext({ functionName: "startDueWindows", invocationId: "t" });
   const setup = () => {
     const client = new RecordingClient();
-    const handler = makeStartDueWindows(() => ({ listWindows: () => Promise.resolve([window]) }), () => client as never);
+    const handler = makeStartDueWindows(
+      () => ({ listWindows: () => Promise.resolve([window]) }),
+      () => client as never,
+    );
     return { client, handler };
   };
 
@@ -36,7 +47,10 @@ describe("startDueWindows timer", () => {
     expect([...client.started.keys()]).toEqual(["window-contoso-msp-nightly-2026-01-20"]);
     expect(client.started.get("window-contoso-msp-nightly-2026-01-20")).toMatchObject({
       name: "maintenanceWindow",
-      input: { startedBy: "schedule", occurrence: { start: "2026-01-20T01:00:00.000Z", cutoff: "2026-01-20T04:30:00.000Z" } },
+      input: {
+        startedBy: "schedule",
+        occurrence: { start: "2026-01-20T01:00:00.000Z", cutoff: "2026-01-20T04:30:00.000Z" },
+      },
     });
   });
 
@@ -51,7 +65,9 @@ describe("startDueWindows timer", () => {
 
   it("does not swallow other Durable client errors", async () => {
     const { client, handler } = setup();
-    client.failGetStatusWith = new Error("DurableClient error: Durable Functions extension replied with HTTP 500 response.");
+    client.failGetStatusWith = new Error(
+      "DurableClient error: Durable Functions extension replied with HTTP 500 response.",
+    );
     await expect(handler(tick("2026-01-20T01:00:00.000Z"), context)).rejects.toThrow(/HTTP 500/);
     expect(client.started.size).toBe(0);
   });

@@ -186,7 +186,9 @@ export interface ResourceBlock {
 /** Every resource declaration of a file. */
 export function resources(text: BicepText): ResourceBlock[] {
   const out: ResourceBlock[] = [];
-  for (const match of text.code.matchAll(/(^|\n)[ \t]*resource\s+([A-Za-z_][A-Za-z0-9_]*)\s+'([^']+)'\s*(existing)?\s*=/g)) {
+  for (const match of text.code.matchAll(
+    /(^|\n)[ \t]*resource\s+([A-Za-z_][A-Za-z0-9_]*)\s+'([^']+)'\s*(existing)?\s*=/g,
+  )) {
     const after = (match.index ?? 0) + match[0].length;
     const open = text.skeleton.indexOf("{", after);
     const close = matchingClose(text, open);

@@ -64,7 +64,11 @@ function kqlProblems(query: string, tables: readonly TableDecl[]): string[] {
 
 /** Two queries are the same text apart from trailing whitespace (per line and at the end). */
 function sameQuery(a: string, b: string): boolean {
-  const norm = (q: string): string => q.replace(/\r\n/g, "\n").replace(/[ \t]+$/gm, "").replace(/\s+$/, "");
+  const norm = (q: string): string =>
+    q
+      .replace(/\r\n/g, "\n")
+      .replace(/[ \t]+$/gm, "")
+      .replace(/\s+$/, "");
   return norm(a) === norm(b);
 }
 
@@ -73,7 +77,9 @@ function sameQuery(a: string, b: string): boolean {
  * with nothing after Device (a key with RunId is one row per run, not a device's state).
  */
 const latestPerDevice = (code: string): number[] =>
-  [...code.matchAll(/summarize\s+arg_max\(TimeGenerated,[^)]*\)\s+by\s+Tenant,\s*Client,\s*Device\b(?!\s*,)/g)].map((m) => m.index);
+  [...code.matchAll(/summarize\s+arg_max\(TimeGenerated,[^)]*\)\s+by\s+Tenant,\s*Client,\s*Device\b(?!\s*,)/g)].map(
+    (m) => m.index,
+  );
 
 /**
  * Why a query's device state could come from a 170 (ConcurrencyLock: nothing was changed on the device): each latest
@@ -81,20 +87,25 @@ const latestPerDevice = (code: string): number[] =>
  * would drop the device instead of looking past the 170 to its previous run.
  */
 function lockContentionProblems(code: string): string[] {
-  const filters = [...code.matchAll(/\|\s*where\b([^|\n]*)/g)].filter((m) => /\bExitCode\s*!=\s*170\b/.test(m[1] ?? "") && !/\bor\b/.test(m[1] ?? ""));
+  const filters = [...code.matchAll(/\|\s*where\b([^|\n]*)/g)].filter(
+    (m) => /\bExitCode\s*!=\s*170\b/.test(m[1] ?? "") && !/\bor\b/.test(m[1] ?? ""),
+  );
   return latestPerDevice(code)
     .filter((at) => !filters.some((m) => m.index < at))
     .map((at) => `latest run per device at ${at} takes 170 runs`);
 }
 
 /** Workbook parameter names a query uses (`{Name}` or `{Name:format}`), from the raw text (they sit in strings). */
-const placeholders = (query: string): string[] => [...new Set([...query.matchAll(/\{([A-Za-z][A-Za-z0-9_]*)(?::[A-Za-z]+)?\}/g)].map((m) => m[1] ?? ""))];
+const placeholders = (query: string): string[] => [
+  ...new Set([...query.matchAll(/\{([A-Za-z][A-Za-z0-9_]*)(?::[A-Za-z]+)?\}/g)].map((m) => m[1] ?? "")),
+];
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The files.
 // ---------------------------------------------------------------------------------------------------------------------
 
-const tables = (JSON.parse(readFileSync(join(ROOT, "infra/logs/tables.json"), "utf8")) as { tables: TableDecl[] }).tables;
+const tables = (JSON.parse(readFileSync(join(ROOT, "infra/logs/tables.json"), "utf8")) as { tables: TableDecl[] })
+  .tables;
 
 const kqlFiles = (folder: string): Map<string, string> =>
   new Map(
@@ -118,8 +129,20 @@ interface WorkbookItem {
     resourceType?: string;
     visualization?: string;
     timeContextFromParameter?: string;
-    parameters?: { name: string; type: number; query?: string; queryType?: number; resourceType?: string; value?: unknown }[];
-    chartSettings?: { xAxis?: string; yAxis?: string[]; group?: string; seriesLabelSettings?: { seriesName: string }[] };
+    parameters?: {
+      name: string;
+      type: number;
+      query?: string;
+      queryType?: number;
+      resourceType?: string;
+      value?: unknown;
+    }[];
+    chartSettings?: {
+      xAxis?: string;
+      yAxis?: string[];
+      group?: string;
+      seriesLabelSettings?: { seriesName: string }[];
+    };
     gridSettings?: { formatters?: { columnMatch: string }[] };
     tileSettings?: Record<string, { columnMatch?: string } | boolean>;
   };
@@ -131,9 +154,12 @@ const parameters = workbook.items.filter((i) => i.type === 9).flatMap((i) => i.c
 /** Every query text in the workbook: query items and query-backed parameters. */
 const workbookQueries = [
   ...queryItems.map((i) => ({ where: `item ${i.name}`, query: i.content.query ?? "" })),
-  ...parameters.filter((p) => p.query !== undefined).map((p) => ({ where: `parameter ${p.name}`, query: p.query ?? "" })),
+  ...parameters
+    .filter((p) => p.query !== undefined)
+    .map((p) => ({ where: `parameter ${p.name}`, query: p.query ?? "" })),
 ];
-const fileOf = (query: string): string | undefined => [...figureQueries, ...parameterQueries].find(([, text]) => sameQuery(text, query))?.[0];
+const fileOf = (query: string): string | undefined =>
+  [...figureQueries, ...parameterQueries].find(([, text]) => sameQuery(text, query))?.[0];
 
 // ---------------------------------------------------------------------------------------------------------------------
 
@@ -148,7 +174,12 @@ describe("dashboards: the KQL reader (test helper) can fail", () => {
   });
 
   it("accepts names the query defines, and ignores comments and strings", () => {
-    expect(kqlProblems('PatchPilotRuns_CL // Bogus here\n| extend Nice = strcat(Device, "Bogus \\" too")\n| project Nice', runs)).toEqual([]);
+    expect(
+      kqlProblems(
+        'PatchPilotRuns_CL // Bogus here\n| extend Nice = strcat(Device, "Bogus \\" too")\n| project Nice',
+        runs,
+      ),
+    ).toEqual([]);
     expect(kqlProblems("PatchPilotRuns_CL | where Bogus != 1", runs)).toEqual(["unknown column Bogus"]);
     expect(kqlProblems("PatchPilotRuns_CL | where Bogus == 1", runs)).toEqual(["unknown column Bogus"]);
   });
@@ -164,7 +195,9 @@ describe("dashboards: the KQL reader (test helper) can fail", () => {
     const latest = "| summarize arg_max(TimeGenerated, *) by Tenant, Client, Device";
     expect(latestPerDevice(`T ${latest}\n| where ExitCode == 0`)).toEqual([4]);
     expect(latestPerDevice(`let x = T ${latest};`)).toEqual([12]);
-    expect(latestPerDevice("T | summarize arg_max(TimeGenerated, ExitCode) by Tenant, Client, Device, RunId")).toEqual([]);
+    expect(latestPerDevice("T | summarize arg_max(TimeGenerated, ExitCode) by Tenant, Client, Device, RunId")).toEqual(
+      [],
+    );
     expect(latestPerDevice("T | summarize arg_max(TimeGenerated, *) by Tenant, WindowId, OccurrenceId")).toEqual([]);
     expect(lockContentionProblems(`T\n| where DryRun == false\n| where ExitCode != 170\n${latest}`)).toEqual([]);
     expect(lockContentionProblems(`T\n| where DryRun == false and ExitCode != 170\n${latest}`)).toEqual([]);
@@ -172,7 +205,11 @@ describe("dashboards: the KQL reader (test helper) can fail", () => {
     expect(lockContentionProblems(`T\n| where DryRun == false\n${latest}\n| where ExitCode != 170`)).toHaveLength(1);
     expect(lockContentionProblems(`T\n| where DryRun == true or ExitCode != 170\n${latest}`)).toHaveLength(1);
     expect(lockContentionProblems(`T\n| where ExitCode != 1700\n${latest}`)).toHaveLength(1);
-    expect(lockContentionProblems("T | where ExitCode != 170 | summarize arg_max(TimeGenerated, *) by Tenant, Client, Device, RunId")).toEqual([]);
+    expect(
+      lockContentionProblems(
+        "T | where ExitCode != 170 | summarize arg_max(TimeGenerated, *) by Tenant, Client, Device, RunId",
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -187,11 +224,14 @@ describe("dashboards: every query fits infra/logs/tables.json", () => {
     expect(kqlProblems(allKql.get(file) ?? "", tables)).toEqual([]);
   });
 
-  it.each([...figureQueries.keys(), ...alertQueries.keys()])("%s collapses rows written twice by retried delivery", (file) => {
-    const code = kqlCode(allKql.get(file) ?? "");
-    // Latest per device or per run (arg_max by a key that includes it), per window occurrence, or distinct runs.
-    expect(code).toMatch(/summarize\s+arg_max\(TimeGenerated,[^)]*\)\s+by\s+[^|\n]*\b(Device|RunId|OccurrenceId)\b/);
-  });
+  it.each([...figureQueries.keys(), ...alertQueries.keys()])(
+    "%s collapses rows written twice by retried delivery",
+    (file) => {
+      const code = kqlCode(allKql.get(file) ?? "");
+      // Latest per device or per run (arg_max by a key that includes it), per window occurrence, or distinct runs.
+      expect(code).toMatch(/summarize\s+arg_max\(TimeGenerated,[^)]*\)\s+by\s+[^|\n]*\b(Device|RunId|OccurrenceId)\b/);
+    },
+  );
 
   it.each([...figureQueries.keys(), ...parameterQueries.keys()])("%s uses only the workbook's parameters", (file) => {
     const names = new Set(parameters.map((p) => p.name));
@@ -200,9 +240,23 @@ describe("dashboards: every query fits infra/logs/tables.json", () => {
 });
 
 describe("dashboards: figure queries mirror lib/dashboard/fleetFigures.ts", () => {
-  const empty = computeFleetFigures({ runs: [], updates: [], windows: [] }, { now: new Date("2026-01-01T00:00:00Z") }) as unknown as Record<string, unknown>;
-  const resolvePath = (path: string): unknown => path.split(".").reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), empty);
-  const mirrored = new Map([...figureQueries].map(([file, text]) => [file, /^\/\/ Mirrors computeFleetFigures\(\)\.([\w.]+)/m.exec(text)?.[1]]));
+  const empty = computeFleetFigures(
+    { runs: [], updates: [], windows: [] },
+    { now: new Date("2026-01-01T00:00:00Z") },
+  ) as unknown as Record<string, unknown>;
+  const resolvePath = (path: string): unknown =>
+    path
+      .split(".")
+      .reduce<unknown>(
+        (v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined),
+        empty,
+      );
+  const mirrored = new Map(
+    [...figureQueries].map(([file, text]) => [
+      file,
+      /^\/\/ Mirrors computeFleetFigures\(\)\.([\w.]+)/m.exec(text)?.[1],
+    ]),
+  );
 
   it.each([...figureQueries.keys()])("%s names the figure it mirrors, and the figure exists", (file) => {
     const path = mirrored.get(file);
@@ -212,7 +266,16 @@ describe("dashboards: figure queries mirror lib/dashboard/fleetFigures.ts", () =
 
   it("has a query for every figure", () => {
     const paths = new Set(mirrored.values());
-    const figures = ["headline", "compliance.byTenant", "compliance.byClient", "exitCodesByDay", "openRegressions", "topFailingKbs", "pendingReboot", "haltedWindows"];
+    const figures = [
+      "headline",
+      "compliance.byTenant",
+      "compliance.byClient",
+      "exitCodesByDay",
+      "openRegressions",
+      "topFailingKbs",
+      "pendingReboot",
+      "haltedWindows",
+    ];
     expect(figures.filter((f) => !paths.has(f))).toEqual([]);
     // Every figure of FleetFigures is in that list (range is the time range, not a figure).
     expect(Object.keys(empty).filter((k) => k !== "range" && !figures.some((f) => f.split(".")[0] === k))).toEqual([]);
@@ -229,13 +292,24 @@ describe("dashboards: figure queries mirror lib/dashboard/fleetFigures.ts", () =
   });
 
   it("takes the latest run per device in exactly the device-state figures", () => {
-    const deviceState = [...figureQueries].filter(([, text]) => latestPerDevice(kqlCode(text)).length > 0).map(([file]) => mirrored.get(file));
-    expect(deviceState.sort()).toEqual(["compliance.byClient", "compliance.byTenant", "headline", "openRegressions", "pendingReboot"]);
+    const deviceState = [...figureQueries]
+      .filter(([, text]) => latestPerDevice(kqlCode(text)).length > 0)
+      .map(([file]) => mirrored.get(file));
+    expect(deviceState.sort()).toEqual([
+      "compliance.byClient",
+      "compliance.byTenant",
+      "headline",
+      "openRegressions",
+      "pendingReboot",
+    ]);
   });
 
-  it.each([...figureQueries.keys(), ...alertQueries.keys()])("%s leaves 170 runs out before taking a device's latest run", (file) => {
-    expect(lockContentionProblems(kqlCode(allKql.get(file) ?? ""))).toEqual([]);
-  });
+  it.each([...figureQueries.keys(), ...alertQueries.keys()])(
+    "%s leaves 170 runs out before taking a device's latest run",
+    (file) => {
+      expect(lockContentionProblems(kqlCode(allKql.get(file) ?? ""))).toEqual([]);
+    },
+  );
 
   it("still counts 170 runs where no device state is taken (the exit codes by day)", () => {
     const exitCodes = [...figureQueries].find(([file]) => mirrored.get(file) === "exitCodesByDay")?.[1] ?? "";
@@ -248,7 +322,9 @@ describe("dashboards: figure queries mirror lib/dashboard/fleetFigures.ts", () =
 });
 
 describe("dashboards: the runbook's queries (docs/operations.md)", () => {
-  const blocks = [...readFileSync(join(ROOT, "docs/operations.md"), "utf8").matchAll(/```kusto\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+  const blocks = [...readFileSync(join(ROOT, "docs/operations.md"), "utf8").matchAll(/```kusto\n([\s\S]*?)```/g)].map(
+    (m) => m[1] ?? "",
+  );
 
   it("has the queries the on-call engineer runs", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(3);
@@ -275,11 +351,28 @@ describe("dashboards: workbook.json", () => {
       ["Client", 2],
       ["ApiBaseUrl", 1],
     ]);
-    for (const p of parameters.filter((x) => x.query !== undefined)) expect([p.name, p.queryType, p.resourceType]).toEqual([p.name, 0, WORKSPACES]);
-    const allowed = new Set(["table", "barchart", "piechart", "timechart", "tiles", "linechart", "areachart", "unstackedbar"]);
+    for (const p of parameters.filter((x) => x.query !== undefined))
+      expect([p.name, p.queryType, p.resourceType]).toEqual([p.name, 0, WORKSPACES]);
+    const allowed = new Set([
+      "table",
+      "barchart",
+      "piechart",
+      "timechart",
+      "tiles",
+      "linechart",
+      "areachart",
+      "unstackedbar",
+    ]);
     for (const item of queryItems) {
       const c = item.content;
-      expect([item.name, c.version, c.queryType, c.resourceType, c.timeContextFromParameter, allowed.has(c.visualization ?? "")]).toEqual([item.name, "KqlItem/1.0", 0, WORKSPACES, "TimeRange", true]);
+      expect([
+        item.name,
+        c.version,
+        c.queryType,
+        c.resourceType,
+        c.timeContextFromParameter,
+        allowed.has(c.visualization ?? ""),
+      ]).toEqual([item.name, "KqlItem/1.0", 0, WORKSPACES, "TimeRange", true]);
     }
     expect(new Set(queryItems.map((i) => i.content.visualization))).toEqual(new Set(["tiles", "barchart", "table"]));
   });
@@ -308,7 +401,9 @@ describe("dashboards: workbook.json", () => {
 
   it("colours every exit code of the page's legend in the exit-code chart", () => {
     const chart = queryItems.find((i) => i.name === "exit-codes-by-day");
-    expect(chart?.content.chartSettings?.seriesLabelSettings?.map((s) => s.seriesName)).toEqual(Object.keys(EXIT_CODE_STYLES));
+    expect(chart?.content.chartSettings?.seriesLabelSettings?.map((s) => s.seriesName)).toEqual(
+      Object.keys(EXIT_CODE_STYLES),
+    );
   });
 
   it("fits loadTextContent (131,072 characters) and carries only placeholders the Bicep fills", () => {
@@ -346,7 +441,8 @@ describe("dashboards: alert queries", () => {
 describe("dashboards: infra/modules/dashboards.bicep", () => {
   const text = readBicep(BICEP);
   const all = resources(text);
-  const loads = (body: string): string[] => [...body.matchAll(/loadTextContent\('([^']+)'\)/g)].map((m) => relative(ROOT, resolve(dirname(BICEP), m[1] ?? "")));
+  const loads = (body: string): string[] =>
+    [...body.matchAll(/loadTextContent\('([^']+)'\)/g)].map((m) => relative(ROOT, resolve(dirname(BICEP), m[1] ?? "")));
 
   it("deploys the workbook from workbook.json, on the workspace", () => {
     const wb = all.filter((r) => r.type === "Microsoft.Insights/workbooks@2023-06-01");
@@ -367,7 +463,11 @@ describe("dashboards: infra/modules/dashboards.bicep", () => {
     expect(loads(regression)).toEqual(["infra/dashboards/alerts/regression-detected.kql"]);
     expect(loads(halted)).toEqual(["infra/dashboards/alerts/window-halted.kql"]);
     for (const path of [...loads(regression), ...loads(halted)]) expect(existsSync(join(ROOT, path))).toBe(true);
-    expect([propertyLine(regression, "severity"), propertyLine(regression, "evaluationFrequency"), propertyLine(regression, "windowSize")]).toEqual(["1", "'PT1M'", "'PT5M'"]);
+    expect([
+      propertyLine(regression, "severity"),
+      propertyLine(regression, "evaluationFrequency"),
+      propertyLine(regression, "windowSize"),
+    ]).toEqual(["1", "'PT1M'", "'PT5M'"]);
     expect(propertyLine(halted, "severity")).toBe("2");
     for (const body of [regression, halted]) {
       expect(propertyLine(body, "kind")).toBe("'LogAlert'");

@@ -55,7 +55,10 @@ const SCOPES = {
     file: APP_ROLES,
     symbol: "evidenceAccount",
     type: "Microsoft.Storage/storageAccounts@",
-    wiring: [/evidenceAccountName:\s*evidenceStorage\.outputs\.accountName/, /module roleAssignments 'modules\/roleAssignments\.bicep'[\s\S]*?principalId:\s*functionApp\.outputs\.principalId/],
+    wiring: [
+      /evidenceAccountName:\s*evidenceStorage\.outputs\.accountName/,
+      /module roleAssignments 'modules\/roleAssignments\.bicep'[\s\S]*?principalId:\s*functionApp\.outputs\.principalId/,
+    ],
   },
   hostStorage: {
     file: APP_ROLES,
@@ -63,7 +66,12 @@ const SCOPES = {
     type: "Microsoft.Storage/storageAccounts@",
     wiring: [/hostStorageAccountName:\s*hostStorage\.outputs\.accountName/],
   },
-  topic: { file: APP_ROLES, symbol: "topic", type: "Microsoft.EventGrid/topics@", wiring: [/topicName:\s*eventGrid\.outputs\.topicName/] },
+  topic: {
+    file: APP_ROLES,
+    symbol: "topic",
+    type: "Microsoft.EventGrid/topics@",
+    wiring: [/topicName:\s*eventGrid\.outputs\.topicName/],
+  },
   dataCollectionRule: {
     file: APP_ROLES,
     symbol: "dataCollectionRule",
@@ -175,7 +183,10 @@ function tsFiles(dir: string): string[] {
   return out;
 }
 
-const CONSTRUCTED = [/\bnew\s+([A-Z][A-Za-z0-9_]*Client)\s*[(<]/g, /\b([A-Z][A-Za-z0-9_]*Client)\s*\.\s*from[A-Z][A-Za-z0-9_]*\s*\(/g];
+const CONSTRUCTED = [
+  /\bnew\s+([A-Z][A-Za-z0-9_]*Client)\s*[(<]/g,
+  /\b([A-Z][A-Za-z0-9_]*Client)\s*\.\s*from[A-Z][A-Za-z0-9_]*\s*\(/g,
+];
 
 /** Client class -> files (relative) that construct it, over lib/ and functions/. */
 function constructedClients(sources: readonly { file: string; text: string }[]): Map<string, string[]> {
@@ -215,7 +226,9 @@ function appAssignments(file: string): Assignment[] {
     .filter((r) => /(^|\n)\s*principalId:\s*principalId\s*(\n|$)/.test(r.body))
     .map((r) => {
       const roleExpr = propertyLine(r.body, "roleDefinitionId") ?? "";
-      const viaTable = [...roleExpr.matchAll(/\broleIds\.([A-Za-z0-9_]+)/g)].map((m) => roleTable[m[1] ?? ""] ?? `unresolved roleIds.${m[1]}`);
+      const viaTable = [...roleExpr.matchAll(/\broleIds\.([A-Za-z0-9_]+)/g)].map(
+        (m) => roleTable[m[1] ?? ""] ?? `unresolved roleIds.${m[1]}`,
+      );
       const literal = [...roleExpr.matchAll(GUID)].map((m) => m[0].toLowerCase());
       return { file, symbol: r.symbol, scopeSymbol: propertyLine(r.body, "scope"), roleIds: [...viaTable, ...literal] };
     });
@@ -231,12 +244,15 @@ function unmetNeeds(needs: readonly Need[], assignments: readonly Assignment[], 
       (a) => a.file === scope.file && a.scopeSymbol === scope.symbol && a.roleIds.some((id) => need.anyOf.includes(id)),
     );
     if (match === undefined) {
-      problems.push(`no role assignment of ${need.anyOf.join(" or ")} at ${need.at} (${scope.file}${scope.symbol ? `, scope: ${scope.symbol}` : ""})`);
+      problems.push(
+        `no role assignment of ${need.anyOf.join(" or ")} at ${need.at} (${scope.file}${scope.symbol ? `, scope: ${scope.symbol}` : ""})`,
+      );
       continue;
     }
     if (scope.symbol !== undefined) {
       const declared = resources(bicep(scope.file)).find((r) => r.symbol === scope.symbol);
-      if (declared?.type.startsWith(scope.type ?? "") !== true) problems.push(`${scope.file}: scope ${scope.symbol} is not a ${scope.type}`);
+      if (declared?.type.startsWith(scope.type ?? "") !== true)
+        problems.push(`${scope.file}: scope ${scope.symbol} is not a ${scope.type}`);
     }
     for (const wiring of scope.wiring) {
       if (!wiring.test(mainCode)) problems.push(`main.bicep does not wire ${need.at}: ${wiring.source}`);
@@ -260,17 +276,28 @@ describe("infra: app settings", () => {
     expect(platform.filter((k) => ours.has(k))).toEqual([]);
     expect(varObjectKeys(text, "patchPilotSettings")).toContain("AzureWebJobsStorage__accountName");
     expect(platform).toContain("APPLICATIONINSIGHTS_CONNECTION_STRING");
-    for (const forbidden of ["FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE", "WEBSITE_NODE_DEFAULT_VERSION"]) {
+    for (const forbidden of [
+      "FUNCTIONS_WORKER_RUNTIME",
+      "FUNCTIONS_EXTENSION_VERSION",
+      "WEBSITE_RUN_FROM_PACKAGE",
+      "WEBSITE_NODE_DEFAULT_VERSION",
+    ]) {
       expect(platform).not.toContain(forbidden);
     }
   });
 
   it("deploys both lists, leaving out only the local connection-string form of AzureWebJobsStorage", () => {
     expect(varStringArray(text, "settingsNotDeployed")).toEqual(["AzureWebJobsStorage"]);
-    const appSettings = resources(text).find((r) => r.type.startsWith("Microsoft.Web/sites/config@") && /name:\s*'appsettings'/.test(r.body));
+    const appSettings = resources(text).find(
+      (r) => r.type.startsWith("Microsoft.Web/sites/config@") && /name:\s*'appsettings'/.test(r.body),
+    );
     expect(appSettings).toBeDefined();
-    expect(propertyLine(appSettings?.body ?? "", "properties")).toBe("union(platformSettings, deployedPatchPilotSettings)");
-    expect(text.code).toMatch(/var deployedPatchPilotSettings = toObject\(\s*filter\(items\(patchPilotSettings\), setting => !contains\(settingsNotDeployed, setting\.key\)\)/);
+    expect(propertyLine(appSettings?.body ?? "", "properties")).toBe(
+      "union(platformSettings, deployedPatchPilotSettings)",
+    );
+    expect(text.code).toMatch(
+      /var deployedPatchPilotSettings = toObject\(\s*filter\(items\(patchPilotSettings\), setting => !contains\(settingsNotDeployed, setting\.key\)\)/,
+    );
   });
 
   it("trusts the client principal only when App Service Authentication is configured", () => {
@@ -291,13 +318,22 @@ describe("infra: every client the code constructs has its role", () => {
   const mainCode = bicep(MAIN).code;
 
   it("finds the clients it should (the scan works)", () => {
-    for (const name of ["BlobServiceClient", "TableClient", "HybridComputeManagementClient", "ComputeManagementClient", "ArcRunCommandClient", "VmssRunCommandClient"]) {
+    for (const name of [
+      "BlobServiceClient",
+      "TableClient",
+      "HybridComputeManagementClient",
+      "ComputeManagementClient",
+      "ArcRunCommandClient",
+      "VmssRunCommandClient",
+    ]) {
       expect([...clients.keys()]).toContain(name);
     }
   });
 
   it("maps every constructed client to its roles", () => {
-    const unmapped = [...clients.entries()].filter(([name]) => CLIENT_ROLES[name] === undefined).map(([name, files]) => `${name} (${files.join(", ")})`);
+    const unmapped = [...clients.entries()]
+      .filter(([name]) => CLIENT_ROLES[name] === undefined)
+      .map(([name, files]) => `${name} (${files.join(", ")})`);
     expect(unmapped).toEqual([]);
   });
 
@@ -328,10 +364,14 @@ describe("infra: every client the code constructs has its role", () => {
 
   it("names every role assignment guid(scope, principal, role)", () => {
     const all = bicepFiles(INFRA).flatMap((file) =>
-      resources(readBicep(file)).filter((r) => r.type.startsWith("Microsoft.Authorization/roleAssignments@") && !r.existing),
+      resources(readBicep(file)).filter(
+        (r) => r.type.startsWith("Microsoft.Authorization/roleAssignments@") && !r.existing,
+      ),
     );
     expect(all.length).toBeGreaterThan(0);
-    const badNames = all.filter((r) => !/(^|\n)\s*name:\s*guid\([^,]+,\s*[A-Za-z]*[pP]rincipalId,\s*[^)]+\)/.test(r.body)).map((r) => `${rel(ROOT, r.file)}: ${r.symbol}`);
+    const badNames = all
+      .filter((r) => !/(^|\n)\s*name:\s*guid\([^,]+,\s*[A-Za-z]*[pP]rincipalId,\s*[^)]+\)/.test(r.body))
+      .map((r) => `${rel(ROOT, r.file)}: ${r.symbol}`);
     expect(badNames).toEqual([]);
   });
 });
@@ -356,7 +396,9 @@ describe("infra: evidence storage", () => {
   });
 
   it("gives the evidence container a default time-based retention policy from a parameter (400 days, unlocked)", () => {
-    const policy = all.find((r) => r.type.startsWith("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@"));
+    const policy = all.find((r) =>
+      r.type.startsWith("Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@"),
+    );
     expect(policy).toBeDefined();
     expect(propertyLine(policy?.body ?? "", "parent")).toBe(evidence?.symbol);
     expect(propertyLine(policy?.body ?? "", "name")).toBe("'default'");
@@ -402,7 +444,9 @@ describe("infra: no keys", () => {
     [EVIDENCE, true],
     [HOST, false],
   ])("%s: shared keys off, TLS 1.2, https only, no public blobs", (file, isEvidence) => {
-    const account = resources(bicep(file)).find((r) => r.type.startsWith("Microsoft.Storage/storageAccounts@") && !r.existing);
+    const account = resources(bicep(file)).find(
+      (r) => r.type.startsWith("Microsoft.Storage/storageAccounts@") && !r.existing,
+    );
     const body = account?.body ?? "";
     expect(propertyLine(body, "allowSharedKeyAccess")).toBe("false");
     expect(propertyLine(body, "minimumTlsVersion")).toBe("'TLS1_2'");
@@ -492,7 +536,8 @@ describe("bicep reader (test helper)", () => {
 function varObjectStringsSafe(text: BicepText): Record<string, string> {
   // evidenceStorage.bicep names its containers with `var xContainerName = '...'` lines; collect them.
   const out: Record<string, string> = {};
-  for (const match of text.code.matchAll(/(^|\n)\s*var\s+(\w+ContainerName)\s*=\s*'([^']*)'/g)) out[match[2] ?? ""] = match[3] ?? "";
+  for (const match of text.code.matchAll(/(^|\n)\s*var\s+(\w+ContainerName)\s*=\s*'([^']*)'/g))
+    out[match[2] ?? ""] = match[3] ?? "";
   return out;
 }
 
@@ -501,7 +546,9 @@ describe("infra: the Event Grid subscription to ingestPatchEvents", () => {
 
   it("subscribes exactly the event types that become rows, and keeps what it cannot deliver", () => {
     const included = /includedEventTypes:\s*\[([^\]]*)\]/.exec(code)?.[1] ?? "";
-    expect([...included.matchAll(/'([^']+)'/g)].map((m) => m[1]).sort()).toEqual([EVENT_TYPES.runCompleted, EVENT_TYPES.windowCompleted].sort());
+    expect([...included.matchAll(/'([^']+)'/g)].map((m) => m[1]).sort()).toEqual(
+      [EVENT_TYPES.runCompleted, EVENT_TYPES.windowCompleted].sort(),
+    );
     expect(code).toMatch(/deadLetterWithResourceIdentity:\s*\{/);
     expect(code).toMatch(/endpointType:\s*'StorageBlob'/);
     expect(code).toMatch(/eventDeliverySchema:\s*'CloudEventSchemaV1_0'/);

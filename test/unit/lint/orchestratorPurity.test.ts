@@ -70,35 +70,150 @@ df.app.orchestration("probe", function* (context: OrchestrationContext) {
 
 /** Orchestrator probes that must each trip exactly the named rule with a message matching `message`. */
 const VIOLATIONS: Array<{ name: string; code: string; ruleId: string; message: RegExp | string }> = [
-  { name: "import from node:fs", code: `import { readFileSync } from "node:fs";\nexport const r = readFileSync;`, ruleId: IMPORTS, message: /Node built-ins/ },
-  { name: "import from fs (bare)", code: `import fs from "fs";\nexport const r = fs;`, ruleId: IMPORTS, message: /Node built-ins/ },
-  { name: "type import from node:fs", code: `import type { Stats } from "node:fs";\nexport type S = Stats;`, ruleId: IMPORTS, message: /Node built-ins/ },
-  { name: "import from node:fs/promises", code: `import { readFile } from "node:fs/promises";\nexport const r = readFile;`, ruleId: IMPORTS, message: /Node built-ins/ },
-  { name: "import = require('fs')", code: `import fs = require("fs");\nexport const r = fs;`, ruleId: IMPORTS, message: /Node built-ins/ },
-  { name: "import from @azure/storage-blob", code: `import { BlobServiceClient } from "@azure/storage-blob";\nexport const c = BlobServiceClient;`, ruleId: IMPORTS, message: /Azure SDK/ },
-  { name: "import from @azure/functions", code: `import { app } from "@azure/functions";\nexport const a = app;`, ruleId: IMPORTS, message: /Azure SDK/ },
-  { name: "value import from ../lib/evidence/blobStore", code: `import { BlobStore } from "../lib/evidence/blobStore";\nexport const s = BlobStore;`, ruleId: IMPORTS, message: /import type/ },
-  { name: "value import from ../lib/evidence (index)", code: `import { BlobStore } from "../lib/evidence";\nexport const s = BlobStore;`, ruleId: IMPORTS, message: /import type/ },
-  { name: "value import from ../lib/azure/storageClients", code: `import { makeClients } from "../lib/azure/storageClients";\nexport const m = makeClients;`, ruleId: IMPORTS, message: /import type/ },
-  { name: "value import from ../functions/activities/x", code: `import { run } from "../functions/activities/x";\nexport const r = run;`, ruleId: IMPORTS, message: /import type/ },
-  { name: "value import from ../local/azurite", code: `import { startAzurite } from "../local/azurite";\nexport const s = startAzurite;`, ruleId: IMPORTS, message: /import type/ },
-  { name: "side-effect import of ../lib/azure/x", code: `import "../lib/azure/x";`, ruleId: IMPORTS, message: /import type/ },
-  { name: "value re-export from ../lib/evidence/blobStore", code: `export { BlobStore } from "../lib/evidence/blobStore";`, ruleId: IMPORTS, message: /import type/ },
-  { name: "Date.now()", code: `export const t = Date.now();`, ruleId: PROPERTIES, message: /context\.df\.currentUtcDateTime/ },
-  { name: "new Date()", code: `export const t = new Date();`, ruleId: SYNTAX, message: /context\.df\.currentUtcDateTime/ },
+  {
+    name: "import from node:fs",
+    code: `import { readFileSync } from "node:fs";\nexport const r = readFileSync;`,
+    ruleId: IMPORTS,
+    message: /Node built-ins/,
+  },
+  {
+    name: "import from fs (bare)",
+    code: `import fs from "fs";\nexport const r = fs;`,
+    ruleId: IMPORTS,
+    message: /Node built-ins/,
+  },
+  {
+    name: "type import from node:fs",
+    code: `import type { Stats } from "node:fs";\nexport type S = Stats;`,
+    ruleId: IMPORTS,
+    message: /Node built-ins/,
+  },
+  {
+    name: "import from node:fs/promises",
+    code: `import { readFile } from "node:fs/promises";\nexport const r = readFile;`,
+    ruleId: IMPORTS,
+    message: /Node built-ins/,
+  },
+  {
+    name: "import = require('fs')",
+    code: `import fs = require("fs");\nexport const r = fs;`,
+    ruleId: IMPORTS,
+    message: /Node built-ins/,
+  },
+  {
+    name: "import from @azure/storage-blob",
+    code: `import { BlobServiceClient } from "@azure/storage-blob";\nexport const c = BlobServiceClient;`,
+    ruleId: IMPORTS,
+    message: /Azure SDK/,
+  },
+  {
+    name: "import from @azure/functions",
+    code: `import { app } from "@azure/functions";\nexport const a = app;`,
+    ruleId: IMPORTS,
+    message: /Azure SDK/,
+  },
+  {
+    name: "value import from ../lib/evidence/blobStore",
+    code: `import { BlobStore } from "../lib/evidence/blobStore";\nexport const s = BlobStore;`,
+    ruleId: IMPORTS,
+    message: /import type/,
+  },
+  {
+    name: "value import from ../lib/evidence (index)",
+    code: `import { BlobStore } from "../lib/evidence";\nexport const s = BlobStore;`,
+    ruleId: IMPORTS,
+    message: /import type/,
+  },
+  {
+    name: "value import from ../lib/azure/storageClients",
+    code: `import { makeClients } from "../lib/azure/storageClients";\nexport const m = makeClients;`,
+    ruleId: IMPORTS,
+    message: /import type/,
+  },
+  {
+    name: "value import from ../functions/activities/x",
+    code: `import { run } from "../functions/activities/x";\nexport const r = run;`,
+    ruleId: IMPORTS,
+    message: /import type/,
+  },
+  {
+    name: "value import from ../local/azurite",
+    code: `import { startAzurite } from "../local/azurite";\nexport const s = startAzurite;`,
+    ruleId: IMPORTS,
+    message: /import type/,
+  },
+  {
+    name: "side-effect import of ../lib/azure/x",
+    code: `import "../lib/azure/x";`,
+    ruleId: IMPORTS,
+    message: /import type/,
+  },
+  {
+    name: "value re-export from ../lib/evidence/blobStore",
+    code: `export { BlobStore } from "../lib/evidence/blobStore";`,
+    ruleId: IMPORTS,
+    message: /import type/,
+  },
+  {
+    name: "Date.now()",
+    code: `export const t = Date.now();`,
+    ruleId: PROPERTIES,
+    message: /context\.df\.currentUtcDateTime/,
+  },
+  {
+    name: "new Date()",
+    code: `export const t = new Date();`,
+    ruleId: SYNTAX,
+    message: /context\.df\.currentUtcDateTime/,
+  },
   { name: "Date()", code: `export const t = Date();`, ruleId: SYNTAX, message: /context\.df\.currentUtcDateTime/ },
   { name: "Math.random()", code: `export const r = Math.random();`, ruleId: PROPERTIES, message: REPLAY },
-  { name: "process.env.X (config rule)", code: `export const x = process.env.X;`, ruleId: PROPERTIES, message: CONFIG_MSG },
+  {
+    name: "process.env.X (config rule)",
+    code: `export const x = process.env.X;`,
+    ruleId: PROPERTIES,
+    message: CONFIG_MSG,
+  },
   { name: "process.env.X (process global)", code: `export const x = process.env.X;`, ruleId: GLOBALS, message: REPLAY },
-  { name: "setTimeout", code: `setTimeout(() => undefined, 10);`, ruleId: GLOBALS, message: /context\.df\.createTimer/ },
-  { name: "setInterval", code: `setInterval(() => undefined, 10);`, ruleId: GLOBALS, message: /context\.df\.createTimer/ },
-  { name: "setImmediate", code: `setImmediate(() => undefined);`, ruleId: GLOBALS, message: /context\.df\.createTimer/ },
-  { name: "globalThis.setTimeout", code: `globalThis.setTimeout(() => undefined, 10);`, ruleId: PROPERTIES, message: /context\.df\.createTimer/ },
+  {
+    name: "setTimeout",
+    code: `setTimeout(() => undefined, 10);`,
+    ruleId: GLOBALS,
+    message: /context\.df\.createTimer/,
+  },
+  {
+    name: "setInterval",
+    code: `setInterval(() => undefined, 10);`,
+    ruleId: GLOBALS,
+    message: /context\.df\.createTimer/,
+  },
+  {
+    name: "setImmediate",
+    code: `setImmediate(() => undefined);`,
+    ruleId: GLOBALS,
+    message: /context\.df\.createTimer/,
+  },
+  {
+    name: "globalThis.setTimeout",
+    code: `globalThis.setTimeout(() => undefined, 10);`,
+    ruleId: PROPERTIES,
+    message: /context\.df\.createTimer/,
+  },
   { name: "crypto.randomUUID()", code: `export const id = crypto.randomUUID();`, ruleId: GLOBALS, message: /newGuid/ },
   { name: "Buffer", code: `export const b = Buffer.from("x");`, ruleId: GLOBALS, message: REPLAY },
-  { name: "fetch", code: `export const p = fetch("https://example.invalid");`, ruleId: GLOBALS, message: /callActivity/ },
+  {
+    name: "fetch",
+    code: `export const p = fetch("https://example.invalid");`,
+    ruleId: GLOBALS,
+    message: /callActivity/,
+  },
   { name: "require()", code: `export const m: unknown = require("fs");`, ruleId: GLOBALS, message: REPLAY },
-  { name: "performance.now()", code: `export const t = performance.now();`, ruleId: GLOBALS, message: /context\.df\.currentUtcDateTime/ },
+  {
+    name: "performance.now()",
+    code: `export const t = performance.now();`,
+    ruleId: GLOBALS,
+    message: /context\.df\.currentUtcDateTime/,
+  },
 ];
 
 async function lint(probes: Probe[]): Promise<ProbeResult[]> {
@@ -154,25 +269,41 @@ describe("process.env outside lib/config", () => {
 
   test("process.env in lib/evidence is an error", () => {
     expect(resultFor(base).messages).toContainEqual(
-      expect.objectContaining({ ruleId: PROPERTIES, severity: 2, message: expect.stringContaining(CONFIG_MSG) as unknown }),
+      expect.objectContaining({
+        ruleId: PROPERTIES,
+        severity: 2,
+        message: expect.stringContaining(CONFIG_MSG) as unknown,
+      }),
     );
   });
 
   test("destructuring env from process in lib/evidence is an error", () => {
     expect(resultFor(base + 1).messages).toContainEqual(
-      expect.objectContaining({ ruleId: PROPERTIES, severity: 2, message: expect.stringContaining(CONFIG_MSG) as unknown }),
+      expect.objectContaining({
+        ruleId: PROPERTIES,
+        severity: 2,
+        message: expect.stringContaining(CONFIG_MSG) as unknown,
+      }),
     );
   });
 
   test('import { env } from "node:process" in lib/evidence is an error', () => {
     expect(resultFor(base + 2).messages).toContainEqual(
-      expect.objectContaining({ ruleId: IMPORTS, severity: 2, message: expect.stringContaining(CONFIG_MSG) as unknown }),
+      expect.objectContaining({
+        ruleId: IMPORTS,
+        severity: 2,
+        message: expect.stringContaining(CONFIG_MSG) as unknown,
+      }),
     );
   });
 
   test("process.env in functions is an error", () => {
     expect(resultFor(base + 3).messages).toContainEqual(
-      expect.objectContaining({ ruleId: PROPERTIES, severity: 2, message: expect.stringContaining(CONFIG_MSG) as unknown }),
+      expect.objectContaining({
+        ruleId: PROPERTIES,
+        severity: 2,
+        message: expect.stringContaining(CONFIG_MSG) as unknown,
+      }),
     );
   });
 

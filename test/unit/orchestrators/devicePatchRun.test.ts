@@ -9,17 +9,42 @@ const T0 = "2026-01-20T02:00:00.000Z";
 const at = (min: number): string => new Date(Date.parse(T0) + min * 60_000).toISOString();
 const input: DeviceRunInput = {
   run: { tenant: "contoso-msp", client: "fabrikam", device: "WIN-SERVER01", runId: "r20260120-0001" },
-  device: { kind: "arc", machineName: "WIN-SERVER01", resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/WIN-SERVER01", name: "WIN-SERVER01", os: "windows", tags: {}, status: "Connected", subscriptionId: "s", resourceGroup: "rg", location: "westeurope" },
+  device: {
+    kind: "arc",
+    machineName: "WIN-SERVER01",
+    resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/WIN-SERVER01",
+    name: "WIN-SERVER01",
+    os: "windows",
+    tags: {},
+    status: "Connected",
+    subscriptionId: "s",
+    resourceGroup: "rg",
+    location: "westeurope",
+  },
   trigger: { kind: "window", windowId: "nightly", ring: "prod" },
   window: { end: at(240), cutoff: at(210) },
   dryRun: false,
 };
 const base = newDeviceRunState(resolveEffectivePolicy([DEFAULT_GLOBAL_POLICY]).policy, new Date(T0));
-const state = (stage: DeviceRunStage, nextCheckMinute: number, extra: Partial<DeviceRunState> = {}): DeviceRunState => ({ ...base, stage, nextCheckAt: at(nextCheckMinute), ...extra });
-const result: DeviceRunResult = { run: input.run, exitCode: 0, exitName: "Success", counts: base.counts, evidencePrefix: "contoso-msp/fabrikam/WIN-SERVER01/r20260120-0001/" };
+const state = (
+  stage: DeviceRunStage,
+  nextCheckMinute: number,
+  extra: Partial<DeviceRunState> = {},
+): DeviceRunState => ({ ...base, stage, nextCheckAt: at(nextCheckMinute), ...extra });
+const result: DeviceRunResult = {
+  run: input.run,
+  exitCode: 0,
+  exitName: "Success",
+  counts: base.counts,
+  evidencePrefix: "contoso-msp/fabrikam/WIN-SERVER01/r20260120-0001/",
+};
 
 /** Answers start with `first`, each advance with the next of `advances`, finish with the result (or `finishAnswer`). */
-function responder(first: DeviceRunState, advances: (DeviceRunState | Answer)[], finishAnswer: Answer = { ok: result }): (call: Call) => Answer {
+function responder(
+  first: DeviceRunState,
+  advances: (DeviceRunState | Answer)[],
+  finishAnswer: Answer = { ok: result },
+): (call: Call) => Answer {
   const queue = [...advances];
   return (call) => {
     if (call.name === "startDeviceRun") return { ok: first };
@@ -35,7 +60,12 @@ const names = (calls: Call[]) => calls.map((c) => (c.kind === "timer" ? `timer@$
 
 describe("devicePatchRun (replayed from hand-built history)", () => {
   it("goes straight to finish when the lock is held by another run (170), with no timer and no advance", async () => {
-    const drive = await driveOrchestration(devicePatchRun, input, responder(state("done", 0, { lockContended: true }), []), T0);
+    const drive = await driveOrchestration(
+      devicePatchRun,
+      input,
+      responder(state("done", 0, { lockContended: true }), []),
+      T0,
+    );
     expect(drive.outcome).toMatchObject({ status: "completed", output: result });
     expect(names(drive.calls)).toEqual(["startDeviceRun", "finishDeviceRun", "publishRunEvents"]);
     expect(drive.calls[1]?.input).toMatchObject({ state: { lockContended: true } });
@@ -63,38 +93,70 @@ describe("devicePatchRun (replayed from hand-built history)", () => {
       "publishRunEvents",
     ]);
     // Each advance gets the orchestration's own time (replay-safe), not a wall clock.
-    expect(drive.calls.filter((c) => c.name === "advanceDeviceRun").map((c) => (c.input as { now: string }).now)).toEqual([at(1), at(3), at(3), at(40)]);
+    expect(
+      drive.calls.filter((c) => c.name === "advanceDeviceRun").map((c) => (c.input as { now: string }).now),
+    ).toEqual([at(1), at(3), at(3), at(40)]);
     expect(drive.customStatus.at(-2)).toMatchObject({ device: "WIN-SERVER01", stage: "finishing" });
   });
 
   it("still seals and releases the lock when an advance keeps failing after its retries", async () => {
     const failing: Answer = { error: "ARM throttled for 10 minutes" };
-    const drive = await driveOrchestration(devicePatchRun, input, responder(state("install", 5), [failing, failing, failing, failing, failing, failing]), T0);
+    const drive = await driveOrchestration(
+      devicePatchRun,
+      input,
+      responder(state("install", 5), [failing, failing, failing, failing, failing, failing]),
+      T0,
+    );
     expect(drive.outcome.status).toBe("completed");
     const advances = drive.calls.filter((c) => c.name === "advanceDeviceRun");
     expect(advances).toHaveLength(6);
     // Backoff between attempts: 30 s, 60 s, 120 s, 240 s, then capped at 300 s; durable-functions records one more
     // timer after the last attempt before it surfaces the failure, as the extension does.
-    const retryTimers = drive.calls.filter((c) => c.kind === "timer").slice(1).map((c) => (Date.parse(String(c.input)) - Date.parse(c.at)) / 1000);
+    const retryTimers = drive.calls
+      .filter((c) => c.kind === "timer")
+      .slice(1)
+      .map((c) => (Date.parse(String(c.input)) - Date.parse(c.at)) / 1000);
     expect(retryTimers).toEqual([30, 60, 120, 240, 300, 300]);
-    expect(drive.calls.at(-2)).toMatchObject({ name: "finishDeviceRun", input: { failure: expect.stringContaining("ARM throttled") } });
+    expect(drive.calls.at(-2)).toMatchObject({
+      name: "finishDeviceRun",
+      input: { failure: expect.stringContaining("ARM throttled") },
+    });
     expect(drive.calls.at(-1)).toMatchObject({ name: "publishRunEvents" });
   });
 
   it("when finishing fails for good, still publishes (a 240 from the orchestration's facts) and then fails", async () => {
-    const drive = await driveOrchestration(devicePatchRun, input, responder(state("done", 0), [], { error: "storage unavailable" }), T0);
+    const drive = await driveOrchestration(
+      devicePatchRun,
+      input,
+      responder(state("done", 0), [], { error: "storage unavailable" }),
+      T0,
+    );
     expect(drive.outcome.status).toBe("failed");
     const publish = drive.calls.find((c) => c.name === "publishRunEvents");
-    expect(publish?.input).toMatchObject({ run: input.run, trigger: input.trigger, dryRun: false, finishFailure: expect.stringContaining("storage unavailable") });
+    expect(publish?.input).toMatchObject({
+      run: input.run,
+      trigger: input.trigger,
+      dryRun: false,
+      finishFailure: expect.stringContaining("storage unavailable"),
+    });
   });
 
   it("publishes the run's events only after finishDeviceRun, and still completes with the exit code when publishing keeps failing", async () => {
     const base170 = responder(state("done", 0, { lockContended: true }), []);
-    const drive = await driveOrchestration(devicePatchRun, input, (call) => (call.name === "publishRunEvents" ? { error: "Event Grid unavailable (503)" } : base170(call)), T0);
+    const drive = await driveOrchestration(
+      devicePatchRun,
+      input,
+      (call) => (call.name === "publishRunEvents" ? { error: "Event Grid unavailable (503)" } : base170(call)),
+      T0,
+    );
     expect(drive.outcome.status).toBe("completed");
     const publishes = drive.calls.filter((c) => c.name === "publishRunEvents");
     expect(publishes).toHaveLength(6); // retried with the same policy as every activity
-    expect(names(drive.calls).indexOf("publishRunEvents")).toBeGreaterThan(names(drive.calls).indexOf("finishDeviceRun"));
-    expect(drive.outcome).toMatchObject({ output: { ...result, eventsError: expect.stringContaining("Event Grid unavailable") } });
+    expect(names(drive.calls).indexOf("publishRunEvents")).toBeGreaterThan(
+      names(drive.calls).indexOf("finishDeviceRun"),
+    );
+    expect(drive.outcome).toMatchObject({
+      output: { ...result, eventsError: expect.stringContaining("Event Grid unavailable") },
+    });
   });
 });

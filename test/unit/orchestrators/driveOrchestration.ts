@@ -29,58 +29,154 @@ export interface Drive {
 /** Answers one task; `at` is the orchestration time when it was scheduled. */
 export type Responder = (call: Call) => Answer;
 
-export async function driveOrchestration(handler: OrchestrationHandler, input: unknown, respond: Responder, start: string, maxEpisodes = 500): Promise<Drive> {
+export async function driveOrchestration(
+  handler: OrchestrationHandler,
+  input: unknown,
+  respond: Responder,
+  start: string,
+  maxEpisodes = 500,
+): Promise<Drive> {
   const past: StoredEvent[] = [];
-  let fresh: StoredEvent[] = [{ EventType: EventType.OrchestratorStarted, EventId: -1, Timestamp: start }, { EventType: EventType.ExecutionStarted, EventId: -1, Timestamp: start, Name: "o", Input: JSON.stringify(input) }];
+  let fresh: StoredEvent[] = [
+    { EventType: EventType.OrchestratorStarted, EventId: -1, Timestamp: start },
+    { EventType: EventType.ExecutionStarted, EventId: -1, Timestamp: start, Name: "o", Input: JSON.stringify(input) },
+  ];
   const pending: { due: number; event: StoredEvent }[] = [];
   const calls: Call[] = [];
   const customStatus: unknown[] = [];
   let now = Date.parse(start);
   for (let episode = 0; episode < maxEpisodes; episode += 1) {
-    const scheduledIds = new Set(past.filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.TimerCreated || e.EventType === EventType.SubOrchestrationInstanceCreated).map((e) => e.EventId));
-    const outcome = await replayEpisode({ handler, instanceId: "test-instance", input, past, fresh, scheduledIds, now: new Date(now) });
+    const scheduledIds = new Set(
+      past
+        .filter(
+          (e) =>
+            e.EventType === EventType.TaskScheduled ||
+            e.EventType === EventType.TimerCreated ||
+            e.EventType === EventType.SubOrchestrationInstanceCreated,
+        )
+        .map((e) => e.EventId),
+    );
+    const outcome = await replayEpisode({
+      handler,
+      instanceId: "test-instance",
+      input,
+      past,
+      fresh,
+      scheduledIds,
+      now: new Date(now),
+    });
     customStatus.push(outcome.customStatus);
     // Every episode replays the whole history: what it asks for must match what earlier episodes recorded.
     const nonDeterminism = checkDeterminism(outcome.actions, past);
     if (nonDeterminism !== undefined) throw new Error(nonDeterminism);
-    past.push(...fresh, { EventType: EventType.OrchestratorCompleted, EventId: -1, Timestamp: new Date(now).toISOString() });
+    past.push(...fresh, {
+      EventType: EventType.OrchestratorCompleted,
+      EventId: -1,
+      Timestamp: new Date(now).toISOString(),
+    });
     if (outcome.status !== "running") return { outcome, calls, history: past, customStatus };
     for (const task of outcome.newTasks) schedule(task);
     pending.sort((a, b) => a.due - b.due);
     const next = pending.shift();
     if (next === undefined) throw new Error("orchestrator waits for nothing the test can answer");
     now = Math.max(now, next.due);
-    fresh = [{ EventType: EventType.OrchestratorStarted, EventId: -1, Timestamp: new Date(now).toISOString() }, next.event];
+    fresh = [
+      { EventType: EventType.OrchestratorStarted, EventId: -1, Timestamp: new Date(now).toISOString() },
+      next.event,
+    ];
   }
   throw new Error(`no end after ${maxEpisodes} episodes`);
 
   function schedule(task: NewTask): void {
     const at = new Date(now).toISOString();
     if (task.kind === "timer") {
-      past.push({ EventType: EventType.TimerCreated, EventId: task.id, Timestamp: at, FireAt: task.fireAt.toISOString(), ...(task.retry ? { Retry: true } : {}) });
+      past.push({
+        EventType: EventType.TimerCreated,
+        EventId: task.id,
+        Timestamp: at,
+        FireAt: task.fireAt.toISOString(),
+        ...(task.retry ? { Retry: true } : {}),
+      });
       calls.push({ kind: "timer", name: "timer", input: task.fireAt.toISOString(), at });
-      pending.push({ due: task.fireAt.getTime(), event: { EventType: EventType.TimerFired, EventId: -1, Timestamp: task.fireAt.toISOString(), TimerId: task.id, FireAt: task.fireAt.toISOString() } });
+      pending.push({
+        due: task.fireAt.getTime(),
+        event: {
+          EventType: EventType.TimerFired,
+          EventId: -1,
+          Timestamp: task.fireAt.toISOString(),
+          TimerId: task.id,
+          FireAt: task.fireAt.toISOString(),
+        },
+      });
       return;
     }
     const input = task.input === undefined ? undefined : (JSON.parse(task.input) as unknown);
-    const call: Call = { kind: task.kind, name: task.name, input, at, ...(task.kind === "subOrchestration" && task.instanceId !== undefined ? { instanceId: task.instanceId } : {}) };
+    const call: Call = {
+      kind: task.kind,
+      name: task.name,
+      input,
+      at,
+      ...(task.kind === "subOrchestration" && task.instanceId !== undefined ? { instanceId: task.instanceId } : {}),
+    };
     calls.push(call);
     const answer = respond(call);
     if (task.kind === "activity") {
-      past.push({ EventType: EventType.TaskScheduled, EventId: task.id, Timestamp: at, Name: task.name, ...(task.input === undefined ? {} : { Input: task.input }), ...(task.retry ? { Retry: true } : {}) });
+      past.push({
+        EventType: EventType.TaskScheduled,
+        EventId: task.id,
+        Timestamp: at,
+        Name: task.name,
+        ...(task.input === undefined ? {} : { Input: task.input }),
+        ...(task.retry ? { Retry: true } : {}),
+      });
       pending.push({
         due: now,
-        event: "ok" in answer
-          ? { EventType: EventType.TaskCompleted, EventId: -1, Timestamp: at, TaskScheduledId: task.id, Result: JSON.stringify(answer.ok ?? null) }
-          : { EventType: EventType.TaskFailed, EventId: -1, Timestamp: at, TaskScheduledId: task.id, Reason: answer.error, FailureDetails: { ErrorType: "Error", ErrorMessage: answer.error } },
+        event:
+          "ok" in answer
+            ? {
+                EventType: EventType.TaskCompleted,
+                EventId: -1,
+                Timestamp: at,
+                TaskScheduledId: task.id,
+                Result: JSON.stringify(answer.ok ?? null),
+              }
+            : {
+                EventType: EventType.TaskFailed,
+                EventId: -1,
+                Timestamp: at,
+                TaskScheduledId: task.id,
+                Reason: answer.error,
+                FailureDetails: { ErrorType: "Error", ErrorMessage: answer.error },
+              },
       });
     } else {
-      past.push({ EventType: EventType.SubOrchestrationInstanceCreated, EventId: task.id, Timestamp: at, Name: task.name, ...(task.input === undefined ? {} : { Input: task.input }), ...(task.instanceId === undefined ? {} : { InstanceId: task.instanceId }) });
+      past.push({
+        EventType: EventType.SubOrchestrationInstanceCreated,
+        EventId: task.id,
+        Timestamp: at,
+        Name: task.name,
+        ...(task.input === undefined ? {} : { Input: task.input }),
+        ...(task.instanceId === undefined ? {} : { InstanceId: task.instanceId }),
+      });
       pending.push({
         due: now,
-        event: "ok" in answer
-          ? { EventType: EventType.SubOrchestrationInstanceCompleted, EventId: -1, Timestamp: at, TaskScheduledId: task.id, Result: JSON.stringify(answer.ok ?? null) }
-          : { EventType: EventType.SubOrchestrationInstanceFailed, EventId: -1, Timestamp: at, TaskScheduledId: task.id, Reason: answer.error, FailureDetails: { ErrorType: "Error", ErrorMessage: answer.error } },
+        event:
+          "ok" in answer
+            ? {
+                EventType: EventType.SubOrchestrationInstanceCompleted,
+                EventId: -1,
+                Timestamp: at,
+                TaskScheduledId: task.id,
+                Result: JSON.stringify(answer.ok ?? null),
+              }
+            : {
+                EventType: EventType.SubOrchestrationInstanceFailed,
+                EventId: -1,
+                Timestamp: at,
+                TaskScheduledId: task.id,
+                Reason: answer.error,
+                FailureDetails: { ErrorType: "Error", ErrorMessage: answer.error },
+              },
       });
     }
   }

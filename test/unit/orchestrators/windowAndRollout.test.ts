@@ -3,26 +3,69 @@ import { maintenanceWindow } from "../../../orchestrators/maintenanceWindow";
 import type { DeviceRunInput, DeviceRunResult } from "../../../lib/schemas/deviceRun";
 import { testWindow } from "../../harness/testWindow";
 import type { DeviceRef } from "../../../lib/schemas/target";
-import type { ClientRolloutInput, ClientRolloutResult, WindowReport, WindowRunInput, WindowTarget } from "../../../lib/schemas/window";
+import type {
+  ClientRolloutInput,
+  ClientRolloutResult,
+  WindowReport,
+  WindowRunInput,
+  WindowTarget,
+} from "../../../lib/schemas/window";
 import { EventType } from "../../../local/durable/historyEvent";
 import { driveOrchestration, type Answer, type Call } from "./driveOrchestration";
 
 const T0 = "2026-01-20T01:00:00.000Z";
 const at = (min: number): string => new Date(Date.parse(T0) + min * 60_000).toISOString();
 const window = testWindow({ rings: [{ name: "dev" }, { name: "prod" }] });
-const occurrence = { windowId: "nightly", localDate: "2026-01-20", instanceId: "window-contoso-msp-nightly-2026-01-20", start: at(0), end: at(240), cutoff: at(210) };
-const device = (name: string): DeviceRef => ({ kind: "arc", machineName: name, resourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/${name}`, name, os: "windows", tags: {}, status: "Connected", subscriptionId: "s", resourceGroup: "rg", location: "westeurope" });
+const occurrence = {
+  windowId: "nightly",
+  localDate: "2026-01-20",
+  instanceId: "window-contoso-msp-nightly-2026-01-20",
+  start: at(0),
+  end: at(240),
+  cutoff: at(210),
+};
+const device = (name: string): DeviceRef => ({
+  kind: "arc",
+  machineName: name,
+  resourceId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/${name}`,
+  name,
+  os: "windows",
+  tags: {},
+  status: "Connected",
+  subscriptionId: "s",
+  resourceGroup: "rg",
+  location: "westeurope",
+});
 const resultFor = (call: Call, exitCode: number): DeviceRunResult => {
   const run = (call.input as DeviceRunInput).run;
-  return { run, exitCode, exitName: String(exitCode), counts: { approved: 1, installed: 1, failed: 0, regressions: 0 }, evidencePrefix: `${run.tenant}/${run.client}/${run.device}/${run.runId}/` };
+  return {
+    run,
+    exitCode,
+    exitName: String(exitCode),
+    counts: { approved: 1, installed: 1, failed: 0, regressions: 0 },
+    evidencePrefix: `${run.tenant}/${run.client}/${run.device}/${run.runId}/`,
+  };
 };
 
 describe("clientRollout (replayed)", () => {
-  const rollout = (names: string[], over: Partial<ClientRolloutInput> = {}): ClientRolloutInput => ({ tenant: "contoso-msp", client: "fabrikam", ring: "prod", window, occurrence, devices: names.map(device), ...over });
+  const rollout = (names: string[], over: Partial<ClientRolloutInput> = {}): ClientRolloutInput => ({
+    tenant: "contoso-msp",
+    client: "fabrikam",
+    ring: "prod",
+    window,
+    occurrence,
+    devices: names.map(device),
+    ...over,
+  });
 
   it("runs at most maxConcurrency devices at once and stops starting new ones past maxErrors", async () => {
     const codes: Record<string, number> = { A: 0, B: 210, C: 0, D: 0, E: 0 };
-    const drive = await driveOrchestration(clientRollout, rollout(["A", "B", "C", "D", "E"]), (call) => ({ ok: resultFor(call, codes[(call.input as DeviceRunInput).device.name] ?? 0) }), at(0));
+    const drive = await driveOrchestration(
+      clientRollout,
+      rollout(["A", "B", "C", "D", "E"]),
+      (call) => ({ ok: resultFor(call, codes[(call.input as DeviceRunInput).device.name] ?? 0) }),
+      at(0),
+    );
     expect(drive.outcome.status).toBe("completed");
     const out = (drive.outcome as { output: ClientRolloutResult }).output;
     // A and B go as the first wave (maxConcurrency 2); B fails (210 > maxErrors 0) → no further wave.
@@ -41,30 +84,55 @@ describe("clientRollout (replayed)", () => {
     let peak = 0;
     for (const e of drive.history) {
       if (e.EventType === EventType.SubOrchestrationInstanceCreated) peak = Math.max(peak, ++inFlight);
-      if (e.EventType === EventType.SubOrchestrationInstanceCompleted || e.EventType === EventType.SubOrchestrationInstanceFailed) inFlight -= 1;
+      if (
+        e.EventType === EventType.SubOrchestrationInstanceCompleted ||
+        e.EventType === EventType.SubOrchestrationInstanceFailed
+      )
+        inFlight -= 1;
     }
     expect(peak).toBe(2);
   });
 
   it("runs clean devices in waves of maxConcurrency until all are done", async () => {
-    const drive = await driveOrchestration(clientRollout, rollout(["A", "B", "C", "D", "E"]), (call) => ({ ok: resultFor(call, 0) }), at(0));
+    const drive = await driveOrchestration(
+      clientRollout,
+      rollout(["A", "B", "C", "D", "E"]),
+      (call) => ({ ok: resultFor(call, 0) }),
+      at(0),
+    );
     const out = (drive.outcome as { output: ClientRolloutResult }).output;
-    expect(out.outcomes.map((o) => [o.device, o.status])).toEqual(["A", "B", "C", "D", "E"].map((d) => [d, "completed"]));
+    expect(out.outcomes.map((o) => [o.device, o.status])).toEqual(
+      ["A", "B", "C", "D", "E"].map((d) => [d, "completed"]),
+    );
     expect(out.stop).toBeUndefined();
   });
 
   it("waits for the rest of a wave when one device's orchestration fails, without scheduling anything twice", async () => {
-    const drive = await driveOrchestration(clientRollout, rollout(["A", "B"], { window: { ...window, maxErrors: 5 } }), (call) =>
-      (call.input as DeviceRunInput).device.name === "A" ? { error: "storage unavailable" } : { ok: resultFor(call, 0) },
-    at(0));
+    const drive = await driveOrchestration(
+      clientRollout,
+      rollout(["A", "B"], { window: { ...window, maxErrors: 5 } }),
+      (call) =>
+        (call.input as DeviceRunInput).device.name === "A"
+          ? { error: "storage unavailable" }
+          : { ok: resultFor(call, 0) },
+      at(0),
+    );
     const out = (drive.outcome as { output: ClientRolloutResult }).output;
-    expect(out.outcomes.map((o) => [o.device, o.status])).toEqual([["A", "orchestration-failed"], ["B", "completed"]]);
+    expect(out.outcomes.map((o) => [o.device, o.status])).toEqual([
+      ["A", "orchestration-failed"],
+      ["B", "completed"],
+    ]);
     expect(drive.history.filter((e) => e.EventType === EventType.SubOrchestrationInstanceCreated)).toHaveLength(2);
   });
 
   it("starts nothing after the window's cutoff and says so", async () => {
     const late = { ...occurrence, cutoff: at(-1) };
-    const drive = await driveOrchestration(clientRollout, rollout(["A", "B"], { occurrence: late }), () => ({ error: "must not be called" }), at(0));
+    const drive = await driveOrchestration(
+      clientRollout,
+      rollout(["A", "B"], { occurrence: late }),
+      () => ({ error: "must not be called" }),
+      at(0),
+    );
     const out = (drive.outcome as { output: ClientRolloutResult }).output;
     expect(drive.calls).toEqual([]);
     expect(out.stop).toEqual({ kind: "cutoff", cutoff: at(-1) });
@@ -72,9 +140,20 @@ describe("clientRollout (replayed)", () => {
   });
 
   it("counts a device run whose orchestration failed as an error, with the reason", async () => {
-    const drive = await driveOrchestration(clientRollout, rollout(["A"]), () => ({ error: "storage unavailable" }), at(0));
+    const drive = await driveOrchestration(
+      clientRollout,
+      rollout(["A"]),
+      () => ({ error: "storage unavailable" }),
+      at(0),
+    );
     const out = (drive.outcome as { output: ClientRolloutResult }).output;
-    expect(out.outcomes).toEqual([expect.objectContaining({ device: "A", status: "orchestration-failed", reason: expect.stringContaining("storage unavailable") })]);
+    expect(out.outcomes).toEqual([
+      expect.objectContaining({
+        device: "A",
+        status: "orchestration-failed",
+        reason: expect.stringContaining("storage unavailable"),
+      }),
+    ]);
   });
 });
 
@@ -88,12 +167,33 @@ describe("maintenanceWindow (replayed)", () => {
 
   function respond(devCodes: Record<string, number>): (call: Call) => Answer {
     return (call) => {
-      if (call.name === "discoverWindowTargets") return { ok: { targets, skipped: [{ resource: "x", reason: "ring canary is not in the window" }] } };
-      if (call.name === "writeWindowReport") return { ok: { path: "contoso-msp/_windows/nightly/x/window-report.json", sha256: "a".repeat(64) } };
+      if (call.name === "discoverWindowTargets")
+        return { ok: { targets, skipped: [{ resource: "x", reason: "ring canary is not in the window" }] } };
+      if (call.name === "writeWindowReport")
+        return { ok: { path: "contoso-msp/_windows/nightly/x/window-report.json", sha256: "a".repeat(64) } };
       if (call.name === "publishWindowEvents") return { ok: { published: [] } };
       const r = call.input as ClientRolloutInput;
-      const outcomes = r.devices.map((d) => ({ client: r.client, ring: r.ring, device: d.name, instanceId: "i", runId: "r", status: "completed" as const, result: { run: { tenant: r.tenant, client: r.client, device: d.name, runId: "r20260120-x" }, exitCode: devCodes[d.name] ?? 0, exitName: "x", counts: { approved: 0, installed: 0, failed: 0, regressions: 0 }, evidencePrefix: "p" } }));
-      const result: ClientRolloutResult = { client: r.client, ring: r.ring, limits: { maxConcurrency: 1, maxErrors: 0 }, outcomes };
+      const outcomes = r.devices.map((d) => ({
+        client: r.client,
+        ring: r.ring,
+        device: d.name,
+        instanceId: "i",
+        runId: "r",
+        status: "completed" as const,
+        result: {
+          run: { tenant: r.tenant, client: r.client, device: d.name, runId: "r20260120-x" },
+          exitCode: devCodes[d.name] ?? 0,
+          exitName: "x",
+          counts: { approved: 0, installed: 0, failed: 0, regressions: 0 },
+          evidencePrefix: "p",
+        },
+      }));
+      const result: ClientRolloutResult = {
+        client: r.client,
+        ring: r.ring,
+        limits: { maxConcurrency: 1, maxErrors: 0 },
+        outcomes,
+      };
       return { ok: result };
     };
   }
@@ -109,9 +209,18 @@ describe("maintenanceWindow (replayed)", () => {
       "publishWindowEvents",
     ]);
     // The events are published from the stored report, by reference.
-    expect(drive.calls.at(-1)?.input).toEqual({ path: "contoso-msp/_windows/nightly/x/window-report.json", sha256: "a".repeat(64) });
+    expect(drive.calls.at(-1)?.input).toEqual({
+      path: "contoso-msp/_windows/nightly/x/window-report.json",
+      sha256: "a".repeat(64),
+    });
     const report = drive.calls.at(-2)?.input as WindowReport;
-    expect(report.totals).toEqual({ targets: 3, completed: 3, notStarted: 0, orchestrationFailed: 0, byExitCode: { "0": 3 } });
+    expect(report.totals).toEqual({
+      targets: 3,
+      completed: 3,
+      notStarted: 0,
+      orchestrationFailed: 0,
+      byExitCode: { "0": 3 },
+    });
     expect(report.skipped).toHaveLength(1);
   });
 
@@ -125,22 +234,37 @@ describe("maintenanceWindow (replayed)", () => {
         const answer = base(call);
         if (call.kind === "subOrchestration" && "ok" in answer) {
           const rollout = answer.ok as ClientRolloutResult;
-          return { ok: { ...rollout, outcomes: rollout.outcomes.map((o) => (o.device === "FAB-DEV01" && o.result ? { ...o, result: { ...o.result, eventsError: "503" } } : o)) } };
+          return {
+            ok: {
+              ...rollout,
+              outcomes: rollout.outcomes.map((o) =>
+                o.device === "FAB-DEV01" && o.result ? { ...o, result: { ...o.result, eventsError: "503" } } : o,
+              ),
+            },
+          };
         }
         return answer;
       },
       at(0),
     );
-    expect(drive.outcome).toMatchObject({ status: "completed", output: { eventsError: expect.stringContaining("Event Grid unavailable") } });
+    expect(drive.outcome).toMatchObject({
+      status: "completed",
+      output: { eventsError: expect.stringContaining("Event Grid unavailable") },
+    });
     const report = drive.calls.find((c) => c.name === "writeWindowReport")?.input as WindowReport;
-    expect(report.decisions).toContain("1 device runs finished without their CloudEvents (publishing failed after retries): FAB-DEV01");
+    expect(report.decisions).toContain(
+      "1 device runs finished without their CloudEvents (publishing failed after retries): FAB-DEV01",
+    );
   });
 
   it("closes the ring gate after a regression in dev: prod never starts, and the report says why", async () => {
     const drive = await driveOrchestration(maintenanceWindow, windowInput, respond({ "FAB-DEV01": 220 }), at(0));
     expect(drive.calls.some((c) => c.instanceId?.includes(":prod:"))).toBe(false);
     const report = drive.calls.find((c) => c.name === "writeWindowReport")?.input as WindowReport;
-    expect(report.rings.map((r) => [r.ring, r.started])).toEqual([["dev", true], ["prod", false]]);
+    expect(report.rings.map((r) => [r.ring, r.started])).toEqual([
+      ["dev", true],
+      ["prod", false],
+    ]);
     expect(report.decisions).toContain("ring dev gate closed: install failures or regressions on FAB-DEV01");
     expect(report.totals.notStarted).toBe(1);
     expect(report.rings[1]?.rollouts.flatMap((r) => r.outcomes).map((o) => [o.device, o.status, o.reason])).toEqual([

@@ -55,7 +55,10 @@ describe("InstallsQuerySchema", () => {
     const day = Date.parse("2026-01-20T00:00:00Z");
     expect(installsWindow({ on: "2026-01-20" })).toEqual({ start: day, end: day + 86_400_000 });
     expect(installsWindow({ from: "2026-01-20", to: "2026-01-20" })).toEqual({ start: day, end: day + 86_400_000 });
-    expect(installsWindow({ from: "2026-01-20T01:00:00+01:00", to: "2026-01-20T12:00:00Z" })).toEqual({ start: day, end: day + 12 * 3_600_000 });
+    expect(installsWindow({ from: "2026-01-20T01:00:00+01:00", to: "2026-01-20T12:00:00Z" })).toEqual({
+      start: day,
+      end: day + 12 * 3_600_000,
+    });
     expect(installsWindow({})).toEqual({});
   });
 });

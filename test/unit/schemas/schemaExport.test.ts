@@ -45,7 +45,9 @@ describe("docs/schemas", () => {
       );
     }
     if (problems.length > 0) {
-      throw new Error(`docs/schemas has drifted from the zod schemas in lib/schemas:\n  ${problems.join("\n  ")}\n${REGENERATE}`);
+      throw new Error(
+        `docs/schemas has drifted from the zod schemas in lib/schemas:\n  ${problems.join("\n  ")}\n${REGENERATE}`,
+      );
     }
   });
 
@@ -90,7 +92,9 @@ describe("renderSchemas", () => {
   });
 
   it("lists every schema in index.json", () => {
-    const index = JSON.parse(rendered.get(INDEX_FILE) ?? "null") as { schemas: { id: string; file: string; $id: string }[] };
+    const index = JSON.parse(rendered.get(INDEX_FILE) ?? "null") as {
+      schemas: { id: string; file: string; $id: string }[];
+    };
     expect(index.schemas.map((s) => s.id)).toEqual(SCHEMA_REGISTRY.map((e) => e.id));
     for (const s of index.schemas) {
       expect(rendered.has(s.file)).toBe(true);
@@ -103,15 +107,17 @@ describe("renderSchemas", () => {
       "not expressible in JSON Schema: TotalRegressions: TotalRegressions must equal the number of regressions listed",
     );
     expect(schemaOf("app-validation-policy").description).toContain("apps: app names must be unique");
-    expect(schemaOf("app-validation-policy").description).toContain("apps[].checks: check names must be unique within an app");
+    expect(schemaOf("app-validation-policy").description).toContain(
+      "apps[].checks: check names must be unique within an app",
+    );
     expect(schemaOf("run").description).toContain("policy.appValidation.apps: app names must be unique");
     expect(schemaOf("update-policy").description).not.toContain("not expressible");
     expect(rendered.get(README_FILE)).toContain("TotalRegressions must equal the number of regressions listed");
   });
 
   it("describes the input side: defaulted fields are optional, strict objects refuse unknown keys", () => {
-    const check = JSON.parse(rendered.get("app-validation-policy.schema.json") ?? "null").properties.apps.items.properties
-      .checks.items.oneOf[0];
+    const check = JSON.parse(rendered.get("app-validation-policy.schema.json") ?? "null").properties.apps.items
+      .properties.checks.items.oneOf[0];
     expect(check.properties.type.const).toBe("http");
     expect(check.required).toEqual(["name", "type", "url"]);
     expect(check.additionalProperties).toBeUndefined();
@@ -130,7 +136,10 @@ describe("SCHEMA_REGISTRY", () => {
     const libDir = path.resolve(__dirname, "../../../lib/schemas");
     const modules = [
       ...fs.readdirSync(libDir).filter((f) => f.endsWith(".ts")),
-      ...fs.readdirSync(path.join(libDir, "artifacts")).filter((f) => f.endsWith(".ts")).map((f) => `artifacts/${f}`),
+      ...fs
+        .readdirSync(path.join(libDir, "artifacts"))
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => `artifacts/${f}`),
     ];
     const registered = new Set<unknown>(SCHEMA_REGISTRY.map((e) => e.schema));
     const missing: string[] = [];

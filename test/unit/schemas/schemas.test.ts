@@ -222,7 +222,9 @@ describe("invalid documents are refused, naming the field", () => {
   });
 
   it("MaintenanceWindow: durationMinutes 30 and startTime 25:00", () => {
-    expect(issuesOf(MaintenanceWindowSchema, { ...maintenanceWindow, durationMinutes: 30, startTime: "25:00" })).toEqual([
+    expect(
+      issuesOf(MaintenanceWindowSchema, { ...maintenanceWindow, durationMinutes: 30, startTime: "25:00" }),
+    ).toEqual([
       expect.objectContaining({ path: ["startTime"], message: "must be HH:MM" }),
       expect.objectContaining({ path: ["durationMinutes"], code: "too_small" }),
     ]);
@@ -289,9 +291,9 @@ describe("invalid documents are refused, naming the field", () => {
   it("EffectivePolicy: every section is required and validated", () => {
     const { diagnostics: _omitted, ...withoutDiagnostics } = effectivePolicy;
     expect(pathsOf(EffectivePolicySchema, withoutDiagnostics)).toEqual([["diagnostics"]]);
-    expect(pathsOf(EffectivePolicySchema, { ...effectivePolicy, update: { ...updatePolicy, deferralDays: -1 } })).toEqual([
-      ["update", "deferralDays"],
-    ]);
+    expect(
+      pathsOf(EffectivePolicySchema, { ...effectivePolicy, update: { ...updatePolicy, deferralDays: -1 } }),
+    ).toEqual([["update", "deferralDays"]]);
   });
 
   it.each([0, 2])("Regressions: TotalRegressions %i with one regression listed", (total) => {

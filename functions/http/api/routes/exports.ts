@@ -35,9 +35,16 @@ export const createExportRoute = defineApiRoute({
     const exportId = `x${now.toISOString().slice(0, 10).replace(/-/g, "")}-${randomBytes(8).toString("hex")}`;
     const createdBy = `${call.caller?.kind ?? "unknown"}:${call.caller?.id ?? "unknown"}`;
     const record = await exportStore(call.deps).create(tenant, exportId, call.body, createdBy, now);
-    await call.durable().startNew(EXPORT_ORCHESTRATOR, { instanceId: `export:${tenant}:${exportId}`, input: { tenant, exportId } });
+    await call
+      .durable()
+      .startNew(EXPORT_ORCHESTRATOR, { instanceId: `export:${tenant}:${exportId}`, input: { tenant, exportId } });
     const location = apiPath(`tenants/${tenant}/exports/${exportId}`);
-    return { status: 202, json: exportStatusOf(record), headers: { location, "retry-after": "10" }, auditDetails: { exportId, from: call.body.from, to: call.body.to } };
+    return {
+      status: 202,
+      json: exportStatusOf(record),
+      headers: { location, "retry-after": "10" },
+      auditDetails: { exportId, from: call.body.from, to: call.body.to },
+    };
   },
 });
 
@@ -64,6 +71,14 @@ export const getExportRoute = defineApiRoute({
       record.status === "completed" && record.blobName !== undefined
         ? await exportDownloadUrl(call.deps.storage, call.deps.config, record.blobName, new Date())
         : undefined;
-    return { status: 200, json: exportStatusOf(record, download), auditDetails: { exportId, status: record.status, ...(record.sha256 === undefined ? {} : { sha256: record.sha256 }) } };
+    return {
+      status: 200,
+      json: exportStatusOf(record, download),
+      auditDetails: {
+        exportId,
+        status: record.status,
+        ...(record.sha256 === undefined ? {} : { sha256: record.sha256 }),
+      },
+    };
   },
 });

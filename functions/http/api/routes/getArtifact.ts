@@ -11,7 +11,10 @@ import { defineApiRoute } from "../apiRoute";
 /** An artifact path as the index names it (`05-install/install-summary.jsonl`): no `..`, no leading slash. */
 const ArtifactPathSchema = z
   .string()
-  .regex(/^[0-9]{2}-[a-z0-9-]+(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/, "must be an artifact path such as 05-install/install-summary.jsonl")
+  .regex(
+    /^[0-9]{2}-[a-z0-9-]+(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)+$/,
+    "must be an artifact path such as 05-install/install-summary.jsonl",
+  )
   .refine((p) => !p.split("/").includes(".."), "must not contain ..");
 
 /** `GET /api/v1/tenants/{tenant}/runs/{runId}/artifacts/{path}`: one artifact's exact bytes, checked against the index. */
@@ -39,12 +42,26 @@ export const getArtifactRoute = defineApiRoute({
     if (found === undefined) throw notFound(`no run ${runId} in this tenant`);
     const row = (await deps.evidence.index.readArtifacts(runId)).get(path);
     // The index row must point inside this run's own folder, whatever it says (tenant isolation).
-    if (row === undefined || row.blobName !== artifactBlobName(found.ref, path)) throw notFound(`run ${runId} has no indexed artifact ${path}`);
+    if (row === undefined || row.blobName !== artifactBlobName(found.ref, path))
+      throw notFound(`run ${runId} has no indexed artifact ${path}`);
     const bytes = await deps.evidence.store.readBlob(row.blobName);
-    if (bytes === undefined) throw new ApiProblem(409, "Conflict", `artifact ${path} is indexed but its blob is gone`, undefined, "evidence-integrity");
+    if (bytes === undefined)
+      throw new ApiProblem(
+        409,
+        "Conflict",
+        `artifact ${path} is indexed but its blob is gone`,
+        undefined,
+        "evidence-integrity",
+      );
     const digest = createHash("sha256").update(bytes).digest();
     if (digest.toString("hex") !== row.sha256) {
-      throw new ApiProblem(409, "Conflict", `artifact ${path} does not match its index: indexed ${row.sha256}, stored ${digest.toString("hex")}`, undefined, "evidence-integrity");
+      throw new ApiProblem(
+        409,
+        "Conflict",
+        `artifact ${path} does not match its index: indexed ${row.sha256}, stored ${digest.toString("hex")}`,
+        undefined,
+        "evidence-integrity",
+      );
     }
     return {
       status: 200,

@@ -1,5 +1,9 @@
 import { proveInstalls } from "../../../../lib/api/installs/proveInstalls";
-import { InstallProofResponseSchema, InstallsParamsSchema, InstallsQuerySchema } from "../../../../lib/schemas/api/installs";
+import {
+  InstallProofResponseSchema,
+  InstallsParamsSchema,
+  InstallsQuerySchema,
+} from "../../../../lib/schemas/api/installs";
 import { defineApiRoute } from "../apiRoute";
 
 /** `GET /api/v1/tenants/{tenant}/devices/{device}/installs`: the auditor's proof that an update was installed. */
@@ -8,9 +12,10 @@ export const proveInstallsRoute = defineApiRoute({
   method: "GET",
   path: "tenants/{tenant}/devices/{device}/installs",
   tag: "evidence",
-  summary: "Prove an install: each matching install record with its evidence, Merkle inclusion proof and a verification made now",
+  summary:
+    "Prove an install: each matching install record with its evidence, Merkle inclusion proof and a verification made now",
   description:
-    "Answers \"prove KB5012345 was installed on WIN-SERVER01 on 2026-01-20\" (kb=KB5012345&on=2026-01-20; or from/to). Each record cites the " +
+    'Answers "prove KB5012345 was installed on WIN-SERVER01 on 2026-01-20" (kb=KB5012345&on=2026-01-20; or from/to). Each record cites the ' +
     "line of 05-install/install-summary.jsonl that records the outcome, the artifact's SHA-256, its RFC 6962 inclusion proof against the run's " +
     "Merkle root, the event-chain head, and checks recomputed from storage at the time of the request. installed=false records are returned " +
     "too: a failed attempt is evidence as well.",
@@ -18,7 +23,12 @@ export const proveInstallsRoute = defineApiRoute({
   audit: "installs.prove",
   params: InstallsParamsSchema,
   query: InstallsQuerySchema,
-  responses: { 200: { description: "Matching records (possibly none), each with its proof and checks", schema: InstallProofResponseSchema } },
+  responses: {
+    200: {
+      description: "Matching records (possibly none), each with its proof and checks",
+      schema: InstallProofResponseSchema,
+    },
+  },
   async handle(call) {
     const { tenant, device } = call.params;
     const answer = await proveInstalls(call.deps.evidence, tenant, device, call.query, call.deps.clock());

@@ -15,7 +15,11 @@ const LiveStatusSchema = z.object({ stage: z.string(), progress: z.number().min(
  * A run as the status API shows it: the Runs row for where it is, the orchestration's custom status for the live
  * stage, and once the exit code exists, its reasons read back from `exit-code.json` verified against the index.
  */
-export async function describeRun(evidence: EvidenceDeps, durable: () => df.DurableClient, found: TenantRun): Promise<RunStatus> {
+export async function describeRun(
+  evidence: EvidenceDeps,
+  durable: () => df.DurableClient,
+  found: TenantRun,
+): Promise<RunStatus> {
   const { ref, row } = found;
   const status: RunStatus = {
     tenant: ref.tenant,
@@ -38,11 +42,20 @@ export async function describeRun(evidence: EvidenceDeps, durable: () => df.Dura
       Object.assign(status, { exitCode: record.exitCode, exitCodeName: record.name, reasons: record.reasons });
     } else {
       // The row says completed but the decision does not verify: say so rather than repeat an unproven code.
-      Object.assign(status, { exitCode: 240, exitCodeName: "ReportingFailure", reasons: [`exit-code.json ${reading.read.status}${reading.read.problem ? `: ${reading.read.problem}` : ""}`] });
+      Object.assign(status, {
+        exitCode: 240,
+        exitCodeName: "ReportingFailure",
+        reasons: [`exit-code.json ${reading.read.status}${reading.read.problem ? `: ${reading.read.problem}` : ""}`],
+      });
     }
     status.evidence = [...rows.values()]
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-      .map((r) => ({ path: r.path, sha256: r.sha256, size: r.size, href: artifactLink(ref.tenant, ref.runId, r.path) }));
+      .map((r) => ({
+        path: r.path,
+        sha256: r.sha256,
+        size: r.size,
+        href: artifactLink(ref.tenant, ref.runId, r.path),
+      }));
     return status;
   }
   if (row.instanceId === undefined) return status;

@@ -37,19 +37,37 @@ export const startRunRoute = defineApiRoute({
   params: TenantParamsSchema,
   body: StartRunRequestSchema,
   responses: {
-    202: { description: "Started; follow links.self (Location) until exitCode is present", schema: StartRunResponseSchema },
+    202: {
+      description: "Started; follow links.self (Location) until exitCode is present",
+      schema: StartRunResponseSchema,
+    },
     404: { description: "No such device for that client in this tenant", schema: ProblemSchema },
   },
   async handle(call) {
     const { tenant } = call.params;
     const { client, device: deviceName, dryRun } = call.body;
     const { deps } = call;
-    const inventory = await listDevices(deps.arm, { subscriptionIds: deps.config.arm.subscriptionIds }, { tenant, client });
+    const inventory = await listDevices(
+      deps.arm,
+      { subscriptionIds: deps.config.arm.subscriptionIds },
+      { tenant, client },
+    );
     const device = findDevice(inventory.devices, deviceName);
     if (device === undefined) {
-      const skipped = inventory.skipped.find((s) => s.resourceId.toLowerCase().endsWith(`/${deviceName.toLowerCase()}`));
-      if (skipped !== undefined) throw new ApiProblem(409, "Conflict", `device ${deviceName} cannot be patched: ${skipped.reason}`, undefined, "device-not-patchable");
-      throw notFound(`no device ${deviceName} of client ${client} in this tenant (tags patchpilot:tenant and patchpilot:client)`);
+      const skipped = inventory.skipped.find((s) =>
+        s.resourceId.toLowerCase().endsWith(`/${deviceName.toLowerCase()}`),
+      );
+      if (skipped !== undefined)
+        throw new ApiProblem(
+          409,
+          "Conflict",
+          `device ${deviceName} cannot be patched: ${skipped.reason}`,
+          undefined,
+          "device-not-patchable",
+        );
+      throw notFound(
+        `no device ${deviceName} of client ${client} in this tenant (tags patchpilot:tenant and patchpilot:client)`,
+      );
     }
     const now = deps.clock();
     const runId = `r${now.toISOString().slice(0, 10).replace(/-/g, "")}-${randomUUID()}`;
@@ -67,6 +85,11 @@ export const startRunRoute = defineApiRoute({
     call.log(`run ${runId} started for ${tenant}/${client}/${device.name} as ${instanceId}`);
     const links = runLinks(tenant, runId);
     const body: StartRunResponse = { tenant, client, device: device.name, runId, status: "queued", dryRun, links };
-    return { status: 202, json: body, headers: { location: links.self, "retry-after": "10" }, auditDetails: { runId, device: device.name } };
+    return {
+      status: 202,
+      json: body,
+      headers: { location: links.self, "retry-after": "10" },
+      auditDetails: { runId, device: device.name },
+    };
   },
 });

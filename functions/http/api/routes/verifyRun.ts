@@ -13,7 +13,8 @@ export const verifyRunRoute = defineApiRoute({
   path: "tenants/{tenant}/runs/{runId}/verify",
   tag: "evidence",
   summary: "Re-verify a run's evidence now",
-  description: "Re-reads every artifact, recomputes its SHA-256 and compares it with the index, recomputes the Merkle root and the event chain. ok is false on any mismatch.",
+  description:
+    "Re-reads every artifact, recomputes its SHA-256 and compares it with the index, recomputes the Merkle root and the event chain. ok is false on any mismatch.",
   permission: "evidence:read",
   audit: "runs.verify",
   params: RunParamsSchema,
@@ -26,6 +27,10 @@ export const verifyRunRoute = defineApiRoute({
     const found = await findTenantRun(call.deps.storage.tables.runs, tenant, runId);
     if (found === undefined) throw notFound(`no run ${runId} in this tenant`);
     const report = await verifyRun(call.deps.evidence, found.ref);
-    return { status: 200, json: { ...report, checkedAt: call.deps.clock().toISOString() }, auditDetails: { runId, ok: report.ok, merkleRoot: report.merkleRoot ?? "" } };
+    return {
+      status: 200,
+      json: { ...report, checkedAt: call.deps.clock().toISOString() },
+      auditDetails: { runId, ok: report.ok, merkleRoot: report.merkleRoot ?? "" },
+    };
   },
 });

@@ -4,7 +4,12 @@ import { escapeHtml } from "./escape";
 export function formatTime(at: string): string {
   const ms = Date.parse(at);
   if (Number.isNaN(ms)) return escapeHtml(at);
-  return escapeHtml(new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$|Z$/, " UTC"));
+  return escapeHtml(
+    new Date(ms)
+      .toISOString()
+      .replace("T", " ")
+      .replace(/\.\d+Z$|Z$/, " UTC"),
+  );
 }
 
 /** A duration in milliseconds as "1 h 05 min", "4 min 30 s" or "12 s". */

@@ -9,7 +9,13 @@ import type { ReportHtmlInput } from "./types";
 const OK_RESULTS = new Set<InstallOutcome["result"]>(["Succeeded", "AlreadyInstalled"]);
 
 function resultTag(result: InstallOutcome["result"]): string {
-  const tone = OK_RESULTS.has(result) ? "ok" : result === "SucceededWithErrors" ? "warn" : result === "NotAttempted" ? "skip" : "bad";
+  const tone = OK_RESULTS.has(result)
+    ? "ok"
+    : result === "SucceededWithErrors"
+      ? "warn"
+      : result === "NotAttempted"
+        ? "skip"
+        : "bad";
   const symbol = tone === "ok" ? "✔" : tone === "bad" ? "✘" : "•";
   return `<span class="tag ${tone}">${symbol} ${escapeHtml(result)}</span>`;
 }
@@ -17,7 +23,8 @@ function resultTag(result: InstallOutcome["result"]): string {
 /** Section 3: one row per approved update and how its install ended. */
 export function renderUpdates({ installs }: ReportHtmlInput): string {
   const head = '<section id="updates" data-section="updates"><h2>Updates</h2>';
-  if (installs === undefined) return `${head}${notAvailable(ARTIFACTS.installSummary.path, "the install summary")}</section>`;
+  if (installs === undefined)
+    return `${head}${notAvailable(ARTIFACTS.installSummary.path, "the install summary")}</section>`;
   if (installs.length === 0) return `${head}<p>No update was installed or attempted in this run.</p></section>`;
   const rows = installs.map((i) =>
     [
@@ -40,7 +47,13 @@ function findCheck(report: ValidationReport | undefined, app: string, check: str
   return report?.results.find((r) => r.app === app && r.check === check);
 }
 
-function side(title: string, outcome: Outcome["pre"], result: CheckResult | undefined, report: ValidationReport | undefined, path: string): string {
+function side(
+  title: string,
+  outcome: Outcome["pre"],
+  result: CheckResult | undefined,
+  report: ValidationReport | undefined,
+  path: string,
+): string {
   const attempts =
     report === undefined
       ? `<p class="na">Attempts not available (<code>${escapeHtml(path)}</code> is not in the verified evidence).</p>`
@@ -76,7 +89,8 @@ function regressionBlock(r: Outcome, input: ReportHtmlInput): string {
 export function renderRegressions(input: ReportHtmlInput): string {
   const { regressions } = input;
   const head = '<section id="regressions" data-section="regressions"><h2>Regressions</h2>';
-  if (regressions === undefined) return `${head}${notAvailable(ARTIFACTS.regressions.path, "the regression report")}</section>`;
+  if (regressions === undefined)
+    return `${head}${notAvailable(ARTIFACTS.regressions.path, "the regression report")}</section>`;
   const blocks =
     regressions.regressions.length === 0
       ? "<p>No regressions: every check that passed before patching still passes after it.</p>"
@@ -88,7 +102,10 @@ export function renderRegressions(input: ReportHtmlInput): string {
           "<h3>Pre-existing failures (not counted)</h3>",
           '<p class="muted">These checks were already failing before patching, so patching did not cause them.</p>',
           `<ul class="pre-existing">${regressions.preExisting
-            .map((p) => `<li><b>${escapeHtml(p.app)} / ${escapeHtml(p.check)}</b>: before ${passFail(p.pre.success)} ${escapeHtml(p.pre.detail)}; after ${passFail(p.post.success)} ${escapeHtml(p.post.detail)}</li>`)
+            .map(
+              (p) =>
+                `<li><b>${escapeHtml(p.app)} / ${escapeHtml(p.check)}</b>: before ${passFail(p.pre.success)} ${escapeHtml(p.pre.detail)}; after ${passFail(p.post.success)} ${escapeHtml(p.post.detail)}</li>`,
+            )
             .join("")}</ul>`,
         ].join("");
   return `${head}${blocks}${preExisting}</section>`;
@@ -97,7 +114,10 @@ export function renderRegressions(input: ReportHtmlInput): string {
 function changeTable(title: string, changes: BaselineDiff["services"]): string {
   if (changes.length === 0) return `<h3>${escapeHtml(title)}</h3><p class="muted">No changes.</p>`;
   const cell = (v: string | null): string => (v === null ? "(absent)" : v);
-  return `<h3>${escapeHtml(title)}</h3>${table(["Name", "Before", "After"], changes.map((c) => textRow([c.name, cell(c.before), cell(c.after)])))}`;
+  return `<h3>${escapeHtml(title)}</h3>${table(
+    ["Name", "Before", "After"],
+    changes.map((c) => textRow([c.name, cell(c.before), cell(c.after)])),
+  )}`;
 }
 
 function updateList(title: string, ids: readonly string[]): string {
@@ -127,9 +147,13 @@ export function renderBaselineDiff({ baselineDiff: d }: ReportHtmlInput): string
 /** Section 6: per control, the sealed artifacts an auditor checks it against. */
 export function renderCompliance({ report }: ReportHtmlInput): string {
   const head = '<section id="compliance" data-section="compliance"><h2>Compliance mapping</h2>';
-  if (report.compliance.length === 0) return `${head}<p class="na">No control is evidenced by a sealed artifact of this run.</p></section>`;
+  if (report.compliance.length === 0)
+    return `${head}<p class="na">No control is evidenced by a sealed artifact of this run.</p></section>`;
   const rows = report.compliance.flatMap((c) =>
-    c.artifacts.map((a) => `<tr><td>${escapeHtml(c.framework)}</td><td>${escapeHtml(c.control)}</td><td><code>${escapeHtml(a.path)}</code></td><td>${hash(a.sha256)}</td></tr>`),
+    c.artifacts.map(
+      (a) =>
+        `<tr><td>${escapeHtml(c.framework)}</td><td>${escapeHtml(c.control)}</td><td><code>${escapeHtml(a.path)}</code></td><td>${hash(a.sha256)}</td></tr>`,
+    ),
   );
   return `${head}${table(["Framework", "Control", "Artifact", "SHA-256"], rows, "compliance")}</section>`;
 }
@@ -149,7 +173,9 @@ export function renderHashes({ report, artifactIndex }: ReportHtmlInput): string
       ? notAvailable(ARTIFACTS.artifactIndex.path, "the artifact index")
       : table(
           ["Artifact", "SHA-256", "Bytes"],
-          artifactIndex.map((a) => `<tr><td><code>${escapeHtml(a.path)}</code></td><td>${hash(a.sha256)}</td><td>${a.size}</td></tr>`),
+          artifactIndex.map(
+            (a) => `<tr><td><code>${escapeHtml(a.path)}</code></td><td>${hash(a.sha256)}</td><td>${a.size}</td></tr>`,
+          ),
           "artifact-index",
         );
   return [

@@ -8,13 +8,43 @@ type Tone = "green" | "amber" | "grey" | "red";
 
 /** How each exit code reads to a client's IT manager: a tone, a one-word verdict and one plain sentence. */
 export const OUTCOMES: Readonly<Record<ExitCode, { tone: Tone; label: string; meaning: string }>> = {
-  0: { tone: "green", label: "Succeeded", meaning: "The approved updates are installed and the business applications still pass the checks they passed before patching." },
-  150: { tone: "amber", label: "Action needed", meaning: "The updates are installed, but the device still needs a restart to finish them; schedule one." },
-  170: { tone: "grey", label: "Not run", meaning: "Nothing was done: another patch run was already working on this device, so this one changed nothing." },
-  210: { tone: "red", label: "Failed", meaning: "One or more approved updates did not install; the device may still be missing the fixes they carry." },
-  220: { tone: "red", label: "Failed", meaning: "The updates were applied, but a business application check that passed before patching fails after it." },
-  230: { tone: "red", label: "Failed", meaning: "The diagnostics this client requires after patching could not be collected, so the device's health is unconfirmed." },
-  240: { tone: "red", label: "Failed", meaning: "The evidence of this run is incomplete or failed an integrity check, so its outcome cannot be confirmed." },
+  0: {
+    tone: "green",
+    label: "Succeeded",
+    meaning:
+      "The approved updates are installed and the business applications still pass the checks they passed before patching.",
+  },
+  150: {
+    tone: "amber",
+    label: "Action needed",
+    meaning: "The updates are installed, but the device still needs a restart to finish them; schedule one.",
+  },
+  170: {
+    tone: "grey",
+    label: "Not run",
+    meaning: "Nothing was done: another patch run was already working on this device, so this one changed nothing.",
+  },
+  210: {
+    tone: "red",
+    label: "Failed",
+    meaning: "One or more approved updates did not install; the device may still be missing the fixes they carry.",
+  },
+  220: {
+    tone: "red",
+    label: "Failed",
+    meaning: "The updates were applied, but a business application check that passed before patching fails after it.",
+  },
+  230: {
+    tone: "red",
+    label: "Failed",
+    meaning:
+      "The diagnostics this client requires after patching could not be collected, so the device's health is unconfirmed.",
+  },
+  240: {
+    tone: "red",
+    label: "Failed",
+    meaning: "The evidence of this run is incomplete or failed an integrity check, so its outcome cannot be confirmed.",
+  },
 };
 
 function describeTrigger(trigger: RunRecord["trigger"]): string {
@@ -65,7 +95,12 @@ export function renderSummary(input: ReportHtmlInput): string {
     ["Client", escapeHtml(run.client)],
     ["Device", escapeHtml(run.device)],
     ["Run id", `<code>${escapeHtml(run.runId)}</code>`],
-    ["Trigger", runRecord === undefined ? na : escapeHtml(describeTrigger(runRecord.trigger)) + (runRecord.dryRun ? " (dry run: nothing installed)" : "")],
+    [
+      "Trigger",
+      runRecord === undefined
+        ? na
+        : escapeHtml(describeTrigger(runRecord.trigger)) + (runRecord.dryRun ? " (dry run: nothing installed)" : ""),
+    ],
     ["Started", runRecord === undefined ? na : formatTime(runRecord.startedAt)],
     ["Report generated", formatTime(report.generatedAt)],
     ["Reboot", describeReboot(input)],
@@ -85,7 +120,9 @@ export function renderSummary(input: ReportHtmlInput): string {
     `<dl class="facts">${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${v}</dd>`).join("")}</dl>`,
     `<ul class="counts" data-testid="counts">${counts.map(([n, what]) => `<li><b>${n}</b> ${escapeHtml(what)}</li>`).join("")}</ul>`,
     "<h3>Why this exit code</h3>",
-    report.reasons.length === 0 ? '<p class="na">No reasons recorded.</p>' : `<ul class="reasons">${report.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join("")}</ul>`,
+    report.reasons.length === 0
+      ? '<p class="na">No reasons recorded.</p>'
+      : `<ul class="reasons">${report.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join("")}</ul>`,
     "</section>",
   ].join("\n");
 }

@@ -63,7 +63,10 @@ function phaseStatus(span: PhaseSpan, reachedLater: boolean, folderFiles: readon
   if (types.includes("lock.contended")) return { text: "stopped: device locked by another run", tone: "skip" };
   if (types.includes("run.stopped")) return { text: "stopped the run", tone: "warn" };
   if (types.some((t) => t.endsWith(".skipped"))) return { text: "skipped", tone: "skip" };
-  if (span.events.length > 0) return reachedLater || types.includes("phase.completed") || types.includes("run.sealed") ? { text: "completed", tone: "ok" } : { text: "started", tone: "warn" };
+  if (span.events.length > 0)
+    return reachedLater || types.includes("phase.completed") || types.includes("run.sealed")
+      ? { text: "completed", tone: "ok" }
+      : { text: "started", tone: "warn" };
   // No events: the sealed artifacts still show whether the phase ran.
   if (folderFiles.length > 0) return { text: "completed (no events recorded)", tone: "ok" };
   return reachedLater ? { text: "skipped", tone: "skip" } : { text: "not reached", tone: "skip" };
@@ -77,7 +80,10 @@ export function renderTimeline({ report, events, artifactIndex }: ReportHtmlInpu
   const paths = (artifactIndex ?? []).map((e: IndexEntry) => e.path);
   const filesOf = (phase: PhaseKey): string[] => paths.filter((p) => p.startsWith(`${PHASES[phase]}/`));
   // Index and report run for every run, even one stopped early, so only the device phases say how far it got.
-  const lastReached = spans.reduce((acc, s, i) => (!BOOKKEEPING.has(s.phase) && (s.events.length > 0 || filesOf(s.phase).length > 0) ? i : acc), -1);
+  const lastReached = spans.reduce(
+    (acc, s, i) => (!BOOKKEEPING.has(s.phase) && (s.events.length > 0 || filesOf(s.phase).length > 0) ? i : acc),
+    -1,
+  );
   const times = events.map((e) => Date.parse(e.at)).filter((ms) => !Number.isNaN(ms));
   const runStart = times.length === 0 ? undefined : Math.min(...times);
   const runEnd = times.length === 0 ? undefined : Math.max(...times);
@@ -109,7 +115,11 @@ export function renderTimeline({ report, events, artifactIndex }: ReportHtmlInpu
   return [
     head,
     total,
-    table(["Phase", "Status", "First event", "Last event", "Duration", "Since previous phase", "Events"], rows, "timeline"),
+    table(
+      ["Phase", "Status", "First event", "Last event", "Duration", "Since previous phase", "Events"],
+      rows,
+      "timeline",
+    ),
     '<p class="muted">Duration spans a phase\'s first to last event; "since previous phase" runs from the last event of the phase before it, which is closer to how long the phase took when it records only its completion.</p>',
     "</section>",
   ].join("\n");

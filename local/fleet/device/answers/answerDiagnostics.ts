@@ -15,7 +15,14 @@ export function answerDiagnostics({ state, startedAt: t }: AnswerContext, params
     .slice(0, max);
   const data: DiagnosticsData = {
     collectedAt: iso(t),
-    eventLogErrors: events.map((e) => ({ log: e.log, source: e.source, id: e.id, level: e.level, time: iso(e.time), message: e.message })),
+    eventLogErrors: events.map((e) => ({
+      log: e.log,
+      source: e.source,
+      id: e.id,
+      level: e.level,
+      time: iso(e.time),
+      message: e.message,
+    })),
     updateAgentErrors: state
       .updateAgentErrors(t)
       .filter((e) => e.time >= since)

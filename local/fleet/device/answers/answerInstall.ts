@@ -13,7 +13,10 @@ const NOT_FOUND_MS = 1_000;
  */
 export function answerInstall({ state, startedAt: t, runCommandName }: AnswerContext, params: InstallParams): Answer {
   const p = state.profile;
-  const requested = params.os === "windows" ? params.updateIds.map((id) => ({ id, version: undefined })) : params.packages.map((pkg) => ({ id: pkg.name, version: pkg.version }));
+  const requested =
+    params.os === "windows"
+      ? params.updateIds.map((id) => ({ id, version: undefined }))
+      : params.packages.map((pkg) => ({ id: pkg.name, version: pkg.version }));
   const results: InstallResult[] = [];
   let cursor = t + STARTUP_MS;
   for (const req of requested) {
@@ -21,7 +24,13 @@ export function answerInstall({ state, startedAt: t, runCommandName }: AnswerCon
     const version = req.version !== undefined ? { version: req.version } : {};
     if (u === undefined || (req.version !== undefined && req.version !== u.version)) {
       cursor += NOT_FOUND_MS;
-      results.push({ updateId: req.id, ...version, result: "NotFound", rebootRequired: false, finishedAt: iso(cursor) });
+      results.push({
+        updateId: req.id,
+        ...version,
+        result: "NotFound",
+        rebootRequired: false,
+        finishedAt: iso(cursor),
+      });
       continue;
     }
     const described = { updateId: req.id, ...(u.kb !== undefined ? { kb: u.kb } : {}), title: u.title, ...version };
@@ -47,6 +56,11 @@ export function answerInstall({ state, startedAt: t, runCommandName }: AnswerCon
       finishedAt: iso(cursor),
     });
   }
-  const data: InstallData = { startedAt: iso(t), finishedAt: iso(cursor), results, rebootRequired: state.pendingReboot(cursor).pending };
+  const data: InstallData = {
+    startedAt: iso(t),
+    finishedAt: iso(cursor),
+    results,
+    rebootRequired: state.pendingReboot(cursor).pending,
+  };
   return { data, errors: [], durationMs: cursor - t };
 }

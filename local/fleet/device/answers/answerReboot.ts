@@ -20,8 +20,15 @@ export function answerReboot({ state, startedAt: t, runCommandName }: AnswerCont
     scheduled: !fails,
   };
   if (fails) {
-    const message = p.os === "windows" ? "shutdown.exe exited 5: Access is denied.(5)" : "systemd-run exited 1: Failed to start transient timer unit: Access denied";
-    return { data, errors: [{ section: "scheduled", message, code: p.os === "windows" ? "exit-5" : "exit-1" }], durationMs: SCRIPT_MS };
+    const message =
+      p.os === "windows"
+        ? "shutdown.exe exited 5: Access is denied.(5)"
+        : "systemd-run exited 1: Failed to start transient timer unit: Access denied";
+    return {
+      data,
+      errors: [{ section: "scheduled", message, code: p.os === "windows" ? "exit-5" : "exit-1" }],
+      durationMs: SCRIPT_MS,
+    };
   }
   state.scheduleReboot(scheduledAt + params.delaySeconds * 1000, runCommandName);
   return { data, errors: [], durationMs: SCRIPT_MS };

@@ -22,7 +22,13 @@ export function answerValidate({ state, startedAt: t }: AnswerContext, params: V
       cursor += ATTEMPT_MS;
       if (outcome.success) break;
     }
-    return { app, check: check.name, type: check.type, success: attempts[attempts.length - 1]?.success ?? false, attempts };
+    return {
+      app,
+      check: check.name,
+      type: check.type,
+      success: attempts[attempts.length - 1]?.success ?? false,
+      attempts,
+    };
   });
   const data: ValidateData = { startedAt: iso(t), finishedAt: iso(cursor), results };
   return { data, errors: [], durationMs: cursor - t };

@@ -14,13 +14,19 @@ function describe(check: Check, success: boolean): string {
         ? `${check.method} ${check.url} -> ${check.expectStatus[0] ?? 200}`
         : `${check.method} ${check.url} -> 500 Internal Server Error (expected ${check.expectStatus.join("/")})`;
     case "tcp":
-      return success ? `connected to ${check.host}:${check.port}` : `connect ${check.host}:${check.port}: connection refused`;
+      return success
+        ? `connected to ${check.host}:${check.port}`
+        : `connect ${check.host}:${check.port}: connection refused`;
     case "process":
-      return success ? `${check.processName}: ${check.minCount} running` : `${check.processName}: 0 running (expected >= ${check.minCount})`;
+      return success
+        ? `${check.processName}: ${check.minCount} running`
+        : `${check.processName}: 0 running (expected >= ${check.minCount})`;
     case "script":
       return success ? `exit code ${check.expectExitCode}` : `exit code 1 (expected ${check.expectExitCode})`;
     case "service":
-      return success ? `${check.serviceName} is ${check.expectState}` : `${check.serviceName} is not ${check.expectState}`;
+      return success
+        ? `${check.serviceName} is ${check.expectState}`
+        : `${check.serviceName} is not ${check.expectState}`;
     case "eventlog":
       return success ? `0 matching events in ${check.logName}` : `matching events in ${check.logName}`;
   }
@@ -46,7 +52,10 @@ export function evaluateCheck(state: DeviceState, app: string, check: Check, att
     const service = state.services(t).find((s) => s.name.toLowerCase() === check.serviceName.toLowerCase());
     if (service === undefined) return { success: false, detail: `service ${check.serviceName} not found` };
     const success = service.state === check.expectState;
-    return { success, detail: success ? describe(check, true) : `${service.name} is ${service.state} (expected ${check.expectState})` };
+    return {
+      success,
+      detail: success ? describe(check, true) : `${service.name} is ${service.state} (expected ${check.expectState})`,
+    };
   }
   if (check.type === "eventlog") {
     const since = t - check.lookbackMinutes * 60_000;
@@ -61,7 +70,10 @@ export function evaluateCheck(state: DeviceState, app: string, check: Check, att
           LEVEL_RANK[e.level] <= LEVEL_RANK[check.level],
       );
     const success = matching.length <= check.maxCount;
-    return { success, detail: `${matching.length} matching events in ${check.logName} in the last ${check.lookbackMinutes} min (max ${check.maxCount})` };
+    return {
+      success,
+      detail: `${matching.length} matching events in ${check.logName} in the last ${check.lookbackMinutes} min (max ${check.maxCount})`,
+    };
   }
   return { success: true, detail: declared?.detail ?? describe(check, true) };
 }

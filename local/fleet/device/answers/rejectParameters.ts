@@ -9,12 +9,33 @@ export function rejectParameters({ state, startedAt: t }: AnswerContext, scriptI
   const now = iso(t);
   const p = state.profile;
   const data: Record<ScriptId, Record<string, unknown>> = {
-    baseline: { capturedAt: now, os: null, installedUpdates: null, updateHistory: null, services: null, drivers: null, apps: null, pendingReboot: null, lastBootTime: null, disks: null },
+    baseline: {
+      capturedAt: now,
+      os: null,
+      installedUpdates: null,
+      updateHistory: null,
+      services: null,
+      drivers: null,
+      apps: null,
+      pendingReboot: null,
+      lastBootTime: null,
+      disks: null,
+    },
     catalog: { searchedAt: now, agent: p.packageManager, simulate: false, updates: null },
     install: { startedAt: now, finishedAt: now, results: [], rebootRequired: state.pendingReboot(t).pending },
-    reboot: { bootTimeBefore: iso(state.timeline.lastBootAt(t).at), scheduledAt: now, delaySeconds: 0, method: p.os === "windows" ? "shutdown.exe" : "systemd-run", scheduled: false },
+    reboot: {
+      bootTimeBefore: iso(state.timeline.lastBootAt(t).at),
+      scheduledAt: now,
+      delaySeconds: 0,
+      method: p.os === "windows" ? "shutdown.exe" : "systemd-run",
+      scheduled: false,
+    },
     validate: { startedAt: now, finishedAt: now, results: [] },
     diagnostics: { collectedAt: now, eventLogErrors: null, updateAgentErrors: null, disks: null },
   };
-  return { data: data[scriptId], errors: [{ section: "parameters", message, code: "invalid-parameter" }], durationMs: 500 };
+  return {
+    data: data[scriptId],
+    errors: [{ section: "parameters", message, code: "invalid-parameter" }],
+    durationMs: 500,
+  };
 }

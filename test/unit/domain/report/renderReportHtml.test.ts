@@ -24,18 +24,42 @@ const NAMES: Record<ExitCode, ExitCodeName> = {
 };
 
 /** A full input as writeReport would assemble it from the sample run's verified artifacts. */
-function fullInput(scenario: SampleScenario = {}, exitCode: ExitCode = 220, extraEvents: RunEventInput[] = []): ReportHtmlInput {
+function fullInput(
+  scenario: SampleScenario = {},
+  exitCode: ExitCode = 220,
+  extraEvents: RunEventInput[] = [],
+): ReportHtmlInput {
   const { artifacts, events } = buildSampleArtifacts(run, scenario);
   const paths = Object.keys(artifacts).map((k) => ARTIFACTS[k as keyof typeof ARTIFACTS].path);
   const entries = [...paths, ARTIFACTS.events.path].sort().map((path) => ({ path, sha256: h("d"), size: 100 }));
-  const chained = chainEvents(run.runId, [...events, ...extraEvents, { at: at(56), type: "run.sealed", phase: PHASES.index }]);
+  const chained = chainEvents(run.runId, [
+    ...events,
+    ...extraEvents,
+    { at: at(56), type: "run.sealed", phase: PHASES.index },
+  ]);
   const installs = artifacts.installSummary as InstallOutcome[] | undefined;
   const regressions = artifacts.regressions as Regressions | undefined;
   const reboot = artifacts.reboot as RebootRecord | undefined;
   const report = buildFinalReport({
-    exitCode: { schemaVersion: 1, run, exitCode, name: NAMES[exitCode], rule: "rule", reasons: ["WebApp/HealthEndpoint regressed"], decidedAt: at(57), artifactsRead: [] },
+    exitCode: {
+      schemaVersion: 1,
+      run,
+      exitCode,
+      name: NAMES[exitCode],
+      rule: "rule",
+      reasons: ["WebApp/HealthEndpoint regressed"],
+      decidedAt: at(57),
+      artifactsRead: [],
+    },
     exitCodeSha256: h("e"),
-    manifest: { schemaVersion: 1, run, sealedAt: at(56), merkle: { algorithm: "rfc6962-sha256", leafCount: entries.length, root: h("a") }, artifactIndexSha256: h("b"), events: { count: chained.length, chainHead: h("c") } },
+    manifest: {
+      schemaVersion: 1,
+      run,
+      sealedAt: at(56),
+      merkle: { algorithm: "rfc6962-sha256", leafCount: entries.length, root: h("a") },
+      artifactIndexSha256: h("b"),
+      events: { count: chained.length, chainHead: h("c") },
+    },
     artifactIndex: { schemaVersion: 1, runId: run.runId, entries },
     catalog: artifacts.catalog as Catalog | undefined,
     installs,
@@ -69,7 +93,9 @@ function regressionBlock(html: string, check: string): string {
   expect(marker).toBeGreaterThanOrEqual(0);
   const start = html.lastIndexOf("<div", marker);
   // A regression block ends where the next one (or the section) begins.
-  const ends = [html.indexOf('data-testid="regression"', marker), html.indexOf("</section>", marker)].filter((i) => i >= 0);
+  const ends = [html.indexOf('data-testid="regression"', marker), html.indexOf("</section>", marker)].filter(
+    (i) => i >= 0,
+  );
   return html.slice(start, Math.min(...ends));
 }
 
@@ -79,7 +105,8 @@ function timelineRow(html: string, folder: string): string {
   return match?.[1] ?? "";
 }
 
-const cells = (row: string): string[] => [...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => (m[1] ?? "").replace(/<[^>]+>/g, ""));
+const cells = (row: string): string[] =>
+  [...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => (m[1] ?? "").replace(/<[^>]+>/g, ""));
 
 describe("renderReportHtml", () => {
   it("escapes hostile device strings wherever they land: update titles, check names and details, attempts", () => {
@@ -91,12 +118,37 @@ describe("renderReportHtml", () => {
     input.regressions = {
       schemaVersion: 1,
       TotalRegressions: 1,
-      regressions: [{ app: "WebApp", check: attrBreak, pre: { success: true, detail: hostile }, post: { success: false, detail: `<img src=x onerror=alert(1)>` } }],
-      preExisting: [{ app: "<b>App</b>", check: "Disk", pre: { success: false, detail: hostile }, post: { success: false, detail: "still" } }],
+      regressions: [
+        {
+          app: "WebApp",
+          check: attrBreak,
+          pre: { success: true, detail: hostile },
+          post: { success: false, detail: `<img src=x onerror=alert(1)>` },
+        },
+      ],
+      preExisting: [
+        {
+          app: "<b>App</b>",
+          check: "Disk",
+          pre: { success: false, detail: hostile },
+          post: { success: false, detail: "still" },
+        },
+      ],
     };
     const pre = input.preValidation;
     if (pre === undefined) throw new Error("sample has pre-validation");
-    input.preValidation = { ...pre, results: [{ app: "WebApp", check: attrBreak, type: "http", success: true, attempts: [{ at: at(3), success: true, detail: hostile }] }] };
+    input.preValidation = {
+      ...pre,
+      results: [
+        {
+          app: "WebApp",
+          check: attrBreak,
+          type: "http",
+          success: true,
+          attempts: [{ at: at(3), success: true, detail: hostile }],
+        },
+      ],
+    };
     const html = renderReportHtml(input);
 
     expect(html).not.toMatch(/<script/i);
@@ -111,7 +163,9 @@ describe("renderReportHtml", () => {
 
   it("is self-contained and locked down: CSP, no scripts, no external assets, print rules, wrapping hashes", () => {
     const html = renderReportHtml(fullInput({ regression: true }));
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`);
+    expect(html).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+    );
     expect(html).not.toMatch(/<(script|link|img|iframe|object)\b/i);
     expect(html).not.toMatch(/\b(src|href)=/i);
     expect(html).toContain("@media print");
@@ -135,7 +189,9 @@ describe("renderReportHtml", () => {
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     // Nothing but the summary section's opening tag precedes the banner.
-    expect(body.slice(0, positions[0])).toMatch(/^<body><main>\n<section id="summary" data-section="summary">\n<div class="banner [^"]*" role="status" $/);
+    expect(body.slice(0, positions[0])).toMatch(
+      /^<body><main>\n<section id="summary" data-section="summary">\n<div class="banner [^"]*" role="status" $/,
+    );
   });
 
   it.each([
@@ -160,7 +216,17 @@ describe("renderReportHtml", () => {
   it("summarises who, what, when and why", () => {
     const html = renderReportHtml(fullInput({ regression: true }));
     const summary = element(html, 'id="summary"', "section");
-    for (const text of ["contoso", "acme", "WIN-SERVER01", "run-20260120-0001", "demo run", "2026-01-20 02:00:00 UTC", "2026-01-20 02:58:00 UTC", "WebApp/HealthEndpoint regressed", "Completed"]) {
+    for (const text of [
+      "contoso",
+      "acme",
+      "WIN-SERVER01",
+      "run-20260120-0001",
+      "demo run",
+      "2026-01-20 02:00:00 UTC",
+      "2026-01-20 02:58:00 UTC",
+      "WebApp/HealthEndpoint regressed",
+      "Completed",
+    ]) {
       expect(summary).toContain(text);
     }
     expect(summary).toMatch(/<li><b>3<\/b> approved<\/li>/);
@@ -192,7 +258,19 @@ describe("renderReportHtml", () => {
 
   it("lists pre-existing failures apart, as not counted", () => {
     const input = fullInput({});
-    input.regressions = { schemaVersion: 1, TotalRegressions: 0, regressions: [], preExisting: [{ app: "Billing", check: "Port1433", pre: { success: false, detail: "refused" }, post: { success: false, detail: "refused again" } }] };
+    input.regressions = {
+      schemaVersion: 1,
+      TotalRegressions: 0,
+      regressions: [],
+      preExisting: [
+        {
+          app: "Billing",
+          check: "Port1433",
+          pre: { success: false, detail: "refused" },
+          post: { success: false, detail: "refused again" },
+        },
+      ],
+    };
     const html = renderReportHtml(input);
     expect(html).not.toContain('data-testid="regression"');
     expect(html).toContain("No regressions");
@@ -204,12 +282,36 @@ describe("renderReportHtml", () => {
     const html = renderReportHtml(fullInput({}, 0, [{ at: at(40), type: "reboot.requested", phase: PHASES.reboot }]));
     // Events are appended after the sample's, out of time order: grouping must not depend on arrival order.
     const reboot = cells(timelineRow(html, "06-reboot"));
-    expect(reboot.slice(1, 6)).toEqual(["completed", "2026-01-20 02:40:00 UTC", "2026-01-20 02:45:00 UTC", "5 min", "10 min"]);
+    expect(reboot.slice(1, 6)).toEqual([
+      "completed",
+      "2026-01-20 02:40:00 UTC",
+      "2026-01-20 02:45:00 UTC",
+      "5 min",
+      "10 min",
+    ]);
     expect(reboot[6]).toBe("phase.completed, reboot.requested");
     const install = cells(timelineRow(html, "05-install"));
-    expect(install.slice(1, 6)).toEqual(["completed", "2026-01-20 02:35:00 UTC", "2026-01-20 02:35:00 UTC", "0 s", "29 min"]);
+    expect(install.slice(1, 6)).toEqual([
+      "completed",
+      "2026-01-20 02:35:00 UTC",
+      "2026-01-20 02:35:00 UTC",
+      "0 s",
+      "29 min",
+    ]);
     const rows = [...html.matchAll(/<tr data-phase="([^"]+)">/g)].map((m) => m[1]);
-    expect(rows).toEqual(["01-init", "02-baseline", "04-pre-validation", "03-catalog", "05-install", "06-reboot", "07-post-snapshot", "08-post-validation", "09-diagnostics", "10-index", "11-report"]);
+    expect(rows).toEqual([
+      "01-init",
+      "02-baseline",
+      "04-pre-validation",
+      "03-catalog",
+      "05-install",
+      "06-reboot",
+      "07-post-snapshot",
+      "08-post-validation",
+      "09-diagnostics",
+      "10-index",
+      "11-report",
+    ]);
     expect(cells(timelineRow(html, "11-report"))[1]).toBe("this report");
     expect(html).toMatch(/<b data-testid="run-duration">56 min<\/b> in all, 11 events/);
   });
@@ -239,18 +341,29 @@ describe("renderReportHtml", () => {
     const html = renderReportHtml(fullInput({ installPhaseFails: true }, 210));
     expect(cells(timelineRow(html, "05-install"))[1]).toBe("failed");
     const input = fullInput({}, 230);
-    input.artifactIndex = [...(input.artifactIndex ?? []), { path: `${PHASES.diagnostics}/failure.json`, sha256: h("f"), size: 10 }];
+    input.artifactIndex = [
+      ...(input.artifactIndex ?? []),
+      { path: `${PHASES.diagnostics}/failure.json`, sha256: h("f"), size: 10 },
+    ];
     expect(cells(timelineRow(renderReportHtml(input), "09-diagnostics"))[1]).toBe("failed");
   });
 
   it("shows every missing or unverified artifact as not available instead of failing", () => {
     const { report } = fullInput({ regression: true });
     const html = renderReportHtml({ report });
-    for (const path of [ARTIFACTS.events.path, ARTIFACTS.installSummary.path, ARTIFACTS.regressions.path, ARTIFACTS.baselineDiff.path, ARTIFACTS.artifactIndex.path]) {
+    for (const path of [
+      ARTIFACTS.events.path,
+      ARTIFACTS.installSummary.path,
+      ARTIFACTS.regressions.path,
+      ARTIFACTS.baselineDiff.path,
+      ARTIFACTS.artifactIndex.path,
+    ]) {
       expect(html).toContain(`(<code>${path}</code>) is not in the verified evidence`);
     }
     expect(html.match(/data-testid="not-available"/g)).toHaveLength(5);
-    expect(element(html, 'id="summary"', "section")).toMatch(/<dt>Trigger<\/dt><dd><span class="na">not available<\/span>/);
+    expect(element(html, 'id="summary"', "section")).toMatch(
+      /<dt>Trigger<\/dt><dd><span class="na">not available<\/span>/,
+    );
     // The seal comes from the final report itself, so it is always there.
     expect(element(html, 'data-testid="merkle-root"', "code")).toContain(h("a"));
 
@@ -313,10 +426,15 @@ describe("renderReportHtml", () => {
     expect(compliance).toContain("SI-2 Flaw Remediation");
     expect(compliance).toContain(`<code>${ARTIFACTS.installSummary.path}</code>`);
     const hashes = element(html, 'id="hashes"', "section");
-    expect(element(hashes, 'data-testid="merkle-root"', "code")).toBe(`<code class="hash" data-testid="merkle-root">${h("a")}</code>`);
+    expect(element(hashes, 'data-testid="merkle-root"', "code")).toBe(
+      `<code class="hash" data-testid="merkle-root">${h("a")}</code>`,
+    );
     expect(hashes).toContain(h("c"));
     expect(hashes).toContain(h("e"));
-    for (const e of input.artifactIndex ?? []) expect(hashes).toContain(`<tr><td><code>${e.path}</code></td><td><code class="hash">${e.sha256}</code></td><td>${e.size}</td></tr>`);
+    for (const e of input.artifactIndex ?? [])
+      expect(hashes).toContain(
+        `<tr><td><code>${e.path}</code></td><td><code class="hash">${e.sha256}</code></td><td>${e.size}</td></tr>`,
+      );
   });
 
   it("is deterministic: the same input gives the same bytes whatever the clock says", () => {
