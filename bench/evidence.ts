@@ -9,7 +9,7 @@ import diagnosticsChannel from "node:diagnostics_channel";
 import type { ClientRequest } from "node:http";
 import os from "node:os";
 import type { TableClient } from "@azure/data-tables";
-import { makeComputeExitCode } from "../functions/activities/computeExitCode";
+import { computeExitCode as decideFromEvidence, type ComputeExitCodeInput } from "../lib/deviceRun/computeExitCode";
 import { createStorageClients, ensureStorage, type StorageClients } from "../lib/azure/storageClients";
 import { parseConfig } from "../lib/config/config";
 import { createEvidenceDeps } from "../lib/evidence/createEvidenceDeps";
@@ -398,7 +398,7 @@ async function benchStorage(): Promise<StorageResult> {
       },
     };
     const deps = createEvidenceDeps(config, counted);
-    const computeExitCode = makeComputeExitCode(deps);
+    const computeExitCode = (input: ComputeExitCodeInput) => decideFromEvidence(deps, input);
 
     const snapshot = () => ({
       blobWrites: deps.store.stats.blobWrites,

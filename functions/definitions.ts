@@ -25,8 +25,7 @@ import { AuditLog } from "../lib/api/audit/auditLog";
 import { apiDefinitions } from "./http/api/apiRoutes";
 import { exportDefinitions } from "./exportDefinitions";
 import { makeAdvanceDeviceRun } from "./activities/advanceDeviceRun";
-import { makeComputeExitCode } from "./activities/computeExitCode";
-import type { DeviceRunDeps } from "./activities/deviceRun/deps";
+import type { DeviceRunDeps } from "../lib/deviceRun/deps";
 import { makeDiscoverWindowTargets } from "./activities/discoverWindowTargets";
 import { makeFinishDeviceRun } from "./activities/finishDeviceRun";
 import { makeStartDeviceRun } from "./activities/startDeviceRun";
@@ -196,7 +195,6 @@ export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] 
     handler,
   });
   return [
-    activity("computeExitCode", (input: unknown) => makeComputeExitCode(getDeps().evidence)(input)),
     activity(ACTIVITIES.startDeviceRun, (input: unknown) => makeStartDeviceRun(deviceRunDeps(getDeps()))(input)),
     activity(ACTIVITIES.advanceDeviceRun, (input: unknown) => makeAdvanceDeviceRun(deviceRunDeps(getDeps()))(input)),
     activity(ACTIVITIES.finishDeviceRun, (input: unknown) => makeFinishDeviceRun(deviceRunDeps(getDeps()))(input)),

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { makeComputeExitCode } from "../functions/activities/computeExitCode";
+import { computeExitCode } from "../lib/deviceRun/computeExitCode";
 import { createStorageClients, ensureStorage } from "../lib/azure/storageClients";
 import { ConfigError, loadConfigFromProcessEnv, parseConfig, type Config } from "../lib/config/config";
 import { createEvidenceDeps } from "../lib/evidence/createEvidenceDeps";
@@ -62,7 +62,7 @@ export async function runDemo(
   log(`PatchPilot sample run ${run.runId} on ${run.tenant}/${run.client}/${run.device} (scenario: ${scenarioName})`);
   const { stored, seal } = await writeSampleRun(deps, run, scenario);
   log(`  wrote ${stored.length} artifacts, sealed: merkle root ${seal.manifest.merkle.root}`);
-  const result = await makeComputeExitCode(deps)({ run, decidedAt: at(57) });
+  const result = await computeExitCode(deps, { run, decidedAt: at(57) });
   log(
     `  exit code ${result.exitCode} ${result.name} (rule ${result.rule}), recorded in ${result.path} sha256 ${result.sha256}`,
   );

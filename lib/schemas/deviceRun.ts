@@ -6,8 +6,11 @@ import { SemverSchema } from "./device/envelope";
 import { RebootPolicySchema } from "./policies";
 import { DeviceRefSchema, RunCommandHandleSchema } from "./target";
 
-/** What a run command does for the run: the script job plus the phase whose evidence it feeds. */
-export const ScriptRoleSchema = z.enum([
+/**
+ * The device run's steps (lib/domain/run/steps.ts has their table: phase folder, script, timing). A step runs one
+ * device script once and files what it produced under one phase folder.
+ */
+export const StepIdSchema = z.enum([
   "baseline",
   "preValidation",
   "catalog",
@@ -19,7 +22,7 @@ export const ScriptRoleSchema = z.enum([
   "postValidation",
   "diagnostics",
 ]);
-export type ScriptRole = z.infer<typeof ScriptRoleSchema>;
+export type StepId = z.infer<typeof StepIdSchema>;
 
 /**
  * Where a device run stands. Device stages have run commands in flight; `rebootWait` and `installReconnect` wait for
@@ -40,7 +43,8 @@ export type DeviceRunStage = z.infer<typeof DeviceRunStageSchema>;
 
 /** A run command in flight. */
 export const PendingCommandSchema = z.object({
-  role: ScriptRoleSchema,
+  /** A StepId, or a test-only step of an extended table (the engine refuses a step its table does not name). */
+  step: z.string().min(1),
   handle: RunCommandHandleSchema,
   scriptVersion: SemverSchema,
   scriptSha256: Sha256HexSchema,
@@ -148,3 +152,29 @@ export const DeviceRunResultSchema = z.object({
   eventsError: z.string().optional(),
 });
 export type DeviceRunResult = z.infer<typeof DeviceRunResultSchema>;
+
+/** Input of the startDeviceRun activity: `now` is the orchestrator's replay-safe clock. */
+export const StartDeviceRunInputSchema = z.object({
+  input: DeviceRunInputSchema,
+  now: TimestampSchema,
+  /** The orchestration's instance id, recorded in the Runs row so status APIs can show live progress. */
+  instanceId: z.string().min(1).optional(),
+});
+export type StartDeviceRunInput = z.infer<typeof StartDeviceRunInputSchema>;
+
+/** Input of the advanceDeviceRun activity: `now` is the orchestrator's replay-safe clock. */
+export const AdvanceDeviceRunInputSchema = z.object({
+  input: DeviceRunInputSchema,
+  state: DeviceRunStateSchema,
+  now: TimestampSchema,
+});
+export type AdvanceDeviceRunInput = z.infer<typeof AdvanceDeviceRunInputSchema>;
+
+/** Input of the finishDeviceRun activity; `failure` is set when the advance loop gave up (its retries ran out). */
+export const FinishDeviceRunInputSchema = z.object({
+  input: DeviceRunInputSchema,
+  state: DeviceRunStateSchema,
+  now: TimestampSchema,
+  failure: z.string().optional(),
+});
+export type FinishDeviceRunInput = z.infer<typeof FinishDeviceRunInputSchema>;

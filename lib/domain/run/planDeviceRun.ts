@@ -1,7 +1,8 @@
-import type { DeviceRunState, RebootProgress, ScriptRole } from "../../schemas/deviceRun";
+import type { DeviceRunStage, DeviceRunState, RebootProgress } from "../../schemas/deviceRun";
 import type { AgentStatus } from "../../schemas/target";
 import { PHASES } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
+import { FIRST_REBOOT_CHECK_SECONDS, STAGES, type StageTable } from "./steps";
 
 /** What the device, or ARM, said when the commands of a stage ended (collected by the advance activity). */
 export type StageOutcome =
@@ -19,10 +20,11 @@ export type PlanRecord =
   | { kind: "install-failed"; reason: string; failureKind: "Timeout" | "AgentDisconnected" | "ScriptFailed" }
   | { kind: "empty-install-summary"; reason: string };
 
-/** The next step: the new state, the run commands to submit now, and what to record. */
+/** The next move: the new state, the steps whose run commands to submit now, and what to record. */
 export interface Plan {
   state: DeviceRunState;
-  submit: ScriptRole[];
+  /** Step ids (lib/domain/run/steps.ts), the steps of the stage the run enters. */
+  submit: string[];
   record: PlanRecord[];
 }
 
@@ -32,31 +34,30 @@ export interface PlanContext {
   /** The window's end: no install starts with less time left than the policy's install estimate. */
   windowEnd?: Date;
   dryRun: boolean;
+  /** The stage table (which steps each stage submits); the production one unless a test extends it. */
+  stages?: StageTable;
 }
 
 /** Installs re-run once after the agent drops mid-install: the script reports what already went in as AlreadyInstalled. */
 export const MAX_INSTALL_ATTEMPTS = 2;
-/** First look at a rebooting device, after the reboot's delay: a restart rarely takes less. */
-const FIRST_REBOOT_CHECK_SECONDS = 90;
 /** Agent checks while waiting (an ARM read, no run command). */
 const AGENT_CHECK_SECONDS = 60;
-/**
- * After a reboot, services and apps need time to start before post-validation judges them (each check adds its own
- * settle delay on top). The boot probe runs as soon as the agent is back and is collected this long after: the
- * settle time costs no extra step, and the post snapshot then shows whether the device rebooted again on its own.
- */
-export const POST_REBOOT_SETTLE_SECONDS = 300;
 
 const iso = (d: Date): string => d.toISOString();
 const after = (d: Date, seconds: number): string => new Date(d.getTime() + seconds * 1000).toISOString();
 
+/**
+ * The plan for entering a stage: a stage with steps submits them all (a stage of waiting submits none). `entering`
+ * is false when the run stays in a waiting stage, so nothing is submitted again.
+ */
 function plan(
   state: DeviceRunState,
-  changes: Partial<DeviceRunState>,
-  submit: ScriptRole[],
+  changes: Partial<DeviceRunState> & { stage: DeviceRunStage },
+  stages: StageTable,
   record: PlanRecord[] = [],
 ): Plan {
-  return { state: { ...state, ...changes, commands: [], pollAttempt: 0, lastPollAt: undefined }, submit, record };
+  const next = { ...state, ...changes, commands: [], pollAttempt: 0, lastPollAt: undefined };
+  return { state: next, submit: [...stages[changes.stage].steps], record };
 }
 
 function event(
@@ -72,18 +73,19 @@ function event(
   ];
 }
 
-const POST: ScriptRole[] = ["snapshot", "postValidation", "diagnostics"];
-
 /** The run's first device stage: baseline and pre-validation, read-only, submitted together. */
-export function planStart(state: DeviceRunState, now: Date): Plan {
-  return plan(state, { stage: "pre", events: event(state, now, "phase.started", PHASES.baseline) }, [
-    "baseline",
-    "preValidation",
-  ]);
+export function planStart(state: DeviceRunState, now: Date, stages: StageTable = STAGES): Plan {
+  return plan(state, { stage: "pre", events: event(state, now, "phase.started", PHASES.baseline) }, stages);
 }
 
 /** After the install (or instead of it): reboot per policy, or straight to the post phases. */
-function planReboot(state: DeviceRunState, now: Date, required: boolean, record: PlanRecord[] = []): Plan {
+function planReboot(
+  state: DeviceRunState,
+  now: Date,
+  stages: StageTable,
+  required: boolean,
+  record: PlanRecord[] = [],
+): Plan {
   const { rebootPolicy } = state.policy;
   const reboot: RebootProgress = { ...state.reboot, required };
   if (rebootPolicy === "Always" || (rebootPolicy === "IfRequired" && required)) {
@@ -94,7 +96,7 @@ function planReboot(state: DeviceRunState, now: Date, required: boolean, record:
         reboot,
         events: event(state, now, "reboot.decided", PHASES.reboot, { policy: rebootPolicy, required }),
       },
-      ["reboot"],
+      stages,
       record,
     );
   }
@@ -106,19 +108,19 @@ function planReboot(state: DeviceRunState, now: Date, required: boolean, record:
       reboot: { ...reboot, outcome },
       events: event(state, now, "reboot.decided", PHASES.reboot, { policy: rebootPolicy, required, outcome }),
     },
-    POST,
+    stages,
     record,
   );
 }
 
 /** Waits for a requested reboot to finish, or gives up after the policy's timeout. */
-function planRebootWait(state: DeviceRunState, now: Date, agentStatus: AgentStatus): Plan {
+function planRebootWait(state: DeviceRunState, now: Date, stages: StageTable, agentStatus: AgentStatus): Plan {
   const requestedAt = new Date(state.reboot.requestedAt ?? iso(now));
   const waitedMs = now.getTime() - requestedAt.getTime();
   const downAt = requestedAt.getTime() + (state.reboot.delaySeconds ?? 0) * 1000;
   if (agentStatus === "Connected" && now.getTime() > downAt) {
     // Connected alone proves nothing (it may not have gone down yet): the boot probe reads the boot time.
-    return plan(state, { stage: "bootProbe" }, ["bootProbe"]);
+    return plan(state, { stage: "bootProbe" }, stages);
   }
   if (waitedMs >= state.policy.rebootTimeoutMinutes * 60_000) {
     return plan(
@@ -128,15 +130,16 @@ function planRebootWait(state: DeviceRunState, now: Date, agentStatus: AgentStat
         reboot: { ...state.reboot, outcome: "TimedOut" },
         events: event(state, now, "reboot.timed-out", PHASES.reboot, { waitedMinutes: Math.floor(waitedMs / 60_000) }),
       },
-      POST,
+      stages,
     );
   }
-  return plan(state, { stage: "rebootWait", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, []);
+  return plan(state, { stage: "rebootWait", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, stages);
 }
 
 /** Decides the next step after a stage ended. Pure: same state, outcome and context, same plan. */
 export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
   const { now } = ctx;
+  const stages = ctx.stages ?? STAGES;
   switch (outcome.stage) {
     case "pre": {
       // Without a baseline or a pre-validation nothing could prove what patching changed or broke: stop before
@@ -150,12 +153,14 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
               reason: "no baseline or pre-validation: nothing was changed",
             }),
           },
-          [],
+          stages,
         );
       }
-      return plan(state, { stage: "catalog", events: event(state, now, "phase.completed", PHASES.preValidation) }, [
-        "catalog",
-      ]);
+      return plan(
+        state,
+        { stage: "catalog", events: event(state, now, "phase.completed", PHASES.preValidation) },
+        stages,
+      );
     }
     case "catalog": {
       if (!outcome.ok) {
@@ -165,7 +170,7 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
             stage: "done",
             events: event(state, now, "run.stopped", PHASES.catalog, { reason: "no catalog: nothing was installed" }),
           },
-          [],
+          stages,
         );
       }
       const counts = { ...state.counts, approved: outcome.approved };
@@ -175,11 +180,13 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
         events: event(state, now, "phase.completed", PHASES.catalog, { approved: outcome.approved }),
       };
       if (ctx.dryRun)
-        return planReboot(withCounts, now, false, [
+        return planReboot(withCounts, now, stages, false, [
           { kind: "empty-install-summary", reason: "dry run: nothing installed" },
         ]);
       if (outcome.approved === 0)
-        return planReboot(withCounts, now, false, [{ kind: "empty-install-summary", reason: "no approved updates" }]);
+        return planReboot(withCounts, now, stages, false, [
+          { kind: "empty-install-summary", reason: "no approved updates" },
+        ]);
       if (ctx.windowEnd !== undefined) {
         const budget = decideInstallBudget(now, ctx.windowEnd, state.policy.maxInstallMinutes);
         if (!budget.allowed) {
@@ -187,12 +194,12 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
             ...withCounts,
             events: event(withCounts, now, "install.skipped", PHASES.install, { ...budget }),
           };
-          return planReboot(skipped, now, false, [
+          return planReboot(skipped, now, stages, false, [
             { kind: "install-skipped", reason: budget.reason, failureKind: "Skipped" },
           ]);
         }
       }
-      return plan(withCounts, { stage: "install", installAttempt: 1 }, ["install"]);
+      return plan(withCounts, { stage: "install", installAttempt: 1 }, stages);
     }
     case "install": {
       if (outcome.documentProduced) {
@@ -206,7 +213,7 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
             attempt: state.installAttempt,
           }),
         };
-        return planReboot(next, now, outcome.rebootRequired);
+        return planReboot(next, now, stages, outcome.rebootRequired);
       }
       if (state.installAttempt < MAX_INSTALL_ATTEMPTS) {
         // The agent dropped or the device restarted mid-install: reconcile by re-running the same install once
@@ -219,7 +226,7 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
             nextCheckAt: after(now, AGENT_CHECK_SECONDS),
             events: event(state, now, "install.interrupted", PHASES.install, { attempt: state.installAttempt }),
           },
-          [],
+          stages,
         );
       }
       const reason = `install produced no result after ${state.installAttempt} attempts`;
@@ -227,24 +234,26 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
       return planReboot(
         { ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) },
         now,
+        stages,
         false,
         [{ kind: "install-failed", reason, failureKind: "Timeout" }],
       );
     }
     case "installReconnect": {
       if (outcome.agentStatus === "Connected")
-        return plan(state, { stage: "install", installAttempt: state.installAttempt + 1 }, ["install"]);
+        return plan(state, { stage: "install", installAttempt: state.installAttempt + 1 }, stages);
       const since = new Date(state.waitingSince ?? iso(now));
       if (now.getTime() - since.getTime() >= state.policy.rebootTimeoutMinutes * 60_000) {
         const reason = `agent ${outcome.agentStatus} for ${state.policy.rebootTimeoutMinutes} min after the install was interrupted`;
         return planReboot(
           { ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) },
           now,
+          stages,
           false,
           [{ kind: "install-failed", reason, failureKind: "AgentDisconnected" }],
         );
       }
-      return plan(state, { stage: "installReconnect", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, []);
+      return plan(state, { stage: "installReconnect", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, stages);
     }
     case "reboot": {
       if (!outcome.scheduled || outcome.scheduledAt === undefined) {
@@ -255,7 +264,7 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
             reboot: { ...state.reboot, outcome: "Failed" },
             events: event(state, now, "reboot.failed", PHASES.reboot),
           },
-          POST,
+          stages,
         );
       }
       const reboot: RebootProgress = {
@@ -283,16 +292,16 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
             at: outcome.scheduledAt,
           }),
         },
-        [],
+        stages,
       );
     }
     case "rebootWait":
-      return planRebootWait(state, now, outcome.agentStatus);
+      return planRebootWait(state, now, stages, outcome.agentStatus);
     case "bootProbe": {
       const requestedAt = Date.parse(state.reboot.requestedAt ?? iso(now));
       if (outcome.lastBootTime === undefined || Date.parse(outcome.lastBootTime) <= requestedAt) {
         // Not down yet, or the probe could not read the boot time: keep waiting (the timeout bounds it).
-        return planRebootWait({ ...state, stage: "rebootWait" }, now, "Disconnected");
+        return planRebootWait({ ...state, stage: "rebootWait" }, now, stages, "Disconnected");
       }
       const rebooted = { ...state.reboot, bootTimeAfter: outcome.lastBootTime };
       if (outcome.pendingReboot === true && state.policy.rebootPolicy !== "Never") {
@@ -307,7 +316,7 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
                 reason: "still pending after the reboot",
               }),
             },
-            ["reboot"],
+            stages,
           );
         }
         return plan(
@@ -320,7 +329,7 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
               maxReboots: state.policy.maxReboots,
             }),
           },
-          POST,
+          stages,
         );
       }
       return plan(
@@ -333,7 +342,7 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
             count: state.reboot.count,
           }),
         },
-        POST,
+        stages,
       );
     }
     case "post": {
@@ -363,7 +372,7 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
           stage: "done",
           events: event(next, now, "phase.completed", PHASES.postValidation, { regressions: outcome.regressions }),
         },
-        [],
+        stages,
       );
     }
   }

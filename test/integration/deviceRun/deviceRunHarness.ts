@@ -21,7 +21,7 @@ import { readScenarioFile } from "../../../local/fleet/scenario/parseScenario";
 import type { Scenario } from "../../../local/fleet/scenario/scenarioSchema";
 import { seedPolicyStore } from "../../../local/fleet/scenario/seedPolicies";
 import { makeAdvanceDeviceRun } from "../../../functions/activities/advanceDeviceRun";
-import type { DeviceRunDeps } from "../../../functions/activities/deviceRun/deps";
+import type { DeviceRunDeps } from "../../../lib/deviceRun/deps";
 import { makeFinishDeviceRun } from "../../../functions/activities/finishDeviceRun";
 import { makeStartDeviceRun } from "../../../functions/activities/startDeviceRun";
 import { testConfig, testStorage, uniqueRunId } from "../../harness/storage";

@@ -1,4 +1,4 @@
-import { makeComputeExitCode } from "../../../functions/activities/computeExitCode";
+import { computeExitCode, type ComputeExitCodeInput } from "../../../lib/deviceRun/computeExitCode";
 import { ARTIFACTS } from "../../../lib/domain/artifacts";
 import { canonicalJsonBytes } from "../../../lib/evidence/canonicalJson";
 import { createEvidenceDeps } from "../../../lib/evidence/createEvidenceDeps";
@@ -15,7 +15,7 @@ async function setup() {
   const clients = await testStorage(config);
   const deps = createEvidenceDeps(config, clients);
   const run: RunRef = { tenant: "contoso-msp", client: "acme", device: "WIN-SERVER01", runId: uniqueRunId("exit") };
-  const compute = makeComputeExitCode(deps);
+  const compute = (input: ComputeExitCodeInput) => computeExitCode(deps, input);
   return { clients, deps, run, compute };
 }
 
@@ -24,7 +24,7 @@ async function readExitRecord(s: Awaited<ReturnType<typeof setup>>) {
   return ExitCodeRecordSchema.parse(JSON.parse(String(bytes)));
 }
 
-describe("computeExitCode activity (reads the evidence back from Azurite)", () => {
+describe("computeExitCode, inside finishDeviceRun (reads the evidence back from Azurite)", () => {
   it.each<[SampleScenario, number]>([
     [{}, 0],
     [{ rebootPolicy: "Never" }, 150],

@@ -1,9 +1,9 @@
-import { RunCommandNotFoundError } from "../../../lib/azure/armErrors";
-import type { RunCommands } from "../../../lib/azure/runCommands";
-import { nextPollAt } from "../../../lib/domain/run/pollSchedule";
-import type { DeviceRunState, PendingCommand } from "../../../lib/schemas/deviceRun";
+import { RunCommandNotFoundError } from "../azure/armErrors";
+import type { RunCommands } from "../azure/runCommands";
+import { nextPollAt } from "../domain/run/pollSchedule";
+import type { DeviceRunState, PendingCommand } from "../schemas/deviceRun";
 import type { CommandEnd } from "./collectCommand";
-import { pollPlanOf } from "./roles";
+import { pollPlanOf } from "./submitCommands";
 
 /** The stage's commands after one look: all ended (some perhaps overdue), or some still running until `nextCheckAt`. */
 export type PollResult =

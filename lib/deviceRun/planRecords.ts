@@ -1,8 +1,8 @@
-import { ARTIFACTS, PHASES, failurePath, specForPath } from "../../../lib/domain/artifacts";
-import type { PlanRecord } from "../../../lib/domain/run/planDeviceRun";
-import type { EvidenceDeps } from "../../../lib/evidence/runEvidence";
-import type { PhaseFailure } from "../../../lib/schemas/artifacts/run";
-import type { RunRef } from "../../../lib/schemas/common";
+import { ARTIFACTS, PHASES, failurePath, specForPath } from "../domain/artifacts";
+import type { PlanRecord } from "../domain/run/planDeviceRun";
+import type { EvidenceDeps } from "../evidence/runEvidence";
+import type { PhaseFailure } from "../schemas/artifacts/run";
+import type { RunRef } from "../schemas/common";
 import type { StoredList } from "./storedArtifacts";
 
 /** Writes what a planner decision must leave as evidence (a skipped or failed install, an empty summary). */

@@ -1,9 +1,9 @@
-import type { ArtifactSpec } from "../../../lib/domain/artifacts";
-import type { StoredArtifact } from "../../../lib/evidence/blobStore";
-import { toTableKey } from "../../../lib/evidence/keys";
-import { putArtifact, readVerified, type EvidenceDeps } from "../../../lib/evidence/runEvidence";
-import type { RunRef } from "../../../lib/schemas/common";
-import type { StoredArtifactRef } from "../../../lib/schemas/deviceRun";
+import type { ArtifactSpec } from "../domain/artifacts";
+import type { StoredArtifact } from "../evidence/blobStore";
+import { toTableKey } from "../evidence/keys";
+import { putArtifact, readVerified, type EvidenceDeps } from "../evidence/runEvidence";
+import type { RunRef } from "../schemas/common";
+import type { StoredArtifactRef } from "../schemas/deviceRun";
 
 /** The reference a device run keeps of what it stored (no `created`: a retry must produce the same state). */
 export function refOf(stored: StoredArtifact): StoredArtifactRef {

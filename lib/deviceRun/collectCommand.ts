@@ -1,25 +1,16 @@
 import type { ContainerClient } from "@azure/storage-blob";
-import { RunCommandNotFoundError } from "../../../lib/azure/armErrors";
-import type { RunCommands, RunCommandStatus } from "../../../lib/azure/runCommands";
-import {
-  parseArtifact,
-  specForPath,
-  transcriptPath,
-  transcriptStatusPath,
-  type PhaseKey,
-} from "../../../lib/domain/artifacts";
-import { isStatus } from "../../../lib/evidence/errors";
-import { artifactBlobName } from "../../../lib/evidence/keys";
-import type { EvidenceDeps } from "../../../lib/evidence/runEvidence";
-import { sha256Hex } from "../../../lib/evidence/sha256";
-import {
-  TranscriptStatusSchema,
-  type TranscriptStatus,
-  type TranscriptStream,
-} from "../../../lib/schemas/artifacts/transcript";
-import type { RunRef } from "../../../lib/schemas/common";
-import type { PendingCommand, StoredArtifactRef } from "../../../lib/schemas/deviceRun";
-import { PHASE_OF, SCRIPT_OF } from "./roles";
+import { RunCommandNotFoundError } from "../azure/armErrors";
+import type { RunCommands, RunCommandStatus } from "../azure/runCommands";
+import { parseArtifact, specForPath, transcriptPath, transcriptStatusPath, type PhaseKey } from "../domain/artifacts";
+import { isStatus } from "../evidence/errors";
+import { artifactBlobName } from "../evidence/keys";
+import type { EvidenceDeps } from "../evidence/runEvidence";
+import { sha256Hex } from "../evidence/sha256";
+import { TranscriptStatusSchema, type TranscriptStatus, type TranscriptStream } from "../schemas/artifacts/transcript";
+import type { RunRef } from "../schemas/common";
+import type { PendingCommand, StoredArtifactRef } from "../schemas/deviceRun";
+import { rowOf } from "../domain/run/steps";
+import type { StepTable } from "./steps";
 import type { StoredList } from "./storedArtifacts";
 
 /** A finished command as evidence: how it ended, its raw stdout, and the evidence paths of its transcripts. */
@@ -65,9 +56,9 @@ async function rebuild(
   deps: EvidenceDeps,
   run: RunRef,
   command: PendingCommand,
+  phase: PhaseKey,
   stored: StoredList,
 ): Promise<CollectedCommand | undefined> {
-  const phase = PHASE_OF[command.role];
   const statusPath = transcriptStatusPath(phase, command.handle.runCommandName);
   const statusBytes = await deps.store.get(run, statusPath);
   if (statusBytes === undefined) return undefined;
@@ -97,6 +88,7 @@ export interface CollectDeps {
   evidence: EvidenceDeps;
   runCommands: RunCommands;
   staging: ContainerClient;
+  steps: StepTable;
 }
 
 /**
@@ -112,7 +104,8 @@ export async function collectCommand(
   stored: StoredList,
   now: Date,
 ): Promise<CollectedCommand> {
-  const phase = PHASE_OF[command.role];
+  const step = rowOf(deps.steps, command.step);
+  const phase = step.phase;
   const name = command.handle.runCommandName;
   let view: RunCommandStatus;
   let stdout: string;
@@ -125,7 +118,7 @@ export async function collectCommand(
       view = result;
     } catch (error) {
       if (!(error instanceof RunCommandNotFoundError)) throw error;
-      const rebuilt = await rebuild(deps.evidence, run, command, stored);
+      const rebuilt = await rebuild(deps.evidence, run, command, phase, stored);
       if (rebuilt !== undefined) return rebuilt;
       // Gone without a record of ours: someone else deleted it. Recorded as such, deterministically.
       view = {
@@ -140,7 +133,7 @@ export async function collectCommand(
       stderr = "";
     }
   } else {
-    const rebuilt = await rebuild(deps.evidence, run, command, stored);
+    const rebuilt = await rebuild(deps.evidence, run, command, phase, stored);
     if (rebuilt !== undefined) return rebuilt;
     // Cancel first, so the output blobs stop growing and a retry reads the same bytes.
     await deps.runCommands.delete(command.handle);
@@ -167,9 +160,10 @@ export async function collectCommand(
   const statusPath = transcriptStatusPath(phase, name);
   const status: TranscriptStatus = {
     schemaVersion: 1,
-    role: command.role,
+    // The artifact's field is named `role` (sealed evidence keeps its schema); it holds the step id.
+    role: command.step,
     runCommandName: name,
-    script: { id: SCRIPT_OF[command.role], version: command.scriptVersion, sha256: command.scriptSha256 },
+    script: { id: step.script, version: command.scriptVersion, sha256: command.scriptSha256 },
     submittedAt: command.submittedAt,
     executionState: view.executionState,
     exitCode: view.exitCode,

@@ -1,9 +1,9 @@
-import { ARTIFACTS } from "../../../lib/domain/artifacts";
-import type { EvidenceDeps } from "../../../lib/evidence/runEvidence";
-import type { Catalog } from "../../../lib/schemas/artifacts/catalog";
-import type { RunRecord } from "../../../lib/schemas/artifacts/run";
-import type { RunRef } from "../../../lib/schemas/common";
-import type { StoredArtifactRef } from "../../../lib/schemas/deviceRun";
+import { ARTIFACTS } from "../domain/artifacts";
+import type { EvidenceDeps } from "../evidence/runEvidence";
+import type { Catalog } from "../schemas/artifacts/catalog";
+import type { RunRecord } from "../schemas/artifacts/run";
+import type { RunRef } from "../schemas/common";
+import type { StoredArtifactRef } from "../schemas/deviceRun";
 import { readStored } from "./storedArtifacts";
 
 /**

@@ -1,0 +1,23 @@
+import type { ContainerClient } from "@azure/storage-blob";
+import type { ArmClients } from "../azure/armClients";
+import type { RunCommands } from "../azure/runCommands";
+import type { StageTable } from "../domain/run/steps";
+import type { EvidenceDeps } from "../evidence/runEvidence";
+import type { DeviceLocks } from "../locks/deviceLock";
+import type { PolicyStore } from "../policy/policyStore";
+import type { StepTable } from "./steps";
+
+/** What the device-run engine needs, injected so tests pass the real clients pointed at Azurite and the emulator. */
+export interface DeviceRunDeps {
+  evidence: EvidenceDeps;
+  runCommands: RunCommands;
+  arm: ArmClients;
+  policies: PolicyStore;
+  locks: DeviceLocks;
+  /** The Run Command staging container: a command PatchPilot cancelled is read from its blobs directly. */
+  staging: ContainerClient;
+  /** The step table (lib/deviceRun/steps.ts) unless a test extends it with a test-only step. */
+  steps?: StepTable;
+  /** The stage table (lib/domain/run/steps.ts) unless a test extends it. */
+  stages?: StageTable;
+}

@@ -1,0 +1,115 @@
+import { ARTIFACTS, failurePath, PHASES, specForPath, type PhaseKey } from "../domain/artifacts";
+import { STAGES } from "../domain/run/steps";
+import { artifactBlobName, runPrefix } from "../evidence/keys";
+import { sealRun, type EvidenceDeps } from "../evidence/runEvidence";
+import { sha256Hex } from "../evidence/sha256";
+import type { RebootRecord } from "../schemas/artifacts/catalog";
+import type { PhaseFailure } from "../schemas/artifacts/run";
+import type { DeviceRunResult, DeviceRunState, FinishDeviceRunInput } from "../schemas/deviceRun";
+import { computeExitCode } from "./computeExitCode";
+import type { DeviceRunDeps } from "./deps";
+import { StoredList } from "./storedArtifacts";
+import { writeReport } from "./writeReport";
+
+/** Records why the advance loop gave up, under the phase it was in, unless that phase already has a failure record. */
+async function recordGivingUp(
+  evidence: EvidenceDeps,
+  { input, state, now, failure }: FinishDeviceRunInput,
+  phase: PhaseKey,
+  stored: StoredList,
+): Promise<void> {
+  if (failure === undefined) return;
+  const path = failurePath(phase);
+  const existing = await evidence.store.get(input.run, path);
+  if (existing !== undefined) {
+    // Written by an attempt whose result never reached the orchestrator: keep it (write-once) and seal it.
+    stored.add({
+      path,
+      blobName: artifactBlobName(input.run, path),
+      sha256: sha256Hex(existing),
+      size: existing.byteLength,
+    });
+    return;
+  }
+  const record: PhaseFailure = {
+    schemaVersion: 1,
+    phase: PHASES[phase],
+    // The activity that gave up was either submitting the stage's commands or collecting them.
+    kind: /create run command|submit/i.test(failure) ? "SubmitFailed" : "ScriptFailed",
+    message: `the run gave up in stage ${state.stage}: ${failure}`,
+    at: now,
+    transcripts: [],
+  };
+  await stored.put(evidence, input.run, specForPath(path), record);
+}
+
+/** reboot.json, when the run reached the reboot decision (only what happened is written). */
+function rebootRecord(state: DeviceRunState): RebootRecord | undefined {
+  if (!state.events.some((e) => e.type === "reboot.decided")) return undefined;
+  const r = state.reboot;
+  return {
+    schemaVersion: 1,
+    policy: state.policy.rebootPolicy,
+    required: r.required,
+    requested: r.requested,
+    ...(r.requestedAt === undefined ? {} : { requestedAt: r.requestedAt }),
+    ...(r.bootTimeBefore === undefined ? {} : { bootTimeBefore: r.bootTimeBefore }),
+    ...(r.bootTimeAfter === undefined ? {} : { bootTimeAfter: r.bootTimeAfter }),
+    rebootCount: r.count,
+    // Decided but never concluded: the run gave up while the reboot was in flight.
+    outcome: r.outcome ?? (r.requested ? "Failed" : "NotRequired"),
+  };
+}
+
+/**
+ * Phases 10-11 (the finishDeviceRun activity): records why the run gave up (if it did) and reboot.json, seals the run,
+ * computes the exit code from the evidence read back, writes the report, and releases the device lock (only if this
+ * run holds it; a contended run never took it). Missing evidence stays missing: the exit code explains it.
+ */
+export async function finishRun(
+  deps: Pick<DeviceRunDeps, "evidence" | "locks" | "stages">,
+  parsed: FinishDeviceRunInput,
+): Promise<DeviceRunResult> {
+  const { input, state, now } = parsed;
+  const { run } = input;
+  const stored = new StoredList(state.stored);
+  const events = [...state.events];
+  // The phase the run was in, for a give-up's failure record and event.
+  const phase = (deps.stages ?? STAGES)[state.stage].phase;
+  if (!state.lockContended) {
+    await recordGivingUp(deps.evidence, parsed, phase, stored);
+    if (parsed.failure !== undefined)
+      events.push({
+        at: now,
+        type: "run.gave-up",
+        phase: PHASES[phase],
+        data: { reason: parsed.failure.slice(0, 1000) },
+      });
+    const reboot = rebootRecord(state);
+    if (reboot !== undefined) await stored.put(deps.evidence, run, ARTIFACTS.reboot, reboot);
+  }
+  events.push({ at: now, type: "run.sealed", phase: PHASES.index });
+
+  const seal = await sealRun(deps.evidence, run, {
+    sealedAt: now,
+    artifacts: stored.list().map((r) => ({ ...r, created: false })),
+    events,
+  });
+  const decision = await computeExitCode(deps.evidence, { run, decidedAt: now });
+  const { report } = await writeReport(deps.evidence, run, now);
+  if (!state.lockContended) await deps.locks.release({ tenant: run.tenant, device: run.device, runId: run.runId });
+  return {
+    run,
+    exitCode: decision.exitCode,
+    exitName: decision.name,
+    // From the verified evidence, not from orchestration state.
+    counts: {
+      approved: report.updates.approved,
+      installed: report.updates.installed,
+      failed: report.updates.failed,
+      regressions: report.regressions,
+    },
+    merkleRoot: seal.manifest.merkle.root,
+    evidencePrefix: runPrefix(run),
+  };
+}

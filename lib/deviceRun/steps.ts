@@ -1,0 +1,215 @@
+import { ARTIFACTS, type ArtifactSpec } from "../domain/artifacts";
+import { STEP_PLANS, type StepFacts, type StepPlan, REBOOT_DELAY_SECONDS } from "../domain/run/steps";
+import { diffSnapshots } from "../domain/snapshot/diffSnapshots";
+import { detectRegressions } from "../domain/validation/detectRegressions";
+import { encodeParameters, type RunCommandParameter } from "../device/parameters";
+import { parseScriptOutput, type ParsedScriptOutput } from "../device/parseScriptOutput";
+import {
+  approvedInstallParams,
+  toCatalog,
+  toDiagnostics,
+  toInstallOutcomes,
+  toSystemSnapshot,
+  toValidationReport,
+} from "../device/toArtifacts";
+import type { SystemSnapshot } from "../schemas/artifacts/snapshot";
+import type { ScriptSource } from "../schemas/artifacts/source";
+import type { ValidationReport } from "../schemas/artifacts/validation";
+import type { OsFamily } from "../schemas/common";
+import type { ScriptId } from "../schemas/device/envelope";
+import type { DeviceRunInput, StepId } from "../schemas/deviceRun";
+import type { RunFacts } from "./runFacts";
+import { checksOf } from "./checks";
+
+/** What a step's parameters may be built from. */
+export interface ParameterContext {
+  input: DeviceRunInput;
+  /** The run record and the catalog, read back verified. */
+  facts: RunFacts;
+}
+
+/** What recording one step's output may use: parse, read this run's stored artifacts, store new ones. */
+export interface RecordContext {
+  os: OsFamily;
+  now: Date;
+  facts: RunFacts;
+  /** Which script text produced the output, and its transcript: every artifact records it. */
+  source: ScriptSource;
+  /** The command's stdout, parsed against its script's output schema and version. */
+  parse<Id extends ScriptId>(id: Id): ParsedScriptOutput<Id>;
+  /** Stores an artifact (create-once, schema-checked) and records it in the run's stored list. */
+  put(spec: ArtifactSpec, value: unknown): Promise<void>;
+  /** An artifact this run stored earlier, verified against its recorded hash; undefined when never stored. */
+  read<T>(spec: ArtifactSpec): Promise<T | undefined>;
+}
+
+/** How recording a step ended: the facts for the planner, or why the output was not usable. */
+export type StepRecord = { ok: true; facts: StepFacts } | { ok: false; why: string };
+
+/** One row of the step table: the pure plan (lib/domain/run/steps.ts) plus parameters and recording. */
+export interface Step extends StepPlan {
+  /** The script's parameters (encoded per OS by lib/device/parameters.ts). */
+  parameters(ctx: ParameterContext): Promise<RunCommandParameter[]>;
+  /**
+   * Turns the collected stdout into the step's artifacts (through lib/device/toArtifacts) and its facts. A failure
+   * is recorded by the engine (`{phase}/failure.json` when `failsPhase`), never here.
+   */
+  record(ctx: RecordContext): Promise<StepRecord>;
+}
+
+/** The step table a run uses: the production one, or one a test extends with a test-only step. */
+export type StepTable = Readonly<Record<string, Step>>;
+
+const unusable = (failure: { kind: string; message: string }): StepRecord => ({
+  ok: false,
+  why: `${failure.kind}: ${failure.message}`,
+});
+const ok = (facts: StepFacts = {}): StepRecord => ({ ok: true, facts });
+
+async function validateParameters({ facts }: ParameterContext): Promise<RunCommandParameter[]> {
+  return encodeParameters("validate", { checks: checksOf(await facts.runRecord()) });
+}
+
+/** Parses the baseline script's output into a system snapshot (baseline and post snapshot alike). */
+function snapshotOf(ctx: RecordContext): { ok: true; value: SystemSnapshot } | { ok: false; why: string } {
+  const parsed = ctx.parse("baseline");
+  if (!parsed.ok) return { ok: false, why: `${parsed.failure.kind}: ${parsed.failure.message}` };
+  const snapshot = toSystemSnapshot(parsed.output, ctx.source);
+  return snapshot.ok ? { ok: true, value: snapshot.value } : { ok: false, why: snapshot.reason };
+}
+
+/** The device run's steps: STEP_PLANS' rows, each with its parameters and how its output is recorded. */
+export const STEPS = {
+  baseline: {
+    ...STEP_PLANS.baseline,
+    parameters: () => Promise.resolve(encodeParameters("baseline", {})),
+    async record(ctx) {
+      const snapshot = snapshotOf(ctx);
+      if (!snapshot.ok) return snapshot;
+      await ctx.put(ARTIFACTS.baseline, snapshot.value);
+      return ok({ baselineOk: true });
+    },
+  },
+  preValidation: {
+    ...STEP_PLANS.preValidation,
+    parameters: validateParameters,
+    async record(ctx) {
+      const parsed = ctx.parse("validate");
+      if (!parsed.ok) return unusable(parsed.failure);
+      await ctx.put(ARTIFACTS.preValidation, toValidationReport(parsed.output, "pre", ctx.source));
+      return ok({ preValidationOk: true });
+    },
+  },
+  catalog: {
+    ...STEP_PLANS.catalog,
+    parameters: () => Promise.resolve(encodeParameters("catalog", { simulate: false })),
+    async record(ctx) {
+      const parsed = ctx.parse("catalog");
+      if (!parsed.ok) return unusable(parsed.failure);
+      const policy = (await ctx.facts.runRecord()).policy.update;
+      const catalog = toCatalog(parsed.output, ctx.os, policy, ctx.now, ctx.source);
+      if (!catalog.ok) return { ok: false, why: catalog.reason };
+      await ctx.put(ARTIFACTS.catalog, catalog.value);
+      return ok({ catalogOk: true, approved: catalog.value.updates.filter((u) => u.decision === "approved").length });
+    },
+  },
+  install: {
+    ...STEP_PLANS.install,
+    async parameters({ input, facts }) {
+      const catalog = await facts.catalog();
+      const params = catalog === undefined ? undefined : approvedInstallParams(catalog, input.device.os);
+      // The planner submits an install only after a catalog with approved updates: anything else is a bug.
+      if (params === undefined)
+        throw new Error(`run ${input.run.runId}: install planned without an approved catalog entry`);
+      return encodeParameters("install", params);
+    },
+    async record(ctx) {
+      const parsed = ctx.parse("install");
+      if (!parsed.ok) return unusable(parsed.failure);
+      const catalog = await ctx.facts.catalog();
+      const requested = (catalog?.updates ?? []).filter((u) => u.decision === "approved");
+      const outcomes = toInstallOutcomes(parsed.output, requested, ctx.source);
+      await ctx.put(ARTIFACTS.installSummary, outcomes);
+      const installed = outcomes.filter((o) => o.installed).length;
+      return ok({
+        install: { installed, failed: outcomes.length - installed, rebootRequired: parsed.output.data.rebootRequired },
+      });
+    },
+  },
+  reboot: {
+    ...STEP_PLANS.reboot,
+    parameters: ({ input }) =>
+      Promise.resolve(
+        encodeParameters("reboot", {
+          delaySeconds: REBOOT_DELAY_SECONDS,
+          comment: `PatchPilot run ${input.run.runId}`,
+        }),
+      ),
+    record(ctx) {
+      // Nothing is stored: reboot.json is written at the end from what the run observed (its transcript is here).
+      const parsed = ctx.parse("reboot");
+      if (!parsed.ok) return Promise.resolve(unusable(parsed.failure));
+      const { scheduled, scheduledAt, delaySeconds, bootTimeBefore } = parsed.output.data;
+      return Promise.resolve(ok({ reboot: { scheduled, scheduledAt, delaySeconds, bootTimeBefore } }));
+    },
+  },
+  bootProbe: {
+    ...STEP_PLANS.bootProbe,
+    parameters: () => Promise.resolve(encodeParameters("baseline", {})),
+    record(ctx) {
+      // The probe only proves the boot time moved; its transcript in 06-reboot is the evidence.
+      const parsed = ctx.parse("baseline");
+      if (!parsed.ok) return Promise.resolve(unusable(parsed.failure));
+      const { lastBootTime, pendingReboot } = parsed.output.data;
+      return Promise.resolve(
+        ok({
+          ...(lastBootTime === null ? {} : { lastBootTime }),
+          ...(pendingReboot === null ? {} : { pendingReboot: pendingReboot.pending }),
+        }),
+      );
+    },
+  },
+  snapshot: {
+    ...STEP_PLANS.snapshot,
+    parameters: () => Promise.resolve(encodeParameters("baseline", {})),
+    async record(ctx) {
+      const snapshot = snapshotOf(ctx);
+      if (!snapshot.ok) return snapshot;
+      await ctx.put(ARTIFACTS.snapshot, snapshot.value);
+      const baseline = await ctx.read<SystemSnapshot>(ARTIFACTS.baseline);
+      if (baseline !== undefined) await ctx.put(ARTIFACTS.baselineDiff, diffSnapshots(baseline, snapshot.value));
+      return ok({ lastBootTime: snapshot.value.lastBootTime });
+    },
+  },
+  postValidation: {
+    ...STEP_PLANS.postValidation,
+    parameters: validateParameters,
+    async record(ctx) {
+      const parsed = ctx.parse("validate");
+      if (!parsed.ok) return unusable(parsed.failure);
+      const post = toValidationReport(parsed.output, "post", ctx.source);
+      await ctx.put(ARTIFACTS.postValidation, post);
+      const pre = await ctx.read<ValidationReport>(ARTIFACTS.preValidation);
+      if (pre === undefined) return ok({ regressions: 0 });
+      const regressions = detectRegressions(pre, post);
+      await ctx.put(ARTIFACTS.regressions, regressions);
+      return ok({ regressions: regressions.TotalRegressions });
+    },
+  },
+  diagnostics: {
+    ...STEP_PLANS.diagnostics,
+    parameters: async ({ facts }) =>
+      encodeParameters("diagnostics", { since: (await facts.runRecord()).startedAt, maxEvents: 100 }),
+    async record(ctx) {
+      const parsed = ctx.parse("diagnostics");
+      if (!parsed.ok) return unusable(parsed.failure);
+      await ctx.put(ARTIFACTS.diagnostics, toDiagnostics(parsed.output, ctx.source));
+      return ok();
+    },
+  },
+} as const satisfies Record<StepId, Step>;
+
+/** Parses a command's stdout for a step's script (the version is the one the run sent). */
+export function parseFor(stdout: string, version: string) {
+  return <Id extends ScriptId>(id: Id): ParsedScriptOutput<Id> => parseScriptOutput(stdout, { id, version });
+}

@@ -1,0 +1,202 @@
+import type { ScriptId } from "../../schemas/device/envelope";
+import type { DeviceRunPolicy, DeviceRunStage, StepId } from "../../schemas/deviceRun";
+import type { ArtifactKey, PhaseKey } from "../artifacts";
+
+// The device run's vocabulary, used in code, evidence and docs alike:
+// - a **step** runs one device script once and files what it produced under one phase folder (baseline, bootProbe);
+// - its **phase** is that folder (`02-baseline`, the seed's numbered names, stable in evidence paths);
+// - its **script** is the device program it sends (lib/device/{windows,linux}/<script>.{ps1,sh});
+// - a **stage** is where the run stands: the steps in flight together, or a wait for the agent.
+// This file is the pure half of the step table (the planner and the poll schedule read it); lib/deviceRun/steps.ts
+// adds, per step, the script parameters and how the output is recorded.
+
+/** What a step's timing may depend on (all known before the command is submitted). */
+export interface TimingInputs {
+  /** The script's own upper bound (lib/device/registry.ts). */
+  scriptTimeoutSeconds: number;
+  policy: DeviceRunPolicy;
+  /** settle × attempts of the slowest validate check of the effective policy. */
+  slowestCheckSeconds: number;
+  /** The install's first-look estimate from the approved updates' sizes. */
+  installEstimateSeconds: number;
+}
+
+/** When a step's run command is looked at: first after its typical duration, then backing off, until its deadline. */
+export interface StepTiming {
+  /** Run Command timeoutInSeconds. */
+  timeoutSeconds(t: TimingInputs): number;
+  /** Typical duration: the first poll is due then (lib/domain/run/pollSchedule.ts). */
+  firstPollSeconds(t: TimingInputs): number;
+  /** True when the timing reads `installEstimateSeconds` (the catalog must be stored before the step is submitted). */
+  readsCatalog?: boolean;
+}
+
+/** Later polls back off exponentially to at most this interval. */
+export const MAX_POLL_INTERVAL_SECONDS = 300;
+/** After the command's own timeout, how long ARM gets to report a terminal state before PatchPilot cancels it. */
+export const POLL_GRACE_SECONDS = 120;
+
+/**
+ * After a reboot, services and apps need time to start before post-validation judges them (each check adds its own
+ * settle delay on top). The boot probe runs as soon as the agent is back and is collected this long after: the
+ * settle time costs no extra step, and the post snapshot then shows whether the device rebooted again on its own.
+ */
+export const POST_REBOOT_SETTLE_SECONDS = 300;
+/** Reboot delay passed to the reboot script: long enough for Run Command to upload its document first. */
+export const REBOOT_DELAY_SECONDS = 60;
+/** First look at a rebooting device, after the reboot's delay: a restart rarely takes less. */
+export const FIRST_REBOOT_CHECK_SECONDS = 90;
+
+/** One row of the step table, the part the pure planner and the poll schedule need. */
+export interface StepPlan {
+  /** The phase folder its transcripts, artifacts and failure record go under. */
+  phase: PhaseKey;
+  /** The device script it runs (one file per OS). */
+  script: ScriptId;
+  timing: StepTiming;
+  /**
+   * True when output it cannot use is recorded at once as `{phase}/failure.json` (naming its transcripts); false when
+   * the planner decides what a failure means (install retries, a reboot that did not happen).
+   */
+  failsPhase: boolean;
+  /** The artifacts it stores for the exit-code rules (lib/domain/exitCode reads them back, verified). */
+  produces: readonly ArtifactKey[];
+}
+
+const fromScript = (t: TimingInputs): number => t.scriptTimeoutSeconds;
+const fixed =
+  (seconds: number) =>
+  (_t: TimingInputs): number =>
+    seconds;
+const afterChecks = (t: TimingInputs): number => 60 + t.slowestCheckSeconds;
+
+/** The device run's steps. Keys are step ids: they name run commands and staging blobs, so they stay stable. */
+export const STEP_PLANS = {
+  baseline: {
+    phase: "baseline",
+    script: "baseline",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: true,
+    produces: ["baseline"],
+  },
+  preValidation: {
+    phase: "preValidation",
+    script: "validate",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: afterChecks },
+    failsPhase: true,
+    produces: ["preValidation"],
+  },
+  catalog: {
+    phase: "catalog",
+    script: "catalog",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(120) },
+    failsPhase: true,
+    produces: ["catalog"],
+  },
+  install: {
+    phase: "install",
+    script: "install",
+    // The policy's install budget, not the script's generous bound; the first look from the updates' sizes.
+    timing: {
+      timeoutSeconds: (t) => t.policy.maxInstallMinutes * 60,
+      firstPollSeconds: (t) => t.installEstimateSeconds,
+      readsCatalog: true,
+    },
+    failsPhase: false,
+    produces: ["installSummary"],
+  },
+  reboot: {
+    phase: "reboot",
+    script: "reboot",
+    // The planner first looks at the device delay + 90 s after the request; the command's own first poll goes a
+    // little later, so collecting it and the first agent check happen in one advance call.
+    timing: {
+      timeoutSeconds: fromScript,
+      firstPollSeconds: fixed(30 + REBOOT_DELAY_SECONDS + FIRST_REBOOT_CHECK_SECONDS),
+    },
+    failsPhase: false,
+    produces: [],
+  },
+  bootProbe: {
+    // The baseline script run after a reboot, only to prove the boot time moved: its transcript is reboot evidence.
+    phase: "reboot",
+    script: "baseline",
+    // Collected only after the post-reboot settle time: the wait costs no extra step.
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(POST_REBOOT_SETTLE_SECONDS) },
+    failsPhase: false,
+    produces: [],
+  },
+  snapshot: {
+    phase: "postSnapshot",
+    script: "baseline",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: true,
+    produces: ["snapshot", "baselineDiff"],
+  },
+  postValidation: {
+    phase: "postValidation",
+    script: "validate",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: afterChecks },
+    failsPhase: true,
+    produces: ["postValidation", "regressions"],
+  },
+  diagnostics: {
+    phase: "diagnostics",
+    script: "diagnostics",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: true,
+    produces: ["diagnostics"],
+  },
+} as const satisfies Record<StepId, StepPlan>;
+
+/** A stage: the steps it submits together when the run enters it, and the phase a give-up is recorded under. */
+export interface StagePlan {
+  steps: readonly string[];
+  /** Where `failure.json` goes when the run gives up in this stage (finish, after the advance retries ran out). */
+  phase: PhaseKey;
+}
+
+/** The run's stages in execution order; `rebootWait` and `installReconnect` wait for the agent (no step runs). */
+export const STAGES = {
+  pre: { steps: ["baseline", "preValidation"], phase: "baseline" },
+  catalog: { steps: ["catalog"], phase: "catalog" },
+  install: { steps: ["install"], phase: "install" },
+  installReconnect: { steps: [], phase: "install" },
+  reboot: { steps: ["reboot"], phase: "reboot" },
+  rebootWait: { steps: [], phase: "reboot" },
+  bootProbe: { steps: ["bootProbe"], phase: "reboot" },
+  post: { steps: ["snapshot", "postValidation", "diagnostics"], phase: "postSnapshot" },
+  done: { steps: [], phase: "init" },
+} as const satisfies Record<DeviceRunStage, StagePlan>;
+
+/** The stage table a run uses: the production one, or one with test-only steps added (test/unit/deviceRun). */
+export type StageTable = Readonly<Record<DeviceRunStage, StagePlan>>;
+
+/** The step plans a run uses (the production table, or one extended by a test). */
+export type StepPlanTable = Readonly<Record<string, StepPlan>>;
+
+/** The row of a step, or a clear error for a step id no table row names (a state from another build). */
+export function rowOf<Row>(table: Readonly<Record<string, Row>>, step: string): Row {
+  const row = Object.prototype.hasOwnProperty.call(table, step) ? table[step] : undefined;
+  if (row === undefined) throw new Error(`unknown device-run step ${step}`);
+  return row;
+}
+
+/**
+ * The facts a step reports to the planner when its command ended (absent: it produced nothing usable). The planner
+ * sees them per stage as lib/domain/run/planDeviceRun.ts's StageOutcome (stageOutcome.ts puts them together).
+ */
+export interface StepFacts {
+  baselineOk?: boolean;
+  preValidationOk?: boolean;
+  catalogOk?: boolean;
+  approved?: number;
+  /** The install step produced its document. */
+  install?: { installed: number; failed: number; rebootRequired: boolean };
+  /** The reboot script's report. */
+  reboot?: { scheduled: boolean; scheduledAt: string; delaySeconds: number; bootTimeBefore: string };
+  /** The boot probe's or the post snapshot's boot time. */
+  lastBootTime?: string;
+  pendingReboot?: boolean;
+  regressions?: number;
+}
