@@ -1,13 +1,11 @@
-import { app, type EventGridHandler, type HttpHandler, type HttpMethod, type TimerHandler } from "@azure/functions";
-import * as df from "durable-functions";
+// The app's dependencies and the shapes of its function definitions: a leaf module that handlers import for types
+// (functions/functionList.ts holds the list itself, so no handler's import leads back to every other handler).
+import type { EventGridHandler, HttpHandler, HttpMethod, TimerHandler } from "@azure/functions";
 import type { ActivityHandler, EntityHandler, OrchestrationHandler } from "durable-functions";
+import type { Config } from "../lib/config/config";
 import type { KeyCredential, TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { DefaultAzureCredential } from "@azure/identity";
-import { ACTIVITIES, ORCHESTRATORS } from "../orchestrators/activityNames";
-import { clientRollout } from "../orchestrators/clientRollout";
-import { devicePatchRun } from "../orchestrators/devicePatchRun";
-import { maintenanceWindow } from "../orchestrators/maintenanceWindow";
 import { createArmClients, type ArmClients } from "../lib/azure/armClients";
 import { createEventPublisher, type EventPublisher } from "../lib/azure/events/eventPublisher";
 import { IngestionLedger } from "../lib/azure/logs/ingestionLedger";
@@ -15,25 +13,13 @@ import { createLogsIngester, type LogsIngester } from "../lib/azure/logs/logsIng
 import { armConnectionFromSettings } from "../lib/azure/armConnection";
 import { createRunCommands, type RunCommands } from "../lib/azure/runCommands";
 import { createStorageClients, type StorageClients } from "../lib/azure/storageClients";
-import { loadConfigFromProcessEnv, type Config } from "../lib/config/config";
 import { createEvidenceDeps } from "../lib/evidence/createEvidenceDeps";
 import type { EvidenceDeps } from "../lib/evidence/runEvidence";
 import { DeviceLocks } from "../lib/locks/deviceLock";
 import { PolicyStore } from "../lib/policy/policyStore";
 import { ApiKeyStore } from "../lib/api/auth/apiKeyStore";
 import { AuditLog } from "../lib/api/audit/auditLog";
-import { apiDefinitions } from "./http/api/apiRoutes";
-import { exportDefinitions } from "./exportDefinitions";
-import { makeAdvanceDeviceRun } from "./activities/advanceDeviceRun";
 import type { DeviceRunDeps } from "../lib/deviceRun/deps";
-import { makeDiscoverWindowTargets } from "./activities/discoverWindowTargets";
-import { makeFinishDeviceRun } from "./activities/finishDeviceRun";
-import { makeStartDeviceRun } from "./activities/startDeviceRun";
-import { makePublishRunEvents } from "./activities/publishRunEvents";
-import { makePublishWindowEvents } from "./activities/publishWindowEvents";
-import { makeWriteWindowReport } from "./activities/writeWindowReport";
-import { INGEST_FUNCTION_NAME, makeIngestPatchEvents } from "./eventGrid/ingestPatchEvents";
-import { makeStartDueWindows, START_DUE_WINDOWS_SCHEDULE } from "./timers/startDueWindows";
 
 /** What every handler may need, built once per process. */
 export interface AppDeps {
@@ -181,104 +167,3 @@ export type FunctionDefinition =
   | HttpDefinition
   | TimerDefinition
   | EventGridDefinition;
-
-/** Every function definition, with handlers bound to dependencies that are resolved on first use. */
-export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] {
-  const activity = (name: string, handler: ActivityHandler): ActivityDefinition => ({
-    kind: "activity",
-    name,
-    handler,
-  });
-  const orchestrator = (name: string, handler: OrchestrationHandler): OrchestratorDefinition => ({
-    kind: "orchestrator",
-    name,
-    handler,
-  });
-  return [
-    activity(ACTIVITIES.startDeviceRun, (input: unknown) => makeStartDeviceRun(deviceRunDeps(getDeps()))(input)),
-    activity(ACTIVITIES.advanceDeviceRun, (input: unknown) => makeAdvanceDeviceRun(deviceRunDeps(getDeps()))(input)),
-    activity(ACTIVITIES.finishDeviceRun, (input: unknown) => makeFinishDeviceRun(deviceRunDeps(getDeps()))(input)),
-    activity(ACTIVITIES.discoverWindowTargets, (input: unknown) => {
-      const deps = getDeps();
-      return makeDiscoverWindowTargets({ arm: deps.arm, subscriptionIds: deps.config.arm.subscriptionIds })(input);
-    }),
-    activity(ACTIVITIES.writeWindowReport, (input: unknown) => makeWriteWindowReport(getDeps())(input)),
-    activity(ACTIVITIES.publishRunEvents, (input: unknown) => {
-      const deps = getDeps();
-      return makePublishRunEvents({ evidence: deps.evidence, publisher: deps.events })(input);
-    }),
-    activity(ACTIVITIES.publishWindowEvents, (input: unknown) => {
-      const deps = getDeps();
-      return makePublishWindowEvents({ evidence: deps.evidence, publisher: deps.events })(input);
-    }),
-    {
-      kind: "eventGrid",
-      name: INGEST_FUNCTION_NAME,
-      handler: (event, context) => {
-        const deps = getDeps();
-        return makeIngestPatchEvents({ ledger: deps.ingestionLedger, ingester: deps.logsIngester })(event, context);
-      },
-    },
-    orchestrator(ORCHESTRATORS.devicePatchRun, devicePatchRun),
-    orchestrator(ORCHESTRATORS.clientRollout, clientRollout),
-    orchestrator(ORCHESTRATORS.maintenanceWindow, maintenanceWindow),
-    {
-      kind: "timer",
-      name: "startDueWindows",
-      schedule: START_DUE_WINDOWS_SCHEDULE,
-      durableClient: true,
-      handler: makeStartDueWindows(() => ({ listWindows: () => getDeps().policies.listWindows() })),
-    },
-    ...exportDefinitions(getDeps),
-    ...apiDefinitions(getDeps),
-  ];
-}
-
-let deps: AppDeps | undefined;
-// Config is parsed on first invocation, not at import: a bad setting then fails the invocation with a ConfigError
-// naming the field, instead of the worker failing to load with no function listed.
-function processDeps(): AppDeps {
-  if (deps === undefined) {
-    const config = loadConfigFromProcessEnv();
-    deps = createAppDeps(config);
-  }
-  return deps;
-}
-
-/** The app's definitions as registered in Azure. */
-export const definitions = createDefinitions(processDeps);
-
-/** Registers one definition with the Functions host (a no-op with a warning in a plain Node process: @azure/functions test mode). */
-export function registerDefinition(definition: FunctionDefinition): void {
-  switch (definition.kind) {
-    case "activity":
-      df.app.activity(definition.name, { handler: definition.handler });
-      return;
-    case "orchestrator":
-      df.app.orchestration(definition.name, definition.handler);
-      return;
-    case "entity":
-      df.app.entity(definition.name, definition.handler);
-      return;
-    case "http":
-      app.http(definition.name, {
-        handler: definition.handler,
-        ...(definition.route === undefined ? {} : { route: definition.route }),
-        ...(definition.methods === undefined ? {} : { methods: definition.methods }),
-        ...(definition.authLevel === undefined ? {} : { authLevel: definition.authLevel }),
-        extraInputs: definition.durableClient ? [df.input.durableClient()] : [],
-      });
-      return;
-    case "eventGrid":
-      app.eventGrid<unknown>(definition.name, { handler: definition.handler });
-      return;
-    case "timer":
-      app.timer(definition.name, {
-        handler: definition.handler,
-        schedule: definition.schedule,
-        runOnStartup: definition.runOnStartup ?? false,
-        extraInputs: definition.durableClient ? [df.input.durableClient()] : [],
-      });
-      return;
-  }
-}

@@ -1,4 +1,6 @@
-/** Activity names the orchestrators call; functions/index.ts registers handlers under exactly these names. */
+import type { ActivityName } from "../lib/schemas/activities";
+
+/** Activity names (lib/schemas/activities.ts has their contracts); functions/activityTable.ts registers each. */
 export const ACTIVITIES = {
   startDeviceRun: "startDeviceRun",
   advanceDeviceRun: "advanceDeviceRun",
@@ -7,7 +9,9 @@ export const ACTIVITIES = {
   writeWindowReport: "writeWindowReport",
   publishRunEvents: "publishRunEvents",
   publishWindowEvents: "publishWindowEvents",
-} as const;
+  buildEvidenceExport: "buildEvidenceExport",
+  failEvidenceExport: "failEvidenceExport",
+} as const satisfies { readonly [N in ActivityName]: N };
 
 /** Orchestrator names. */
 export const ORCHESTRATORS = {

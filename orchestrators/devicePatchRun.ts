@@ -1,24 +1,15 @@
 import type { OrchestrationContext, OrchestrationHandler } from "durable-functions";
 import {
   DeviceRunInputSchema,
+  DeviceRunStageSchema,
   type DeviceRunResult,
   type DeviceRunStage,
   type DeviceRunState,
 } from "../lib/schemas/deviceRun";
-import { ACTIVITIES } from "./activityNames";
-import { activityRetry } from "./retryPolicy";
+import { callActivity } from "./callActivity";
 
-const STAGE_ORDER: readonly DeviceRunStage[] = [
-  "pre",
-  "catalog",
-  "install",
-  "installReconnect",
-  "reboot",
-  "rebootWait",
-  "bootProbe",
-  "post",
-  "done",
-];
+/** The stages in the run's order. */
+const STAGE_ORDER: readonly DeviceRunStage[] = DeviceRunStageSchema.options;
 
 /** What the status APIs and the demo show while a device run is in flight. */
 export interface DeviceRunStatus {
@@ -47,14 +38,13 @@ function statusOf(device: string, state: DeviceRunState, finishing = false): Dev
  */
 export const devicePatchRun: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = DeviceRunInputSchema.parse(context.df.getInput());
-  const retry = activityRetry();
   const now = (): string => context.df.currentUtcDateTime.toISOString();
 
-  let state = (yield context.df.callActivityWithRetry(ACTIVITIES.startDeviceRun, retry, {
+  let state = yield* callActivity(context, "startDeviceRun", {
     input,
     now: now(),
     instanceId: context.df.instanceId,
-  })) as DeviceRunState;
+  });
   context.df.setCustomStatus(statusOf(input.device.name, state));
   let failure: string | undefined;
   try {
@@ -62,15 +52,12 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
       if (Date.parse(state.nextCheckAt) > context.df.currentUtcDateTime.getTime()) {
         yield context.df.createTimer(new Date(state.nextCheckAt));
       }
-      state = (yield context.df.callActivityWithRetry(ACTIVITIES.advanceDeviceRun, retry, {
-        input,
-        state,
-        now: now(),
-      })) as DeviceRunState;
+      state = yield* callActivity(context, "advanceDeviceRun", { input, state, now: now() });
       context.df.setCustomStatus(statusOf(input.device.name, state));
     }
   } catch (error) {
-    // Retries exhausted (storage or ARM down for many minutes): still seal what exists and release the lock, so the
+    // Retries exhausted (storage or ARM down for many minutes), or a refusal that no retry could change (a write-once
+    // conflict, a schema refusal): still seal what exists and release the lock, so the
     // run ends with a recorded outcome (the exit code shows the missing evidence) instead of a stuck instance.
     failure = error instanceof Error ? error.message : String(error);
   }
@@ -78,30 +65,21 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
   const facts = { run: input.run, trigger: input.trigger, dryRun: input.dryRun };
   let result: DeviceRunResult;
   try {
-    result = (yield context.df.callActivityWithRetry(ACTIVITIES.finishDeviceRun, retry, {
-      input,
-      state,
-      now: now(),
-      failure,
-    })) as DeviceRunResult;
+    result = yield* callActivity(context, "finishDeviceRun", { input, state, now: now(), failure });
   } catch (error) {
     // No exit code could be written: still tell on-call (a 240 event from what this orchestration knows), then fail
     // as before so the window reports the device as orchestration-failed. If that publish fails too, the window's
     // report is the record.
     const finishFailure = error instanceof Error ? error.message : String(error);
     try {
-      yield context.df.callActivityWithRetry(ACTIVITIES.publishRunEvents, retry, {
-        ...facts,
-        at: now(),
-        finishFailure,
-      });
+      yield* callActivity(context, "publishRunEvents", { ...facts, at: now(), finishFailure });
     } catch {
       // the original failure below is the one to report
     }
     throw error;
   }
   try {
-    yield context.df.callActivityWithRetry(ACTIVITIES.publishRunEvents, retry, { ...facts, at: now() });
+    yield* callActivity(context, "publishRunEvents", { ...facts, at: now() });
     return result;
   } catch (error) {
     // Alerts are not evidence: the exit code stands and the run ends; the result says the alerts are missing, so

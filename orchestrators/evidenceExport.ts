@@ -2,11 +2,9 @@ import type { OrchestrationContext, OrchestrationHandler } from "durable-functio
 import {
   EvidenceExportInputSchema,
   type BuildEvidenceExportInput,
-  type ExportSummary,
   type FailEvidenceExportInput,
 } from "../lib/schemas/api/exports";
-import { EXPORT_ACTIVITIES } from "./exportNames";
-import { activityRetry } from "./retryPolicy";
+import { callActivity } from "./callActivity";
 
 /**
  * Builds one evidence export package: a single activity streams the zip into the exports container (retried on
@@ -16,19 +14,13 @@ import { activityRetry } from "./retryPolicy";
  */
 export const evidenceExport: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = EvidenceExportInputSchema.parse(context.df.getInput());
-  const retry = activityRetry();
   try {
     const build: BuildEvidenceExportInput = { ...input, now: context.df.currentUtcDateTime.toISOString() };
-    const summary = (yield context.df.callActivityWithRetry(
-      EXPORT_ACTIVITIES.buildEvidenceExport,
-      retry,
-      build,
-    )) as ExportSummary;
-    return summary;
+    return yield* callActivity(context, "buildEvidenceExport", build);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const failed: FailEvidenceExportInput = { ...input, message, now: context.df.currentUtcDateTime.toISOString() };
-    yield context.df.callActivityWithRetry(EXPORT_ACTIVITIES.failEvidenceExport, retry, failed);
+    yield* callActivity(context, "failEvidenceExport", failed);
     throw error;
   }
 };

@@ -5,11 +5,10 @@ import {
   type ClientRolloutInput,
   type ClientRolloutResult,
   type WindowReport,
-  type WindowTargets,
 } from "../lib/schemas/window";
-import { ACTIVITIES, ORCHESTRATORS } from "./activityNames";
+import { ORCHESTRATORS } from "./activityNames";
+import { callActivity } from "./callActivity";
 import { settleAll } from "./settleAll";
-import { activityRetry } from "./retryPolicy";
 
 /** What the window returns: where its report is and the totals (the report itself is evidence, not state). */
 export interface WindowRunResult {
@@ -29,15 +28,14 @@ export interface WindowRunResult {
 export const maintenanceWindow: OrchestrationHandler = function* (context: OrchestrationContext) {
   const input = WindowRunInputSchema.parse(context.df.getInput());
   const { window, occurrence } = input;
-  const retry = activityRetry();
   const decisions: string[] = [];
-  const found = (yield context.df.callActivityWithRetry(ACTIVITIES.discoverWindowTargets, retry, {
+  const found = yield* callActivity(context, "discoverWindowTargets", {
     tenant: window.tenant,
     windowId: window.id,
     clients: window.clients,
     targetTags: window.targetTags,
     rings: window.rings.map((r) => r.name),
-  })) as WindowTargets;
+  });
   decisions.push(`${found.targets.length} devices targeted, ${found.skipped.length} tagged resources skipped`);
 
   const rings: WindowReport["rings"] = [];
@@ -131,13 +129,10 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
     decisions,
     totals: windowTotals(rings, found.targets.length),
   };
-  const written = (yield context.df.callActivityWithRetry(ACTIVITIES.writeWindowReport, retry, report)) as {
-    path: string;
-    sha256: string;
-  };
+  const written = yield* callActivity(context, "writeWindowReport", report);
   const result: WindowRunResult = { reportPath: written.path, totals: report.totals, decisions };
   try {
-    yield context.df.callActivityWithRetry(ACTIVITIES.publishWindowEvents, retry, written);
+    yield* callActivity(context, "publishWindowEvents", written);
   } catch (error) {
     // As for runs: the window's evidence stands without its alert; the result says the alert is missing.
     result.eventsError = error instanceof Error ? error.message : String(error);

@@ -1,20 +1,8 @@
-import { z } from "zod";
 import type { ArmClients } from "../../lib/azure/armClients";
 import { listDevices, TARGET_TAGS } from "../../lib/azure/inventory";
-import { ClientIdSchema, TenantIdSchema } from "../../lib/schemas/common";
+import { DiscoverWindowTargetsInputSchema } from "../../lib/schemas/activities";
+import { ClientIdSchema } from "../../lib/schemas/common";
 import type { WindowTargets } from "../../lib/schemas/window";
-
-/** Input of discoverWindowTargets, as the maintenance-window orchestrator passes it. */
-export const DiscoverWindowTargetsInputSchema = z.object({
-  tenant: TenantIdSchema,
-  windowId: z.string().min(1),
-  /** Clients covered; empty = every client tagged with the window. */
-  clients: z.array(ClientIdSchema),
-  targetTags: z.record(z.string(), z.string()),
-  /** The window's rings, in order. */
-  rings: z.array(z.string()).min(1),
-});
-export type DiscoverWindowTargetsInput = z.infer<typeof DiscoverWindowTargetsInputSchema>;
 
 /** What discovery needs. */
 export interface DiscoverDeps {

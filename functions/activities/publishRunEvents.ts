@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { ARTIFACTS, type ArtifactKey } from "../../lib/domain/artifacts";
 import { buildRunEvents } from "../../lib/azure/events/buildEvents";
 import type { RunEventData } from "../../lib/azure/events/eventData";
@@ -11,28 +10,7 @@ import type { Manifest } from "../../lib/schemas/artifacts/integrity";
 import type { ExitCodeRecord, FinalReport } from "../../lib/schemas/artifacts/outcome";
 import type { RunRecord } from "../../lib/schemas/artifacts/run";
 import type { Regressions, ValidationReport } from "../../lib/schemas/artifacts/validation";
-import { RunTriggerSchema } from "../../lib/schemas/artifacts/run";
-import { RunRefSchema, TimestampSchema } from "../../lib/schemas/common";
-
-/**
- * Input of publishRunEvents: the run, what the orchestration knows of it (used only where evidence is missing),
- * the orchestration's time, and why finishing failed when it did. Everything else is read back from the evidence.
- */
-export const PublishRunEventsInputSchema = z.object({
-  run: RunRefSchema,
-  trigger: RunTriggerSchema,
-  dryRun: z.boolean(),
-  at: TimestampSchema,
-  finishFailure: z.string().optional(),
-});
-export type PublishRunEventsInput = z.infer<typeof PublishRunEventsInputSchema>;
-
-/** What was sent (ids and types), or why nothing was. */
-export interface PublishEventsResult {
-  published: { id: string; type: string }[];
-  /** Set when no topic is configured: nothing was sent, on purpose. */
-  skipped?: string;
-}
+import { PublishRunEventsInputSchema, type PublishEventsResult } from "../../lib/schemas/activities";
 
 /** The artifacts a run event cites with their sealed hashes, in the order an on-call engineer opens them. */
 const CITED: readonly ArtifactKey[] = [

@@ -1,15 +1,11 @@
-import { z } from "zod";
 import { buildWindowEvents } from "../../lib/azure/events/buildEvents";
 import type { EventPublisher } from "../../lib/azure/events/eventPublisher";
 import { assembleWindowEventData } from "../../lib/azure/events/windowEventData";
 import type { EvidenceDeps } from "../../lib/evidence/runEvidence";
 import { sha256Hex } from "../../lib/evidence/sha256";
-import { Sha256HexSchema } from "../../lib/schemas/common";
+import { PublishWindowEventsInputSchema, type PublishEventsResult } from "../../lib/schemas/activities";
 import { WindowReportSchema } from "../../lib/schemas/window";
-import { NO_TOPIC, type PublishEventsResult } from "./publishRunEvents";
-
-/** Input of publishWindowEvents: the stored window report, as writeWindowReport returned it. */
-export const PublishWindowEventsInputSchema = z.object({ path: z.string().min(1), sha256: Sha256HexSchema });
+import { NO_TOPIC } from "./publishRunEvents";
 
 /**
  * Builds the activity that publishes a window occurrence's CloudEvents (window.completed, and window.halted when a

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createAppDeps, createDefinitions, type AppDeps } from "../../functions/definitions";
+import { createAppDeps, type AppDeps } from "../../functions/definitions";
+import { createDefinitions } from "../../functions/functionList";
 import { ensureStorage } from "../../lib/azure/storageClients";
 import { parseConfig } from "../../lib/config/config";
 import { AzureKeyCredential } from "@azure/core-auth";

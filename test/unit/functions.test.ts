@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { createDefinitions, definitions } from "../../functions/index";
+import { ACTIVITY_CONTRACTS } from "../../lib/schemas/activities";
 import { ACTIVITIES, ORCHESTRATORS } from "../../orchestrators/activityNames";
 
 describe("functions/index", () => {
@@ -28,5 +31,19 @@ describe("functions/index", () => {
       const activity = defs.find((d) => d.name === name);
       expect(() => activity?.handler({}, {} as never)).toThrow("not configured");
     }
+  });
+});
+
+describe("registered activities", () => {
+  it("are exactly the contract table's, and every one is called by some orchestrator (none registered but unused)", () => {
+    const registered = definitions.filter((d) => d.kind === "activity").map((d) => d.name);
+    expect([...registered].sort()).toEqual(Object.keys(ACTIVITY_CONTRACTS).sort());
+    const dir = path.resolve(__dirname, "../../orchestrators");
+    const source = readdirSync(dir)
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => readFileSync(path.join(dir, f), "utf8"))
+      .join("\n");
+    const called = new Set([...source.matchAll(/callActivity\(\s*context,\s*"([A-Za-z]+)"/g)].map((m) => m[1]));
+    expect(registered.filter((name) => !called.has(name))).toEqual([]);
   });
 });
