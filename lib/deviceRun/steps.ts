@@ -1,5 +1,5 @@
 import { ARTIFACTS, type ArtifactSpec } from "../domain/artifacts";
-import { STEP_PLANS, type StepFacts, type StepPlan, REBOOT_DELAY_SECONDS } from "../domain/run/steps";
+import { STEP_PLANS, type StepFacts, type StepId, type StepPlan, REBOOT_DELAY_SECONDS } from "../domain/run/steps";
 import { diffSnapshots } from "../domain/snapshot/diffSnapshots";
 import { detectRegressions } from "../domain/validation/detectRegressions";
 import { encodeParameters, type RunCommandParameter } from "../device/parameters";
@@ -17,7 +17,7 @@ import type { ScriptSource } from "../schemas/artifacts/source";
 import type { ValidationReport } from "../schemas/artifacts/validation";
 import type { OsFamily } from "../schemas/common";
 import type { ScriptId } from "../schemas/device/envelope";
-import type { DeviceRunInput, StepId } from "../schemas/deviceRun";
+import type { DeviceRunInput } from "../schemas/deviceRun";
 import type { RunFacts } from "./runFacts";
 import { checksOf } from "./checks";
 

@@ -7,24 +7,6 @@ import { RebootPolicySchema } from "./policies";
 import { DeviceRefSchema, RunCommandHandleSchema } from "./target";
 
 /**
- * The device run's steps (lib/domain/run/steps.ts has their table: phase folder, script, timing). A step runs one
- * device script once and files what it produced under one phase folder.
- */
-export const StepIdSchema = z.enum([
-  "baseline",
-  "preValidation",
-  "catalog",
-  "install",
-  "reboot",
-  /** The baseline script run after a reboot, only to prove the boot time moved; kept as a transcript in 06-reboot. */
-  "bootProbe",
-  "snapshot",
-  "postValidation",
-  "diagnostics",
-]);
-export type StepId = z.infer<typeof StepIdSchema>;
-
-/**
  * Where a device run stands. Device stages have run commands in flight; `rebootWait` and `installReconnect` wait for
  * the agent (checked through ARM, no command); `done` hands over to phases 10-11.
  */
@@ -43,7 +25,10 @@ export type DeviceRunStage = z.infer<typeof DeviceRunStageSchema>;
 
 /** A run command in flight. */
 export const PendingCommandSchema = z.object({
-  /** A StepId, or a test-only step of an extended table (the engine refuses a step its table does not name). */
+  /**
+   * The step it runs (lib/domain/run/steps.ts's StepId, or a test-only step of an extended table: the engine refuses
+   * a step its table does not name).
+   */
   step: z.string().min(1),
   handle: RunCommandHandleSchema,
   scriptVersion: SemverSchema,

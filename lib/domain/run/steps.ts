@@ -1,5 +1,5 @@
 import type { ScriptId } from "../../schemas/device/envelope";
-import type { DeviceRunPolicy, DeviceRunStage, StepId } from "../../schemas/deviceRun";
+import type { DeviceRunPolicy, DeviceRunStage } from "../../schemas/deviceRun";
 import type { ArtifactKey, PhaseKey } from "../artifacts";
 
 // The device run's vocabulary, used in code, evidence and docs alike:
@@ -147,7 +147,10 @@ export const STEP_PLANS = {
     failsPhase: true,
     produces: ["diagnostics"],
   },
-} as const satisfies Record<StepId, StepPlan>;
+} as const satisfies Record<string, StepPlan>;
+
+/** The device run's step ids: the step table's keys. */
+export type StepId = keyof typeof STEP_PLANS;
 
 /** A stage: the steps it submits together when the run enters it, and the phase a give-up is recorded under. */
 export interface StagePlan {
@@ -157,7 +160,7 @@ export interface StagePlan {
 }
 
 /** The run's stages in execution order; `rebootWait` and `installReconnect` wait for the agent (no step runs). */
-export const STAGES = {
+export const STAGES: StageTable = {
   pre: { steps: ["baseline", "preValidation"], phase: "baseline" },
   catalog: { steps: ["catalog"], phase: "catalog" },
   install: { steps: ["install"], phase: "install" },
@@ -167,7 +170,7 @@ export const STAGES = {
   bootProbe: { steps: ["bootProbe"], phase: "reboot" },
   post: { steps: ["snapshot", "postValidation", "diagnostics"], phase: "postSnapshot" },
   done: { steps: [], phase: "init" },
-} as const satisfies Record<DeviceRunStage, StagePlan>;
+} satisfies Record<DeviceRunStage, { steps: StepId[]; phase: PhaseKey }>;
 
 /** The stage table a run uses: the production one, or one with test-only steps added (test/unit/deviceRun). */
 export type StageTable = Readonly<Record<DeviceRunStage, StagePlan>>;

@@ -164,6 +164,8 @@ export interface DriveOptions {
    * the first call deleted are gone) and require the same answer and no new blob: an at-least-once retry.
    */
   retryEveryCall?: boolean;
+  /** The step and stage tables the engine runs with (a test adds a test-only step); the production ones if absent. */
+  tables?: Pick<DeviceRunDeps, "steps" | "stages">;
 }
 
 const MAX_ADVANCES = 200;
@@ -186,7 +188,7 @@ export async function driveRun(env: RunEnv, device: DeviceRef, options: DriveOpt
       }
     },
   };
-  const deps = { ...depsFor(env, evidence), runCommands };
+  const deps: DeviceRunDeps = { ...depsFor(env, evidence), runCommands, ...options.tables };
   const start = makeStartDeviceRun(deps);
   const advance = makeAdvanceDeviceRun(deps);
   const finish = makeFinishDeviceRun(deps);
