@@ -1,33 +1,15 @@
-import type { ArtifactSpec } from "../domain/artifacts";
-import { ARTIFACTS, parseArtifact } from "../domain/artifacts";
+import { ARTIFACTS, type ArtifactSpec } from "../domain/artifacts";
 import type { InstallOutcome } from "../schemas/artifacts/catalog";
 import type { Manifest } from "../schemas/artifacts/integrity";
-import type { ArtifactRead } from "../schemas/artifacts/outcome";
 import type { RunRef } from "../schemas/common";
 import type { ArtifactRow } from "../schemas/tableRows";
-import type { EvidenceStore, StoredArtifact } from "./blobStore";
-import { canonicalJsonBytes, canonicalJsonLinesBytes } from "./canonicalJson";
+import type { StoredArtifact } from "./blobStore";
+import { openEvidenceSession, type EvidenceDeps, type EvidenceSession, type VerifiedReading } from "./evidenceSession";
 import { chainEvents, sealEvents, type RunEventInput } from "./hashChain";
 import { buildArtifactIndex, buildManifest } from "./seal";
-import { sha256Hex } from "./sha256";
-import type { EvidenceIndex } from "./tableIndex";
 
-/** What evidence code needs: the write-once store and the index. */
-export interface EvidenceDeps {
-  store: EvidenceStore;
-  index: EvidenceIndex;
-}
-
-/** An artifact written with content that does not satisfy its own schema: a bug in the writer, never stored. */
-export class ArtifactSchemaError extends Error {
-  constructor(
-    readonly path: string,
-    readonly problem: string,
-  ) {
-    super(`refusing to store ${path}: ${problem}`);
-    this.name = "ArtifactSchemaError";
-  }
-}
+export type { EvidenceDeps, VerifiedReading } from "./evidenceSession";
+export { ArtifactSchemaError } from "./evidenceSession";
 
 /** Stores a JSON (or JSONL, given an array) artifact as canonical JSON, after checking it against its schema. */
 export async function putArtifact(
@@ -36,18 +18,7 @@ export async function putArtifact(
   spec: ArtifactSpec,
   value: unknown,
 ): Promise<StoredArtifact> {
-  let bytes: Buffer;
-  if (spec.format === "jsonl") {
-    if (!Array.isArray(value)) throw new ArtifactSchemaError(spec.path, "a JSONL artifact takes an array of lines");
-    bytes = canonicalJsonLinesBytes(value);
-  } else if (spec.format === "json") {
-    bytes = canonicalJsonBytes(value);
-  } else {
-    bytes = Buffer.from(String(value), "utf8");
-  }
-  const parsed = parseArtifact(spec, bytes);
-  if (!parsed.ok) throw new ArtifactSchemaError(spec.path, parsed.problem);
-  return deps.store.put(run, spec.path, bytes, spec.contentType);
+  return openEvidenceSession(deps, run).put(spec, value);
 }
 
 /** Input of {@link sealRun}: phase 10. */
@@ -72,28 +43,24 @@ export interface SealResult {
  * create-once with deterministic bytes.
  */
 export async function sealRun(deps: EvidenceDeps, run: RunRef, input: SealInput): Promise<SealResult> {
+  const session = openEvidenceSession(deps, run);
   const events = chainEvents(run.runId, input.events);
-  const eventsStored = await deps.store.put(
-    run,
-    ARTIFACTS.events.path,
-    sealEvents(events),
-    ARTIFACTS.events.contentType,
-  );
+  const eventsStored = await session.putBytes(ARTIFACTS.events.path, sealEvents(events), ARTIFACTS.events.contentType);
   const leaves = [...input.artifacts, eventsStored];
   const artifactIndex = buildArtifactIndex(run.runId, leaves);
   const chainHead = events.at(-1)?.hash ?? "0".repeat(64);
   const manifest = buildManifest(run, input.sealedAt, artifactIndex, { count: events.length, chainHead });
-  const indexStored = await putArtifact(deps, run, ARTIFACTS.artifactIndex, artifactIndex);
-  const manifestStored = await putArtifact(deps, run, ARTIFACTS.manifest, manifest);
+  const indexStored = await session.put(ARTIFACTS.artifactIndex, artifactIndex);
+  const manifestStored = await session.put(ARTIFACTS.manifest, manifest);
 
-  await deps.index.indexArtifacts(run, [
+  await session.index([
     ...leaves.map((a) => ({ ...a, merkleLeaf: true })),
     { ...indexStored, merkleLeaf: false },
     { ...manifestStored, merkleLeaf: false },
   ]);
 
   const summary = input.artifacts.find((a) => a.path === ARTIFACTS.installSummary.path);
-  if (summary !== undefined) await indexInstallSummary(deps, run, summary);
+  if (summary !== undefined) await indexInstallSummary(session, summary);
 
   await deps.index.upsertRun(run, {
     status: "sealed",
@@ -104,17 +71,13 @@ export async function sealRun(deps: EvidenceDeps, run: RunRef, input: SealInput)
   return { manifest, manifestSha256: manifestStored.sha256, stored: [...leaves, indexStored, manifestStored] };
 }
 
-/** Adds the outcomes of `install-summary.jsonl` (read back and checked against its hash) to the audit index. */
-async function indexInstallSummary(deps: EvidenceDeps, run: RunRef, summary: StoredArtifact): Promise<void> {
-  const bytes = await deps.store.get(run, summary.path);
+/** Adds the outcomes of `install-summary.jsonl` (read back verified against its index row) to the audit index. */
+async function indexInstallSummary(session: EvidenceSession, summary: StoredArtifact): Promise<void> {
   // An unreadable or altered summary is not indexed; the exit code and verify report it as such.
-  if (bytes === undefined || sha256Hex(bytes) !== summary.sha256) return;
-  const parsed = parseArtifact(ARTIFACTS.installSummary, bytes);
-  if (!parsed.ok) return;
-  const outcomes = parsed.value as InstallOutcome[];
-  if (outcomes.length === 0) return;
-  await deps.index.indexInstalls(
-    run,
+  const outcomes = await session.value<InstallOutcome[]>(ARTIFACTS.installSummary);
+  if (outcomes === undefined || outcomes.length === 0) return;
+  await session.deps.index.indexInstalls(
+    session.run,
     summary,
     outcomes.map((o, i) => ({
       updateId: o.updateId,
@@ -128,40 +91,15 @@ async function indexInstallSummary(deps: EvidenceDeps, run: RunRef, summary: Sto
   );
 }
 
-/** An artifact read back and checked against the index; `value` only when verified. */
-export interface VerifiedReading {
-  read: ArtifactRead;
-  value?: unknown;
-}
-
-/** Reads an artifact, checks its SHA-256 against its index row and its content against its schema. */
+/**
+ * Reads an artifact, checks it against the given index row (confined to the run's folder, SHA-256, size) and its
+ * content against its schema. Kept for callers that hold a row; new code opens an {@link EvidenceSession}.
+ */
 export async function readVerified(
   deps: EvidenceDeps,
   run: RunRef,
   spec: ArtifactSpec,
   row: ArtifactRow | undefined,
 ): Promise<VerifiedReading> {
-  const path = spec.path;
-  if (row === undefined) {
-    const exists = (await deps.store.get(run, path)) !== undefined;
-    return exists
-      ? { read: { path, status: "not-indexed", problem: "stored but absent from the index" } }
-      : { read: { path, status: "missing" } };
-  }
-  // Storage errors propagate: a transient failure must be retried, not frozen into write-once evidence as a 240.
-  const bytes = await deps.store.readBlob(row.blobName);
-  if (bytes === undefined) {
-    return { read: { path, status: "missing", indexedSha256: row.sha256, problem: "indexed but the blob is gone" } };
-  }
-  const actual = sha256Hex(bytes);
-  if (actual !== row.sha256) {
-    return { read: { path, status: "hash-mismatch", indexedSha256: row.sha256, actualSha256: actual } };
-  }
-  const parsed = parseArtifact(spec, bytes);
-  if (!parsed.ok) {
-    return {
-      read: { path, status: parsed.kind, indexedSha256: row.sha256, actualSha256: actual, problem: parsed.problem },
-    };
-  }
-  return { read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: actual }, value: parsed.value };
+  return openEvidenceSession(deps, run).readAgainst(spec, row);
 }

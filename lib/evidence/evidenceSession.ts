@@ -1,0 +1,355 @@
+import { ARTIFACTS, parseArtifact, specForPath, type ArtifactSpec } from "../domain/artifacts";
+import type { ArtifactIndex, Manifest } from "../schemas/artifacts/integrity";
+import type { ArtifactRead } from "../schemas/artifacts/outcome";
+import type { RunRef } from "../schemas/common";
+import type { ArtifactRow } from "../schemas/tableRows";
+import type { EvidenceStore, StoredArtifact } from "./blobStore";
+import { canonicalJsonBytes, canonicalJsonLinesBytes } from "./canonicalJson";
+import { checkSeal } from "./checkSeal";
+import { artifactBlobName, runPrefix } from "./keys";
+import { sha256Hex } from "./sha256";
+import type { EvidenceIndex } from "./tableIndex";
+
+/** What evidence code needs: the write-once store and the index. */
+export interface EvidenceDeps {
+  store: EvidenceStore;
+  index: EvidenceIndex;
+}
+
+/** An artifact read back and checked against the index; `value` only when verified. */
+export interface VerifiedReading {
+  read: ArtifactRead;
+  value?: unknown;
+}
+
+/** An artifact's exact bytes read back; `bytes` only when they match the index row (SHA-256 and size). */
+export interface BytesReading {
+  read: ArtifactRead;
+  /** The index row the bytes were checked against (absent when there is none, or it points outside the run). */
+  row?: ArtifactRow;
+  bytes?: Buffer;
+}
+
+/**
+ * An Artifacts row of the run, looked up by path: found (inside the run's own folder), absent, present but pointing
+ * outside the run's folder (refused: never read), or present but not a valid row.
+ */
+export type RowLookup =
+  | { status: "found"; row: ArtifactRow }
+  | { status: "missing" }
+  | { status: "outside"; row: ArtifactRow }
+  | { status: "invalid"; problem: string };
+
+/** An artifact written with content that does not satisfy its own schema: a bug in the writer, never stored. */
+export class ArtifactSchemaError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`refusing to store ${path}: ${problem}`);
+    this.name = "ArtifactSchemaError";
+  }
+}
+
+/**
+ * The problem recorded for a row that points outside its run's folder. The blob it names is never repeated: it may
+ * belong to another tenant.
+ */
+export const OUTSIDE_RUN_PROBLEM = "indexed blob is outside this run's folder; refused";
+
+/**
+ * Tenant isolation: an index row must name exactly `artifactBlobName(run, row.path)`, whatever its partition (run
+ * id) says. A row of run A naming a blob of tenant B's run is refused before anything is read.
+ */
+export function isInsideRun(run: RunRef, row: Pick<ArtifactRow, "path" | "blobName">): boolean {
+  return row.blobName === artifactBlobName(run, row.path);
+}
+
+/** The reading of a row refused for pointing outside its run: a hash mismatch (240), without the foreign name. */
+export function outsideRunReading(row: Pick<ArtifactRow, "path" | "sha256">): VerifiedReading {
+  return { read: { path: row.path, status: "hash-mismatch", indexedSha256: row.sha256, problem: OUTSIDE_RUN_PROBLEM } };
+}
+
+/** Checks bytes read from a row's blob against the row: SHA-256 and size; undefined when both match. */
+export function integrityProblem(
+  row: Pick<ArtifactRow, "path" | "sha256" | "size">,
+  bytes: Uint8Array,
+): ArtifactRead | undefined {
+  const actual = sha256Hex(bytes);
+  if (actual !== row.sha256)
+    return { path: row.path, status: "hash-mismatch", indexedSha256: row.sha256, actualSha256: actual };
+  if (bytes.byteLength !== row.size) {
+    return {
+      path: row.path,
+      status: "hash-mismatch",
+      indexedSha256: row.sha256,
+      actualSha256: actual,
+      problem: `indexed size ${row.size} bytes, stored ${bytes.byteLength}`,
+    };
+  }
+  return undefined;
+}
+
+/** The schema check of bytes that passed {@link integrityProblem}. */
+function parsedReading(spec: ArtifactSpec, row: ArtifactRow, bytes: Uint8Array): VerifiedReading {
+  const path = spec.path;
+  const parsed = parseArtifact(spec, bytes);
+  if (!parsed.ok) {
+    return {
+      read: { path, status: parsed.kind, indexedSha256: row.sha256, actualSha256: row.sha256, problem: parsed.problem },
+    };
+  }
+  return {
+    read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: row.sha256 },
+    value: parsed.value,
+  };
+}
+
+/** A run's evidence read back: every indexed artifact verified, plus the well-known ones that are not indexed. */
+export interface RunReadback {
+  rows: Map<string, ArtifactRow>;
+  readings: Map<string, VerifiedReading>;
+  /** Problems of the seal (Merkle root, artifact index, event chain); empty when it holds or there is no manifest. */
+  sealProblems: string[];
+  manifest?: Manifest;
+}
+
+/** Options of {@link EvidenceSession.readAll}. */
+export interface ReadRunOptions {
+  /** Paths not to read (e.g. the exit code's own outputs, so a retried decision reads what the first one read). */
+  skip?: (path: string) => boolean;
+}
+
+/**
+ * A run-bound evidence session: the one way code reads or writes a run's evidence.
+ *
+ * - Bound to one {@link RunRef}: every blob it reads or writes is under `{tenant}/{client}/{device}/{runId}/`.
+ * - Every read is verified against the run's Artifacts row (SHA-256 and size, then the artifact's schema) and
+ *   confined: a row whose blobName is not `artifactBlobName(run, path)` is refused and its blob never read (so one
+ *   tenant's row cannot cite another tenant's blob).
+ * - Every write is create-once (`If-None-Match: *`): the same bytes again (a retry) succeed, different bytes are an
+ *   EvidenceConflictError (a write-once conflict, which no retry can fix).
+ * - Readings are memoised: within one activity the exit code, the report, report.html and the events share one
+ *   verified read per artifact and one query of the index. A write or an index update drops what it may change.
+ *
+ * Storage errors propagate: a transient failure must be retried, never frozen into evidence as "missing".
+ */
+export class EvidenceSession {
+  readonly prefix: string;
+  private rowsMemo: Promise<Map<string, ArtifactRow>> | undefined;
+  private readonly lookups = new Map<string, Promise<RowLookup>>();
+  private readonly loads = new Map<string, Promise<BytesReading>>();
+  private readonly readings = new Map<string, Promise<VerifiedReading>>();
+
+  constructor(
+    readonly deps: EvidenceDeps,
+    readonly run: RunRef,
+  ) {
+    this.prefix = runPrefix(run);
+  }
+
+  /** The run's Artifacts rows by path, as stored (outside rows included: use {@link lookup} to classify). */
+  rows(): Promise<Map<string, ArtifactRow>> {
+    if (this.rowsMemo === undefined) {
+      const rows = this.deps.index.readArtifacts(this.run.runId);
+      this.rowsMemo = remember(rows, () => {
+        if (this.rowsMemo === rows) this.rowsMemo = undefined;
+      });
+    }
+    return this.rowsMemo;
+  }
+
+  /** The run's rows that point inside its own folder, by path (what may be cited or listed). */
+  async ownRows(): Promise<Map<string, ArtifactRow>> {
+    return new Map([...(await this.rows())].filter(([, row]) => isInsideRun(this.run, row)));
+  }
+
+  /**
+   * The row of one artifact, classified. From the run's rows when they were read already; otherwise one point read
+   * (the cheapest lookup Table storage serves), so a caller that needs three rows does not query the partition.
+   */
+  lookup(path: string): Promise<RowLookup> {
+    return memoised(this.lookups, path, () => this.lookupNow(path));
+  }
+
+  private async lookupNow(path: string): Promise<RowLookup> {
+    if (this.rowsMemo !== undefined) {
+      const row = (await this.rows()).get(path);
+      return row === undefined ? { status: "missing" } : this.classify(row);
+    }
+    const point = await this.deps.index.getArtifact(this.run.runId, path);
+    return point.status === "found" ? this.classify(point.row) : point;
+  }
+
+  private classify(row: ArtifactRow): RowLookup {
+    return isInsideRun(this.run, row) ? { status: "found", row } : { status: "outside", row };
+  }
+
+  /**
+   * An artifact's exact bytes, verified against its row (SHA-256 and size) and confined to the run's folder; no
+   * schema check (a download serves the stored bytes as they are). `bytes` only when they match.
+   */
+  readBytes(path: string): Promise<BytesReading> {
+    return memoised(this.loads, path, async () => this.load(path, await this.lookup(path)));
+  }
+
+  private async load(path: string, lookup: RowLookup): Promise<BytesReading> {
+    if (lookup.status === "outside") return { read: outsideRunReading(lookup.row).read };
+    if (lookup.status === "invalid")
+      return { read: { path, status: "unreadable", problem: `the index row is invalid: ${lookup.problem}` } };
+    if (lookup.status === "missing") {
+      const exists = (await this.deps.store.get(this.run, path)) !== undefined;
+      return exists
+        ? { read: { path, status: "not-indexed", problem: "stored but absent from the index" } }
+        : { read: { path, status: "missing" } };
+    }
+    const { row } = lookup;
+    const bytes = await this.deps.store.readBlob(artifactBlobName(this.run, path));
+    if (bytes === undefined) {
+      return {
+        read: { path, status: "missing", indexedSha256: row.sha256, problem: "indexed but the blob is gone" },
+        row,
+      };
+    }
+    const problem = integrityProblem(row, bytes);
+    if (problem !== undefined) return { read: problem, row };
+    return { read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: row.sha256 }, row, bytes };
+  }
+
+  /** An artifact read back, verified (confined, SHA-256, size) and checked against its schema. */
+  read(spec: ArtifactSpec | string): Promise<VerifiedReading> {
+    const resolved = typeof spec === "string" ? specForPath(spec) : spec;
+    return memoised(this.readings, resolved.path, async () => {
+      const loaded = await this.readBytes(resolved.path);
+      return loaded.bytes === undefined || loaded.row === undefined
+        ? { read: loaded.read }
+        : parsedReading(resolved, loaded.row, loaded.bytes);
+    });
+  }
+
+  /** The artifact's parsed value when it verifies; undefined when it is absent or does not verify. */
+  async value<T>(spec: ArtifactSpec): Promise<T | undefined> {
+    const reading = await this.read(spec);
+    return reading.read.status === "verified" ? (reading.value as T) : undefined;
+  }
+
+  /**
+   * Reads an artifact against a row the caller holds (a run's own references before the index exists). The row is
+   * confined like any other; nothing is memoised, because the row did not come from the index.
+   */
+  async readAgainst(spec: ArtifactSpec, row: ArtifactRow | undefined): Promise<VerifiedReading> {
+    if (row !== undefined && row.path !== spec.path)
+      throw new Error(`readAgainst: the row is for ${row.path}, not ${spec.path}`);
+    const loaded = await this.load(spec.path, row === undefined ? { status: "missing" } : this.classify(row));
+    return loaded.bytes === undefined || loaded.row === undefined
+      ? { read: loaded.read }
+      : parsedReading(spec, loaded.row, loaded.bytes);
+  }
+
+  /**
+   * Reads back and verifies everything the index lists for the run, looks for the well-known artifacts it lacks, and
+   * checks the seal (Merkle root, artifact index, event chain) when manifest.json verifies.
+   */
+  async readAll(options: ReadRunOptions = {}): Promise<RunReadback> {
+    const skip = options.skip ?? (() => false);
+    const rows = await this.rows();
+    const readings = new Map<string, VerifiedReading>();
+    for (const row of rows.values()) {
+      if (skip(row.path)) continue;
+      readings.set(row.path, await this.read(specForPath(row.path)));
+    }
+    for (const spec of Object.values(ARTIFACTS)) {
+      if (readings.has(spec.path) || rows.has(spec.path) || skip(spec.path)) continue;
+      readings.set(spec.path, await this.read(spec));
+    }
+    const verified = (path: string): unknown => {
+      const reading = readings.get(path);
+      return reading?.read.status === "verified" ? reading.value : undefined;
+    };
+    const manifest = verified(ARTIFACTS.manifest.path) as Manifest | undefined;
+    const sealProblems =
+      manifest === undefined
+        ? []
+        : checkSeal(
+            this.run.runId,
+            manifest,
+            rows,
+            verified(ARTIFACTS.artifactIndex.path) as ArtifactIndex | undefined,
+            verified(ARTIFACTS.events.path) as unknown[] | undefined,
+          );
+    return { rows, readings, sealProblems, ...(manifest ? { manifest } : {}) };
+  }
+
+  /** Paths (relative to the run's folder) of every blob stored under it, indexed or not. */
+  async storedPaths(): Promise<string[]> {
+    return (await this.deps.store.listBlobNames(this.prefix))
+      .filter((name) => name.startsWith(this.prefix))
+      .map((name) => name.slice(this.prefix.length));
+  }
+
+  /**
+   * Stores bytes under the run's folder, create-once: identical bytes already there are a success (`created:
+   * false`), different bytes an EvidenceConflictError and nothing changes.
+   */
+  async putBytes(path: string, bytes: Uint8Array, contentType: string): Promise<StoredArtifact> {
+    try {
+      return await this.deps.store.put(this.run, path, bytes, contentType);
+    } finally {
+      this.forget(path);
+    }
+  }
+
+  /** Stores a JSON (or JSONL, given an array) artifact as canonical JSON after checking it against its schema. */
+  async put(spec: ArtifactSpec, value: unknown): Promise<StoredArtifact> {
+    let bytes: Buffer;
+    if (spec.format === "jsonl") {
+      if (!Array.isArray(value)) throw new ArtifactSchemaError(spec.path, "a JSONL artifact takes an array of lines");
+      bytes = canonicalJsonLinesBytes(value);
+    } else if (spec.format === "json") {
+      bytes = canonicalJsonBytes(value);
+    } else {
+      bytes = Buffer.from(String(value), "utf8");
+    }
+    const parsed = parseArtifact(spec, bytes);
+    if (!parsed.ok) throw new ArtifactSchemaError(spec.path, parsed.problem);
+    return this.putBytes(spec.path, bytes, spec.contentType);
+  }
+
+  /** Indexes stored artifacts of the run (create-once rows); the session's view of the index is read again after. */
+  async index(artifacts: readonly (StoredArtifact & { merkleLeaf: boolean })[]): Promise<void> {
+    try {
+      await this.deps.index.indexArtifacts(this.run, artifacts);
+    } finally {
+      this.rowsMemo = undefined;
+      for (const a of artifacts) this.forget(a.path);
+    }
+  }
+
+  private forget(path: string): void {
+    this.lookups.delete(path);
+    this.loads.delete(path);
+    this.readings.delete(path);
+  }
+}
+
+/** A memoised promise that removes itself from its memo when it fails, so a transient error is not remembered. */
+function remember<T>(promise: Promise<T>, drop: () => void): Promise<T> {
+  promise.catch(drop);
+  return promise;
+}
+
+/** The memo's promise for `key`, made on first use; a failed one is dropped so the next call tries again. */
+function memoised<T>(memo: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const made = make();
+  memo.set(key, made);
+  return remember(made, () => {
+    if (memo.get(key) === made) memo.delete(key);
+  });
+}
+
+/** Opens a run-bound evidence session over the store and the index. */
+export function openEvidenceSession(deps: EvidenceDeps, run: RunRef): EvidenceSession {
+  return new EvidenceSession(deps, run);
+}
