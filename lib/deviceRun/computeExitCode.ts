@@ -1,8 +1,12 @@
 import { ARTIFACTS, PHASES, type ArtifactKey } from "../domain/artifacts";
 import { decideExitCode, type ExitCodeEvidence, type Reading } from "../domain/exitCode/decideExitCode";
-import { readRunEvidence } from "../evidence/readRun";
 import { sortByPath } from "../evidence/seal";
-import { putArtifact, type EvidenceDeps, type VerifiedReading } from "../evidence/runEvidence";
+import {
+  openEvidenceSession,
+  type EvidenceDeps,
+  type EvidenceSession,
+  type VerifiedReading,
+} from "../evidence/evidenceSession";
 import type { ExitCode, ExitCodeName, ExitCodeRecord } from "../schemas/artifacts/outcome";
 import type { RunRef } from "../schemas/common";
 
@@ -35,11 +39,13 @@ function toReading<T>(r: VerifiedReading | undefined): Reading<T> {
 export async function computeExitCode(
   deps: EvidenceDeps,
   { run, decidedAt }: ComputeExitCodeInput,
+  // finishRun passes its session, so the report reads what the decision read (verified once).
+  session: EvidenceSession = openEvidenceSession(deps, run),
 ): Promise<ComputeExitCodeResult> {
   // The report phase's own outputs are not inputs: a retried decision must read exactly what the first read.
   // Raw transcripts decide nothing (the parsed artifacts and failure records do) and are the bulk of a run's
   // blobs; their hashes are sealed in the Merkle tree and `verifyRun` re-checks them for auditors.
-  const back = await readRunEvidence(deps, run, {
+  const back = await session.readAll({
     skip: (p) => p.startsWith(`${PHASES.report}/`) || p.includes("/transcripts/"),
   });
   const get = (key: ArtifactKey) => back.readings.get(ARTIFACTS[key].path);
@@ -91,8 +97,8 @@ export async function computeExitCode(
         .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || isExpected(r.path)),
     ),
   };
-  const stored = await putArtifact(deps, run, ARTIFACTS.exitCode, record);
-  await deps.index.indexArtifacts(run, [{ ...stored, merkleLeaf: false }]);
+  const stored = await session.put(ARTIFACTS.exitCode, record);
+  await session.index([{ ...stored, merkleLeaf: false }]);
   await deps.index.upsertRun(run, {
     status: "completed",
     exitCode: decision.exitCode,

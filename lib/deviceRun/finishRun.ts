@@ -1,6 +1,7 @@
 import { ARTIFACTS, failurePath, PHASES, specForPath, type PhaseKey } from "../domain/artifacts";
 import { STAGES } from "../domain/run/steps";
 import { artifactBlobName, runPrefix } from "../evidence/keys";
+import { openEvidenceSession } from "../evidence/evidenceSession";
 import { sealRun, type EvidenceDeps } from "../evidence/runEvidence";
 import { sha256Hex } from "../evidence/sha256";
 import type { RebootRecord } from "../schemas/artifacts/catalog";
@@ -95,8 +96,10 @@ export async function finishRun(
     artifacts: stored.list().map((r) => ({ ...r, created: false })),
     events,
   });
-  const decision = await computeExitCode(deps.evidence, { run, decidedAt: now });
-  const { report } = await writeReport(deps.evidence, run, now);
+  // One session for the decision and the report: every artifact is read back and verified once, confined to the run.
+  const session = openEvidenceSession(deps.evidence, run);
+  const decision = await computeExitCode(deps.evidence, { run, decidedAt: now }, session);
+  const { report } = await writeReport(session, now);
   if (!state.lockContended) await deps.locks.release({ tenant: run.tenant, device: run.device, runId: run.runId });
   return {
     run,

@@ -1,7 +1,8 @@
 import type { ArtifactSpec } from "../domain/artifacts";
 import type { StoredArtifact } from "../evidence/blobStore";
 import { toTableKey } from "../evidence/keys";
-import { putArtifact, readVerified, type EvidenceDeps } from "../evidence/runEvidence";
+import { openEvidenceSession } from "../evidence/evidenceSession";
+import { putArtifact, type EvidenceDeps } from "../evidence/runEvidence";
 import type { RunRef } from "../schemas/common";
 import type { StoredArtifactRef } from "../schemas/deviceRun";
 
@@ -64,7 +65,8 @@ export async function readStored<T>(
   const ref = refs.find((r) => r.path === spec.path);
   if (ref === undefined) return undefined;
   const row = { partitionKey: run.runId, rowKey: toTableKey(ref.path), merkleLeaf: true, ...ref };
-  const reading = await readVerified(deps, run, spec, row);
+  // Confined to the run's folder and verified like every read (the row is the run's own reference).
+  const reading = await openEvidenceSession(deps, run).readAgainst(spec, row);
   if (reading.read.status !== "verified") {
     throw new Error(
       `${spec.path} of run ${run.runId} is ${reading.read.status}${reading.read.problem ? ` (${reading.read.problem})` : ""}`,

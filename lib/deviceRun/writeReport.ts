@@ -1,49 +1,36 @@
 import { ARTIFACTS } from "../domain/artifacts";
 import { buildFinalReport } from "../domain/report/buildFinalReport";
 import { renderReportHtml } from "../domain/report/renderReportHtml";
-import { putArtifact, readVerified, type EvidenceDeps } from "../evidence/runEvidence";
+import type { EvidenceSession } from "../evidence/evidenceSession";
 import type { Catalog, InstallOutcome, RebootRecord } from "../schemas/artifacts/catalog";
 import type { ArtifactIndex, Manifest, RunEvent } from "../schemas/artifacts/integrity";
 import type { ExitCodeRecord } from "../schemas/artifacts/outcome";
 import type { RunRecord } from "../schemas/artifacts/run";
 import type { BaselineDiff } from "../schemas/artifacts/snapshot";
 import type { Regressions, ValidationReport } from "../schemas/artifacts/validation";
-import type { RunRef } from "../schemas/common";
-
-async function readBack<T>(
-  evidence: EvidenceDeps,
-  run: RunRef,
-  rows: Awaited<ReturnType<EvidenceDeps["index"]["readArtifacts"]>>,
-  key: keyof typeof ARTIFACTS,
-): Promise<T | undefined> {
-  const spec = ARTIFACTS[key];
-  const row = rows.get(spec.path);
-  if (row === undefined) return undefined;
-  const reading = await readVerified(evidence, run, spec, row);
-  return reading.read.status === "verified" ? (reading.value as T) : undefined;
-}
 
 /** Phase 11's report: final-report.json and report.html from the verified artifacts, stored and indexed. */
-export async function writeReport(evidence: EvidenceDeps, run: RunRef, generatedAt: string) {
-  const rows = await evidence.index.readArtifacts(run.runId);
+export async function writeReport(session: EvidenceSession, generatedAt: string) {
+  const { run } = session;
   const [exitCode, manifest, artifactIndex, catalog, installs, regressions, reboot] = await Promise.all([
-    readBack<ExitCodeRecord>(evidence, run, rows, "exitCode"),
-    readBack<Manifest>(evidence, run, rows, "manifest"),
-    readBack<ArtifactIndex>(evidence, run, rows, "artifactIndex"),
-    readBack<Catalog>(evidence, run, rows, "catalog"),
-    readBack<InstallOutcome[]>(evidence, run, rows, "installSummary"),
-    readBack<Regressions>(evidence, run, rows, "regressions"),
-    readBack<RebootRecord>(evidence, run, rows, "reboot"),
+    session.value<ExitCodeRecord>(ARTIFACTS.exitCode),
+    session.value<Manifest>(ARTIFACTS.manifest),
+    session.value<ArtifactIndex>(ARTIFACTS.artifactIndex),
+    session.value<Catalog>(ARTIFACTS.catalog),
+    session.value<InstallOutcome[]>(ARTIFACTS.installSummary),
+    session.value<Regressions>(ARTIFACTS.regressions),
+    session.value<RebootRecord>(ARTIFACTS.reboot),
   ]);
   // Only for the HTML: absent or unverified ones are shown as "not available" there, never guessed.
   const [runRecord, preValidation, postValidation, baselineDiff, events] = await Promise.all([
-    readBack<RunRecord>(evidence, run, rows, "run"),
-    readBack<ValidationReport>(evidence, run, rows, "preValidation"),
-    readBack<ValidationReport>(evidence, run, rows, "postValidation"),
-    readBack<BaselineDiff>(evidence, run, rows, "baselineDiff"),
-    readBack<RunEvent[]>(evidence, run, rows, "events"),
+    session.value<RunRecord>(ARTIFACTS.run),
+    session.value<ValidationReport>(ARTIFACTS.preValidation),
+    session.value<ValidationReport>(ARTIFACTS.postValidation),
+    session.value<BaselineDiff>(ARTIFACTS.baselineDiff),
+    session.value<RunEvent[]>(ARTIFACTS.events),
   ]);
-  const exitCodeSha256 = rows.get(ARTIFACTS.exitCode.path)?.sha256;
+  const exitCodeRow = await session.lookup(ARTIFACTS.exitCode.path);
+  const exitCodeSha256 = exitCodeRow.status === "found" ? exitCodeRow.row.sha256 : undefined;
   if (exitCode === undefined || manifest === undefined || artifactIndex === undefined || exitCodeSha256 === undefined) {
     throw new Error(`run ${run.runId}: the exit code or the seal cannot be read back verified; no report is written`);
   }
@@ -58,10 +45,8 @@ export async function writeReport(evidence: EvidenceDeps, run: RunRef, generated
     ...(reboot === undefined ? {} : { reboot }),
     generatedAt,
   });
-  const json = await putArtifact(evidence, run, ARTIFACTS.finalReport, report);
-  const html = await putArtifact(
-    evidence,
-    run,
+  const json = await session.put(ARTIFACTS.finalReport, report);
+  const html = await session.put(
     ARTIFACTS.reportHtml,
     renderReportHtml({
       report,
@@ -76,7 +61,7 @@ export async function writeReport(evidence: EvidenceDeps, run: RunRef, generated
       reboot,
     }),
   );
-  await evidence.index.indexArtifacts(run, [
+  await session.index([
     { ...json, merkleLeaf: false },
     { ...html, merkleLeaf: false },
   ]);
