@@ -136,244 +136,304 @@ function planRebootWait(state: DeviceRunState, now: Date, stages: StageTable, ag
   return plan(state, { stage: "rebootWait", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, stages);
 }
 
+/** Baseline and pre-validation ended: go on to the catalog, or stop before any change. */
+function afterPre(
+  state: DeviceRunState,
+  outcome: Extract<StageOutcome, { stage: "pre" }>,
+  now: Date,
+  stages: StageTable,
+): Plan {
+  // Without a baseline or a pre-validation nothing could prove what patching changed or broke: stop before
+  // changing anything (the missing evidence makes the exit code 240, with the phase failure as the reason).
+  if (!outcome.baselineOk || !outcome.preValidationOk) {
+    return plan(
+      state,
+      {
+        stage: "done",
+        events: event(state, now, "run.stopped", PHASES.baseline, {
+          reason: "no baseline or pre-validation: nothing was changed",
+        }),
+      },
+      stages,
+    );
+  }
+  return plan(state, { stage: "catalog", events: event(state, now, "phase.completed", PHASES.preValidation) }, stages);
+}
+
+/** The catalog ended: install the approved updates, or skip to the reboot decision (none, dry run, no time). */
+function afterCatalog(
+  state: DeviceRunState,
+  outcome: Extract<StageOutcome, { stage: "catalog" }>,
+  ctx: PlanContext,
+  now: Date,
+  stages: StageTable,
+): Plan {
+  if (!outcome.ok) {
+    return plan(
+      state,
+      {
+        stage: "done",
+        events: event(state, now, "run.stopped", PHASES.catalog, { reason: "no catalog: nothing was installed" }),
+      },
+      stages,
+    );
+  }
+  const counts = { ...state.counts, approved: outcome.approved };
+  const withCounts = {
+    ...state,
+    counts,
+    events: event(state, now, "phase.completed", PHASES.catalog, { approved: outcome.approved }),
+  };
+  if (ctx.dryRun)
+    return planReboot(withCounts, now, stages, false, [
+      { kind: "empty-install-summary", reason: "dry run: nothing installed" },
+    ]);
+  if (outcome.approved === 0)
+    return planReboot(withCounts, now, stages, false, [
+      { kind: "empty-install-summary", reason: "no approved updates" },
+    ]);
+  if (ctx.windowEnd !== undefined) {
+    const budget = decideInstallBudget(now, ctx.windowEnd, state.policy.maxInstallMinutes);
+    if (!budget.allowed) {
+      const skipped = {
+        ...withCounts,
+        events: event(withCounts, now, "install.skipped", PHASES.install, { ...budget }),
+      };
+      return planReboot(skipped, now, stages, false, [
+        { kind: "install-skipped", reason: budget.reason, failureKind: "Skipped" },
+      ]);
+    }
+  }
+  return plan(withCounts, { stage: "install", installAttempt: 1 }, stages);
+}
+
+/** The install ended: its document decides the reboot; no document means the agent dropped mid-install. */
+function afterInstall(
+  state: DeviceRunState,
+  outcome: Extract<StageOutcome, { stage: "install" }>,
+  now: Date,
+  stages: StageTable,
+): Plan {
+  if (outcome.documentProduced) {
+    const counts = { ...state.counts, installed: outcome.installed, failed: outcome.failed };
+    const next = {
+      ...state,
+      counts,
+      events: event(state, now, "phase.completed", PHASES.install, {
+        installed: outcome.installed,
+        failed: outcome.failed,
+        attempt: state.installAttempt,
+      }),
+    };
+    return planReboot(next, now, stages, outcome.rebootRequired);
+  }
+  if (state.installAttempt < MAX_INSTALL_ATTEMPTS) {
+    // The agent dropped or the device restarted mid-install: reconcile by re-running the same install once
+    // the agent is back, instead of failing blind.
+    return plan(
+      state,
+      {
+        stage: "installReconnect",
+        waitingSince: iso(now),
+        nextCheckAt: after(now, AGENT_CHECK_SECONDS),
+        events: event(state, now, "install.interrupted", PHASES.install, { attempt: state.installAttempt }),
+      },
+      stages,
+    );
+  }
+  const reason = `install produced no result after ${state.installAttempt} attempts`;
+  // Unknown whether a reboot is pending; the post snapshot will say, and rule 150 reads it.
+  return planReboot(
+    { ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) },
+    now,
+    stages,
+    false,
+    [{ kind: "install-failed", reason, failureKind: "Timeout" }],
+  );
+}
+
+/** Waiting for the agent after an interrupted install: install again once it is back, or give up. */
+function afterInstallReconnect(
+  state: DeviceRunState,
+  outcome: { agentStatus: AgentStatus },
+  now: Date,
+  stages: StageTable,
+): Plan {
+  if (outcome.agentStatus === "Connected")
+    return plan(state, { stage: "install", installAttempt: state.installAttempt + 1 }, stages);
+  const since = new Date(state.waitingSince ?? iso(now));
+  if (now.getTime() - since.getTime() >= state.policy.rebootTimeoutMinutes * 60_000) {
+    const reason = `agent ${outcome.agentStatus} for ${state.policy.rebootTimeoutMinutes} min after the install was interrupted`;
+    return planReboot(
+      { ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) },
+      now,
+      stages,
+      false,
+      [{ kind: "install-failed", reason, failureKind: "AgentDisconnected" }],
+    );
+  }
+  return plan(state, { stage: "installReconnect", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, stages);
+}
+
+/** The reboot script ended: wait for the device to go down and come back, or record that it did not schedule. */
+function afterReboot(
+  state: DeviceRunState,
+  outcome: Extract<StageOutcome, { stage: "reboot" }>,
+  now: Date,
+  stages: StageTable,
+): Plan {
+  if (!outcome.scheduled || outcome.scheduledAt === undefined) {
+    return plan(
+      state,
+      {
+        stage: "post",
+        reboot: { ...state.reboot, outcome: "Failed" },
+        events: event(state, now, "reboot.failed", PHASES.reboot),
+      },
+      stages,
+    );
+  }
+  const reboot: RebootProgress = {
+    ...state.reboot,
+    requested: true,
+    count: state.reboot.count + 1,
+    requestedAt: outcome.scheduledAt,
+    delaySeconds: outcome.delaySeconds,
+    // The first reboot's "before" is the one that matters to an auditor: the boot before the run changed anything.
+    bootTimeBefore: state.reboot.bootTimeBefore ?? outcome.bootTimeBefore,
+    bootTimeAfter: undefined,
+    outcome: undefined,
+  };
+  const firstCheck = new Date(
+    Date.parse(outcome.scheduledAt) + (outcome.delaySeconds + FIRST_REBOOT_CHECK_SECONDS) * 1000,
+  );
+  return plan(
+    state,
+    {
+      stage: "rebootWait",
+      reboot,
+      nextCheckAt: iso(firstCheck),
+      events: event(state, now, "reboot.requested", PHASES.reboot, {
+        count: reboot.count,
+        at: outcome.scheduledAt,
+      }),
+    },
+    stages,
+  );
+}
+
+/** The boot probe ended: a boot time after the request proves the reboot; still pending reboots again. */
+function afterBootProbe(
+  state: DeviceRunState,
+  outcome: Extract<StageOutcome, { stage: "bootProbe" }>,
+  now: Date,
+  stages: StageTable,
+): Plan {
+  const requestedAt = Date.parse(state.reboot.requestedAt ?? iso(now));
+  if (outcome.lastBootTime === undefined || Date.parse(outcome.lastBootTime) <= requestedAt) {
+    // Not down yet, or the probe could not read the boot time: keep waiting (the timeout bounds it).
+    return planRebootWait({ ...state, stage: "rebootWait" }, now, stages, "Disconnected");
+  }
+  const rebooted = { ...state.reboot, bootTimeAfter: outcome.lastBootTime };
+  if (outcome.pendingReboot === true && state.policy.rebootPolicy !== "Never") {
+    if (state.reboot.count < state.policy.maxReboots) {
+      return plan(
+        state,
+        {
+          stage: "reboot",
+          reboot: rebooted,
+          events: event(state, now, "reboot.again", PHASES.reboot, {
+            count: state.reboot.count,
+            reason: "still pending after the reboot",
+          }),
+        },
+        stages,
+      );
+    }
+    return plan(
+      state,
+      {
+        stage: "post",
+        reboot: { ...rebooted, outcome: "RebootLoopGuard" },
+        events: event(state, now, "reboot.loop-guard", PHASES.reboot, {
+          count: state.reboot.count,
+          maxReboots: state.policy.maxReboots,
+        }),
+      },
+      stages,
+    );
+  }
+  return plan(
+    state,
+    {
+      stage: "post",
+      reboot: { ...rebooted, outcome: "Completed" },
+      events: event(state, now, "reboot.completed", PHASES.reboot, {
+        bootTimeAfter: outcome.lastBootTime,
+        count: state.reboot.count,
+      }),
+    },
+    stages,
+  );
+}
+
+/** The post phases ended: the run is done (a later boot time than the proven reboot is a reboot loop). */
+function afterPost(
+  state: DeviceRunState,
+  outcome: Extract<StageOutcome, { stage: "post" }>,
+  now: Date,
+  stages: StageTable,
+): Plan {
+  const counts = { ...state.counts, regressions: outcome.regressions };
+  let next: DeviceRunState = { ...state, counts };
+  const bootTimeAfter = state.reboot.bootTimeAfter;
+  if (
+    state.reboot.outcome === "Completed" &&
+    bootTimeAfter !== undefined &&
+    outcome.lastBootTime !== undefined &&
+    Date.parse(outcome.lastBootTime) > Date.parse(bootTimeAfter)
+  ) {
+    // The device went down again by itself after the reboot we proved: it is not stable (a reboot loop), whatever
+    // the checks said in between.
+    next = {
+      ...next,
+      reboot: { ...state.reboot, count: state.reboot.count + 1, outcome: "RebootLoopGuard" },
+      events: event(next, now, "reboot.unexpected", PHASES.postSnapshot, {
+        bootTimeAfter,
+        lastBootTime: outcome.lastBootTime,
+      }),
+    };
+  }
+  return plan(
+    next,
+    {
+      stage: "done",
+      events: event(next, now, "phase.completed", PHASES.postValidation, { regressions: outcome.regressions }),
+    },
+    stages,
+  );
+}
+
 /** Decides the next step after a stage ended. Pure: same state, outcome and context, same plan. */
 export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
   const { now } = ctx;
   const stages = ctx.stages ?? STAGES;
   switch (outcome.stage) {
-    case "pre": {
-      // Without a baseline or a pre-validation nothing could prove what patching changed or broke: stop before
-      // changing anything (the missing evidence makes the exit code 240, with the phase failure as the reason).
-      if (!outcome.baselineOk || !outcome.preValidationOk) {
-        return plan(
-          state,
-          {
-            stage: "done",
-            events: event(state, now, "run.stopped", PHASES.baseline, {
-              reason: "no baseline or pre-validation: nothing was changed",
-            }),
-          },
-          stages,
-        );
-      }
-      return plan(
-        state,
-        { stage: "catalog", events: event(state, now, "phase.completed", PHASES.preValidation) },
-        stages,
-      );
-    }
-    case "catalog": {
-      if (!outcome.ok) {
-        return plan(
-          state,
-          {
-            stage: "done",
-            events: event(state, now, "run.stopped", PHASES.catalog, { reason: "no catalog: nothing was installed" }),
-          },
-          stages,
-        );
-      }
-      const counts = { ...state.counts, approved: outcome.approved };
-      const withCounts = {
-        ...state,
-        counts,
-        events: event(state, now, "phase.completed", PHASES.catalog, { approved: outcome.approved }),
-      };
-      if (ctx.dryRun)
-        return planReboot(withCounts, now, stages, false, [
-          { kind: "empty-install-summary", reason: "dry run: nothing installed" },
-        ]);
-      if (outcome.approved === 0)
-        return planReboot(withCounts, now, stages, false, [
-          { kind: "empty-install-summary", reason: "no approved updates" },
-        ]);
-      if (ctx.windowEnd !== undefined) {
-        const budget = decideInstallBudget(now, ctx.windowEnd, state.policy.maxInstallMinutes);
-        if (!budget.allowed) {
-          const skipped = {
-            ...withCounts,
-            events: event(withCounts, now, "install.skipped", PHASES.install, { ...budget }),
-          };
-          return planReboot(skipped, now, stages, false, [
-            { kind: "install-skipped", reason: budget.reason, failureKind: "Skipped" },
-          ]);
-        }
-      }
-      return plan(withCounts, { stage: "install", installAttempt: 1 }, stages);
-    }
-    case "install": {
-      if (outcome.documentProduced) {
-        const counts = { ...state.counts, installed: outcome.installed, failed: outcome.failed };
-        const next = {
-          ...state,
-          counts,
-          events: event(state, now, "phase.completed", PHASES.install, {
-            installed: outcome.installed,
-            failed: outcome.failed,
-            attempt: state.installAttempt,
-          }),
-        };
-        return planReboot(next, now, stages, outcome.rebootRequired);
-      }
-      if (state.installAttempt < MAX_INSTALL_ATTEMPTS) {
-        // The agent dropped or the device restarted mid-install: reconcile by re-running the same install once
-        // the agent is back, instead of failing blind.
-        return plan(
-          state,
-          {
-            stage: "installReconnect",
-            waitingSince: iso(now),
-            nextCheckAt: after(now, AGENT_CHECK_SECONDS),
-            events: event(state, now, "install.interrupted", PHASES.install, { attempt: state.installAttempt }),
-          },
-          stages,
-        );
-      }
-      const reason = `install produced no result after ${state.installAttempt} attempts`;
-      // Unknown whether a reboot is pending; the post snapshot will say, and rule 150 reads it.
-      return planReboot(
-        { ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) },
-        now,
-        stages,
-        false,
-        [{ kind: "install-failed", reason, failureKind: "Timeout" }],
-      );
-    }
-    case "installReconnect": {
-      if (outcome.agentStatus === "Connected")
-        return plan(state, { stage: "install", installAttempt: state.installAttempt + 1 }, stages);
-      const since = new Date(state.waitingSince ?? iso(now));
-      if (now.getTime() - since.getTime() >= state.policy.rebootTimeoutMinutes * 60_000) {
-        const reason = `agent ${outcome.agentStatus} for ${state.policy.rebootTimeoutMinutes} min after the install was interrupted`;
-        return planReboot(
-          { ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) },
-          now,
-          stages,
-          false,
-          [{ kind: "install-failed", reason, failureKind: "AgentDisconnected" }],
-        );
-      }
-      return plan(state, { stage: "installReconnect", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, stages);
-    }
-    case "reboot": {
-      if (!outcome.scheduled || outcome.scheduledAt === undefined) {
-        return plan(
-          state,
-          {
-            stage: "post",
-            reboot: { ...state.reboot, outcome: "Failed" },
-            events: event(state, now, "reboot.failed", PHASES.reboot),
-          },
-          stages,
-        );
-      }
-      const reboot: RebootProgress = {
-        ...state.reboot,
-        requested: true,
-        count: state.reboot.count + 1,
-        requestedAt: outcome.scheduledAt,
-        delaySeconds: outcome.delaySeconds,
-        // The first reboot's "before" is the one that matters to an auditor: the boot before the run changed anything.
-        bootTimeBefore: state.reboot.bootTimeBefore ?? outcome.bootTimeBefore,
-        bootTimeAfter: undefined,
-        outcome: undefined,
-      };
-      const firstCheck = new Date(
-        Date.parse(outcome.scheduledAt) + (outcome.delaySeconds + FIRST_REBOOT_CHECK_SECONDS) * 1000,
-      );
-      return plan(
-        state,
-        {
-          stage: "rebootWait",
-          reboot,
-          nextCheckAt: iso(firstCheck),
-          events: event(state, now, "reboot.requested", PHASES.reboot, {
-            count: reboot.count,
-            at: outcome.scheduledAt,
-          }),
-        },
-        stages,
-      );
-    }
+    case "pre":
+      return afterPre(state, outcome, now, stages);
+    case "catalog":
+      return afterCatalog(state, outcome, ctx, now, stages);
+    case "install":
+      return afterInstall(state, outcome, now, stages);
+    case "installReconnect":
+      return afterInstallReconnect(state, outcome, now, stages);
+    case "reboot":
+      return afterReboot(state, outcome, now, stages);
     case "rebootWait":
       return planRebootWait(state, now, stages, outcome.agentStatus);
-    case "bootProbe": {
-      const requestedAt = Date.parse(state.reboot.requestedAt ?? iso(now));
-      if (outcome.lastBootTime === undefined || Date.parse(outcome.lastBootTime) <= requestedAt) {
-        // Not down yet, or the probe could not read the boot time: keep waiting (the timeout bounds it).
-        return planRebootWait({ ...state, stage: "rebootWait" }, now, stages, "Disconnected");
-      }
-      const rebooted = { ...state.reboot, bootTimeAfter: outcome.lastBootTime };
-      if (outcome.pendingReboot === true && state.policy.rebootPolicy !== "Never") {
-        if (state.reboot.count < state.policy.maxReboots) {
-          return plan(
-            state,
-            {
-              stage: "reboot",
-              reboot: rebooted,
-              events: event(state, now, "reboot.again", PHASES.reboot, {
-                count: state.reboot.count,
-                reason: "still pending after the reboot",
-              }),
-            },
-            stages,
-          );
-        }
-        return plan(
-          state,
-          {
-            stage: "post",
-            reboot: { ...rebooted, outcome: "RebootLoopGuard" },
-            events: event(state, now, "reboot.loop-guard", PHASES.reboot, {
-              count: state.reboot.count,
-              maxReboots: state.policy.maxReboots,
-            }),
-          },
-          stages,
-        );
-      }
-      return plan(
-        state,
-        {
-          stage: "post",
-          reboot: { ...rebooted, outcome: "Completed" },
-          events: event(state, now, "reboot.completed", PHASES.reboot, {
-            bootTimeAfter: outcome.lastBootTime,
-            count: state.reboot.count,
-          }),
-        },
-        stages,
-      );
-    }
-    case "post": {
-      const counts = { ...state.counts, regressions: outcome.regressions };
-      let next: DeviceRunState = { ...state, counts };
-      const bootTimeAfter = state.reboot.bootTimeAfter;
-      if (
-        state.reboot.outcome === "Completed" &&
-        bootTimeAfter !== undefined &&
-        outcome.lastBootTime !== undefined &&
-        Date.parse(outcome.lastBootTime) > Date.parse(bootTimeAfter)
-      ) {
-        // The device went down again by itself after the reboot we proved: it is not stable (a reboot loop), whatever
-        // the checks said in between.
-        next = {
-          ...next,
-          reboot: { ...state.reboot, count: state.reboot.count + 1, outcome: "RebootLoopGuard" },
-          events: event(next, now, "reboot.unexpected", PHASES.postSnapshot, {
-            bootTimeAfter,
-            lastBootTime: outcome.lastBootTime,
-          }),
-        };
-      }
-      return plan(
-        next,
-        {
-          stage: "done",
-          events: event(next, now, "phase.completed", PHASES.postValidation, { regressions: outcome.regressions }),
-        },
-        stages,
-      );
-    }
+    case "bootProbe":
+      return afterBootProbe(state, outcome, now, stages);
+    case "post":
+      return afterPost(state, outcome, now, stages);
   }
 }
