@@ -259,8 +259,12 @@ export class EvidenceSession {
     });
   }
 
-  /** The artifact's parsed value when it verifies; undefined when it is absent or does not verify. */
+  /**
+   * The artifact's parsed value when it verifies; undefined when it is absent or does not verify. Without a row
+   * inside the run there can be no value, so nothing is read to tell "missing" from "stored but not indexed".
+   */
   async value<T>(spec: ArtifactSpec): Promise<T | undefined> {
+    if ((await this.lookup(spec.path)).status !== "found") return undefined;
     const reading = await this.read(spec);
     return reading.read.status === "verified" ? (reading.value as T) : undefined;
   }
