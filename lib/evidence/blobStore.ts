@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { RunRef } from "../schemas/common";
 import { EvidenceConflictError, isStatus } from "./errors";
@@ -90,6 +91,20 @@ export class EvidenceStore {
       const chunks: Buffer[] = [];
       for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
       return Buffer.concat(chunks);
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  /** A blob's bytes as a stream (one GET, resumed by the SDK if the connection drops); undefined when it does not exist. */
+  async openStream(blobName: string, signal: AbortSignal): Promise<Readable | undefined> {
+    try {
+      this.stats.blobReads += 1;
+      const response = await this.container.getBlobClient(blobName).download(0, undefined, { abortSignal: signal });
+      const body = response.readableStreamBody;
+      if (body === undefined) throw new Error(`download of ${blobName} returned no body stream`);
+      return body as Readable;
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error;

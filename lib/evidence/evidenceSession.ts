@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { ARTIFACTS, parseArtifact, specForPath, type ArtifactSpec } from "../domain/artifacts";
 import type { ArtifactIndex, Manifest } from "../schemas/artifacts/integrity";
 import type { ArtifactRead } from "../schemas/artifacts/outcome";
@@ -70,24 +71,34 @@ export function outsideRunReading(row: Pick<ArtifactRow, "path" | "sha256">): Ve
   return { read: { path: row.path, status: "hash-mismatch", indexedSha256: row.sha256, problem: OUTSIDE_RUN_PROBLEM } };
 }
 
-/** Checks bytes read from a row's blob against the row: SHA-256 and size; undefined when both match. */
-export function integrityProblem(
+/**
+ * Checks the digest of bytes read from a row's blob (hashed in memory, or on the way through a stream) against the
+ * row: SHA-256 and size. Undefined when both match.
+ */
+export function digestProblem(
   row: Pick<ArtifactRow, "path" | "sha256" | "size">,
-  bytes: Uint8Array,
+  digest: { sha256: string; size: number },
 ): ArtifactRead | undefined {
-  const actual = sha256Hex(bytes);
-  if (actual !== row.sha256)
-    return { path: row.path, status: "hash-mismatch", indexedSha256: row.sha256, actualSha256: actual };
-  if (bytes.byteLength !== row.size) {
+  if (digest.sha256 !== row.sha256)
+    return { path: row.path, status: "hash-mismatch", indexedSha256: row.sha256, actualSha256: digest.sha256 };
+  if (digest.size !== row.size) {
     return {
       path: row.path,
       status: "hash-mismatch",
       indexedSha256: row.sha256,
-      actualSha256: actual,
-      problem: `indexed size ${row.size} bytes, stored ${bytes.byteLength}`,
+      actualSha256: digest.sha256,
+      problem: `indexed size ${row.size} bytes, stored ${digest.size}`,
     };
   }
   return undefined;
+}
+
+/** {@link digestProblem} of bytes in memory. */
+export function integrityProblem(
+  row: Pick<ArtifactRow, "path" | "sha256" | "size">,
+  bytes: Uint8Array,
+): ArtifactRead | undefined {
+  return digestProblem(row, { sha256: sha256Hex(bytes), size: bytes.byteLength });
 }
 
 /** The schema check of bytes that passed {@link integrityProblem}. */
@@ -216,6 +227,27 @@ export class EvidenceSession {
     return { read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: row.sha256 }, row, bytes };
   }
 
+  /**
+   * Streams an indexed artifact of the run from its own folder, for copying large evidence without holding it (the
+   * export). Refuses (throws) unless the run's row for `path` points inside the run's folder. The caller hashes the
+   * bytes on the way and checks them with {@link digestProblem}; undefined when the blob is gone.
+   */
+  async openStream(path: string, signal: AbortSignal): Promise<Readable | undefined> {
+    const lookup = await this.lookup(path);
+    if (lookup.status !== "found")
+      throw new Error(`refusing to stream ${path} of run ${this.run.runId}: its index row is ${lookup.status}`);
+    return this.deps.store.openStream(artifactBlobName(this.run, path), signal);
+  }
+
+  /**
+   * The bytes stored at the run's own `artifactBlobName(run, path)`, whatever the index says, or undefined when there
+   * are none. Only for verifiers that check and report every claim about them themselves (the install proof, which
+   * compares them with the Installs row, the Artifacts row and the manifest); never serve these bytes as evidence.
+   */
+  async readOwnBlobForReport(path: string): Promise<Buffer | undefined> {
+    return this.deps.store.get(this.run, path);
+  }
+
   /** An artifact read back, verified (confined, SHA-256, size) and checked against its schema. */
   read(spec: ArtifactSpec | string): Promise<VerifiedReading> {
     const resolved = typeof spec === "string" ? specForPath(spec) : spec;
@@ -227,8 +259,12 @@ export class EvidenceSession {
     });
   }
 
-  /** The artifact's parsed value when it verifies; undefined when it is absent or does not verify. */
+  /**
+   * The artifact's parsed value when it verifies; undefined when it is absent or does not verify. Without a row
+   * inside the run there can be no value, so nothing is read to tell "missing" from "stored but not indexed".
+   */
   async value<T>(spec: ArtifactSpec): Promise<T | undefined> {
+    if ((await this.lookup(spec.path)).status !== "found") return undefined;
     const reading = await this.read(spec);
     return reading.read.status === "verified" ? (reading.value as T) : undefined;
   }

@@ -1,6 +1,5 @@
 import type { TableClient, TableEntity } from "@azure/data-tables";
 import type { z } from "zod";
-import type { StorageClients } from "../azure/storageClients";
 import type { RunRef } from "../schemas/common";
 import {
   ArtifactRowSchema,
@@ -59,6 +58,16 @@ export interface InstallsQueryResult {
 export type ArtifactRowLookup =
   { status: "found"; row: ArtifactRow } | { status: "missing" } | { status: "invalid"; problem: string };
 
+/**
+ * The tables the index reads and writes. Declared here, not taken from lib/azure's StorageClients (which satisfies it),
+ * so lib/evidence depends on the SDK's types only and lib/azure may depend on lib/evidence, never the other way.
+ */
+export interface EvidenceTables {
+  runs: TableClient;
+  artifacts: TableClient;
+  installs: TableClient;
+}
+
 /** Quotes a value for an OData filter (single quotes doubled). */
 function odataString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
@@ -72,7 +81,7 @@ function odataString(value: string): string {
 export class EvidenceIndex {
   readonly stats: IndexStats = { transactions: 0, queries: 0 };
 
-  constructor(private readonly tables: StorageClients["tables"]) {}
+  constructor(private readonly tables: EvidenceTables) {}
 
   /** Indexes stored artifacts of a run; `merkleLeaf` marks those covered by the run's Merkle root. */
   async indexArtifacts(run: RunRef, artifacts: readonly (StoredArtifact & { merkleLeaf: boolean })[]): Promise<void> {

@@ -1,10 +1,8 @@
 import { ARTIFACTS, failurePath } from "../domain/artifacts";
 import type { ArtifactRead } from "../schemas/artifacts/outcome";
 import type { RunRef } from "../schemas/common";
-import { runPrefix } from "./keys";
+import { openEvidenceSession, type EvidenceDeps } from "./evidenceSession";
 import { sortByPath } from "./seal";
-import { readRunEvidence } from "./readRun";
-import type { EvidenceDeps } from "./runEvidence";
 
 /** Per-artifact and whole-run result of re-verifying a run. */
 export interface VerificationReport {
@@ -33,7 +31,8 @@ const ALWAYS_EXPECTED: readonly string[] = [
  * Merkle root and the event chain. `ok` is false on any mismatch.
  */
 export async function verifyRun(deps: EvidenceDeps, run: RunRef): Promise<VerificationReport> {
-  const back = await readRunEvidence(deps, run);
+  const session = openEvidenceSession(deps, run);
+  const back = await session.readAll();
   // A run refused in phase 01 (its policy) has no run.json by design; its verified failure record says why.
   const initFailed = back.readings.get(failurePath("init"))?.read.status === "verified";
   const expected = initFailed ? ALWAYS_EXPECTED.filter((p) => p !== ARTIFACTS.run.path) : ALWAYS_EXPECTED;
@@ -42,10 +41,7 @@ export async function verifyRun(deps: EvidenceDeps, run: RunRef): Promise<Verifi
       .map((r) => r.read)
       .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || expected.includes(r.path)),
   );
-  const prefix = runPrefix(run);
-  const unindexed = (await deps.store.listBlobNames(prefix))
-    .map((name) => name.slice(prefix.length))
-    .filter((path) => !back.rows.has(path));
+  const unindexed = (await session.storedPaths()).filter((path) => !back.rows.has(path));
   const sealOk = back.manifest !== undefined && back.sealProblems.length === 0;
   return {
     run,

@@ -2,7 +2,7 @@ import { ARTIFACTS } from "../domain/artifacts";
 import { WindowReportSchema, type WindowReport } from "../schemas/window";
 import type { RunRef } from "../schemas/common";
 import { canonicalJsonBytes } from "./canonicalJson";
-import type { EvidenceDeps } from "./runEvidence";
+import { openEvidenceSession, type EvidenceDeps } from "./evidenceSession";
 
 /** File name of a window occurrence's report. */
 export const WINDOW_REPORT_FILE = "window-report.json";
@@ -28,8 +28,8 @@ export async function putWindowReport(
   report: WindowReport,
 ): Promise<{ path: string; sha256: string }> {
   const parsed = WindowReportSchema.parse(report);
-  const scope = windowScope(parsed);
-  const stored = await deps.store.put(scope, WINDOW_REPORT_FILE, canonicalJsonBytes(parsed), ARTIFACTS.run.contentType);
-  await deps.index.indexArtifacts(scope, [{ ...stored, merkleLeaf: false }]);
+  const session = openEvidenceSession(deps, windowScope(parsed));
+  const stored = await session.putBytes(WINDOW_REPORT_FILE, canonicalJsonBytes(parsed), ARTIFACTS.run.contentType);
+  await session.index([{ ...stored, merkleLeaf: false }]);
   return { path: stored.blobName, sha256: stored.sha256 };
 }

@@ -1,38 +1,32 @@
 import type { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
-import { isStatus } from "../evidence/errors";
-import type { EvidenceDeps } from "../evidence/runEvidence";
-import type { ArtifactRow, InstallRow } from "../schemas/tableRows";
+import { EvidenceStore } from "../evidence/blobStore";
+import { openEvidenceSession, type EvidenceDeps, type EvidenceSession } from "../evidence/evidenceSession";
+import type { RunRef } from "../schemas/common";
+import type { InstallRow } from "../schemas/tableRows";
 
-/** Where an export reads evidence from: the index, the audit index and the evidence blobs, streamed. */
+/** Where an export reads evidence from: one run-bound evidence session per run, and the audit index. */
 export interface ExportSource {
-  /** A run's Artifacts rows, keyed by artifact path. */
-  readArtifacts(runId: string): Promise<Map<string, ArtifactRow>>;
-  /** Names of every blob under a prefix. */
-  listBlobNames(prefix: string): Promise<string[]>;
-  /** A blob's bytes as a stream, or undefined when the blob does not exist. */
-  openBlob(blobName: string, signal: AbortSignal): Promise<Readable | undefined>;
+  /** The run's evidence session: its index rows (confinement checked), the blobs stored under its folder. */
+  openSession(run: RunRef): EvidenceSession;
+  /**
+   * Streams one artifact of the session's run from the run's own folder (refused unless its row points inside it), or
+   * undefined when the blob does not exist. The writer hashes it on the way into the zip and checks it against the row.
+   */
+  openArtifact(session: EvidenceSession, path: string, signal: AbortSignal): Promise<Readable | undefined>;
   /** A device's Installs (audit index) rows. */
   readInstalls(tenant: string, device: string): Promise<InstallRow[]>;
 }
 
-/** The export source over the evidence index and the evidence container. */
-export function evidenceExportSource(evidence: EvidenceDeps, container: ContainerClient): ExportSource {
+/**
+ * The export source over the evidence index and store; given a container, the blobs are read from it (the export
+ * only reads, so a store over the same container is the same evidence).
+ */
+export function evidenceExportSource(evidence: EvidenceDeps, container?: ContainerClient): ExportSource {
+  const deps: EvidenceDeps = container === undefined ? evidence : { ...evidence, store: new EvidenceStore(container) };
   return {
-    readArtifacts: (runId) => evidence.index.readArtifacts(runId),
-    listBlobNames: (prefix) => evidence.store.listBlobNames(prefix),
+    openSession: (run) => openEvidenceSession(deps, run),
+    openArtifact: (session, path, signal) => session.openStream(path, signal),
     readInstalls: (tenant, device) => evidence.index.readInstalls(tenant, device),
-    async openBlob(blobName, signal) {
-      try {
-        // One GET; the SDK's stream re-requests the remaining range if the connection drops mid-body.
-        const response = await container.getBlobClient(blobName).download(0, undefined, { abortSignal: signal });
-        const body = response.readableStreamBody;
-        if (body === undefined) throw new Error(`download of ${blobName} returned no body stream`);
-        return body as Readable;
-      } catch (error) {
-        if (isStatus(error, 404)) return undefined;
-        throw error;
-      }
-    },
   };
 }

@@ -1,6 +1,6 @@
 import { ARTIFACTS, failurePath, parseArtifact, type ArtifactSpec } from "../domain/artifacts";
 import { checkSeal } from "../evidence/checkSeal";
-import type { VerifiedReading } from "../evidence/runEvidence";
+import { digestProblem, type VerifiedReading } from "../evidence/evidenceSession";
 import { sortByPath } from "../evidence/seal";
 import type { VerificationReport } from "../evidence/verifyRun";
 import type { ArtifactIndex, Manifest } from "../schemas/artifacts/integrity";
@@ -27,9 +27,9 @@ const KEEP_VALUE: ReadonlySet<string> = new Set([
 /** Checks an artifact's bytes, as streamed into the package, against its index row and its schema. */
 export function readingOfStreamed(spec: ArtifactSpec, row: ArtifactRow, tap: TapResult): VerifiedReading {
   const path = spec.path;
-  if (tap.sha256 !== row.sha256) {
-    return { read: { path, status: "hash-mismatch", indexedSha256: row.sha256, actualSha256: tap.sha256 } };
-  }
+  // The session's rule for bytes hashed on the way: SHA-256 and size as the index row records them.
+  const problem = digestProblem(row, tap);
+  if (problem !== undefined) return { read: problem };
   // Larger than the capture limit: the hash is checked, the schema is not (no evidence artifact comes near it).
   if (tap.bytes === undefined)
     return { read: { path, status: "verified", indexedSha256: row.sha256, actualSha256: tap.sha256 } };

@@ -1,9 +1,8 @@
 import type { Readable, Writable } from "node:stream";
 import { specForPath } from "../domain/artifacts";
 import { canonicalJson } from "../evidence/canonicalJson";
-import { artifactBlobName, runPrefix } from "../evidence/keys";
+import { isInsideRun, type EvidenceSession, type VerifiedReading } from "../evidence/evidenceSession";
 import { inclusionProof, merkleRootFromLeafHashes } from "../evidence/merkle";
-import type { VerifiedReading } from "../evidence/runEvidence";
 import { merkleLeafHashes, sortByPath } from "../evidence/seal";
 import type { VerificationReport } from "../evidence/verifyRun";
 import type { ExportCounts, ExportRequest } from "../schemas/api/exports";
@@ -88,6 +87,8 @@ const SAFE_PATH = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$
 /** A run ready to stream: its rows, its metadata files and the check its artifacts report to. */
 interface RunPlan {
   scoped: RunInScope;
+  /** The run's evidence session: every blob of the run is read through it. */
+  session: EvidenceSession;
   folder: string;
   rows: ArtifactRow[];
   check: RunCheck;
@@ -140,12 +141,12 @@ class Downloads {
 
   constructor(private readonly source: ExportSource) {}
 
-  async start(blobName: string): Promise<Readable | undefined> {
+  async start(session: EvidenceSession, path: string): Promise<Readable | undefined> {
     if (this.aborted) throw new Error("export aborted");
     const controller = new AbortController();
     this.open.add(controller);
     try {
-      const stream = await this.source.openBlob(blobName, controller.signal);
+      const stream = await this.source.openArtifact(session, path, controller.signal);
       if (stream === undefined) {
         this.open.delete(controller);
         return stream;
@@ -191,7 +192,7 @@ async function build(
   const summaries: Promise<{ summary: RunVerificationSummary; matrix: MatrixRun }>[] = [];
   const plans = readAhead(packaged, settings.runsAhead, (scoped) => planRun(source, scoped));
   const open = async (work: Work): Promise<{ work: Work; stream?: Readable | undefined }> =>
-    work.kind === "artifact" ? { work, stream: await downloads.start(work.row.blobName) } : { work };
+    work.kind === "artifact" ? { work, stream: await downloads.start(work.plan.session, work.row.path) } : { work };
 
   for await (const { work, stream } of readAhead(workOf(plans), settings.readAhead, open)) {
     if (work.kind === "file") {
@@ -301,10 +302,10 @@ function packageManifest(input: ExportPackageInput, packaged: readonly RunInScop
 /** Reads a run's index rows and blob listing, and builds its index.json and proofs.json. */
 async function planRun(source: ExportSource, scoped: RunInScope): Promise<RunPlan> {
   const { run } = scoped;
-  const prefix = runPrefix(run);
-  const [rowMap, names] = await Promise.all([source.readArtifacts(run.runId), source.listBlobNames(prefix)]);
+  const session = source.openSession(run);
+  const [rowMap, storedPaths] = await Promise.all([session.rows(), session.storedPaths()]);
   const rows = sortByPath([...rowMap.values()]);
-  const stored = new Set(names.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)));
+  const stored = new Set(storedPaths);
   const folder = runFolder(run);
 
   const index: PackageIndex = {
@@ -338,6 +339,7 @@ async function planRun(source: ExportSource, scoped: RunInScope): Promise<RunPla
   };
   return {
     scoped,
+    session,
     folder,
     rows,
     check: new RunCheck(run, rowMap, stored),
@@ -353,7 +355,7 @@ async function planRun(source: ExportSource, scoped: RunInScope): Promise<RunPla
 function refusal(plan: RunPlan, row: ArtifactRow): VerifiedReading | undefined {
   // Tenant isolation: a row must point inside this run's own folder, whatever its run id says. The blob name it
   // points at is not repeated: it may name another tenant.
-  if (row.blobName !== artifactBlobName(plan.scoped.run, row.path)) {
+  if (!isInsideRun(plan.scoped.run, row)) {
     return {
       read: {
         path: row.path,

@@ -5,8 +5,7 @@ import { LOG_STREAMS, type LogRows } from "../../lib/azure/logs/logRows";
 import { computeFleetFigures } from "../../lib/dashboard/fleetFigures";
 import { ARTIFACTS } from "../../lib/domain/artifacts";
 import { findTenantRun } from "../../lib/evidence/findTenantRun";
-import { artifactBlobName } from "../../lib/evidence/keys";
-import { sha256Hex } from "../../lib/evidence/sha256";
+import { openEvidenceSession } from "../../lib/evidence/evidenceSession";
 import { RunIdSchema, TenantIdSchema } from "../../lib/schemas/common";
 import { renderDashboardHtml } from "../dashboard/renderDashboard";
 import type { LocalPage } from "../durable/eventGridWebhook";
@@ -101,23 +100,19 @@ export function createDashboardPage(deps: { deps: AppDeps; logs: LocalLogsIngest
         return;
       }
       const found = await findTenantRun(deps.deps.storage.tables.runs, tenant.data, runId.data);
-      const row =
-        found === undefined
-          ? undefined
-          : (await deps.deps.evidence.index.readArtifacts(runId.data)).get(ARTIFACTS.reportHtml.path);
-      if (
-        found === undefined ||
-        row === undefined ||
-        row.blobName !== artifactBlobName(found.ref, ARTIFACTS.reportHtml.path)
-      ) {
+      const session = found === undefined ? undefined : openEvidenceSession(deps.deps.evidence, found.ref);
+      // The session refuses a row that names a blob outside this run's folder (tenant isolation): shown as no report.
+      const lookup = await session?.lookup(ARTIFACTS.reportHtml.path);
+      if (session === undefined || lookup?.status !== "found") {
         sendProblem(
           response,
           new HttpProblem(404, "Not Found", `run ${runId.data} of ${tenant.data} has no indexed report.html`),
         );
         return;
       }
-      const bytes = await deps.deps.evidence.store.readBlob(row.blobName);
-      if (bytes === undefined || sha256Hex(bytes) !== row.sha256) {
+      const { row } = lookup;
+      const { bytes } = await session.readBytes(ARTIFACTS.reportHtml.path);
+      if (bytes === undefined) {
         sendProblem(
           response,
           new HttpProblem(

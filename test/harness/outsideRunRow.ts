@@ -25,8 +25,8 @@ export interface OutsideRow {
 export interface PlantOptions {
   /** Artifact path of the forged row (and of B's real artifact). */
   path: string;
-  /** Tenant B's bytes (make them schema-valid, so only the folder check can refuse them). */
-  bytes: Buffer;
+  /** Tenant B's bytes, or a function of B's run giving them (make them schema-valid, so only the folder check refuses). */
+  bytes: Buffer | ((runB: RunRef) => Buffer);
   /** Status of both runs' Runs rows; default completed. */
   status?: RunRow["status"];
   /** Tenants to use (default t-iso-a, t-iso-b); a test that reaches a tenant-scoped API passes its own. */
@@ -58,13 +58,14 @@ export async function plantOutsideRow(
     device: "DEV-B",
     runId: uniqueRunId("iso-b"),
   };
-  const stored = await evidence.store.put(runB, options.path, options.bytes, "application/octet-stream");
+  const bytes = typeof options.bytes === "function" ? options.bytes(runB) : options.bytes;
+  const stored = await evidence.store.put(runB, options.path, bytes, "application/octet-stream");
   await evidence.index.indexArtifacts(runB, [{ ...stored, merkleLeaf: true }]);
   const startedAt = "2026-01-20T02:00:00.000Z";
   await evidence.index.upsertRun(runB, { status, startedAt });
   await evidence.index.upsertRun(runA, { status, startedAt });
 
-  const foreignSha256 = createHash("sha256").update(options.bytes).digest("hex");
+  const foreignSha256 = createHash("sha256").update(bytes).digest("hex");
   const foreignBlobName = `${runB.tenant}/${runB.client}/${runB.device}/${runB.runId}/${options.path}`;
   // The forgery: no code path writes this (the store and index only write inside the run), so the test does it.
   await storage.tables.artifacts.upsertEntity(
@@ -74,10 +75,10 @@ export async function plantOutsideRow(
       path: options.path,
       blobName: foreignBlobName,
       sha256: foreignSha256,
-      size: options.bytes.byteLength,
+      size: bytes.byteLength,
       merkleLeaf: true,
     },
     "Replace",
   );
-  return { runA, runB, path: options.path, foreign: options.bytes, foreignSha256, foreignBlobName };
+  return { runA, runB, path: options.path, foreign: bytes, foreignSha256, foreignBlobName };
 }

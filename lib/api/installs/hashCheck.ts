@@ -1,4 +1,4 @@
-import type { ArtifactRowLookup } from "../../evidence/tableIndex";
+import type { RowLookup } from "../../evidence/evidenceSession";
 import type { ProofCheck } from "../../schemas/api/installs";
 
 /** A SHA-256 some record claims for an artifact, or why that record could not say. */
@@ -10,10 +10,13 @@ export interface ClaimedHash {
 }
 
 /** The claim an Artifacts row makes. */
-export function rowClaim(lookup: ArtifactRowLookup | undefined): ClaimedHash {
+export function rowClaim(lookup: RowLookup | undefined): ClaimedHash {
   const source = "Artifacts row";
   if (lookup === undefined || lookup.status === "missing") return { source, problem: "absent" };
   if (lookup.status === "invalid") return { source, problem: `not a valid row (${lookup.problem})` };
+  // Its hash is not a claim about this run's bytes: the row names a blob elsewhere (never repeated: it may be another
+  // tenant's).
+  if (lookup.status === "outside") return { source, problem: "names a blob outside this run's folder" };
   return { source, sha256: lookup.row.sha256 };
 }
 

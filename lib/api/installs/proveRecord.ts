@@ -56,7 +56,7 @@ export function proveArtifact(inputs: ProofInputs, seal: RunSeal, path: string):
   const sha256 = bytes === undefined ? undefined : sha256Hex(bytes);
   const lookup = inputs.rows.get(path);
   const prefix = runPrefix(inputs.run);
-  const outside = [...inputs.rows.values()].some((r) => r.status === "found" && !r.row.blobName.startsWith(prefix));
+  const outside = [...inputs.rows.values()].some((r) => r.status === "outside");
   const inclusion = proveInclusion(seal, path, sha256);
   return {
     path,

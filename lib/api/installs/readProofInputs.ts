@@ -1,6 +1,5 @@
 import { ARTIFACTS } from "../../domain/artifacts";
-import type { EvidenceDeps } from "../../evidence/runEvidence";
-import type { ArtifactRowLookup } from "../../evidence/tableIndex";
+import { openEvidenceSession, type EvidenceDeps, type RowLookup } from "../../evidence/evidenceSession";
 import type { RunRef } from "../../schemas/common";
 
 /** The blobs and Artifacts index rows one run's install proofs are recomputed from. */
@@ -8,8 +7,8 @@ export interface ProofInputs {
   run: RunRef;
   /** Bytes by artifact path; undefined when the blob does not exist. */
   blobs: ReadonlyMap<string, Buffer | undefined>;
-  /** Artifacts rows by artifact path. */
-  rows: ReadonlyMap<string, ArtifactRowLookup>;
+  /** Artifacts rows by artifact path, classified by the run's session (a row naming a blob outside the run: outside). */
+  rows: ReadonlyMap<string, RowLookup>;
 }
 
 /**
@@ -20,7 +19,9 @@ export interface ProofInputs {
  * indexed, this whole read took p50 5.2-6.1 ms against 5.6-6.2 ms with a partition query and 6.0-6.8 ms with one
  * query naming the three row keys (p99 equal within noise); Azurite also answers every query by scanning the whole
  * table, so a query grows slower with every run ever indexed while a point read does not. Missing blobs and rows come
- * back as such; other storage errors throw.
+ * back as such; other storage errors throw. Everything goes through the run's evidence session: blobs are read only
+ * from the run's own folder (never from a name a row gives), and rows come back classified, so one that points
+ * outside the run is reported, never followed.
  */
 export async function readProofInputs(
   deps: EvidenceDeps,
@@ -30,9 +31,12 @@ export async function readProofInputs(
   const sealPaths = [ARTIFACTS.artifactIndex.path, ARTIFACTS.manifest.path];
   const blobPaths = [...new Set([...artifactPaths, ...sealPaths, ARTIFACTS.events.path])];
   const rowPaths = [...new Set([...artifactPaths, ...sealPaths])];
+  const session = openEvidenceSession(deps, run);
+  // The proof compares these bytes with every claim about them (Installs row, Artifacts row, manifest) and reports
+  // each mismatch, so it takes them as stored rather than only when they match the Artifacts row.
   const [blobs, rows] = await Promise.all([
-    Promise.all(blobPaths.map(async (path) => [path, await deps.store.get(run, path)] as const)),
-    Promise.all(rowPaths.map(async (path) => [path, await deps.index.getArtifact(run.runId, path)] as const)),
+    Promise.all(blobPaths.map(async (path) => [path, await session.readOwnBlobForReport(path)] as const)),
+    Promise.all(rowPaths.map(async (path) => [path, await session.lookup(path)] as const)),
   ]);
   return { run, blobs: new Map(blobs), rows: new Map(rows) };
 }

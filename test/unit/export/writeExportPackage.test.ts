@@ -42,10 +42,10 @@ describe("writeExportPackage when storage misbehaves", () => {
     const memory = await evidence();
     const source: ExportSource = {
       ...memory.source(),
-      openBlob: (name) =>
+      openArtifact: (session, name, signal) =>
         name.endsWith("catalog.json")
           ? Promise.reject(new Error("503 Server Busy"))
-          : memory.source().openBlob(name, new AbortController().signal),
+          : memory.source().openArtifact(session, name, signal),
     };
     const out = new PassThrough();
     out.resume();
@@ -57,8 +57,8 @@ describe("writeExportPackage when storage misbehaves", () => {
     const memory = await evidence();
     const source: ExportSource = {
       ...memory.source(),
-      openBlob: (name) => {
-        if (!name.endsWith("baseline.json")) return memory.source().openBlob(name, new AbortController().signal);
+      openArtifact: (session, name, signal) => {
+        if (!name.endsWith("baseline.json")) return memory.source().openArtifact(session, name, signal);
         const broken = new Readable({ read() {} });
         broken.push(Buffer.from('{"partial":'));
         setImmediate(() => broken.destroy(new Error("connection reset")));

@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ApiProblem, notFound } from "../../../../lib/api/apiProblem";
 import { specForPath } from "../../../../lib/domain/artifacts";
 import { findTenantRun } from "../../../../lib/evidence/findTenantRun";
-import { artifactBlobName } from "../../../../lib/evidence/keys";
+import { openEvidenceSession } from "../../../../lib/evidence/evidenceSession";
 import { ProblemSchema } from "../../../../lib/schemas/api/problem";
 import { RunParamsSchema } from "../../../../lib/schemas/api/runs";
 import { defineApiRoute } from "../apiRoute";
@@ -40,29 +39,31 @@ export const getArtifactRoute = defineApiRoute({
     const { deps } = call;
     const found = await findTenantRun(deps.storage.tables.runs, tenant, runId);
     if (found === undefined) throw notFound(`no run ${runId} in this tenant`);
-    const row = (await deps.evidence.index.readArtifacts(runId)).get(path);
-    // The index row must point inside this run's own folder, whatever it says (tenant isolation).
-    if (row === undefined || row.blobName !== artifactBlobName(found.ref, path))
-      throw notFound(`run ${runId} has no indexed artifact ${path}`);
-    const bytes = await deps.evidence.store.readBlob(row.blobName);
-    if (bytes === undefined)
+    const session = openEvidenceSession(deps.evidence, found.ref);
+    const lookup = await session.lookup(path);
+    // The index row must point inside this run's own folder, whatever it says (tenant isolation): one that does not
+    // is answered exactly as no row, so the response says nothing about the blob it names.
+    if (lookup.status === "invalid")
       throw new ApiProblem(
         409,
         "Conflict",
-        `artifact ${path} is indexed but its blob is gone`,
+        `the index row of ${path} is damaged: ${lookup.problem}`,
         undefined,
         "evidence-integrity",
       );
-    const digest = createHash("sha256").update(bytes).digest();
-    if (digest.toString("hex") !== row.sha256) {
-      throw new ApiProblem(
-        409,
-        "Conflict",
-        `artifact ${path} does not match its index: indexed ${row.sha256}, stored ${digest.toString("hex")}`,
-        undefined,
-        "evidence-integrity",
-      );
+    if (lookup.status !== "found") throw notFound(`run ${runId} has no indexed artifact ${path}`);
+    const { row } = lookup;
+    const reading = await session.readBytes(path);
+    const { bytes } = reading;
+    if (bytes === undefined) {
+      const detail =
+        reading.read.status === "missing"
+          ? `artifact ${path} is indexed but its blob is gone`
+          : `artifact ${path} does not match its index: indexed ${row.sha256}, stored ${reading.read.actualSha256 ?? "unknown"}` +
+            (reading.read.problem === undefined ? "" : ` (${reading.read.problem})`);
+      throw new ApiProblem(409, "Conflict", detail, undefined, "evidence-integrity");
     }
+    const digest = Buffer.from(row.sha256, "hex");
     return {
       status: 200,
       raw: { bytes, contentType: specForPath(path).contentType },

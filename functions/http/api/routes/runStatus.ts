@@ -2,7 +2,7 @@ import * as df from "durable-functions";
 import { z } from "zod";
 import { ARTIFACTS } from "../../../../lib/domain/artifacts";
 import type { TenantRun } from "../../../../lib/evidence/findTenantRun";
-import { readVerified, type EvidenceDeps } from "../../../../lib/evidence/runEvidence";
+import { openEvidenceSession, type EvidenceDeps } from "../../../../lib/evidence/evidenceSession";
 import type { RunStatus } from "../../../../lib/schemas/api/runs";
 import type { ExitCodeRecord } from "../../../../lib/schemas/artifacts/outcome";
 import { artifactLink, runLinks } from "../runLinks";
@@ -34,9 +34,11 @@ export async function describeRun(
     links: runLinks(ref.tenant, ref.runId),
   };
   if (row.status === "completed") {
-    const rows = await evidence.index.readArtifacts(ref.runId);
-    const exitRow = rows.get(ARTIFACTS.exitCode.path);
-    const reading = await readVerified(evidence, ref, ARTIFACTS.exitCode, exitRow);
+    // One session: the exit code is read verified and confined to this run's folder, and the listing below shows
+    // only rows inside it (a row naming another run's blob is neither read nor linked).
+    const session = openEvidenceSession(evidence, ref);
+    const rows = await session.ownRows();
+    const reading = await session.read(ARTIFACTS.exitCode);
     if (reading.read.status === "verified") {
       const record = reading.value as ExitCodeRecord;
       Object.assign(status, { exitCode: record.exitCode, exitCodeName: record.name, reasons: record.reasons });

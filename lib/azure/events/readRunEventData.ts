@@ -1,0 +1,87 @@
+import { ARTIFACTS, type ArtifactKey } from "../../domain/artifacts";
+import type { EvidenceSession } from "../../evidence/evidenceSession";
+import type { InstallOutcome } from "../../schemas/artifacts/catalog";
+import type { Manifest } from "../../schemas/artifacts/integrity";
+import type { ExitCodeRecord, FinalReport } from "../../schemas/artifacts/outcome";
+import type { RunRecord } from "../../schemas/artifacts/run";
+import type { Regressions, ValidationReport } from "../../schemas/artifacts/validation";
+import type { RunEventData } from "./eventData";
+import { assembleRunEventData, unfinishedRunEventData, type RunFacts } from "./runEventData";
+
+/** The artifacts a run event cites with their sealed hashes, in the order an on-call engineer opens them. */
+export const CITED_ARTIFACTS: readonly ArtifactKey[] = [
+  "exitCode",
+  "reportHtml",
+  "finalReport",
+  "regressions",
+  "preValidation",
+  "postValidation",
+  "installSummary",
+  "manifest",
+];
+
+/** What the orchestration knows besides the evidence: the fallback facts, its time, and why finishing failed. */
+export interface RunEventContext {
+  facts: RunFacts;
+  /** The orchestration's time (used only when there is no verified decision to take the time from). */
+  at: string;
+  /** Set when finishing gave up: the event says so without reading anything. */
+  finishFailure?: string;
+}
+
+/**
+ * The `data` of a finished run's events, read through the run's evidence session: every artifact verified against
+ * the index and confined to the run's folder, so an event never says more than the evidence does, and a row that
+ * names another run's blob is neither read nor cited. A run with no verified exit-code.json is reported as 240.
+ * One session serves the exit code, the report and the events within an activity, so nothing is read twice.
+ */
+export async function readRunEventData(session: EvidenceSession, context: RunEventContext): Promise<RunEventData> {
+  const { run, prefix } = session;
+  const { facts, at } = context;
+  if (context.finishFailure !== undefined) {
+    // Finishing gave up (storage down for its whole retry budget): say so now, from what the orchestration knows.
+    return unfinishedRunEventData(
+      run,
+      facts,
+      at,
+      prefix,
+      `the run could not be sealed and decided: ${context.finishFailure}`,
+    );
+  }
+  // One query of the run's rows first: every read below is then classified from it, not point-read.
+  const ownRows = await session.ownRows();
+  const [exitCode, runRecord, finalReport, manifest, installs, regressions, postValidation] = await Promise.all([
+    session.value<ExitCodeRecord>(ARTIFACTS.exitCode),
+    session.value<RunRecord>(ARTIFACTS.run),
+    session.value<FinalReport>(ARTIFACTS.finalReport),
+    session.value<Manifest>(ARTIFACTS.manifest),
+    session.value<InstallOutcome[]>(ARTIFACTS.installSummary),
+    session.value<Regressions>(ARTIFACTS.regressions),
+    session.value<ValidationReport>(ARTIFACTS.postValidation),
+  ]);
+  if (exitCode === undefined) {
+    return unfinishedRunEventData(
+      run,
+      facts,
+      at,
+      prefix,
+      `${ARTIFACTS.exitCode.path} is missing or does not verify against its index`,
+    );
+  }
+  const cited = CITED_ARTIFACTS.flatMap((key) => {
+    const row = ownRows.get(ARTIFACTS[key].path);
+    return row === undefined ? [] : [{ path: row.path, sha256: row.sha256 }];
+  });
+  return assembleRunEventData({
+    exitCode,
+    facts,
+    evidencePrefix: prefix,
+    cited,
+    ...(runRecord === undefined ? {} : { runRecord }),
+    ...(finalReport === undefined ? {} : { finalReport }),
+    ...(manifest === undefined ? {} : { manifest }),
+    ...(installs === undefined ? {} : { installs }),
+    ...(regressions === undefined ? {} : { regressions }),
+    ...(postValidation === undefined ? {} : { postValidation }),
+  });
+}
