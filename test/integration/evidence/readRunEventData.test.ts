@@ -1,8 +1,8 @@
-import { makeComputeExitCode } from "../../../functions/activities/computeExitCode";
 import { makePublishRunEvents } from "../../../functions/activities/publishRunEvents";
 import { buildRunEvents } from "../../../lib/azure/events/buildEvents";
 import type { PatchCloudEvent } from "../../../lib/azure/events/eventData";
 import { readRunEventData } from "../../../lib/azure/events/readRunEventData";
+import { computeExitCode } from "../../../lib/deviceRun/computeExitCode";
 import { ARTIFACTS } from "../../../lib/domain/artifacts";
 import { createEvidenceDeps } from "../../../lib/evidence/createEvidenceDeps";
 import { openEvidenceSession } from "../../../lib/evidence/evidenceSession";
@@ -24,7 +24,7 @@ describe("readRunEventData (run event data through the run's evidence session)",
     const deps = createEvidenceDeps(config, storage);
     const run: RunRef = { tenant: "t-events", client: "acme", device: "WIN-01", runId: uniqueRunId("ev") };
     await writeSampleRun(deps, run, scenario);
-    await makeComputeExitCode(deps)({ run, decidedAt: at(57) });
+    await computeExitCode(deps, { run, decidedAt: at(57) });
     const sent: PatchCloudEvent[] = [];
     const publish = makePublishRunEvents({
       evidence: deps,
