@@ -64,13 +64,13 @@ export function importGraph(root: string, files: readonly string[], read: Specif
 }
 
 /**
- * The graph between folders: `lib/<name>` for lib/, the top folder otherwise (`functions`, `orchestrators`). A leaf
- * file (it imports nothing of the set) stays its own node: it can close no loop, so folding it into its folder would
- * report a cycle that no chain of imports has (lib/schemas reads the exit-code table, a leaf in lib/domain).
+ * The graph between folders: `lib/<name>` for lib/, the top folder otherwise (`functions`, `orchestrators`). A file in
+ * `standAlone` stays its own node instead of joining its folder: meant for files that import nothing at all, which
+ * belong to no layer (lib/schemas reads the exit-code table, such a file in lib/domain, without depending on it).
  */
-export function folderGraph(files: Graph): Graph {
+export function folderGraph(files: Graph, standAlone: ReadonlySet<string> = new Set()): Graph {
   const folderOf = (file: string): string => {
-    if ((files.get(file) ?? []).length === 0) return file;
+    if (standAlone.has(file)) return file;
     const parts = file.split("/");
     return parts[0] === "lib" && parts.length > 2 ? `lib/${parts[1] ?? ""}` : (parts[0] ?? file);
   };
@@ -82,6 +82,11 @@ export function folderGraph(files: Graph): Graph {
     for (const target of targets) if (folderOf(target) !== from) edges.add(folderOf(target));
   }
   return new Map([...graph].map(([k, v]) => [k, [...v].sort()]));
+}
+
+/** The files that import nothing at all: no file, no package, no Node built-in. */
+export function importFreeFiles(root: string, files: readonly string[]): Set<string> {
+  return new Set(files.filter((f) => everyImport(readFileSync(path.join(root, f), "utf8"), f).length === 0));
 }
 
 /**
