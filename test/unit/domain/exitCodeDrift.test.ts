@@ -61,6 +61,9 @@ const TEXT_FILES = [
   ...filesUnder("lib/device/rmm", [".ps1"]),
 ];
 
+/** The TypeScript sources, whose comments and strings name codes too ("a 170 (ConcurrencyLock: ..."). */
+const TS_FILES = ["functions", "orchestrators", "lib", "local", "scripts"].flatMap((f) => filesUnder(f, [".ts"]));
+
 /** The rows of a Markdown table, cells trimmed, after the header line that starts with `header`. */
 function markdownTable(text: string, header: string): string[][] {
   const lines = text.split("\n");
@@ -159,6 +162,12 @@ describe("files that cannot import the table agree with it", () => {
 
   it.each(TEXT_FILES)("%s: every code written beside a name is that name's code", (file) => {
     expect(mismatchedPairs(file, read(file))).toEqual([]);
+  });
+
+  it("TypeScript sources: every code written beside a name in a comment or string is that name's code", () => {
+    const pairs = TS_FILES.flatMap((file) => codeNamePairs(read(file)));
+    expect(pairs.length).toBeGreaterThan(5);
+    expect(TS_FILES.flatMap((file) => mismatchedPairs(file, read(file)))).toEqual([]);
   });
 
   it("docs/rmm.md lists every code with the table's name and meaning, ascending", () => {
