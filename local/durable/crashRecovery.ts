@@ -1,5 +1,6 @@
+import { timerOf } from "./durableTimers";
 import { completionIdOf, EventType, isScheduledEvent, type StoredEvent } from "./historyEvent";
-import type { WorkItem } from "./runActivity";
+import { workItemOf, type WorkItem } from "./runActivity";
 import type { PendingTimer } from "./timerQueue";
 import type { InstanceRecord } from "./taskHubStore";
 
@@ -45,20 +46,9 @@ export function planRecovery(record: InstanceRecord, history: readonly StoredEve
   for (const event of history) {
     if (!isScheduledEvent(event) || answered.has(event.EventId)) continue;
     if (event.EventType === EventType.TaskScheduled) {
-      recovery.activities.push({
-        instanceId: record.instanceId,
-        generation: record.generation,
-        taskId: event.EventId,
-        name: event.Name ?? "",
-        input: event.Input,
-      });
+      recovery.activities.push(workItemOf(record, event));
     } else if (event.EventType === EventType.TimerCreated) {
-      recovery.timers.push({
-        instanceId: record.instanceId,
-        generation: record.generation,
-        timerId: event.EventId,
-        fireAt: new Date(event.FireAt ?? 0),
-      });
+      recovery.timers.push(timerOf(record, event));
     } else {
       recovery.children.push({
         name: event.Name ?? "",

@@ -1,5 +1,17 @@
 import type { Clock } from "./clock";
+import type { StoredEvent } from "./historyEvent";
+import type { InstanceRecord } from "./taskHubStore";
 import { TimerQueue, type PendingTimer } from "./timerQueue";
+
+/** The durable timer a TimerCreated event asks for. */
+export function timerOf(record: InstanceRecord, event: StoredEvent): PendingTimer {
+  return {
+    instanceId: record.instanceId,
+    generation: record.generation,
+    timerId: event.EventId,
+    fireAt: new Date(event.FireAt ?? 0),
+  };
+}
 
 /**
  * The engine's durable timers: a heap ordered by fire time, and, on the real clock, one setTimeout armed for the

@@ -3,7 +3,7 @@ import type { ActivityHandler, OrchestrationHandler } from "durable-functions";
 import type { Clock } from "./clock";
 import { planRecovery } from "./crashRecovery";
 import { decideEpisode } from "./decideEpisode";
-import { DurableTimers } from "./durableTimers";
+import { DurableTimers, timerOf } from "./durableTimers";
 import { InstanceExistsError, InstanceNotFoundError, InstanceStuckError, UnknownFunctionError } from "./engineErrors";
 import {
   childFailedEvent,
@@ -18,7 +18,7 @@ import {
 } from "./episodeRecords";
 import { InstanceWaiters } from "./instanceWaiters";
 import { EventType, type StoredEvent } from "./historyEvent";
-import { runActivity, type WorkItem } from "./runActivity";
+import { runActivity, workItemOf, type WorkItem } from "./runActivity";
 import { isTerminal, type InstanceRecord, type TaskHubStore } from "./taskHubStore";
 import { FairQueue } from "./fairQueue";
 
@@ -566,33 +566,7 @@ export class OrchestrationEngine {
 
     // Write-ahead: history first, then the rows derived from it. A crash between the two is repaired by recover().
     await store.appendHistory(record.instanceId, record.generation, past.length, newEvents);
-    const children = scheduled.filter((e) => e.EventType === EventType.SubOrchestrationInstanceCreated);
-    const refused: StoredEvent[] = [];
-    for (const child of children) {
-      const childId = child.InstanceId ?? "";
-      const existing = this.instances.get(childId) ?? (await this.reload(childId));
-      if (existing && !isTerminal(existing.record.status)) {
-        refused.push(
-          childFailedEvent(
-            child.EventId,
-            new InstanceExistsError(childId, existing.record.status),
-            this.options.clock.now().toISOString(),
-          ),
-        );
-        continue;
-      }
-      await this.createInstance(
-        child.Name ?? "",
-        childId,
-        child.Input,
-        {
-          instanceId: record.instanceId,
-          generation: record.generation,
-          taskScheduledId: child.EventId,
-        },
-        existing?.record.generation,
-      );
-    }
+    const refused = await this.startChildren(record, scheduled);
 
     const updated = nextRecord(record, outcome, now, terminate !== undefined);
     await store.putInstance(updated);
@@ -623,24 +597,31 @@ export class OrchestrationEngine {
     }
   }
 
+  /** Hands out an activity or timer the episode scheduled (sub-orchestrations were started while committing). */
   private dispatch(record: InstanceRecord, event: StoredEvent): void {
-    if (event.EventType === EventType.TaskScheduled) {
-      this.work.push(record.instanceId, {
-        instanceId: record.instanceId,
-        generation: record.generation,
-        taskId: event.EventId,
-        name: event.Name ?? "",
-        input: event.Input,
-      });
-    } else if (event.EventType === EventType.TimerCreated) {
-      this.timers.add({
-        instanceId: record.instanceId,
-        generation: record.generation,
-        timerId: event.EventId,
-        fireAt: new Date(event.FireAt ?? 0),
-      });
+    if (event.EventType === EventType.TaskScheduled) this.work.push(record.instanceId, workItemOf(record, event));
+    else if (event.EventType === EventType.TimerCreated) this.timers.add(timerOf(record, event));
+  }
+
+  /**
+   * Creates the sub-orchestrations an episode scheduled, after its history is written. A child id that is already
+   * running is refused: the parent receives SubOrchestrationInstanceFailed events, returned here, instead.
+   */
+  private async startChildren(record: InstanceRecord, scheduled: readonly StoredEvent[]): Promise<StoredEvent[]> {
+    const refused: StoredEvent[] = [];
+    for (const child of scheduled) {
+      if (child.EventType !== EventType.SubOrchestrationInstanceCreated) continue;
+      const childId = child.InstanceId ?? "";
+      const existing = this.instances.get(childId) ?? (await this.reload(childId));
+      if (existing && !isTerminal(existing.record.status)) {
+        const error = new InstanceExistsError(childId, existing.record.status);
+        refused.push(childFailedEvent(child.EventId, error, this.options.clock.now().toISOString()));
+        continue;
+      }
+      const parent = { instanceId: record.instanceId, generation: record.generation, taskScheduledId: child.EventId };
+      await this.createInstance(child.Name ?? "", childId, child.Input, parent, existing?.record.generation);
     }
-    // Sub-orchestrations were started while committing the episode.
+    return refused;
   }
 
   private notifyParent(child: LiveInstance): void {

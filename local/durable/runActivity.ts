@@ -4,6 +4,7 @@ import type { ActivityHandler } from "durable-functions";
 import { UnknownFunctionError } from "./engineErrors";
 import { failureOf, RESULT_NULL } from "./episodeRecords";
 import { EventType, type StoredEvent } from "./historyEvent";
+import type { InstanceRecord } from "./taskHubStore";
 
 /** An activity to run: the task an episode scheduled. */
 export interface WorkItem {
@@ -12,6 +13,17 @@ export interface WorkItem {
   taskId: number;
   name: string;
   input: string | undefined;
+}
+
+/** The activity a TaskScheduled event asks for. */
+export function workItemOf(record: InstanceRecord, event: StoredEvent): WorkItem {
+  return {
+    instanceId: record.instanceId,
+    generation: record.generation,
+    taskId: event.EventId,
+    name: event.Name ?? "",
+    input: event.Input,
+  };
 }
 
 /**
