@@ -7,8 +7,14 @@
 //   - functions/, orchestrators/, lib/ (not lib/config/): no process.env — config is parsed once
 //   - orchestrators/:             no Node built-ins, no @azure/*, value imports only from pure code,
 //                                 no clock / randomness / timers / I/O globals (replay determinism)
+//   - lib/domain/:                pure logic: no Node built-ins, no @azure/*, nothing from the I/O folders
+//                                 (lib/evidence, lib/azure, lib/api, lib/export, lib/locks, lib/policy),
+//                                 functions/, orchestrators/ or local/; no process, Date.now, Math.random, new Date()
+//   - functions/, orchestrators/, lib/, scripts/: nothing from local/ (the stand-ins never ship)
+//   - lib/schemas/:               nothing from lib/domain but the exit-code table (a leaf)
 //   - test/:                      no-unsafe-* off
 import { builtinModules } from "node:module";
+import path from "node:path";
 import js from "@eslint/js";
 import { defineConfig } from "eslint/config";
 import tseslint from "typescript-eslint";
@@ -123,6 +129,144 @@ const orchestratorSyntax = [
   },
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Import boundaries between folders, by the file an import resolves to. A pattern over the import string cannot
+// tell lib/policy from lib/domain/policy ("../policy/x" is either, depending on where the importer sits), so this
+// rule resolves relative specifiers against the importing file and compares repository paths.
+// ---------------------------------------------------------------------------------------------
+
+/** Repository-relative folder of a relative import specifier, or undefined for a package import. */
+function resolveSpecifier(filename, cwd, specifier) {
+  if (!specifier.startsWith(".")) return undefined;
+  return path
+    .relative(cwd, path.resolve(path.dirname(filename), specifier))
+    .split(path.sep)
+    .join("/");
+}
+
+/** @type {import("eslint").Rule.RuleModule} */
+const noImportFromFolders = {
+  meta: {
+    type: "problem",
+    docs: { description: "forbid imports that resolve into the named folders" },
+    schema: [
+      {
+        type: "object",
+        properties: {
+          folders: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                folder: { type: "string" },
+                message: { type: "string" },
+                /** Files inside the folder that may be imported (repository paths without extension). */
+                except: { type: "array", items: { type: "string" } },
+              },
+              required: ["folder", "message"],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ["folders"],
+        additionalProperties: false,
+      },
+    ],
+  },
+  create(context) {
+    const { folders } = /** @type {{ folders: { folder: string; message: string; except?: string[] }[] }} */ (
+      context.options[0]
+    );
+    const check = (/** @type {any} */ source) => {
+      if (source?.type !== "Literal" || typeof source.value !== "string") return;
+      const target = resolveSpecifier(context.filename, context.cwd, source.value);
+      if (target === undefined) return;
+      const file = target.replace(/\.(ts|js|mjs|cjs)$/, "");
+      const hit = folders.find(
+        ({ folder, except = [] }) => (target === folder || target.startsWith(`${folder}/`)) && !except.includes(file),
+      );
+      if (hit) context.report({ node: source, message: `${source.value} is in ${hit.folder}/: ${hit.message}` });
+    };
+    return {
+      ImportDeclaration: (node) => check(node.source),
+      ExportNamedDeclaration: (node) => check(node.source),
+      ExportAllDeclaration: (node) => check(node.source),
+      ImportExpression: (node) => check(node.source),
+      "TSImportEqualsDeclaration > TSExternalModuleReference": (/** @type {any} */ node) => check(node.expression),
+      "CallExpression[callee.type='Identifier'][callee.name='require']": (node) => check(node.arguments[0]),
+    };
+  },
+};
+
+const boundaries = { plugins: { patchpilot: { rules: { "no-import-from-folders": noImportFromFolders } } } };
+
+// ---------------------------------------------------------------------------------------------
+// lib/domain: pure logic. Same input, same output; orchestrators call it during replay.
+// ---------------------------------------------------------------------------------------------
+const PURE = "lib/domain is pure logic (orchestrators call it during replay)";
+const DOMAIN_IO = `${PURE}: do the I/O in an activity or a lib/ module above it and pass the result in`;
+
+const domainImportRestrictions = {
+  paths: [
+    ...processEnvImportPaths,
+    ...builtinNames.map((name) => ({
+      name,
+      message: `${PURE}: Node built-ins do I/O or read the clock/environment; take the data as an argument.`,
+    })),
+  ],
+  patterns: [{ group: ["@azure/*", "@azure/**"], message: `${PURE}: Azure SDK calls are I/O.` }],
+};
+
+const domainForbiddenFolders = [
+  ...["lib/evidence", "lib/azure", "lib/api", "lib/export", "lib/locks", "lib/policy"].map((folder) => ({
+    folder,
+    message: `${DOMAIN_IO} (type imports included: lib/domain is the bottom layer).`,
+  })),
+  { folder: "functions", message: `${DOMAIN_IO}; functions/ is the thin layer on top.` },
+  { folder: "orchestrators", message: `${DOMAIN_IO}; orchestrators call lib/domain, not the other way round.` },
+  { folder: "local", message: `${DOMAIN_IO}; local/ holds the stand-ins for Azure and never ships.` },
+];
+
+const domainProperties = [
+  ...processEnvProperties,
+  { object: "Date", property: "now", message: `${PURE}: take the time as an argument` },
+  { object: "Math", property: "random", message: `${PURE}: take random values (or ids) as arguments` },
+];
+
+const domainGlobals = [
+  { name: "process", message: `${PURE}: process state differs between hosts; ${CONFIG_MSG}` },
+  { name: "fetch", message: DOMAIN_IO },
+  { name: "setTimeout", message: `${PURE}: no timers` },
+  { name: "setInterval", message: `${PURE}: no timers` },
+];
+
+const domainSyntax = [
+  {
+    selector: "NewExpression[callee.type='Identifier'][callee.name='Date'][arguments.length=0]",
+    message: `${PURE}: new Date() reads the wall clock; take the time as an argument`,
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// lib/schemas: the shapes at every boundary; they must not depend on domain logic (lib/domain imports them). The
+// exit-code table is a leaf (no imports) that both read.
+// ---------------------------------------------------------------------------------------------
+const schemasForbiddenFolders = [
+  {
+    folder: "lib/domain",
+    except: ["lib/domain/exitCode/exitCodeTable"],
+    message:
+      "lib/schemas must not depend on domain logic (lib/domain imports lib/schemas); move what both need into lib/schemas or a leaf module",
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Production code never imports local/ (DESIGN.md: nothing under local/ is imported by functions/, orchestrators/
+// or lib/). scripts/ runs at build and export time, so it is held to the same rule.
+// ---------------------------------------------------------------------------------------------
+const LOCAL_MSG =
+  "production code (functions/, orchestrators/, lib/, scripts/) never imports local/, which holds the stand-ins for Azure and never ships; move what both need into lib/";
+
 export default defineConfig(
   {
     ignores: [
@@ -177,6 +321,40 @@ export default defineConfig(
       "no-restricted-globals": ["error", ...orchestratorGlobals],
       "no-restricted-properties": ["error", ...orchestratorProperties],
       "no-restricted-syntax": ["error", ...orchestratorSyntax],
+    },
+  },
+
+  // Production code never imports local/.
+  {
+    files: ["functions/**/*.ts", "orchestrators/**/*.ts", "lib/**/*.ts", "scripts/**/*.ts"],
+    ignores: ["lib/domain/**"],
+    ...boundaries,
+    rules: { "patchpilot/no-import-from-folders": ["error", { folders: [{ folder: "local", message: LOCAL_MSG }] }] },
+  },
+
+  // lib/schemas: no domain logic. Restates the local/ rule (options are replaced, not merged).
+  {
+    files: ["lib/schemas/**/*.ts"],
+    ...boundaries,
+    rules: {
+      "patchpilot/no-import-from-folders": [
+        "error",
+        { folders: [{ folder: "local", message: LOCAL_MSG }, ...schemasForbiddenFolders] },
+      ],
+    },
+  },
+
+  // lib/domain: pure. Restates the process.env rules (options are replaced, not merged).
+  {
+    files: ["lib/domain/**/*.ts"],
+    ...boundaries,
+    rules: {
+      "no-restricted-imports": "off",
+      "@typescript-eslint/no-restricted-imports": ["error", domainImportRestrictions],
+      "patchpilot/no-import-from-folders": ["error", { folders: domainForbiddenFolders }],
+      "no-restricted-globals": ["error", ...domainGlobals],
+      "no-restricted-properties": ["error", ...domainProperties],
+      "no-restricted-syntax": ["error", ...domainSyntax],
     },
   },
 

@@ -30,6 +30,12 @@ const SCHEMAS = [
   },
 ] as const;
 
+/** "150, 210, 220 and 240": the codes in ascending order, as a sentence lists them. */
+function listCodes(codes: readonly string[]): string {
+  const sorted = [...codes].sort((a, b) => Number(a) - Number(b));
+  return sorted.length < 2 ? sorted.join("") : `${sorted.slice(0, -1).join(", ")} and ${sorted.at(-1) ?? ""}`;
+}
+
 function renderReadme(): string {
   const exitCodeOf = new Map(Object.entries(EXIT_CODE_EVENT_TYPES).map(([code, type]) => [type, code]));
   const rows = Object.values(EVENT_TYPES).map((type) => {
@@ -62,7 +68,7 @@ function renderReadme(): string {
     "- `id`: `{tenant}/{runId}/{type without io.patchpilot.}` (or the occurrence id for windows): derived, never random.",
     "  A retried publish sends the same id; drop an event whose `source` + `id` you have seen.",
     "- `dataschema`: the `$id` of the schema in this folder.",
-    "- A run sends `run.completed` and, for 150, 210, 220 and 240, one more event of that exit code with the same data.",
+    `- A run sends \`run.completed\` and, for ${listCodes(Object.keys(EXIT_CODE_EVENT_TYPES))}, one more event of that exit code with the same data.`,
     "",
   ].join("\n");
 }

@@ -1,13 +1,19 @@
 import type { RunLogRow, UpdateLogRow, WindowLogRow } from "../azure/logs/logRows";
 import { ARTIFACTS } from "../domain/artifacts";
+import { EXIT_CODE } from "../domain/exitCode/exitCodeTable";
 import { compareOrdinal, inRange, latestBy, lookbackRange, timeOf, utcDay, type TimeRange } from "./rowSelection";
 
 // The fleet dashboard's figures, defined once. infra/dashboards/queries/*.kql compute the same figures from the Log
 // Analytics tables for the workbook; each query names the field it mirrors, and test/unit/infra/dashboards.test.ts
 // checks that the field exists. Change a definition here and in its query together.
 
-/** Exit codes the figures single out (DESIGN.md). */
-export const EXIT = { success: 0, rebootRequired: 150, concurrencyLock: 170, validationFailure: 220 } as const;
+/** Exit codes the figures single out (lib/domain/exitCode/exitCodeTable.ts). */
+export const EXIT = {
+  success: EXIT_CODE.Success,
+  rebootRequired: EXIT_CODE.RebootRequired,
+  concurrencyLock: EXIT_CODE.ConcurrencyLock,
+  validationFailure: EXIT_CODE.ValidationFailure,
+} as const;
 
 /**
  * Whether a run says the state of its device: not a dry run (it changes nothing) and not a 170 (ConcurrencyLock:

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { isKnownTimeZone } from "../domain/window/zonedTime";
 import { ClientIdSchema, KbSchema, SchemaVersion1, TenantIdSchema } from "./common";
+import { isKnownTimeZone } from "./timeZone";
 
 /** Update classifications as Azure Update Manager names them (Linux updates map to Critical/Security/Other). */
 export const ClassificationSchema = z.enum([

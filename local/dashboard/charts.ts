@@ -1,18 +1,23 @@
 // Server-side inline SVG charts of the fleet dashboard: no scripts, no external assets. Every row-derived string
 // goes through escapeHtml (text and attributes alike).
 import type { ClientCompliance, ExitCodeDay, TenantCompliance } from "../../lib/dashboard/fleetFigures";
+import { EXIT_CODE_NAME, EXIT_CODES_ASCENDING, type ExitCodeValue } from "../../lib/domain/exitCode/exitCodeTable";
 import { escapeHtml } from "../../lib/domain/report/renderReportHtml";
 
-/** Name and colour of each exit code of DESIGN.md; the workbook's chart uses the same colours. */
-export const EXIT_CODE_STYLES: Readonly<Record<number, { name: string; colour: string }>> = {
-  0: { name: "Success", colour: "#2e7d32" },
-  150: { name: "RebootRequired", colour: "#f2a900" },
-  170: { name: "ConcurrencyLock", colour: "#9e9e9e" },
-  210: { name: "InstallFailure", colour: "#e8590c" },
-  220: { name: "ValidationFailure", colour: "#d32f2f" },
-  230: { name: "DiagnosticsFailure", colour: "#7b1fa2" },
-  240: { name: "ReportingFailure", colour: "#7f0000" },
+const EXIT_CODE_COLOURS: Readonly<Record<ExitCodeValue, string>> = {
+  0: "#2e7d32",
+  150: "#f2a900",
+  170: "#9e9e9e",
+  210: "#e8590c",
+  220: "#d32f2f",
+  230: "#7b1fa2",
+  240: "#7f0000",
 };
+
+/** Name (lib/domain/exitCode/exitCodeTable.ts) and colour of each exit code; the workbook's chart uses the same colours. */
+export const EXIT_CODE_STYLES: Readonly<Record<number, { name: string; colour: string }>> = Object.fromEntries(
+  EXIT_CODES_ASCENDING.map((code) => [code, { name: EXIT_CODE_NAME[code], colour: EXIT_CODE_COLOURS[code] }]),
+);
 
 const UNKNOWN_CODE_COLOUR = "#546e7a";
 

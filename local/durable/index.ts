@@ -6,7 +6,8 @@ export {
   type LocalDurableHostOptions,
 } from "./localDurableHost";
 export { EventType, eventTypeName, type FailureDetails, type StoredEvent } from "./historyEvent";
-export { InstanceStuckError, type EngineStats } from "./orchestrationEngine";
+export { InstanceStuckError } from "./engineErrors";
+export type { EngineStats } from "./orchestrationEngine";
 export { NON_DETERMINISTIC } from "./checkDeterminism";
 export { REPLAY_SCHEMA } from "./replayEpisode";
 export type { RuntimeStatus } from "./taskHubStore";

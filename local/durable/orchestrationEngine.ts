@@ -1,13 +1,33 @@
 import { randomUUID } from "node:crypto";
-import { InvocationContext } from "@azure/functions";
 import type { ActivityHandler, OrchestrationHandler } from "durable-functions";
-import { checkDeterminism, NON_DETERMINISTIC } from "./checkDeterminism";
 import type { Clock } from "./clock";
-import { completionIdOf, EventType, isScheduledEvent, type FailureDetails, type StoredEvent } from "./historyEvent";
-import { replayEpisode, type EpisodeOutcome, type NewTask } from "./replayEpisode";
-import { isTerminal, type InstanceRecord, type RuntimeStatus, type TaskHubStore } from "./taskHubStore";
+import { planRecovery } from "./crashRecovery";
+import { decideEpisode } from "./decideEpisode";
+import { DurableTimers, timerOf } from "./durableTimers";
+import { InstanceExistsError, InstanceNotFoundError, InstanceStuckError, UnknownFunctionError } from "./engineErrors";
+import {
+  childFailedEvent,
+  childResultEvent,
+  completionKey,
+  endEvent,
+  nextRecord,
+  recordFromEndEvent,
+  scheduledEvent,
+  startedEvent,
+  timerFiredEvent,
+} from "./episodeRecords";
+import { InstanceWaiters } from "./instanceWaiters";
+import { EventType, type StoredEvent } from "./historyEvent";
+import { runActivity, workItemOf, type WorkItem } from "./runActivity";
+import { isTerminal, type InstanceRecord, type TaskHubStore } from "./taskHubStore";
 import { FairQueue } from "./fairQueue";
-import { TimerQueue, type PendingTimer } from "./timerQueue";
+
+// The scheduler of the local Durable host. What an episode decides is in decideEpisode.ts (replay + checks), what it
+// writes in episodeRecords.ts, how an activity runs in runActivity.ts, timers in durableTimers.ts, what a restart puts
+// back in crashRecovery.ts; this file owns the instances in memory, the order things happen in and the write-ahead.
+
+// Re-exported: callers (httpFront.ts, timerTriggers.ts, other branches) may import them from here.
+export { InstanceExistsError, InstanceNotFoundError, InstanceStuckError, UnknownFunctionError } from "./engineErrors";
 
 /** Options of {@link OrchestrationEngine}. */
 export interface EngineOptions {
@@ -41,15 +61,6 @@ interface PendingMessage {
   persisted: boolean;
 }
 
-/** An activity to run. */
-interface WorkItem {
-  instanceId: string;
-  generation: number;
-  taskId: number;
-  name: string;
-  input: string | undefined;
-}
-
 interface LiveInstance {
   record: InstanceRecord;
   /** The current execution's history; undefined once the instance has ended (read back from the table). */
@@ -60,63 +71,9 @@ interface LiveInstance {
   failures: number;
 }
 
-/** Raised by the engine's callers for an instance id that does not exist. */
-export class InstanceNotFoundError extends Error {
-  constructor(instanceId: string) {
-    super(`no orchestration instance with id '${instanceId}'`);
-    this.name = "InstanceNotFoundError";
-  }
-}
-
-/** Raised when starting an instance id that is already running. */
-export class InstanceExistsError extends Error {
-  constructor(instanceId: string, status: RuntimeStatus) {
-    super(`orchestration instance '${instanceId}' already exists and is ${status}`);
-    this.name = "InstanceExistsError";
-  }
-}
-
-/** Raised when starting an orchestrator name no definition provides. */
-export class UnknownFunctionError extends Error {
-  constructor(kind: string, name: string) {
-    super(`no ${kind} named '${name}' is registered with the local Durable host`);
-    this.name = "UnknownFunctionError";
-  }
-}
-
-/** Raised to a waiter when the virtual clock has nothing left to skip to and the instance is still not done. */
-export class InstanceStuckError extends Error {
-  constructor(instanceId: string, status: RuntimeStatus) {
-    super(
-      `orchestration instance '${instanceId}' is ${status} with no work, no timer and no event on the way; ` +
-        "it waits for an external event nobody raised",
-    );
-    this.name = "InstanceStuckError";
-  }
-}
-
 interface IdleWaiter {
   advance: boolean;
   resolve: () => void;
-}
-
-interface InstanceWaiter {
-  instanceId: string;
-  resolve: (record: InstanceRecord) => void;
-  reject: (error: Error) => void;
-}
-
-const RESULT_NULL = "null";
-
-function failureOf(error: unknown): FailureDetails {
-  if (error instanceof Error) {
-    return { ErrorType: error.name, ErrorMessage: error.message, StackTrace: error.stack, IsNonRetriable: false };
-  }
-  return { ErrorType: "Error", ErrorMessage: String(error), IsNonRetriable: false };
-}
-
-function completionKey(generation: number, taskId: number): string {
-  return `t${generation}-${taskId}`;
 }
 
 /**
@@ -130,22 +87,32 @@ export class OrchestrationEngine {
   private readonly instances = new Map<string, LiveInstance>();
   private readonly ready: LiveInstance[] = [];
   private readonly work = new FairQueue<WorkItem>();
-  private readonly timers = new TimerQueue();
+  private readonly timers: DurableTimers;
   private runningEpisodes = 0;
   private runningActivities = 0;
   private operations = 0;
   private pumpScheduled = false;
   private stopped = true;
-  private realTimer: NodeJS.Timeout | undefined;
-  private realTimerAt = Infinity;
   private idleWaiters: IdleWaiter[] = [];
-  private instanceWaiters: InstanceWaiter[] = [];
+  private readonly instanceWaiters = new InstanceWaiters();
   private settledWaiters: (() => void)[] = [];
   private seq = 0;
   /** Called after the virtual clock jumped (timer triggers fire on it). */
   onTimeAdvanced: (now: Date) => void = () => undefined;
 
-  constructor(private readonly options: EngineOptions) {}
+  constructor(private readonly options: EngineOptions) {
+    this.timers = new DurableTimers(
+      options.clock,
+      (timer, now) =>
+        this.deliver(timer.instanceId, {
+          key: completionKey(timer.generation, timer.timerId),
+          generation: timer.generation,
+          persisted: false,
+          event: timerFiredEvent(timer.timerId, timer.fireAt, now),
+        }),
+      () => this.schedulePump(),
+    );
+  }
 
   /** Loads every instance from the tables and resumes what was in flight when the last process ended. */
   async start(): Promise<void> {
@@ -159,6 +126,7 @@ export class OrchestrationEngine {
       this.instances.set(record.instanceId, { record, history, pending: [], busy: false, queued: false, failures: 0 });
     }
     this.stopped = false;
+    this.timers.start();
     for (const message of inbox) {
       this.deliver(message.instanceId, {
         key: message.key,
@@ -174,13 +142,11 @@ export class OrchestrationEngine {
   /** Stops handing out work and waits for running episodes and activities to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.realTimer) clearTimeout(this.realTimer);
-    this.realTimer = undefined;
+    this.timers.stop();
     if (this.runningEpisodes + this.runningActivities + this.operations > 0) {
       await new Promise<void>((resolve) => this.settledWaiters.push(resolve));
     }
-    for (const waiter of this.instanceWaiters) waiter.reject(new Error("the local Durable host stopped"));
-    this.instanceWaiters = [];
+    this.instanceWaiters.rejectAll(() => new Error("the local Durable host stopped"));
     for (const waiter of this.idleWaiters) waiter.resolve();
     this.idleWaiters = [];
   }
@@ -270,10 +236,9 @@ export class OrchestrationEngine {
   waitForInstance(instanceId: string): Promise<InstanceRecord> {
     const live = this.instances.get(instanceId);
     if (live && isTerminal(live.record.status)) return Promise.resolve(live.record);
-    return new Promise((resolve, reject) => {
-      this.instanceWaiters.push({ instanceId, resolve, reject });
-      this.schedulePump();
-    });
+    const ended = this.instanceWaiters.wait(instanceId);
+    this.schedulePump();
+    return ended;
   }
 
   /** Moves a virtual clock forward by `ms`, firing every timer that falls due on the way. */
@@ -282,7 +247,7 @@ export class OrchestrationEngine {
     if (clock.kind !== "virtual") throw new Error("advanceTime needs the virtual clock");
     const target = new Date(clock.now().getTime() + ms);
     for (;;) {
-      const next = this.timers.peek();
+      const next = this.timers.next();
       if (!next || next.fireAt > target) break;
       this.jumpTo(next.fireAt);
     }
@@ -361,13 +326,7 @@ export class OrchestrationEngine {
       key: `s${record.generation}`,
       generation: record.generation,
       persisted: false,
-      event: {
-        EventType: EventType.ExecutionStarted,
-        EventId: -1,
-        Timestamp: record.lastUpdatedTime,
-        Name: record.name,
-        Input: record.input,
-      },
+      event: startedEvent(record),
     });
   }
 
@@ -397,89 +356,35 @@ export class OrchestrationEngine {
       this.notifyParent(live);
       return;
     }
-    const history = live.history ?? [];
-    const last = history[history.length - 1];
-    if (last && (last.EventType === EventType.ExecutionCompleted || last.EventType === EventType.ExecutionTerminated)) {
-      this.background(`finishing ${record.instanceId}`, () => this.finishFromHistory(live, last));
+    const recovery = planRecovery(record, live.history ?? []);
+    if (recovery.kind === "finish") {
+      this.background(`finishing ${record.instanceId}`, () => this.finishFromHistory(live, recovery.end));
       return;
     }
-    if (!history.some((e) => e.EventType === EventType.ExecutionStarted)) this.deliverStart(record.instanceId);
-    const answered = new Set(history.map(completionIdOf).filter((id) => id !== undefined));
-    for (const event of history) {
-      if (!isScheduledEvent(event) || answered.has(event.EventId)) continue;
-      if (event.EventType === EventType.TaskScheduled) {
-        this.work.push(record.instanceId, {
-          instanceId: record.instanceId,
-          generation: record.generation,
-          taskId: event.EventId,
-          name: event.Name ?? "",
-          input: event.Input,
-        });
-      } else if (event.EventType === EventType.TimerCreated) {
-        this.addTimer({
-          instanceId: record.instanceId,
-          generation: record.generation,
-          timerId: event.EventId,
-          fireAt: new Date(event.FireAt ?? 0),
-        });
-      } else {
-        const child = this.instances.get(event.InstanceId ?? "");
-        if (!child) {
-          // The parent's history was written but the child's row was not: create the child now.
-          this.background(`re-creating child ${event.InstanceId ?? ""}`, () =>
-            this.createInstance(
-              event.Name ?? "",
-              event.InstanceId ?? "",
-              event.Input,
-              {
-                instanceId: record.instanceId,
-                generation: record.generation,
-                taskScheduledId: event.EventId,
-              },
-              undefined,
-            ),
-          );
-        }
-      }
+    if (recovery.restart) this.deliverStart(record.instanceId);
+    for (const item of recovery.activities) this.work.push(record.instanceId, item);
+    for (const timer of recovery.timers) this.timers.add(timer);
+    for (const child of recovery.children) {
+      if (this.instances.has(child.instanceId)) continue;
+      // The parent's history was written but the child's row was not: create the child now.
+      this.background(`re-creating child ${child.instanceId}`, () =>
+        this.createInstance(child.name, child.instanceId, child.input, child.parent, undefined),
+      );
     }
   }
 
   /** The last episode recorded its end in history but not in the instance row (a crash in between): finish it. */
   private async finishFromHistory(live: LiveInstance, end: StoredEvent): Promise<void> {
-    const record = live.record;
-    const now = end.Timestamp;
-    let updated: InstanceRecord;
-    if (end.EventType === EventType.ExecutionTerminated) {
-      updated = { ...record, status: "Terminated", output: end.Input, lastUpdatedTime: now };
-    } else if (end.OrchestrationStatus === "ContinuedAsNew") {
-      updated = {
-        ...record,
-        status: "Running",
-        generation: record.generation + 1,
-        input: end.Result,
-        output: undefined,
-        lastUpdatedTime: now,
-      };
-    } else if (end.OrchestrationStatus === "Failed") {
-      updated = {
-        ...record,
-        status: "Failed",
-        output: JSON.stringify(end.Result ?? ""),
-        failure: end.FailureDetails,
-        lastUpdatedTime: now,
-      };
-    } else {
-      updated = { ...record, status: "Completed", output: end.Result, lastUpdatedTime: now };
-    }
+    const updated = recordFromEndEvent(live.record, end);
     await this.options.store.putInstance(updated);
     live.record = updated;
     if (updated.status === "Running") {
       live.history = [];
-      this.deliverStart(record.instanceId);
+      this.deliverStart(updated.instanceId);
     } else {
       live.history = undefined;
       this.notifyParent(live);
-      this.resolveInstanceWaiters(updated);
+      this.instanceWaiters.resolve(updated);
     }
   }
 
@@ -523,7 +428,7 @@ export class OrchestrationEngine {
       const item = this.work.take();
       if (item) void this.runActivity(item);
     }
-    this.armRealTimer();
+    this.timers.arm();
     this.checkIdle();
   }
 
@@ -533,9 +438,9 @@ export class OrchestrationEngine {
     const wantsAdvance =
       this.options.clock.kind === "virtual" &&
       (this.options.advanceWhenIdle === true ||
-        this.instanceWaiters.length > 0 ||
+        this.instanceWaiters.size > 0 ||
         this.idleWaiters.some((w) => w.advance));
-    const next = this.timers.peek();
+    const next = this.timers.next();
     if (wantsAdvance && next) {
       this.jumpTo(next.fireAt);
       return;
@@ -548,95 +453,28 @@ export class OrchestrationEngine {
     }
     if (this.options.clock.kind === "virtual" && !next) {
       // Nothing will ever happen again on its own: tell anyone waiting for an instance that it is stuck.
-      for (const waiter of this.instanceWaiters.splice(0)) {
-        const status = this.instances.get(waiter.instanceId)?.record.status ?? "Pending";
-        waiter.reject(new InstanceStuckError(waiter.instanceId, status));
-      }
+      this.instanceWaiters.rejectAll(
+        (instanceId) => new InstanceStuckError(instanceId, this.instances.get(instanceId)?.record.status ?? "Pending"),
+      );
     }
   }
 
   private jumpTo(time: Date): void {
-    this.options.clock.advanceTo?.(time);
-    this.fireDueTimers();
+    this.timers.advanceTo(time);
     this.onTimeAdvanced(this.options.clock.now());
     this.schedulePump();
-  }
-
-  private addTimer(timer: PendingTimer): void {
-    this.timers.push(timer);
-    this.armRealTimer();
-  }
-
-  private armRealTimer(): void {
-    if (this.options.clock.kind !== "real" || this.stopped) return;
-    const next = this.timers.peek();
-    const at = next ? next.fireAt.getTime() : Infinity;
-    if (at === this.realTimerAt) return;
-    if (this.realTimer) clearTimeout(this.realTimer);
-    this.realTimer = undefined;
-    this.realTimerAt = at;
-    if (at === Infinity) return;
-    const delay = Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1);
-    this.realTimer = setTimeout(() => {
-      this.realTimer = undefined;
-      this.realTimerAt = Infinity;
-      this.fireDueTimers();
-      this.schedulePump();
-    }, delay);
-  }
-
-  private fireDueTimers(): void {
-    const now = this.options.clock.now();
-    for (const timer of this.timers.popDue(now)) {
-      this.deliver(timer.instanceId, {
-        key: completionKey(timer.generation, timer.timerId),
-        generation: timer.generation,
-        persisted: false,
-        event: {
-          EventType: EventType.TimerFired,
-          EventId: -1,
-          Timestamp: now.toISOString(),
-          TimerId: timer.timerId,
-          FireAt: timer.fireAt.toISOString(),
-        },
-      });
-    }
   }
 
   private async runActivity(item: WorkItem): Promise<void> {
     this.runningActivities++;
     let event: StoredEvent;
     try {
-      const handler = this.options.activities.get(item.name);
-      if (!handler) throw new UnknownFunctionError("activity", item.name);
-      const context = new InvocationContext({
-        functionName: item.name,
-        invocationId: randomUUID(),
-        options: { trigger: { type: "activityTrigger", name: "input" } },
-        logHandler: (level, ...args) =>
-          this.options.log("info", `[${item.name}] ${level}: ${args.map(String).join(" ")}`),
-      });
-      const input = item.input === undefined ? undefined : (JSON.parse(item.input) as unknown);
-      const result: unknown = await handler(input, context);
-      event = {
-        EventType: EventType.TaskCompleted,
-        EventId: -1,
-        Timestamp: this.options.clock.now().toISOString(),
-        TaskScheduledId: item.taskId,
-        Result: JSON.stringify(result) ?? RESULT_NULL,
-      };
-    } catch (error) {
-      // An activity's failure is data for the orchestrator (TaskFailedError), whatever the error is.
-      const failure = failureOf(error);
-      event = {
-        EventType: EventType.TaskFailed,
-        EventId: -1,
-        Timestamp: this.options.clock.now().toISOString(),
-        TaskScheduledId: item.taskId,
-        Reason: failure.ErrorMessage,
-        Details: failure.StackTrace,
-        FailureDetails: failure,
-      };
+      event = await runActivity(
+        item,
+        this.options.activities.get(item.name),
+        () => this.options.clock.now(),
+        (message) => this.options.log("info", message),
+      );
     } finally {
       this.runningActivities--;
       this.stats.activitiesRun++;
@@ -668,10 +506,7 @@ export class OrchestrationEngine {
       );
       live.pending.unshift(...batch);
       if (live.failures >= 5) {
-        for (const waiter of this.instanceWaiters.filter((w) => w.instanceId === live.record.instanceId)) {
-          waiter.reject(error instanceof Error ? error : new Error(String(error)));
-        }
-        this.instanceWaiters = this.instanceWaiters.filter((w) => w.instanceId !== live.record.instanceId);
+        this.instanceWaiters.reject(live.record.instanceId, error instanceof Error ? error : new Error(String(error)));
         live.pending = [];
       }
     } finally {
@@ -708,60 +543,20 @@ export class OrchestrationEngine {
     const fresh: StoredEvent[] = [started, ...messages.map((m) => ({ ...m.event, Key: m.key }))];
     const terminate = messages.find((m) => m.event.EventType === EventType.ExecutionTerminated);
 
-    let outcome: EpisodeOutcome;
     const handler = this.options.orchestrators.get(record.name);
-    if (terminate) {
-      outcome = {
-        status: "failed",
-        failure: { ErrorType: "Terminated", ErrorMessage: terminate.event.Input ?? "" },
-        actions: [],
-        customStatus: undefined,
-      };
-    } else if (!handler) {
-      outcome = {
-        status: "failed",
-        failure: failureOf(new UnknownFunctionError("orchestrator", record.name)),
-        actions: [],
-        customStatus: undefined,
-      };
-    } else {
-      this.stats.eventsReplayed += past.length + fresh.length;
-      outcome = await replayEpisode({
-        handler,
-        instanceId: record.instanceId,
-        parentInstanceId: record.parent?.instanceId,
-        input: record.input === undefined ? undefined : JSON.parse(record.input),
-        past,
-        fresh,
-        scheduledIds: new Set(past.filter(isScheduledEvent).map((e) => e.EventId)),
-        now,
-        log: (level, ...args) => this.options.log("info", `[${record.name}] ${level}: ${args.map(String).join(" ")}`),
-      });
-      const nonDeterminism = checkDeterminism(outcome.actions, past);
-      const unsupported = outcome.actions.find((a) => a.kind === "unsupported");
-      if (nonDeterminism !== undefined) {
-        outcome = {
-          status: "failed",
-          failure: { ErrorType: NON_DETERMINISTIC, ErrorMessage: nonDeterminism },
-          actions: [],
-          customStatus: outcome.customStatus,
-        };
-      } else if (unsupported) {
-        outcome = {
-          status: "failed",
-          failure: {
-            ErrorType: "NotSupportedError",
-            ErrorMessage: "the local Durable host runs no entities and no callHttp",
-          },
-          actions: [],
-          customStatus: outcome.customStatus,
-        };
-      }
-    }
+    if (!terminate && handler) this.stats.eventsReplayed += past.length + fresh.length;
+    const outcome = await decideEpisode({
+      record,
+      handler,
+      past,
+      fresh,
+      terminate: terminate?.event,
+      now,
+      log: (message) => this.options.log("info", message),
+    });
 
-    const scheduled =
-      outcome.status === "running" ? outcome.newTasks.map((t) => this.scheduledEvent(record, t, now)) : [];
-    const ended = this.endEvent(outcome, now, terminate !== undefined);
+    const scheduled = outcome.status === "running" ? outcome.newTasks.map((t) => scheduledEvent(record, t, now)) : [];
+    const ended = endEvent(outcome, now, terminate !== undefined);
     const newEvents = [
       ...fresh,
       ...scheduled,
@@ -771,31 +566,9 @@ export class OrchestrationEngine {
 
     // Write-ahead: history first, then the rows derived from it. A crash between the two is repaired by recover().
     await store.appendHistory(record.instanceId, record.generation, past.length, newEvents);
-    const children = scheduled.filter((e) => e.EventType === EventType.SubOrchestrationInstanceCreated);
-    const refused: StoredEvent[] = [];
-    for (const child of children) {
-      const childId = child.InstanceId ?? "";
-      const existing = this.instances.get(childId) ?? (await this.reload(childId));
-      if (existing && !isTerminal(existing.record.status)) {
-        refused.push(
-          this.childFailure(record, child.EventId, new InstanceExistsError(childId, existing.record.status)),
-        );
-        continue;
-      }
-      await this.createInstance(
-        child.Name ?? "",
-        childId,
-        child.Input,
-        {
-          instanceId: record.instanceId,
-          generation: record.generation,
-          taskScheduledId: child.EventId,
-        },
-        existing?.record.generation,
-      );
-    }
+    const refused = await this.startChildren(record, scheduled);
 
-    const updated = this.nextRecord(record, outcome, now, terminate !== undefined);
+    const updated = nextRecord(record, outcome, now, terminate !== undefined);
     await store.putInstance(updated);
     if (persistedKeys.length > 0) await store.deleteInbox(record.instanceId, persistedKeys);
 
@@ -809,7 +582,7 @@ export class OrchestrationEngine {
     } else if (isTerminal(updated.status)) {
       live.history = undefined;
       this.notifyParent(live);
-      this.resolveInstanceWaiters(updated);
+      this.instanceWaiters.resolve(updated);
     } else {
       live.history = [...past, ...newEvents];
       for (const event of scheduled) this.dispatch(updated, event);
@@ -824,162 +597,43 @@ export class OrchestrationEngine {
     }
   }
 
-  private scheduledEvent(record: InstanceRecord, task: NewTask, now: Date): StoredEvent {
-    const base = { EventId: task.id, Timestamp: now.toISOString(), ...(task.retry ? { Retry: true } : {}) };
-    switch (task.kind) {
-      case "activity":
-        return { ...base, EventType: EventType.TaskScheduled, Name: task.name, Input: task.input };
-      case "timer":
-        return { ...base, EventType: EventType.TimerCreated, FireAt: task.fireAt.toISOString() };
-      case "subOrchestration":
-        // Without an explicit id the extension derives one from the parent's id and the sequence number.
-        return {
-          ...base,
-          EventType: EventType.SubOrchestrationInstanceCreated,
-          Name: task.name,
-          Input: task.input,
-          InstanceId: task.instanceId ?? `${record.instanceId}:${task.id}`,
-        };
-    }
-  }
-
-  private endEvent(outcome: EpisodeOutcome, now: Date, terminated: boolean): StoredEvent | undefined {
-    const base = { EventId: -1, Timestamp: now.toISOString() };
-    if (terminated && outcome.status === "failed") {
-      return { ...base, EventType: EventType.ExecutionTerminated, Input: outcome.failure.ErrorMessage };
-    }
-    switch (outcome.status) {
-      case "running":
-        return undefined;
-      case "completed":
-        return {
-          ...base,
-          EventType: EventType.ExecutionCompleted,
-          OrchestrationStatus: "Completed",
-          Result: JSON.stringify(outcome.output),
-        };
-      case "continuedAsNew":
-        return {
-          ...base,
-          EventType: EventType.ExecutionCompleted,
-          OrchestrationStatus: "ContinuedAsNew",
-          Result: JSON.stringify(outcome.input),
-        };
-      case "failed":
-        return {
-          ...base,
-          EventType: EventType.ExecutionCompleted,
-          OrchestrationStatus: "Failed",
-          Result: outcome.failure.ErrorMessage,
-          FailureDetails: outcome.failure,
-        };
-    }
-  }
-
-  private nextRecord(record: InstanceRecord, outcome: EpisodeOutcome, now: Date, terminated: boolean): InstanceRecord {
-    const customStatus =
-      outcome.customStatus === undefined ? record.customStatus : JSON.stringify(outcome.customStatus);
-    const base: InstanceRecord = { ...record, lastUpdatedTime: now.toISOString(), customStatus };
-    if (terminated && outcome.status === "failed") {
-      return { ...base, status: "Terminated", output: outcome.failure.ErrorMessage };
-    }
-    switch (outcome.status) {
-      case "running":
-        return { ...base, status: "Running" };
-      case "completed":
-        return { ...base, status: "Completed", output: JSON.stringify(outcome.output) };
-      case "continuedAsNew":
-        return {
-          ...base,
-          status: "Running",
-          generation: record.generation + 1,
-          input: JSON.stringify(outcome.input),
-          output: undefined,
-        };
-      case "failed":
-        return {
-          ...base,
-          status: "Failed",
-          output: JSON.stringify(outcome.failure.ErrorMessage),
-          failure: outcome.failure,
-        };
-    }
-  }
-
+  /** Hands out an activity or timer the episode scheduled (sub-orchestrations were started while committing). */
   private dispatch(record: InstanceRecord, event: StoredEvent): void {
-    if (event.EventType === EventType.TaskScheduled) {
-      this.work.push(record.instanceId, {
-        instanceId: record.instanceId,
-        generation: record.generation,
-        taskId: event.EventId,
-        name: event.Name ?? "",
-        input: event.Input,
-      });
-    } else if (event.EventType === EventType.TimerCreated) {
-      this.addTimer({
-        instanceId: record.instanceId,
-        generation: record.generation,
-        timerId: event.EventId,
-        fireAt: new Date(event.FireAt ?? 0),
-      });
-    }
-    // Sub-orchestrations were started while committing the episode.
+    if (event.EventType === EventType.TaskScheduled) this.work.push(record.instanceId, workItemOf(record, event));
+    else if (event.EventType === EventType.TimerCreated) this.timers.add(timerOf(record, event));
   }
 
-  private childFailure(parent: InstanceRecord, taskId: number, error: Error): StoredEvent {
-    const failure = failureOf(error);
-    return {
-      EventType: EventType.SubOrchestrationInstanceFailed,
-      EventId: -1,
-      Timestamp: this.options.clock.now().toISOString(),
-      TaskScheduledId: taskId,
-      Reason: failure.ErrorMessage,
-      Details: failure.StackTrace,
-      FailureDetails: failure,
-    };
+  /**
+   * Creates the sub-orchestrations an episode scheduled, after its history is written. A child id that is already
+   * running is refused: the parent receives SubOrchestrationInstanceFailed events, returned here, instead.
+   */
+  private async startChildren(record: InstanceRecord, scheduled: readonly StoredEvent[]): Promise<StoredEvent[]> {
+    const refused: StoredEvent[] = [];
+    for (const child of scheduled) {
+      if (child.EventType !== EventType.SubOrchestrationInstanceCreated) continue;
+      const childId = child.InstanceId ?? "";
+      const existing = this.instances.get(childId) ?? (await this.reload(childId));
+      if (existing && !isTerminal(existing.record.status)) {
+        const error = new InstanceExistsError(childId, existing.record.status);
+        refused.push(childFailedEvent(child.EventId, error, this.options.clock.now().toISOString()));
+        continue;
+      }
+      const parent = { instanceId: record.instanceId, generation: record.generation, taskScheduledId: child.EventId };
+      await this.createInstance(child.Name ?? "", childId, child.Input, parent, existing?.record.generation);
+    }
+    return refused;
   }
 
   private notifyParent(child: LiveInstance): void {
     const { record } = child;
     const parentLink = record.parent;
     if (!parentLink || !isTerminal(record.status)) return;
-    const timestamp = this.options.clock.now().toISOString();
-    let event: StoredEvent;
-    if (record.status === "Completed") {
-      event = {
-        EventType: EventType.SubOrchestrationInstanceCompleted,
-        EventId: -1,
-        Timestamp: timestamp,
-        TaskScheduledId: parentLink.taskScheduledId,
-        Result: record.output ?? RESULT_NULL,
-      };
-    } else {
-      // A terminated child is reported to its parent as a failure, so the parent never waits forever.
-      const failure = record.failure ?? {
-        ErrorType: "Terminated",
-        ErrorMessage: `sub-orchestration ${record.instanceId} was terminated`,
-      };
-      event = {
-        EventType: EventType.SubOrchestrationInstanceFailed,
-        EventId: -1,
-        Timestamp: timestamp,
-        TaskScheduledId: parentLink.taskScheduledId,
-        Reason: failure.ErrorMessage,
-        Details: failure.StackTrace,
-        FailureDetails: failure,
-      };
-    }
+    const event = childResultEvent(record, parentLink.taskScheduledId, this.options.clock.now().toISOString());
     this.deliver(parentLink.instanceId, {
       key: completionKey(parentLink.generation, parentLink.taskScheduledId),
       generation: parentLink.generation,
       persisted: false,
       event,
     });
-  }
-
-  private resolveInstanceWaiters(record: InstanceRecord): void {
-    const waiting = this.instanceWaiters.filter((w) => w.instanceId === record.instanceId);
-    this.instanceWaiters = this.instanceWaiters.filter((w) => w.instanceId !== record.instanceId);
-    for (const waiter of waiting) waiter.resolve(record);
   }
 }

@@ -4,12 +4,8 @@ import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { eventTypeName, type StoredEvent } from "./historyEvent";
 import { HttpProblem, parseJsonBody, readBody, sendJson, sendProblem } from "./httpProblem";
-import {
-  InstanceExistsError,
-  InstanceNotFoundError,
-  UnknownFunctionError,
-  type OrchestrationEngine,
-} from "./orchestrationEngine";
+import { InstanceExistsError, InstanceNotFoundError, UnknownFunctionError } from "./engineErrors";
+import type { OrchestrationEngine } from "./orchestrationEngine";
 import { runtimeStatusSchema, type InstanceRecord } from "./taskHubStore";
 
 /** The path under which the RPC API is served; DurableClient resolves its routes against it. */

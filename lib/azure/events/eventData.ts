@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EXIT_CODE_TABLE } from "../../domain/exitCode/exitCodeTable";
 import { ExitCodeNameSchema } from "../../schemas/artifacts/outcome";
 import { RunTriggerSchema } from "../../schemas/artifacts/run";
 import { WindowOccurrenceSchema } from "../../schemas/window";
@@ -18,13 +19,10 @@ export const EVENT_TYPES = {
 /** One of {@link EVENT_TYPES}. */
 export type PatchEventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
-/** The run event types, each sent besides run.completed when the run ended with its exit code. */
-export const EXIT_CODE_EVENT_TYPES: Readonly<Record<number, PatchEventType>> = {
-  150: EVENT_TYPES.rebootRequired,
-  210: EVENT_TYPES.installFailed,
-  220: EVENT_TYPES.regressionDetected,
-  240: EVENT_TYPES.integrityFailed,
-};
+/** The run event types, each sent besides run.completed when the run ended with its exit code (exitCodeTable.ts). */
+export const EXIT_CODE_EVENT_TYPES: Readonly<Record<number, PatchEventType>> = Object.fromEntries(
+  EXIT_CODE_TABLE.flatMap((r) => (r.eventType === null ? [] : [[r.code, r.eventType satisfies PatchEventType]])),
+);
 
 /** An artifact an event cites: its path in the run (or window) folder and its sealed SHA-256. */
 export const EvidenceRefSchema = z.object({ path: z.string().min(1), sha256: Sha256HexSchema });

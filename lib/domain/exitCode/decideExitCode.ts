@@ -1,4 +1,5 @@
 import { ARTIFACTS as A, failurePath } from "../artifacts";
+import { EXIT_CODE_NAME, EXIT_CODES_BY_PRIORITY } from "./exitCodeTable";
 import type { Catalog, Diagnostics, InstallOutcome, RebootRecord } from "../../schemas/artifacts/catalog";
 import type { ExitCode, ExitCodeName, ArtifactReadStatus } from "../../schemas/artifacts/outcome";
 import type { LockContention, PhaseFailure, RunRecord } from "../../schemas/artifacts/run";
@@ -42,18 +43,8 @@ export interface ExitCodeDecision {
   reasons: string[];
 }
 
-const NAMES: Record<ExitCode, ExitCodeName> = {
-  0: "Success",
-  150: "RebootRequired",
-  170: "ConcurrencyLock",
-  210: "InstallFailure",
-  220: "ValidationFailure",
-  230: "DiagnosticsFailure",
-  240: "ReportingFailure",
-};
-
-/** DESIGN.md's priority: the first rule in this list that matches decides. */
-export const EXIT_CODE_PRIORITY: readonly ExitCode[] = [170, 220, 210, 240, 230, 150, 0];
+/** DESIGN.md's priority: the first rule in this list that matches decides (exitCodeTable.ts). */
+export const EXIT_CODE_PRIORITY: readonly ExitCode[] = EXIT_CODES_BY_PRIORITY;
 
 interface Match {
   code: ExitCode;
@@ -237,12 +228,17 @@ function decide(matches: readonly Match[]): ExitCodeDecision {
   if (first === undefined) {
     return {
       exitCode: 0,
-      name: NAMES[0],
+      name: EXIT_CODE_NAME[0],
       rule: "0.success",
       reasons: ["all updates installed, no regressions, evidence verified"],
     };
   }
-  return { exitCode: first.code, name: NAMES[first.code], rule: first.rule, reasons: ordered.map((m) => m.reason) };
+  return {
+    exitCode: first.code,
+    name: EXIT_CODE_NAME[first.code],
+    rule: first.rule,
+    reasons: ordered.map((m) => m.reason),
+  };
 }
 
 /** Whether a snapshot lists an installed update: by KB on Windows, by package name and exact version on Linux. */

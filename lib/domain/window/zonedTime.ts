@@ -30,17 +30,6 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Whether the runtime knows an IANA time zone name. */
-export function isKnownTimeZone(timeZone: string): boolean {
-  try {
-    formatterFor(timeZone);
-    return true;
-  } catch (error) {
-    if (error instanceof RangeError) return false;
-    throw error;
-  }
-}
-
 /** The wall-clock time in `timeZone` at an instant. */
 export function toLocal(instantMs: number, timeZone: string): LocalDateTime & { second: number } {
   const parts: Record<string, number> = {};

@@ -1,27 +1,13 @@
 import { z } from "zod";
+import { EXIT_CODE_NAMES_ASCENDING, EXIT_CODES_ASCENDING } from "../../domain/exitCode/exitCodeTable";
 import { RunRefSchema, SchemaVersion1, Sha256HexSchema, TimestampSchema } from "../common";
 
-/** The exit codes of DESIGN.md, in the order their rules are tried. */
-export const ExitCodeSchema = z.union([
-  z.literal(0),
-  z.literal(150),
-  z.literal(170),
-  z.literal(210),
-  z.literal(220),
-  z.literal(230),
-  z.literal(240),
-]);
+/** The exit codes of DESIGN.md (lib/domain/exitCode/exitCodeTable.ts), ascending. */
+export const ExitCodeSchema = z.union(EXIT_CODES_ASCENDING.map((code) => z.literal(code)));
 export type ExitCode = z.infer<typeof ExitCodeSchema>;
 
-export const ExitCodeNameSchema = z.enum([
-  "Success",
-  "RebootRequired",
-  "ConcurrencyLock",
-  "InstallFailure",
-  "ValidationFailure",
-  "DiagnosticsFailure",
-  "ReportingFailure",
-]);
+/** Their names, in the same order. */
+export const ExitCodeNameSchema = z.enum(EXIT_CODE_NAMES_ASCENDING);
 export type ExitCodeName = z.infer<typeof ExitCodeNameSchema>;
 
 /** How an artifact looked when a decision read it back. */

@@ -1,18 +1,7 @@
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { promisify } from "node:util";
+import { lint, type LintMessage, type Probe, type ProbeResult } from "./lintProbes";
 
 // Proves the purity rules in eslint.config.mjs fire (and stay quiet on clean code) by linting in-memory
-// probe files with the project's real config through the ESLint class.
-//
-// The ESLint class runs in a child Node process (test/fixtures/lint/lintProbes.mjs): ESLint loads
-// eslint.config.mjs with a dynamic import(), which Jest's CommonJS VM rejects without
-// --experimental-vm-modules. Probe files are not on disk and so belong to no TS project; the runner
-// applies typescript-eslint's `disableTypeChecked` to exactly the probe paths. The rules under test are
-// all syntactic, so they run unchanged.
-
-const ROOT = path.resolve(__dirname, "../../..");
-const RUNNER = path.join(ROOT, "test/fixtures/lint/lintProbes.mjs");
+// probe files with the project's real config (./lintProbes.ts says how).
 
 const ORCH = "orchestrators/__probe__.ts";
 const EVIDENCE = "lib/evidence/__probe__.ts";
@@ -27,23 +16,6 @@ const PURITY_RULES = new Set([IMPORTS, "no-restricted-imports", GLOBALS, PROPERT
 
 const CONFIG_MSG = "config is parsed once in lib/config and passed in";
 const REPLAY = /orchestrators replay/;
-
-interface LintMessage {
-  ruleId: string | null;
-  severity: number;
-  message: string;
-  line: number;
-  column: number;
-  fatal: boolean;
-}
-interface ProbeResult {
-  filePath: string;
-  messages: LintMessage[];
-}
-interface Probe {
-  filePath: string;
-  code: string;
-}
 
 // `context` stands in for the durable-functions OrchestrationContext; no types are needed (no type info).
 const CLEAN_ORCHESTRATOR = `
@@ -215,13 +187,6 @@ const VIOLATIONS: Array<{ name: string; code: string; ruleId: string; message: R
     message: /context\.df\.currentUtcDateTime/,
   },
 ];
-
-async function lint(probes: Probe[]): Promise<ProbeResult[]> {
-  const child = promisify(execFile)(process.execPath, [RUNNER], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
-  child.child.stdin?.end(JSON.stringify({ cwd: ROOT, probes }));
-  const { stdout } = await child;
-  return JSON.parse(stdout) as ProbeResult[];
-}
 
 const probes: Probe[] = [
   ...VIOLATIONS.map(({ code }) => ({ filePath: ORCH, code })),
