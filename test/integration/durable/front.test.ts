@@ -108,7 +108,12 @@ describe("local Durable host: HTTP front and timer triggers", () => {
     host.advanceTime(new Date("2026-03-02T02:00:00Z").getTime() - before);
     await host.runUntilIdle();
     expect(timerCalls).toHaveLength(2);
-    expect(timerCalls[1]).toMatchObject({ isPastDue: false, scheduleStatus: { next: "2026-03-03T02:00:00.000Z" } });
+    // As the Functions host: the status from before this invocation (next = the 02:00 tick being fired, last =
+    // DateTime.MinValue as it never fired on schedule before).
+    expect(timerCalls[1]).toMatchObject({
+      isPastDue: false,
+      scheduleStatus: { last: "0001-01-01T00:00:00+00:00", next: "2026-03-02T02:00:00+00:00" },
+    });
     const echoes = (await host.client.getStatusBy({})).filter((s) => s.name === "echo" && s.instanceId !== "run-7");
     expect(echoes).toHaveLength(2);
     expect(echoes.every((s) => s.runtimeStatus === "Completed")).toBe(true);
