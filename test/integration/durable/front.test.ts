@@ -78,9 +78,18 @@ describe("local Durable host: HTTP front and timer triggers", () => {
     expect(got.status).toBe(200);
     expect(await got.json()).toEqual({ runtimeStatus: "Completed", output: { device: "vm-1" } });
 
-    const webhook = await fetch(`${base}/runtime/webhooks/durabletask/instances/run-7`);
+    // The management API needs the system key, as in Azure: the check-status link carries it, a bare URL does not.
+    const bare = await fetch(`${base}/runtime/webhooks/durabletask/instances/run-7`);
+    expect(bare.status).toBe(401);
+    expect((await fetch(`${base}/runtime/webhooks/durabletask/instances?code=k-fn`)).status).toBe(401);
+    expect(links.statusQueryGetUri).toContain(`code=${encodeURIComponent(host.systemKey)}`);
+    const webhook = await fetch(links.statusQueryGetUri.replace(/^https?:\/\/[^/]+/, base));
     expect(webhook.status).toBe(200);
     expect(await webhook.json()).toMatchObject({ instanceId: "run-7", runtimeStatus: "Completed" });
+    const listed = await fetch(`${base}/runtime/webhooks/durabletask/instances`, {
+      headers: { "x-functions-key": host.systemKey },
+    });
+    expect(listed.status).toBe(200);
   });
 
   it("enforces auth levels, methods and routes with problem bodies", async () => {
