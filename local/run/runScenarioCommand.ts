@@ -67,13 +67,16 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
   // events → Log Analytics rows chain runs in every demo.
   const stack = await startLocalStack({ scenario, clock: command.fast ? "virtual" : "real", httpPort: 0 });
   let failed = false;
+  // Stopped once, whoever asks first (a signal, or the end of the command).
+  let stopping: Promise<void> | undefined;
+  const stopStack = (): Promise<void> => (stopping ??= stack.stop());
   // Ctrl-C (or SIGTERM) while windows run: stop the stack, which removes its temp folders and Azurite's, then exit
   // with the conventional 128 + signal number. Under --serve the wait below takes the signal instead.
   let serving = false;
   const interrupt = (signal: NodeJS.Signals): void => {
     if (serving) return;
     out(`\n${signal}: stopping the local stack`);
-    void stack.stop().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    void stopStack().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
@@ -114,7 +117,12 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
     if (command.serve) {
       out("");
       out("serving until Ctrl-C:");
+      // The front serves it only with the host's system key (as Azure's host does); the RPC endpoint is loopback only.
       out(`  Durable management API: ${stack.host.rpcBaseUrl}`);
+      if (stack.host.httpBaseUrl !== undefined)
+        out(
+          `                          ${stack.host.httpBaseUrl}/runtime/webhooks/durabletask/instances?code=${encodeURIComponent(stack.host.systemKey)}`,
+        );
       if (stack.dashboardUrl !== undefined) out(`  fleet dashboard:        ${stack.dashboardUrl}`);
       if (stack.host.httpBaseUrl !== undefined) out(`  HTTP API:               ${stack.host.httpBaseUrl}/api/v1/`);
       for (const line of await apiExamples(stack, summary.devices)) out(line);
@@ -129,7 +137,7 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
   } finally {
     process.off("SIGINT", interrupt);
     process.off("SIGTERM", interrupt);
-    await stack.stop();
+    await stopStack();
   }
   return failed ? 1 : 0;
 }
