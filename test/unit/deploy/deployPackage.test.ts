@@ -70,6 +70,18 @@ describe("deploy package (npm run package)", () => {
     expect(shippedDev).toEqual([]);
   });
 
+  it("every production dependency is required by the app it ships (local-only packages are devDependencies)", () => {
+    const compiled = result.files
+      .filter((f) => /^dist\/.+\.js$/.test(f))
+      .map((f) => readFileSync(path.join(staging, f), "utf8"))
+      .join("\n");
+    const unused = Object.keys(pkg.dependencies).filter((dep) => {
+      const escaped = dep.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+      return !new RegExp(`require\\("${escaped}(/[^"]*)?"\\)`).test(compiled);
+    });
+    expect(unused).toEqual([]);
+  });
+
   it("holds no tests, no local stand-ins, no benchmarks, no TypeScript sources, no infra or tools", () => {
     const outside = result.files.filter(
       (f) =>
