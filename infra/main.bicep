@@ -1,6 +1,6 @@
 // PatchPilot: everything an MSP deploys into its own subscription. `azd up` provisions this and deploys the app
-// (azure.yaml). Not compiled on the development machine (no Bicep CLI there): run `az bicep build --file
-// infra/main.bicep` where the Azure CLI is installed; docs/deploy.md.
+// (azure.yaml); docs/deploy.md. `npm test` compiles and lints this file and every module with the real Bicep
+// compiler (restored from NuGet by `npm run tools`; test/unit/infra/bicepBuild.test.ts).
 //
 // Layout (all in one resource group unless noted):
 //   modules/monitoring.bicep          Log Analytics, Application Insights, custom tables, DCE + DCR (logs/tables.json)
@@ -11,7 +11,7 @@
 //   modules/roleAssignments.bicep     the app's roles on the resources above (+ optional operator)
 //   modules/managedResourceGroupRoles.bicep   per managed resource group (any subscription): run commands, inventory
 //   modules/subscriptionReader.bicep  per managed subscription: Reader for subscription-wide inventory
-//   modules/runCommandRole.bicep      optional custom VMSS run-command role
+//   modules/runCommandRole.bicep      optional custom run-command role (Arc machines + VMSS instances)
 //   modules/eventSubscription.bicep   topic -> ingestPatchEvents (after the code is deployed)
 //   modules/dashboards.bicep          workbook + alert rules (220 regression, window halted) over the custom tables
 targetScope = 'subscription'
@@ -39,7 +39,7 @@ type managedResourceGroup = {
 @description('Resource groups holding managed Arc machines / VM scale sets. The app gets run-command and read roles there, and their subscriptions become PATCHPILOT_SUBSCRIPTION_IDS.')
 param managedResourceGroups managedResourceGroup[] = []
 
-@description('Assign a custom role limited to VMSS VM run commands instead of Virtual Machine Contributor.')
+@description('Assign a custom role limited to Arc and VMSS run commands instead of Hybrid Server Resource Administrator + Virtual Machine Contributor.')
 param useCustomRunCommandRole bool = false
 
 @description('Assign Reader on each managed subscription: required while discovery lists Arc machines and scale sets per subscription (docs/deploy.md, Known gaps).')
@@ -116,7 +116,7 @@ var appName = 'func-patchpilot-${resourceToken}'
 // Distinct subscriptions of the managed resource groups, in first-seen order.
 var managedSubscriptionIds = reduce(map(managedResourceGroups, group => group.subscriptionId), [], (seen, id) => contains(seen, id) ? seen : concat(seen, [id]))
 
-// The custom VMSS run-command role is defined once per managed subscription (assignable on that subscription's
+// The custom run-command role is defined once per managed subscription (assignable on that subscription's
 // managed resource groups); its name is a GUID derived from the subscription and the environment.
 var createCustomRunCommandRole = useCustomRunCommandRole && !empty(managedResourceGroups)
 
@@ -222,7 +222,7 @@ module runCommandRoles 'modules/runCommandRole.bicep' = [for (subscriptionId, i)
   scope: subscription(subscriptionId)
   params: {
     roleName: guid('/subscriptions/${subscriptionId}', 'patchpilot-vmss-run-command', environmentName)
-    roleDisplayName: 'PatchPilot VMSS Run Command Operator (${environmentName}, ${subscriptionId})'
+    roleDisplayName: 'PatchPilot Run Command Operator (${environmentName}, ${subscriptionId})'
     managedResourceGroups: managedResourceGroups
   }
 }]

@@ -32,9 +32,7 @@ export function makeStartDueWindows(
   getClient: (context: InvocationContext) => Client = df.getClient,
 ) {
   return async function startDueWindows(timer: Timer, context: InvocationContext): Promise<void> {
-    // The occurrence time the trigger fired for (the local host's virtual clock, or Azure's schedule), not "now".
-    const last = timer.scheduleStatus?.last;
-    const now = last !== undefined && last !== "" && !Number.isNaN(Date.parse(last)) ? new Date(last) : new Date();
+    const now = currentTick(timer);
     const client = getClient(context);
     for (const window of await getDeps().listWindows()) {
       for (const occurrence of dueOccurrences(window, now, LOOKBACK_MINUTES)) {
@@ -54,4 +52,28 @@ export function makeStartDueWindows(
       }
     }
   };
+}
+
+/** 0001-01-01T00:00:00: .NET's DateTime.MinValue, which the host sends for "never" (the first run's `last`). */
+const NEVER = Date.parse("0001-01-01T00:00:00Z");
+
+/**
+ * The schedule occurrence this invocation fires for, as the Functions host reports it (TimerListener in
+ * Azure/azure-webjobs-sdk-extensions, src/WebJobs.Extensions/Extensions/Timers/Listener/TimerListener.cs, commit
+ * 2e7550f7; @azure/functions only camel-cases the host's TimerInfo JSON, InvocationModel.ts):
+ *   - the function receives the schedule status from BEFORE the invocation; the host updates it afterwards. So
+ *     `scheduleStatus.next` is the tick being fired and `scheduleStatus.last` the previous one — on the first run
+ *     after a deploy `last` is DateTime.MinValue ("0001-01-01T00:00:00+00:00"). Reading `last` started every window
+ *     one tick late, and the first tick after a deploy started nothing.
+ *   - past due (the host was down over a tick): `isPastDue` true and `next` is the missed occurrence. Occurrences
+ *     that opened up to LOOKBACK_MINUTES before it still start (late); the maintenance-window orchestrator checks
+ *     the cutoff against its own clock before each ring, so an occurrence whose cutoff passed while the host was
+ *     down ends at once without touching a device.
+ *   - no status (the schedule monitor is off, UseMonitor false): the wall clock.
+ * The local host (local/durable/timerTriggers.ts) fills the Timer the same way, from its virtual clock.
+ */
+export function currentTick(timer: Timer): Date {
+  const next = timer.scheduleStatus?.next;
+  const parsed = next === undefined || next === "" ? Number.NaN : Date.parse(next);
+  return Number.isNaN(parsed) || parsed <= NEVER ? new Date() : new Date(parsed);
 }

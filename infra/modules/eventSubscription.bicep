@@ -11,7 +11,7 @@ param functionAppName string
 @description('The Event Grid-triggered function events are delivered to.')
 param functionName string = 'ingestPatchEvents'
 
-@description('Principal id of the topic's system identity (writes dead letters).')
+@description('Principal id of the topic\'s system identity (writes dead letters).')
 param topicPrincipalId string
 
 @description('Storage account (the host account) that holds the dead-letter container.')
@@ -21,7 +21,7 @@ param deadLetterStorageAccountName string
 param deadLetterContainerName string
 
 // Storage Blob Data Contributor: the topic's identity writes dead-lettered events as blobs.
-var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+var storageBlobDataContributor = loadJsonContent('../builtInRoles.json').storageBlobDataContributor.id
 
 resource topic 'Microsoft.EventGrid/topics@2022-06-15' existing = {
   name: topicName

@@ -1,4 +1,4 @@
-// The PatchPilot function app on Flex Consumption (Linux, Node.js 20), with a system-assigned managed identity,
+// The PatchPilot function app on Flex Consumption (Linux, Node.js 22), with a system-assigned managed identity,
 // its app settings and (optionally) App Service Authentication with Entra ID.
 
 @description('Azure region (must offer Flex Consumption: az functionapp list-flexconsumption-locations).')
@@ -102,7 +102,7 @@ var patchPilotSettings = {
   // connection string that wins over AzureWebJobsStorage__accountName, and a working one would hold the account
   // key. It is listed (EnvSchema declares it) but never deployed (settingsNotDeployed below).
   AzureWebJobsStorage: ''
-  // Functions host + Durable task hub storage with the managed identity (roles: Storage Blob Data Owner, Queue
+  // Functions host + Durable task hub storage with the managed identity (roles: Storage Blob Data Contributor, Queue
   // Data Contributor, Table Data Contributor on the host account; see roleAssignments.bicep).
   AzureWebJobsStorage__accountName: hostStorageAccountName
   // Evidence account through the managed identity; the connection string is for Azurite only.
@@ -187,9 +187,11 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
+      // Node.js 22 LTS: Node 20 reached end of life on 2026-04-30, and @azure/arm-compute declares node >= 22
+      // (package.json engines says the same).
       runtime: {
         name: 'node'
-        version: '20'
+        version: '22'
       }
     }
   }

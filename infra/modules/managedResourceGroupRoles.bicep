@@ -6,27 +6,31 @@ targetScope = 'resourceGroup'
 @description('Object id of the function app\'s system-assigned identity.')
 param principalId string
 
-@description('Use the custom VMSS run-command role (runCommandRole.bicep) instead of Virtual Machine Contributor.')
+@description('Use the custom run-command role (runCommandRole.bicep: Arc machine and VMSS instance run commands only) instead of the built-in Hybrid Server Resource Administrator + Virtual Machine Contributor.')
 param useCustomRunCommandRole bool = false
 
-@description('Name (GUID) of the custom VMSS run-command role definition; used when useCustomRunCommandRole.')
+@description('Name (GUID) of the custom run-command role definition; used when useCustomRunCommandRole.')
 param customRunCommandRoleName string = ''
 
-// Built-in role definition ids (the same in every tenant).
+// Built-in roles (name and id) from infra/builtInRoles.json, checked against Microsoft's role list by roles.test.ts.
+var builtInRoles = loadJsonContent('../builtInRoles.json')
 var roleIds = {
-  connectedMachineResourceAdministrator: 'cd570a14-e51a-42ad-bac8-bafd67325302'
-  virtualMachineContributor: '9980e02c-c2be-4d73-94e8-173b1dc7cf3c'
-  reader: 'acdd72a7-3c19-4b77-a2f0-69bf1b1e21b0'
+  hybridServerResourceAdministrator: builtInRoles.hybridServerResourceAdministrator.id
+  virtualMachineContributor: builtInRoles.virtualMachineContributor.id
+  reader: builtInRoles.reader.id
 }
 
 var vmssRunCommandRoleId = useCustomRunCommandRole ? customRunCommandRoleName : roleIds.virtualMachineContributor
 
 // ArcRunCommandClient (lib/azure/arcRunCommandClient.ts): PUT/GET/DELETE/list of
-// Microsoft.HybridCompute/machines/runCommands. The narrowest built-in role with machines/runCommands/write.
-resource arcRunCommands 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(resourceGroup().id, principalId, roleIds.connectedMachineResourceAdministrator)
+// Microsoft.HybridCompute/machines/runCommands. Hybrid Server Resource Administrator (Microsoft.HybridCompute/
+// machines/*) is the narrowest BUILT-IN role with machines/runCommands/write: Azure Connected Machine Resource
+// Administrator, used before, has machines/read|write|delete and extensions but no runCommands/write, so every
+// Arc run command failed with 403. The custom role replaces it when useCustomRunCommandRole is true.
+resource arcRunCommands 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!useCustomRunCommandRole) {
+  name: guid(resourceGroup().id, principalId, roleIds.hybridServerResourceAdministrator)
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.connectedMachineResourceAdministrator)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.hybridServerResourceAdministrator)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }
@@ -35,10 +39,9 @@ resource arcRunCommands 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 // VmssRunCommandClient (lib/azure/vmssRunCommandClient.ts) through ComputeManagementClient
 // virtualMachineScaleSetVMRunCommands: create, get, delete, list on scale-set instances.
 // Virtual Machine Contributor is the narrowest BUILT-IN role that can write VMSS VM run commands, but it can also
-// manage the VMs themselves. A custom role with only
-//   Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands/* and the scale-set/instance reads
-// is narrower: set useCustomRunCommandRole = true (main.bicep) to create it (runCommandRole.bicep) and assign it
-// here instead.
+// manage the VMs themselves. The custom role (runCommandRole.bicep) holds only the Arc and VMSS run-command
+// operations and the reads they target: set useCustomRunCommandRole = true (main.bicep) to create it and assign it
+// here instead of both built-in roles.
 resource vmssRunCommands 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(resourceGroup().id, principalId, vmssRunCommandRoleId)
   properties: {
@@ -48,10 +51,10 @@ resource vmssRunCommands 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
-// Inventory (lib/azure/inventory.ts) through HybridComputeManagementClient and ComputeManagementClient: Arc
-// machines, scale sets and their instances with instance views, tags. Reader at this group covers listing by
-// resource group; listing by subscription (what discovery does today) needs read at the subscription, see
-// subscriptionReader.bicep.
+// Inventory (lib/azure/inventory.ts, lib/azure/agentStatus.ts) through HybridComputeManagementClient and
+// ComputeManagementClient: Arc machines, scale sets and their instances with instance views, tags. Reader (*/read)
+// is the narrowest built-in role with those reads; at this group it covers listing by resource group; listing by
+// subscription (what discovery does today) needs read at the subscription, see subscriptionReader.bicep.
 resource inventoryReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(resourceGroup().id, principalId, roleIds.reader)
   properties: {

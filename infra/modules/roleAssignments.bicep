@@ -34,14 +34,15 @@ param operatorPrincipalId string = ''
 ])
 param operatorPrincipalType string = 'User'
 
-// Built-in role definition ids (the same in every tenant).
+// Built-in roles, name and id (the same in every tenant), from the one table of infra/builtInRoles.json that
+// test/unit/infra/roles.test.ts checks against Microsoft's published role definitions.
+var builtInRoles = loadJsonContent('../builtInRoles.json')
 var roleIds = {
-  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0ad88'
-  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  eventGridDataSender: 'd5a91429-5739-47e2-a06b-3470a27159e7'
-  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  storageBlobDataContributor: builtInRoles.storageBlobDataContributor.id
+  storageQueueDataContributor: builtInRoles.storageQueueDataContributor.id
+  storageTableDataContributor: builtInRoles.storageTableDataContributor.id
+  eventGridDataSender: builtInRoles.eventGridDataSender.id
+  monitoringMetricsPublisher: builtInRoles.monitoringMetricsPublisher.id
 }
 
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-01-01' existing = {
@@ -66,14 +67,17 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
 
 // ---- Host account: Functions host + Durable task hub (identity-based AzureWebJobsStorage__accountName) ----------
 
-// Host blobs (leases, secrets, Durable large messages/leases) and the Flex Consumption deployment package, which
-// the platform reads with this identity (functionAppConfig.deployment.storage). Owner, as the Functions docs
-// require for AzureWebJobsStorage.
-resource hostBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(hostStorage.id, principalId, roleIds.storageBlobDataOwner)
+// Host blobs (leases, secrets, timer schedule status, Durable large messages and partition leases) and the Flex
+// Consumption deployment package, which the platform reads with this identity (functionAppConfig.deployment.storage).
+// Storage Blob Data Contributor covers every one of those operations (container create/read, blob
+// read/write/delete; a lease is a blob write). The Functions docs suggest Storage Blob Data Owner, which adds only
+// blobs/* beyond them (ACL and ownership changes on Data Lake accounts, immutability super-user): not needed, so
+// the narrower role (roles.test.ts checks that no narrower built-in role would do).
+resource hostBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostStorage.id, principalId, roleIds.storageBlobDataContributor)
   scope: hostStorage
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataOwner)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageBlobDataContributor)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

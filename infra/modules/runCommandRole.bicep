@@ -1,6 +1,7 @@
-// Optional custom role, narrower than Virtual Machine Contributor, for VMSS VM run commands
-// (lib/azure/vmssRunCommandClient.ts): manage run commands on scale-set instances and read the scale sets and
-// instances they target; nothing else (no VM start/stop/redeploy, no extensions, no disks, no network).
+// Optional custom role, narrower than Virtual Machine Contributor and Hybrid Server Resource Administrator, for run
+// commands: manage run commands on Arc machines (lib/azure/arcRunCommandClient.ts) and on scale-set instances
+// (lib/azure/vmssRunCommandClient.ts) and read the machines, scale sets and instances they target; nothing else
+// (no VM start/stop/redeploy, no extensions, no disks, no network, no Arc machine writes).
 // Created when main.bicep's useCustomRunCommandRole is true, once per managed subscription, assignable only on
 // that subscription's managed resource groups.
 targetScope = 'subscription'
@@ -20,11 +21,13 @@ resource runCommandRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: roleName
   properties: {
     roleName: roleDisplayName
-    description: 'PatchPilot: create, read and delete Run Commands on VM scale set instances, and read the scale sets and instances.'
+    description: 'PatchPilot: create, read and delete Run Commands on Arc machines and VM scale set instances, and read the machines, scale sets and instances.'
     type: 'customRole'
     permissions: [
       {
         actions: [
+          'Microsoft.HybridCompute/machines/read'
+          'Microsoft.HybridCompute/machines/runCommands/*'
           'Microsoft.Compute/virtualMachineScaleSets/read'
           'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read'
           'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands/*'

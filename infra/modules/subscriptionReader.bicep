@@ -10,8 +10,9 @@ targetScope = 'subscription'
 @description('Object id of the function app\'s system-assigned identity.')
 param principalId string
 
+// Built-in role (name and id) from infra/builtInRoles.json, checked against Microsoft's role list by roles.test.ts.
 var roleIds = {
-  reader: 'acdd72a7-3c19-4b77-a2f0-69bf1b1e21b0'
+  reader: loadJsonContent('../builtInRoles.json').reader.id
 }
 
 // Inventory (lib/azure/inventory.ts): HybridComputeManagementClient machines.listBySubscription,

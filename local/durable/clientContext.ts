@@ -19,9 +19,15 @@ const ID = "INSTANCEID";
  * `createCheckStatusResponse` links (durable-functions rewrites their origin to localhost:7071 unless
  * WEBSITE_HOSTNAME is set, so they name the HTTP front when it listens there).
  */
-export function createClientInputData(taskHub: string, rpcBaseUrl: string, webhookOrigin: string): ClientInputData {
+export function createClientInputData(
+  taskHub: string,
+  rpcBaseUrl: string,
+  webhookOrigin: string,
+  systemKey = "local",
+): ClientInputData {
   const base = `${webhookOrigin}/runtime/webhooks/durabletask`;
-  const query = `taskHub=${taskHub}&connection=Storage&code=local`;
+  // As in Azure, the links carry the durabletask system key the management API requires (httpFront.ts).
+  const query = `taskHub=${taskHub}&connection=Storage&code=${encodeURIComponent(systemKey)}`;
   const instance = `${base}/instances/${ID}`;
   return {
     taskHubName: taskHub,

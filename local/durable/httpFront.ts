@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HttpRequest, HttpResponse, type HttpMethod, type InvocationContext } from "@azure/functions";
@@ -66,6 +67,13 @@ export interface HttpFrontOptions {
   createContext: (definition: HttpDefinition) => InvocationContext;
   port: number;
   keys?: HttpKeys | undefined;
+  /**
+   * The key the Durable management API under WEBHOOK_BASE_PATH requires (?code= or x-functions-key), as Azure's
+   * host requires its durabletask_extension system key (or the master key) there: the API lists and controls every
+   * tenant's orchestrations. Without one the front does not serve that API at all (404); the package's
+   * DurableClient does not need it either way, it calls the RPC endpoint (rpcServer.ts, loopback only).
+   */
+  systemKey?: string | undefined;
   log: (message: string) => void;
   /** Event Grid-triggered functions, served on the host's Event Grid webhook path. */
   eventGrid?: {
@@ -91,6 +99,11 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
     const url = new URL(request.url ?? "/", "http://localhost");
     const path = url.pathname;
     if (path.startsWith(WEBHOOK_BASE_PATH)) {
+      const problem = checkSystemKey(url, request, options.systemKey, options.keys?.admin);
+      if (problem !== undefined) {
+        sendProblem(response, problem);
+        return;
+      }
       void handleRpcRequest(options.engine, request, response, WEBHOOK_BASE_PATH, options.log);
       return;
     }
@@ -125,6 +138,28 @@ export async function startHttpFront(options: HttpFrontOptions): Promise<HttpFro
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+/** 404 when no system key is configured, 401 unless the request carries it (or the master key). */
+function checkSystemKey(
+  url: URL,
+  request: IncomingMessage,
+  systemKey: string | undefined,
+  masterKey: string | undefined,
+): HttpProblem | undefined {
+  if (systemKey === undefined || systemKey === "")
+    return new HttpProblem(404, "Not Found", "the Durable management API is not served on this port");
+  const given = url.searchParams.get("code") ?? request.headers["x-functions-key"];
+  const accepted = [systemKey, masterKey].filter((k): k is string => k !== undefined && k !== "");
+  if (typeof given !== "string" || !accepted.some((k) => safeEqual(k, given)))
+    return new HttpProblem(401, "Unauthorized", "the Durable management API needs the system key (?code=)");
+  return undefined;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function checkKey(definition: HttpDefinition, url: URL, request: IncomingMessage, keys: HttpKeys | undefined): void {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import type { ActivityHandler, OrchestrationHandler } from "durable-functions";
@@ -64,6 +65,8 @@ export interface LocalDurableHost {
   stop(): Promise<void>;
   /** The RPC API's base URL (after start). */
   readonly rpcBaseUrl: string;
+  /** The key the front's Durable management API (/runtime/webhooks/durabletask/) requires; random per host. */
+  readonly systemKey: string;
   /** The HTTP front's base URL, when one was asked for (after start). */
   readonly httpBaseUrl: string | undefined;
   /** A DurableClient (durable-functions' own) talking to this host's RPC API (after start). */
@@ -135,6 +138,9 @@ export function createLocalDurableHost(options: LocalDurableHostOptions): LocalD
     advanceWhenIdle: options.clock === "virtual" && options.http !== undefined,
   });
 
+  // The host's durabletask system key: the master key when one is configured, else random per start (Azure keeps
+  // it in the host's secrets; the check-status links carry it).
+  const systemKey = options.http?.keys?.admin ?? randomBytes(24).toString("base64url");
   let rpc: RpcServer | undefined;
   let front: HttpFront | undefined;
   let clientData: ClientInputData | undefined;
@@ -169,6 +175,7 @@ export function createLocalDurableHost(options: LocalDurableHostOptions): LocalD
           createContext: (definition) => contextFor(definition.name, { type: "httpTrigger", name: "request" }),
           port: options.http.port,
           keys: options.http.keys,
+          systemKey,
           log: (m) => log("error", m),
           eventGrid: {
             definitions: eventGridDefinitions,
@@ -181,6 +188,7 @@ export function createLocalDurableHost(options: LocalDurableHostOptions): LocalD
         options.taskHub,
         rpc.baseUrl,
         front?.baseUrl ?? rpc.baseUrl.replace(/\/durabletask\/$/, ""),
+        systemKey,
       );
       client = df.getClient(contextFor("localDurableHostClient", { type: "httpTrigger", name: "request" }));
       if (options.timerSchedules ?? true) timers.start();
@@ -192,6 +200,7 @@ export function createLocalDurableHost(options: LocalDurableHostOptions): LocalD
       rpc = undefined;
       front = undefined;
     },
+    systemKey,
     get rpcBaseUrl() {
       if (!rpc) throw new Error("the local Durable host is not started");
       return rpc.baseUrl;

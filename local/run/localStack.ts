@@ -1,5 +1,5 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
+import { makeTempDir, removeTempDir } from "./tempDirs";
 import path from "node:path";
 import { createAppDeps, type AppDeps } from "../../functions/definitions";
 import { createDefinitions } from "../../functions/functionList";
@@ -91,7 +91,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanup.unshift(() => eventGrid.close());
     const logs = await startLocalLogsIngestion(options.log === undefined ? {} : { log: options.log });
     cleanup.unshift(() => logs.close());
-    const caFile = path.join(mkdtempSync(path.join(os.tmpdir(), "patchpilot-")), "fleet-ca.pem");
+    const caDir = makeTempDir("fleet-ca");
+    cleanup.unshift(() => Promise.resolve(removeTempDir(caDir)));
+    const caFile = path.join(caDir, "fleet-ca.pem");
     writeFileSync(caFile, emulator.ca);
     const config = parseConfig({
       AzureWebJobsStorage: azurite.connectionString,

@@ -3,7 +3,8 @@ import { apiExamples } from "./apiExamples";
 import { readScenarioFile } from "../fleet/scenario/parseScenario";
 import { ingestedRows } from "./dashboardPage";
 import { startLocalStack, type LocalStack } from "./localStack";
-import { formatExitCodeCounts, formatProgress, formatSummary } from "./printSummary";
+import { formatExitCodeCounts, formatSummary } from "./printSummary";
+import { formatProgressTable } from "./progressTable";
 import { runWindows, type DeviceProgress } from "./runWindows";
 
 /** What `patchpilot demo` / `patchpilot run` were asked to do. */
@@ -18,15 +19,17 @@ export interface RunScenarioCommand {
 }
 
 /** Live progress: redrawn in place on a terminal, a line per change of stage otherwise (CI logs). */
-function progressPrinter(out: (text: string) => void): (devices: DeviceProgress[]) => void {
+function progressPrinter(out: (text: string) => void, now: () => Date): (devices: DeviceProgress[]) => void {
   let drawn = 0;
   const seen = new Map<string, string>();
+  const startedAt = now();
   return (devices) => {
     if (process.stdout.isTTY) {
+      // A compact table redrawn in place (progressTable.ts): its height depends on the stages, not the devices.
       if (drawn > 0) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
-      const text = formatProgress(devices);
+      const text = formatProgressTable(devices, now(), startedAt);
       process.stdout.write(`${text}\n`);
-      drawn = devices.length;
+      drawn = text.split("\n").length;
       return;
     }
     for (const d of devices) {
@@ -64,13 +67,29 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
   // events → Log Analytics rows chain runs in every demo.
   const stack = await startLocalStack({ scenario, clock: command.fast ? "virtual" : "real", httpPort: 0 });
   let failed = false;
+  // Stopped once, whoever asks first (a signal, or the end of the command).
+  let stopping: Promise<void> | undefined;
+  const stopStack = (): Promise<void> => (stopping ??= stack.stop());
+  // Ctrl-C (or SIGTERM) while windows run: stop the stack, which removes its temp folders and Azurite's, then exit
+  // with the conventional 128 + signal number. Under --serve the wait below takes the signal instead.
+  let serving = false;
+  const interrupt = (signal: NodeJS.Signals): void => {
+    if (serving) return;
+    out(`\n${signal}: stopping the local stack`);
+    void stopStack().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
   try {
     out(
       `Azurite ${stack.azurite.blobEndpoint}, fleet emulator ${stack.emulator.endpoint}, Durable host ${stack.host.rpcBaseUrl}`,
     );
     if (stack.seededLocks.length > 0)
       out(`lock held by another run (from the scenario): ${stack.seededLocks.join(", ")}`);
-    const summary = await runWindows(stack, progressPrinter(out));
+    const summary = await runWindows(
+      stack,
+      progressPrinter(out, () => stack.host.now()),
+    );
     // Deliveries run after the topic accepted the events; wait for them, then for the functions they started.
     await stack.eventGrid.idle();
     await stack.host.runUntilIdle({ advance: false });
@@ -98,19 +117,27 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
     if (command.serve) {
       out("");
       out("serving until Ctrl-C:");
+      // The front serves it only with the host's system key (as Azure's host does); the RPC endpoint is loopback only.
       out(`  Durable management API: ${stack.host.rpcBaseUrl}`);
+      if (stack.host.httpBaseUrl !== undefined)
+        out(
+          `                          ${stack.host.httpBaseUrl}/runtime/webhooks/durabletask/instances?code=${encodeURIComponent(stack.host.systemKey)}`,
+        );
       if (stack.dashboardUrl !== undefined) out(`  fleet dashboard:        ${stack.dashboardUrl}`);
       if (stack.host.httpBaseUrl !== undefined) out(`  HTTP API:               ${stack.host.httpBaseUrl}/api/v1/`);
       for (const line of await apiExamples(stack, summary.devices)) out(line);
       out(`  Azurite:                ${stack.azurite.connectionString}`);
       out(`  fleet emulator (ARM):   ${stack.emulator.endpoint}`);
+      serving = true;
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
       });
     }
   } finally {
-    await stack.stop();
+    process.off("SIGINT", interrupt);
+    process.off("SIGTERM", interrupt);
+    await stopStack();
   }
   return failed ? 1 : 0;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { ARTIFACTS } from "../../lib/domain/artifacts";
@@ -11,9 +11,8 @@ import { readScenarioFile } from "../../local/fleet/scenario/parseScenario";
 import { startLocalStack, type LocalStack } from "../../local/run/localStack";
 import { runWindows, type DeviceSummary, type WindowsSummary } from "../../local/run/runWindows";
 import { EXPECTED_DEMO_EXIT_CODES } from "../harness/demoExpectations";
+import { chooseChromium } from "./chromium";
 
-// Debian's chromium package (.ci/run installs it when missing), driven by playwright-core.
-const CHROMIUM = "/usr/bin/chromium";
 const ROOT = path.resolve(__dirname, "../..");
 const RESULTS = path.join(ROOT, "test-results");
 const DEMO = path.join(ROOT, "local/scenarios/demo.json");
@@ -78,14 +77,15 @@ const attrs = (page: Page, testId: string, names: readonly string[]): Promise<Re
     );
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
   mkdirSync(RESULTS, { recursive: true });
   stack = await startLocalStack({ scenario: readScenarioFile(DEMO), clock: "virtual", httpPort: 0 });
   summary = await runWindows(stack);
   await stack.eventGrid.idle();
   await stack.host.runUntilIdle({ advance: false });
   evidence = await Promise.all(summary.devices.filter((d) => d.status === "completed").map(readRun));
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  // /usr/bin/chromium when installed, else the Chromium inside the @sparticuz/chromium npm package (chromium.ts).
+  const { executablePath } = chooseChromium();
+  browser = await chromium.launch({ executablePath, headless: true, args: ["--no-sandbox"] });
 }, 240_000);
 
 afterAll(async () => {

@@ -78,9 +78,18 @@ describe("local Durable host: HTTP front and timer triggers", () => {
     expect(got.status).toBe(200);
     expect(await got.json()).toEqual({ runtimeStatus: "Completed", output: { device: "vm-1" } });
 
-    const webhook = await fetch(`${base}/runtime/webhooks/durabletask/instances/run-7`);
+    // The management API needs the system key, as in Azure: the check-status link carries it, a bare URL does not.
+    const bare = await fetch(`${base}/runtime/webhooks/durabletask/instances/run-7`);
+    expect(bare.status).toBe(401);
+    expect((await fetch(`${base}/runtime/webhooks/durabletask/instances?code=k-fn`)).status).toBe(401);
+    expect(links.statusQueryGetUri).toContain(`code=${encodeURIComponent(host.systemKey)}`);
+    const webhook = await fetch(links.statusQueryGetUri.replace(/^https?:\/\/[^/]+/, base));
     expect(webhook.status).toBe(200);
     expect(await webhook.json()).toMatchObject({ instanceId: "run-7", runtimeStatus: "Completed" });
+    const listed = await fetch(`${base}/runtime/webhooks/durabletask/instances`, {
+      headers: { "x-functions-key": host.systemKey },
+    });
+    expect(listed.status).toBe(200);
   });
 
   it("enforces auth levels, methods and routes with problem bodies", async () => {
@@ -108,7 +117,12 @@ describe("local Durable host: HTTP front and timer triggers", () => {
     host.advanceTime(new Date("2026-03-02T02:00:00Z").getTime() - before);
     await host.runUntilIdle();
     expect(timerCalls).toHaveLength(2);
-    expect(timerCalls[1]).toMatchObject({ isPastDue: false, scheduleStatus: { next: "2026-03-03T02:00:00.000Z" } });
+    // As the Functions host: the status from before this invocation (next = the 02:00 tick being fired, last =
+    // DateTime.MinValue as it never fired on schedule before).
+    expect(timerCalls[1]).toMatchObject({
+      isPastDue: false,
+      scheduleStatus: { last: "0001-01-01T00:00:00+00:00", next: "2026-03-02T02:00:00+00:00" },
+    });
     const echoes = (await host.client.getStatusBy({})).filter((s) => s.name === "echo" && s.instanceId !== "run-7");
     expect(echoes).toHaveLength(2);
     expect(echoes.every((s) => s.runtimeStatus === "Completed")).toBe(true);
