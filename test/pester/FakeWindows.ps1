@@ -343,9 +343,13 @@ function global:Install-FakeWindows {
     Mock Get-ItemProperty -ParameterFilter { "$LiteralPath$Path" -like 'HKLM:*' -or "$LiteralPath$Path" -like 'Microsoft.PowerShell.Core\Registry::*' } -MockWith {
         $p = ConvertTo-HklmPath "$LiteralPath$Path"
         $m = $global:FakeMachine
-        if ($m.RegistryDenied -contains $p) { throw [System.UnauthorizedAccessException]::new("Requested registry access is not allowed.") }
+        $quiet = $PesterBoundParameters['ErrorAction'] -eq 'SilentlyContinue'
+        if ($m.RegistryDenied -contains $p) {
+            if ($quiet) { return }
+            throw [System.UnauthorizedAccessException]::new("Requested registry access is not allowed.")
+        }
         if (-not $m.Registry.ContainsKey($p)) {
-            if ($PesterBoundParameters['ErrorAction'] -eq 'SilentlyContinue') { return }
+            if ($quiet) { return }
             throw [System.Management.Automation.ItemNotFoundException]::new("Cannot find path '$p' because it does not exist.")
         }
         $props = [ordered]@{}

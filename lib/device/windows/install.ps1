@@ -121,7 +121,10 @@ function New-InstallResult {
     if ($null -ne $Update) {
         $kbs = @($Update.KBArticleIDs)
         if ($kbs.Count -gt 0) { $entry.kb = 'KB' + [string]$kbs[0] }
-        $entry.title = [string]$Update.Title
+        # The contract allows 2000 characters; a longer title is cut rather than failing the whole document.
+        $title = [string]$Update.Title
+        if ($title.Length -gt 2000) { $title = $title.Substring(0, 2000) }
+        $entry.title = $title
     }
     $entry.result = $Result
     if ($null -ne $ResultCode) { $entry.resultCode = [int]$ResultCode }
