@@ -133,9 +133,20 @@ if ($valid -and $bootBefore) {
     # Arguments go to shutdown.exe as an array, never through a command line PatchPilot builds as text.
     # /d p:2:17 records a planned restart for an operating system hotfix in the shutdown event log.
     $arguments = @('/r', '/t', [string]$delay, '/d', 'p:2:17', '/c', ('PatchPilot: ' + $Comment))
-    $output = & shutdown.exe $arguments 2>&1
-    if ($LASTEXITCODE -eq 0) { $scheduled = $true }
-    else { Add-ScriptError -Section 'scheduled' -Message ('shutdown.exe exited {0}: {1}' -f $LASTEXITCODE, ($output -join ' ')) -Code ('exit-{0}' -f $LASTEXITCODE) }
+    # Windows PowerShell 5.1 turns a native command's redirected stderr into error records, which
+    # $ErrorActionPreference = 'Stop' makes fatal (the document would never print): the exit code decides, stderr
+    # only explains. A shutdown.exe that cannot be started is reported, not fatal, too.
+    $previousPreference = $ErrorActionPreference
+    $ErrorActionPreference = 'Continue'
+    try {
+        $output = & shutdown.exe $arguments 2>&1
+        if ($LASTEXITCODE -eq 0) { $scheduled = $true }
+        else { Add-ScriptError -Section 'scheduled' -Message ('shutdown.exe exited {0}: {1}' -f $LASTEXITCODE, ($output -join ' ')) -Code ('exit-{0}' -f $LASTEXITCODE) }
+    } catch {
+        Add-ScriptError -Section 'scheduled' -Message $_.Exception.Message -Code (Get-ErrorCode $_)
+    } finally {
+        $ErrorActionPreference = $previousPreference
+    }
 }
 
 # The schema needs a boot time; without one the document still says when it was asked (and errors says why).
