@@ -215,6 +215,8 @@ function global:New-FakeMachine {
             Calls = (New-Object System.Collections.ArrayList)
         }
         Events = @()
+        # The exception every Get-WinEvent call throws (access denied, event log service stopped).
+        EventError = $null
         Processes = @()
     }
     return $machine
@@ -368,11 +370,12 @@ function global:Install-FakeWindows {
         }
     }
     Mock Get-WinEvent {
+        if ($null -ne $global:FakeMachine.EventError) { throw $global:FakeMachine.EventError }
         $f = $FilterHashtable[0]
         $all = @($global:FakeMachine.Events | Where-Object {
                 (@($f.LogName) -contains $_.LogName) -and
                 (-not $f.ContainsKey('Level') -or @($f.Level) -contains [int]$_.Level) -and
-                (-not $f.ContainsKey('StartTime') -or $_.TimeCreated -ge $f.StartTime) -and
+                (-not $f.ContainsKey('StartTime') -or $_.TimeCreated.ToUniversalTime() -ge ([datetime]$f.StartTime).ToUniversalTime()) -and
                 (-not $f.ContainsKey('ProviderName') -or @($f.ProviderName) -contains $_.ProviderName) -and
                 (-not $f.ContainsKey('Id') -or @($f.Id) -contains $_.Id)
             } | Sort-Object -Property TimeCreated -Descending)
