@@ -13,6 +13,7 @@ $ErrorActionPreference = 'Stop'
 Import-Module -Name $PesterModule -Force
 
 $files = @(Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.Tests.ps1' | Sort-Object Name)
+$Only = @($Only | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 if ($Only.Count -gt 0) { $files = @($files | Where-Object { $Only -contains ($_.Name -replace '\.Tests\.ps1$', '') }) }
 
 $config = New-PesterConfiguration
@@ -30,7 +31,11 @@ function Get-ErrorText {
     param($Records)
     return (@($Records | ForEach-Object {
                 $text = [string]$_
-                if ($_.PSObject.Properties['ScriptStackTrace'] -and $_.ScriptStackTrace) { $text += "`n" + $_.ScriptStackTrace }
+                if ($_.PSObject.Properties['ScriptStackTrace'] -and $_.ScriptStackTrace) {
+                    # The suite's own frames only; Pester's add nothing.
+                    $frames = @($_.ScriptStackTrace -split "`n" | Where-Object { $_ -notmatch 'Pester\.ps(m1|1)' })
+                    $text += "`n" + ($frames -join "`n")
+                }
                 $text
             }) -join "`n")
 }

@@ -121,7 +121,8 @@ $script:Patterns = @{
     status = '\A[1-5][0-9][0-9]( [1-5][0-9][0-9])*\z'
     host = '\A[A-Za-z0-9._:-]{1,253}\z'
     port = '\A[1-9][0-9]{0,4}\z'
-    count = '\A(0|[1-9][0-9]{0,5})\z'
+    # Counts are int64 here: the policy schema sets no upper bound on minCount or maxCount.
+    count = '\A(0|[1-9][0-9]{0,14})\z'
     exit = '\A-?(0|[1-9][0-9]{0,9})\z'
     ids = '\A([0-9]{1,10}( [0-9]{1,10})*)?\z'
     lookback = '\A[1-9][0-9]{0,3}\z'
@@ -144,7 +145,8 @@ function Get-InvalidField {
     $p = $script:Patterns
     if (-not (Test-Text $F[0] 100)) { return 'app' }
     if (-not (Test-Text $F[1] 100)) { return 'name' }
-    if (-not $script:FieldCounts.ContainsKey($F[2]) -or $F.Count -ne $script:FieldCounts[$F[2]]) { return 'type' }
+    # -cnotcontains: a hashtable's keys match without regard to case, and 'TCP' must not pass as tcp.
+    if (@($script:FieldCounts.Keys) -cnotcontains $F[2] -or $F.Count -ne $script:FieldCounts[$F[2]]) { return 'type' }
     if ($F[3] -cnotmatch $p.attempts) { return 'attempts' }
     if ($F[4] -cnotmatch $p.settle -or [int]$F[4] -gt 3600) { return 'settleSeconds' }
     if ($F[5] -cnotmatch $p.timeout -or [int]$F[5] -gt 600) { return 'timeoutSeconds' }
@@ -165,7 +167,7 @@ function Get-InvalidField {
         }
         'process' {
             if (-not (Test-Name $F[6] 256)) { return 'processName' }
-            if ($F[7] -cnotmatch $p.count -or [int]$F[7] -lt 1) { return 'minCount' }
+            if ($F[7] -cnotmatch $p.count -or [int64]$F[7] -lt 1) { return 'minCount' }
         }
         'script' {
             if ($F[6] -cne 'powershell' -and $F[6] -cne 'bash') { return 'shell' }
@@ -254,7 +256,7 @@ function Test-ProcessCheck {
     $name = $F[6] -replace '\.exe\z', ''
     # Compared as text: Get-Process -Name would treat the name as a wildcard.
     $count = @(Get-Process | Where-Object { $_.ProcessName -eq $name }).Count
-    return @{ ok = ($count -ge [int]$F[7]); detail = ('{0} running, at least {1} expected' -f $count, $F[7]) }
+    return @{ ok = ($count -ge [int64]$F[7]); detail = ('{0} running, at least {1} expected' -f $count, $F[7]) }
 }
 
 function Test-ScriptCheck {
@@ -288,7 +290,7 @@ function Test-EventlogCheck {
     $filter = @{ LogName = $F[6]; Level = $levels[$F[9]]; StartTime = (Get-Date).AddMinutes(-[int]$F[10]) }
     if ($F[7]) { $filter.ProviderName = $F[7] }
     if ($F[8]) { $filter.Id = @($F[8].Split(' ') | ForEach-Object { [int]$_ }) }
-    $max = [int]$F[11]
+    $max = [int64]$F[11]
     $count = 0
     try {
         $count = @(Get-WinEvent -FilterHashtable $filter -MaxEvents ($max + 1) -ErrorAction Stop).Count
