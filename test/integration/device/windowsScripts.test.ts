@@ -37,12 +37,12 @@ interface CapturedRun {
 
 /** Minimum Pester tests per suite: a suite that silently lost its cases fails here. */
 const MIN_TESTS: Record<ScriptId, number> = {
-  baseline: 10,
-  catalog: 10,
-  install: 10,
-  reboot: 10,
-  validate: 10,
-  diagnostics: 10,
+  baseline: 14,
+  catalog: 42,
+  install: 42,
+  reboot: 66,
+  validate: 45,
+  diagnostics: 65,
 };
 
 /** An HTTP server for validate's http checks: healthy, down, redirecting, and one that never answers. */
