@@ -162,10 +162,11 @@ json_unescape() {
 # One request. Sets HTTP_STATUS (000 when no answer came) and CURL_EXIT; the body is in $BODY.
 request() {
   local method="$1" url="$2" max_time="$3" data="${4:-}"
-  local args=(-sS -o "$BODY" -w '%{http_code}' -X "$method" -H @"$WORK/key" -H 'accept: application/json'
+  local args=(-sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' -X "$method" -H @"$WORK/key" -H 'accept: application/json'
     --max-time "$max_time" --connect-timeout 30)
   if [ -n "$data" ]; then args+=(-H 'content-type: application/json; charset=utf-8' --data-binary "$data"); fi
   : >"$BODY"
+  : >"$WORK/headers"
   HTTP_STATUS=$(curl "${args[@]}" "$url" 2>"$WORK/curl.err")
   CURL_EXIT=$?
   [ -n "$HTTP_STATUS" ] || HTTP_STATUS=000
@@ -191,9 +192,17 @@ seconds_left() {
   printf '%s' "$left"
 }
 
-# Seconds to wait before retry number $1: 5, 10, 20, 40, 60, 60, ... plus jitter.
+# Seconds to wait before retry number $1: the server's Retry-After (at most 120), else 5, 10, 20, 40, 60, 60, ...
+# plus jitter.
 backoff() {
-  local attempt="$1" base=5
+  local attempt="$1" base=5 header re='^[Rr]etry-[Aa]fter:[[:space:]]*([0-9]+)'
+  while IFS= read -r header; do
+    if [[ "${header%$'\r'}" =~ $re ]]; then
+      local after=$((10#${BASH_REMATCH[1]}))
+      printf '%s' $((after > 120 ? 120 : after))
+      return
+    fi
+  done <"$WORK/headers"
   while [ "$attempt" -gt 0 ] && [ "$base" -lt 60 ]; do base=$((base * 2)); attempt=$((attempt - 1)); done
   if [ "$base" -gt 60 ]; then base=60; fi
   printf '%s' $((base + RANDOM % 5))

@@ -189,7 +189,7 @@ function describeWrapper(wrapper: Wrapper): void {
       expect(lastLine(run)).not.toContain("may have started");
     }, 120_000);
 
-    it("retries a start that cannot have reached the server (connection refused), then exits 240 at its timeout", async () => {
+    it("gives up with 240 by its timeout when nothing listens", async () => {
       const closed = await startProxy(base, () => undefined);
       const url = closed.url;
       await closed.close();
@@ -205,6 +205,28 @@ function describeWrapper(wrapper: Wrapper): void {
         /^PatchPilot WIN-SERVER01: exit 240 ReportingFailure - could not start the run within 0\.1 minutes/,
       );
     }, 120_000);
+
+    it("retries a start answered 503 (it cannot have started a run) after Retry-After, and starts exactly one run", async () => {
+      let refused = 0;
+      const proxy = await startProxy(base, (req, res, forward) => {
+        if (req.method === "POST" && refused === 0) {
+          refused += 1;
+          req.resume();
+          res.writeHead(503, { "retry-after": "1", "content-type": "application/problem+json" });
+          res.end(JSON.stringify({ title: "Service Unavailable", status: 503, detail: "restarting" }));
+          return;
+        }
+        void forward().then((a) => pass(res, a));
+      });
+      try {
+        const run = await runWrapper(wrapper, { base: proxy.url, key, client: "fabrikam", device: "fab-lnx01" });
+        expect(run.code).toBe(EXPECTED_DEMO_EXIT_CODES["fab-lnx01"]);
+        expect(proxy.requests.filter((r) => r.startsWith("POST"))).toHaveLength(2);
+        expect(lastLine(run)).toMatch(/^PatchPilot fab-lnx01 run \S+: exit 0 Success/);
+      } finally {
+        await proxy.close();
+      }
+    }, 180_000);
 
     it("exits 240, never another code, for a setting out of range", async () => {
       const run = await runWrapper(wrapper, {

@@ -137,8 +137,9 @@ describeWithTool(["pwsh", "pester"], "Windows device scripts under PowerShell 7.
   }, 620_000);
 
   afterAll(async () => {
-    await new Promise((resolve) => health?.server.close(resolve));
+    // The /hang route leaves connections open until their client goes; close them first.
     health?.server.closeAllConnections();
+    await new Promise((resolve) => health?.server.close(resolve));
     // PATCHPILOT_KEEP_PESTER=1 keeps the fixtures, results and outputs for running a suite by hand.
     if (process.env.PATCHPILOT_KEEP_PESTER === "1") console.log(`Pester files kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
