@@ -49,7 +49,8 @@
     $env:PATCHPILOT_DRY_RUN is "true" (RMM boolean variables arrive as that string).
 
 .PARAMETER TimeoutMinutes
-    How long to follow the run before giving up with 240 (default 240; the run itself goes on).
+    How long to follow the run before giving up with 240 (default 240; fractions allowed, e.g. 0.5; the run itself
+    goes on). No request and no retry wait outlasts it.
 
 .PARAMETER WaitSeconds
     How long each status request may block on the server (default 60, at most 120).
@@ -77,9 +78,8 @@ param(
     [string]$Device = $env:COMPUTERNAME,
     [string]$ApiKey = $env:PATCHPILOT_API_KEY,
     [switch]$DryRun,
-    [ValidateRange(1, 10080)]
-    [int]$TimeoutMinutes = 240,
-    [ValidateRange(1, 120)]
+    # Ranges are checked below, not with [ValidateRange]: a binding failure would exit 1, a code no RMM condition has.
+    [double]$TimeoutMinutes = 240,
     [int]$WaitSeconds = 60
 )
 
@@ -133,43 +133,59 @@ function ConvertFrom-JsonResponse {
     return ConvertFrom-Json -InputObject $text
 }
 
-# What a failed request tells us: the HTTP status (0 when no answer came) and the problem+json detail.
+# What a failed request tells us: the HTTP status (0 when no answer came), the problem+json detail, the server's
+# Retry-After, and whether the request may have reached the server. Windows PowerShell 5.1 throws WebException;
+# PowerShell 7 throws HttpResponseException (an answer) or HttpRequestException (none), so both shapes are read
+# through their properties, never through type names 5.1 does not have.
 function Get-Failure {
     param($ErrorRecord)
     $failure = @{ Status = 0; Detail = $ErrorRecord.Exception.Message; RetryAfter = 0; Delivered = $true }
     $exception = $ErrorRecord.Exception
-    if ($exception -is [System.Net.WebException]) {
-        $response = $exception.Response
-        if ($null -eq $response) {
-            # No answer. Only these statuses prove the request never reached the server.
-            $failure.Delivered = -not (@('NameResolutionFailure', 'ConnectFailure', 'ProxyNameResolutionFailure') -contains [string]$exception.Status)
-            return $failure
+    $response = $null
+    if ($null -ne $exception.PSObject.Properties['Response']) { $response = $exception.Response }
+    if ($null -eq $response) {
+        # No answer. Only a failed name lookup or a refused/unreachable connection proves the request never left.
+        for ($inner = $exception; $null -ne $inner; $inner = $inner.InnerException) {
+            if ($inner -is [System.Net.WebException] -and @('NameResolutionFailure', 'ConnectFailure', 'ProxyNameResolutionFailure') -contains [string]$inner.Status) { $failure.Delivered = $false }
+            if ($inner -is [System.Net.Sockets.SocketException] -and @('ConnectionRefused', 'HostNotFound', 'HostUnreachable', 'NetworkUnreachable', 'TryAgain', 'NoData') -contains [string]$inner.SocketErrorCode) { $failure.Delivered = $false }
         }
-        $failure.Status = [int]$response.StatusCode
-        $retryAfter = 0
-        if ([int]::TryParse([string]$response.Headers['Retry-After'], [ref]$retryAfter)) { $failure.RetryAfter = $retryAfter }
-        $body = ''
-        if ($null -ne $ErrorRecord.ErrorDetails -and $ErrorRecord.ErrorDetails.Message) {
-            $body = $ErrorRecord.ErrorDetails.Message
-        } else {
-            try {
-                $reader = New-Object System.IO.StreamReader($response.GetResponseStream(), [Text.Encoding]::UTF8)
-                $body = $reader.ReadToEnd()
-            } catch {
-                $body = ''
-            }
-        }
-        $failure.Detail = "HTTP $($failure.Status)"
+        return $failure
+    }
+    $failure.Status = [int]$response.StatusCode
+    $retryAfter = 0
+    $headers = $response.Headers
+    if ($null -ne $headers.PSObject.Properties['RetryAfter']) {
+        # PowerShell 7: HttpResponseHeaders.RetryAfter (a delta or a date).
+        if ($null -ne $headers.RetryAfter -and $null -ne $headers.RetryAfter.Delta) { $failure.RetryAfter = [int]$headers.RetryAfter.Delta.TotalSeconds }
+    } elseif ([int]::TryParse([string]$headers['Retry-After'], [ref]$retryAfter)) {
+        $failure.RetryAfter = $retryAfter
+    }
+    $body = ''
+    if ($null -ne $ErrorRecord.ErrorDetails -and $ErrorRecord.ErrorDetails.Message) {
+        $body = $ErrorRecord.ErrorDetails.Message
+    } elseif ($response -is [System.Net.WebResponse]) {
         try {
-            $problem = ConvertFrom-Json -InputObject $body
-            $detail = Get-Field $problem 'detail'
-            if (-not $detail) { $detail = Get-Field $problem 'title' }
-            if ($detail) { $failure.Detail = "HTTP $($failure.Status): $detail" }
+            $reader = New-Object System.IO.StreamReader($response.GetResponseStream(), [Text.Encoding]::UTF8)
+            $body = $reader.ReadToEnd()
         } catch {
-            if ($body) { $failure.Detail = "HTTP $($failure.Status): " + $body.Substring(0, [Math]::Min(200, $body.Length)) }
+            $body = ''
         }
     }
+    $failure.Detail = "HTTP $($failure.Status)"
+    try {
+        $problem = ConvertFrom-Json -InputObject $body
+        $detail = Get-Field $problem 'detail'
+        if (-not $detail) { $detail = Get-Field $problem 'title' }
+        if ($detail) { $failure.Detail = "HTTP $($failure.Status): $detail" }
+    } catch {
+        if ($body) { $failure.Detail = "HTTP $($failure.Status): " + $body.Substring(0, [Math]::Min(200, $body.Length)) }
+    }
     return $failure
+}
+
+# Seconds left before the deadline (at least 1, so a request is never sent with no time at all).
+function Get-SecondsLeft {
+    return [int][Math]::Max(1, [Math]::Ceiling(($deadline - (Get-Date)).TotalSeconds))
 }
 
 function Test-Transient {
@@ -211,6 +227,8 @@ if (-not $Client) { $missing += 'Client (or PATCHPILOT_CLIENT)' }
 if (-not $Device) { $missing += 'Device (or COMPUTERNAME)' }
 if (-not $ApiKey) { $missing += 'ApiKey (or PATCHPILOT_API_KEY)' }
 if ($missing.Count -gt 0) { Exit-Run -Code 240 -Name 'ReportingFailure' -Reason ("missing " + ($missing -join ', ')) }
+if ($TimeoutMinutes -lt 0.05 -or $TimeoutMinutes -gt 10080) { Exit-Run -Code 240 -Name 'ReportingFailure' -Reason "TimeoutMinutes must be between 0.05 and 10080, got $TimeoutMinutes" }
+if ($WaitSeconds -lt 1 -or $WaitSeconds -gt 120) { Exit-Run -Code 240 -Name 'ReportingFailure' -Reason "WaitSeconds must be between 1 and 120, got $WaitSeconds" }
 
 $baseUri = $null
 if (-not [Uri]::TryCreate($BaseUrl, [UriKind]::Absolute, [ref]$baseUri) -or $baseUri.Scheme -ne 'https') {
@@ -231,7 +249,7 @@ $started = $null
 $attempt = 0
 while ($null -eq $started) {
     try {
-        $started = ConvertFrom-JsonResponse (Invoke-Api -Method 'POST' -Uri $startUri -Body $startBody -TimeoutSec 100)
+        $started = ConvertFrom-JsonResponse (Invoke-Api -Method 'POST' -Uri $startUri -Body $startBody -TimeoutSec ([Math]::Min(100, (Get-SecondsLeft))))
     } catch {
         $failure = Get-Failure $_
         $retryable = ($failure.Status -eq 0 -and -not $failure.Delivered) -or (@(429, 502, 503, 504) -contains $failure.Status)
@@ -267,7 +285,7 @@ while ($true) {
     }
     $status = $null
     try {
-        $status = ConvertFrom-JsonResponse (Invoke-Api -Method 'GET' -Uri $statusUri -TimeoutSec ($WaitSeconds + 60))
+        $status = ConvertFrom-JsonResponse (Invoke-Api -Method 'GET' -Uri $statusUri -TimeoutSec ([Math]::Min($WaitSeconds + 60, (Get-SecondsLeft))))
         $attempt = 0
     } catch {
         $failure = Get-Failure $_
@@ -275,6 +293,9 @@ while ($true) {
             Exit-Run -Code 240 -Name 'ReportingFailure' -Reason "could not read the run: $($failure.Detail)"
         }
         $wait = Get-Backoff -Attempt $attempt -RetryAfter $failure.RetryAfter
+        if ((Get-Date).AddSeconds($wait) -gt $deadline) {
+            Exit-Run -Code 240 -Name 'ReportingFailure' -Reason "no exit code after $TimeoutMinutes minutes ($($failure.Detail)); the run goes on, see $self"
+        }
         Write-Verbose "status failed ($($failure.Detail)); retrying in $wait s"
         Start-Sleep -Seconds $wait
         $attempt++

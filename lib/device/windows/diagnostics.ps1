@@ -25,13 +25,18 @@ function Add-ScriptError {
     [void]$script:Errors.Add($entry)
 }
 
-# An HRESULT as the error code where there is one (COM and WUA failures), else the exception type.
+# An HRESULT as the error code where there is one (COM and WUA failures), else the exception type. A failing COM
+# method reaches PowerShell wrapped ("Exception calling "Search" ...": MethodInvocationException), so the
+# InnerException chain is searched.
 function Get-ErrorCode {
     param($ErrorRecord)
+    for ($ex = $ErrorRecord.Exception; $null -ne $ex; $ex = $ex.InnerException) {
+        if ($ex -is [System.Runtime.InteropServices.COMException]) { return ('0x{0:X8}' -f $ex.HResult) }
+        if ($ex -is [System.UnauthorizedAccessException]) { return 'permission-denied' }
+        if ($ex -is [System.Management.Automation.CommandNotFoundException]) { return 'not-available' }
+    }
     $ex = $ErrorRecord.Exception
-    if ($ex -is [System.Runtime.InteropServices.COMException]) { return ('0x{0:X8}' -f $ex.HResult) }
-    if ($ex -is [System.UnauthorizedAccessException]) { return 'permission-denied' }
-    if ($ex -is [System.Management.Automation.CommandNotFoundException]) { return 'not-available' }
+    while ($ex -is [System.Management.Automation.MethodInvocationException] -and $null -ne $ex.InnerException) { $ex = $ex.InnerException }
     return $ex.GetType().Name
 }
 
@@ -46,9 +51,12 @@ function Invoke-Section {
     }
 }
 
-# ISO 8601 UTC with second precision, the format every PatchPilot timestamp uses.
+# ISO 8601 UTC with second precision, the format every PatchPilot timestamp uses. A DateTime of unspecified kind
+# is UTC already: WUA's dates arrive over COM that way, and a date-only text (QFE InstalledOn) names a day that the
+# device's time zone must not move.
 function ConvertTo-IsoUtc {
     param([datetime]$Date)
+    if ($Date.Kind -eq [System.DateTimeKind]::Unspecified) { $Date = [datetime]::SpecifyKind($Date, [System.DateTimeKind]::Utc) }
     return $Date.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", $script:Invariant)
 }
 
@@ -149,7 +157,8 @@ function Get-UpdateAgentErrorFacts {
     $count = [Math]::Min($searcher.GetTotalHistoryCount(), 200)
     if ($count -gt 0) {
         foreach ($item in @($searcher.QueryHistory(0, $count))) {
-            if ($item.Date.ToUniversalTime() -lt $Since.ToUniversalTime()) { continue }
+            # Compared as UTC texts: ConvertTo-IsoUtc knows that WUA's kind-less dates are UTC.
+            if ((ConvertTo-IsoUtc $item.Date) -lt (ConvertTo-IsoUtc $Since)) { continue }
             if ($item.ResultCode -ne 4 -and $item.ResultCode -ne 5) { continue }
             [ordered]@{ time = ConvertTo-IsoUtc $item.Date; hresult = [int]$item.HResult; message = [string]$item.Title }
         }

@@ -25,13 +25,18 @@ function Add-ScriptError {
     [void]$script:Errors.Add($entry)
 }
 
-# An HRESULT as the error code where there is one (COM and WUA failures), else the exception type.
+# An HRESULT as the error code where there is one (COM and WUA failures), else the exception type. A failing COM
+# method reaches PowerShell wrapped ("Exception calling "Search" ...": MethodInvocationException), so the
+# InnerException chain is searched.
 function Get-ErrorCode {
     param($ErrorRecord)
+    for ($ex = $ErrorRecord.Exception; $null -ne $ex; $ex = $ex.InnerException) {
+        if ($ex -is [System.Runtime.InteropServices.COMException]) { return ('0x{0:X8}' -f $ex.HResult) }
+        if ($ex -is [System.UnauthorizedAccessException]) { return 'permission-denied' }
+        if ($ex -is [System.Management.Automation.CommandNotFoundException]) { return 'not-available' }
+    }
     $ex = $ErrorRecord.Exception
-    if ($ex -is [System.Runtime.InteropServices.COMException]) { return ('0x{0:X8}' -f $ex.HResult) }
-    if ($ex -is [System.UnauthorizedAccessException]) { return 'permission-denied' }
-    if ($ex -is [System.Management.Automation.CommandNotFoundException]) { return 'not-available' }
+    while ($ex -is [System.Management.Automation.MethodInvocationException] -and $null -ne $ex.InnerException) { $ex = $ex.InnerException }
     return $ex.GetType().Name
 }
 
@@ -46,9 +51,12 @@ function Invoke-Section {
     }
 }
 
-# ISO 8601 UTC with second precision, the format every PatchPilot timestamp uses.
+# ISO 8601 UTC with second precision, the format every PatchPilot timestamp uses. A DateTime of unspecified kind
+# is UTC already: WUA's dates arrive over COM that way, and a date-only text (QFE InstalledOn) names a day that the
+# device's time zone must not move.
 function ConvertTo-IsoUtc {
     param([datetime]$Date)
+    if ($Date.Kind -eq [System.DateTimeKind]::Unspecified) { $Date = [datetime]::SpecifyKind($Date, [System.DateTimeKind]::Utc) }
     return $Date.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", $script:Invariant)
 }
 
@@ -113,7 +121,10 @@ function New-InstallResult {
     if ($null -ne $Update) {
         $kbs = @($Update.KBArticleIDs)
         if ($kbs.Count -gt 0) { $entry.kb = 'KB' + [string]$kbs[0] }
-        $entry.title = [string]$Update.Title
+        # The contract allows 2000 characters; a longer title is cut rather than failing the whole document.
+        $title = [string]$Update.Title
+        if ($title.Length -gt 2000) { $title = $title.Substring(0, 2000) }
+        $entry.title = $title
     }
     $entry.result = $Result
     if ($null -ne $ResultCode) { $entry.resultCode = [int]$ResultCode }

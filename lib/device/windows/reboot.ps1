@@ -25,13 +25,18 @@ function Add-ScriptError {
     [void]$script:Errors.Add($entry)
 }
 
-# An HRESULT as the error code where there is one (COM and WUA failures), else the exception type.
+# An HRESULT as the error code where there is one (COM and WUA failures), else the exception type. A failing COM
+# method reaches PowerShell wrapped ("Exception calling "Search" ...": MethodInvocationException), so the
+# InnerException chain is searched.
 function Get-ErrorCode {
     param($ErrorRecord)
+    for ($ex = $ErrorRecord.Exception; $null -ne $ex; $ex = $ex.InnerException) {
+        if ($ex -is [System.Runtime.InteropServices.COMException]) { return ('0x{0:X8}' -f $ex.HResult) }
+        if ($ex -is [System.UnauthorizedAccessException]) { return 'permission-denied' }
+        if ($ex -is [System.Management.Automation.CommandNotFoundException]) { return 'not-available' }
+    }
     $ex = $ErrorRecord.Exception
-    if ($ex -is [System.Runtime.InteropServices.COMException]) { return ('0x{0:X8}' -f $ex.HResult) }
-    if ($ex -is [System.UnauthorizedAccessException]) { return 'permission-denied' }
-    if ($ex -is [System.Management.Automation.CommandNotFoundException]) { return 'not-available' }
+    while ($ex -is [System.Management.Automation.MethodInvocationException] -and $null -ne $ex.InnerException) { $ex = $ex.InnerException }
     return $ex.GetType().Name
 }
 
@@ -46,9 +51,12 @@ function Invoke-Section {
     }
 }
 
-# ISO 8601 UTC with second precision, the format every PatchPilot timestamp uses.
+# ISO 8601 UTC with second precision, the format every PatchPilot timestamp uses. A DateTime of unspecified kind
+# is UTC already: WUA's dates arrive over COM that way, and a date-only text (QFE InstalledOn) names a day that the
+# device's time zone must not move.
 function ConvertTo-IsoUtc {
     param([datetime]$Date)
+    if ($Date.Kind -eq [System.DateTimeKind]::Unspecified) { $Date = [datetime]::SpecifyKind($Date, [System.DateTimeKind]::Utc) }
     return $Date.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", $script:Invariant)
 }
 
@@ -125,9 +133,20 @@ if ($valid -and $bootBefore) {
     # Arguments go to shutdown.exe as an array, never through a command line PatchPilot builds as text.
     # /d p:2:17 records a planned restart for an operating system hotfix in the shutdown event log.
     $arguments = @('/r', '/t', [string]$delay, '/d', 'p:2:17', '/c', ('PatchPilot: ' + $Comment))
-    $output = & shutdown.exe $arguments 2>&1
-    if ($LASTEXITCODE -eq 0) { $scheduled = $true }
-    else { Add-ScriptError -Section 'scheduled' -Message ('shutdown.exe exited {0}: {1}' -f $LASTEXITCODE, ($output -join ' ')) -Code ('exit-{0}' -f $LASTEXITCODE) }
+    # Windows PowerShell 5.1 turns a native command's redirected stderr into error records, which
+    # $ErrorActionPreference = 'Stop' makes fatal (the document would never print): the exit code decides, stderr
+    # only explains. A shutdown.exe that cannot be started is reported, not fatal, too.
+    $previousPreference = $ErrorActionPreference
+    $ErrorActionPreference = 'Continue'
+    try {
+        $output = & shutdown.exe $arguments 2>&1
+        if ($LASTEXITCODE -eq 0) { $scheduled = $true }
+        else { Add-ScriptError -Section 'scheduled' -Message ('shutdown.exe exited {0}: {1}' -f $LASTEXITCODE, ($output -join ' ')) -Code ('exit-{0}' -f $LASTEXITCODE) }
+    } catch {
+        Add-ScriptError -Section 'scheduled' -Message $_.Exception.Message -Code (Get-ErrorCode $_)
+    } finally {
+        $ErrorActionPreference = $previousPreference
+    }
 }
 
 # The schema needs a boot time; without one the document still says when it was asked (and errors says why).

@@ -25,13 +25,18 @@ function Add-ScriptError {
     [void]$script:Errors.Add($entry)
 }
 
-# An HRESULT as the error code where there is one (COM and WUA failures), else the exception type.
+# An HRESULT as the error code where there is one (COM and WUA failures), else the exception type. A failing COM
+# method reaches PowerShell wrapped ("Exception calling "Search" ...": MethodInvocationException), so the
+# InnerException chain is searched.
 function Get-ErrorCode {
     param($ErrorRecord)
+    for ($ex = $ErrorRecord.Exception; $null -ne $ex; $ex = $ex.InnerException) {
+        if ($ex -is [System.Runtime.InteropServices.COMException]) { return ('0x{0:X8}' -f $ex.HResult) }
+        if ($ex -is [System.UnauthorizedAccessException]) { return 'permission-denied' }
+        if ($ex -is [System.Management.Automation.CommandNotFoundException]) { return 'not-available' }
+    }
     $ex = $ErrorRecord.Exception
-    if ($ex -is [System.Runtime.InteropServices.COMException]) { return ('0x{0:X8}' -f $ex.HResult) }
-    if ($ex -is [System.UnauthorizedAccessException]) { return 'permission-denied' }
-    if ($ex -is [System.Management.Automation.CommandNotFoundException]) { return 'not-available' }
+    while ($ex -is [System.Management.Automation.MethodInvocationException] -and $null -ne $ex.InnerException) { $ex = $ex.InnerException }
     return $ex.GetType().Name
 }
 
@@ -46,9 +51,12 @@ function Invoke-Section {
     }
 }
 
-# ISO 8601 UTC with second precision, the format every PatchPilot timestamp uses.
+# ISO 8601 UTC with second precision, the format every PatchPilot timestamp uses. A DateTime of unspecified kind
+# is UTC already: WUA's dates arrive over COM that way, and a date-only text (QFE InstalledOn) names a day that the
+# device's time zone must not move.
 function ConvertTo-IsoUtc {
     param([datetime]$Date)
+    if ($Date.Kind -eq [System.DateTimeKind]::Unspecified) { $Date = [datetime]::SpecifyKind($Date, [System.DateTimeKind]::Utc) }
     return $Date.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", $script:Invariant)
 }
 
@@ -113,7 +121,8 @@ $script:Patterns = @{
     status = '\A[1-5][0-9][0-9]( [1-5][0-9][0-9])*\z'
     host = '\A[A-Za-z0-9._:-]{1,253}\z'
     port = '\A[1-9][0-9]{0,4}\z'
-    count = '\A(0|[1-9][0-9]{0,5})\z'
+    # Counts are int64 here: the policy schema sets no upper bound on minCount or maxCount.
+    count = '\A(0|[1-9][0-9]{0,14})\z'
     exit = '\A-?(0|[1-9][0-9]{0,9})\z'
     ids = '\A([0-9]{1,10}( [0-9]{1,10})*)?\z'
     lookback = '\A[1-9][0-9]{0,3}\z'
@@ -136,7 +145,8 @@ function Get-InvalidField {
     $p = $script:Patterns
     if (-not (Test-Text $F[0] 100)) { return 'app' }
     if (-not (Test-Text $F[1] 100)) { return 'name' }
-    if (-not $script:FieldCounts.ContainsKey($F[2]) -or $F.Count -ne $script:FieldCounts[$F[2]]) { return 'type' }
+    # -cnotcontains: a hashtable's keys match without regard to case, and 'TCP' must not pass as tcp.
+    if (@($script:FieldCounts.Keys) -cnotcontains $F[2] -or $F.Count -ne $script:FieldCounts[$F[2]]) { return 'type' }
     if ($F[3] -cnotmatch $p.attempts) { return 'attempts' }
     if ($F[4] -cnotmatch $p.settle -or [int]$F[4] -gt 3600) { return 'settleSeconds' }
     if ($F[5] -cnotmatch $p.timeout -or [int]$F[5] -gt 600) { return 'timeoutSeconds' }
@@ -157,7 +167,7 @@ function Get-InvalidField {
         }
         'process' {
             if (-not (Test-Name $F[6] 256)) { return 'processName' }
-            if ($F[7] -cnotmatch $p.count -or [int]$F[7] -lt 1) { return 'minCount' }
+            if ($F[7] -cnotmatch $p.count -or [int64]$F[7] -lt 1) { return 'minCount' }
         }
         'script' {
             if ($F[6] -cne 'powershell' -and $F[6] -cne 'bash') { return 'shell' }
@@ -246,7 +256,7 @@ function Test-ProcessCheck {
     $name = $F[6] -replace '\.exe\z', ''
     # Compared as text: Get-Process -Name would treat the name as a wildcard.
     $count = @(Get-Process | Where-Object { $_.ProcessName -eq $name }).Count
-    return @{ ok = ($count -ge [int]$F[7]); detail = ('{0} running, at least {1} expected' -f $count, $F[7]) }
+    return @{ ok = ($count -ge [int64]$F[7]); detail = ('{0} running, at least {1} expected' -f $count, $F[7]) }
 }
 
 function Test-ScriptCheck {
@@ -280,7 +290,7 @@ function Test-EventlogCheck {
     $filter = @{ LogName = $F[6]; Level = $levels[$F[9]]; StartTime = (Get-Date).AddMinutes(-[int]$F[10]) }
     if ($F[7]) { $filter.ProviderName = $F[7] }
     if ($F[8]) { $filter.Id = @($F[8].Split(' ') | ForEach-Object { [int]$_ }) }
-    $max = [int]$F[11]
+    $max = [int64]$F[11]
     $count = 0
     try {
         $count = @(Get-WinEvent -FilterHashtable $filter -MaxEvents ($max + 1) -ErrorAction Stop).Count

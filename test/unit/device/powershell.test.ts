@@ -28,6 +28,19 @@ describe("Windows PowerShell 5.1 scripts", () => {
     expect(text).toContain("ConvertTo-Json -InputObject $document -Depth 10 -Compress");
   });
 
+  // Windows PowerShell 5.1 reads a .ps1 without a byte-order mark in the ANSI code page, PowerShell 7 as UTF-8:
+  // only ASCII reads the same in both (and hashes the same however an agent stores the file).
+  it.each([...scriptFiles.map((f) => path.join(SCRIPTS, f)), path.resolve(SCRIPTS, "../rmm/Invoke-PatchPilotRun.ps1")])(
+    "%s is ASCII only",
+    (file) => {
+      const nonAscii = read(file)
+        .split("\n")
+        .map((line, i) => ({ line: i + 1, text: line }))
+        .filter((l) => /[^\t -~]/.test(l.text.replace(/\r$/, "")));
+      expect(nonAscii).toEqual([]);
+    },
+  );
+
   it("copies the common helpers byte for byte into every script", () => {
     const block = (text: string): string => {
       const start = text.indexOf("# --- patchpilot common");

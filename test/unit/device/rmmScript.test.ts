@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Node as SyntaxNode } from "web-tree-sitter";
@@ -68,7 +69,37 @@ describe("Invoke-PatchPilotRun.ps1 (the RMM script)", () => {
     for (const rmm of ["NinjaOne", "N-able", "Datto RMM"]) expect(source).toContain(rmm);
     expect(source).toMatch(/\[string\]\$ApiKey = \$env:PATCHPILOT_API_KEY/);
     expect(source).toMatch(/\[string\]\$Device = \$env:COMPUTERNAME/);
-    expect(source).toMatch(/\[ValidateRange\(1, 120\)\]\s+\[int\]\$WaitSeconds = 60/);
-    expect(source).toMatch(/\[int\]\$TimeoutMinutes = 240/);
+    expect(source).toMatch(/\[int\]\$WaitSeconds = 60/);
+    expect(source).toMatch(/\[double\]\$TimeoutMinutes = 240/);
+    // Ranges are checked in the script (exit 240), never by [ValidateRange], whose binding failure exits 1.
+    expect(source).not.toMatch(/^\s*\[ValidateRange/m);
+  });
+});
+
+describe("patchpilot-run.sh (the RMM script for Linux)", () => {
+  const SH = path.resolve(__dirname, "../../../lib/device/rmm/patchpilot-run.sh");
+  const text = readFileSync(SH, "utf8");
+  const code = text
+    .split("\n")
+    .map((line) => line.replace(/(^|\s)#.*$/, ""))
+    .join("\n");
+
+  it("is valid bash that needs only curl: no jq, Node, Python, awk or eval", () => {
+    execFileSync("bash", ["-n", SH]);
+    expect(text.startsWith("#!/bin/bash\n")).toBe(true);
+    for (const tool of [/\bjq\b/, /\bnode\b/, /\bpython3?\b/, /\bawk\b/, /\beval\b/]) expect(code).not.toMatch(tool);
+    expect(code).toMatch(/\bcurl\b/);
+  });
+
+  it("exits only with the documented codes", () => {
+    // exit statements: at the start of a line or after a case pattern (not "exit" inside a message).
+    const exits = [...code.matchAll(/(?:^\s*|\)\s+)exit\s+(\S+)/gm)].map((m) => m[1]);
+    expect(exits).toEqual(['"$code"', "240"]);
+    expect(code).toMatch(/0 \| 150 \| 170 \| 210 \| 220 \| 230\) exit "\$code"/);
+  });
+
+  it("never puts the API key on a command line", () => {
+    expect(code).toContain('-H @"$WORK/key"');
+    expect(code).not.toMatch(/-H ["']?x-api-key/);
   });
 });
