@@ -101,9 +101,8 @@ describe("deploy package (npm run package)", () => {
 
   it("the app loads from the package with production dependencies only (nothing needs local/ or a devDependency)", () => {
     const script = `
-      const definitions = require("./dist/functions/definitions.js");
-      require("./dist/functions/index.js");
-      process.stdout.write(String(typeof definitions.createDefinitions));
+      const app = require("./dist/functions/index.js");
+      process.stdout.write(String(typeof app.createDefinitions));
     `;
     const out = execFileSync(process.execPath, ["-e", script], {
       cwd: staging,
