@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startFleetEmulator } from "./armServer";
 import { buildFleet } from "./scenario/buildFleet";
+import { makeTempDir } from "../run/tempDirs";
 import { readScenarioFile } from "./scenario/parseScenario";
 
 // `npm run fleet -- --scenario local/scenarios/demo.json [--port 8443] [--latency-ms 0]`: the emulator alone, on the
@@ -27,7 +27,8 @@ async function main(): Promise<void> {
     port: Number(values.port),
     arm: latency,
   });
-  const caFile = path.join(mkdtempSync(path.join(os.tmpdir(), "patchpilot-fleet-")), "fleet-ca.pem");
+  // Removed at exit (the stop handlers below exit the process): a CA file must not outlive the emulator it trusts.
+  const caFile = path.join(makeTempDir("fleet"), "fleet-ca.pem");
   writeFileSync(caFile, emulator.ca);
   const subscriptions = [...new Set(fleet.devices.map((d) => d.placement.subscriptionId))];
   process.stdout.write(
