@@ -16,6 +16,13 @@ export interface ExitCodeDefinition {
   readonly eventType: string | null;
   /** What it tells an RMM tool or an operator, in one line (docs/rmm.md's table). */
   readonly meaning: string;
+  /**
+   * Counts against a window's maxErrors: the device was touched and something went wrong. Lock contention (170:
+   * nothing was done) and a pending reboot the policy did not allow (150) are reported, not errors.
+   */
+  readonly windowError: boolean;
+  /** Stops a window from promoting to its next ring: the patch itself may be bad. */
+  readonly failsRingGate: boolean;
 }
 
 /** DESIGN.md's exit codes, in priority order (first match wins). */
@@ -26,6 +33,8 @@ export const EXIT_CODE_TABLE = [
     priority: 1,
     eventType: null,
     meaning: "another run is already patching this device; nothing was changed",
+    windowError: false,
+    failsRingGate: false,
   },
   {
     code: 220,
@@ -33,6 +42,8 @@ export const EXIT_CODE_TABLE = [
     priority: 2,
     eventType: "io.patchpilot.regression.detected",
     meaning: "a business app check passed before patching and fails after",
+    windowError: true,
+    failsRingGate: true,
   },
   {
     code: 210,
@@ -40,6 +51,8 @@ export const EXIT_CODE_TABLE = [
     priority: 3,
     eventType: "io.patchpilot.install.failed",
     meaning: "an approved update did not install",
+    windowError: true,
+    failsRingGate: true,
   },
   {
     code: 240,
@@ -47,6 +60,8 @@ export const EXIT_CODE_TABLE = [
     priority: 4,
     eventType: "io.patchpilot.evidence.integrity_failed",
     meaning: "nothing verified says what happened",
+    windowError: true,
+    failsRingGate: false,
   },
   {
     code: 230,
@@ -54,6 +69,8 @@ export const EXIT_CODE_TABLE = [
     priority: 5,
     eventType: null,
     meaning: "required diagnostics could not be collected",
+    windowError: true,
+    failsRingGate: false,
   },
   {
     code: 150,
@@ -61,6 +78,8 @@ export const EXIT_CODE_TABLE = [
     priority: 6,
     eventType: "io.patchpilot.reboot.required",
     meaning: "a reboot is pending (policy did not allow it, or it did not complete)",
+    windowError: false,
+    failsRingGate: false,
   },
   {
     code: 0,
@@ -68,6 +87,8 @@ export const EXIT_CODE_TABLE = [
     priority: 7,
     eventType: null,
     meaning: "patched and validated, or nothing to do",
+    windowError: false,
+    failsRingGate: false,
   },
 ] as const satisfies readonly ExitCodeDefinition[];
 

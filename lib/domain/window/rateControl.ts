@@ -1,3 +1,5 @@
+import { findExitCode } from "../exitCode/exitCodeTable";
+
 /** A count or a percentage of the targets (`10` or `"10%"`), as in AWS Systems Manager maintenance windows. */
 export type CountOrPercent = number | string;
 
@@ -11,16 +13,16 @@ export function resolveLimit(limit: CountOrPercent, targets: number, kind: "conc
 }
 
 /**
- * Exit codes that count against a window's maxErrors: the device was touched and something went wrong. Lock
- * contention (170: nothing was done) and a pending reboot the policy did not allow (150) are reported, not errors.
+ * Whether a device's outcome counts against a window's maxErrors (the exit-code table's `windowError`). A failed
+ * orchestration, or a code the table does not know, is an error: nothing proves the device is fine.
  */
 export function isWindowError(exitCode: number | "orchestration-failed"): boolean {
-  return exitCode === "orchestration-failed" || [210, 220, 230, 240].includes(exitCode);
+  return exitCode === "orchestration-failed" || (findExitCode(exitCode)?.windowError ?? true);
 }
 
-/** Exit codes that stop a window from promoting to its next ring: the patch itself may be bad. */
+/** Whether a device's outcome stops the window from promoting to its next ring (the table's `failsRingGate`). */
 export function failsRingGate(exitCode: number | "orchestration-failed"): boolean {
-  return exitCode === 210 || exitCode === 220;
+  return exitCode !== "orchestration-failed" && (findExitCode(exitCode)?.failsRingGate ?? false);
 }
 
 /** Where a window's device queue stands. */

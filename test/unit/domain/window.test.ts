@@ -1,5 +1,11 @@
 import { dueOccurrences, occurrencesBetween, onDemandOccurrence } from "../../../lib/domain/window/occurrences";
-import { admitDevices, decideInstallBudget, isWindowError, resolveLimit } from "../../../lib/domain/window/rateControl";
+import {
+  admitDevices,
+  decideInstallBudget,
+  failsRingGate,
+  isWindowError,
+  resolveLimit,
+} from "../../../lib/domain/window/rateControl";
 import { fromLocal, toLocal } from "../../../lib/domain/window/zonedTime";
 import { MaintenanceWindowSchema, type MaintenanceWindow } from "../../../lib/schemas/policies";
 
@@ -129,6 +135,13 @@ describe("rate control", () => {
   it("counts failures, not lock contention or a disallowed reboot, as window errors", () => {
     expect([0, 150, 170, 210, 220, 230, 240].filter((c) => isWindowError(c))).toEqual([210, 220, 230, 240]);
     expect(isWindowError("orchestration-failed")).toBe(true);
+    // A code nothing defines proves nothing about the device: it counts as an error.
+    expect(isWindowError(999)).toBe(true);
+  });
+
+  it("closes a ring gate on install failures and regressions only (the patch itself may be bad)", () => {
+    expect([0, 150, 170, 210, 220, 230, 240].filter((c) => failsRingGate(c))).toEqual([210, 220]);
+    expect(failsRingGate("orchestration-failed")).toBe(false);
   });
 
   it("refuses to start an install with less time left than the policy's estimate", () => {
