@@ -46,92 +46,50 @@ df.app.orchestration("probe", function* (context: OrchestrationContext) {
 });
 `;
 
+/** Probes that must each trip the rule `ruleId` with a message matching `message`. */
+const errorsOf = (ruleId: string, message: RegExp, cases: Array<[name: string, code: string]>) =>
+  cases.map(([name, code]) => ({ name, code, ruleId, message }));
+
 /** Orchestrator probes that must each trip exactly the named rule with a message matching `message`. */
 const VIOLATIONS: Array<ExpectedError & { name: string; code: string }> = [
-  {
-    name: "import from node:fs",
-    code: `import { readFileSync } from "node:fs";\nexport const r = readFileSync;`,
-    ruleId: IMPORTS,
-    message: /Node built-ins/,
-  },
-  {
-    name: "import from fs (bare)",
-    code: `import fs from "fs";\nexport const r = fs;`,
-    ruleId: IMPORTS,
-    message: /Node built-ins/,
-  },
-  {
-    name: "type import from node:fs",
-    code: `import type { Stats } from "node:fs";\nexport type S = Stats;`,
-    ruleId: IMPORTS,
-    message: /Node built-ins/,
-  },
-  {
-    name: "import from node:fs/promises",
-    code: `import { readFile } from "node:fs/promises";\nexport const r = readFile;`,
-    ruleId: IMPORTS,
-    message: /Node built-ins/,
-  },
-  {
-    name: "import = require('fs')",
-    code: `import fs = require("fs");\nexport const r = fs;`,
-    ruleId: IMPORTS,
-    message: /Node built-ins/,
-  },
-  {
-    name: "import from @azure/storage-blob",
-    code: `import { BlobServiceClient } from "@azure/storage-blob";\nexport const c = BlobServiceClient;`,
-    ruleId: IMPORTS,
-    message: /Azure SDK/,
-  },
-  {
-    name: "import from @azure/functions",
-    code: `import { app } from "@azure/functions";\nexport const a = app;`,
-    ruleId: IMPORTS,
-    message: /Azure SDK/,
-  },
-  {
-    name: "value import from ../lib/evidence/blobStore",
-    code: `import { BlobStore } from "../lib/evidence/blobStore";\nexport const s = BlobStore;`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "value import from ../lib/evidence (index)",
-    code: `import { BlobStore } from "../lib/evidence";\nexport const s = BlobStore;`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "value import from ../lib/azure/storageClients",
-    code: `import { makeClients } from "../lib/azure/storageClients";\nexport const m = makeClients;`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "value import from ../functions/activities/x",
-    code: `import { run } from "../functions/activities/x";\nexport const r = run;`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "value import from ../local/azurite",
-    code: `import { startAzurite } from "../local/azurite";\nexport const s = startAzurite;`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "side-effect import of ../lib/azure/x",
-    code: `import "../lib/azure/x";`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "value re-export from ../lib/evidence/blobStore",
-    code: `export { BlobStore } from "../lib/evidence/blobStore";`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
+  ...errorsOf(IMPORTS, /Node built-ins/, [
+    ["import from node:fs", `import { readFileSync } from "node:fs";\nexport const r = readFileSync;`],
+    ["import from fs (bare)", `import fs from "fs";\nexport const r = fs;`],
+    ["type import from node:fs", `import type { Stats } from "node:fs";\nexport type S = Stats;`],
+    ["import from node:fs/promises", `import { readFile } from "node:fs/promises";\nexport const r = readFile;`],
+    ["import = require('fs')", `import fs = require("fs");\nexport const r = fs;`],
+  ]),
+  ...errorsOf(IMPORTS, /Azure SDK/, [
+    [
+      "import from @azure/storage-blob",
+      `import { BlobServiceClient } from "@azure/storage-blob";\nexport const c = BlobServiceClient;`,
+    ],
+    ["import from @azure/functions", `import { app } from "@azure/functions";\nexport const a = app;`],
+  ]),
+  ...errorsOf(IMPORTS, /import type/, [
+    [
+      "value import from ../lib/evidence/blobStore",
+      `import { BlobStore } from "../lib/evidence/blobStore";\nexport const s = BlobStore;`,
+    ],
+    [
+      "value import from ../lib/evidence (index)",
+      `import { BlobStore } from "../lib/evidence";\nexport const s = BlobStore;`,
+    ],
+    [
+      "value import from ../lib/azure/storageClients",
+      `import { makeClients } from "../lib/azure/storageClients";\nexport const m = makeClients;`,
+    ],
+    [
+      "value import from ../functions/activities/x",
+      `import { run } from "../functions/activities/x";\nexport const r = run;`,
+    ],
+    [
+      "value import from ../local/azurite",
+      `import { startAzurite } from "../local/azurite";\nexport const s = startAzurite;`,
+    ],
+    ["side-effect import of ../lib/azure/x", `import "../lib/azure/x";`],
+    ["value re-export from ../lib/evidence/blobStore", `export { BlobStore } from "../lib/evidence/blobStore";`],
+  ]),
   {
     name: "Date.now()",
     code: `export const t = Date.now();`,
@@ -153,24 +111,11 @@ const VIOLATIONS: Array<ExpectedError & { name: string; code: string }> = [
     message: CONFIG_MSG,
   },
   { name: "process.env.X (process global)", code: `export const x = process.env.X;`, ruleId: GLOBALS, message: REPLAY },
-  {
-    name: "setTimeout",
-    code: `setTimeout(() => undefined, 10);`,
-    ruleId: GLOBALS,
-    message: /context\.df\.createTimer/,
-  },
-  {
-    name: "setInterval",
-    code: `setInterval(() => undefined, 10);`,
-    ruleId: GLOBALS,
-    message: /context\.df\.createTimer/,
-  },
-  {
-    name: "setImmediate",
-    code: `setImmediate(() => undefined);`,
-    ruleId: GLOBALS,
-    message: /context\.df\.createTimer/,
-  },
+  ...errorsOf(GLOBALS, /context\.df\.createTimer/, [
+    ["setTimeout", `setTimeout(() => undefined, 10);`],
+    ["setInterval", `setInterval(() => undefined, 10);`],
+    ["setImmediate", `setImmediate(() => undefined);`],
+  ]),
   {
     name: "globalThis.setTimeout",
     code: `globalThis.setTimeout(() => undefined, 10);`,
