@@ -1,7 +1,7 @@
 import { ARTIFACTS, failurePath } from "../domain/artifacts";
 import type { ArtifactRead } from "../schemas/artifacts/outcome";
 import type { RunRef } from "../schemas/common";
-import { openEvidenceSession, type EvidenceDeps } from "./evidenceSession";
+import { openEvidenceSession, type EvidenceDeps, type VerifiedReading } from "./evidenceSession";
 import { sortByPath } from "./seal";
 
 /** Per-artifact and whole-run result of re-verifying a run. */
@@ -27,20 +27,28 @@ const ALWAYS_EXPECTED: readonly string[] = [
 ].map((a) => a.path);
 
 /**
+ * The reads a verification report lists, sorted by path: every indexed artifact and every expected one that is
+ * absent. A run refused in phase 01 (its policy) has no run.json by design; its verified failure record says why.
+ * Shared with the export's streamed check (lib/export/runCheck.ts), so both apply the same expectations.
+ */
+export function reportedArtifacts(readings: ReadonlyMap<string, VerifiedReading>): ArtifactRead[] {
+  const initFailed = readings.get(failurePath("init"))?.read.status === "verified";
+  const expected = initFailed ? ALWAYS_EXPECTED.filter((p) => p !== ARTIFACTS.run.path) : ALWAYS_EXPECTED;
+  return sortByPath(
+    [...readings.values()]
+      .map((r) => r.read)
+      .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || expected.includes(r.path)),
+  );
+}
+
+/**
  * Re-reads every artifact of a run, recomputes its SHA-256, compares it with the index, and checks the manifest's
  * Merkle root and the event chain. `ok` is false on any mismatch.
  */
 export async function verifyRun(deps: EvidenceDeps, run: RunRef): Promise<VerificationReport> {
   const session = openEvidenceSession(deps, run);
   const back = await session.readAll();
-  // A run refused in phase 01 (its policy) has no run.json by design; its verified failure record says why.
-  const initFailed = back.readings.get(failurePath("init"))?.read.status === "verified";
-  const expected = initFailed ? ALWAYS_EXPECTED.filter((p) => p !== ARTIFACTS.run.path) : ALWAYS_EXPECTED;
-  const artifacts = sortByPath(
-    [...back.readings.values()]
-      .map((r) => r.read)
-      .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || expected.includes(r.path)),
-  );
+  const artifacts = reportedArtifacts(back.readings);
   const unindexed = (await session.storedPaths()).filter((path) => !back.rows.has(path));
   const sealOk = back.manifest !== undefined && back.sealProblems.length === 0;
   return {

@@ -1,21 +1,11 @@
-import { ARTIFACTS, failurePath, parseArtifact, type ArtifactSpec } from "../domain/artifacts";
+import { ARTIFACTS, parseArtifact, type ArtifactSpec } from "../domain/artifacts";
 import { checkSeal } from "../evidence/checkSeal";
 import { digestProblem, type VerifiedReading } from "../evidence/evidenceSession";
-import { sortByPath } from "../evidence/seal";
-import type { VerificationReport } from "../evidence/verifyRun";
+import { reportedArtifacts, type VerificationReport } from "../evidence/verifyRun";
 import type { ArtifactIndex, Manifest } from "../schemas/artifacts/integrity";
-import type { ArtifactRead } from "../schemas/artifacts/outcome";
 import type { RunRef } from "../schemas/common";
 import type { ArtifactRow } from "../schemas/tableRows";
 import type { TapResult } from "./hashingTap";
-
-// As in verifyRun: present in every sealed run, so their absence is a failure (run.json not when phase 01 refused).
-const ALWAYS_EXPECTED: readonly string[] = [
-  ARTIFACTS.run,
-  ARTIFACTS.events,
-  ARTIFACTS.artifactIndex,
-  ARTIFACTS.manifest,
-].map((a) => a.path);
 
 // Parsed values kept until the run is checked: only what the seal check and the expectations need.
 const KEEP_VALUE: ReadonlySet<string> = new Set([
@@ -83,13 +73,8 @@ export class RunCheck {
           : { read: { path, status: "missing" } },
       );
     }
-    const initFailed = this.readings.get(failurePath("init"))?.read.status === "verified";
-    const expected = initFailed ? ALWAYS_EXPECTED.filter((p) => p !== ARTIFACTS.run.path) : ALWAYS_EXPECTED;
-    const artifacts: ArtifactRead[] = sortByPath(
-      [...this.readings.values()]
-        .map((r) => r.read)
-        .filter((r) => r.status !== "missing" || r.indexedSha256 !== undefined || expected.includes(r.path)),
-    );
+    // verifyRun's expectations: every indexed artifact, and the always-expected ones even when absent.
+    const artifacts = reportedArtifacts(this.readings);
     const verified = (path: string): unknown => {
       const reading = this.readings.get(path);
       return reading?.read.status === "verified" ? reading.value : undefined;

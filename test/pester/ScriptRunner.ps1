@@ -86,6 +86,16 @@ function global:Assert-OneDocument {
     $Run.Doc.scriptVersion | Should -BeExactly $global:PatchPilotFixtures.scripts.$Id.version
 }
 
+# Runs script $Id on the fake machine $Machine (FakeWindows.ps1, dot-sourced beside this file) and checks it printed
+# one document: every suite's Invoke-<Script> does this.
+function global:Invoke-OnFakeWindows {
+    param([string]$Id, [hashtable]$Machine, [object[]]$Parameters)
+    Use-FakeWindows $Machine
+    $run = Invoke-DeviceScript -Id $Id -Parameters $Parameters
+    Assert-OneDocument $run $Id
+    return $run
+}
+
 # The names of the errors[] sections, and one error by section.
 function global:Get-ErrorSections { param($Doc) return @($Doc.errors | ForEach-Object { $_.section }) }
 function global:Get-ScriptError { param($Doc, [string]$Section) return @($Doc.errors | Where-Object { $_.section -eq $Section })[0] }

@@ -5,7 +5,7 @@ BeforeAll {
     . $PSScriptRoot/ScriptRunner.ps1
     $script:Uninstall = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
     $script:CumulativeTitle = '2026-01 Cumulative Update for Microsoft server operating system version 21H2 for x64-based Systems (KB5034129)'
-    function Invoke-Baseline { param([hashtable]$Machine) Use-FakeWindows $Machine; $run = Invoke-DeviceScript -Id 'baseline' -Parameters (Get-CaseParameters 'baseline'); Assert-OneDocument $run 'baseline'; return $run }
+    function Invoke-Baseline { param([hashtable]$Machine) return Invoke-OnFakeWindows 'baseline' $Machine (Get-CaseParameters 'baseline') }
 }
 
 Describe 'baseline.ps1' {

@@ -9,10 +9,7 @@ BeforeAll {
     . $PSScriptRoot/ScriptRunner.ps1
     function Invoke-Catalog {
         param([hashtable]$Machine, [object[]]$Parameters = (Get-CaseParameters 'catalog'))
-        Use-FakeWindows $Machine
-        $run = Invoke-DeviceScript -Id 'catalog' -Parameters $Parameters
-        Assert-OneDocument $run 'catalog'
-        return $run
+        return Invoke-OnFakeWindows 'catalog' $Machine $Parameters
     }
     function New-OfferedMachine {
         $m = New-FakeMachine

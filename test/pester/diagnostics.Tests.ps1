@@ -30,10 +30,7 @@ BeforeAll {
     }
     function Invoke-Diagnostics {
         param([hashtable]$Machine, [object[]]$Parameters = (Get-CaseParameters 'diagnostics'))
-        Use-FakeWindows $Machine
-        $run = Invoke-DeviceScript -Id 'diagnostics' -Parameters $Parameters
-        Assert-OneDocument $run 'diagnostics'
-        return $run
+        return Invoke-OnFakeWindows 'diagnostics' $Machine $Parameters
     }
 }
 

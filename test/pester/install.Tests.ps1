@@ -26,10 +26,7 @@ BeforeAll {
     }
     function Invoke-Install {
         param([hashtable]$Machine, [object[]]$Parameters)
-        Use-FakeWindows $Machine
-        $run = Invoke-DeviceScript -Id 'install' -Parameters $Parameters
-        Assert-OneDocument $run 'install'
-        return $run
+        return Invoke-OnFakeWindows 'install' $Machine $Parameters
     }
     function Get-Result { param($Doc, [string]$Id) return @($Doc.data.results | Where-Object { $_.updateId -eq $Id })[0] }
 }

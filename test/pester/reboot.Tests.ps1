@@ -11,11 +11,8 @@ BeforeAll {
     . $PSScriptRoot/ScriptRunner.ps1
     function Invoke-Reboot {
         param([hashtable]$Machine, [object[]]$Parameters)
-        Use-FakeWindows $Machine
         Clear-ShutdownCalls
-        $run = Invoke-DeviceScript -Id 'reboot' -Parameters $Parameters
-        Assert-OneDocument $run 'reboot'
-        return $run
+        return Invoke-OnFakeWindows 'reboot' $Machine $Parameters
     }
 }
 

@@ -16,10 +16,7 @@ BeforeAll {
     }
     function Invoke-Validate {
         param([hashtable]$Machine, [object[]]$Parameters)
-        Use-FakeWindows $Machine
-        $run = Invoke-DeviceScript -Id 'validate' -Parameters $Parameters
-        Assert-OneDocument $run 'validate'
-        return $run
+        return Invoke-OnFakeWindows 'validate' $Machine $Parameters
     }
     function Get-Check { param($Doc, [string]$Name) return @($Doc.data.results | Where-Object { $_.check -eq $Name })[0] }
     # A Checks value from raw fields (for lists the encoder would never produce).

@@ -1,4 +1,4 @@
-import { lint, type LintMessage, type Probe, type ProbeResult } from "./lintProbes";
+import { GLOBALS, IMPORTS, PROPERTIES, SYNTAX, errorsFrom, expectError, lintBeforeAll, type Probe } from "./lintProbes";
 
 // Proves the layer rules in eslint.config.mjs fire, and stay quiet on allowed imports, by linting in-memory probe
 // files with the project's real config (./lintProbes.ts says how):
@@ -10,11 +10,7 @@ import { lint, type LintMessage, type Probe, type ProbeResult } from "./lintProb
 const DOMAIN = "lib/domain/exitCode/__probe__.ts";
 const DOMAIN_TOP = "lib/domain/__probe__.ts";
 
-const IMPORTS = "@typescript-eslint/no-restricted-imports";
 const FOLDERS = "patchpilot/no-import-from-folders";
-const GLOBALS = "no-restricted-globals";
-const PROPERTIES = "no-restricted-properties";
-const SYNTAX = "no-restricted-syntax";
 const LAYER_RULES = new Set([IMPORTS, "no-restricted-imports", FOLDERS, GLOBALS, PROPERTIES, SYNTAX]);
 
 const PURE = /lib\/domain is pure logic/;
@@ -205,30 +201,9 @@ const probes: Probe[] = [...DOMAIN_VIOLATIONS, ...LOCAL_VIOLATIONS, ...SCHEMA_VI
     code,
   }),
 );
-let results: ProbeResult[] = [];
+const resultFor = lintBeforeAll(probes);
 
-function resultFor(index: number): ProbeResult {
-  const result = results[index];
-  if (!result) throw new Error(`no lint result for probe ${index}`);
-  // A parse error would make every "no errors" assertion vacuous.
-  expect(result.messages.filter((m) => m.fatal || m.ruleId === null)).toEqual([]);
-  return result;
-}
-const layerErrors = (r: ProbeResult): LintMessage[] =>
-  r.messages.filter((m) => m.severity === 2 && m.ruleId !== null && LAYER_RULES.has(m.ruleId));
-
-beforeAll(async () => {
-  results = await lint(probes);
-  expect(results).toHaveLength(probes.length);
-}, 60_000);
-
-function expectViolation(index: number, v: Violation): void {
-  const hits = resultFor(index).messages.filter((m) => m.ruleId === v.ruleId);
-  expect(hits).toContainEqual(
-    expect.objectContaining({ ruleId: v.ruleId, severity: 2, message: expect.stringMatching(v.message) as unknown }),
-  );
-  for (const hit of hits) expect(hit.message.length).toBeGreaterThan(20);
-}
+const expectViolation = (index: number, v: Violation): void => expectError(resultFor(index), v);
 
 describe("lib/domain stays pure (lib/domain/**)", () => {
   test.each(DOMAIN_VIOLATIONS.map((v, i) => [v.name, i, v] as const))("%s is an error", (_name, index, v) =>
@@ -253,6 +228,6 @@ describe("lib/schemas does not depend on domain logic", () => {
 describe("allowed imports raise no layer error", () => {
   const base = DOMAIN_VIOLATIONS.length + LOCAL_VIOLATIONS.length + SCHEMA_VIOLATIONS.length;
   test.each(CLEAN.map((c, i) => [c.name, base + i] as const))("%s", (_name, index) => {
-    expect(layerErrors(resultFor(index))).toEqual([]);
+    expect(errorsFrom(resultFor(index), LAYER_RULES)).toEqual([]);
   });
 });

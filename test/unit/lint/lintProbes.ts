@@ -37,3 +37,50 @@ export async function lint(probes: Probe[]): Promise<ProbeResult[]> {
   const { stdout } = await child;
   return JSON.parse(stdout) as ProbeResult[];
 }
+
+// Rule ids the lint-rule suites assert on.
+export const IMPORTS = "@typescript-eslint/no-restricted-imports";
+export const GLOBALS = "no-restricted-globals";
+export const PROPERTIES = "no-restricted-properties";
+export const SYNTAX = "no-restricted-syntax";
+
+/** A probe's expected error: the rule that must fire and what its message must say. */
+export interface ExpectedError {
+  ruleId: string;
+  message: RegExp | string;
+}
+
+/**
+ * Lints `probes` once before the file's tests run and returns a lookup of each probe's result by index. The lookup
+ * fails a test whose probe did not parse: a parse error would make every "no errors" assertion vacuous.
+ */
+export function lintBeforeAll(probes: Probe[]): (index: number) => ProbeResult {
+  let results: ProbeResult[] = [];
+  beforeAll(async () => {
+    results = await lint(probes);
+    expect(results).toHaveLength(probes.length);
+  }, 60_000);
+  return (index) => {
+    const result = results[index];
+    if (!result) throw new Error(`no lint result for probe ${index}`);
+    expect(result.messages.filter((m) => m.fatal || m.ruleId === null)).toEqual([]);
+    return result;
+  };
+}
+
+/** Asserts the expected rule fired as an error with a matching message, and that each of its messages explains. */
+export function expectError(result: ProbeResult, expected: ExpectedError): void {
+  const hits = result.messages.filter((m) => m.ruleId === expected.ruleId);
+  expect(hits).toContainEqual(
+    expect.objectContaining({
+      ruleId: expected.ruleId,
+      severity: 2,
+      message: expect.stringMatching(expected.message) as unknown,
+    }),
+  );
+  for (const hit of hits) expect(hit.message.length).toBeGreaterThan(20);
+}
+
+/** The errors `result` has from any of `rules`. */
+export const errorsFrom = (result: ProbeResult, rules: ReadonlySet<string>): LintMessage[] =>
+  result.messages.filter((m) => m.severity === 2 && m.ruleId !== null && rules.has(m.ruleId));

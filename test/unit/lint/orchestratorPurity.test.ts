@@ -1,4 +1,14 @@
-import { lint, type LintMessage, type Probe, type ProbeResult } from "./lintProbes";
+import {
+  GLOBALS,
+  IMPORTS,
+  PROPERTIES,
+  SYNTAX,
+  errorsFrom,
+  expectError,
+  lintBeforeAll,
+  type ExpectedError,
+  type Probe,
+} from "./lintProbes";
 
 // Proves the purity rules in eslint.config.mjs fire (and stay quiet on clean code) by linting in-memory
 // probe files with the project's real config (./lintProbes.ts says how).
@@ -8,10 +18,6 @@ const EVIDENCE = "lib/evidence/__probe__.ts";
 const CONFIG = "lib/config/__probe__.ts";
 const FUNCTIONS = "functions/__probe__.ts";
 
-const IMPORTS = "@typescript-eslint/no-restricted-imports";
-const GLOBALS = "no-restricted-globals";
-const PROPERTIES = "no-restricted-properties";
-const SYNTAX = "no-restricted-syntax";
 const PURITY_RULES = new Set([IMPORTS, "no-restricted-imports", GLOBALS, PROPERTIES, SYNTAX]);
 
 const CONFIG_MSG = "config is parsed once in lib/config and passed in";
@@ -40,92 +46,50 @@ df.app.orchestration("probe", function* (context: OrchestrationContext) {
 });
 `;
 
+/** Probes that must each trip the rule `ruleId` with a message matching `message`. */
+const errorsOf = (ruleId: string, message: RegExp, cases: Array<[name: string, code: string]>) =>
+  cases.map(([name, code]) => ({ name, code, ruleId, message }));
+
 /** Orchestrator probes that must each trip exactly the named rule with a message matching `message`. */
-const VIOLATIONS: Array<{ name: string; code: string; ruleId: string; message: RegExp | string }> = [
-  {
-    name: "import from node:fs",
-    code: `import { readFileSync } from "node:fs";\nexport const r = readFileSync;`,
-    ruleId: IMPORTS,
-    message: /Node built-ins/,
-  },
-  {
-    name: "import from fs (bare)",
-    code: `import fs from "fs";\nexport const r = fs;`,
-    ruleId: IMPORTS,
-    message: /Node built-ins/,
-  },
-  {
-    name: "type import from node:fs",
-    code: `import type { Stats } from "node:fs";\nexport type S = Stats;`,
-    ruleId: IMPORTS,
-    message: /Node built-ins/,
-  },
-  {
-    name: "import from node:fs/promises",
-    code: `import { readFile } from "node:fs/promises";\nexport const r = readFile;`,
-    ruleId: IMPORTS,
-    message: /Node built-ins/,
-  },
-  {
-    name: "import = require('fs')",
-    code: `import fs = require("fs");\nexport const r = fs;`,
-    ruleId: IMPORTS,
-    message: /Node built-ins/,
-  },
-  {
-    name: "import from @azure/storage-blob",
-    code: `import { BlobServiceClient } from "@azure/storage-blob";\nexport const c = BlobServiceClient;`,
-    ruleId: IMPORTS,
-    message: /Azure SDK/,
-  },
-  {
-    name: "import from @azure/functions",
-    code: `import { app } from "@azure/functions";\nexport const a = app;`,
-    ruleId: IMPORTS,
-    message: /Azure SDK/,
-  },
-  {
-    name: "value import from ../lib/evidence/blobStore",
-    code: `import { BlobStore } from "../lib/evidence/blobStore";\nexport const s = BlobStore;`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "value import from ../lib/evidence (index)",
-    code: `import { BlobStore } from "../lib/evidence";\nexport const s = BlobStore;`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "value import from ../lib/azure/storageClients",
-    code: `import { makeClients } from "../lib/azure/storageClients";\nexport const m = makeClients;`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "value import from ../functions/activities/x",
-    code: `import { run } from "../functions/activities/x";\nexport const r = run;`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "value import from ../local/azurite",
-    code: `import { startAzurite } from "../local/azurite";\nexport const s = startAzurite;`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "side-effect import of ../lib/azure/x",
-    code: `import "../lib/azure/x";`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
-  {
-    name: "value re-export from ../lib/evidence/blobStore",
-    code: `export { BlobStore } from "../lib/evidence/blobStore";`,
-    ruleId: IMPORTS,
-    message: /import type/,
-  },
+const VIOLATIONS: Array<ExpectedError & { name: string; code: string }> = [
+  ...errorsOf(IMPORTS, /Node built-ins/, [
+    ["import from node:fs", `import { readFileSync } from "node:fs";\nexport const r = readFileSync;`],
+    ["import from fs (bare)", `import fs from "fs";\nexport const r = fs;`],
+    ["type import from node:fs", `import type { Stats } from "node:fs";\nexport type S = Stats;`],
+    ["import from node:fs/promises", `import { readFile } from "node:fs/promises";\nexport const r = readFile;`],
+    ["import = require('fs')", `import fs = require("fs");\nexport const r = fs;`],
+  ]),
+  ...errorsOf(IMPORTS, /Azure SDK/, [
+    [
+      "import from @azure/storage-blob",
+      `import { BlobServiceClient } from "@azure/storage-blob";\nexport const c = BlobServiceClient;`,
+    ],
+    ["import from @azure/functions", `import { app } from "@azure/functions";\nexport const a = app;`],
+  ]),
+  ...errorsOf(IMPORTS, /import type/, [
+    [
+      "value import from ../lib/evidence/blobStore",
+      `import { BlobStore } from "../lib/evidence/blobStore";\nexport const s = BlobStore;`,
+    ],
+    [
+      "value import from ../lib/evidence (index)",
+      `import { BlobStore } from "../lib/evidence";\nexport const s = BlobStore;`,
+    ],
+    [
+      "value import from ../lib/azure/storageClients",
+      `import { makeClients } from "../lib/azure/storageClients";\nexport const m = makeClients;`,
+    ],
+    [
+      "value import from ../functions/activities/x",
+      `import { run } from "../functions/activities/x";\nexport const r = run;`,
+    ],
+    [
+      "value import from ../local/azurite",
+      `import { startAzurite } from "../local/azurite";\nexport const s = startAzurite;`,
+    ],
+    ["side-effect import of ../lib/azure/x", `import "../lib/azure/x";`],
+    ["value re-export from ../lib/evidence/blobStore", `export { BlobStore } from "../lib/evidence/blobStore";`],
+  ]),
   {
     name: "Date.now()",
     code: `export const t = Date.now();`,
@@ -147,24 +111,11 @@ const VIOLATIONS: Array<{ name: string; code: string; ruleId: string; message: R
     message: CONFIG_MSG,
   },
   { name: "process.env.X (process global)", code: `export const x = process.env.X;`, ruleId: GLOBALS, message: REPLAY },
-  {
-    name: "setTimeout",
-    code: `setTimeout(() => undefined, 10);`,
-    ruleId: GLOBALS,
-    message: /context\.df\.createTimer/,
-  },
-  {
-    name: "setInterval",
-    code: `setInterval(() => undefined, 10);`,
-    ruleId: GLOBALS,
-    message: /context\.df\.createTimer/,
-  },
-  {
-    name: "setImmediate",
-    code: `setImmediate(() => undefined);`,
-    ruleId: GLOBALS,
-    message: /context\.df\.createTimer/,
-  },
+  ...errorsOf(GLOBALS, /context\.df\.createTimer/, [
+    ["setTimeout", `setTimeout(() => undefined, 10);`],
+    ["setInterval", `setInterval(() => undefined, 10);`],
+    ["setImmediate", `setImmediate(() => undefined);`],
+  ]),
   {
     name: "globalThis.setTimeout",
     code: `globalThis.setTimeout(() => undefined, 10);`,
@@ -197,75 +148,31 @@ const probes: Probe[] = [
   { filePath: FUNCTIONS, code: `export const x = process.env.X;` },
   { filePath: CONFIG, code: `export const x = process.env.X;` },
 ];
-let results: ProbeResult[] = [];
-
-function resultFor(index: number): ProbeResult {
-  const result = results[index];
-  if (!result) throw new Error(`no lint result for probe ${index}`);
-  // A parse error would make every "no errors" assertion vacuous.
-  expect(result.messages.filter((m) => m.fatal || m.ruleId === null)).toEqual([]);
-  return result;
-}
-const purityErrors = (r: ProbeResult): LintMessage[] =>
-  r.messages.filter((m) => m.severity === 2 && m.ruleId !== null && PURITY_RULES.has(m.ruleId));
-
-beforeAll(async () => {
-  results = await lint(probes);
-  expect(results).toHaveLength(probes.length);
-}, 60_000);
+const resultFor = lintBeforeAll(probes);
 
 describe("orchestrator purity rules (orchestrators/**)", () => {
-  test.each(VIOLATIONS.map((v, i) => [v.name, i, v] as const))("%s is an error", (_name, index, v) => {
-    const hits = resultFor(index).messages.filter((m) => m.ruleId === v.ruleId);
-    expect(hits).toContainEqual(
-      expect.objectContaining({ ruleId: v.ruleId, severity: 2, message: expect.stringMatching(v.message) as unknown }),
-    );
-    for (const hit of hits) expect(hit.message.length).toBeGreaterThan(20);
-  });
+  test.each(VIOLATIONS.map((v, i) => [v.name, i, v] as const))("%s is an error", (_name, index, v) =>
+    expectError(resultFor(index), v),
+  );
 
   test("clean orchestrator (durable-functions, type-only imports, new Date(currentUtcDateTime)) has no purity errors", () => {
     const result = resultFor(VIOLATIONS.length);
-    expect(purityErrors(result)).toEqual([]);
+    expect(errorsFrom(result, PURITY_RULES)).toEqual([]);
   });
 });
 
 describe("process.env outside lib/config", () => {
   const base = VIOLATIONS.length + 1;
 
-  test("process.env in lib/evidence is an error", () => {
-    expect(resultFor(base).messages).toContainEqual(
+  test.each([
+    ["process.env in lib/evidence", base, PROPERTIES],
+    ["destructuring env from process in lib/evidence", base + 1, PROPERTIES],
+    ['import { env } from "node:process" in lib/evidence', base + 2, IMPORTS],
+    ["process.env in functions", base + 3, PROPERTIES],
+  ] as const)("%s is an error", (_name, index, ruleId) => {
+    expect(resultFor(index).messages).toContainEqual(
       expect.objectContaining({
-        ruleId: PROPERTIES,
-        severity: 2,
-        message: expect.stringContaining(CONFIG_MSG) as unknown,
-      }),
-    );
-  });
-
-  test("destructuring env from process in lib/evidence is an error", () => {
-    expect(resultFor(base + 1).messages).toContainEqual(
-      expect.objectContaining({
-        ruleId: PROPERTIES,
-        severity: 2,
-        message: expect.stringContaining(CONFIG_MSG) as unknown,
-      }),
-    );
-  });
-
-  test('import { env } from "node:process" in lib/evidence is an error', () => {
-    expect(resultFor(base + 2).messages).toContainEqual(
-      expect.objectContaining({
-        ruleId: IMPORTS,
-        severity: 2,
-        message: expect.stringContaining(CONFIG_MSG) as unknown,
-      }),
-    );
-  });
-
-  test("process.env in functions is an error", () => {
-    expect(resultFor(base + 3).messages).toContainEqual(
-      expect.objectContaining({
-        ruleId: PROPERTIES,
+        ruleId,
         severity: 2,
         message: expect.stringContaining(CONFIG_MSG) as unknown,
       }),
@@ -273,6 +180,6 @@ describe("process.env outside lib/config", () => {
   });
 
   test("process.env in lib/config is allowed", () => {
-    expect(purityErrors(resultFor(base + 4))).toEqual([]);
+    expect(errorsFrom(resultFor(base + 4), PURITY_RULES)).toEqual([]);
   });
 });

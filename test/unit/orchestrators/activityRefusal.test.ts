@@ -3,44 +3,18 @@
 // and callActivity throws it in the orchestrator at once. Replayed from hand-built history through durable-functions'
 // own replay code, so the retry timers Durable would record are visible.
 import { refusingDeterministicFailures } from "../../../functions/activityTable";
-import { DEFAULT_GLOBAL_POLICY } from "../../../lib/domain/policy/defaultPolicy";
-import { resolveEffectivePolicy } from "../../../lib/domain/policy/overlay";
-import { newDeviceRunState } from "../../../lib/domain/run/newDeviceRunState";
 import { EvidenceConflictError, IndexConflictError } from "../../../lib/evidence/errors";
 import { ArtifactSchemaError } from "../../../lib/evidence/runEvidence";
 import type { ActivityRefusal } from "../../../lib/schemas/activities";
-import type { DeviceRunInput, DeviceRunResult, DeviceRunState } from "../../../lib/schemas/deviceRun";
+import type { DeviceRunState } from "../../../lib/schemas/deviceRun";
 import { callActivity } from "../../../orchestrators/callActivity";
 import { devicePatchRun } from "../../../orchestrators/devicePatchRun";
+import { deviceRunInput, deviceRunResult, freshState, T0 } from "./deviceRunFixture";
 import { driveOrchestration, type Answer, type Call } from "./driveOrchestration";
 
-const T0 = "2026-01-20T02:00:00.000Z";
-const input: DeviceRunInput = {
-  run: { tenant: "contoso-msp", client: "fabrikam", device: "WIN-SERVER01", runId: "r20260120-0002" },
-  device: {
-    kind: "arc",
-    machineName: "WIN-SERVER01",
-    resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/WIN-SERVER01",
-    name: "WIN-SERVER01",
-    os: "windows",
-    tags: {},
-    status: "Connected",
-    subscriptionId: "s",
-    resourceGroup: "rg",
-    location: "westeurope",
-  },
-  trigger: { kind: "window", windowId: "nightly", ring: "prod" },
-  dryRun: false,
-};
-const base = newDeviceRunState(resolveEffectivePolicy([DEFAULT_GLOBAL_POLICY]).policy, new Date(T0));
-const installing: DeviceRunState = { ...base, stage: "install", nextCheckAt: "2026-01-20T02:05:00.000Z" };
-const result: DeviceRunResult = {
-  run: input.run,
-  exitCode: 240,
-  exitName: "ReportingFailure",
-  counts: base.counts,
-  evidencePrefix: "contoso-msp/fabrikam/WIN-SERVER01/r20260120-0002/",
-};
+const input = deviceRunInput("r20260120-0002");
+const installing: DeviceRunState = { ...freshState, stage: "install", nextCheckAt: "2026-01-20T02:05:00.000Z" };
+const result = deviceRunResult(input, 240, "ReportingFailure");
 
 /** What functions/activityTable.ts returns for a write-once conflict (built by the wrapper itself, not by hand). */
 async function refusalOf(error: Error): Promise<ActivityRefusal> {
@@ -118,7 +92,7 @@ describe("devicePatchRun with a refusing activity (replayed from hand-built hist
   it("a refused finish fails the orchestration at once, after telling on-call (no 6 attempts)", async () => {
     const refused = await refusalOf(new ArtifactSchemaError("11-report/exit-code.json", "code: Invalid input"));
     const respond = (call: Call): Answer => {
-      if (call.name === "startDeviceRun") return { ok: { ...base, stage: "done" } };
+      if (call.name === "startDeviceRun") return { ok: { ...freshState, stage: "done" } };
       if (call.name === "finishDeviceRun") return { ok: refused };
       return { ok: { published: [] } };
     };

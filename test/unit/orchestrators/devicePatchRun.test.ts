@@ -1,43 +1,15 @@
 import { devicePatchRun } from "../../../orchestrators/devicePatchRun";
-import { DEFAULT_GLOBAL_POLICY } from "../../../lib/domain/policy/defaultPolicy";
-import { resolveEffectivePolicy } from "../../../lib/domain/policy/overlay";
-import { newDeviceRunState } from "../../../lib/domain/run/newDeviceRunState";
-import type { DeviceRunInput, DeviceRunResult, DeviceRunStage, DeviceRunState } from "../../../lib/schemas/deviceRun";
+import type { DeviceRunStage, DeviceRunState } from "../../../lib/schemas/deviceRun";
+import { at, deviceRunInput, deviceRunResult, freshState, T0 } from "./deviceRunFixture";
 import { driveOrchestration, type Answer, type Call } from "./driveOrchestration";
 
-const T0 = "2026-01-20T02:00:00.000Z";
-const at = (min: number): string => new Date(Date.parse(T0) + min * 60_000).toISOString();
-const input: DeviceRunInput = {
-  run: { tenant: "contoso-msp", client: "fabrikam", device: "WIN-SERVER01", runId: "r20260120-0001" },
-  device: {
-    kind: "arc",
-    machineName: "WIN-SERVER01",
-    resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.HybridCompute/machines/WIN-SERVER01",
-    name: "WIN-SERVER01",
-    os: "windows",
-    tags: {},
-    status: "Connected",
-    subscriptionId: "s",
-    resourceGroup: "rg",
-    location: "westeurope",
-  },
-  trigger: { kind: "window", windowId: "nightly", ring: "prod" },
-  window: { end: at(240), cutoff: at(210) },
-  dryRun: false,
-};
-const base = newDeviceRunState(resolveEffectivePolicy([DEFAULT_GLOBAL_POLICY]).policy, new Date(T0));
+const input = deviceRunInput("r20260120-0001", { end: at(240), cutoff: at(210) });
 const state = (
   stage: DeviceRunStage,
   nextCheckMinute: number,
   extra: Partial<DeviceRunState> = {},
-): DeviceRunState => ({ ...base, stage, nextCheckAt: at(nextCheckMinute), ...extra });
-const result: DeviceRunResult = {
-  run: input.run,
-  exitCode: 0,
-  exitName: "Success",
-  counts: base.counts,
-  evidencePrefix: "contoso-msp/fabrikam/WIN-SERVER01/r20260120-0001/",
-};
+): DeviceRunState => ({ ...freshState, stage, nextCheckAt: at(nextCheckMinute), ...extra });
+const result = deviceRunResult(input, 0, "Success");
 
 /** Answers start with `first`, each advance with the next of `advances`, finish with the result (or `finishAnswer`). */
 function responder(
