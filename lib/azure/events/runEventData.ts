@@ -6,6 +6,7 @@ import type { RunRecord, RunTrigger } from "../../schemas/artifacts/run";
 import type { RunRef } from "../../schemas/common";
 import type { Regressions, ValidationReport } from "../../schemas/artifacts/validation";
 import type { EvidenceRef, RunEventData, UpdateOutcome } from "./eventData";
+import { exitCodeFields } from "../../domain/exitCode/exitCodeTable";
 
 /** What the orchestration knows about a run without reading evidence: the fallback for missing artifacts. */
 export interface RunFacts {
@@ -107,8 +108,7 @@ export function unfinishedRunEventData(
     run,
     trigger: facts.trigger,
     dryRun: facts.dryRun,
-    exitCode: 240,
-    exitCodeName: "ReportingFailure",
+    ...exitCodeFields("ReportingFailure"),
     rule: "240.unfinished",
     reasons: [reason],
     decidedAt: at,

@@ -125,3 +125,10 @@ export const EXIT_CODE_NAME = Object.fromEntries(EXIT_CODE_TABLE.map((r) => [r.c
 export function findExitCode(code: number): ExitCodeRow | undefined {
   return EXIT_CODE_TABLE.find((r) => r.code === code);
 }
+
+/** A code and its name as one pair (`{ exitCode: 240, exitCodeName: "ReportingFailure" }`), so the two cannot drift. */
+export function exitCodeFields<N extends ExitCodeNameValue>(
+  name: N,
+): { exitCode: (typeof EXIT_CODE)[N]; exitCodeName: N } {
+  return { exitCode: EXIT_CODE[name], exitCodeName: name };
+}

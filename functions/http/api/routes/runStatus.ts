@@ -7,6 +7,7 @@ import type { RunStatus } from "../../../../lib/schemas/api/runs";
 import type { ExitCodeRecord } from "../../../../lib/schemas/artifacts/outcome";
 import { artifactLink, runLinks } from "../runLinks";
 import { isUnknownInstance } from "../../../isUnknownInstance";
+import { exitCodeFields } from "../../../../lib/domain/exitCode/exitCodeTable";
 
 // What devicePatchRun publishes as its custom status (orchestrators/devicePatchRun.ts DeviceRunStatus).
 const LiveStatusSchema = z.object({ stage: z.string(), progress: z.number().min(0).max(1) });
@@ -45,8 +46,7 @@ export async function describeRun(
     } else {
       // The row says completed but the decision does not verify: say so rather than repeat an unproven code.
       Object.assign(status, {
-        exitCode: 240,
-        exitCodeName: "ReportingFailure",
+        ...exitCodeFields("ReportingFailure"),
         reasons: [`exit-code.json ${reading.read.status}${reading.read.problem ? `: ${reading.read.problem}` : ""}`],
       });
     }
