@@ -9,7 +9,7 @@ import path from "node:path";
 import { readScenarioFile } from "../../../local/fleet/scenario/parseScenario";
 import { startLocalStack, type LocalStack } from "../../../local/run/localStack";
 import { EXPECTED_DEMO_EXIT_CODES } from "../../harness/demoExpectations";
-import { missingTools, pwshCommand } from "../../harness/tools";
+import { describeWithTool, pwshCommand, type ToolName } from "../../harness/tools";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const DEMO = path.join(ROOT, "local/scenarios/demo.json");
@@ -134,13 +134,12 @@ const lastLine = (run: WrapperRun): string => run.stdout.trim().split("\n").pop(
 const WRAPPER_REASONS = / - (could not |no exit code after|the start answer has|missing |the run failed without)/;
 
 function describeWrapper(wrapper: Wrapper): void {
-  const missing = wrapper === "powershell" ? missingTools(["pwsh"]) : [];
-  const describeOrSkip = missing.length === 0 ? describe : describe.skip;
-  const title = `${wrapper === "powershell" ? "Invoke-PatchPilotRun.ps1 under pwsh 7.6" : "patchpilot-run.sh under bash + curl"}${
-    missing.length === 0 ? "" : ` (skipped: ${missing.join(", ")} not installed; \`npm run tools\` installs it)`
-  }`;
+  // The PowerShell wrapper needs pwsh (skipped naming it when missing, required under CI=true); bash + curl are always here.
+  const tools: ToolName[] = wrapper === "powershell" ? ["pwsh"] : [];
+  const title =
+    wrapper === "powershell" ? "Invoke-PatchPilotRun.ps1 under pwsh 7.6" : "patchpilot-run.sh under bash + curl";
 
-  describeOrSkip(title, () => {
+  describeWithTool(tools, title, () => {
     let stack: LocalStack;
     let base: string;
     let key: string;
