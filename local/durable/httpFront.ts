@@ -172,6 +172,22 @@ function checkKey(definition: HttpDefinition, url: URL, request: IncomingMessage
   }
 }
 
+/**
+ * Decodes a request path as Kestrel (the Functions host's server) does: valid percent-escapes are decoded, malformed
+ * ones (`%E0%A4%A`, `%ZZ`, a lone `%`) are left as they are and reach the function, which answers them (the API
+ * routes with a 400 problem). `decodeURI` would throw and turn the request into a 500.
+ */
+function decodePathLeniently(path: string): string {
+  return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURI(run);
+    } catch (error) {
+      if (error instanceof URIError) return run;
+      throw error;
+    }
+  });
+}
+
 async function serve(
   routes: CompiledRoute[],
   options: HttpFrontOptions,
@@ -180,7 +196,7 @@ async function serve(
 ): Promise<void> {
   const url = new URL(request.url ?? "/", `http://${request.headers.host ?? "127.0.0.1"}`);
   if (!url.pathname.startsWith(ROUTE_PREFIX)) throw new HttpProblem(404, "Not Found", `no function at ${url.pathname}`);
-  const path = decodeURI(url.pathname.slice(ROUTE_PREFIX.length)).replace(/\/+$/, "");
+  const path = decodePathLeniently(url.pathname.slice(ROUTE_PREFIX.length)).replace(/\/+$/, "");
   const method = (request.method ?? "GET").toUpperCase() as HttpMethod;
   const matching = routes
     .map((route) => ({ route, match: route.pattern.exec(path) }))

@@ -75,6 +75,12 @@ function byTimeThenRun(a: InstallProof, b: InstallProof): number {
   return a.evidence.line - b.evidence.line;
 }
 
+/** Options of {@link proveInstalls}. */
+export interface ProveInstallsOptions {
+  /** The device's name as the index spells it, when the name asked matches no partition exactly. */
+  resolveDevice?: (tenant: string, device: string) => Promise<string | undefined>;
+}
+
 /**
  * Answers "prove update X was installed on device D on day Y": the matching Installs rows (one table query), and for
  * each run among them its evidence read back in parallel and re-verified now (artifact hashes against the index, the
@@ -88,6 +94,7 @@ export async function proveInstalls(
   device: string,
   query: InstallsQuery,
   now: Date,
+  options: ProveInstallsOptions = {},
 ): Promise<InstallProofResponse> {
   // Re-validated here because both values become table keys and blob prefixes.
   const params = InstallsParamsSchema.safeParse({ tenant, device });
@@ -97,11 +104,21 @@ export async function proveInstalls(
   const q = parsedQuery.data;
   const window = installsWindow(q);
   const text = finishedAtText(window);
-  const { rows, invalid } = await deps.index.queryInstalls(tenant, device, {
+  const filter = {
     ...(q.kb !== undefined ? { updateKey: q.kb } : {}),
     ...(q.updateId !== undefined ? { updateId: q.updateId } : {}),
     ...(text !== undefined ? { finishedAtText: text } : {}),
-  });
+  };
+  const requestedDevice = device;
+  let { rows, invalid } = await deps.index.queryInstalls(tenant, device, filter);
+  // Nothing under the name as asked: it may be the device's name in other letter cases (the index keeps one).
+  if (rows.length === 0 && invalid.length === 0 && options.resolveDevice !== undefined) {
+    const canonical = await options.resolveDevice(tenant, device);
+    if (canonical !== undefined && canonical !== device) {
+      device = canonical;
+      ({ rows, invalid } = await deps.index.queryInstalls(tenant, device, filter));
+    }
+  }
 
   const records: InstallProof[] = [];
   const groups = new Map<string, RunGroup>();
@@ -123,6 +140,7 @@ export async function proveInstalls(
   return {
     tenant,
     device,
+    ...(requestedDevice !== device ? { requestedDevice } : {}),
     query: q,
     generatedAt: now.toISOString(),
     count: records.length,

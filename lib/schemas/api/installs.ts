@@ -144,7 +144,10 @@ export type UnreadableInstallRow = z.infer<typeof UnreadableInstallRowSchema>;
 /** Answer of the audit route: every matching record, each proven and verified now. */
 export const InstallProofResponseSchema = z.object({
   tenant: TenantIdSchema,
+  /** The device as its evidence names it (host names compare case-insensitively; the index keeps one spelling). */
   device: DeviceIdSchema,
+  /** The name as asked, when it differs from the evidence's spelling only in letter case. */
+  requestedDevice: DeviceIdSchema.optional(),
   query: InstallsQuerySchema,
   generatedAt: TimestampSchema,
   count: z.number().int().min(0),

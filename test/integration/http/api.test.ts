@@ -248,6 +248,24 @@ describe("path parameters cannot leave their tenant", () => {
     const bad = await call("GET", `/api/v1/tenants/${A}%7C${B}/runs/${runId}`, { key: keys.both });
     expect(bad.json.errors[0].field).toBe("path.tenant");
   });
+
+  it("answers malformed percent-encoding with a 400 problem naming the path, never a 500", async () => {
+    const runId = demoRun(A, "WIN-SERVER01");
+    const attempts = [
+      `/api/v1/tenants/${A}/runs/${runId}/artifacts/01-init/run%E0%A4%A.json`,
+      `/api/v1/tenants/${A}/runs/${runId}%ZZ`,
+      `/api/v1/tenants/${A}/runs/${runId}%/verify`,
+      `/api/v1/tenants/${A}/devices/WIN-SERVER01%C3/installs`,
+      `/api/v1/tenants/%FF${A}/runs/${runId}`,
+    ];
+    for (const attempt of attempts) {
+      const r = await rawGet(attempt, keys.both);
+      expect({ attempt, status: r.status }).toEqual({ attempt, status: 400 });
+      const problem: Json = JSON.parse(r.text);
+      expect(problem).toMatchObject({ status: 400, type: "https://patchpilot.dev/problems/invalid-input" });
+      expect(problem.errors[0].field).toBe("path");
+    }
+  });
 });
 
 describe("POST /api/v1/tenants/{tenant}/runs", () => {
@@ -408,6 +426,31 @@ describe("GET /api/v1/tenants/{tenant}/devices/{device}/installs (the audit proo
       { key: keys.auditor },
     );
     expect(otherDay.json.count).toBe(0);
+  });
+
+  it("resolves the device name case-insensitively to the name its evidence uses, and says so", async () => {
+    const row = (await stack.deps.evidence.index.readInstalls(A, "WIN-SERVER01")).find(
+      (r) => r.installed && r.kb !== undefined,
+    );
+    if (row?.kb === undefined) throw new Error("the demo installed nothing with a KB on WIN-SERVER01");
+    for (const asked of ["win-server01", "Win-Server01"]) {
+      const r = await call("GET", `/api/v1/tenants/${A}/devices/${asked}/installs?kb=${row.kb}`, {
+        key: keys.auditor,
+      });
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ device: "WIN-SERVER01", requestedDevice: asked });
+      expect(r.json.records.some((x: Json) => x.runId === row.runId && x.verification.ok)).toBe(true);
+    }
+    const exact = await call("GET", `/api/v1/tenants/${A}/devices/WIN-SERVER01/installs?kb=${row.kb}`, {
+      key: keys.auditor,
+    });
+    expect(exact.json.device).toBe("WIN-SERVER01");
+    expect(exact.json.requestedDevice).toBeUndefined();
+    // A name no device has in any letter case still answers "no record", naming the name asked.
+    const none = await call("GET", `/api/v1/tenants/${A}/devices/no-such-host/installs`, { key: keys.auditor });
+    expect(none.json).toMatchObject({ device: "no-such-host", count: 0 });
+    const events = await stack.deps.auditLog.read(A);
+    expect(events.some((e) => e.action === "installs.prove" && e.details?.device === "WIN-SERVER01")).toBe(true);
   });
 
   it("refuses bad questions with the field, other tenants with 403, and finds nothing across tenants", async () => {
