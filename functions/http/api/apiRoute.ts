@@ -3,6 +3,7 @@ import { HttpResponse, type HttpRequest, type InvocationContext } from "@azure/f
 import * as df from "durable-functions";
 import { z } from "zod";
 import { ApiProblem, invalidInput } from "../../../lib/api/apiProblem";
+import { AuditContentionError } from "../../../lib/api/audit/auditLog";
 import { authenticate, authorize } from "../../../lib/api/auth/authenticate";
 import type { Caller, Permission } from "../../../lib/schemas/api/access";
 import type { AppDeps, HttpDefinition } from "../../definitions";
@@ -74,13 +75,23 @@ export function defineApiRoute<P, Q, B>(route: ApiRoute<P, Q, B>): ApiRoute<P, Q
 // Azure adds `code` for function keys; it is not ours to validate.
 const HOST_QUERY_PARAMETERS = new Set(["code"]);
 
-function problemResponse(problem: ApiProblem, instance: string, requestId: string): HttpResponse {
+function problemResponse(
+  problem: ApiProblem,
+  instance: string,
+  requestId: string,
+  extraHeaders: Record<string, string> = {},
+): HttpResponse {
   // A refused caller gets no echo of the path it tried (it may name another tenant's run or device).
   const echo = problem.status === 401 || problem.status === 403 ? undefined : instance;
   return new HttpResponse({
     status: problem.status,
     jsonBody: problem.toProblem(echo),
-    headers: { "content-type": "application/problem+json", "x-request-id": requestId, "cache-control": "no-store" },
+    headers: {
+      "content-type": "application/problem+json",
+      "x-request-id": requestId,
+      "cache-control": "no-store",
+      ...extraHeaders,
+    },
   });
 }
 
@@ -131,7 +142,9 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, where: "path" | "que
 /**
  * Turns a route into an HTTP trigger: authenticate (401) → validate the path (400; nothing outside the tenant's own
  * prefix can be named) → tenant and role (403) → query and body (400) → handler → audit event. Every refusal is
- * problem+json; an unexpected error is a 500 problem with the request id, its stack only in the function log.
+ * problem+json; an unexpected error is a 500 problem with the request id, its stack only in the function log. Every
+ * call past the tenant and permission checks is audited with the status it got (a 400 or a 500 too); when the audit
+ * event cannot be written the answer is withheld (503 + Retry-After when the chain head is contended).
  */
 export function toHttpDefinition(route: ApiRoute, getDeps: () => AppDeps): HttpDefinition {
   return {
@@ -148,8 +161,13 @@ export function toHttpDefinition(route: ApiRoute, getDeps: () => AppDeps): HttpD
       const instance = url.pathname;
       let caller: Caller | undefined;
       let tenant: string | undefined;
+      let deps: AppDeps | undefined;
+      // Set once the caller passed the tenant and permission checks: from then on every outcome is audited.
+      let authorized = false;
+      let auditDetails: Record<string, string | number | boolean> = {};
+      let response: HttpResponse;
       try {
-        const deps = getDeps();
+        deps = getDeps();
         if (route.permission !== undefined) {
           caller = await authenticate(request.headers, {
             apiKeys: deps.apiKeys,
@@ -163,6 +181,7 @@ export function toHttpDefinition(route: ApiRoute, getDeps: () => AppDeps): HttpD
           tenant = (params as { tenant?: string }).tenant;
           if (tenant === undefined) throw new Error(`route ${route.name} has a permission but no tenant parameter`);
           authorize(caller, tenant, route.permission);
+          authorized = true;
         }
         const rawQuery = Object.fromEntries(
           [...request.query.entries()].filter(([k]) => !HOST_QUERY_PARAMETERS.has(k)),
@@ -170,51 +189,87 @@ export function toHttpDefinition(route: ApiRoute, getDeps: () => AppDeps): HttpD
         const query = route.query === undefined ? undefined : parseWith(route.query, rawQuery, "query");
         const body =
           route.body === undefined ? undefined : parseWith(route.body, parseJsonBody(await request.text()), "body");
-        let result: ApiResult;
-        try {
-          result = await route.handle({
-            params,
-            query,
-            body,
-            caller,
-            requestId,
-            url,
-            deps,
-            durable: () => df.getClient(context),
-            log: (message) => context.log(message),
-          });
-        } catch (error) {
-          if (error instanceof ApiProblem)
-            await audit(deps, route, caller, tenant, instance, requestId, error.status, {});
-          throw error;
-        }
-        await audit(deps, route, caller, tenant, instance, requestId, result.status, result.auditDetails ?? {});
-        const headers = { "x-request-id": requestId, "cache-control": "no-store", ...(result.headers ?? {}) };
-        if (result.raw !== undefined) {
-          return new HttpResponse({
-            status: result.status,
-            body: result.raw.bytes,
-            headers: { "content-type": result.raw.contentType, ...headers },
-          });
-        }
-        return new HttpResponse({
-          status: result.status,
-          jsonBody: result.json,
-          headers: { "content-type": "application/json; charset=utf-8", ...headers },
-        });
-      } catch (error) {
-        if (error instanceof ApiProblem) return problemResponse(error, instance, requestId);
-        context.error(
-          `${route.name} ${instance} (request ${requestId}) failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-        );
-        return problemResponse(
-          new ApiProblem(500, "Internal Server Error", `the request failed; quote request id ${requestId} to support`),
-          instance,
+        const result = await route.handle({
+          params,
+          query,
+          body,
+          caller,
           requestId,
-        );
+          url,
+          deps,
+          durable: () => df.getClient(context),
+          log: (message) => context.log(message),
+        });
+        auditDetails = result.auditDetails ?? {};
+        response = resultResponse(result, requestId);
+      } catch (error) {
+        response = errorResponse(error, route, instance, requestId, context);
       }
+      if (!authorized || deps === undefined) return response;
+      // Every call the caller was allowed to make is recorded with the status it got, failures included.
+      try {
+        await audit(deps, route, caller, tenant, instance, requestId, response.status, auditDetails);
+      } catch (error) {
+        context.error(
+          `${route.name} ${instance} (request ${requestId}): audit event not written, answer withheld: ${describe(error)}`,
+        );
+        // Evidence is never served unaudited. A chain head other writers keep winning is load, not a fault: 503.
+        if (error instanceof AuditContentionError)
+          return problemResponse(
+            new ApiProblem(
+              503,
+              "Service Unavailable",
+              `the audit log is busy; nothing was served; retry (request id ${requestId})`,
+              undefined,
+              "audit-busy",
+            ),
+            instance,
+            requestId,
+            { "retry-after": "1" },
+          );
+        return problemResponse(internalError(requestId), instance, requestId);
+      }
+      return response;
     },
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+function internalError(requestId: string): ApiProblem {
+  return new ApiProblem(500, "Internal Server Error", `the request failed; quote request id ${requestId} to support`);
+}
+
+/** The HTTP answer of a handler's result: JSON, or raw bytes with their content type. */
+function resultResponse(result: ApiResult, requestId: string): HttpResponse {
+  const headers = { "x-request-id": requestId, "cache-control": "no-store", ...(result.headers ?? {}) };
+  if (result.raw !== undefined) {
+    return new HttpResponse({
+      status: result.status,
+      body: result.raw.bytes,
+      headers: { "content-type": result.raw.contentType, ...headers },
+    });
+  }
+  return new HttpResponse({
+    status: result.status,
+    jsonBody: result.json,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+/** A refusal as its problem; anything else as a 500 problem with the request id, the stack in the function log. */
+function errorResponse(
+  error: unknown,
+  route: ApiRoute,
+  instance: string,
+  requestId: string,
+  context: InvocationContext,
+): HttpResponse {
+  if (error instanceof ApiProblem) return problemResponse(error, instance, requestId);
+  context.error(`${route.name} ${instance} (request ${requestId}) failed: ${describe(error)}`);
+  return problemResponse(internalError(requestId), instance, requestId);
 }
 
 /**

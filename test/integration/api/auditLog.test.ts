@@ -65,6 +65,39 @@ describe("AuditLog (Azurite)", () => {
     expect(await log.head(t)).toEqual({ seq: 19, hash: verification.head });
   });
 
+  it("commits 200 concurrent appends from three instances (each batching its own) into seq 0..199 with a valid chain", async () => {
+    const t = tenant();
+    // Three function instances: each groups its calls, and the instances contend for the head between them.
+    const instances = [new AuditLog(table), new AuditLog(table), new AuditLog(table)];
+    const appended = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        (instances[i % 3] as AuditLog).append(t, input(i, { requestId: `c-${i}` })),
+      ),
+    );
+    expect(appended.map((e) => e.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    const events = await log.read(t);
+    expect(events).toHaveLength(200);
+    expect(new Set(events.map((e) => e.requestId))).toEqual(new Set(Array.from({ length: 200 }, (_, i) => `c-${i}`)));
+    // What each caller got back is what the chain holds at its seq.
+    for (const e of appended) expect(events[e.seq]).toEqual(e);
+    const verification = verifyAuditChain(t, events);
+    expect(verification.problems).toEqual([]);
+    expect(await log.head(t)).toEqual({ seq: 199, hash: verification.head });
+  });
+
+  it("refuses an invalid event without sinking the calls batched with it", async () => {
+    const t = tenant();
+    const results = await Promise.allSettled([
+      log.append(t, input(0)),
+      log.append(t, input(1, { action: "Not An Action" })),
+      log.append(t, input(2)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    const events = await log.read(t);
+    expect(events.map((e) => e.requestId)).toEqual(["req-0", "req-2"]);
+    expect(verifyAuditChain(t, events).ok).toBe(true);
+  });
+
   it("gives up with a clear error after bounded attempts when it keeps losing", async () => {
     const t = tenant();
     await log.append(t, input(0));

@@ -379,6 +379,33 @@ describe("GET …/runs/{runId}/verify and the audit chain", () => {
   });
 });
 
+describe("the audit log under load", () => {
+  it("answers 200 concurrent audited reads with one Auditor key without a 500, and chains exactly 200 entries", async () => {
+    const runId = demoRun(A, "WIN-SERVER01");
+    const before = (await stack.deps.auditLog.read(A)).length;
+    const requestIds = Array.from({ length: 200 }, (_, i) => `load-${i}`);
+    const answers = await Promise.all(
+      requestIds.map((id) =>
+        call("GET", `/api/v1/tenants/${A}/runs/${runId}/artifacts/01-init/run.json`, {
+          key: keys.auditor,
+          headers: { "x-request-id": id },
+        }),
+      ),
+    );
+    const statuses = new Map<number, number>();
+    for (const a of answers) statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
+    expect(Object.fromEntries(statuses)).toEqual({ 200: 200 });
+    const events = await stack.deps.auditLog.read(A);
+    const added = events.slice(before);
+    expect(added).toHaveLength(200);
+    expect(new Set(added.map((e) => e.requestId))).toEqual(new Set(requestIds));
+    expect(added.every((e) => e.action === "artifacts.read" && e.outcome === 200)).toBe(true);
+    const verification = verifyAuditChain(A, events);
+    expect(verification.problems).toEqual([]);
+    expect(verification.ok).toBe(true);
+  }, 120_000);
+});
+
 describe("GET /api/v1/tenants/{tenant}/devices/{device}/installs (the audit proof)", () => {
   it("proves an update the demo installed on its day, with an inclusion proof anyone can check, and records the question", async () => {
     const row = (await stack.deps.evidence.index.readInstalls(A, "WIN-SERVER01")).find(
