@@ -26,6 +26,8 @@ export const PACKAGE_FILES = {
   verification: "verification-report.json",
   matrixCsv: "compliance/matrix.csv",
   matrixHtml: "compliance/matrix.html",
+  /** NIST OSCAL assessment results (JSON), one result per packaged run. */
+  oscal: "oscal/assessment-results.json",
   sums: "SHA256SUMS",
 } as const;
 

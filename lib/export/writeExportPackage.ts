@@ -10,6 +10,8 @@ import type { ArtifactRead } from "../schemas/artifacts/outcome";
 import type { ArtifactRow } from "../schemas/tableRows";
 import { MATRIX_PATHS, matrixCsv, matrixHtml, type MatrixRun } from "./complianceMatrix";
 import { renderExportReadme } from "./exportReadme";
+import { buildAssessmentResults, type OscalRun } from "./oscalAssessmentResults";
+import { collectOscalFacts, OSCAL_FACT_PATHS, type OscalRunFacts } from "./oscalFacts";
 import type { ExportSource } from "./exportSource";
 import type { RunInScope } from "./listRunsInScope";
 import {
@@ -95,6 +97,8 @@ interface RunPlan {
   /** Paths written into the package (for the matrix: only artifacts present are cited). */
   packaged: Set<string>;
   files: { path: string; bytes: Buffer }[];
+  /** What the OSCAL assessment results state from the run's verified artifacts. */
+  facts: OscalRunFacts;
 }
 
 /** A unit of work in zip order. */
@@ -189,7 +193,7 @@ async function build(
   zip.addBuffer(PACKAGE_FILES.manifest, json(manifest));
 
   const counts: ExportCounts = { runs: packaged.length, artifacts: 0, bytes: 0 };
-  const summaries: Promise<{ summary: RunVerificationSummary; matrix: MatrixRun }>[] = [];
+  const summaries: Promise<RunSummary>[] = [];
   const plans = readAhead(packaged, settings.runsAhead, (scoped) => planRun(source, scoped));
   const open = async (work: Work): Promise<{ work: Work; stream?: Readable | undefined }> =>
     work.kind === "artifact" ? { work, stream: await downloads.start(work.plan.session, work.row.path) } : { work };
@@ -215,7 +219,10 @@ async function build(
       const streamed = zip.addStream(`${plan.folder}${row.path}`, stream, settings.captureLimit).then((tap) => {
         counts.artifacts += 1;
         counts.bytes += tap.size;
-        plan.check.record(readingOfStreamed(spec, row, tap));
+        const reading = readingOfStreamed(spec, row, tap);
+        plan.check.record(reading);
+        if (reading.read.status === "verified" && tap.bytes !== undefined && OSCAL_FACT_PATHS.has(row.path))
+          collectOscalFacts(plan.facts, row.path, tap.bytes);
       });
       // A failed entry fails the whole zip (zip.failed); here it must only not go unhandled.
       streamed.catch(() => undefined);
@@ -268,6 +275,18 @@ async function build(
       }),
     ),
   );
+  const oscal = buildAssessmentResults(
+    done.map((d) => d.oscal),
+    {
+      tenant: input.tenant,
+      exportId: input.exportId,
+      createdAt: input.createdAt,
+      from: input.request.from,
+      to: input.request.to,
+      toolVersion: EXPORT_TOOL.version,
+    },
+  );
+  zip.addBuffer(PACKAGE_FILES.oscal, json(oscal));
   const { files } = await zip.finish();
   return { counts, files, verified: runsFailed === 0, runsFailed };
 }
@@ -344,6 +363,7 @@ async function planRun(source: ExportSource, scoped: RunInScope): Promise<RunPla
     rows,
     check: new RunCheck(run, rowMap, stored),
     packaged: new Set(),
+    facts: {},
     files: [
       { path: `${folder}${RUN_FILES.index}`, bytes: json(index) },
       { path: `${folder}${RUN_FILES.proofs}`, bytes: json(proofs) },
@@ -390,15 +410,25 @@ async function* workOf(plans: AsyncIterable<RunPlan>): AsyncGenerator<Work> {
   }
 }
 
+/** A run's line in verification-report.json, what the matrix cites and what the OSCAL results state. */
+interface RunSummary {
+  summary: RunVerificationSummary;
+  matrix: MatrixRun;
+  oscal: OscalRun;
+}
+
 /** Once a run's artifacts are through: its line in verification-report.json and what the matrix cites. */
-async function summarize(plan: RunPlan): Promise<{ summary: RunVerificationSummary; matrix: MatrixRun }> {
+async function summarize(plan: RunPlan): Promise<RunSummary> {
   const report: VerificationReport = await plan.check.report();
   const { run } = plan.scoped;
   const status = new Map(report.artifacts.map((a) => [a.path, a.status]));
   const cited = new Map<string, { sha256: string; status: string }>();
+  const oscalCited = new Map<string, { sha256: string; status: string }>();
   for (const row of plan.rows) {
-    if (MATRIX_PATHS.has(row.path) && plan.packaged.has(row.path))
-      cited.set(row.path, { sha256: row.sha256, status: status.get(row.path) ?? "verified" });
+    if (!plan.packaged.has(row.path)) continue;
+    const entry = { sha256: row.sha256, status: status.get(row.path) ?? "verified" };
+    if (MATRIX_PATHS.has(row.path)) cited.set(row.path, entry);
+    if (MATRIX_PATHS.has(row.path) || OSCAL_FACT_PATHS.has(row.path)) oscalCited.set(row.path, entry);
   }
   return {
     summary: {
@@ -416,6 +446,18 @@ async function summarize(plan: RunPlan): Promise<{ summary: RunVerificationSumma
       unindexed: report.unindexed,
     },
     matrix: { client: run.client, device: run.device, runId: run.runId, folder: plan.folder, artifacts: cited },
+    oscal: {
+      client: run.client,
+      device: run.device,
+      runId: run.runId,
+      folder: plan.folder,
+      startedAt: plan.scoped.startedAt,
+      ...(report.merkleRoot === undefined ? {} : { merkleRoot: report.merkleRoot }),
+      ...(report.eventsChainHead === undefined ? {} : { eventsChainHead: report.eventsChainHead }),
+      verified: report.ok,
+      artifacts: oscalCited,
+      facts: plan.facts,
+    },
   };
 }
 

@@ -10,6 +10,9 @@ import path from "node:path";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { verifyPackage } from "../../../lib/export/verifyPackage";
+import { PACKAGE_FILES } from "../../../lib/export/packageLayout";
+import { oscalErrors } from "../../harness/oscalValidator";
+import { readZip } from "../../harness/zipFiles";
 
 const DEMO = path.resolve(__dirname, "../../../local/scenarios/demo.json");
 const A = "contoso-msp";
@@ -545,6 +548,13 @@ describe("exports", () => {
     const verification = await verifyPackage(file);
     expect(verification.problems).toEqual([]);
     expect(verification.ok).toBe(true);
+    // The package's OSCAL assessment results validate against NIST's schema and carry each run's decision.
+    const oscal: Json = JSON.parse(((await readZip(file)).get(PACKAGE_FILES.oscal) as Buffer).toString("utf8"));
+    expect(oscalErrors(oscal)).toEqual([]);
+    const results: Json[] = oscal["assessment-results"].results;
+    expect(results).toHaveLength(status.counts.runs);
+    for (const result of results)
+      expect(result.observations.some((o: Json) => /^Exit code \d+ \(/.test(o.title))).toBe(true);
     // Only the requested client, and nothing of the other tenant.
     expect(zip.includes(Buffer.from("adatum/"))).toBe(false);
     expect(zip.includes(Buffer.from("northwind"))).toBe(false);

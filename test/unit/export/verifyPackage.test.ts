@@ -62,11 +62,12 @@ describe("verifyPackage on a package written from evidence in Azurite", () => {
       `${runFolder(RUNS[0] as RunRef)}index.json`,
       `${runFolder(RUNS[0] as RunRef)}proofs.json`,
     ]);
-    expect(files.slice(-5)).toEqual([
+    expect(files.slice(-6)).toEqual([
       PACKAGE_FILES.installs,
       PACKAGE_FILES.verification,
       PACKAGE_FILES.matrixCsv,
       PACKAGE_FILES.matrixHtml,
+      PACKAGE_FILES.oscal,
       PACKAGE_FILES.sums,
     ]);
     expect(files).toContain(CATALOG);
