@@ -2,7 +2,7 @@ import type { ArtifactIndex, Manifest } from "../schemas/artifacts/integrity";
 import type { ArtifactRow } from "../schemas/tableRows";
 import { canonicalJsonBytes } from "./canonicalJson";
 import { verifyEvents } from "./hashChain";
-import { merkleRootHex, sortByPath } from "./seal";
+import { ARTIFACT_INDEX_LIST_PATH, artifactIndexListBytes, merkleRootHex, sortByPath } from "./seal";
 import { sha256Hex } from "./sha256";
 
 /**
@@ -31,6 +31,14 @@ export function checkSeal(
     const listed = artifactIndex.entries.map((e) => `${e.path}:${e.sha256}`).join("\n");
     const indexed = leaves.map((r) => `${r.path}:${r.sha256}`).join("\n");
     if (listed !== indexed) problems.push("artifact-index.json and the table index list different artifacts");
+    // The seed-shaped list alias: sealed by its SHA-256 in the manifest, which must be the one of these entries.
+    if (manifest.artifactIndexListSha256 !== undefined) {
+      if (sha256Hex(artifactIndexListBytes(artifactIndex)) !== manifest.artifactIndexListSha256)
+        problems.push("manifest's artifactIndexListSha256 is not the hash of artifact-index.json's entries");
+      const row = rows.get(ARTIFACT_INDEX_LIST_PATH);
+      if (row !== undefined && row.sha256 !== manifest.artifactIndexListSha256)
+        problems.push(`${ARTIFACT_INDEX_LIST_PATH} is not the list the manifest sealed`);
+    }
   }
   if (events !== undefined) {
     const chain = verifyEvents(events, runId);

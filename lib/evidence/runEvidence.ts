@@ -6,7 +6,7 @@ import type { ArtifactRow } from "../schemas/tableRows";
 import type { StoredArtifact } from "./blobStore";
 import { openEvidenceSession, type EvidenceDeps, type EvidenceSession, type VerifiedReading } from "./evidenceSession";
 import { chainEvents, sealEvents, type RunEventInput } from "./hashChain";
-import { buildArtifactIndex, buildManifest } from "./seal";
+import { ARTIFACT_INDEX_LIST_PATH, artifactIndexListBytes, buildArtifactIndex, buildManifest } from "./seal";
 
 export type { EvidenceDeps, VerifiedReading } from "./evidenceSession";
 export { ArtifactSchemaError } from "./evidenceSession";
@@ -52,11 +52,18 @@ export async function sealRun(deps: EvidenceDeps, run: RunRef, input: SealInput)
   const manifest = buildManifest(run, input.sealedAt, artifactIndex, { count: events.length, chainHead });
   const indexStored = await session.put(ARTIFACTS.artifactIndex, artifactIndex);
   const manifestStored = await session.put(ARTIFACTS.manifest, manifest);
+  // The seed-shaped list of the index (its SHA-256 is in the manifest).
+  const listStored = await session.putBytes(
+    ARTIFACT_INDEX_LIST_PATH,
+    artifactIndexListBytes(artifactIndex),
+    "application/json",
+  );
 
   await session.index([
     ...leaves.map((a) => ({ ...a, merkleLeaf: true })),
     { ...indexStored, merkleLeaf: false },
     { ...manifestStored, merkleLeaf: false },
+    { ...listStored, merkleLeaf: false },
   ]);
 
   const summary = input.artifacts.find((a) => a.path === ARTIFACTS.installSummary.path);
@@ -68,7 +75,11 @@ export async function sealRun(deps: EvidenceDeps, run: RunRef, input: SealInput)
     merkleRoot: manifest.merkle.root,
     eventsChainHead: chainHead,
   });
-  return { manifest, manifestSha256: manifestStored.sha256, stored: [...leaves, indexStored, manifestStored] };
+  return {
+    manifest,
+    manifestSha256: manifestStored.sha256,
+    stored: [...leaves, indexStored, manifestStored, listStored],
+  };
 }
 
 /** Adds the outcomes of `install-summary.jsonl` (read back verified against its index row) to the audit index. */

@@ -38,6 +38,18 @@ export function buildArtifactIndex(runId: string, entries: readonly IndexEntry[]
   };
 }
 
+/**
+ * `10-index/artifact-index.list.json`: the index's entries as a bare JSON list, the shape the seed's scripts read
+ * (`Get-Content artifact-index.json | ConvertFrom-Json | Where-Object { $_.path -like … }`). The manifest seals its
+ * SHA-256 (`artifactIndexListSha256`), which anyone can recompute from artifact-index.json's entries.
+ */
+export const ARTIFACT_INDEX_LIST_PATH = "10-index/artifact-index.list.json";
+
+/** The bytes of {@link ARTIFACT_INDEX_LIST_PATH} for an index (canonical JSON of its entries). */
+export function artifactIndexListBytes(index: ArtifactIndex): Buffer {
+  return canonicalJsonBytes(index.entries);
+}
+
 /** Builds `manifest.json`: the Merkle root over the index and the head of the event chain. */
 export function buildManifest(
   run: RunRef,
@@ -52,5 +64,10 @@ export function buildManifest(
     merkle: { algorithm: "rfc6962-sha256", leafCount: index.entries.length, root: merkleRootHex(index.entries) },
     artifactIndexSha256: sha256Hex(canonicalJsonBytes(index)),
     events,
+    // Seed-compatible aliases (see ManifestSchema), sealed with the manifest.
+    merkleRoot: merkleRootHex(index.entries),
+    eventsChainHead: events.chainHead,
+    timestamp: sealedAt,
+    artifactIndexListSha256: sha256Hex(artifactIndexListBytes(index)),
   };
 }

@@ -7,7 +7,11 @@ import { putArtifact, sealRun, type EvidenceDeps, type SealResult } from "../../
 import type { Catalog, Diagnostics, InstallOutcome, RebootRecord } from "../../lib/schemas/artifacts/catalog";
 import type { LockContention, PhaseFailure, RunRecord } from "../../lib/schemas/artifacts/run";
 import type { BaselineDiff, SystemSnapshot } from "../../lib/schemas/artifacts/snapshot";
-import type { Regressions, ValidationReport } from "../../lib/schemas/artifacts/validation";
+import {
+  regressionsByApplication,
+  type Regressions,
+  type ValidationReport,
+} from "../../lib/schemas/artifacts/validation";
 import type { RunRef } from "../../lib/schemas/common";
 import type { RebootPolicy } from "../../lib/schemas/policies";
 
@@ -245,20 +249,22 @@ export function buildSampleArtifacts(
   };
   const pre = validation("pre", at(3), true);
   const postValidation = validation("post", at(50), !scenario.regression);
+  const regressionList: Regressions["regressions"] = scenario.regression
+    ? [
+        {
+          app: "WebApp",
+          check: "HealthEndpoint",
+          pre: { success: true, detail: "HTTP 200 in 84 ms" },
+          post: { success: false, detail: "HTTP 500 Internal Server Error after 3 tries" },
+        },
+      ]
+    : [];
   const regressions: Regressions = {
     schemaVersion: 1,
-    TotalRegressions: scenario.regression ? 1 : 0,
-    regressions: scenario.regression
-      ? [
-          {
-            app: "WebApp",
-            check: "HealthEndpoint",
-            pre: { success: true, detail: "HTTP 200 in 84 ms" },
-            post: { success: false, detail: "HTTP 500 Internal Server Error after 3 tries" },
-          },
-        ]
-      : [],
+    TotalRegressions: regressionList.length,
+    regressions: regressionList,
     preExisting: [],
+    applications: regressionsByApplication(regressionList),
   };
   const diagnostics: Diagnostics = {
     schemaVersion: 1,

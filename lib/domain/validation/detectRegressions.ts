@@ -1,4 +1,9 @@
-import type { CheckResult, Regressions, ValidationReport } from "../../schemas/artifacts/validation";
+import {
+  regressionsByApplication,
+  type CheckResult,
+  type Regressions,
+  type ValidationReport,
+} from "../../schemas/artifacts/validation";
 
 type Outcome = { success: boolean; detail: string };
 
@@ -32,5 +37,11 @@ export function detectRegressions(pre: ValidationReport, post: ValidationReport)
     if (!before.success) preExisting.push(entry);
     else if (!entry.post.success) regressions.push(entry);
   }
-  return { schemaVersion: 1, TotalRegressions: regressions.length, regressions, preExisting };
+  return {
+    schemaVersion: 1,
+    TotalRegressions: regressions.length,
+    regressions,
+    preExisting,
+    applications: regressionsByApplication(regressions),
+  };
 }
