@@ -38,11 +38,23 @@ export interface ApiResult {
   auditDetails?: Record<string, string | number | boolean>;
 }
 
+/** Response headers a route may send, as the OpenAPI document declares them (components.headers). */
+export type ApiResponseHeader =
+  | "Location"
+  | "Retry-After"
+  | "x-patchpilot-sha256"
+  | "Repr-Digest"
+  | "Content-Security-Policy"
+  | "X-Content-Type-Options";
+
 /** One documented response of a route, for the OpenAPI document. */
 export interface ApiResponseSpec {
   description: string;
   schema?: z.ZodType;
-  contentType?: string;
+  /** Media types of a raw (non-JSON) body, e.g. an artifact's; each with what it is used for. */
+  contentTypes?: Readonly<Record<string, string>>;
+  /** Headers this response carries besides `x-request-id` (every response has it); `required` when always sent. */
+  headers?: Readonly<Partial<Record<ApiResponseHeader, "required" | "optional">>>;
 }
 
 /** A versioned API route: its contract (schemas, permission, audit action) and its handler. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ProblemSchema } from "../../../lib/schemas/api/problem";
-import type { ApiRoute } from "./apiRoute";
+import type { ApiResponseHeader, ApiResponseSpec, ApiRoute } from "./apiRoute";
 import { API_PREFIX } from "./apiRoute";
 
 type JsonSchema = Record<string, unknown>;
@@ -29,28 +29,68 @@ function parameters(schema: z.ZodType | undefined, where: "path" | "query"): Jso
   }));
 }
 
-const problem = (description: string): JsonSchema => ({
+/** Every response header a route may send, declared once (`components.headers`) and referenced per response. */
+const HEADERS: Record<ApiResponseHeader | "x-request-id", JsonSchema> = {
+  "x-request-id": {
+    description:
+      "The request's id (the caller's x-request-id when it is 1-64 letters, digits or hyphens); quote it to support",
+    schema: { type: "string" },
+  },
+  Location: { description: "Absolute URL of the created resource, to poll", schema: { type: "string", format: "uri" } },
+  "Retry-After": { description: "Seconds to wait before asking again (RFC 9110 §10.2.3)", schema: { type: "integer" } },
+  "x-patchpilot-sha256": {
+    description: "SHA-256 (hex) of the body, as indexed when the run was sealed; the body was checked against it",
+    schema: { type: "string", pattern: "^[0-9a-f]{64}$" },
+  },
+  "Repr-Digest": {
+    description: "The same SHA-256 as an RFC 9530 digest field: sha-256=:<base64>:",
+    schema: { type: "string" },
+  },
+  "Content-Security-Policy": {
+    description: "Evidence is served from the API's origin: no scripts run in it",
+    schema: { type: "string" },
+  },
+  "X-Content-Type-Options": {
+    description: "nosniff: browsers keep the declared content type",
+    schema: { type: "string" },
+  },
+};
+
+function headersOf(spec: Pick<ApiResponseSpec, "headers">): JsonSchema {
+  const out: JsonSchema = { "x-request-id": { $ref: "#/components/headers/x-request-id", required: true } };
+  for (const [name, need] of Object.entries(spec.headers ?? {}))
+    out[name] = { $ref: `#/components/headers/${name}`, ...(need === "required" ? { required: true } : {}) };
+  return out;
+}
+
+const problem = (description: string, headers: ApiResponseSpec["headers"] = {}): JsonSchema => ({
   description,
+  headers: headersOf({ headers }),
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 });
+
+function content(spec: ApiResponseSpec): JsonSchema {
+  if (spec.contentTypes !== undefined)
+    return Object.fromEntries(
+      Object.entries(spec.contentTypes).map(([type, what]) => [
+        type,
+        { schema: { type: "string", format: "binary", description: what } },
+      ]),
+    );
+  return {
+    "application/json": {
+      schema: spec.schema === undefined ? { type: "object" } : jsonSchema(spec.schema, "output"),
+    },
+  };
+}
 
 function operation(route: ApiRoute): JsonSchema {
   const responses: Record<string, JsonSchema> = {};
   for (const [status, spec] of Object.entries(route.responses)) {
-    const contentType =
-      spec.contentType ?? (spec.schema === ProblemSchema ? "application/problem+json" : "application/json");
     responses[status] =
       spec.schema === ProblemSchema
-        ? problem(spec.description)
-        : {
-            description: spec.description,
-            content: {
-              [contentType]: {
-                schema:
-                  spec.schema === undefined ? { type: "string", format: "binary" } : jsonSchema(spec.schema, "output"),
-              },
-            },
-          };
+        ? problem(spec.description, spec.headers)
+        : { description: spec.description, headers: headersOf(spec), content: content(spec) };
   }
   responses["400"] ??= problem("A path parameter, query parameter or body field is invalid (errors names each field)");
   if (route.permission !== undefined) {
@@ -58,6 +98,11 @@ function operation(route: ApiRoute): JsonSchema {
     responses["403"] ??= problem(`The caller may not act for this tenant, or lacks the permission ${route.permission}`);
   }
   responses["500"] ??= problem("Unexpected failure; the detail carries the request id");
+  if (route.audit !== undefined)
+    responses["503"] ??= problem(
+      "The audit log could not record the call in time (its chain head is contended); nothing was served, retry",
+      { "Retry-After": "required" },
+    );
   return {
     operationId: route.name,
     summary: route.summary,
@@ -110,6 +155,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[]): JsonSchema {
         },
       },
       schemas: { Problem: jsonSchema(ProblemSchema, "output") },
+      headers: HEADERS,
     },
     tags: [
       { name: "runs", description: "Device runs and their exit codes" },

@@ -48,6 +48,19 @@ function principal(roles: string[], tenants: string[]): string {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
+/** Every answer the API gave in this file, to check against what the OpenAPI document declares (last test). */
+const exchanges: { method: string; path: string; status: number; headers: Map<string, string> }[] = [];
+
+function record(method: string, urlPath: string, status: number, headers: Iterable<[string, string]>): void {
+  const url = new URL(urlPath, "http://x");
+  exchanges.push({
+    method,
+    path: url.pathname,
+    status,
+    headers: new Map([...headers].map(([k, v]) => [k.toLowerCase(), v])),
+  });
+}
+
 async function call(
   method: string,
   urlPath: string,
@@ -60,6 +73,7 @@ async function call(
   else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(`${base}${urlPath}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  record(method, urlPath, response.status, response.headers.entries());
   const text = await response.text();
   let json: unknown;
   try {
@@ -79,7 +93,14 @@ function rawGet(rawPath: string, key: string): Promise<{ status: number; text: s
       (response) => {
         let text = "";
         response.on("data", (c: Buffer) => (text += c.toString("utf8")));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+        response.on("end", () => {
+          const headers = Object.entries(response.headers).map(([k, v]): [string, string] => [
+            k,
+            Array.isArray(v) ? v.join(", ") : (v ?? ""),
+          ]);
+          record("GET", rawPath, response.statusCode ?? 0, headers);
+          resolve({ status: response.statusCode ?? 0, text });
+        });
       },
     );
     request.on("error", reject);
@@ -565,4 +586,75 @@ describe("exports", () => {
     const events = await stack.deps.auditLog.read(A);
     expect(events.filter((e) => e.action === "exports.create" && e.details?.exportId === exportId)).toHaveLength(1);
   }, 120_000);
+});
+
+describe("the OpenAPI document declares what the routes send", () => {
+  it("serves every kind of artifact with a declared content type and the digest headers", async () => {
+    const status = await call("GET", `/api/v1/tenants/${A}/runs/${demoRun(A, "WIN-SERVER01")}`, { key: keys.auditor });
+    const links: { path: string; href: string }[] = status.json.evidence;
+    // One artifact of each kind the run has: JSON, JSON Lines, HTML, text transcripts.
+    const kinds = new Map<string, string>();
+    for (const link of links) kinds.set(/\.([a-z]+)$/.exec(link.path)?.[1] ?? "", link.href);
+    expect([...kinds.keys()]).toEqual(expect.arrayContaining(["json", "jsonl", "html", "txt"]));
+    for (const href of kinds.values()) expect((await call("GET", href, { key: keys.auditor })).status).toBe(200);
+  });
+
+  it("for every route exercised in this file: status, content type and response headers", async () => {
+    const doc = (await call("GET", "/api/v1/openapi.json")).json;
+    const operations = Object.entries(doc.paths as Record<string, Record<string, Json>>).flatMap(([template, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({
+        method: method.toUpperCase(),
+        template,
+        // {path} (the artifact path) spans segments; other parameters are one segment each.
+        pattern: new RegExp(`^/api${template.replace(/\{path\}/g, ".+").replace(/\{[A-Za-z]+\}/g, "[^/]+")}$`),
+        op,
+      })),
+    );
+    const resolveRef = (ref: Json): Json =>
+      typeof ref?.$ref === "string" ? { ...doc.components.headers[ref.$ref.split("/").pop()], ...ref } : ref;
+    // The headers the issue names, plus the two security headers artifacts carry: each one sent must be declared.
+    const documented = [
+      "location",
+      "retry-after",
+      "x-request-id",
+      "x-patchpilot-sha256",
+      "repr-digest",
+      "content-security-policy",
+      "x-content-type-options",
+    ];
+    const essence = (type: string): string => (type.split(";")[0] ?? "").trim().toLowerCase();
+    const problems: string[] = [];
+    const checked = new Set<string>();
+    for (const x of exchanges) {
+      const match = operations.find((o) => o.method === x.method && o.pattern.test(x.path));
+      if (match === undefined) continue; // no function at that path: the host's 404/405, not a route's answer
+      const where = `${x.method} ${match.template} ${x.status}`;
+      checked.add(`${x.method} ${match.template}`);
+      const response = match.op.responses[String(x.status)];
+      if (response === undefined) {
+        problems.push(`${where}: status not declared`);
+        continue;
+      }
+      const contentType = x.headers.get("content-type") ?? "";
+      const declaredTypes = Object.keys(response.content ?? {});
+      if (!declaredTypes.some((t) => t === contentType || (!t.includes(";") && essence(t) === essence(contentType))))
+        problems.push(`${where}: content-type ${contentType} not among ${declaredTypes.join(", ")}`);
+      const declared = new Map(
+        Object.entries((response.headers ?? {}) as Record<string, Json>).map(([k, v]) => [
+          k.toLowerCase(),
+          resolveRef(v),
+        ]),
+      );
+      for (const name of documented)
+        if (x.headers.has(name) && !declared.has(name)) problems.push(`${where}: sends ${name}, not declared`);
+      for (const [name, header] of declared) {
+        if (header.description === undefined) problems.push(`${where}: ${name} refers to no declared header`);
+        if (header.required === true && !x.headers.has(name))
+          problems.push(`${where}: declares ${name} required, not sent`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // Every route of the API was exercised above.
+    expect([...checked].sort()).toEqual(operations.map((o) => `${o.method} ${o.template}`).sort());
+  });
 });

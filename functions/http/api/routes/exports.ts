@@ -28,7 +28,13 @@ export const createExportRoute = defineApiRoute({
   durableClient: true,
   params: TenantParamsSchema,
   body: ExportRequestSchema,
-  responses: { 202: { description: "Accepted; the package is being built", schema: ExportStatusSchema } },
+  responses: {
+    202: {
+      description: "Accepted; the package is being built. Follow Location until status is completed",
+      schema: ExportStatusSchema,
+      headers: { Location: "required", "Retry-After": "required" },
+    },
+  },
   async handle(call) {
     const { tenant } = call.params;
     const now = call.deps.clock();
@@ -59,7 +65,12 @@ export const getExportRoute = defineApiRoute({
   audit: "exports.read",
   params: ExportParamsSchema,
   responses: {
-    200: { description: "The export", schema: ExportStatusSchema },
+    200: {
+      description:
+        "The export. When completed, download.href is a short-lived read-only link to the package: a zip " +
+        "(application/zip) served by Blob storage, not by this API",
+      schema: ExportStatusSchema,
+    },
     404: { description: "No such export in this tenant", schema: ProblemSchema },
   },
   async handle(call) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiProblem, notFound } from "../../../../lib/api/apiProblem";
-import { specForPath } from "../../../../lib/domain/artifacts";
+import { ARTIFACTS, specForPath } from "../../../../lib/domain/artifacts";
 import { findTenantRun } from "../../../../lib/evidence/findTenantRun";
 import { openEvidenceSession } from "../../../../lib/evidence/evidenceSession";
 import { ProblemSchema } from "../../../../lib/schemas/api/problem";
@@ -17,6 +17,25 @@ const ArtifactPathSchema = z
   .refine((p) => !p.split("/").includes(".."), "must not contain ..");
 
 /** `GET /api/v1/tenants/{tenant}/runs/{runId}/artifacts/{path}`: one artifact's exact bytes, checked against the index. */
+/** What each media type an artifact is served with holds. */
+const KINDS: Readonly<Record<string, string>> = {
+  "application/json":
+    "JSON artifacts (run.json, catalog.json, manifest.json, exit-code.json, …), RFC 8785 canonical JSON",
+  "application/x-ndjson":
+    "JSON Lines artifacts (install-summary.jsonl, events.jsonl): one canonical JSON document per line",
+  "text/html": "report.html, the run's human-readable report",
+  "text/plain": "Run Command transcripts (stdout/stderr exactly as the agent wrote them) and other text",
+};
+
+/** Every content type an artifact can be served with: the artifact kinds' own, as `specForPath` assigns them. */
+export const ARTIFACT_CONTENT_TYPES: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    ...Object.values(ARTIFACTS).map((spec) => spec.contentType),
+    specForPath("01-init/failure.json").contentType,
+    specForPath("05-install/transcripts/x.stdout.txt").contentType,
+  ].map((type) => [type, KINDS[type.split(";")[0]?.trim() ?? ""] ?? "An artifact"]),
+);
+
 export const getArtifactRoute = defineApiRoute({
   name: "apiGetArtifact",
   method: "GET",
@@ -30,7 +49,16 @@ export const getArtifactRoute = defineApiRoute({
   audit: "artifacts.read",
   params: RunParamsSchema.extend({ path: ArtifactPathSchema }),
   responses: {
-    200: { description: "The artifact's bytes", contentType: "application/octet-stream" },
+    200: {
+      description: "The artifact's exact bytes as stored, with the content type of its kind",
+      contentTypes: ARTIFACT_CONTENT_TYPES,
+      headers: {
+        "x-patchpilot-sha256": "required",
+        "Repr-Digest": "required",
+        "Content-Security-Policy": "required",
+        "X-Content-Type-Options": "required",
+      },
+    },
     404: { description: "No such run in this tenant, or no such artifact in the run", schema: ProblemSchema },
     409: { description: "The stored bytes do not match the index (evidence integrity failure)", schema: ProblemSchema },
   },

@@ -23,7 +23,11 @@ export const getRunRoute = defineApiRoute({
   params: RunParamsSchema,
   query: RunStatusQuerySchema,
   responses: {
-    200: { description: "The run; exitCode is present once it is decided", schema: RunStatusSchema },
+    200: {
+      description: "The run; exitCode is present once it is decided (until then Retry-After says when to ask again)",
+      schema: RunStatusSchema,
+      headers: { "Retry-After": "optional" },
+    },
     404: { description: "No such run in this tenant", schema: ProblemSchema },
   },
   async handle(call) {

@@ -40,6 +40,7 @@ export const startRunRoute = defineApiRoute({
     202: {
       description: "Started; follow links.self (Location) until exitCode is present",
       schema: StartRunResponseSchema,
+      headers: { Location: "required", "Retry-After": "required" },
     },
     404: { description: "No such device for that client in this tenant", schema: ProblemSchema },
   },
