@@ -7,7 +7,8 @@
 // Optional knobs (environment): BENCH_AUDIT_DEVICES (1000), BENCH_AUDIT_ROWS (100000), BENCH_AUDIT_REAL_DEVICES (100),
 // BENCH_AUDIT_RUNS_PER_DEVICE (3), BENCH_AUDIT_SAMPLES (500), BENCH_AUDIT_SEED (1).
 import os from "node:os";
-import type { TableEntity } from "@azure/data-tables";
+import type { TableClient, TableEntity } from "@azure/data-tables";
+import { AuditLog, verifyAuditChain } from "../lib/api/audit/auditLog";
 import { proveInstalls } from "../lib/api/installs/proveInstalls";
 import { createStorageClients, ensureStorage } from "../lib/azure/storageClients";
 import { parseConfig } from "../lib/config/config";
@@ -28,6 +29,7 @@ const REAL_DEVICES = intSetting("BENCH_AUDIT_REAL_DEVICES", 100);
 const RUNS_PER_DEVICE = intSetting("BENCH_AUDIT_RUNS_PER_DEVICE", 3);
 const SAMPLES = intSetting("BENCH_AUDIT_SAMPLES", 500);
 const SEED = intSetting("BENCH_AUDIT_SEED", 1);
+const APPEND_BURST = intSetting("BENCH_AUDIT_APPEND_BURST", 200);
 
 /** Proof query p99 over raw getEntity p99. */
 const TARGET_RATIO = 3;
@@ -243,6 +245,9 @@ async function main(): Promise<void> {
     await ensureStorage(clients);
     const deps = createEvidenceDeps(config, clients);
 
+    // 0. The audit log under a burst: N concurrent appends to one tenant's chain, from 1 and 3 instances.
+    await benchAuditAppends(clients.tables.auditLog);
+
     // 1. Real sealed runs.
     const runs: { run: RunRef; j: number }[] = [];
     for (let d = 0; d < REAL_DEVICES; d++) {
@@ -391,6 +396,61 @@ async function main(): Promise<void> {
   } finally {
     await azurite.stop();
   }
+}
+
+/**
+ * N concurrent appends to one tenant's audit chain (what N concurrent audited calls with one key cause), from one
+ * instance and from three (each group-committing its own calls): wall time, transactions sent, and how many lost
+ * the head to another instance. Every run ends with the chain verified.
+ */
+async function benchAuditAppends(table: TableClient): Promise<void> {
+  console.log(`\n  audit log: ${APPEND_BURST} concurrent appends to one tenant's chain`);
+  const rows: string[][] = [];
+  for (const instances of [1, 3]) {
+    let transactions = 0;
+    let conflicts = 0;
+    const counting = new Proxy(table, {
+      get(target, name, receiver) {
+        if (name !== "submitTransaction") return Reflect.get(target, name, receiver) as unknown;
+        return async (...args: Parameters<TableClient["submitTransaction"]>) => {
+          transactions += 1;
+          try {
+            return await target.submitTransaction(...args);
+          } catch (error) {
+            conflicts += 1;
+            throw error;
+          }
+        };
+      },
+    });
+    const logs = Array.from({ length: instances }, () => new AuditLog(counting));
+    const tenant = `bench-audit-${instances}`;
+    const start = nowNs();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: APPEND_BURST }, (_, i) =>
+        (logs[i % instances] as AuditLog).append(tenant, {
+          at: new Date(Date.UTC(2026, 0, 20, 9, 0, 0, i)).toISOString(),
+          actor: { kind: "apiKey", id: "bench", name: "bench" },
+          action: "artifacts.read",
+          resource: `/api/v1/tenants/${tenant}/runs/r/artifacts/01-init/run.json`,
+          outcome: 200,
+          requestId: `bench-${i}`,
+        }),
+      ),
+    );
+    const ms = msSince(start);
+    const failed = outcomes.filter((o) => o.status === "rejected").length;
+    const verified = verifyAuditChain(tenant, await new AuditLog(table).read(tenant));
+    rows.push([
+      String(instances),
+      fmt(ms, 0),
+      String(transactions),
+      String(conflicts),
+      String(failed),
+      `${verified.count} ${verified.ok ? "verified" : "BROKEN"}`,
+    ]);
+  }
+  printTable(["instances", "wall ms", "transactions", "lost the head", "failed", "chain"], rows);
 }
 
 // Targets are reported, never enforced: a MISS still exits 0. Only a crash (the benchmark could not run) exits 1.
