@@ -207,10 +207,23 @@ function afterCatalog(
   return plan(withCounts, { stage: "install", installAttempt: 1 }, stages);
 }
 
+/**
+ * Issue 21: a retry or a reconcile of the install passes the same rule as the first attempt (the window must still
+ * have the policy's install estimate left); undefined when it may go on, else why it may not.
+ */
+function retryRefused(state: DeviceRunState, ctx: PlanContext, now: Date): string | undefined {
+  if (ctx.windowEnd === undefined) return undefined;
+  const budget = decideInstallBudget(now, ctx.windowEnd, state.policy.maxInstallMinutes);
+  return budget.allowed
+    ? undefined
+    : `only ${budget.minutesLeft} min left in the window, install estimate ${budget.minutesNeeded} min`;
+}
+
 /** The install ended: its document decides the reboot; no document means the agent dropped mid-install. */
 function afterInstall(
   state: DeviceRunState,
   outcome: Extract<StageOutcome, { stage: "install" }>,
+  ctx: PlanContext,
   now: Date,
   stages: StageTable,
 ): Plan {
@@ -227,6 +240,8 @@ function afterInstall(
     };
     return planReboot(next, now, stages, outcome.rebootRequired);
   }
+  const refused = retryRefused(state, ctx, now);
+  if (refused !== undefined) return installGivenUp(state, now, stages, notRetried(state, refused), "Timeout");
   if (state.installAttempt < MAX_INSTALL_ATTEMPTS) {
     // The agent dropped or the device restarted mid-install: reconcile by re-running the same install once
     // the agent is back, instead of failing blind.
@@ -252,13 +267,41 @@ function afterInstall(
   );
 }
 
+const notRetried = (state: DeviceRunState, why: string): string =>
+  `install attempt ${state.installAttempt} produced no result; not retried: ${why}`;
+
+/** The install is given up: recorded as the install phase's failure, then the reboot decision as after any install. */
+function installGivenUp(
+  state: DeviceRunState,
+  now: Date,
+  stages: StageTable,
+  reason: string,
+  failureKind: "Timeout" | "AgentDisconnected",
+): Plan {
+  return planReboot(
+    { ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) },
+    now,
+    stages,
+    false,
+    [{ kind: "install-failed", reason, failureKind }],
+  );
+}
+
 /** Waiting for the agent after an interrupted install: install again once it is back, or give up. */
 function afterInstallReconnect(
   state: DeviceRunState,
   outcome: { agentStatus: AgentStatus },
+  ctx: PlanContext,
   now: Date,
   stages: StageTable,
 ): Plan {
+  // Waiting is only worth it while an install could still start inside the window.
+  const refused = retryRefused(state, ctx, now);
+  if (refused !== undefined) {
+    const kind = outcome.agentStatus === "Connected" ? "Timeout" : "AgentDisconnected";
+    const why = outcome.agentStatus === "Connected" ? refused : `agent ${outcome.agentStatus}, ${refused}`;
+    return installGivenUp(state, now, stages, notRetried(state, why), kind);
+  }
   if (outcome.agentStatus === "Connected")
     return plan(state, { stage: "install", installAttempt: state.installAttempt + 1 }, stages);
   const since = new Date(state.waitingSince ?? iso(now));
@@ -424,9 +467,9 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
     case "catalog":
       return afterCatalog(state, outcome, ctx, now, stages);
     case "install":
-      return afterInstall(state, outcome, now, stages);
+      return afterInstall(state, outcome, ctx, now, stages);
     case "installReconnect":
-      return afterInstallReconnect(state, outcome, now, stages);
+      return afterInstallReconnect(state, outcome, ctx, now, stages);
     case "reboot":
       return afterReboot(state, outcome, now, stages);
     case "rebootWait":
