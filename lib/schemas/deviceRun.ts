@@ -60,6 +60,8 @@ export const RebootProgressSchema = z.object({
   bootTimeBefore: TimestampSchema.optional(),
   bootTimeAfter: TimestampSchema.optional(),
   outcome: RebootRecordSchema.shape.outcome.optional(),
+  reason: RebootRecordSchema.shape.reason,
+  decidedBy: RebootRecordSchema.shape.decidedBy,
 });
 export type RebootProgress = z.infer<typeof RebootProgressSchema>;
 

@@ -207,7 +207,7 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     matches.push({
       code: 150,
       rule: "150.reboot-not-completed",
-      reason: `reboot required (policy ${reboot.policy}) but ${reboot.outcome}`,
+      reason: `reboot required (policy ${reboot.policy}) but ${reboot.outcome}${reboot.reason === undefined ? "" : `: ${reboot.reason}`}`,
     });
   }
   const snapshot = verified(e.snapshot);

@@ -86,9 +86,25 @@ function planReboot(
   required: boolean,
   record: PlanRecord[] = [],
 ): Plan {
-  const { rebootPolicy } = state.policy;
+  const { rebootPolicy, maxReboots } = state.policy;
   const reboot: RebootProgress = { ...state.reboot, required };
-  if (rebootPolicy === "Always" || (rebootPolicy === "IfRequired" && required)) {
+  const wanted = rebootPolicy === "Always" || (rebootPolicy === "IfRequired" && required);
+  if (wanted && maxReboots === 0) {
+    // A limit of 0 reboots means none (issue 21): a required reboot stays pending (150, with this reason).
+    const reason = "the policy's maxReboots is 0: no reboot may be requested";
+    const outcome = required ? "NotAllowed" : "NotRequired";
+    return plan(
+      state,
+      {
+        stage: "post",
+        reboot: { ...reboot, outcome, reason, decidedBy: "policy" },
+        events: event(state, now, "reboot.decided", PHASES.reboot, { policy: rebootPolicy, required, outcome, reason }),
+      },
+      stages,
+      record,
+    );
+  }
+  if (wanted) {
     return plan(
       state,
       {
