@@ -117,7 +117,17 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     // An update reported installed that the post snapshot no longer lists was rolled back (typically at the reboot):
     // the device is not patched, whatever the install said. Without this, a rollback would read as Success.
     const after = verified(e.snapshot);
-    if (after !== undefined) {
+    // A list the device could not collect is "could not look", never "none" (issue 21): no rollback can be read
+    // from it, and nothing verified says whether the updates stuck: could not report (240), never a false 210.
+    const notListed = after?.collectionErrors?.find((c) => c.section === "installedUpdates");
+    if (after !== undefined && notListed !== undefined) {
+      const claimed = outcomes.filter((o) => o.installed).length;
+      matches.push({
+        code: 240,
+        rule: "240.could-not-look",
+        reason: `${A.snapshot.path}: the device could not list installedUpdates (${notListed.message}${notListed.code === undefined ? "" : `, ${notListed.code}`}): whether the ${claimed} update(s) reported installed are still present is unknown (could not look, not none)`,
+      });
+    } else if (after !== undefined) {
       const gone = outcomes.filter((o) => o.installed && !presentIn(after.installedUpdates, o));
       if (gone.length > 0) {
         matches.push({
