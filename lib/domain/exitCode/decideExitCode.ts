@@ -81,6 +81,8 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
   }
 
   const matches: Match[] = [];
+  /** Facts the decision rests on that are not a rule matching (which evidence overruled which). */
+  const notes: string[] = [];
   const run = verified(e.run);
   const dryRun = run?.dryRun ?? false;
 
@@ -213,7 +215,12 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
 
   // 150: a reboot is still needed.
   const reboot = verified(e.reboot);
-  if (reboot !== undefined && reboot.required && reboot.outcome !== "Completed") {
+  const provenBySnapshot = rebootProvenBySnapshot(reboot, verified(e.snapshot));
+  if (provenBySnapshot !== undefined) {
+    // The strongest evidence decides (issue 21): a boot after the request with nothing pending, read on the device
+    // after the run, outweighs an unreadable probe or an agent that was slow to report back.
+    notes.push(provenBySnapshot);
+  } else if (reboot !== undefined && reboot.required && reboot.outcome !== "Completed") {
     matches.push({
       code: 150,
       rule: "150.reboot-not-completed",
@@ -229,10 +236,26 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     });
   }
 
-  return decide(matches);
+  return decide(matches, notes);
 }
 
-function decide(matches: readonly Match[]): ExitCodeDecision {
+/**
+ * Why the post snapshot proves a reboot that reboot.json could not (a boot after the request and no reboot pending),
+ * or undefined when it does not or there was nothing to prove.
+ */
+function rebootProvenBySnapshot(
+  reboot: RebootRecord | undefined,
+  snapshot: SystemSnapshot | undefined,
+): string | undefined {
+  if (reboot === undefined || snapshot === undefined || !reboot.required) return undefined;
+  if (reboot.outcome === "Completed" || reboot.requestedAt === undefined) return undefined;
+  if (reboot.outcome !== "TimedOut" && reboot.outcome !== "Failed") return undefined;
+  if (snapshot.pendingReboot.pending) return undefined;
+  if (Date.parse(snapshot.lastBootTime) <= Date.parse(reboot.requestedAt)) return undefined;
+  return `reboot proven by ${A.snapshot.path} (boot at ${snapshot.lastBootTime}, after the request at ${reboot.requestedAt}; no reboot pending), although ${A.reboot.path} says ${reboot.outcome}${reboot.decidedBy === undefined ? "" : ` (decided by ${reboot.decidedBy})`}`;
+}
+
+function decide(matches: readonly Match[], notes: readonly string[] = []): ExitCodeDecision {
   const ordered = [...matches].sort((a, b) => EXIT_CODE_PRIORITY.indexOf(a.code) - EXIT_CODE_PRIORITY.indexOf(b.code));
   const first = ordered[0];
   if (first === undefined) {
@@ -240,14 +263,14 @@ function decide(matches: readonly Match[]): ExitCodeDecision {
       exitCode: 0,
       name: EXIT_CODE_NAME[0],
       rule: "0.success",
-      reasons: ["all updates installed, no regressions, evidence verified"],
+      reasons: ["all updates installed, no regressions, evidence verified", ...notes],
     };
   }
   return {
     exitCode: first.code,
     name: EXIT_CODE_NAME[first.code],
     rule: first.rule,
-    reasons: ordered.map((m) => m.reason),
+    reasons: [...ordered.map((m) => m.reason), ...notes],
   };
 }
 

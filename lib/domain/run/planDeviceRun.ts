@@ -2,14 +2,22 @@ import type { DeviceRunStage, DeviceRunState, RebootProgress } from "../../schem
 import type { AgentStatus } from "../../schemas/target";
 import { PHASES } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
-import { FIRST_REBOOT_CHECK_SECONDS, STAGES, type StageTable } from "./steps";
+import { FIRST_REBOOT_CHECK_SECONDS, REBOOT_DELAY_SECONDS, STAGES, type StageTable } from "./steps";
 
 /** What the device, or ARM, said when the commands of a stage ended (collected by the advance activity). */
 export type StageOutcome =
   | { stage: "pre"; baselineOk: boolean; preValidationOk: boolean }
   | { stage: "catalog"; ok: boolean; approved: number }
   | { stage: "install"; documentProduced: boolean; installed: number; failed: number; rebootRequired: boolean }
-  | { stage: "reboot"; scheduled: boolean; scheduledAt?: string; delaySeconds: number; bootTimeBefore?: string }
+  | {
+      stage: "reboot";
+      scheduled: boolean;
+      scheduledAt?: string;
+      delaySeconds: number;
+      bootTimeBefore?: string;
+      /** False when the reboot script's answer was unreadable: it may have rebooted all the same. */
+      answered?: boolean;
+    }
   | { stage: "bootProbe"; lastBootTime?: string; pendingReboot?: boolean }
   | { stage: "post"; regressions: number; /** From the post snapshot, when it was taken. */ lastBootTime?: string }
   | { stage: "rebootWait" | "installReconnect"; agentStatus: AgentStatus };
@@ -143,7 +151,7 @@ function planRebootWait(state: DeviceRunState, now: Date, stages: StageTable, ag
       state,
       {
         stage: "post",
-        reboot: { ...state.reboot, outcome: "TimedOut" },
+        reboot: { ...state.reboot, outcome: "TimedOut", decidedBy: "agent-status" },
         events: event(state, now, "reboot.timed-out", PHASES.reboot, { waitedMinutes: Math.floor(waitedMs / 60_000) }),
       },
       stages,
@@ -340,13 +348,26 @@ function afterReboot(
   outcome: Extract<StageOutcome, { stage: "reboot" }>,
   now: Date,
   stages: StageTable,
+  reason?: string,
 ): Plan {
+  if (outcome.answered === false) {
+    // An unreadable answer is not a refusal (issue 21): the script may have scheduled the reboot all the same.
+    // Wait for a boot time after the command was sent, as for any reboot; the boot probe or the timeout decides.
+    const sentAt = state.commands.find((c) => c.step === "reboot")?.submittedAt ?? iso(now);
+    return afterReboot(
+      state,
+      { stage: "reboot", scheduled: true, scheduledAt: sentAt, delaySeconds: REBOOT_DELAY_SECONDS },
+      now,
+      stages,
+      "the reboot script's answer was unreadable: waiting for a boot time after the command was sent",
+    );
+  }
   if (!outcome.scheduled || outcome.scheduledAt === undefined) {
     return plan(
       state,
       {
         stage: "post",
-        reboot: { ...state.reboot, outcome: "Failed" },
+        reboot: { ...state.reboot, outcome: "Failed", decidedBy: "reboot-answer" },
         events: event(state, now, "reboot.failed", PHASES.reboot),
       },
       stages,
@@ -362,6 +383,8 @@ function afterReboot(
     bootTimeBefore: state.reboot.bootTimeBefore ?? outcome.bootTimeBefore,
     bootTimeAfter: undefined,
     outcome: undefined,
+    reason,
+    decidedBy: undefined,
   };
   const firstCheck = new Date(
     Date.parse(outcome.scheduledAt) + (outcome.delaySeconds + FIRST_REBOOT_CHECK_SECONDS) * 1000,
@@ -413,7 +436,7 @@ function afterBootProbe(
       state,
       {
         stage: "post",
-        reboot: { ...rebooted, outcome: "RebootLoopGuard" },
+        reboot: { ...rebooted, outcome: "RebootLoopGuard", decidedBy: "boot-probe" },
         events: event(state, now, "reboot.loop-guard", PHASES.reboot, {
           count: state.reboot.count,
           maxReboots: state.policy.maxReboots,
@@ -426,7 +449,7 @@ function afterBootProbe(
     state,
     {
       stage: "post",
-      reboot: { ...rebooted, outcome: "Completed" },
+      reboot: { ...rebooted, outcome: "Completed", decidedBy: "boot-probe" },
       events: event(state, now, "reboot.completed", PHASES.reboot, {
         bootTimeAfter: outcome.lastBootTime,
         count: state.reboot.count,
@@ -456,7 +479,12 @@ function afterPost(
     // the checks said in between.
     next = {
       ...next,
-      reboot: { ...state.reboot, count: state.reboot.count + 1, outcome: "RebootLoopGuard" },
+      reboot: {
+        ...state.reboot,
+        count: state.reboot.count + 1,
+        outcome: "RebootLoopGuard",
+        decidedBy: "post-snapshot",
+      },
       events: event(next, now, "reboot.unexpected", PHASES.postSnapshot, {
         bootTimeAfter,
         lastBootTime: outcome.lastBootTime,

@@ -27,6 +27,7 @@ export function stageOutcomeOf(stage: DeviceRunStage, reported: readonly StepFac
         stage,
         scheduled: data?.scheduled ?? false,
         delaySeconds: data?.delaySeconds ?? 0,
+        answered: data !== undefined,
         ...(data === undefined ? {} : { scheduledAt: data.scheduledAt, bootTimeBefore: data.bootTimeBefore }),
       };
     }
