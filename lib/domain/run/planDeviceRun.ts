@@ -1,8 +1,8 @@
 import type { DeviceRunStage, DeviceRunState, RebootProgress } from "../../schemas/deviceRun";
 import type { AgentStatus } from "../../schemas/target";
-import { PHASES } from "../artifacts";
+import { PHASES, type PhaseKey } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
-import { FIRST_REBOOT_CHECK_SECONDS, REBOOT_DELAY_SECONDS, STAGES, type StageTable } from "./steps";
+import { FIRST_REBOOT_CHECK_SECONDS, REBOOT_DELAY_SECONDS, STAGES, STEP_PLANS, type StageTable } from "./steps";
 
 /** What the device, or ARM, said when the commands of a stage ended (collected by the advance activity). */
 export type StageOutcome =
@@ -26,7 +26,9 @@ export type StageOutcome =
 export type PlanRecord =
   | { kind: "install-skipped"; reason: string; failureKind: "Skipped" }
   | { kind: "install-failed"; reason: string; failureKind: "Timeout" | "AgentDisconnected" | "ScriptFailed" }
-  | { kind: "empty-install-summary"; reason: string };
+  | { kind: "empty-install-summary"; reason: string }
+  /** A phase never sent because the agent is known gone (issue 21: fail fast, not an hour of command timeouts). */
+  | { kind: "phase-failed"; phase: PhaseKey; reason: string; failureKind: "AgentDisconnected" };
 
 /** The next move: the new state, the steps whose run commands to submit now, and what to record. */
 export interface Plan {
@@ -137,6 +139,49 @@ function planReboot(
   );
 }
 
+/**
+ * The agent is known gone (a reboot or a reconnect wait ran out with it still away): end the run now instead of
+ * sending the next stage's commands to a dead machine and waiting for each to time out. Every device phase the
+ * plan would have run gets a failure record saying why; a reboot it would have requested is recorded as Failed.
+ */
+function endAgentGone(next: Plan, agentStatus: AgentStatus, reason: string, now: Date, stages: StageTable): Plan {
+  if (agentStatus === "Connected" || next.state.stage === "done") return next;
+  const stepsLeft = [...stages[next.state.stage].steps, ...(next.state.stage === "post" ? [] : stages.post.steps)];
+  const phases = [
+    ...new Set(
+      stepsLeft.flatMap((step) =>
+        Object.prototype.hasOwnProperty.call(STEP_PLANS, step)
+          ? [STEP_PLANS[step as keyof typeof STEP_PLANS].phase]
+          : [],
+      ),
+    ),
+  ].filter((phase) => phase !== "reboot");
+  const reboot =
+    next.state.stage === "reboot"
+      ? { ...next.state.reboot, outcome: "Failed" as const, reason, decidedBy: "agent-status" as const }
+      : next.state.reboot;
+  return {
+    state: {
+      ...next.state,
+      stage: "done",
+      reboot,
+      events: event(next.state, now, "run.stopped", PHASES[next.state.stage === "post" ? "postSnapshot" : "reboot"], {
+        reason,
+      }),
+    },
+    submit: [],
+    record: [
+      ...next.record,
+      ...phases.map((phase) => ({
+        kind: "phase-failed" as const,
+        phase,
+        reason,
+        failureKind: "AgentDisconnected" as const,
+      })),
+    ],
+  };
+}
+
 /** Waits for a requested reboot to finish, or gives up after the policy's timeout. */
 function planRebootWait(state: DeviceRunState, now: Date, stages: StageTable, agentStatus: AgentStatus): Plan {
   const requestedAt = new Date(state.reboot.requestedAt ?? iso(now));
@@ -147,15 +192,18 @@ function planRebootWait(state: DeviceRunState, now: Date, stages: StageTable, ag
     return plan(state, { stage: "bootProbe" }, stages);
   }
   if (waitedMs >= state.policy.rebootTimeoutMinutes * 60_000) {
-    return plan(
+    const waitedMinutes = Math.floor(waitedMs / 60_000);
+    const gone = `agent ${agentStatus} ${waitedMinutes} min after the reboot request: the post phases were not sent`;
+    const timedOut = plan(
       state,
       {
         stage: "post",
         reboot: { ...state.reboot, outcome: "TimedOut", decidedBy: "agent-status" },
-        events: event(state, now, "reboot.timed-out", PHASES.reboot, { waitedMinutes: Math.floor(waitedMs / 60_000) }),
+        events: event(state, now, "reboot.timed-out", PHASES.reboot, { waitedMinutes }),
       },
       stages,
     );
+    return endAgentGone(timedOut, agentStatus, gone, now, stages);
   }
   return plan(state, { stage: "rebootWait", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, stages);
 }
@@ -324,20 +372,28 @@ function afterInstallReconnect(
   if (refused !== undefined) {
     const kind = outcome.agentStatus === "Connected" ? "Timeout" : "AgentDisconnected";
     const why = outcome.agentStatus === "Connected" ? refused : `agent ${outcome.agentStatus}, ${refused}`;
-    return installGivenUp(state, now, stages, notRetried(state, why), kind);
+    const reason = notRetried(state, why);
+    return endAgentGone(
+      installGivenUp(state, now, stages, reason, kind),
+      outcome.agentStatus,
+      `${reason}: the later phases were not sent`,
+      now,
+      stages,
+    );
   }
   if (outcome.agentStatus === "Connected")
     return plan(state, { stage: "install", installAttempt: state.installAttempt + 1 }, stages);
   const since = new Date(state.waitingSince ?? iso(now));
   if (now.getTime() - since.getTime() >= state.policy.rebootTimeoutMinutes * 60_000) {
     const reason = `agent ${outcome.agentStatus} for ${state.policy.rebootTimeoutMinutes} min after the install was interrupted`;
-    return planReboot(
+    const gaveUp = planReboot(
       { ...state, events: event(state, now, "phase.failed", PHASES.install, { reason }) },
       now,
       stages,
       false,
       [{ kind: "install-failed", reason, failureKind: "AgentDisconnected" }],
     );
+    return endAgentGone(gaveUp, outcome.agentStatus, `${reason}: the later phases were not sent`, now, stages);
   }
   return plan(state, { stage: "installReconnect", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, stages);
 }
