@@ -12,6 +12,14 @@ export const EVENT_TYPES = {
   installFailed: "io.patchpilot.install.failed",
   rebootRequired: "io.patchpilot.reboot.required",
   integrityFailed: "io.patchpilot.evidence.integrity_failed",
+  /** 240.unreachable: the agent could not be reached (not the evidence's fault: check the machine). */
+  deviceUnreachable: "io.patchpilot.device.unreachable",
+  /** 240.not-collected / could-not-look / unfinished: the device answered, the evidence could not be collected. */
+  evidenceIncomplete: "io.patchpilot.evidence.incomplete",
+  /** 170: another patch process holds the device (a PatchPilot run, Windows Update, a package manager). */
+  deviceBusy: "io.patchpilot.device.busy",
+  /** 230: diagnostics the policy requires failed. */
+  diagnosticsFailed: "io.patchpilot.diagnostics.failed",
   windowCompleted: "io.patchpilot.window.completed",
   windowHalted: "io.patchpilot.window.halted",
 } as const;

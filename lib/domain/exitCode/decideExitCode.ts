@@ -76,7 +76,7 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
       },
     ];
     if (e.run.status !== "verified")
-      matches.push({ code: 240, rule: "240.required-artifact", reason: describe(A.run.path, e.run) });
+      matches.push({ code: 240, rule: class240(e.run, undefined), reason: describe(A.run.path, e.run) });
     return decide(matches);
   }
 
@@ -154,6 +154,7 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
   }
 
   // 240: evidence that exists but cannot be trusted, whatever it is; and required evidence that is absent.
+  const reporting: Match[] = [];
   const known: [string, Reading<unknown>, boolean][] = [
     [A.run.path, e.run, true],
     [A.lockContention.path, e.lockContention, false],
@@ -187,16 +188,18 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
       reading.status === "missing" && failure && failure.status === "verified"
         ? ` because the phase failed: ${failure.value.kind}: ${failure.value.message}`
         : "";
-    const rule = reading.status === "missing" || required ? "240.required-artifact" : "240.integrity";
-    matches.push({ code: 240, rule, reason: `${describe(path, reading)}${why}` });
+    const rule = class240(reading, failure?.status === "verified" ? failure.value : undefined);
+    reporting.push({ code: 240, rule, reason: `${describe(path, reading)}${why}` });
   }
   for (const p of e.otherIntegrityProblems) {
-    matches.push({
+    reporting.push({
       code: 240,
       rule: "240.integrity",
       reason: `${p.path} is ${p.status}${p.problem ? ` (${p.problem})` : ""}`,
     });
   }
+  // Within 240 the gravest cause names the rule: integrity, then an unreachable device, then what was not collected.
+  matches.push(...reporting.sort((a, b) => CLASS_240_ORDER.indexOf(a.rule) - CLASS_240_ORDER.indexOf(b.rule)));
 
   // 230: diagnostics failed and the policy requires them.
   const diagnosticsRequired = run?.policy.diagnostics.required ?? false;
@@ -253,6 +256,20 @@ function rebootProvenBySnapshot(
   if (snapshot.pendingReboot.pending) return undefined;
   if (Date.parse(snapshot.lastBootTime) <= Date.parse(reboot.requestedAt)) return undefined;
   return `reboot proven by ${A.snapshot.path} (boot at ${snapshot.lastBootTime}, after the request at ${reboot.requestedAt}; no reboot pending), although ${A.reboot.path} says ${reboot.outcome}${reboot.decidedBy === undefined ? "" : ` (decided by ${reboot.decidedBy})`}`;
+}
+
+/** 240's rules, gravest first (issue 21: each sends its own event, exitCodeTable.ts). */
+const CLASS_240_ORDER = ["240.integrity", "240.unreachable", "240.could-not-look", "240.not-collected"];
+
+/**
+ * Why a required artifact is not verified: stored evidence that fails verification (integrity), a phase that never
+ * reached the device (unreachable: the agent was disconnected, or its command could not be submitted), or evidence
+ * the device did not deliver in usable form (not collected: a script that failed, hung or printed no document).
+ */
+function class240(reading: Reading<unknown>, failure: PhaseFailure | undefined): string {
+  if (reading.status !== "missing") return "240.integrity";
+  if (failure?.kind === "AgentDisconnected" || failure?.kind === "SubmitFailed") return "240.unreachable";
+  return "240.not-collected";
 }
 
 function decide(matches: readonly Match[], notes: readonly string[] = []): ExitCodeDecision {
