@@ -80,6 +80,22 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     return decide(matches);
   }
 
+  const foreign = verified(e.baseline)?.installInProgress;
+  if (foreign?.busy === true) {
+    // Another installer was at work (issue 21): the run stopped after the read-only baseline, changing nothing.
+    const detail = foreign.detail === undefined ? "" : ` (${foreign.detail})`;
+    const matches: Match[] = [
+      {
+        code: 170,
+        rule: "170.foreign-install",
+        reason: `another install is in progress on the device: ${foreign.by ?? "unnamed"}${detail}; nothing was changed`,
+      },
+    ];
+    if (e.run.status !== "verified")
+      matches.push({ code: 240, rule: class240(e.run, undefined), reason: describe(A.run.path, e.run) });
+    return decide(matches);
+  }
+
   const matches: Match[] = [];
   /** Facts the decision rests on that are not a rule matching (which evidence overruled which). */
   const notes: string[] = [];

@@ -1,4 +1,5 @@
 import type { DeviceRunStage, DeviceRunState, RebootProgress } from "../../schemas/deviceRun";
+import type { InstallInProgress } from "../../schemas/artifacts/snapshot";
 import type { AgentStatus } from "../../schemas/target";
 import { PHASES, type PhaseKey } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
@@ -6,7 +7,13 @@ import { FIRST_REBOOT_CHECK_SECONDS, REBOOT_DELAY_SECONDS, STAGES, STEP_PLANS, t
 
 /** What the device, or ARM, said when the commands of a stage ended (collected by the advance activity). */
 export type StageOutcome =
-  | { stage: "pre"; baselineOk: boolean; preValidationOk: boolean }
+  | {
+      stage: "pre";
+      baselineOk: boolean;
+      preValidationOk: boolean;
+      /** The baseline saw another installer at work (issue 21): stop with 170 rather than race it. */
+      foreignInstall?: InstallInProgress;
+    }
   | { stage: "catalog"; ok: boolean; approved: number }
   | { stage: "install"; documentProduced: boolean; installed: number; failed: number; rebootRequired: boolean }
   | {
@@ -225,6 +232,18 @@ function afterPre(
         events: event(state, now, "run.stopped", PHASES.baseline, {
           reason: "no baseline or pre-validation: nothing was changed",
         }),
+      },
+      stages,
+    );
+  }
+  if (outcome.foreignInstall?.busy === true) {
+    // Two patch processes on one device at once is the seed's 170: nothing was changed, the next window retries.
+    const reason = `another install is in progress (${outcome.foreignInstall.by ?? "unnamed"}): nothing was changed`;
+    return plan(
+      state,
+      {
+        stage: "done",
+        events: event(state, now, "run.stopped", PHASES.baseline, { reason, foreignInstall: outcome.foreignInstall }),
       },
       stages,
     );

@@ -1,3 +1,4 @@
+import type { InstallInProgress } from "../../schemas/artifacts/snapshot";
 import type { ScriptId } from "../../schemas/device/envelope";
 import type { DeviceRunPolicy, DeviceRunStage } from "../../schemas/deviceRun";
 import type { ArtifactKey, PhaseKey } from "../artifacts";
@@ -191,6 +192,8 @@ export function rowOf<Row>(table: Readonly<Record<string, Row>>, step: string): 
  */
 export interface StepFacts {
   baselineOk?: boolean;
+  /** The baseline saw another installer at work (issue 21). */
+  foreignInstall?: InstallInProgress;
   preValidationOk?: boolean;
   catalogOk?: boolean;
   approved?: number;
