@@ -62,6 +62,8 @@ export const RebootProgressSchema = z.object({
   outcome: RebootRecordSchema.shape.outcome.optional(),
   reason: RebootRecordSchema.shape.reason,
   decidedBy: RebootRecordSchema.shape.decidedBy,
+  /** Set while the run checks that the proven boot held (issue 21): the device is looked at again at this time. */
+  stableCheckAt: TimestampSchema.optional(),
 });
 export type RebootProgress = z.infer<typeof RebootProgressSchema>;
 

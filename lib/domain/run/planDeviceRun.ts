@@ -3,7 +3,14 @@ import type { InstallInProgress } from "../../schemas/artifacts/snapshot";
 import type { AgentStatus } from "../../schemas/target";
 import { PHASES, type PhaseKey } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
-import { FIRST_REBOOT_CHECK_SECONDS, REBOOT_DELAY_SECONDS, STAGES, STEP_PLANS, type StageTable } from "./steps";
+import {
+  FIRST_REBOOT_CHECK_SECONDS,
+  POST_REBOOT_SETTLE_SECONDS,
+  REBOOT_DELAY_SECONDS,
+  STAGES,
+  STEP_PLANS,
+  type StageTable,
+} from "./steps";
 
 /** What the device, or ARM, said when the commands of a stage ended (collected by the advance activity). */
 export type StageOutcome =
@@ -191,6 +198,7 @@ function endAgentGone(next: Plan, agentStatus: AgentStatus, reason: string, now:
 
 /** Waits for a requested reboot to finish, or gives up after the policy's timeout. */
 function planRebootWait(state: DeviceRunState, now: Date, stages: StageTable, agentStatus: AgentStatus): Plan {
+  if (state.reboot.stableCheckAt !== undefined) return planStableCheck(state, now, stages, agentStatus);
   const requestedAt = new Date(state.reboot.requestedAt ?? iso(now));
   const waitedMs = now.getTime() - requestedAt.getTime();
   const downAt = requestedAt.getTime() + (state.reboot.delaySeconds ?? 0) * 1000;
@@ -213,6 +221,70 @@ function planRebootWait(state: DeviceRunState, now: Date, stages: StageTable, ag
     return endAgentGone(timedOut, agentStatus, gone, now, stages);
   }
   return plan(state, { stage: "rebootWait", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, stages);
+}
+
+/**
+ * The stability check after clean POST phases (issue 21): once the device has been up POST_REBOOT_SETTLE_SECONDS
+ * since the proven boot, probe its boot time again (the boot probe decides). An agent away at that time waits, as a
+ * reboot does, up to the policy's reboot timeout: then the device did not hold the boot (RebootLoopGuard).
+ */
+function planStableCheck(state: DeviceRunState, now: Date, stages: StageTable, agentStatus: AgentStatus): Plan {
+  if (agentStatus === "Connected") return plan(state, { stage: "bootProbe" }, stages);
+  const since = Date.parse(state.reboot.stableCheckAt ?? iso(now));
+  if (now.getTime() - since >= state.policy.rebootTimeoutMinutes * 60_000) {
+    const reason = `agent ${agentStatus} since the stability check after the proven boot`;
+    return plan(
+      state,
+      {
+        stage: "done",
+        reboot: {
+          ...state.reboot,
+          stableCheckAt: undefined,
+          outcome: "RebootLoopGuard",
+          reason,
+          decidedBy: "agent-status",
+        },
+        events: event(state, now, "reboot.unstable", PHASES.reboot, { reason }),
+      },
+      stages,
+    );
+  }
+  return plan(state, { stage: "rebootWait", nextCheckAt: after(now, AGENT_CHECK_SECONDS) }, stages);
+}
+
+/** The stability probe ended: the same boot time → stable (done); a later one → the device rebooted again (loop). */
+function afterStableProbe(
+  state: DeviceRunState,
+  outcome: Extract<StageOutcome, { stage: "bootProbe" }>,
+  now: Date,
+  stages: StageTable,
+): Plan {
+  const proven = state.reboot.bootTimeAfter;
+  const reboot = { ...state.reboot, stableCheckAt: undefined };
+  if (
+    outcome.lastBootTime !== undefined &&
+    proven !== undefined &&
+    Date.parse(outcome.lastBootTime) > Date.parse(proven)
+  ) {
+    return plan(
+      state,
+      {
+        stage: "done",
+        reboot: { ...reboot, count: reboot.count + 1, outcome: "RebootLoopGuard", decidedBy: "boot-probe" },
+        events: event(state, now, "reboot.unexpected", PHASES.reboot, {
+          bootTimeAfter: proven,
+          lastBootTime: outcome.lastBootTime,
+        }),
+      },
+      stages,
+    );
+  }
+  // The same boot (or an unreadable probe: the post snapshot already showed the proven boot) holds.
+  return plan(
+    state,
+    { stage: "done", reboot, events: event(state, now, "reboot.stable", PHASES.reboot, { bootTimeAfter: proven }) },
+    stages,
+  );
 }
 
 /** Baseline and pre-validation ended: go on to the catalog, or stop before any change. */
@@ -486,6 +558,7 @@ function afterBootProbe(
   now: Date,
   stages: StageTable,
 ): Plan {
+  if (state.reboot.stableCheckAt !== undefined) return afterStableProbe(state, outcome, now, stages);
   const requestedAt = Date.parse(state.reboot.requestedAt ?? iso(now));
   if (outcome.lastBootTime === undefined || Date.parse(outcome.lastBootTime) <= requestedAt) {
     // Not down yet, or the probe could not read the boot time: keep waiting (the timeout bounds it).
@@ -566,14 +639,26 @@ function afterPost(
       }),
     };
   }
-  return plan(
-    next,
-    {
-      stage: "done",
-      events: event(next, now, "phase.completed", PHASES.postValidation, { regressions: outcome.regressions }),
-    },
-    stages,
-  );
+  const completed = {
+    ...next,
+    events: event(next, now, "phase.completed", PHASES.postValidation, { regressions: outcome.regressions }),
+  };
+  const provenBoot = next.reboot.outcome === "Completed" ? next.reboot.bootTimeAfter : undefined;
+  const stableAt = provenBoot === undefined ? undefined : Date.parse(provenBoot) + POST_REBOOT_SETTLE_SECONDS * 1000;
+  if (outcome.regressions === 0 && stableAt !== undefined && now.getTime() < stableAt) {
+    // Clean so far, but the device has not been up long enough to call the boot stable: look again then (a loop
+    // shows as a later boot time). A regression skips this: 220 outranks any 150 a loop could add.
+    return plan(
+      completed,
+      {
+        stage: "rebootWait",
+        reboot: { ...next.reboot, stableCheckAt: iso(new Date(stableAt)) },
+        nextCheckAt: iso(new Date(stableAt)),
+      },
+      stages,
+    );
+  }
+  return plan(completed, { stage: "done" }, stages);
 }
 
 /** Decides the next step after a stage ended. Pure: same state, outcome and context, same plan. */
