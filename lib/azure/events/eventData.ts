@@ -82,6 +82,10 @@ export const RunEventDataSchema = z.object({
   installsFinishedAt: TimestampSchema.optional(),
   /** The last POST attempt of a regressed check: when the regression was confirmed. */
   regressionDetectedAt: TimestampSchema.optional(),
+  /** The first failing POST attempt of a regressed check: when it was first observed (issue 21). */
+  regressionFirstFailedAt: TimestampSchema.optional(),
+  /** The proven boot after the run's reboot (reboot.json bootTimeAfter): where time to detect from boot starts. */
+  bootedAt: TimestampSchema.optional(),
   regressions: z.array(
     z.object({ app: z.string(), check: z.string(), pre: CheckOutcomeSchema, post: CheckOutcomeSchema }),
   ),
