@@ -22,6 +22,7 @@ interface Detection {
   device: string;
   installsFinishedAt: string;
   bootedAt?: string;
+  rebootRequestedAt?: string;
   firstFailedAt: string;
   confirmedAt: string;
   decidedAt: string;
@@ -63,6 +64,7 @@ async function measure(device: string): Promise<Detection> {
     ...(reboot?.outcome === "Completed" && reboot.bootTimeAfter !== undefined
       ? { bootedAt: reboot.bootTimeAfter }
       : {}),
+    ...(reboot?.requestedAt === undefined ? {} : { rebootRequestedAt: reboot.requestedAt }),
     firstFailedAt: failed[0] ?? "",
     confirmedAt: times(attempts.map((a) => a.at)).at(-1) ?? "",
     decidedAt: decision.decidedAt,
@@ -74,7 +76,7 @@ describe("time to detect a regression (virtual clock)", () => {
   afterAll(() => {
     const rows = measured.map(
       (d) =>
-        `${d.device.padEnd(10)} from install end: first failing ${seconds(d.installsFinishedAt, d.firstFailedAt)}, confirmed ${seconds(d.installsFinishedAt, d.confirmedAt)}, alert (exit code) ${seconds(d.installsFinishedAt, d.decidedAt)}; from boot: first failing ${seconds(d.bootedAt, d.firstFailedAt)}, confirmed ${seconds(d.bootedAt, d.confirmedAt)}, alert ${seconds(d.bootedAt, d.decidedAt)}`,
+        `${d.device.padEnd(10)} from install end: first failing ${seconds(d.installsFinishedAt, d.firstFailedAt)}, confirmed ${seconds(d.installsFinishedAt, d.confirmedAt)}, alert (exit code) ${seconds(d.installsFinishedAt, d.decidedAt)}; from boot: first failing ${seconds(d.bootedAt, d.firstFailedAt)}, confirmed ${seconds(d.bootedAt, d.confirmedAt)}, alert ${seconds(d.bootedAt, d.decidedAt)}; install end → reboot request ${seconds(d.installsFinishedAt, d.rebootRequestedAt ?? d.installsFinishedAt)}, request → boot ${seconds(d.rebootRequestedAt, d.bootedAt ?? d.decidedAt)}`,
     );
     console.log(`time to detect (demo devices, virtual clock):\n${rows.join("\n")}`);
   });
