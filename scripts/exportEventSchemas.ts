@@ -14,6 +14,7 @@ import {
   WindowEventDataSchema,
 } from "../lib/azure/events/eventData";
 import { repoRoot } from "./exportSchemas";
+import { EXIT_CODE_TABLE, type ExitCodeDefinition } from "../lib/domain/exitCode/exitCodeTable";
 
 const SCHEMAS = [
   {
@@ -38,6 +39,17 @@ function listCodes(codes: readonly string[]): string {
 
 function renderReadme(): string {
   const exitCodeOf = new Map(Object.entries(EXIT_CODE_EVENT_TYPES).map(([code, type]) => [type, code]));
+  // Events of single rules (issue 21: 240 sends one of three): "a run that ended with 240 by 240.unreachable".
+  const ruleOf = new Map(
+    EXIT_CODE_TABLE.flatMap((r: ExitCodeDefinition) =>
+      Object.entries(r.ruleEventTypes ?? {}).map(([rule, type]) => [type, { code: r.code, rule }] as const),
+    ).reduce<[string, { code: number; rules: string[] }][]>((acc, [type, { code, rule }]) => {
+      const found = acc.find(([t]) => t === type);
+      if (found) found[1].rules.push(rule);
+      else acc.push([type, { code, rules: [rule] }]);
+      return acc;
+    }, []),
+  );
   const rows = Object.values(EVENT_TYPES).map((type) => {
     const window = type.startsWith("io.patchpilot.window.");
     const when =
@@ -47,7 +59,12 @@ function renderReadme(): string {
           ? "every maintenance window occurrence, after window-report.json"
           : type === EVENT_TYPES.windowHalted
             ? "a window whose rollout passed maxErrors or whose ring gate closed"
-            : `a run that ended with ${exitCodeOf.get(type) ?? "?"}`;
+            : ruleOf.has(type)
+              ? `a run that ended with ${ruleOf.get(type)?.code ?? "?"} by ${ruleOf
+                  .get(type)
+                  ?.rules.map((r) => `\`${r}\``)
+                  .join(", ")}`
+              : `a run that ended with ${exitCodeOf.get(type) ?? "?"}${type === EVENT_TYPES.integrityFailed ? " by any other 240 rule (`240.integrity`)" : ""}`;
     return `| \`${type}\` | ${when} | [${window ? "window" : "run"}-event.schema.json](${window ? "window" : "run"}-event.schema.json) |`;
   });
   return [

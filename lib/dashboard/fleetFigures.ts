@@ -1,6 +1,6 @@
 import type { RunLogRow, UpdateLogRow, WindowLogRow } from "../azure/logs/logRows";
 import { ARTIFACTS } from "../domain/artifacts";
-import { EXIT_CODE } from "../domain/exitCode/exitCodeTable";
+import { EXIT_CODE, eventTypeOf } from "../domain/exitCode/exitCodeTable";
 import { compareOrdinal, inRange, latestBy, lookbackRange, timeOf, utcDay, type TimeRange } from "./rowSelection";
 
 // The fleet dashboard's figures, defined once. infra/dashboards/queries/*.kql compute the same figures from the Log
@@ -13,6 +13,7 @@ export const EXIT = {
   rebootRequired: EXIT_CODE.RebootRequired,
   concurrencyLock: EXIT_CODE.ConcurrencyLock,
   validationFailure: EXIT_CODE.ValidationFailure,
+  reportingFailure: EXIT_CODE.ReportingFailure,
 } as const;
 
 /**
@@ -119,6 +120,33 @@ export interface PendingReboot {
   reportPath?: string;
 }
 
+/**
+ * Why a device's latest run is a 240 (issue 21), from its rule's event type in the exit-code table: the device could
+ * not be reached, the evidence could not be collected, or stored evidence fails verification (the incident). A rule
+ * the table does not list (a row from before the split) counts as integrity: never understated.
+ */
+export type ReportingFailureCause = "unreachable" | "could-not-report" | "integrity";
+
+/** A device whose latest run ended with 240, with its cause. */
+export interface ReportingFailure {
+  tenant: string;
+  client: string;
+  device: string;
+  runId: string;
+  decidedAt: string;
+  rule: string;
+  cause: ReportingFailureCause;
+  reasons: string[];
+}
+
+/** The cause of a 240 by its rule. */
+export function reportingFailureCause(rule: string | undefined): ReportingFailureCause {
+  const type = eventTypeOf(EXIT.reportingFailure, rule ?? "");
+  if (type === "io.patchpilot.device.unreachable") return "unreachable";
+  if (type === "io.patchpilot.evidence.incomplete") return "could-not-report";
+  return "integrity";
+}
+
 /** A maintenance window occurrence a safety stop (maxErrors or a ring gate) halted. */
 export interface HaltedWindow {
   tenant: string;
@@ -153,6 +181,8 @@ export interface FleetFigures {
   topFailingKbs: FailingKb[];
   pendingReboot: PendingReboot[];
   haltedWindows: HaltedWindow[];
+  /** Devices whose latest run is a 240, each with its cause (issue 21). */
+  reportingFailures: ReportingFailure[];
 }
 
 /** How many failing KBs the figures list. */
@@ -352,6 +382,18 @@ export function computeFleetFigures(rows: FleetRows, options: FleetFigureOptions
     .filter((r) => r.ExitCode === EXIT.rebootRequired)
     .map(pendingReboot)
     .sort(byNewestThenDevice);
+  const reportingFailures = latest
+    .filter((r) => r.ExitCode === EXIT.reportingFailure)
+    .map((r): ReportingFailure => ({
+      ...deviceRun(r),
+      rule: r.Rule ?? "",
+      cause: reportingFailureCause(r.Rule),
+      reasons: [...r.Reasons],
+    }))
+    .sort(
+      (a, b) =>
+        compareOrdinal(a.tenant, b.tenant) || compareOrdinal(a.client, b.client) || compareOrdinal(a.device, b.device),
+    );
   const halted = haltedWindows(
     rows.windows.filter((w) => inRange(w.TimeGenerated, range) && (tenant === undefined || w.Tenant === tenant)),
   );
@@ -370,5 +412,6 @@ export function computeFleetFigures(rows: FleetRows, options: FleetFigureOptions
     topFailingKbs: topFailingKbs(rows.updates.filter(scoped)),
     pendingReboot: reboots,
     haltedWindows: halted,
+    reportingFailures,
   };
 }

@@ -59,6 +59,8 @@ function rebootRecord(state: DeviceRunState): RebootRecord | undefined {
     rebootCount: r.count,
     // Decided but never concluded: the run gave up while the reboot was in flight.
     outcome: r.outcome ?? (r.requested ? "Failed" : "NotRequired"),
+    ...(r.reason === undefined ? {} : { reason: r.reason }),
+    ...(r.decidedBy === undefined ? {} : { decidedBy: r.decidedBy }),
   };
 }
 

@@ -18,6 +18,19 @@ export async function carryOutRecords(
       await stored.put(evidence, run, ARTIFACTS.installSummary, []);
       continue;
     }
+    if (record.kind === "phase-failed") {
+      // A phase never sent (the agent is known gone): nothing ran, so no transcripts.
+      const never: PhaseFailure = {
+        schemaVersion: 1,
+        phase: PHASES[record.phase],
+        kind: record.failureKind,
+        message: record.reason,
+        at: now.toISOString(),
+        transcripts: [],
+      };
+      await stored.put(evidence, run, specForPath(failurePath(record.phase)), never);
+      continue;
+    }
     const failure: PhaseFailure = {
       schemaVersion: 1,
       phase: PHASES.install,

@@ -87,7 +87,8 @@ export const STEPS = {
       const snapshot = snapshotOf(ctx);
       if (!snapshot.ok) return snapshot;
       await ctx.put(ARTIFACTS.baseline, snapshot.value);
-      return ok({ baselineOk: true });
+      const busy = snapshot.value.installInProgress;
+      return ok({ baselineOk: true, ...(busy?.busy === true ? { foreignInstall: busy } : {}) });
     },
   },
   preValidation: {

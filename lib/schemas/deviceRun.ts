@@ -60,6 +60,10 @@ export const RebootProgressSchema = z.object({
   bootTimeBefore: TimestampSchema.optional(),
   bootTimeAfter: TimestampSchema.optional(),
   outcome: RebootRecordSchema.shape.outcome.optional(),
+  reason: RebootRecordSchema.shape.reason,
+  decidedBy: RebootRecordSchema.shape.decidedBy,
+  /** Set while the run checks that the proven boot held (issue 21): the device is looked at again at this time. */
+  stableCheckAt: TimestampSchema.optional(),
 });
 export type RebootProgress = z.infer<typeof RebootProgressSchema>;
 

@@ -214,6 +214,34 @@ export function renderDashboardHtml(figures: FleetFigures, options: DashboardRen
       "No device is waiting for a reboot.",
       "pending-reboot",
     )}</section>`,
+    ...(
+      [
+        [
+          "Unreachable or could not report (240)",
+          (c: string) => c !== "integrity",
+          "Every 240 device answered and reported.",
+        ],
+        ["Evidence integrity failures (240)", (c: string) => c === "integrity", "No evidence failed verification."],
+      ] as const
+    ).map(
+      ([title, pick, empty]) =>
+        `<section class="card"><h2>${e(title)}</h2>${table(
+          ["Device", "Decided", "Cause", "Reasons"],
+          f.reportingFailures
+            .filter((r) => pick(r.cause))
+            .map(
+              (r) =>
+                `<tr data-testid="reporting-failure" data-cause="${e(r.cause)}" data-run-id="${e(r.runId)}" data-device="${e(r.device)}">${[
+                  td(`<b>${e(r.device)}</b><br><span class="muted">${e(r.tenant)} / ${e(r.client)}</span>`),
+                  td(e(formatUtc(r.decidedAt))),
+                  td(`${e(r.cause)}<br><code>${e(r.rule)}</code>`),
+                  td(list(r.reasons)),
+                ].join("")}</tr>`,
+            ),
+          empty,
+          pick("integrity") ? "integrity-failures" : "unreachable",
+        )}</section>`,
+    ),
     `<section class="card"><h2>Halted maintenance windows</h2>${table(
       ["Window", "Finished", "Why it stopped", "Devices", "Window report"],
       f.haltedWindows.map(renderHaltedRow),

@@ -211,6 +211,8 @@ function global:New-FakeMachine {
             # UpdateID -> @{ ResultCode; HResult; RebootRequired } for Install().
             Outcomes = @{}
             SystemRebootRequired = $false
+            # IUpdateInstaller.IsBusy: another installation is in progress (baseline reports it; issue 21).
+            InstallerBusy = $false
             # What each call was asked, for assertions.
             Calls = (New-Object System.Collections.ArrayList)
         }
@@ -272,7 +274,7 @@ function global:New-FakeUpdateSession {
         return $downloader
     }
     Add-Method $session 'CreateUpdateInstaller' {
-        $installer = [pscustomobject]@{ Wua = $this.Wua; Updates = $null; AllowSourcePrompts = $false }
+        $installer = [pscustomobject]@{ Wua = $this.Wua; Updates = $null; AllowSourcePrompts = $false; IsBusy = [bool]$this.Wua.InstallerBusy }
         Add-Method $installer 'Install' {
             $ids = @($this.Updates.Items | ForEach-Object { $_.Identity.UpdateID })
             [void]$this.Wua.Calls.Add('Install:' + ($ids -join ','))

@@ -11,6 +11,18 @@ BeforeAll {
 Describe 'baseline.ps1' {
     BeforeAll { Install-FakeWindows }
 
+    It 'reports an installation already in progress (IUpdateInstaller.IsBusy), and none on a quiet server' {
+        $quiet = (Invoke-Baseline (New-FakeMachine)).Doc
+        $quiet.errors.Count | Should -Be 0
+        $quiet.data.installInProgress.busy | Should -BeFalse
+        $m = New-FakeMachine
+        $m.Wua.InstallerBusy = $true
+        $d = (Invoke-Baseline $m).Doc
+        $d.errors.Count | Should -Be 0
+        $d.data.installInProgress.busy | Should -BeTrue
+        $d.data.installInProgress.by | Should -BeExactly 'Windows Update'
+    }
+
     It 'reports every section of a normal server' {
         $m = New-FakeMachine
         $m.Wua.History = @(

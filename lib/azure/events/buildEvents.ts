@@ -1,3 +1,4 @@
+import { eventTypeOf } from "../../domain/exitCode/exitCodeTable";
 import type { RunRef } from "../../schemas/common";
 import {
   EVENT_TYPES,
@@ -39,8 +40,9 @@ export function eventId(scopeId: string, type: PatchEventType): string {
 /** run.completed for every run, plus the event of its exit code (220 → regression.detected, ...) when it has one. */
 export function buildRunEvents(data: RunEventData): PatchCloudEvent[] {
   const types: PatchEventType[] = [EVENT_TYPES.runCompleted];
-  const specific = EXIT_CODE_EVENT_TYPES[data.exitCode];
-  if (specific !== undefined) types.push(specific);
+  // The exit code's event, or its rule's where the table gives the rule its own (240: unreachable / incomplete).
+  const specific = eventTypeOf(data.exitCode, data.rule) ?? EXIT_CODE_EVENT_TYPES[data.exitCode];
+  if (specific !== undefined && specific !== null) types.push(specific as PatchEventType);
   // The time is the decision's, not the publish's: a retried publish produces byte-identical events.
   return types.map((type) => ({
     specversion: "1.0",

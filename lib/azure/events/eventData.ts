@@ -12,6 +12,14 @@ export const EVENT_TYPES = {
   installFailed: "io.patchpilot.install.failed",
   rebootRequired: "io.patchpilot.reboot.required",
   integrityFailed: "io.patchpilot.evidence.integrity_failed",
+  /** 240.unreachable: the agent could not be reached (not the evidence's fault: check the machine). */
+  deviceUnreachable: "io.patchpilot.device.unreachable",
+  /** 240.not-collected / could-not-look / unfinished: the device answered, the evidence could not be collected. */
+  evidenceIncomplete: "io.patchpilot.evidence.incomplete",
+  /** 170: another patch process holds the device (a PatchPilot run, Windows Update, a package manager). */
+  deviceBusy: "io.patchpilot.device.busy",
+  /** 230: diagnostics the policy requires failed. */
+  diagnosticsFailed: "io.patchpilot.diagnostics.failed",
   windowCompleted: "io.patchpilot.window.completed",
   windowHalted: "io.patchpilot.window.halted",
 } as const;
@@ -74,6 +82,10 @@ export const RunEventDataSchema = z.object({
   installsFinishedAt: TimestampSchema.optional(),
   /** The last POST attempt of a regressed check: when the regression was confirmed. */
   regressionDetectedAt: TimestampSchema.optional(),
+  /** The first failing POST attempt of a regressed check: when it was first observed (issue 21). */
+  regressionFirstFailedAt: TimestampSchema.optional(),
+  /** The proven boot after the run's reboot (reboot.json bootTimeAfter): where time to detect from boot starts. */
+  bootedAt: TimestampSchema.optional(),
   regressions: z.array(
     z.object({ app: z.string(), check: z.string(), pre: CheckOutcomeSchema, post: CheckOutcomeSchema }),
   ),

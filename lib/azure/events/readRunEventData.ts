@@ -1,6 +1,6 @@
 import { ARTIFACTS, type ArtifactKey } from "../../domain/artifacts";
 import type { EvidenceSession } from "../../evidence/evidenceSession";
-import type { InstallOutcome } from "../../schemas/artifacts/catalog";
+import type { InstallOutcome, RebootRecord } from "../../schemas/artifacts/catalog";
 import type { Manifest } from "../../schemas/artifacts/integrity";
 import type { ExitCodeRecord, FinalReport } from "../../schemas/artifacts/outcome";
 import type { RunRecord } from "../../schemas/artifacts/run";
@@ -50,15 +50,18 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
   }
   // One query of the run's rows first: every read below is then classified from it, not point-read.
   const ownRows = await session.ownRows();
-  const [exitCode, runRecord, finalReport, manifest, installs, regressions, postValidation] = await Promise.all([
-    session.value<ExitCodeRecord>(ARTIFACTS.exitCode),
-    session.value<RunRecord>(ARTIFACTS.run),
-    session.value<FinalReport>(ARTIFACTS.finalReport),
-    session.value<Manifest>(ARTIFACTS.manifest),
-    session.value<InstallOutcome[]>(ARTIFACTS.installSummary),
-    session.value<Regressions>(ARTIFACTS.regressions),
-    session.value<ValidationReport>(ARTIFACTS.postValidation),
-  ]);
+  const [exitCode, runRecord, finalReport, manifest, installs, regressions, postValidation, reboot] = await Promise.all(
+    [
+      session.value<ExitCodeRecord>(ARTIFACTS.exitCode),
+      session.value<RunRecord>(ARTIFACTS.run),
+      session.value<FinalReport>(ARTIFACTS.finalReport),
+      session.value<Manifest>(ARTIFACTS.manifest),
+      session.value<InstallOutcome[]>(ARTIFACTS.installSummary),
+      session.value<Regressions>(ARTIFACTS.regressions),
+      session.value<ValidationReport>(ARTIFACTS.postValidation),
+      session.value<RebootRecord>(ARTIFACTS.reboot),
+    ],
+  );
   if (exitCode === undefined) {
     return unfinishedRunEventData(
       run,
@@ -83,5 +86,6 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
     ...(installs === undefined ? {} : { installs }),
     ...(regressions === undefined ? {} : { regressions }),
     ...(postValidation === undefined ? {} : { postValidation }),
+    ...(reboot === undefined ? {} : { reboot }),
   });
 }

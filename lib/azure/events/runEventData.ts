@@ -1,5 +1,5 @@
 import { formatHresult } from "../../domain/report/html/format";
-import type { InstallOutcome } from "../../schemas/artifacts/catalog";
+import type { InstallOutcome, RebootRecord } from "../../schemas/artifacts/catalog";
 import type { Manifest } from "../../schemas/artifacts/integrity";
 import type { ExitCodeRecord, FinalReport } from "../../schemas/artifacts/outcome";
 import type { RunRecord, RunTrigger } from "../../schemas/artifacts/run";
@@ -27,6 +27,14 @@ export interface RunEventSources {
   installs?: readonly InstallOutcome[];
   regressions?: Regressions;
   postValidation?: ValidationReport;
+  reboot?: RebootRecord;
+}
+
+function earliest(times: readonly string[]): string | undefined {
+  return times.reduce<string | undefined>(
+    (min, t) => (min === undefined || Date.parse(t) < Date.parse(min) ? t : min),
+    undefined,
+  );
 }
 
 function latest(times: readonly string[]): string | undefined {
@@ -48,6 +56,11 @@ export function assembleRunEventData(s: RunEventSources): RunEventData {
     (s.postValidation?.results ?? [])
       .filter((c) => regressed.has(`${c.app}\u0000${c.check}`))
       .flatMap((c) => c.attempts.map((a) => a.at)),
+  );
+  const firstFailedAt = earliest(
+    (s.postValidation?.results ?? [])
+      .filter((c) => regressed.has(`${c.app}\u0000${c.check}`))
+      .flatMap((c) => c.attempts.filter((a) => !a.success).map((a) => a.at)),
   );
   const attempted = installs.filter((i) => i.result !== "NotAttempted");
   const finishedAt = latest(attempted.map((i) => i.finishedAt));
@@ -81,6 +94,10 @@ export function assembleRunEventData(s: RunEventSources): RunEventData {
     reboot: report?.reboot ?? "not recorded",
     ...(finishedAt === undefined ? {} : { installsFinishedAt: finishedAt }),
     ...(detectedAt === undefined || regressions.length === 0 ? {} : { regressionDetectedAt: detectedAt }),
+    ...(firstFailedAt === undefined || regressions.length === 0 ? {} : { regressionFirstFailedAt: firstFailedAt }),
+    ...(s.reboot?.outcome === "Completed" && s.reboot.bootTimeAfter !== undefined
+      ? { bootedAt: s.reboot.bootTimeAfter }
+      : {}),
     regressions: regressions.map((r) => ({ app: r.app, check: r.check, pre: r.pre, post: r.post })),
     updates,
     evidence: {

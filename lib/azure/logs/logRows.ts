@@ -34,6 +34,8 @@ export const RunLogRowSchema = z.strictObject({
   StartedAt: TimestampSchema.optional(),
   InstallsFinishedAt: TimestampSchema.optional(),
   RegressionDetectedAt: TimestampSchema.optional(),
+  /** The exit-code rule that decided (`240.unreachable`...): the dashboard splits 240 by it (issue 21). */
+  Rule: z.string().optional(),
   MerkleRoot: z.string().optional(),
   EvidencePrefix: z.string(),
   ReportPath: z.string().optional(),

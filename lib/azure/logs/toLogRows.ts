@@ -54,6 +54,7 @@ export function toLogRows(event: PatchCloudEvent): LogRows {
           ...(d.startedAt === undefined ? {} : { StartedAt: d.startedAt }),
           ...(d.installsFinishedAt === undefined ? {} : { InstallsFinishedAt: d.installsFinishedAt }),
           ...(d.regressionDetectedAt === undefined ? {} : { RegressionDetectedAt: d.regressionDetectedAt }),
+          Rule: d.rule,
           ...(d.evidence.merkleRoot === undefined ? {} : { MerkleRoot: d.evidence.merkleRoot }),
           EvidencePrefix: d.evidence.prefix,
           ...(report === undefined

@@ -194,6 +194,39 @@ journal_available() {
 }
 # --- end patchpilot common ---
 
+# Section: another package manager already at work (PatchPilot stops with 170 instead of racing it): a process
+# holding dpkg's or rpm's lock (fuser, when installed), or the live pid in yum's or zypper's pid file.
+section_install_in_progress() {
+  local lock pid pids comm
+  if command -v fuser >/dev/null 2>&1; then
+    for lock in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/rpm/.rpm.lock; do
+      [ -e "$lock" ] || continue
+      pids=$(timeout 30 fuser "$lock" 2>/dev/null) || pids=""
+      pid=$(printf '%s' "$pids" | tr -s ' \t' '\n' | grep -E '^[0-9]+$' | head -n 1) || pid=""
+      if [ -n "$pid" ]; then
+        comm=$(cat "/proc/$pid/comm" 2>/dev/null) || comm="unknown"
+        json_str "lock $lock"
+        local by=$REPLY
+        json_str "held by $comm (pid $pid)"
+        printf '{"busy":true,"by":%s,"detail":%s}' "$by" "$REPLY"
+        return 0
+      fi
+    done
+  fi
+  for lock in /var/run/yum.pid /run/zypp.pid; do
+    [ -s "$lock" ] || continue
+    pid=$(head -c 20 "$lock" | tr -cd '0-9')
+    if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+      json_str "pid file $lock"
+      local by=$REPLY
+      json_str "process $pid is running"
+      printf '{"busy":true,"by":%s,"detail":%s}' "$by" "$REPLY"
+      return 0
+    fi
+  done
+  printf '{"busy":false}'
+}
+
 # Section: OS name and version from /etc/os-release (read, never sourced), kernel release as the build.
 section_os() {
   local key value name='' version='' pretty='' n v
@@ -374,6 +407,8 @@ run_section lastBootTime section_last_boot
 boot=$SECTION
 run_section disks section_disks
 disks=$SECTION
+run_section installInProgress section_install_in_progress
+busy=$SECTION
 
 # Drivers are a Windows inventory; Linux reports an empty list by contract (kernel modules are not drivers here).
-emit_document "{\"capturedAt\":\"$captured\",\"os\":$os,\"installedUpdates\":$installed,\"updateHistory\":$history,\"services\":$services,\"drivers\":[],\"apps\":$apps,\"pendingReboot\":$pending,\"lastBootTime\":$boot,\"disks\":$disks}"
+emit_document "{\"capturedAt\":\"$captured\",\"os\":$os,\"installedUpdates\":$installed,\"updateHistory\":$history,\"services\":$services,\"drivers\":[],\"apps\":$apps,\"pendingReboot\":$pending,\"lastBootTime\":$boot,\"disks\":$disks,\"installInProgress\":$busy}"

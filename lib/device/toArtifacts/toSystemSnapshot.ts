@@ -30,6 +30,9 @@ export function toSystemSnapshot(output: BaselineOutput, source: ScriptSource): 
       pendingReboot: { pending: d.pendingReboot.pending, signals: [...d.pendingReboot.signals] },
       lastBootTime: d.lastBootTime,
       disks: d.disks ?? [],
+      ...(d.installInProgress === undefined || d.installInProgress === null
+        ? {}
+        : { installInProgress: { ...d.installInProgress } }),
     },
   };
 }

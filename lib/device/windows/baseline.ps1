@@ -193,6 +193,20 @@ function Get-AppFacts {
     }
 }
 
+# Another installer already at work (PatchPilot stops with 170 instead of racing it): WUA's own flag
+# (IUpdateInstaller.IsBusy: an installation or uninstallation is in progress), then the standalone installer wusa.exe.
+function Get-InstallInProgress {
+    $installer = (New-Object -ComObject Microsoft.Update.Session).CreateUpdateInstaller()
+    if ($installer.IsBusy) {
+        return [ordered]@{ busy = $true; by = 'Windows Update'; detail = 'IUpdateInstaller.IsBusy: an installation or uninstallation is in progress' }
+    }
+    $wusa = @(Get-Process -Name 'wusa' -ErrorAction SilentlyContinue)
+    if ($wusa.Count -gt 0) {
+        return [ordered]@{ busy = $true; by = 'wusa.exe'; detail = "the standalone update installer is running (pid $($wusa[0].Id))" }
+    }
+    return [ordered]@{ busy = $false }
+}
+
 $script:Data.capturedAt = Get-NowUtc
 Invoke-Section -Name 'os' -Body { Get-OsFacts }
 Invoke-Section -Name 'installedUpdates' -List -Body { Get-InstalledUpdateFacts }
@@ -203,4 +217,5 @@ Invoke-Section -Name 'apps' -List -Body { Get-AppFacts }
 Invoke-Section -Name 'pendingReboot' -Body { Get-PendingReboot }
 Invoke-Section -Name 'lastBootTime' -Body { Get-LastBootUtc }
 Invoke-Section -Name 'disks' -List -Body { Get-DiskFacts }
+Invoke-Section -Name 'installInProgress' -Body { Get-InstallInProgress }
 Write-Document

@@ -76,11 +76,29 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
       },
     ];
     if (e.run.status !== "verified")
-      matches.push({ code: 240, rule: "240.required-artifact", reason: describe(A.run.path, e.run) });
+      matches.push({ code: 240, rule: class240(e.run, undefined), reason: describe(A.run.path, e.run) });
+    return decide(matches);
+  }
+
+  const foreign = verified(e.baseline)?.installInProgress;
+  if (foreign?.busy === true) {
+    // Another installer was at work (issue 21): the run stopped after the read-only baseline, changing nothing.
+    const detail = foreign.detail === undefined ? "" : ` (${foreign.detail})`;
+    const matches: Match[] = [
+      {
+        code: 170,
+        rule: "170.foreign-install",
+        reason: `another install is in progress on the device: ${foreign.by ?? "unnamed"}${detail}; nothing was changed`,
+      },
+    ];
+    if (e.run.status !== "verified")
+      matches.push({ code: 240, rule: class240(e.run, undefined), reason: describe(A.run.path, e.run) });
     return decide(matches);
   }
 
   const matches: Match[] = [];
+  /** Facts the decision rests on that are not a rule matching (which evidence overruled which). */
+  const notes: string[] = [];
   const run = verified(e.run);
   const dryRun = run?.dryRun ?? false;
 
@@ -117,7 +135,17 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     // An update reported installed that the post snapshot no longer lists was rolled back (typically at the reboot):
     // the device is not patched, whatever the install said. Without this, a rollback would read as Success.
     const after = verified(e.snapshot);
-    if (after !== undefined) {
+    // A list the device could not collect is "could not look", never "none" (issue 21): no rollback can be read
+    // from it, and nothing verified says whether the updates stuck: could not report (240), never a false 210.
+    const notListed = after?.collectionErrors?.find((c) => c.section === "installedUpdates");
+    if (after !== undefined && notListed !== undefined) {
+      const claimed = outcomes.filter((o) => o.installed).length;
+      matches.push({
+        code: 240,
+        rule: "240.could-not-look",
+        reason: `${A.snapshot.path}: the device could not list installedUpdates (${notListed.message}${notListed.code === undefined ? "" : `, ${notListed.code}`}): whether the ${claimed} update(s) reported installed are still present is unknown (could not look, not none)`,
+      });
+    } else if (after !== undefined) {
       const gone = outcomes.filter((o) => o.installed && !presentIn(after.installedUpdates, o));
       if (gone.length > 0) {
         matches.push({
@@ -142,6 +170,7 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
   }
 
   // 240: evidence that exists but cannot be trusted, whatever it is; and required evidence that is absent.
+  const reporting: Match[] = [];
   const known: [string, Reading<unknown>, boolean][] = [
     [A.run.path, e.run, true],
     [A.lockContention.path, e.lockContention, false],
@@ -175,16 +204,18 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
       reading.status === "missing" && failure && failure.status === "verified"
         ? ` because the phase failed: ${failure.value.kind}: ${failure.value.message}`
         : "";
-    const rule = reading.status === "missing" || required ? "240.required-artifact" : "240.integrity";
-    matches.push({ code: 240, rule, reason: `${describe(path, reading)}${why}` });
+    const rule = class240(reading, failure?.status === "verified" ? failure.value : undefined);
+    reporting.push({ code: 240, rule, reason: `${describe(path, reading)}${why}` });
   }
   for (const p of e.otherIntegrityProblems) {
-    matches.push({
+    reporting.push({
       code: 240,
       rule: "240.integrity",
       reason: `${p.path} is ${p.status}${p.problem ? ` (${p.problem})` : ""}`,
     });
   }
+  // Within 240 the gravest cause names the rule: integrity, then an unreachable device, then what was not collected.
+  matches.push(...reporting.sort((a, b) => CLASS_240_ORDER.indexOf(a.rule) - CLASS_240_ORDER.indexOf(b.rule)));
 
   // 230: diagnostics failed and the policy requires them.
   const diagnosticsRequired = run?.policy.diagnostics.required ?? false;
@@ -203,11 +234,16 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
 
   // 150: a reboot is still needed.
   const reboot = verified(e.reboot);
-  if (reboot !== undefined && reboot.required && reboot.outcome !== "Completed") {
+  const provenBySnapshot = rebootProvenBySnapshot(reboot, verified(e.snapshot));
+  if (provenBySnapshot !== undefined) {
+    // The strongest evidence decides (issue 21): a boot after the request with nothing pending, read on the device
+    // after the run, outweighs an unreadable probe or an agent that was slow to report back.
+    notes.push(provenBySnapshot);
+  } else if (reboot !== undefined && reboot.required && reboot.outcome !== "Completed") {
     matches.push({
       code: 150,
       rule: "150.reboot-not-completed",
-      reason: `reboot required (policy ${reboot.policy}) but ${reboot.outcome}`,
+      reason: `reboot required (policy ${reboot.policy}) but ${reboot.outcome}${reboot.reason === undefined ? "" : `: ${reboot.reason}`}`,
     });
   }
   const snapshot = verified(e.snapshot);
@@ -219,10 +255,40 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     });
   }
 
-  return decide(matches);
+  return decide(matches, notes);
 }
 
-function decide(matches: readonly Match[]): ExitCodeDecision {
+/**
+ * Why the post snapshot proves a reboot that reboot.json could not (a boot after the request and no reboot pending),
+ * or undefined when it does not or there was nothing to prove.
+ */
+function rebootProvenBySnapshot(
+  reboot: RebootRecord | undefined,
+  snapshot: SystemSnapshot | undefined,
+): string | undefined {
+  if (reboot === undefined || snapshot === undefined || !reboot.required) return undefined;
+  if (reboot.outcome === "Completed" || reboot.requestedAt === undefined) return undefined;
+  if (reboot.outcome !== "TimedOut" && reboot.outcome !== "Failed") return undefined;
+  if (snapshot.pendingReboot.pending) return undefined;
+  if (Date.parse(snapshot.lastBootTime) <= Date.parse(reboot.requestedAt)) return undefined;
+  return `reboot proven by ${A.snapshot.path} (boot at ${snapshot.lastBootTime}, after the request at ${reboot.requestedAt}; no reboot pending), although ${A.reboot.path} says ${reboot.outcome}${reboot.decidedBy === undefined ? "" : ` (decided by ${reboot.decidedBy})`}`;
+}
+
+/** 240's rules, gravest first (issue 21: each sends its own event, exitCodeTable.ts). */
+const CLASS_240_ORDER = ["240.integrity", "240.unreachable", "240.could-not-look", "240.not-collected"];
+
+/**
+ * Why a required artifact is not verified: stored evidence that fails verification (integrity), a phase that never
+ * reached the device (unreachable: the agent was disconnected, or its command could not be submitted), or evidence
+ * the device did not deliver in usable form (not collected: a script that failed, hung or printed no document).
+ */
+function class240(reading: Reading<unknown>, failure: PhaseFailure | undefined): string {
+  if (reading.status !== "missing") return "240.integrity";
+  if (failure?.kind === "AgentDisconnected" || failure?.kind === "SubmitFailed") return "240.unreachable";
+  return "240.not-collected";
+}
+
+function decide(matches: readonly Match[], notes: readonly string[] = []): ExitCodeDecision {
   const ordered = [...matches].sort((a, b) => EXIT_CODE_PRIORITY.indexOf(a.code) - EXIT_CODE_PRIORITY.indexOf(b.code));
   const first = ordered[0];
   if (first === undefined) {
@@ -230,14 +296,14 @@ function decide(matches: readonly Match[]): ExitCodeDecision {
       exitCode: 0,
       name: EXIT_CODE_NAME[0],
       rule: "0.success",
-      reasons: ["all updates installed, no regressions, evidence verified"],
+      reasons: ["all updates installed, no regressions, evidence verified", ...notes],
     };
   }
   return {
     exitCode: first.code,
     name: EXIT_CODE_NAME[first.code],
     rule: first.rule,
-    reasons: ordered.map((m) => m.reason),
+    reasons: [...ordered.map((m) => m.reason), ...notes],
   };
 }
 

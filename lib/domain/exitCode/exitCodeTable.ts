@@ -14,6 +14,12 @@ export interface ExitCodeDefinition {
   readonly priority: number;
   /** The CloudEvents `type` a run with this code sends besides `run.completed`; null: none. */
   readonly eventType: string | null;
+  /**
+   * Rules of this code that send another type than `eventType` (issue 21: a 240 says whether the device could not be
+   * reached, the evidence could not be collected, or stored evidence fails verification). A rule not listed sends
+   * `eventType`.
+   */
+  readonly ruleEventTypes?: Readonly<Record<string, string>>;
   /** What it tells an RMM tool or an operator, in one line (docs/rmm.md's table). */
   readonly meaning: string;
   /**
@@ -31,8 +37,9 @@ export const EXIT_CODE_TABLE = [
     code: 170,
     name: "ConcurrencyLock",
     priority: 1,
-    eventType: null,
-    meaning: "another run is already patching this device; nothing was changed",
+    eventType: "io.patchpilot.device.busy",
+    meaning:
+      "another patch process (a PatchPilot run, Windows Update, a package manager) holds this device; nothing was changed",
     windowError: false,
     failsRingGate: false,
   },
@@ -58,7 +65,14 @@ export const EXIT_CODE_TABLE = [
     code: 240,
     name: "ReportingFailure",
     priority: 4,
+    // Unlisted 240 rules are treated as the incident: an unknown reason to distrust evidence is not a benign one.
     eventType: "io.patchpilot.evidence.integrity_failed",
+    ruleEventTypes: {
+      "240.unreachable": "io.patchpilot.device.unreachable",
+      "240.not-collected": "io.patchpilot.evidence.incomplete",
+      "240.could-not-look": "io.patchpilot.evidence.incomplete",
+      "240.unfinished": "io.patchpilot.evidence.incomplete",
+    },
     meaning: "nothing verified says what happened",
     windowError: true,
     failsRingGate: false,
@@ -67,7 +81,7 @@ export const EXIT_CODE_TABLE = [
     code: 230,
     name: "DiagnosticsFailure",
     priority: 5,
-    eventType: null,
+    eventType: "io.patchpilot.diagnostics.failed",
     meaning: "required diagnostics could not be collected",
     windowError: true,
     failsRingGate: false,
@@ -132,3 +146,20 @@ export function exitCodeFields<N extends ExitCodeNameValue>(
 ): { exitCode: (typeof EXIT_CODE)[N]; exitCodeName: N } {
   return { exitCode: EXIT_CODE[name], exitCodeName: name };
 }
+
+/** The CloudEvents type a run that ended with `code` by `rule` sends besides run.completed; null: none. */
+export function eventTypeOf(code: number, rule: string): string | null {
+  const row: ExitCodeDefinition | undefined = findExitCode(code);
+  if (row === undefined) return null;
+  return row.ruleEventTypes?.[rule] ?? row.eventType;
+}
+
+/** Every event type the table can send (the codes' own and their rules'), in table order. */
+export const EXIT_CODE_EVENT_TYPE_LIST: readonly string[] = [
+  ...new Set(
+    EXIT_CODE_TABLE.flatMap((r: ExitCodeDefinition) => [
+      ...(r.eventType === null ? [] : [r.eventType]),
+      ...Object.values(r.ruleEventTypes ?? {}),
+    ]),
+  ),
+];

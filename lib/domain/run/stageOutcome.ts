@@ -10,7 +10,12 @@ export function stageOutcomeOf(stage: DeviceRunStage, reported: readonly StepFac
   const facts: StepFacts = Object.assign({}, ...reported) as StepFacts;
   switch (stage) {
     case "pre":
-      return { stage, baselineOk: facts.baselineOk ?? false, preValidationOk: facts.preValidationOk ?? false };
+      return {
+        stage,
+        baselineOk: facts.baselineOk ?? false,
+        preValidationOk: facts.preValidationOk ?? false,
+        ...(facts.foreignInstall === undefined ? {} : { foreignInstall: facts.foreignInstall }),
+      };
     case "catalog":
       return { stage, ok: facts.catalogOk ?? false, approved: facts.approved ?? 0 };
     case "install":
@@ -27,6 +32,7 @@ export function stageOutcomeOf(stage: DeviceRunStage, reported: readonly StepFac
         stage,
         scheduled: data?.scheduled ?? false,
         delaySeconds: data?.delaySeconds ?? 0,
+        answered: data !== undefined,
         ...(data === undefined ? {} : { scheduledAt: data.scheduledAt, bootTimeBefore: data.bootTimeBefore }),
       };
     }

@@ -1,3 +1,4 @@
+import type { InstallInProgress } from "../../schemas/artifacts/snapshot";
 import type { ScriptId } from "../../schemas/device/envelope";
 import type { DeviceRunPolicy, DeviceRunStage } from "../../schemas/deviceRun";
 import type { ArtifactKey, PhaseKey } from "../artifacts";
@@ -37,11 +38,14 @@ export const MAX_POLL_INTERVAL_SECONDS = 300;
 export const POLL_GRACE_SECONDS = 120;
 
 /**
- * After a reboot, services and apps need time to start before post-validation judges them (each check adds its own
- * settle delay on top). The boot probe runs as soon as the agent is back and is collected this long after: the
- * settle time costs no extra step, and the post snapshot then shows whether the device rebooted again on its own.
+ * How long a device must stay up after the proven reboot to be called stable (issue 21: no longer a wait before the
+ * POST checks, which start as soon as the boot is proven and retry per check's `attempts` × `settleSeconds` until
+ * stable). When the POST phases end sooner and found no regression, the planner looks at the device again at
+ * boot + this, so a reboot loop stays visible; a confirmed regression (220) ends the run at once.
  */
 export const POST_REBOOT_SETTLE_SECONDS = 300;
+/** The boot probe's first look: the baseline script typically ends within this. */
+const BOOT_PROBE_FIRST_POLL_SECONDS = 30;
 /** Reboot delay passed to the reboot script: long enough for Run Command to upload its document first. */
 export const REBOOT_DELAY_SECONDS = 60;
 /** First look at a rebooting device, after the reboot's delay: a restart rarely takes less. */
@@ -121,8 +125,8 @@ export const STEP_PLANS = {
     // The baseline script run after a reboot, only to prove the boot time moved: its transcript is reboot evidence.
     phase: "reboot",
     script: "baseline",
-    // Collected only after the post-reboot settle time: the wait costs no extra step.
-    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(POST_REBOOT_SETTLE_SECONDS) },
+    // Collected as soon as it can have finished: the POST checks start as soon as the boot is proven (issue 21).
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(BOOT_PROBE_FIRST_POLL_SECONDS) },
     failsPhase: false,
     produces: [],
   },
@@ -191,6 +195,8 @@ export function rowOf<Row>(table: Readonly<Record<string, Row>>, step: string): 
  */
 export interface StepFacts {
   baselineOk?: boolean;
+  /** The baseline saw another installer at work (issue 21). */
+  foreignInstall?: InstallInProgress;
   preValidationOk?: boolean;
   catalogOk?: boolean;
   approved?: number;

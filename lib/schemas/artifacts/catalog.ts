@@ -50,6 +50,13 @@ export const InstallOutcomeSchema = z.object({
 });
 export type InstallOutcome = z.infer<typeof InstallOutcomeSchema>;
 
+/**
+ * What decided a reboot's outcome, strongest last: the policy alone, the reboot script's answer, the agent's status
+ * through ARM, the boot probe's boot time, the post snapshot's boot time and pending-reboot flags.
+ */
+export const RebootEvidenceSchema = z.enum(["policy", "reboot-answer", "agent-status", "boot-probe", "post-snapshot"]);
+export type RebootEvidence = z.infer<typeof RebootEvidenceSchema>;
+
 /** `06-reboot/reboot.json`. */
 export const RebootRecordSchema = z.object({
   ...deviceProvenance,
@@ -62,6 +69,10 @@ export const RebootRecordSchema = z.object({
   bootTimeAfter: TimestampSchema.optional(),
   rebootCount: z.number().int().min(0),
   outcome: z.enum(["NotRequired", "Completed", "NotAllowed", "TimedOut", "RebootLoopGuard", "Failed"]),
+  /** Why the outcome is what it is, when a policy value or a weaker piece of evidence was overruled (issue 21). */
+  reason: z.string().max(1000).optional(),
+  /** The evidence that decided the outcome: the strongest one the run had (issue 21). */
+  decidedBy: RebootEvidenceSchema.optional(),
 });
 export type RebootRecord = z.infer<typeof RebootRecordSchema>;
 

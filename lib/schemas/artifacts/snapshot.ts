@@ -2,6 +2,15 @@ import { z } from "zod";
 import { OsFamilySchema, SchemaVersion1, TimestampSchema } from "../common";
 import { deviceProvenance } from "./source";
 
+/** What the device says about another installer at work: Windows Update's installer, wusa, a dpkg/rpm lock. */
+export const InstallInProgressSchema = z.object({
+  busy: z.boolean(),
+  /** The other installer, as the device names it ("Windows Update", "dpkg lock (/var/lib/dpkg/lock-frontend)"). */
+  by: z.string().max(200).optional(),
+  detail: z.string().max(1000).optional(),
+});
+export type InstallInProgress = z.infer<typeof InstallInProgressSchema>;
+
 /**
  * `02-baseline/baseline.json` and `07-post-snapshot/snapshot.json`: the device's state before and after.
  * Facts only; interpretation (diffs, regressions) happens in lib/domain.
@@ -46,6 +55,11 @@ export const SystemSnapshotSchema = z.object({
     signals: z.array(z.string()),
   }),
   lastBootTime: TimestampSchema,
+  /**
+   * Another patch process already installing when the snapshot was taken (issue 21: the run ends with 170 naming it
+   * instead of racing it). Absent: not reported (an older script); `busy: false`: looked, nothing installing.
+   */
+  installInProgress: InstallInProgressSchema.optional(),
   disks: z.array(
     z.object({ mount: z.string(), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) }),
   ),

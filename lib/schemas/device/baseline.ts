@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { OsFamilySchema, TimestampSchema } from "../common";
-import { SystemSnapshotSchema } from "../artifacts/snapshot";
+import { InstallInProgressSchema, SystemSnapshotSchema } from "../artifacts/snapshot";
 import { scriptOutputSchema } from "./envelope";
 
 const snapshot = SystemSnapshotSchema.shape;
@@ -29,6 +29,8 @@ export const BaselineDataSchema = z.object({
   pendingReboot: snapshot.pendingReboot.nullable(),
   lastBootTime: TimestampSchema.nullable(),
   disks: snapshot.disks.nullable(),
+  /** Another installer at work (issue 21); optional so documents of scripts without the section still parse. */
+  installInProgress: InstallInProgressSchema.nullable().optional(),
 });
 export type BaselineData = z.infer<typeof BaselineDataSchema>;
 

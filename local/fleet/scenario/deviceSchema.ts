@@ -237,6 +237,14 @@ const DeviceBase = {
   runningCommand: RunningCommandSchema.optional(),
   malformed: z.array(MalformedOutputSchema).default([]),
   sectionErrors: z.array(SectionErrorSchema).default([]),
+  /**
+   * Another installer already at work on the device (Windows Update's install, a dpkg/rpm lock held by apt or yum):
+   * the baseline script reports it, and PatchPilot ends the run with 170 naming it (issue 21).
+   */
+  foreignInstall: z
+    .object({ by: z.string().min(1).max(200), detail: z.string().max(1000).optional() })
+    .strict()
+    .optional(),
 };
 
 /** A simulated Windows server. */

@@ -47,7 +47,7 @@ describe("events → Event Grid → ingestPatchEvents → Log Analytics (demo fl
     }
   });
 
-  it("gives each demo device run.completed plus the event of its exit code (220 regression, 210 install, 150 reboot, 240 integrity)", () => {
+  it("gives each demo device run.completed plus the event of its exit code (220 regression, 210 install, 150 reboot, 170 busy, 240 unreachable)", () => {
     const completed = summary.devices.filter((d) => d.status === "completed");
     expect(Object.fromEntries(completed.map((d) => [d.device, d.exitCode]))).toEqual(EXPECTED_DEMO_EXIT_CODES);
     const typesByDevice = new Map<string, string[]>();
@@ -58,7 +58,9 @@ describe("events → Event Grid → ingestPatchEvents → Log Analytics (demo fl
     }
     const expected = Object.fromEntries(
       Object.entries(EXPECTED_DEMO_EXIT_CODES).map(([device, code]) => {
-        const specific = EXIT_CODE_EVENT_TYPES[code];
+        // The demo's one 240 is ADT-FS01's disconnected agent: rule 240.unreachable sends device.unreachable, not the
+        // integrity incident (issue 21); its 170 (ADT-PRINT01) sends device.busy.
+        const specific = code === 240 ? EVENT_TYPES.deviceUnreachable : EXIT_CODE_EVENT_TYPES[code];
         return [device, [EVENT_TYPES.runCompleted, ...(specific === undefined ? [] : [specific])].sort()];
       }),
     );

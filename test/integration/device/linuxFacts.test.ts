@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { parseScriptOutput } from "../../../lib/device/parseScriptOutput";
 import { BaselineOutputSchema, CatalogOutputSchema, DiagnosticsOutputSchema } from "../../../lib/schemas/device";
-import { runLinuxScript } from "./linuxRunner";
+import { makeTempDir, runLinuxScript, writeStub } from "./linuxRunner";
 
 const hasSystemd = existsSync("/run/systemd/system");
 const hasApt = existsSync("/usr/bin/apt-get");
@@ -40,6 +40,39 @@ describe("baseline.sh on this machine", () => {
       expect(doc.data.services).toBeNull();
       expect(doc.errors).toContainEqual(expect.objectContaining({ section: "services", code: "not-available" }));
     }
+  });
+});
+
+describe("baseline.sh: another package manager at work (issue 21: 170, never a race)", () => {
+  const lock = "/var/lib/dpkg/lock-frontend";
+
+  it("reports nothing installing on a quiet machine", async () => {
+    const doc = BaselineOutputSchema.parse(JSON.parse((await runLinuxScript("baseline", {})).stdout));
+    expect(doc.errors.filter((e) => e.section === "installInProgress")).toEqual([]);
+    expect(doc.data.installInProgress).toEqual({ busy: false });
+  });
+
+  it("names the process holding dpkg's lock, as fuser reports it", async () => {
+    if (!existsSync(lock)) return; // not a dpkg machine: the fuser path cannot be exercised here
+    const dir = makeTempDir("fuser");
+    // fuser prints the pids on stdout (the file name and access letters go to stderr); this test's own pid exists.
+    writeStub(
+      dir,
+      "fuser",
+      `if [ "$1" = "${lock}" ]; then printf ' ${process.pid}'; echo "$1: " >&2; exit 0; fi; exit 1`,
+    );
+    const run = await runLinuxScript(
+      "baseline",
+      {},
+      { path: `${dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+    );
+    const doc = BaselineOutputSchema.parse(JSON.parse(run.stdout));
+    const comm = readFileSync(`/proc/${process.pid}/comm`, "utf8").trim();
+    expect(doc.data.installInProgress).toEqual({
+      busy: true,
+      by: `lock ${lock}`,
+      detail: `held by ${comm} (pid ${process.pid})`,
+    });
   });
 });
 

@@ -55,14 +55,14 @@ describe("decideExitCode: each code", () => {
       230,
       "230.diagnostics-required",
     ],
-    ["a required artifact missing", { omit: ["reboot"] }, {}, 240, "240.required-artifact"],
-    ["a tampered artifact", {}, { baseline: TAMPERED }, 240, "240.required-artifact"],
+    ["a required artifact missing", { omit: ["reboot"] }, {}, 240, "240.not-collected"],
+    ["a tampered artifact", {}, { baseline: TAMPERED }, 240, "240.integrity"],
     [
       "a broken seal",
       {},
       { manifest: { status: "hash-mismatch", problem: "Merkle root differs" } },
       240,
-      "240.required-artifact",
+      "240.integrity",
     ],
     [
       "a tampered transcript",

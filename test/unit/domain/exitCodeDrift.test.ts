@@ -5,9 +5,11 @@ import { EXIT } from "../../../lib/dashboard/fleetFigures";
 import { decideExitCode, EXIT_CODE_PRIORITY } from "../../../lib/domain/exitCode/decideExitCode";
 import {
   EXIT_CODE_NAME,
+  EXIT_CODE_EVENT_TYPE_LIST,
   EXIT_CODE_TABLE,
   EXIT_CODES_ASCENDING,
   findExitCode,
+  type ExitCodeDefinition,
 } from "../../../lib/domain/exitCode/exitCodeTable";
 import { ExitCodeNameSchema, ExitCodeSchema } from "../../../lib/schemas/artifacts/outcome";
 import { EXIT_CODE_STYLES } from "../../../local/dashboard/charts";
@@ -134,6 +136,8 @@ describe("the exit-code table", () => {
     expect(EXIT_CODE_EVENT_TYPES).toEqual(fromTable);
     const published: readonly string[] = Object.values(EVENT_TYPES);
     for (const type of Object.values(fromTable)) expect(published).toContain(type);
+    // Rules with an event of their own (issue 21's 240 split) send types the events module knows too.
+    for (const type of EXIT_CODE_EVENT_TYPE_LIST) expect(published).toContain(type);
   });
 
   it("names the dashboard's and the CLI's codes", () => {
@@ -188,8 +192,14 @@ describe("files that cannot import the table agree with it", () => {
         return code === undefined ? [] : [[(type ?? "").replaceAll("`", ""), Number(code)] as const];
       }),
     );
+    // Each code's event and its rules' own events (240 sends one of three, by rule).
     expect(Object.fromEntries(codeOfEvent)).toEqual(
-      Object.fromEntries(EXIT_CODE_TABLE.filter((r) => r.eventType !== null).map((r) => [r.eventType, r.code])),
+      Object.fromEntries(
+        EXIT_CODE_TABLE.flatMap((r: ExitCodeDefinition) => [
+          ...(r.eventType === null ? [] : [[r.eventType, r.code] as const]),
+          ...Object.values(r.ruleEventTypes ?? {}).map((t) => [t, r.code] as const),
+        ]),
+      ),
     );
   });
 

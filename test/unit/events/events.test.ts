@@ -119,10 +119,10 @@ describe("run events", () => {
     const cases: [number, ExitCodeRecord["name"], string[]][] = [
       [0, "Success", [EVENT_TYPES.runCompleted]],
       [150, "RebootRequired", [EVENT_TYPES.runCompleted, EVENT_TYPES.rebootRequired]],
-      [170, "ConcurrencyLock", [EVENT_TYPES.runCompleted]],
+      [170, "ConcurrencyLock", [EVENT_TYPES.runCompleted, EVENT_TYPES.deviceBusy]],
       [210, "InstallFailure", [EVENT_TYPES.runCompleted, EVENT_TYPES.installFailed]],
       [220, "ValidationFailure", [EVENT_TYPES.runCompleted, EVENT_TYPES.regressionDetected]],
-      [230, "DiagnosticsFailure", [EVENT_TYPES.runCompleted]],
+      [230, "DiagnosticsFailure", [EVENT_TYPES.runCompleted, EVENT_TYPES.diagnosticsFailed]],
       [240, "ReportingFailure", [EVENT_TYPES.runCompleted, EVENT_TYPES.integrityFailed]],
     ];
     for (const [code, name, types] of cases) {
@@ -179,7 +179,7 @@ describe("run events", () => {
     });
   });
 
-  it("announces a run without a verified exit code as 240 integrity_failed, from what the orchestration knows", () => {
+  it("announces a run without a verified exit code as 240 evidence.incomplete, from what the orchestration knows", () => {
     const data = unfinishedRunEventData(
       run,
       { trigger: { kind: "demo" }, dryRun: false },
@@ -188,7 +188,8 @@ describe("run events", () => {
       "the run could not be sealed and decided: 503",
     );
     const events = buildRunEvents(data);
-    expect(events.map((e) => e.type)).toEqual([EVENT_TYPES.runCompleted, EVENT_TYPES.integrityFailed]);
+    // Could not report, not tampered evidence (issue 21: 240.unfinished sends evidence.incomplete).
+    expect(events.map((e) => e.type)).toEqual([EVENT_TYPES.runCompleted, EVENT_TYPES.evidenceIncomplete]);
     for (const e of events) validateWithSdk(e);
     expect(RunEventDataSchema.parse(data)).toMatchObject({
       exitCode: 240,

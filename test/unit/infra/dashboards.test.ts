@@ -275,6 +275,7 @@ describe("dashboards: figure queries mirror lib/dashboard/fleetFigures.ts", () =
       "topFailingKbs",
       "pendingReboot",
       "haltedWindows",
+      "reportingFailures",
     ];
     expect(figures.filter((f) => !paths.has(f))).toEqual([]);
     // Every figure of FleetFigures is in that list (range is the time range, not a figure).
@@ -301,6 +302,7 @@ describe("dashboards: figure queries mirror lib/dashboard/fleetFigures.ts", () =
       "headline",
       "openRegressions",
       "pendingReboot",
+      "reportingFailures",
     ]);
   });
 

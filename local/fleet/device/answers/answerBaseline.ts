@@ -18,6 +18,8 @@ export function answerBaseline({ state, startedAt: t }: AnswerContext): Answer {
     pendingReboot: state.pendingReboot(t),
     lastBootTime: iso(state.timeline.lastBootAt(t).at),
     disks: state.disks(t),
+    // What the real scripts report from IUpdateInstaller.IsBusy / the package manager's lock (issue 21).
+    installInProgress: p.spec.foreignInstall === undefined ? { busy: false } : { busy: true, ...p.spec.foreignInstall },
   };
   return { data, errors: [], durationMs: DURATION_MS[p.os] };
 }
