@@ -1,6 +1,12 @@
 import type { RunCommandParameter } from "../device/parameters";
 import type { ArmClients } from "./armClients";
-import { isStatus, rethrowThrottled, RunCommandNotFinishedError, RunCommandNotFoundError } from "./armErrors";
+import {
+  isStatus,
+  rethrowThrottled,
+  RunCommandConflictError,
+  RunCommandNotFinishedError,
+  RunCommandNotFoundError,
+} from "./armErrors";
 import type { RunCommandHandle } from "../schemas/target";
 import type { DeviceRef } from "./deviceRef";
 import { outputBlobSasUrl, sasWindowFor } from "./outputBlobSas";
@@ -46,6 +52,7 @@ export interface RunCommandResult extends RunCommandStatus {
 
 /** One interface over Arc and VMSS run commands. Each method is one step; callers poll with their own timers. */
 export interface RunCommands {
+  /** Throws RunCommandConflictError when the agent answers 409 (another command in flight on the machine). */
   submit(device: DeviceRef, request: RunCommandRequest): Promise<RunCommandHandle>;
   poll(handle: RunCommandHandle): Promise<RunCommandStatus>;
   /** Reads the terminal instance view and the full output / error blobs; call delete afterwards. */
@@ -142,6 +149,10 @@ export function createRunCommands(deps: RunCommandDeps): RunCommands {
           await deps.arm.arcRunCommands.createOrUpdate(arcAddress(device), handle.runCommandName, spec);
         else await vmss(device).createOrUpdate(device, handle.runCommandName, spec);
       } catch (error) {
+        if (isStatus(error, 409)) {
+          const code = error.code ?? "Conflict";
+          throw new RunCommandConflictError(handle.runCommandName, code, error.message, { cause: error });
+        }
         rethrowThrottled(error, `create run command ${handle.runCommandName}`);
       }
       return handle;

@@ -1,6 +1,6 @@
 import { PHASES } from "../domain/artifacts";
 import { nextPollAt, type PollPlan } from "../domain/run/pollSchedule";
-import { MAX_POLL_INTERVAL_SECONDS, POLL_GRACE_SECONDS, rowOf } from "../domain/run/steps";
+import { MAX_POLL_INTERVAL_SECONDS, POLL_GRACE_SECONDS, rowOf, type TimingInputs } from "../domain/run/steps";
 import { getDeviceScript } from "../device/registry";
 import { runPrefix } from "../evidence/keys";
 import type { RunCommands } from "../azure/runCommands";
@@ -25,6 +25,25 @@ export interface SubmitRequest {
   sequence: number;
 }
 
+/** What a step's timing depends on, for this run. */
+async function timingInputs(request: SubmitRequest, id: string): Promise<TimingInputs> {
+  const { input, facts } = request;
+  const record = await facts.runRecord();
+  const step = rowOf(request.steps, id);
+  return {
+    scriptTimeoutSeconds: getDeviceScript(step.script, input.device.os).timeoutSeconds,
+    policy: record.policy.update,
+    slowestCheckSeconds: slowestCheckSeconds(record),
+    // Read only by a step that runs after the catalog: before it, the catalog is not stored yet.
+    installEstimateSeconds: step.timing.readsCatalog === true ? installEstimateSeconds(await facts.catalog()) : 0,
+  };
+}
+
+/** The step's deadline (its run command's timeoutInSeconds): how long a refused submission may be retried. */
+export async function stepTimeoutSeconds(request: SubmitRequest, id: string): Promise<number> {
+  return rowOf(request.steps, id).timing.timeoutSeconds(await timingInputs(request, id));
+}
+
 /**
  * Submits one run command per step, with the step table's script, parameters and timing. Names derive from the run,
  * phase, step and sequence, so a retried activity finds its own commands (submit checks first) instead of starting
@@ -32,18 +51,11 @@ export interface SubmitRequest {
  */
 export async function submitCommands(request: SubmitRequest): Promise<PendingCommand[]> {
   const { input, facts, now } = request;
-  const record = await facts.runRecord();
   return Promise.all(
     request.submit.map(async (id): Promise<PendingCommand> => {
       const step = rowOf(request.steps, id);
       const script = getDeviceScript(step.script, input.device.os);
-      const timing = {
-        scriptTimeoutSeconds: script.timeoutSeconds,
-        policy: record.policy.update,
-        slowestCheckSeconds: slowestCheckSeconds(record),
-        // Read only by a step that runs after the catalog: before it, the catalog is not stored yet.
-        installEstimateSeconds: step.timing.readsCatalog === true ? installEstimateSeconds(await facts.catalog()) : 0,
-      };
+      const timing = await timingInputs(request, id);
       const timeoutSeconds = step.timing.timeoutSeconds(timing);
       const handle = await request.runCommands.submit(input.device, {
         script: script.text,

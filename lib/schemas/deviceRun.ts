@@ -111,6 +111,14 @@ export const DeviceRunStateSchema = z.object({
   lockContended: z.boolean(),
   stored: z.array(StoredArtifactRefSchema),
   events: z.array(RunEventInputSchema),
+  /**
+   * One run command at a time per machine: the stage's steps not submitted yet (each goes once the one before it was
+   * collected), the facts its collected steps reported (lib/domain/run/steps.ts's StepFacts), and the step whose
+   * submission the agent refused with 409 (a command of someone else in flight) since when and how often.
+   */
+  queued: z.array(z.string().min(1)).optional(),
+  stageFacts: z.array(z.record(z.string(), z.unknown())).optional(),
+  conflict: z.object({ step: z.string().min(1), since: TimestampSchema, count: z.number().int().min(1) }).optional(),
 });
 export type DeviceRunState = z.infer<typeof DeviceRunStateSchema>;
 

@@ -63,9 +63,15 @@ describe("a test-only step added through the step table", () => {
     const { run } = driven.input;
     expect(driven.result.exitCode).toBe(0); // as without the step (demoFleet.test.ts)
 
-    // Submitted with the post stage's steps, by the unchanged engine.
-    const post = driven.states.find((s) => s.stage === "post" && s.commands.length > 0);
-    expect(post?.commands.map((c) => c.step).sort()).toEqual(["diagnostics", "postValidation", "snapshot", "uptime"]);
+    // Submitted with the post stage's steps, by the unchanged engine: one run command at a time, in stage order.
+    const post = driven.states.filter((s) => s.stage === "post" && s.commands.length > 0);
+    expect(post.every((s) => s.commands.length === 1)).toBe(true);
+    expect([...new Set(post.flatMap((s) => s.commands.map((c) => c.step)))]).toEqual([
+      "snapshot",
+      "postValidation",
+      "diagnostics",
+      "uptime",
+    ]);
 
     const store = evidenceFor(env).store;
     const uptime = UptimeSchema.parse(JSON.parse(String(await store.get(run, UPTIME.path))));
