@@ -53,8 +53,8 @@ async function look(
     for (const { command, end } of polled.ended) {
       const collected = await collectCommand({ ...deps, steps: ctx.steps }, ctx.run, command, end, stored, now);
       facts.push(await recordStep(ctx, collected));
-      // Last: until the artifacts are stored, a retry must still find the command (or its status record).
-      if (end.kind === "terminal") await deps.runCommands.delete(command.handle);
+      // Not deleted: the step's slot is updated in place by its next execution (lib/azure/runCommands.ts), so a
+      // retry finds the command (or, once the slot holds another execution, rebuilds it from its status record).
     }
     state = { ...state, commands: [], stored: stored.list(), stageFacts: facts as Record<string, unknown>[] };
   }

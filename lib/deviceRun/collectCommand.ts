@@ -25,7 +25,8 @@ export interface CollectedCommand {
 
 /** How a command ended, when PatchPilot observed it. */
 export type CommandEnd =
-  | { kind: "terminal" }
+  /** `status`: the terminal instance view the poll already read (then collecting reads only the output blobs). */
+  | { kind: "terminal"; status?: RunCommandStatus }
   /** Its deadline passed without a terminal state: PatchPilot cancels it and keeps what it wrote. */
   | { kind: "overdue"; lastState: string };
 
@@ -111,7 +112,13 @@ export async function collectCommand(
   let stdout: string;
   let stderr: string;
   let canceled: TranscriptStatus["canceled"];
-  if (end.kind === "terminal") {
+  if (end.kind === "terminal" && end.status !== undefined) {
+    view = end.status;
+    [stdout, stderr] = await Promise.all([
+      readStaging(deps.staging, command.handle.outputBlobName),
+      readStaging(deps.staging, command.handle.errorBlobName),
+    ]);
+  } else if (end.kind === "terminal") {
     try {
       const result = await deps.runCommands.collect(command.handle);
       ({ stdout, stderr } = result);

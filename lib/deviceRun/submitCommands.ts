@@ -61,6 +61,9 @@ export async function submitCommands(request: SubmitRequest): Promise<PendingCom
         script: script.text,
         parameters: await step.parameters({ input, facts }),
         outputBlob: `${runPrefix(input.run)}${PHASES[step.phase]}/${id}-${request.sequence}`,
+        // One slot per device and step, updated in place: no DELETE per command (the output blob, unique per
+        // execution, tells this execution from an earlier one in the same slot).
+        slot: `patchpilot/${id}`,
         timeoutInSeconds: timeoutSeconds,
       });
       return {

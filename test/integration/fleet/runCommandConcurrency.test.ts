@@ -1,4 +1,4 @@
-import { RunCommandConflictError } from "../../../lib/azure/armErrors";
+import { RunCommandConflictError, RunCommandNotFoundError } from "../../../lib/azure/armErrors";
 import type { DeviceRef } from "../../../lib/azure/deviceRef";
 import { listDevices } from "../../../lib/azure/inventory";
 import { createRunCommands, type RunCommands } from "../../../lib/azure/runCommands";
@@ -100,5 +100,29 @@ describe("one run command at a time per machine (fleet emulator)", () => {
     const accepted = await submit("arc-rmm");
     clock.advance(60_000);
     expect((await runCommands.poll(accepted)).executionState).toBe("Succeeded");
+  });
+
+  it("updates a step's slot in place: the next execution reuses the name, and the earlier handle never reads its output as fresh", async () => {
+    const device = devices.get("arc-busy");
+    if (device === undefined) throw new Error("no arc-busy");
+    const run = (n: number) =>
+      runCommands.submit(device, {
+        script,
+        parameters: [],
+        outputBlob: `t1/c1/arc-busy/${uniqueRunId()}/02-baseline/baseline-${n}`,
+        timeoutInSeconds: 600,
+        slot: "patchpilot/baseline",
+      });
+    const first = await run(1);
+    clock.advance(60_000);
+    expect((await runCommands.poll(first)).executionState).toBe("Succeeded");
+    const second = await run(2);
+    expect(second.runCommandName).toBe(first.runCommandName);
+    expect(second.outputBlobName).not.toBe(first.outputBlobName);
+    // The slot now holds the second execution: the first handle answers as a command that no longer exists.
+    await expect(runCommands.poll(first)).rejects.toBeInstanceOf(RunCommandNotFoundError);
+    await expect(runCommands.collect(first)).rejects.toBeInstanceOf(RunCommandNotFoundError);
+    clock.advance(60_000);
+    expect((await runCommands.collect(second)).executionState).toBe("Succeeded");
   });
 });
