@@ -72,8 +72,9 @@ const at = (date: Date, ms: number): Date => new Date(date.getTime() + ms);
 
 /**
  * What the agent answers when a run command is created while another one is still in flight on the machine: the
- * error code and message Azure returns for overlapping run commands (public reports, e.g. Azure/azure-cli#32305;
- * the managed runCommands API itself documents no such limit, see docs/patch-run.md).
+ * code and message publicly reported for overlapping run commands (microsoft/OMS-Agent-for-Linux#1496,
+ * Azure/azure-cli#32305). The managed runCommands API documents no such limit (docs/patch-run.md says what is and is
+ * not documented); the emulator takes the stricter reading, which PatchPilot must survive either way.
  */
 export const CONFLICT_CODE = "Conflict";
 export const CONFLICT_MESSAGE =
