@@ -30,6 +30,11 @@ export type CommandEnd =
   /** Its deadline passed without a terminal state: PatchPilot cancels it and keeps what it wrote. */
   | { kind: "overdue"; lastState: string };
 
+/** The file name of a command's transcripts: unique per execution, even when executions share a slot. */
+function transcriptNameOf(command: PendingCommand): string {
+  return command.transcriptName ?? command.handle.runCommandName;
+}
+
 function streamOf(path: string, text: string): TranscriptStream {
   const bytes = Buffer.from(text, "utf8");
   return { ...(bytes.byteLength > 0 ? { path } : {}), size: bytes.byteLength, sha256: sha256Hex(bytes) };
@@ -60,7 +65,7 @@ async function rebuild(
   phase: PhaseKey,
   stored: StoredList,
 ): Promise<CollectedCommand | undefined> {
-  const statusPath = transcriptStatusPath(phase, command.handle.runCommandName);
+  const statusPath = transcriptStatusPath(phase, transcriptNameOf(command));
   const statusBytes = await deps.store.get(run, statusPath);
   if (statusBytes === undefined) return undefined;
   const parsed = parseArtifact(specForPath(statusPath), statusBytes);
@@ -108,6 +113,7 @@ export async function collectCommand(
   const step = rowOf(deps.steps, command.step);
   const phase = step.phase;
   const name = command.handle.runCommandName;
+  const file = transcriptNameOf(command);
   let view: RunCommandStatus;
   let stdout: string;
   let stderr: string;
@@ -162,9 +168,9 @@ export async function collectCommand(
     };
   }
 
-  const stdoutPath = transcriptPath(phase, name, "stdout");
-  const stderrPath = transcriptPath(phase, name, "stderr");
-  const statusPath = transcriptStatusPath(phase, name);
+  const stdoutPath = transcriptPath(phase, file, "stdout");
+  const stderrPath = transcriptPath(phase, file, "stderr");
+  const statusPath = transcriptStatusPath(phase, file);
   const status: TranscriptStatus = {
     schemaVersion: 1,
     // The artifact's field is named `role` (sealed evidence keeps its schema); it holds the step id.

@@ -74,6 +74,7 @@ export async function submitCommands(request: SubmitRequest): Promise<PendingCom
         submittedAt: now.toISOString(),
         timeoutSeconds,
         expectedSeconds: step.timing.firstPollSeconds(timing),
+        transcriptName: `${handle.runCommandName}-${request.sequence}`,
       };
     }),
   );

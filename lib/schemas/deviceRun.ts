@@ -37,6 +37,15 @@ export const PendingCommandSchema = z.object({
   timeoutSeconds: z.number().int().min(1),
   /** Typical duration: the first poll is due then (lib/domain/run/pollSchedule.ts). */
   expectedSeconds: z.number().int().min(1),
+  /**
+   * The file name of its transcripts and status record, unique per execution (`{runCommandName}-{sequence}`): a
+   * step's run command is a slot that a later execution in the same run (an install retried, a second reboot) reuses.
+   * Absent in states from before slots: the run command's name.
+   */
+  transcriptName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,79}$/)
+    .optional(),
 });
 export type PendingCommand = z.infer<typeof PendingCommandSchema>;
 
