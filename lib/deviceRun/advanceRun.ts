@@ -51,8 +51,9 @@ async function look(
     }
     const facts: StepFacts[] = stageFactsOf(state);
     for (const { command, end } of polled.ended) {
-      const collected = await collectCommand({ ...deps, steps: ctx.steps }, ctx.run, command, end, stored, now);
-      facts.push(await recordStep(ctx, collected));
+      // A bundle is collected as one record per section, each recorded through its own step's row.
+      for (const collected of await collectCommand({ ...deps, steps: ctx.steps }, ctx.run, command, end, stored, now))
+        facts.push(await recordStep(ctx, collected));
       // Not deleted: the step's slot is updated in place by its next execution (lib/azure/runCommands.ts), so a
       // retry finds the command (or, once the slot holds another execution, rebuilds it from its status record).
     }

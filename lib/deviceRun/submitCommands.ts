@@ -1,7 +1,9 @@
 import { PHASES } from "../domain/artifacts";
 import { nextPollAt, type PollPlan } from "../domain/run/pollSchedule";
 import { MAX_POLL_INTERVAL_SECONDS, POLL_GRACE_SECONDS, rowOf, type TimingInputs } from "../domain/run/steps";
-import { getDeviceScript } from "../device/registry";
+import { composeBundle } from "../device/bundle";
+import { getDeviceScript, hashScript } from "../device/registry";
+import { sha256Hex } from "../evidence/sha256";
 import { runPrefix } from "../evidence/keys";
 import type { RunCommands } from "../azure/runCommands";
 import type { DeviceRunInput, PendingCommand } from "../schemas/deviceRun";
@@ -78,6 +80,62 @@ export async function submitCommands(request: SubmitRequest): Promise<PendingCom
       };
     }),
   );
+}
+
+/**
+ * Submits the steps as one bundle (lib/device/bundle.ts): the steps' scripts, unchanged, run back to back in one run
+ * command, each with its own parameters; its timeout and first look are the steps' sums. The slot is the steps'
+ * (`patchpilot/baseline+preValidation`); the nonce derives from the run and the sequence, so a retry sends the same.
+ */
+export async function submitBundle(request: SubmitRequest): Promise<PendingCommand> {
+  const { input, now } = request;
+  const parts = await Promise.all(
+    request.submit.map(async (id) => {
+      const step = rowOf(request.steps, id);
+      const script = getDeviceScript(step.script, input.device.os);
+      const timing = await timingInputs(request, id);
+      return {
+        id,
+        step,
+        script,
+        timeoutSeconds: step.timing.timeoutSeconds(timing),
+        expectedSeconds: step.timing.firstPollSeconds(timing),
+        parameters: await step.parameters({ input, facts: request.facts }),
+      };
+    }),
+  );
+  const [first] = parts;
+  if (first === undefined) throw new Error("a bundle needs steps");
+  const key = request.submit.join("+");
+  const nonce = sha256Hex(Buffer.from(`${runPrefix(input.run)}${key}/${request.sequence}`, "utf8")).slice(0, 24);
+  const bundle = composeBundle(
+    input.device.os,
+    parts.map((p) => ({ step: p.id, script: p.script, parameters: p.parameters })),
+    nonce,
+  );
+  const timeoutSeconds = parts.reduce((sum, p) => sum + p.timeoutSeconds, 0);
+  const handle = await request.runCommands.submit(input.device, {
+    script: bundle.script,
+    parameters: bundle.parameters,
+    outputBlob: `${runPrefix(input.run)}${PHASES[first.step.phase]}/${request.submit.join("-")}-${request.sequence}`,
+    timeoutInSeconds: timeoutSeconds,
+    slot: `patchpilot/${key}`,
+  });
+  return {
+    step: first.id,
+    handle,
+    scriptVersion: first.script.version,
+    scriptSha256: hashScript(bundle.script),
+    submittedAt: now.toISOString(),
+    timeoutSeconds,
+    expectedSeconds: Math.max(
+      1,
+      parts.reduce((sum, p) => sum + p.expectedSeconds, 0),
+    ),
+    transcriptName: `${handle.runCommandName}-${request.sequence}`,
+    sections: parts.map((p) => ({ step: p.id, scriptVersion: p.script.version, scriptSha256: p.script.sha256 })),
+    nonce,
+  };
 }
 
 /** The poll plan of a command in flight (lib/domain/run/pollSchedule.ts). */

@@ -5,7 +5,7 @@ import type { PhaseFailure } from "../schemas/artifacts/run";
 import type { DeviceRunInput, DeviceRunState } from "../schemas/deviceRun";
 import type { DeviceRunDeps } from "./deps";
 import type { RecordStepContext } from "./recordStep";
-import { firstCheckAt, stepTimeoutSeconds, submitCommands, type SubmitRequest } from "./submitCommands";
+import { firstCheckAt, stepTimeoutSeconds, submitBundle, submitCommands, type SubmitRequest } from "./submitCommands";
 
 /** How long to wait before submitting again after the agent refused with 409 (a command of someone else running). */
 export const CONFLICT_RETRY_SECONDS = 60;
@@ -54,8 +54,11 @@ export async function submitNextStep(
   const earlier = state.conflict?.step === step ? state.conflict : undefined;
   const at = now.toISOString();
   const phase = PHASES[rowOf(ctx.steps, step).phase];
+  // Steps that run back to back go as one bundle (one run command, one ARM write; evidence still per step).
+  const bundled = queued.length > 1 && deps.bundleSteps !== false;
+  if (bundled) request.submit = [...queued];
   try {
-    const commands = await submitCommands(request);
+    const commands = bundled ? [await submitBundle(request)] : await submitCommands(request);
     const cleared =
       earlier === undefined
         ? []
@@ -77,7 +80,7 @@ export async function submitNextStep(
         ...state,
         stored: stored.list(),
         commands,
-        queued: rest,
+        queued: bundled ? [] : rest,
         conflict: undefined,
         pollAttempt: 0,
         events: [...state.events, ...cleared],
@@ -94,7 +97,9 @@ export async function submitNextStep(
       phase,
       data: { step, attempt: count, status: 409, code: error.code, message: error.armMessage.slice(0, 500) },
     };
-    const deadline = Date.parse(since) + (await stepTimeoutSeconds(request, step)) * 1000;
+    let timeoutSeconds = 0;
+    for (const id of request.submit) timeoutSeconds += await stepTimeoutSeconds(request, id);
+    const deadline = Date.parse(since) + timeoutSeconds * 1000;
     const retryAt = now.getTime() + CONFLICT_RETRY_SECONDS * 1000;
     if (retryAt <= deadline) {
       return {

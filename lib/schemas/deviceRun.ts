@@ -46,6 +46,15 @@ export const PendingCommandSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,79}$/)
     .optional(),
+  /**
+   * A bundle (lib/device/bundle.ts): the steps it runs back to back in this one command, each with its script's
+   * version and hash (the script embedded unchanged), and the nonce its final marker carries. `step` is the first.
+   */
+  sections: z
+    .array(z.object({ step: z.string().min(1), scriptVersion: SemverSchema, scriptSha256: Sha256HexSchema }))
+    .min(2)
+    .optional(),
+  nonce: z.string().min(8).optional(),
 });
 export type PendingCommand = z.infer<typeof PendingCommandSchema>;
 

@@ -170,7 +170,7 @@ export interface DriveOptions {
    */
   deleteCollectedBeforeRetry?: boolean;
   /** The step and stage tables the engine runs with (a test adds a test-only step); the production ones if absent. */
-  tables?: Pick<DeviceRunDeps, "steps" | "stages">;
+  tables?: Pick<DeviceRunDeps, "steps" | "stages" | "bundleSteps">;
 }
 
 const MAX_ADVANCES = 200;

@@ -24,7 +24,8 @@ describe("a step executed twice in one run (one run-command slot)", () => {
   it("keeps one transcript and status record per execution, and the run verifies", async () => {
     const device = env.devices.get("WNG-SQL01");
     if (device === undefined) throw new Error("no WNG-SQL01");
-    const driven = await driveRun(env, device, { tables: { stages } });
+    // Unbundled, so the post stage runs its steps as commands of their own, the probe twice in its slot.
+    const driven = await driveRun(env, device, { tables: { stages, bundleSteps: false } });
     expect(driven.result.exitCode).toBe(0); // as in the demo
     const probes = driven.states.flatMap((s) => s.commands).filter((c) => c.step === "bootProbe");
     const executions = [...new Map(probes.map((c) => [c.transcriptName, c])).values()];
