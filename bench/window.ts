@@ -4,7 +4,7 @@
 //   npm run bench:window                     # 1,000 devices
 //   BENCH_DEVICES=5000 npm run bench:window
 import diagnosticsChannel from "node:diagnostics_channel";
-import type { ClientRequest } from "node:http";
+import type { ClientRequest, IncomingMessage } from "node:http";
 import os from "node:os";
 import { verifyRun } from "../lib/evidence/verifyRun";
 import { generateScenario } from "../local/fleet/scenario/generateScenario";
@@ -60,6 +60,23 @@ function countRequests(armPort: string, counts: Counts): () => void {
   return () => diagnosticsChannel.unsubscribe("http.client.request.start", onStart);
 }
 
+/** ARM requests as the fleet emulator received them (server side): every ARM call, inventory and polls included. */
+interface ArmReceived {
+  requests: number;
+  writes: number;
+}
+
+function countArmAtEmulator(armPort: string, received: ArmReceived): () => void {
+  const onRequest = (message: unknown): void => {
+    const request = (message as { request?: IncomingMessage }).request;
+    if (request === undefined || String(request.socket.localPort) !== armPort) return;
+    received.requests += 1;
+    if (request.method !== "GET") received.writes += 1;
+  };
+  diagnosticsChannel.subscribe("http.server.request.start", onRequest);
+  return () => diagnosticsChannel.unsubscribe("http.server.request.start", onRequest);
+}
+
 /** The generated fleet, all of it run (withOneRing) and ARM throttling off: its real ceiling is computed below. */
 function forThroughput(input: ScenarioInput): ScenarioInput {
   const unlimited = { capacity: 1_000_000, refillPerSecond: 1_000_000 };
@@ -91,12 +108,15 @@ async function main(): Promise<void> {
     other: 0,
   };
   const stopCounting = countRequests(new URL(stack.emulator.endpoint).port, counts);
+  const received: ArmReceived = { requests: 0, writes: 0 };
+  const stopReceiving = countArmAtEmulator(new URL(stack.emulator.endpoint).port, received);
   try {
     const started = Date.now();
     // Verification (every run re-read by `patchpilot verify`) is an auditor's cost, not the run's: counted apart.
     const summary = await runWindows(stack, undefined, { verify: false });
     const wallMs = Date.now() - started;
     stopCounting();
+    stopReceiving();
     let verified = 0;
     for (const d of summary.devices) {
       const run =
@@ -129,6 +149,13 @@ async function main(): Promise<void> {
     console.log(
       `Run Command calls per device: ${perRun(counts.runCommandCalls)} (plus ${perRun(counts.otherArm)} other ARM reads: inventory, agent status)`,
     );
+    // Counted where the emulator receives them (issue 18's figures; target <= 12 requests, <= 6 writes).
+    console.log(`ARM requests per device run: ${perRun(received.requests)}`);
+    console.log(`ARM writes per device run: ${perRun(received.writes)}`);
+    const { concurrency } = stack.emulator.engine;
+    console.log(
+      `run commands refused with 409: ${concurrency.conflicts} (PatchPilot overlaps ${concurrency.overlaps}, foreign ${concurrency.foreignConflicts}); most in flight on one machine: ${concurrency.maxInFlight}`,
+    );
     const writesPerRun = runs.length === 0 ? 0 : counts.armWrites / runs.length;
     console.log(
       `ARM ceiling (not simulated here): ~${writesPerRun.toFixed(0)} writes per device at 10 writes/s per subscription = ~${((DEVICES * writesPerRun) / 10 / 60).toFixed(0)} min for ${DEVICES} devices in one subscription`,
@@ -140,6 +167,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
     stopCounting();
+    stopReceiving();
     await stack.stop();
   }
 }

@@ -54,6 +54,22 @@ export class RunCommandNotFoundError extends Error {
   }
 }
 
+/**
+ * The agent refused to create a run command because another one is in flight on the machine (409 Conflict; the
+ * agents run one command at a time). Nothing was created: the caller waits and submits again.
+ */
+export class RunCommandConflictError extends Error {
+  constructor(
+    readonly runCommandName: string,
+    readonly code: string,
+    readonly armMessage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`run command ${runCommandName} refused with 409 ${code}: ${armMessage}`, options);
+    this.name = "RunCommandConflictError";
+  }
+}
+
 /** collect() was called before the run command reached a terminal state. */
 export class RunCommandNotFinishedError extends Error {
   constructor(

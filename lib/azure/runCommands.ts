@@ -1,6 +1,12 @@
 import type { RunCommandParameter } from "../device/parameters";
 import type { ArmClients } from "./armClients";
-import { isStatus, rethrowThrottled, RunCommandNotFinishedError, RunCommandNotFoundError } from "./armErrors";
+import {
+  isStatus,
+  rethrowThrottled,
+  RunCommandConflictError,
+  RunCommandNotFinishedError,
+  RunCommandNotFoundError,
+} from "./armErrors";
 import type { RunCommandHandle } from "../schemas/target";
 import type { DeviceRef } from "./deviceRef";
 import { outputBlobSasUrl, sasWindowFor } from "./outputBlobSas";
@@ -20,6 +26,13 @@ export interface RunCommandRequest {
    */
   outputBlob: string;
   timeoutInSeconds: number;
+  /**
+   * A name stable per device and step (e.g. `patchpilot/baseline`): the run command is then a slot, created or
+   * updated in place by each execution instead of a new resource deleted afterwards. Reads of a slot that holds
+   * another execution (other output blob) answer as if the command did not exist, so stale output is never read as
+   * fresh. Absent: `outputBlob` names the command, unique per execution.
+   */
+  slot?: string;
 }
 
 /** What submit returns and poll / collect / delete take: JSON-serialisable, so it can cross activity boundaries. */
@@ -46,6 +59,7 @@ export interface RunCommandResult extends RunCommandStatus {
 
 /** One interface over Arc and VMSS run commands. Each method is one step; callers poll with their own timers. */
 export interface RunCommands {
+  /** Throws RunCommandConflictError when the agent answers 409 (another command in flight on the machine). */
   submit(device: DeviceRef, request: RunCommandRequest): Promise<RunCommandHandle>;
   poll(handle: RunCommandHandle): Promise<RunCommandStatus>;
   /** Reads the terminal instance view and the full output / error blobs; call delete afterwards. */
@@ -73,6 +87,19 @@ function statusOf(resource: RunCommandResource): RunCommandStatus {
   };
 }
 
+/** True unless the resource names an output blob other than `blobName` (ARM returns the URI without its SAS). */
+function writesTo(resource: RunCommandResource, blobName: string): boolean {
+  const uri = resource.properties.outputBlobUri;
+  if (uri === undefined || uri === null || uri === "") return true;
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(uri).pathname);
+  } catch {
+    return true; // not a URL we can read: nothing to compare against
+  }
+  return path.endsWith(`/${blobName}`);
+}
+
 /** Builds the run-command interface over the real ARM and storage clients. */
 export function createRunCommands(deps: RunCommandDeps): RunCommands {
   const vmss = (device: Extract<DeviceRef, { kind: "vmss" }>): VmssRunCommandClient =>
@@ -85,13 +112,19 @@ export function createRunCommands(deps: RunCommandDeps): RunCommands {
 
   async function get(handle: RunCommandHandle): Promise<RunCommandResource> {
     const { device } = handle;
+    let resource: RunCommandResource;
     try {
-      return device.kind === "arc"
-        ? await deps.arm.arcRunCommands.get(arcAddress(device), handle.runCommandName, { instanceView: true })
-        : await vmss(device).get(device, handle.runCommandName, device.resourceId);
+      resource =
+        device.kind === "arc"
+          ? await deps.arm.arcRunCommands.get(arcAddress(device), handle.runCommandName, { instanceView: true })
+          : await vmss(device).get(device, handle.runCommandName, device.resourceId);
     } catch (error) {
       return rethrowThrottled(error, `get run command ${handle.runCommandName}`);
     }
+    // A slot name holds one execution at a time: another execution's resource is not this handle's command.
+    if (!writesTo(resource, handle.outputBlobName))
+      throw new RunCommandNotFoundError(device.resourceId, handle.runCommandName);
+    return resource;
   }
 
   async function readBlob(name: string): Promise<string> {
@@ -108,7 +141,7 @@ export function createRunCommands(deps: RunCommandDeps): RunCommands {
     async submit(device, request) {
       const handle: RunCommandHandle = {
         device,
-        runCommandName: runCommandName(device.resourceId, request.outputBlob),
+        runCommandName: runCommandName(device.resourceId, request.slot ?? request.outputBlob),
         outputBlobName: `${request.outputBlob}/stdout.txt`,
         errorBlobName: `${request.outputBlob}/stderr.txt`,
       };
@@ -142,6 +175,10 @@ export function createRunCommands(deps: RunCommandDeps): RunCommands {
           await deps.arm.arcRunCommands.createOrUpdate(arcAddress(device), handle.runCommandName, spec);
         else await vmss(device).createOrUpdate(device, handle.runCommandName, spec);
       } catch (error) {
+        if (isStatus(error, 409)) {
+          const code = error.code ?? "Conflict";
+          throw new RunCommandConflictError(handle.runCommandName, code, error.message, { cause: error });
+        }
         rethrowThrottled(error, `create run command ${handle.runCommandName}`);
       }
       return handle;

@@ -11,7 +11,7 @@ import { recordStep, type RecordStepContext } from "./recordStep";
 import { RunFacts } from "./runFacts";
 import { StoredList } from "./storedArtifacts";
 import { STEPS } from "./steps";
-import { firstCheckAt, submitCommands } from "./submitCommands";
+import { stageFactsOf, submitNextStep } from "./submitNextStep";
 
 /**
  * Decisions one call may take when the next one is already due (a collected reboot and the first agent check):
@@ -20,9 +20,14 @@ import { firstCheckAt, submitCommands } from "./submitCommands";
 const MAX_DECISIONS_PER_CALL = 3;
 
 /** Where a stage ended: its outcome for the planner, or the state to return while its commands still run. */
-type Looked = { kind: "outcome"; outcome: StageOutcome } | { kind: "waiting"; state: DeviceRunState };
+type Looked =
+  { kind: "outcome"; outcome: StageOutcome; state: DeviceRunState } | { kind: "waiting"; state: DeviceRunState };
 
-/** Polls the stage's commands (or asks ARM for the agent's status while waiting) and records what ended. */
+/**
+ * Polls the stage's command (or asks ARM for the agent's status while waiting) and records what ended. One command
+ * at a time per machine: when it was collected and the stage has steps queued, the next one is submitted (or waits
+ * out an agent that refused it with 409); the stage's outcome comes once its last step was collected.
+ */
 async function look(
   deps: DeviceRunDeps,
   ctx: RecordStepContext,
@@ -44,19 +49,26 @@ async function look(
         },
       };
     }
-    const facts: StepFacts[] = [];
+    const facts: StepFacts[] = stageFactsOf(state);
     for (const { command, end } of polled.ended) {
-      const collected = await collectCommand({ ...deps, steps: ctx.steps }, ctx.run, command, end, stored, now);
-      facts.push(await recordStep(ctx, collected));
-      // Last: until the artifacts are stored, a retry must still find the command (or its status record).
-      if (end.kind === "terminal") await deps.runCommands.delete(command.handle);
+      // A bundle is collected as one record per section, each recorded through its own step's row.
+      for (const collected of await collectCommand({ ...deps, steps: ctx.steps }, ctx.run, command, end, stored, now))
+        facts.push(await recordStep(ctx, collected));
+      // Not deleted: the step's slot is updated in place by its next execution (lib/azure/runCommands.ts), so a
+      // retry finds the command (or, once the slot holds another execution, rebuilds it from its status record).
     }
-    return { kind: "outcome", outcome: stageOutcomeOf(state.stage, facts) };
+    state = { ...state, commands: [], stored: stored.list(), stageFacts: facts as Record<string, unknown>[] };
+  }
+  if ((state.queued ?? []).length > 0 || (state.commands.length === 0 && state.stageFacts !== undefined)) {
+    const next = await submitNextStep(deps, ctx, input, state);
+    if (next.kind === "state") return { kind: "waiting", state: next.state };
+    return { kind: "outcome", outcome: stageOutcomeOf(state.stage, next.facts), state: next.state };
   }
   if (state.stage === "rebootWait" || state.stage === "installReconnect") {
     return {
       kind: "outcome",
       outcome: { stage: state.stage, agentStatus: await getAgentStatus(deps.arm, input.device) },
+      state,
     };
   }
   throw new Error(`run ${ctx.run.runId}: stage ${state.stage} has no run command in flight and nothing to wait for`);
@@ -81,31 +93,22 @@ export async function advanceRun(deps: DeviceRunDeps, request: AdvanceDeviceRunI
   for (let decision = 0; decision < MAX_DECISIONS_PER_CALL && state.stage !== "done"; decision += 1) {
     const looked = await look(deps, ctx, input, state);
     if (looked.kind === "waiting") return looked.state;
-    const plan = planNext({ ...state, stored: stored.list() }, looked.outcome, {
+    const ended = { ...looked.state, queued: undefined, stageFacts: undefined, conflict: undefined };
+    const plan = planNext({ ...ended, stored: stored.list() }, looked.outcome, {
       now,
       ...(input.window === undefined ? {} : { windowEnd: new Date(input.window.end) }),
       dryRun: input.dryRun,
       ...(deps.stages === undefined ? {} : { stages: deps.stages }),
     });
     await carryOutRecords(deps.evidence, run, plan.record, stored, now);
-    const commands =
-      plan.submit.length === 0
-        ? []
-        : await submitCommands({
-            runCommands: deps.runCommands,
-            input,
-            facts,
-            steps,
-            submit: plan.submit,
-            now,
-            sequence: stored.list().length,
-          });
-    state = {
-      ...plan.state,
-      stored: stored.list(),
-      commands,
-      nextCheckAt: commands.length > 0 ? firstCheckAt(commands, now) : plan.state.nextCheckAt,
-    };
+    state = { ...plan.state, stored: stored.list() };
+    if (plan.submit.length > 0) {
+      const next = await submitNextStep(deps, ctx, input, { ...state, queued: [...plan.submit], stageFacts: [] });
+      // A stage whose steps all gave up at once (409 past their deadlines) is decided on in the next call.
+      state = next.state;
+      if (next.kind === "ended") state = { ...state, nextCheckAt: now.toISOString() };
+    }
+    const commands = state.commands;
     // Plan again at once only when nothing was submitted and the next look is already due.
     if (commands.length > 0 || Date.parse(state.nextCheckAt) > now.getTime()) break;
   }

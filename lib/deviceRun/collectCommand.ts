@@ -10,6 +10,7 @@ import { TranscriptStatusSchema, type TranscriptStatus, type TranscriptStream } 
 import type { RunRef } from "../schemas/common";
 import type { PendingCommand, StoredArtifactRef } from "../schemas/deviceRun";
 import { rowOf } from "../domain/run/steps";
+import { splitBundleOutput } from "../device/bundle";
 import type { StepTable } from "./steps";
 import type { StoredList } from "./storedArtifacts";
 
@@ -25,9 +26,15 @@ export interface CollectedCommand {
 
 /** How a command ended, when PatchPilot observed it. */
 export type CommandEnd =
-  | { kind: "terminal" }
+  /** `status`: the terminal instance view the poll already read (then collecting reads only the output blobs). */
+  | { kind: "terminal"; status?: RunCommandStatus }
   /** Its deadline passed without a terminal state: PatchPilot cancels it and keeps what it wrote. */
   | { kind: "overdue"; lastState: string };
+
+/** The file name of a command's transcripts: unique per execution, even when executions share a slot. */
+function transcriptNameOf(command: PendingCommand): string {
+  return command.transcriptName ?? command.handle.runCommandName;
+}
 
 function streamOf(path: string, text: string): TranscriptStream {
   const bytes = Buffer.from(text, "utf8");
@@ -59,7 +66,7 @@ async function rebuild(
   phase: PhaseKey,
   stored: StoredList,
 ): Promise<CollectedCommand | undefined> {
-  const statusPath = transcriptStatusPath(phase, command.handle.runCommandName);
+  const statusPath = transcriptStatusPath(phase, transcriptNameOf(command));
   const statusBytes = await deps.store.get(run, statusPath);
   if (statusBytes === undefined) return undefined;
   const parsed = parseArtifact(specForPath(statusPath), statusBytes);
@@ -91,10 +98,79 @@ export interface CollectDeps {
   steps: StepTable;
 }
 
+/** The command as one section of a bundle: its step, script and transcript name (`{transcriptName}-{step}`). */
+function sectionCommand(
+  command: PendingCommand,
+  section: NonNullable<PendingCommand["sections"]>[number],
+): PendingCommand {
+  return {
+    ...command,
+    step: section.step,
+    scriptVersion: section.scriptVersion,
+    scriptSha256: section.scriptSha256,
+    transcriptName: `${transcriptNameOf(command)}-${section.step}`,
+  };
+}
+
+/** The parts a command is collected as: itself, or each section of a bundle. */
+function partsOf(command: PendingCommand): PendingCommand[] {
+  return command.sections === undefined ? [command] : command.sections.map((s) => sectionCommand(command, s));
+}
+
+/** Rebuilds every part from its status record, or undefined when one has none. */
+async function rebuildAll(
+  deps: CollectDeps,
+  run: RunRef,
+  command: PendingCommand,
+  stored: StoredList,
+): Promise<CollectedCommand[] | undefined> {
+  const rebuilt: CollectedCommand[] = [];
+  for (const part of partsOf(command)) {
+    const one = await rebuild(deps.evidence, run, part, rowOf(deps.steps, part.step).phase, stored);
+    if (one === undefined) return undefined;
+    rebuilt.push(one);
+  }
+  return rebuilt;
+}
+
+/** How a command ended, as read from ARM and its output blobs. */
+interface Observed {
+  view: RunCommandStatus;
+  stdout: string;
+  stderr: string;
+  canceled: TranscriptStatus["canceled"];
+}
+
+/**
+ * A bundle's section as if it had been a command of its own: its text between its markers, its exit code from its end
+ * marker; a section whose end marker never came ended as the bundle did (or Failed, when the bundle says Succeeded).
+ */
+function sectionOf(part: PendingCommand, raw: Observed, nonce: string, steps: readonly string[]): Observed {
+  const out = splitBundleOutput(raw.stdout, steps, nonce).sections.get(part.step);
+  const err = splitBundleOutput(raw.stderr, steps, nonce).sections.get(part.step);
+  const exitCode = out?.exitCode;
+  const view: RunCommandStatus =
+    exitCode !== undefined
+      ? {
+          ...raw.view,
+          executionState: exitCode === 0 ? "Succeeded" : "Failed",
+          exitCode,
+          executionMessage: exitCode === 0 ? "" : `the ${part.step} section exited with code ${exitCode}`,
+        }
+      : {
+          ...raw.view,
+          executionState: raw.view.executionState === "Succeeded" ? "Failed" : raw.view.executionState,
+          exitCode: null,
+          executionMessage: `the ${part.step} section did not complete (bundle ${raw.view.executionState}${raw.view.executionMessage === "" ? "" : `: ${raw.view.executionMessage}`})`,
+        };
+  return { view, stdout: out?.text ?? "", stderr: err?.text ?? "", canceled: raw.canceled };
+}
+
 /**
  * Collects a finished (or overdue, then cancelled) command into evidence: the raw stdout, the stderr when not empty,
- * and a status record beside them. Deleting the command is the caller's last step, after the phase's artifacts are
- * stored; a retry after that delete rebuilds the same result from the status record.
+ * and a status record beside them; a bundle (lib/device/bundle.ts) as one such record per section, each under its
+ * step's phase with its own hash. A retry after the slot moved on (or the command was deleted) rebuilds the same
+ * result from the status records.
  */
 export async function collectCommand(
   deps: CollectDeps,
@@ -103,25 +179,24 @@ export async function collectCommand(
   end: CommandEnd,
   stored: StoredList,
   now: Date,
-): Promise<CollectedCommand> {
-  const step = rowOf(deps.steps, command.step);
-  const phase = step.phase;
-  const name = command.handle.runCommandName;
-  let view: RunCommandStatus;
-  let stdout: string;
-  let stderr: string;
-  let canceled: TranscriptStatus["canceled"];
-  if (end.kind === "terminal") {
+): Promise<CollectedCommand[]> {
+  let raw: Observed;
+  if (end.kind === "terminal" && end.status !== undefined) {
+    const [stdout, stderr] = await Promise.all([
+      readStaging(deps.staging, command.handle.outputBlobName),
+      readStaging(deps.staging, command.handle.errorBlobName),
+    ]);
+    raw = { view: end.status, stdout, stderr, canceled: undefined };
+  } else if (end.kind === "terminal") {
     try {
       const result = await deps.runCommands.collect(command.handle);
-      ({ stdout, stderr } = result);
-      view = result;
+      raw = { view: result, stdout: result.stdout, stderr: result.stderr, canceled: undefined };
     } catch (error) {
       if (!(error instanceof RunCommandNotFoundError)) throw error;
-      const rebuilt = await rebuild(deps.evidence, run, command, phase, stored);
+      const rebuilt = await rebuildAll(deps, run, command, stored);
       if (rebuilt !== undefined) return rebuilt;
       // Gone without a record of ours: someone else deleted it. Recorded as such, deterministically.
-      view = {
+      const view: RunCommandStatus = {
         executionState: "Unknown",
         terminal: true,
         exitCode: null,
@@ -129,19 +204,18 @@ export async function collectCommand(
         startTime: null,
         endTime: null,
       };
-      stdout = "";
-      stderr = "";
+      raw = { view, stdout: "", stderr: "", canceled: undefined };
     }
   } else {
-    const rebuilt = await rebuild(deps.evidence, run, command, phase, stored);
+    const rebuilt = await rebuildAll(deps, run, command, stored);
     if (rebuilt !== undefined) return rebuilt;
     // Cancel first, so the output blobs stop growing and a retry reads the same bytes.
     await deps.runCommands.delete(command.handle);
-    [stdout, stderr] = await Promise.all([
+    const [stdout, stderr] = await Promise.all([
       readStaging(deps.staging, command.handle.outputBlobName),
       readStaging(deps.staging, command.handle.errorBlobName),
     ]);
-    view = {
+    const view: RunCommandStatus = {
       executionState: end.lastState as RunCommandStatus["executionState"],
       terminal: false,
       exitCode: null,
@@ -149,15 +223,46 @@ export async function collectCommand(
       startTime: null,
       endTime: null,
     };
-    canceled = {
+    const canceled = {
       at: now.toISOString(),
       reason: `no terminal state ${command.timeoutSeconds} s after submission plus grace: cancelled by PatchPilot`,
     };
+    raw = { view, stdout, stderr, canceled };
   }
+  const parts = partsOf(command);
+  const collected: CollectedCommand[] = [];
+  for (const part of parts) {
+    const observed =
+      command.sections === undefined
+        ? raw
+        : sectionOf(
+            part,
+            raw,
+            command.nonce ?? "",
+            parts.map((p) => p.step),
+          );
+    collected.push(await fileTranscripts(deps, run, part, observed, stored));
+  }
+  return collected;
+}
 
-  const stdoutPath = transcriptPath(phase, name, "stdout");
-  const stderrPath = transcriptPath(phase, name, "stderr");
-  const statusPath = transcriptStatusPath(phase, name);
+/** Stores one command's (or section's) transcripts and status record under its step's phase. */
+async function fileTranscripts(
+  deps: CollectDeps,
+  run: RunRef,
+  command: PendingCommand,
+  observed: Observed,
+  stored: StoredList,
+): Promise<CollectedCommand> {
+  const step = rowOf(deps.steps, command.step);
+  const phase = step.phase;
+  const name = command.handle.runCommandName;
+  const file = transcriptNameOf(command);
+  const { view, stdout, stderr, canceled } = observed;
+
+  const stdoutPath = transcriptPath(phase, file, "stdout");
+  const stderrPath = transcriptPath(phase, file, "stderr");
+  const statusPath = transcriptStatusPath(phase, file);
   const status: TranscriptStatus = {
     schemaVersion: 1,
     // The artifact's field is named `role` (sealed evidence keeps its schema); it holds the step id.

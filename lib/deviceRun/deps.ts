@@ -20,4 +20,9 @@ export interface DeviceRunDeps {
   steps?: StepTable;
   /** The stage table (lib/domain/run/steps.ts) unless a test extends it. */
   stages?: StageTable;
+  /**
+   * False: a stage's steps go as one run command each, one after another, instead of one bundle (lib/device/bundle.ts).
+   * Default true; tests turn it off to run a step several times in one stage.
+   */
+  bundleSteps?: boolean;
 }

@@ -27,7 +27,8 @@ export async function pollCommands(runCommands: RunCommands, state: DeviceRunSta
       continue;
     }
     if (status.terminal) {
-      ended.push({ command, end: { kind: "terminal" } });
+      // The terminal instance view is passed on: collecting reads the output blobs, not ARM again.
+      ended.push({ command, end: { kind: "terminal", status } });
       continue;
     }
     const next = nextPollAt(pollPlanOf(command), new Date(command.submittedAt), state.pollAttempt + 1, now);

@@ -9,7 +9,7 @@ import type { DeviceRunDeps } from "./deps";
 import { RunFacts } from "./runFacts";
 import { StoredList } from "./storedArtifacts";
 import { STEPS } from "./steps";
-import { firstCheckAt, submitCommands } from "./submitCommands";
+import { submitNextStep } from "./submitNextStep";
 
 /** Without a window, a lock outlives any run (the longest: installs, reboots, timeouts) by far. */
 const LOCK_WITHOUT_WINDOW_MINUTES = 24 * 60;
@@ -106,14 +106,14 @@ export async function startRun(deps: DeviceRunDeps, request: StartDeviceRunInput
 
   const plan = planStart({ ...fresh, stored: stored.list() }, now, deps.stages);
   const facts = new RunFacts(deps.evidence, run, () => stored.list(), record);
-  const commands = await submitCommands({
-    runCommands: deps.runCommands,
-    input,
-    facts,
-    steps: deps.steps ?? STEPS,
-    submit: plan.submit,
-    now,
-    sequence: stored.list().length,
+  const steps = deps.steps ?? STEPS;
+  const ctx = { evidence: deps.evidence, run, os: device.os, facts, stored, now, steps };
+  // One run command at a time per machine: the stage's first step now, the others once each one before was collected.
+  const next = await submitNextStep(deps, ctx, input, {
+    ...plan.state,
+    stored: stored.list(),
+    queued: [...plan.submit],
+    stageFacts: [],
   });
-  return { ...plan.state, stored: stored.list(), commands, nextCheckAt: firstCheckAt(commands, now) };
+  return next.kind === "state" ? next.state : { ...next.state, nextCheckAt: now.toISOString() };
 }

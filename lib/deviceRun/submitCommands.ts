@@ -1,7 +1,9 @@
 import { PHASES } from "../domain/artifacts";
 import { nextPollAt, type PollPlan } from "../domain/run/pollSchedule";
-import { MAX_POLL_INTERVAL_SECONDS, POLL_GRACE_SECONDS, rowOf } from "../domain/run/steps";
-import { getDeviceScript } from "../device/registry";
+import { MAX_POLL_INTERVAL_SECONDS, POLL_GRACE_SECONDS, rowOf, type TimingInputs } from "../domain/run/steps";
+import { composeBundle } from "../device/bundle";
+import { getDeviceScript, hashScript } from "../device/registry";
+import { sha256Hex } from "../evidence/sha256";
 import { runPrefix } from "../evidence/keys";
 import type { RunCommands } from "../azure/runCommands";
 import type { DeviceRunInput, PendingCommand } from "../schemas/deviceRun";
@@ -25,6 +27,25 @@ export interface SubmitRequest {
   sequence: number;
 }
 
+/** What a step's timing depends on, for this run. */
+async function timingInputs(request: SubmitRequest, id: string): Promise<TimingInputs> {
+  const { input, facts } = request;
+  const record = await facts.runRecord();
+  const step = rowOf(request.steps, id);
+  return {
+    scriptTimeoutSeconds: getDeviceScript(step.script, input.device.os).timeoutSeconds,
+    policy: record.policy.update,
+    slowestCheckSeconds: slowestCheckSeconds(record),
+    // Read only by a step that runs after the catalog: before it, the catalog is not stored yet.
+    installEstimateSeconds: step.timing.readsCatalog === true ? installEstimateSeconds(await facts.catalog()) : 0,
+  };
+}
+
+/** The step's deadline (its run command's timeoutInSeconds): how long a refused submission may be retried. */
+export async function stepTimeoutSeconds(request: SubmitRequest, id: string): Promise<number> {
+  return rowOf(request.steps, id).timing.timeoutSeconds(await timingInputs(request, id));
+}
+
 /**
  * Submits one run command per step, with the step table's script, parameters and timing. Names derive from the run,
  * phase, step and sequence, so a retried activity finds its own commands (submit checks first) instead of starting
@@ -32,23 +53,19 @@ export interface SubmitRequest {
  */
 export async function submitCommands(request: SubmitRequest): Promise<PendingCommand[]> {
   const { input, facts, now } = request;
-  const record = await facts.runRecord();
   return Promise.all(
     request.submit.map(async (id): Promise<PendingCommand> => {
       const step = rowOf(request.steps, id);
       const script = getDeviceScript(step.script, input.device.os);
-      const timing = {
-        scriptTimeoutSeconds: script.timeoutSeconds,
-        policy: record.policy.update,
-        slowestCheckSeconds: slowestCheckSeconds(record),
-        // Read only by a step that runs after the catalog: before it, the catalog is not stored yet.
-        installEstimateSeconds: step.timing.readsCatalog === true ? installEstimateSeconds(await facts.catalog()) : 0,
-      };
+      const timing = await timingInputs(request, id);
       const timeoutSeconds = step.timing.timeoutSeconds(timing);
       const handle = await request.runCommands.submit(input.device, {
         script: script.text,
         parameters: await step.parameters({ input, facts }),
         outputBlob: `${runPrefix(input.run)}${PHASES[step.phase]}/${id}-${request.sequence}`,
+        // One slot per device and step, updated in place: no DELETE per command (the output blob, unique per
+        // execution, tells this execution from an earlier one in the same slot).
+        slot: `patchpilot/${id}`,
         timeoutInSeconds: timeoutSeconds,
       });
       return {
@@ -59,9 +76,66 @@ export async function submitCommands(request: SubmitRequest): Promise<PendingCom
         submittedAt: now.toISOString(),
         timeoutSeconds,
         expectedSeconds: step.timing.firstPollSeconds(timing),
+        transcriptName: `${handle.runCommandName}-${request.sequence}`,
       };
     }),
   );
+}
+
+/**
+ * Submits the steps as one bundle (lib/device/bundle.ts): the steps' scripts, unchanged, run back to back in one run
+ * command, each with its own parameters; its timeout and first look are the steps' sums. The slot is the steps'
+ * (`patchpilot/baseline+preValidation`); the nonce derives from the run and the sequence, so a retry sends the same.
+ */
+export async function submitBundle(request: SubmitRequest): Promise<PendingCommand> {
+  const { input, now } = request;
+  const parts = await Promise.all(
+    request.submit.map(async (id) => {
+      const step = rowOf(request.steps, id);
+      const script = getDeviceScript(step.script, input.device.os);
+      const timing = await timingInputs(request, id);
+      return {
+        id,
+        step,
+        script,
+        timeoutSeconds: step.timing.timeoutSeconds(timing),
+        expectedSeconds: step.timing.firstPollSeconds(timing),
+        parameters: await step.parameters({ input, facts: request.facts }),
+      };
+    }),
+  );
+  const [first] = parts;
+  if (first === undefined) throw new Error("a bundle needs steps");
+  const key = request.submit.join("+");
+  const nonce = sha256Hex(Buffer.from(`${runPrefix(input.run)}${key}/${request.sequence}`, "utf8")).slice(0, 24);
+  const bundle = composeBundle(
+    input.device.os,
+    parts.map((p) => ({ step: p.id, script: p.script, parameters: p.parameters })),
+    nonce,
+  );
+  const timeoutSeconds = parts.reduce((sum, p) => sum + p.timeoutSeconds, 0);
+  const handle = await request.runCommands.submit(input.device, {
+    script: bundle.script,
+    parameters: bundle.parameters,
+    outputBlob: `${runPrefix(input.run)}${PHASES[first.step.phase]}/${request.submit.join("-")}-${request.sequence}`,
+    timeoutInSeconds: timeoutSeconds,
+    slot: `patchpilot/${key}`,
+  });
+  return {
+    step: first.id,
+    handle,
+    scriptVersion: first.script.version,
+    scriptSha256: hashScript(bundle.script),
+    submittedAt: now.toISOString(),
+    timeoutSeconds,
+    expectedSeconds: Math.max(
+      1,
+      parts.reduce((sum, p) => sum + p.expectedSeconds, 0),
+    ),
+    transcriptName: `${handle.runCommandName}-${request.sequence}`,
+    sections: parts.map((p) => ({ step: p.id, scriptVersion: p.script.version, scriptSha256: p.script.sha256 })),
+    nonce,
+  };
 }
 
 /** The poll plan of a command in flight (lib/domain/run/pollSchedule.ts). */

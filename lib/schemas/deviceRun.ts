@@ -37,6 +37,24 @@ export const PendingCommandSchema = z.object({
   timeoutSeconds: z.number().int().min(1),
   /** Typical duration: the first poll is due then (lib/domain/run/pollSchedule.ts). */
   expectedSeconds: z.number().int().min(1),
+  /**
+   * The file name of its transcripts and status record, unique per execution (`{runCommandName}-{sequence}`): a
+   * step's run command is a slot that a later execution in the same run (an install retried, a second reboot) reuses.
+   * Absent in states from before slots: the run command's name.
+   */
+  transcriptName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,79}$/)
+    .optional(),
+  /**
+   * A bundle (lib/device/bundle.ts): the steps it runs back to back in this one command, each with its script's
+   * version and hash (the script embedded unchanged), and the nonce its final marker carries. `step` is the first.
+   */
+  sections: z
+    .array(z.object({ step: z.string().min(1), scriptVersion: SemverSchema, scriptSha256: Sha256HexSchema }))
+    .min(2)
+    .optional(),
+  nonce: z.string().min(8).optional(),
 });
 export type PendingCommand = z.infer<typeof PendingCommandSchema>;
 
@@ -115,6 +133,14 @@ export const DeviceRunStateSchema = z.object({
   lockContended: z.boolean(),
   stored: z.array(StoredArtifactRefSchema),
   events: z.array(RunEventInputSchema),
+  /**
+   * One run command at a time per machine: the stage's steps not submitted yet (each goes once the one before it was
+   * collected), the facts its collected steps reported (lib/domain/run/steps.ts's StepFacts), and the step whose
+   * submission the agent refused with 409 (a command of someone else in flight) since when and how often.
+   */
+  queued: z.array(z.string().min(1)).optional(),
+  stageFacts: z.array(z.record(z.string(), z.unknown())).optional(),
+  conflict: z.object({ step: z.string().min(1), since: TimestampSchema, count: z.number().int().min(1) }).optional(),
 });
 export type DeviceRunState = z.infer<typeof DeviceRunStateSchema>;
 

@@ -1,5 +1,6 @@
 import type { RunCommandParameter } from "../../lib/device/parameters";
 import type { ExecutionState } from "../../lib/azure/schemas/runCommand";
+import { ServiceError } from "../serviceError";
 import type { FleetClock, PreexistingRunCommand, ScriptResult, SimulatedDevice } from "./contract";
 import { writeAppendBlob } from "./outputBlobWriter";
 
@@ -69,6 +70,30 @@ const tail = (text: string): string => {
 
 const at = (date: Date, ms: number): Date => new Date(date.getTime() + ms);
 
+/**
+ * What the agent answers when a run command is created while another one is still in flight on the machine: the
+ * code and message publicly reported for overlapping run commands (microsoft/OMS-Agent-for-Linux#1496,
+ * Azure/azure-cli#32305). The managed runCommands API documents no such limit (docs/patch-run.md says what is and is
+ * not documented); the emulator takes the stricter reading, which PatchPilot must survive either way.
+ */
+export const CONFLICT_CODE = "Conflict";
+export const CONFLICT_MESSAGE =
+  "Run command extension execution is in progress. Please wait for completion before invoking a run command.";
+
+/** How often overlapping commands were refused, per kind of holder (the emulator's concurrency counters). */
+export interface ConcurrencyCounts {
+  /** PUTs refused with 409 because another command was in flight on the machine. */
+  conflicts: number;
+  /** ...of them, refused because of a command PatchPilot itself had in flight there (a PatchPilot overlap). */
+  overlaps: number;
+  /** ...of them, refused because of a seeded foreign command (an RMM's). */
+  foreignConflicts: number;
+  /** Most commands ever in flight at once on one machine (1 while the rule holds). */
+  maxInFlight: number;
+}
+
+const IN_FLIGHT = new Set<ExecutionState>(["Unknown", "Pending", "Running"]);
+
 let operationCounter = 0;
 function nextOperationId(): string {
   operationCounter += 1;
@@ -84,6 +109,9 @@ function nextOperationId(): string {
 export class RunCommandEngine {
   private readonly byDevice = new Map<string, Map<string, RunCommandRecord>>();
   private readonly operations = new Map<string, { record: RunCommandRecord; kind: "create" | "delete" }>();
+  /** Names (lower case) of the seeded commands: foreign to the run under test. */
+  private readonly foreign = new Set<string>();
+  readonly concurrency: ConcurrencyCounts = { conflicts: 0, overlaps: 0, foreignConflicts: 0, maxInFlight: 0 };
 
   constructor(
     private readonly clock: FleetClock,
@@ -111,6 +139,7 @@ export class RunCommandEngine {
       result: { kind: "completed", durationMs: preexisting.durationMs, exitCode: 0, stdout: "", stderr: "" },
     };
     this.commands(device).set(record.name.toLowerCase(), record);
+    this.foreign.add(record.name.toLowerCase());
   }
 
   /** PUT: a new command, the same one again (identical body: no re-run), or a replacement. */
@@ -120,6 +149,17 @@ export class RunCommandEngine {
     const existing = this.find(device, name);
     if (existing !== undefined && existing.fingerprint === fingerprint && existing.deleteAt === undefined) {
       return { record: existing, created: false };
+    }
+    // One command at a time per machine, as the agents run them: a new command while another one is in flight
+    // (not picked up, pending or running) is refused with 409 and nothing is created.
+    const busy = this.list(device).filter(
+      (other) => other.name.toLowerCase() !== name.toLowerCase() && IN_FLIGHT.has(this.view(other).executionState),
+    );
+    if (busy.length > 0) {
+      this.concurrency.conflicts += 1;
+      if (busy.some((other) => this.foreign.has(other.name.toLowerCase()))) this.concurrency.foreignConflicts += 1;
+      else this.concurrency.overlaps += 1;
+      throw new ServiceError(409, CONFLICT_CODE, CONFLICT_MESSAGE);
     }
     if (existing !== undefined) this.cancel(existing);
     const record: RunCommandRecord = {
@@ -132,6 +172,8 @@ export class RunCommandEngine {
     };
     this.commands(device).set(name.toLowerCase(), record);
     this.operations.set(record.operationId, { record, kind: "create" });
+    const inFlight = this.list(device).filter((r) => IN_FLIGHT.has(this.view(r).executionState)).length;
+    this.concurrency.maxInFlight = Math.max(this.concurrency.maxInFlight, inFlight);
     return { record, created: true };
   }
 

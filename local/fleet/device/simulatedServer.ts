@@ -14,6 +14,7 @@ import { rejectParameters } from "./answers/rejectParameters";
 import type { DeviceProfile } from "./deviceProfile";
 import { DeviceState } from "./deviceState";
 import { malformOutput, withHostileStrings } from "./malformOutput";
+import { parseBundle, runBundle } from "./runBundle";
 
 const UNKNOWN_SCRIPT_MS = 1_000;
 // Sections the scripts collect independently (a failure nulls one, the rest still report); timestamps and flags are not.
@@ -88,6 +89,9 @@ export class SimulatedServer implements SimulatedDevice {
   }
 
   execute(request: ScriptRequest): ScriptResult {
+    // A bundle (lib/device/bundle.ts) runs its sections' scripts one after another, as the composed script does.
+    const bundle = parseBundle(request.script);
+    if (bundle !== undefined) return runBundle(request, bundle, (section) => this.execute(section));
     const header = parseScriptHeader(request.script);
     if (header === undefined) {
       return {

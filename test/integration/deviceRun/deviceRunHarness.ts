@@ -164,8 +164,13 @@ export interface DriveOptions {
    * the first call deleted are gone) and require the same answer and no new blob: an at-least-once retry.
    */
   retryEveryCall?: boolean;
+  /**
+   * Before each advance retry, delete the run commands the first call collected (as a batch clean-up off the
+   * critical path may): the retry finds them gone and rebuilds from the status records.
+   */
+  deleteCollectedBeforeRetry?: boolean;
   /** The step and stage tables the engine runs with (a test adds a test-only step); the production ones if absent. */
-  tables?: Pick<DeviceRunDeps, "steps" | "stages">;
+  tables?: Pick<DeviceRunDeps, "steps" | "stages" | "bundleSteps">;
 }
 
 const MAX_ADVANCES = 200;
@@ -222,6 +227,11 @@ export async function driveRun(env: RunEnv, device: DeviceRef, options: DriveOpt
     }
     const request = { input, state, now: now() };
     const next = await advance(request);
+    if (options.deleteCollectedBeforeRetry === true) {
+      const live = new Set(next.commands.map((c) => c.handle.runCommandName));
+      for (const command of state.commands)
+        if (!live.has(command.handle.runCommandName)) await env.runCommands.delete(command.handle);
+    }
     await retry(advance, request, next);
     state = next;
     states.push(state);

@@ -63,9 +63,16 @@ describe("a test-only step added through the step table", () => {
     const { run } = driven.input;
     expect(driven.result.exitCode).toBe(0); // as without the step (demoFleet.test.ts)
 
-    // Submitted with the post stage's steps, by the unchanged engine.
-    const post = driven.states.find((s) => s.stage === "post" && s.commands.length > 0);
-    expect(post?.commands.map((c) => c.step).sort()).toEqual(["diagnostics", "postValidation", "snapshot", "uptime"]);
+    // Submitted with the post stage's steps, by the unchanged engine: bundled into the stage's one run command,
+    // after the production steps, and recorded per step (its own transcript under its own phase).
+    const post = driven.states.filter((s) => s.stage === "post" && s.commands.length > 0);
+    expect(post.every((s) => s.commands.length === 1)).toBe(true);
+    expect(post[0]?.commands[0]?.sections?.map((s) => s.step)).toEqual([
+      "snapshot",
+      "postValidation",
+      "diagnostics",
+      "uptime",
+    ]);
 
     const store = evidenceFor(env).store;
     const uptime = UptimeSchema.parse(JSON.parse(String(await store.get(run, UPTIME.path))));

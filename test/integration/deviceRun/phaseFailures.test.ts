@@ -11,9 +11,10 @@ import { driveRun, evidenceFor, startRunEnv, type RunEnv } from "./deviceRunHarn
 const tags = { "patchpilot:tenant": "t1", "patchpilot:client": "c1" };
 const scriptOf = (request: ScriptRequest): string | undefined => parseScriptHeader(request.script)?.id;
 
-// The baseline hangs (ARM times it out); validate prints something that is not a document; stderr says why.
+// The baseline prints something that is not a document (stderr says why); validate, bundled after it in the same run
+// command, hangs (ARM times the command out).
 function answer(request: ScriptRequest): ScriptResult {
-  if (scriptOf(request) === "baseline") return { kind: "hang", stdout: "collecting...", stderr: "" };
+  if (scriptOf(request) === "validate") return { kind: "hang", stdout: "collecting...", stderr: "" };
   return {
     kind: "completed",
     durationMs: 5_000,
@@ -36,7 +37,7 @@ async function readJson<T>(run: RunRef, path: string): Promise<T | undefined> {
   return bytes === undefined ? undefined : (JSON.parse(bytes.toString("utf8")) as T);
 }
 
-describe("a device whose baseline times out and whose validation output is malformed", () => {
+describe("a device whose baseline output is malformed and whose validation times out", () => {
   it("stops before changing anything, records each phase failure with its transcripts, and ends in 240", async () => {
     const device = env.devices.get("BROKEN01");
     if (device === undefined) throw new Error("no BROKEN01");
@@ -46,22 +47,22 @@ describe("a device whose baseline times out and whose validation output is malfo
     expect((await verifyRun(evidenceFor(env), run)).ok).toBe(true);
 
     const baseline = await readJson<PhaseFailure>(run, failurePath("baseline"));
-    expect(baseline?.kind).toBe("Timeout");
+    expect(baseline?.kind).toBe("MalformedOutput");
     const pre = await readJson<PhaseFailure>(run, failurePath("preValidation"));
-    expect(pre?.kind).toBe("MalformedOutput");
+    expect(pre?.kind).toBe("Timeout");
     for (const failure of [baseline, pre]) {
       expect(failure?.transcripts.some((p) => p.endsWith(".stdout.txt"))).toBe(true);
       for (const path of failure?.transcripts ?? []) expect(await evidenceFor(env).store.get(run, path)).toBeDefined();
     }
     // The raw output is kept byte for byte, stderr included.
-    const stderr = pre?.transcripts.find((p) => p.endsWith(".stderr.txt"));
+    const stderr = baseline?.transcripts.find((p) => p.endsWith(".stderr.txt"));
     expect(stderr && (await evidenceFor(env).store.get(run, stderr))?.toString("utf8")).toBe(
       "Get-CimInstance: access denied",
     );
 
     const decision = await readJson<ExitCodeRecord>(run, ARTIFACTS.exitCode.path);
     expect(decision?.reasons.join("\n")).toContain(
-      `${ARTIFACTS.baseline.path} is missing because the phase failed: Timeout`,
+      `${ARTIFACTS.baseline.path} is missing because the phase failed: MalformedOutput`,
     );
     // Nothing past the pre stage ran: no catalog, no install, no reboot record.
     const names = await evidenceFor(env).store.listBlobNames(driven.result.evidencePrefix);

@@ -26,13 +26,28 @@ describe("every activity call retried with the same input (at-least-once)", () =
   ])("%s: same answers, no new blob, same exit code (%i)", async (name, code) => {
     const device = env.devices.get(name);
     if (device === undefined) throw new Error(`no ${name}`);
-    const driven = await driveRun(env, device, { retryEveryCall: true });
+    const driven = await driveRun(env, device, { retryEveryCall: true, deleteCollectedBeforeRetry: true });
     runs.push(driven);
     expect(driven.retried).toBe(driven.activityCalls);
     expect(driven.result.exitCode).toBe(code);
     expect((await verifyRun(evidenceFor(env), driven.input.run)).ok).toBe(true);
     // Runs that collected commands had retries find them deleted and rebuild from the status records.
     if (code !== 170) expect(driven.rebuiltFromEvidence).toBeGreaterThan(0);
+  });
+
+  // Commands are not deleted after collection (each step's slot is updated in place by its next execution): a retry
+  // finds the collected command still there and collects the same bytes again.
+  it.each([
+    ["WNG-WEB01", 0],
+    ["FAB-SQL01", 220],
+  ])("%s, commands left in their slots: same answers, no new blob, same exit code (%i)", async (name, code) => {
+    const device = env.devices.get(name);
+    if (device === undefined) throw new Error(`no ${name}`);
+    const driven = await driveRun(env, device, { retryEveryCall: true });
+    runs.push(driven);
+    expect(driven.retried).toBe(driven.activityCalls);
+    expect(driven.result.exitCode).toBe(code);
+    expect((await verifyRun(evidenceFor(env), driven.input.run)).ok).toBe(true);
   });
 });
 

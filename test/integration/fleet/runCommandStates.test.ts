@@ -195,6 +195,8 @@ describe("run command state machine through the real clients", () => {
     const listed = [];
     for await (const command of env.arm.arcRunCommands.list(machine)) listed.push(command);
     expect(listed.map((c) => c.name)).toContain(handle.runCommandName);
+    // One command at a time per machine: the first one ends before the next is created (else 409 Conflict).
+    clock.advance(10_000);
     const storage = await testStorage();
     const window = sasWindowFor(60);
     const out = `manual/${uniqueRunId()}/stdout.txt`;

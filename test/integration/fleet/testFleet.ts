@@ -9,6 +9,7 @@ import type {
 } from "../../../local/fleet/contract";
 import { startFleetEmulator, type FleetEmulator, type FleetEmulatorOptions } from "../../../local/fleet/armServer";
 import { createArmClients, type ArmClients } from "../../../lib/azure/armClients";
+import { parseBundle, runBundle } from "../../../local/fleet/device/runBundle";
 
 /** A clock the test moves by hand; the emulator's run-command states follow it. */
 export class ManualClock implements FleetClock {
@@ -58,6 +59,9 @@ export class TestDevice implements SimulatedDevice {
     return this.agentStatus(from) === "Connected" ? from : undefined;
   }
   execute(request: ScriptRequest): ScriptResult {
+    // A bundle runs its sections' scripts one after another, each answered as if sent alone (as a device runs it).
+    const bundle = parseBundle(request.script);
+    if (bundle !== undefined) return runBundle(request, bundle, (section) => this.execute(section));
     this.executed.push(request);
     return this.answer(request);
   }
