@@ -61,11 +61,13 @@ export class ArcRunCommandClient {
     };
   }
 
-  /** Reads a run command; `instanceView: true` adds execution state, exit code, output tail, start/end. */
-  async get(machine: ArcMachineAddress, name: string, options: { instanceView: boolean }): Promise<RunCommandResource> {
-    const query: Record<string, string> = options.instanceView ? { $expand: "instanceView" } : {};
+  /**
+   * Reads a run command with its instance view (execution state, exit code, output tail, start/end): Arc always
+   * returns it; 2025-01-13 defines no `$expand` on this GET (see its RunCommands_Get example).
+   */
+  async get(machine: ArcMachineAddress, name: string): Promise<RunCommandResource> {
     try {
-      const response = await this.send("GET", this.url(machine, name, query), [200]);
+      const response = await this.send("GET", this.url(machine, name), [200]);
       return this.parse(RunCommandResourceSchema, response, "Arc runCommands get");
     } catch (error) {
       if (isStatus(error, 404)) throw new RunCommandNotFoundError(machineId(machine), name);

@@ -87,7 +87,7 @@ export function createRunCommands(deps: RunCommandDeps): RunCommands {
     const { device } = handle;
     try {
       return device.kind === "arc"
-        ? await deps.arm.arcRunCommands.get(arcAddress(device), handle.runCommandName, { instanceView: true })
+        ? await deps.arm.arcRunCommands.get(arcAddress(device), handle.runCommandName)
         : await vmss(device).get(device, handle.runCommandName, device.resourceId);
     } catch (error) {
       return rethrowThrottled(error, `get run command ${handle.runCommandName}`);

@@ -39,7 +39,19 @@ export interface FleetEmulator {
   readonly ca: string;
   readonly credential: LocalFleetCredential;
   readonly engine: RunCommandEngine;
+  /** Calls `listener` with every request and the answer sent (conformance tests); returns the unsubscribe function. */
+  onExchange(listener: (exchange: ArmExchange) => void): () => void;
   close(): Promise<void>;
+}
+
+/** One request to the emulator and its answer, as JSON (bodies undefined when empty). */
+export interface ArmExchange {
+  method: string;
+  /** Path and query as received. */
+  url: string;
+  requestBody: unknown;
+  status: number;
+  responseBody: unknown;
 }
 
 const PutRunCommandSchema = z.object({
@@ -206,7 +218,11 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     type: string,
     nameIndex: number,
   ): [string, RegExp, Handler][] {
-    const expand = (ctx: Context): boolean => ctx.url.searchParams.get("$expand")?.toLowerCase() === "instanceview";
+    // HybridCompute 2025-01-13 defines no `$expand` on run-command GET/list and its examples (RunCommands_Get,
+    // RunCommands_List) always carry the instance view; Compute (VM and VMSS VM) run commands return it only with
+    // `$expand=instanceView` (the parameter its spec defines).
+    const expand = (ctx: Context): boolean =>
+      provider === "HybridCompute" || ctx.url.searchParams.get("$expand")?.toLowerCase() === "instanceview";
     return [
       [
         "GET",
@@ -283,7 +299,9 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
         (ctx) => {
           const device = deviceOf(ctx.match);
           const outcome = engine.delete(device, ctx.match[nameIndex] ?? "");
-          if (outcome.status !== "deleting") return { status: outcome.status === "missing" ? 204 : 200 };
+          // HybridCompute's DELETE answers 202 or 204 only; Compute's also 200 for a synchronous delete.
+          if (outcome.status !== "deleting")
+            return { status: outcome.status === "missing" || provider === "HybridCompute" ? 204 : 200 };
           const op = operationUrl(
             ctx,
             provider,
@@ -404,11 +422,16 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     operationRoute(`${S}${CP}/locations/([^/]+)/operations/([^/]+)`),
   ];
 
-  async function handle(req: IncomingMessage, base: string): Promise<Reply & { headers: Record<string, string> }> {
+  async function handle(
+    req: IncomingMessage,
+    base: string,
+    received: { text: string },
+  ): Promise<Reply & { headers: Record<string, string> }> {
     const method = req.method ?? "GET";
     const url = new URL(req.url ?? "/", base);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    received.text = Buffer.concat(chunks).toString("utf8");
     if (arm.latencyMs > 0) await sleep(arm.latencyMs);
     const auth = req.headers.authorization;
     if (auth === undefined || !/^Bearer \S+/.test(auth)) {
@@ -470,7 +493,24 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     throw new ServiceError(404, "ResourceNotFound", `No resource at ${path}.`);
   }
 
-  function send(res: ServerResponse, reply: Reply): void {
+  const exchangeListeners = new Set<(exchange: ArmExchange) => void>();
+  function send(res: ServerResponse, reply: Reply, req?: IncomingMessage, requestText = ""): void {
+    if (req !== undefined && exchangeListeners.size > 0) {
+      let requestBody: unknown;
+      try {
+        requestBody = requestText === "" ? undefined : JSON.parse(requestText);
+      } catch {
+        requestBody = requestText;
+      }
+      const exchange: ArmExchange = {
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        requestBody,
+        status: reply.status,
+        responseBody: reply.body === undefined ? undefined : (JSON.parse(JSON.stringify(reply.body)) as unknown),
+      };
+      for (const listener of exchangeListeners) listener(exchange);
+    }
     const headers: Record<string, string> = { "x-ms-request-id": randomUUID(), ...reply.headers };
     if (reply.body === undefined) {
       res.writeHead(reply.status, headers).end();
@@ -488,22 +528,36 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
 
   const server = https.createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
     const base = `https://${req.headers.host ?? "localhost"}`;
-    handle(req, base).then(
-      (reply) => send(res, reply),
+    const received = { text: "" };
+    handle(req, base, received).then(
+      (reply) => send(res, reply, req, received.text),
       (error: unknown) => {
         if (error instanceof ServiceError) {
-          send(res, {
-            status: error.status,
-            headers: error.headers,
-            body: { error: { code: error.code, message: error.message } },
-          });
-        } else {
-          send(res, {
-            status: 500,
-            body: {
-              error: { code: "InternalServerError", message: error instanceof Error ? error.message : String(error) },
+          send(
+            res,
+            {
+              status: error.status,
+              headers: error.headers,
+              body: { error: { code: error.code, message: error.message } },
             },
-          });
+            req,
+            received.text,
+          );
+        } else {
+          send(
+            res,
+            {
+              status: 500,
+              body: {
+                error: {
+                  code: "InternalServerError",
+                  message: error instanceof Error ? error.message : String(error),
+                },
+              },
+            },
+            req,
+            received.text,
+          );
         }
       },
     );
@@ -519,6 +573,10 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     ca: certificate.cert,
     credential: new LocalFleetCredential(),
     engine,
+    onExchange(listener) {
+      exchangeListeners.add(listener);
+      return () => exchangeListeners.delete(listener);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
