@@ -15,6 +15,7 @@ import { ARM_SCOPE, armPipelineOptions, type ArmConnection } from "./armConnecti
 import { isStatus, parseArm, RunCommandNotFoundError } from "./armErrors";
 import { runCommandBody, type RunCommandSpec } from "./runCommandSpec";
 import { AsyncOperationSchema, type AsyncOperation } from "./schemas/asyncOperation";
+import { HybridMachineSchema, type HybridMachine } from "./schemas/hybridMachine";
 import { RunCommandListSchema, RunCommandResourceSchema, type RunCommandResource } from "./schemas/runCommand";
 
 /** GA api-version of Arc run commands (the registry's arm-hybridcompute 3.0.0 predates them). */
@@ -93,6 +94,15 @@ export class ArcRunCommandClient {
       yield* page.value;
       url = page.nextLink ?? undefined;
     }
+  }
+
+  /** Reads one machine (`Machines_Get`, 2025-01-13): its agent status for reboot waits. */
+  async getMachine(machine: ArcMachineAddress): Promise<HybridMachine> {
+    const path =
+      `/subscriptions/${encodeURIComponent(machine.subscriptionId)}/resourceGroups/${encodeURIComponent(machine.resourceGroup)}` +
+      `/providers/Microsoft.HybridCompute/machines/${encodeURIComponent(machine.machineName)}`;
+    const url = `${this.connection.endpoint}${path}?api-version=${ARC_RUN_COMMAND_API_VERSION}`;
+    return this.parse(HybridMachineSchema, await this.send("GET", url, [200]), "machines get");
   }
 
   /** Reads an `Azure-AsyncOperation` status URL returned by create or delete. */

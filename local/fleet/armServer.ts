@@ -5,10 +5,20 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { RunCommandParameterSchema } from "../../lib/device/parameters";
-import { arcMachineId, arcMachineJson, runCommandJson, scaleSetJson, scaleSetVmJson, vmssVmId } from "./armResources";
+import {
+  arcMachineId,
+  arcMachineJson,
+  runCommandJson,
+  scaleSetJson,
+  scaleSetVmJson,
+  vmId,
+  vmInstanceViewJson,
+  vmssVmId,
+} from "./armResources";
 import { generateFleetCertificate } from "./certificate";
 import type { ArmBehaviour, Fleet, FleetClock, SimulatedDevice } from "./contract";
 import { LocalFleetCredential } from "./localCredential";
+import { answerResourceGraph } from "./resourceGraph";
 import { RunCommandEngine, type EngineTiming, type RunCommandRecord } from "./runCommandEngine";
 import { TokenBucket } from "./tokenBucket";
 import { ServiceError } from "../serviceError";
@@ -17,7 +27,11 @@ import { ServiceError } from "../serviceError";
 export const API_VERSIONS = {
   hybridCompute: ["2021-05-20", "2025-01-13"],
   compute: ["2024-07-01", "2024-11-01", "2025-04-01", "2026-04-01"],
+  resourceGraph: ["2024-04-01"],
 } as const;
+
+/** Resource Graph's per-user quota: 15 queries per 5-second window (documented), as a bucket. */
+const RESOURCE_GRAPH_QUOTA = { capacity: 15, refillPerSecond: 3 };
 
 /** How to start the emulator. */
 export interface FleetEmulatorOptions {
@@ -103,12 +117,14 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
   const lower = (...parts: string[]): string => parts.join("|").toLowerCase();
   const arcIndex = new Map<string, SimulatedDevice>();
   const vmssIndex = new Map<string, SimulatedDevice>();
+  const vmIndex = new Map<string, SimulatedDevice>();
   const byName = new Map<string, SimulatedDevice>();
   for (const device of fleet.devices) {
     const p = device.placement;
     byName.set(device.name, device);
     if (device.kind === "arc")
       arcIndex.set(lower(p.subscriptionId, p.resourceGroup, p.arc?.machineName ?? device.name), device);
+    else if (p.vm !== undefined) vmIndex.set(lower(p.subscriptionId, p.resourceGroup, p.vm.vmName), device);
     else if (p.vmss !== undefined)
       vmssIndex.set(lower(p.subscriptionId, p.resourceGroup, p.vmss.scaleSetName, p.vmss.instanceId), device);
   }
@@ -172,6 +188,17 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
         404,
         "ResourceNotFound",
         `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${m[3]}/virtualMachines/${m[4]}' under resource group '${m[2]}' was not found.`,
+      );
+    engine.advance(device);
+    return device;
+  };
+  const vmDevice = (m: string[]): SimulatedDevice => {
+    const device = vmIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? ""));
+    if (device === undefined)
+      throw new ServiceError(
+        404,
+        "ResourceNotFound",
+        `The Resource 'Microsoft.Compute/virtualMachines/${m[3]}' under resource group '${m[2]}' was not found.`,
       );
     engine.advance(device);
     return device;
@@ -419,6 +446,24 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands",
       5,
     ),
+    [
+      "GET",
+      route(`${VMSS}/virtualMachines/([^/]+)/instanceView`),
+      (ctx) => ({ status: 200, body: vmInstanceViewJson(vmssDevice(ctx.match), clock) }),
+    ],
+    [
+      "GET",
+      route(`${S}${RG}${CP}/virtualMachines/([^/]+)/instanceView`),
+      (ctx) => ({ status: 200, body: vmInstanceViewJson(vmDevice(ctx.match), clock) }),
+    ],
+    ...runCommandRoutes(
+      "Compute",
+      `${S}${RG}${CP}/virtualMachines/([^/]+)`,
+      vmDevice,
+      vmId,
+      "Microsoft.Compute/virtualMachines/runCommands",
+      4,
+    ),
     operationRoute(`${S}${CP}/locations/([^/]+)/operations/([^/]+)`),
   ];
 
@@ -445,6 +490,8 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
         },
       );
     }
+    if (/^\/providers\/Microsoft\.ResourceGraph\/resources\/?$/i.test(url.pathname))
+      return resourceGraph(method, url, Buffer.concat(chunks).toString("utf8"));
     const subscription = /^\/subscriptions\/([^/]+)/i.exec(url.pathname)?.[1];
     if (subscription === undefined) throw new ServiceError(404, "InvalidResourceType", `No route for ${url.pathname}.`);
     const rateHeaders = throttle(subscription, method === "GET" ? "reads" : "writes");
@@ -491,6 +538,52 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     }
     if (methodAllowed) throw new ServiceError(405, "MethodNotAllowed", `${method} is not supported on ${path}.`);
     throw new ServiceError(404, "ResourceNotFound", `No resource at ${path}.`);
+  }
+
+  // Tenant-level: no subscription in the path, its own per-user quota (x-ms-user-quota-* headers, as ARG sends).
+  const graphQuota = new TokenBucket(RESOURCE_GRAPH_QUOTA.capacity, RESOURCE_GRAPH_QUOTA.refillPerSecond);
+  function resourceGraph(method: string, url: URL, text: string): Reply & { headers: Record<string, string> } {
+    if (method !== "POST")
+      throw new ServiceError(405, "MethodNotAllowed", `${method} is not supported on ${url.pathname}.`);
+    const apiVersion = url.searchParams.get("api-version");
+    if (!(API_VERSIONS.resourceGraph as readonly string[]).includes(apiVersion ?? "")) {
+      throw new ServiceError(
+        400,
+        "InvalidApiVersionParameter",
+        `The api-version '${apiVersion ?? ""}' is invalid. The supported versions are '${API_VERSIONS.resourceGraph.join(",")}'.`,
+      );
+    }
+    const taken = graphQuota.take();
+    if (!taken.ok) {
+      throw new ServiceError(
+        429,
+        "RateLimiting",
+        "Please provide below info when asking for support: quota exceeded.",
+        {
+          "Retry-After": String(taken.retryAfterSeconds),
+          "x-ms-user-quota-remaining": "0",
+          "x-ms-user-quota-resets-after": `00:00:0${Math.min(9, taken.retryAfterSeconds)}`,
+        },
+      );
+    }
+    if (arm.transientErrorRate > 0 && random() < arm.transientErrorRate) {
+      throw new ServiceError(500, "InternalServerError", "Encountered internal server error. Please try again.");
+    }
+    let body: unknown;
+    try {
+      body = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      throw new ServiceError(
+        400,
+        "InvalidRequestContent",
+        "The request content was invalid and could not be deserialized.",
+      );
+    }
+    const reply = answerResourceGraph(fleet, clock, body, arm.pageSize);
+    return {
+      ...reply,
+      headers: { "x-ms-user-quota-remaining": String(taken.remaining), "x-ms-user-quota-resets-after": "00:00:05" },
+    };
   }
 
   const exchangeListeners = new Set<(exchange: ArmExchange) => void>();

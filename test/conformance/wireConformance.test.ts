@@ -9,13 +9,9 @@ import { SpecIndex, type Exchange, type Operation } from "./swaggerSpecs";
  * with why. Everything else in the window's traffic is checked.
  */
 const NOT_VENDORED: Record<string, string> = {
-  "GET Microsoft.HybridCompute/machines 2021-05-20":
-    "inventory: arm-hybridcompute 3.0.0 sends 2021-05-20, whose spec is not vendored (2025-01-13 is)",
-  "GET Microsoft.HybridCompute/machines/* 2021-05-20": "reboot waits of Arc machines: as above",
-  "GET Microsoft.Compute/virtualMachineScaleSets 2026-04-01":
-    "inventory: virtualMachineScaleSet.json is not vendored (shared/reference holds Compute run commands only)",
-  "GET Microsoft.Compute/virtualMachineScaleSets/*/virtualMachines 2026-04-01":
-    "inventory and reboot waits of VMSS instances: virtualMachineScaleSetVM.json is not vendored",
+  "GET Microsoft.Compute/virtualMachineScaleSets/*/virtualMachines/*/instanceView 2026-04-01":
+    "reboot waits of Uniform VMSS instances: virtualMachineScaleSetVM.json is not vendored (shared/reference holds " +
+    "Compute run commands only)",
 };
 
 function operationOf(specs: SpecIndex, e: Exchange): Operation | undefined {
