@@ -10,7 +10,7 @@
 //   modules/functionApp.bicep         Flex Consumption plan + function app, app settings, App Service Authentication
 //   modules/roleAssignments.bicep     the app's roles on the resources above (+ optional operator)
 //   modules/managedResourceGroupRoles.bicep   per managed resource group (any subscription): run commands, inventory
-//   modules/subscriptionReader.bicep  per managed subscription: Reader for subscription-wide inventory
+//   modules/subscriptionReader.bicep  per managed subscription (optional): Reader for subscription-wide inventory
 //   modules/runCommandRole.bicep      optional custom run-command role (Arc machines + VMSS instances)
 //   modules/eventSubscription.bicep   topic -> ingestPatchEvents (after the code is deployed)
 //   modules/dashboards.bicep          workbook + alert rules (220 regression, window halted) over the custom tables
@@ -42,8 +42,8 @@ param managedResourceGroups managedResourceGroup[] = []
 @description('Assign a custom role limited to Arc and VMSS run commands instead of Hybrid Server Resource Administrator + Virtual Machine Contributor.')
 param useCustomRunCommandRole bool = false
 
-@description('Assign Reader on each managed subscription: required while discovery lists Arc machines and scale sets per subscription (docs/deploy.md, Known gaps).')
-param inventoryReaderOnSubscriptions bool = true
+@description('Assign Reader on each managed subscription: discovery (one Resource Graph query) then also finds tagged machines outside the managed resource groups. Off: Reader on the managed groups (always assigned) is enough for the machines there.')
+param inventoryReaderOnSubscriptions bool = false
 
 @description('Client id of the Entra ID app registration for App Service Authentication; empty = API keys only, PATCHPILOT_TRUST_CLIENT_PRINCIPAL false.')
 param entraClientId string = ''

@@ -36,8 +36,8 @@ resource arcRunCommands 'Microsoft.Authorization/roleAssignments@2022-04-01' = i
   }
 }
 
-// VmssRunCommandClient (lib/azure/vmssRunCommandClient.ts) through ComputeManagementClient
-// virtualMachineScaleSetVMRunCommands: create, get, delete, list on scale-set instances.
+// VmssRunCommandClient (lib/azure/vmssRunCommandClient.ts) and VmRunCommandClient (lib/azure/vmRunCommandClient.ts)
+// through ComputeManagementClient: run commands on Uniform scale-set instances and on Azure VMs / Flexible instances.
 // Virtual Machine Contributor is the narrowest BUILT-IN role that can write VMSS VM run commands, but it can also
 // manage the VMs themselves. The custom role (runCommandRole.bicep) holds only the Arc and VMSS run-command
 // operations and the reads they target: set useCustomRunCommandRole = true (main.bicep) to create it and assign it
@@ -51,10 +51,10 @@ resource vmssRunCommands 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
-// Inventory (lib/azure/inventory.ts, lib/azure/agentStatus.ts) through HybridComputeManagementClient and
-// ComputeManagementClient: Arc machines, scale sets and their instances with instance views, tags. Reader (*/read)
-// is the narrowest built-in role with those reads; at this group it covers listing by resource group; listing by
-// subscription (what discovery does today) needs read at the subscription, see subscriptionReader.bicep.
+// Inventory (lib/azure/inventory.ts: one Resource Graph query, which returns what the identity can read) and agent
+// status (lib/azure/agentStatus.ts: one machine's GET / instance view). Reader (*/read) is the narrowest built-in
+// role with those reads; here it makes the group's machines visible to discovery (subscriptionReader.bicep, off by
+// default, widens that to whole subscriptions).
 resource inventoryReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(resourceGroup().id, principalId, roleIds.reader)
   properties: {

@@ -1,6 +1,7 @@
 // Optional custom role, narrower than Virtual Machine Contributor and Hybrid Server Resource Administrator, for run
-// commands: manage run commands on Arc machines (lib/azure/arcRunCommandClient.ts) and on scale-set instances
-// (lib/azure/vmssRunCommandClient.ts) and read the machines, scale sets and instances they target; nothing else
+// commands: manage run commands on Arc machines (lib/azure/arcRunCommandClient.ts), on Uniform scale-set instances
+// (lib/azure/vmssRunCommandClient.ts) and on Azure VMs / Flexible instances (lib/azure/vmRunCommandClient.ts), and
+// read the machines, scale sets and instances they target; nothing else
 // (no VM start/stop/redeploy, no extensions, no disks, no network, no Arc machine writes).
 // Created when main.bicep's useCustomRunCommandRole is true, once per managed subscription, assignable only on
 // that subscription's managed resource groups.
@@ -21,7 +22,7 @@ resource runCommandRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: roleName
   properties: {
     roleName: roleDisplayName
-    description: 'PatchPilot: create, read and delete Run Commands on Arc machines and VM scale set instances, and read the machines, scale sets and instances.'
+    description: 'PatchPilot: create, read and delete Run Commands on Arc machines, VM scale set instances and VMs, and read the machines, scale sets, instances and VMs.'
     type: 'customRole'
     permissions: [
       {
@@ -31,6 +32,10 @@ resource runCommandRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.Compute/virtualMachineScaleSets/read'
           'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read'
           'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands/*'
+          'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read'
+          'Microsoft.Compute/virtualMachines/read'
+          'Microsoft.Compute/virtualMachines/instanceView/read'
+          'Microsoft.Compute/virtualMachines/runCommands/*'
         ]
         notActions: []
         dataActions: []

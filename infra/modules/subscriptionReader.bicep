@@ -1,10 +1,9 @@
-// Reader for the function app's identity on one subscription listed in PATCHPILOT_SUBSCRIPTION_IDS.
+// Reader for the function app's identity on one subscription listed in PATCHPILOT_SUBSCRIPTION_IDS (optional:
+// main.bicep inventoryReaderOnSubscriptions, off by default).
 //
-// Why at the subscription: discovery (functions/activities/discoverWindowTargets.ts -> lib/azure/inventory.ts
-// listDevices without a resourceGroup) calls machines.listBySubscription and virtualMachineScaleSets.listAll, and
-// ARM authorizes a subscription-level list at the subscription scope: Reader on the resource groups alone answers
-// 403 there. Turn this off (main.bicep inventoryReaderOnSubscriptions = false) once discovery lists per managed
-// resource group (InventoryScope.resourceGroup exists already); docs/deploy.md "Known gaps".
+// Discovery (lib/azure/inventory.ts) is one Resource Graph query over the subscriptions, and Resource Graph returns
+// only what the identity can read: Reader on the managed resource groups finds the machines there. Reader on the
+// subscription widens discovery to tagged machines in any of its resource groups.
 targetScope = 'subscription'
 
 @description('Object id of the function app\'s system-assigned identity.')

@@ -15,6 +15,7 @@ import { ARM_SCOPE, armPipelineOptions, type ArmConnection } from "./armConnecti
 import { isStatus, parseArm, RunCommandNotFoundError } from "./armErrors";
 import { runCommandBody, type RunCommandSpec } from "./runCommandSpec";
 import { AsyncOperationSchema, type AsyncOperation } from "./schemas/asyncOperation";
+import { HybridMachineSchema, type HybridMachine } from "./schemas/hybridMachine";
 import { RunCommandListSchema, RunCommandResourceSchema, type RunCommandResource } from "./schemas/runCommand";
 
 /** GA api-version of Arc run commands (the registry's arm-hybridcompute 3.0.0 predates them). */
@@ -61,11 +62,13 @@ export class ArcRunCommandClient {
     };
   }
 
-  /** Reads a run command; `instanceView: true` adds execution state, exit code, output tail, start/end. */
-  async get(machine: ArcMachineAddress, name: string, options: { instanceView: boolean }): Promise<RunCommandResource> {
-    const query: Record<string, string> = options.instanceView ? { $expand: "instanceView" } : {};
+  /**
+   * Reads a run command with its instance view (execution state, exit code, output tail, start/end): Arc always
+   * returns it; 2025-01-13 defines no `$expand` on this GET (see its RunCommands_Get example).
+   */
+  async get(machine: ArcMachineAddress, name: string): Promise<RunCommandResource> {
     try {
-      const response = await this.send("GET", this.url(machine, name, query), [200]);
+      const response = await this.send("GET", this.url(machine, name), [200]);
       return this.parse(RunCommandResourceSchema, response, "Arc runCommands get");
     } catch (error) {
       if (isStatus(error, 404)) throw new RunCommandNotFoundError(machineId(machine), name);
@@ -91,6 +94,15 @@ export class ArcRunCommandClient {
       yield* page.value;
       url = page.nextLink ?? undefined;
     }
+  }
+
+  /** Reads one machine (`Machines_Get`, 2025-01-13): its agent status for reboot waits. */
+  async getMachine(machine: ArcMachineAddress): Promise<HybridMachine> {
+    const path =
+      `/subscriptions/${encodeURIComponent(machine.subscriptionId)}/resourceGroups/${encodeURIComponent(machine.resourceGroup)}` +
+      `/providers/Microsoft.HybridCompute/machines/${encodeURIComponent(machine.machineName)}`;
+    const url = `${this.connection.endpoint}${path}?api-version=${ARC_RUN_COMMAND_API_VERSION}`;
+    return this.parse(HybridMachineSchema, await this.send("GET", url, [200]), "machines get");
   }
 
   /** Reads an `Azure-AsyncOperation` status URL returned by create or delete. */

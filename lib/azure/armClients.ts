@@ -1,5 +1,6 @@
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { HybridComputeManagementClient } from "@azure/arm-hybridcompute";
+import { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { ArcRunCommandClient } from "./arcRunCommandClient";
 import { ARM_SCOPE, armPipelineOptions, type ArmConnection } from "./armConnection";
 
@@ -7,7 +8,10 @@ import { ARM_SCOPE, armPipelineOptions, type ArmConnection } from "./armConnecti
 export interface ArmClients {
   hybridCompute(subscriptionId: string): HybridComputeManagementClient;
   compute(subscriptionId: string): ComputeManagementClient;
+  /** Arc run commands and machine reads at HybridCompute 2025-01-13 (the registry's SDK sends 2021-05-20). */
   arcRunCommands: ArcRunCommandClient;
+  /** Tenant-level Resource Graph queries (inventory). */
+  resourceGraph: ResourceGraphClient;
 }
 
 /** Builds (lazily, cached per subscription) the real SDK clients for an ARM endpoint. */
@@ -42,5 +46,10 @@ export function createArmClients(connection: ArmConnection): ArmClients {
       return client;
     },
     arcRunCommands: new ArcRunCommandClient(connection),
+    resourceGraph: new ResourceGraphClient(connection.credential, {
+      ...common,
+      endpoint: connection.endpoint,
+      credentials: { scopes: [ARM_SCOPE] },
+    }),
   };
 }

@@ -1,21 +1,12 @@
 import type { ArmClients } from "./armClients";
 import { captureArmBodies } from "./armBodyTap";
-import { parseArm } from "./armErrors";
+import { parseArm, rethrowThrottled } from "./armErrors";
 import { AgentStatusSchema, type AgentStatus, type DeviceRef } from "./deviceRef";
+import { inventoryQuery, type DeviceTarget } from "./inventoryQuery";
 import type { OsFamily } from "../schemas/common";
-import { HybridMachineListSchema, type HybridMachine } from "./schemas/hybridMachine";
-import { ScaleSetListSchema, ScaleSetVmListSchema, type ScaleSet, type ScaleSetVm } from "./schemas/scaleSet";
+import { InventoryRowSchema, QueryResponseSchema, type InventoryRow } from "./schemas/resourceGraph";
 
-/** The tags PatchPilot targets by (on VMSS instances: the scale set's tags). */
-export const TARGET_TAGS = {
-  tenant: "patchpilot:tenant",
-  client: "patchpilot:client",
-  ring: "patchpilot:ring",
-  window: "patchpilot:window",
-} as const;
-
-/** Which devices to include: every given tag must match exactly; omitted ones match anything. */
-export type DeviceTarget = Partial<Record<keyof typeof TARGET_TAGS, string>>;
+export { TARGET_TAGS, type DeviceTarget } from "./inventoryQuery";
 
 /** Where to look. */
 export interface InventoryScope {
@@ -36,80 +27,50 @@ export interface Inventory {
   skipped: SkippedResource[];
 }
 
-/** Lists Arc machines and VMSS instances whose tags match `target`, following nextLink on every list. */
+/** Rows per Resource Graph page (its maximum is 1000). */
+const PAGE_ROWS = 1000;
+
+/**
+ * Lists Arc machines, Azure VMs, Flexible and Uniform VMSS instances whose tags match `target`: one Resource Graph
+ * query over all the subscriptions, paged with `$skipToken` (so discovery needs Reader only where the machines are).
+ */
 export async function listDevices(
   clients: ArmClients,
   scope: InventoryScope,
   target: DeviceTarget = {},
 ): Promise<Inventory> {
   const inventory: Inventory = { devices: [], skipped: [] };
-  for (const subscriptionId of scope.subscriptionIds) {
-    for (const machine of await listArcMachines(clients, subscriptionId, scope.resourceGroup)) {
-      if (matches(machine.tags, target)) add(inventory, arcDevice(machine, subscriptionId));
+  if (scope.subscriptionIds.length === 0) return inventory;
+  const query = inventoryQuery(target, scope.resourceGroup);
+  let skipToken: string | undefined;
+  do {
+    const token = skipToken;
+    let bodies: unknown[];
+    try {
+      bodies = await captureArmBodies(async () => {
+        await clients.resourceGraph.resources({
+          subscriptions: [...scope.subscriptionIds],
+          query,
+          options: {
+            resultFormat: "objectArray",
+            top: PAGE_ROWS,
+            ...(token === undefined ? {} : { skipToken: token }),
+          },
+        });
+      });
+    } catch (error) {
+      return rethrowThrottled(error, "Resource Graph inventory query");
     }
-    for (const scaleSet of await listScaleSets(clients, subscriptionId, scope.resourceGroup)) {
-      if (!matches(scaleSet.tags, target)) continue;
-      for (const vm of await listScaleSetVms(clients, subscriptionId, scaleSet)) {
-        add(inventory, vmssDevice(scaleSet, vm, subscriptionId));
-      }
-    }
-  }
+    const page = parseArm(QueryResponseSchema, bodies.at(-1), "Resource Graph resources");
+    for (const raw of page.data) add(inventory, deviceOf(parseArm(InventoryRowSchema, raw, "inventory row")));
+    skipToken = page.$skipToken ?? undefined;
+  } while (skipToken !== undefined);
   return inventory;
 }
 
 function add(inventory: Inventory, result: DeviceRef | SkippedResource): void {
   if ("kind" in result) inventory.devices.push(result);
   else inventory.skipped.push(result);
-}
-
-function matches(tags: Record<string, string> | null | undefined, target: DeviceTarget): boolean {
-  return (Object.keys(target) as (keyof typeof TARGET_TAGS)[]).every(
-    (key) => target[key] === undefined || tags?.[TARGET_TAGS[key]] === target[key],
-  );
-}
-
-async function listArcMachines(
-  clients: ArmClients,
-  subscriptionId: string,
-  resourceGroup?: string,
-): Promise<HybridMachine[]> {
-  const client = clients.hybridCompute(subscriptionId);
-  const bodies = await captureArmBodies(async () => {
-    const pages =
-      resourceGroup === undefined
-        ? client.machines.listBySubscription()
-        : client.machines.listByResourceGroup(resourceGroup);
-    for await (const _page of pages.byPage()) {
-      // Drives the SDK's nextLink paging; the wire bodies are parsed below.
-    }
-  });
-  return bodies.flatMap((body) => parseArm(HybridMachineListSchema, body, "machines list").value);
-}
-
-async function listScaleSets(clients: ArmClients, subscriptionId: string, resourceGroup?: string): Promise<ScaleSet[]> {
-  const client = clients.compute(subscriptionId);
-  const bodies = await captureArmBodies(async () => {
-    const pages =
-      resourceGroup === undefined
-        ? client.virtualMachineScaleSets.listAll()
-        : client.virtualMachineScaleSets.list(resourceGroup);
-    for await (const _page of pages.byPage()) {
-      // As above.
-    }
-  });
-  return bodies.flatMap((body) => parseArm(ScaleSetListSchema, body, "virtualMachineScaleSets list").value);
-}
-
-async function listScaleSetVms(clients: ArmClients, subscriptionId: string, scaleSet: ScaleSet): Promise<ScaleSetVm[]> {
-  const client = clients.compute(subscriptionId);
-  const resourceGroup = resourceGroupOf(scaleSet.id);
-  const bodies = await captureArmBodies(async () => {
-    const pages = client.virtualMachineScaleSetVMs.list(resourceGroup, scaleSet.name, { expand: "instanceView" });
-    for await (const _page of pages.byPage()) {
-      // As above.
-    }
-  });
-  return bodies.flatMap((body) => parseArm(ScaleSetVmListSchema, body, "virtualMachineScaleSetVMs list").value);
 }
 
 /** The resource group segment of an ARM id (ARM treats it case-insensitively; keep it as spelled). */
@@ -119,8 +80,8 @@ export function resourceGroupOf(resourceId: string): string {
   return match[1];
 }
 
-function osFamily(osType: string | null | undefined, osName?: string | null): OsFamily | undefined {
-  const text = (osType ?? osName ?? "").toLowerCase();
+function osFamily(osType: string | null | undefined): OsFamily | undefined {
+  const text = (osType ?? "").toLowerCase();
   if (text.startsWith("windows")) return "windows";
   if (text.startsWith("linux")) return "linux";
   return undefined;
@@ -131,50 +92,50 @@ function arcStatus(status: string | null | undefined): AgentStatus {
   return parsed.success ? parsed.data : "Unknown";
 }
 
-function arcDevice(machine: HybridMachine, subscriptionId: string): DeviceRef | SkippedResource {
-  const os = osFamily(machine.properties?.osType, machine.properties?.osName);
-  if (os === undefined) return { resourceId: machine.id, reason: "operating system not reported yet (osType is null)" };
-  return {
-    kind: "arc",
-    machineName: machine.name,
-    resourceId: machine.id,
-    name: machine.name,
-    os,
-    tags: machine.tags ?? {},
-    status: arcStatus(machine.properties?.status),
-    subscriptionId,
-    resourceGroup: resourceGroupOf(machine.id),
-    location: machine.location,
-  };
+// Resource Graph holds no VM agent status for Compute VMs: the power state stands in at discovery (a stopped or
+// deallocated VM cannot run a command); the reboot wait reads the agent's readiness itself (agentStatus.ts).
+function powerStatus(powerState: string | null | undefined): AgentStatus {
+  const state = (powerState ?? "").toLowerCase();
+  if (state === "powerstate/running") return "Connected";
+  if (state === "") return "Unknown";
+  return "Disconnected";
 }
 
-// A VMSS VM has no Arc-style status; the VM agent's readiness ("Ready" / "Not Ready") says whether Run Command can
-// reach it.
-function vmAgentStatus(vm: ScaleSetVm): AgentStatus {
-  const display = vm.properties?.instanceView?.vmAgent?.statuses?.[0]?.displayStatus;
-  if (display === "Ready") return "Connected";
-  if (display === "Not Ready") return "Disconnected";
-  return "Unknown";
+/** `.../virtualMachineScaleSets/{name}/virtualMachines/{instanceId}` → name and instance id. */
+function uniformParts(id: string): { scaleSetName: string; instanceId: string } | undefined {
+  const match = /\/virtualMachineScaleSets\/([^/]+)\/virtualMachines\/([^/]+)$/i.exec(id);
+  return match?.[1] === undefined || match[2] === undefined
+    ? undefined
+    : { scaleSetName: match[1], instanceId: match[2] };
 }
 
-function vmssDevice(scaleSet: ScaleSet, vm: ScaleSetVm, subscriptionId: string): DeviceRef | SkippedResource {
-  const os = osFamily(
-    vm.properties?.storageProfile?.osDisk?.osType ??
-      scaleSet.properties?.virtualMachineProfile?.storageProfile?.osDisk?.osType,
-    vm.properties?.instanceView?.osName,
-  );
-  if (os === undefined) return { resourceId: vm.id, reason: "operating system type unknown" };
-  return {
-    kind: "vmss",
-    scaleSetName: scaleSet.name,
-    instanceId: vm.instanceId,
-    resourceId: vm.id,
-    name: vm.properties?.osProfile?.computerName ?? vm.properties?.instanceView?.computerName ?? vm.name,
+function deviceOf(row: InventoryRow): DeviceRef | SkippedResource {
+  const type = row.type.toLowerCase();
+  const os = osFamily(row.osType);
+  if (os === undefined) return { resourceId: row.id, reason: "operating system not reported yet (osType is empty)" };
+  const common = {
+    resourceId: row.id,
     os,
-    tags: scaleSet.tags ?? {},
-    status: vmAgentStatus(vm),
-    subscriptionId,
-    resourceGroup: resourceGroupOf(vm.id),
-    location: vm.location,
+    tags: row.tags ?? {},
+    subscriptionId: row.subscriptionId,
+    resourceGroup: row.resourceGroup,
+    location: row.location,
   };
+  const computer = row.computerName === null || row.computerName === undefined || row.computerName === "";
+  if (type === "microsoft.hybridcompute/machines") {
+    return { kind: "arc", machineName: row.name, name: row.name, status: arcStatus(row.agentStatus), ...common };
+  }
+  const name = computer ? row.name : (row.computerName ?? row.name);
+  const status = powerStatus(row.powerState);
+  if (type === "microsoft.compute/virtualmachines") {
+    const scaleSetName = row.scaleSetId ? /\/virtualMachineScaleSets\/([^/]+)$/i.exec(row.scaleSetId)?.[1] : undefined;
+    return scaleSetName === undefined
+      ? { kind: "vm", vmName: row.name, name, status, ...common }
+      : { kind: "vmssFlex", vmName: row.name, scaleSetName, name, status, ...common };
+  }
+  if (type === "microsoft.compute/virtualmachinescalesets/virtualmachines") {
+    const parts = uniformParts(row.id);
+    if (parts !== undefined) return { kind: "vmss", ...parts, name, status, ...common };
+  }
+  return { resourceId: row.id, reason: `resource type ${row.type} cannot run commands` };
 }

@@ -14,6 +14,7 @@ import { runCommandName } from "./runCommandName";
 import type { RunCommandSpec } from "./runCommandSpec";
 import { TERMINAL_EXECUTION_STATES, type ExecutionState, type RunCommandResource } from "./schemas/runCommand";
 import type { StorageClients } from "./storageClients";
+import { VmRunCommandClient } from "./vmRunCommandClient";
 import { VmssRunCommandClient } from "./vmssRunCommandClient";
 
 /** One execution to start on a device. */
@@ -57,7 +58,7 @@ export interface RunCommandResult extends RunCommandStatus {
   errorTail: string;
 }
 
-/** One interface over Arc and VMSS run commands. Each method is one step; callers poll with their own timers. */
+/** One interface over Arc, VMSS (Uniform) and VM (standalone, Flexible VMSS) run commands. Each method is one step; callers poll with their own timers. */
 export interface RunCommands {
   /** Throws RunCommandConflictError when the agent answers 409 (another command in flight on the machine). */
   submit(device: DeviceRef, request: RunCommandRequest): Promise<RunCommandHandle>;
@@ -100,24 +101,54 @@ function writesTo(resource: RunCommandResource, blobName: string): boolean {
   return path.endsWith(`/${blobName}`);
 }
 
+/** The run-command API of one device kind (see DeviceKindSchema for which kind uses which). */
+interface RunCommandApi {
+  get(name: string): Promise<RunCommandResource>;
+  create(name: string, spec: RunCommandSpec): Promise<unknown>;
+  delete(name: string): Promise<unknown>;
+}
+
 /** Builds the run-command interface over the real ARM and storage clients. */
 export function createRunCommands(deps: RunCommandDeps): RunCommands {
-  const vmss = (device: Extract<DeviceRef, { kind: "vmss" }>): VmssRunCommandClient =>
-    new VmssRunCommandClient(deps.arm.compute(device.subscriptionId));
-  const arcAddress = (device: Extract<DeviceRef, { kind: "arc" }>) => ({
-    subscriptionId: device.subscriptionId,
-    resourceGroup: device.resourceGroup,
-    machineName: device.machineName,
-  });
+  function apiFor(device: DeviceRef): RunCommandApi {
+    switch (device.kind) {
+      case "arc": {
+        const address = {
+          subscriptionId: device.subscriptionId,
+          resourceGroup: device.resourceGroup,
+          machineName: device.machineName,
+        };
+        return {
+          get: (name) => deps.arm.arcRunCommands.get(address, name),
+          create: (name, spec) => deps.arm.arcRunCommands.createOrUpdate(address, name, spec),
+          delete: (name) => deps.arm.arcRunCommands.delete(address, name),
+        };
+      }
+      case "vmss": {
+        const client = new VmssRunCommandClient(deps.arm.compute(device.subscriptionId));
+        return {
+          get: (name) => client.get(device, name, device.resourceId),
+          create: (name, spec) => client.createOrUpdate(device, name, spec),
+          delete: (name) => client.delete(device, name),
+        };
+      }
+      case "vm":
+      case "vmssFlex": {
+        const client = new VmRunCommandClient(deps.arm.compute(device.subscriptionId));
+        return {
+          get: (name) => client.get(device, name, device.resourceId),
+          create: (name, spec) => client.createOrUpdate(device, name, spec),
+          delete: (name) => client.delete(device, name),
+        };
+      }
+    }
+  }
 
   async function get(handle: RunCommandHandle): Promise<RunCommandResource> {
     const { device } = handle;
     let resource: RunCommandResource;
     try {
-      resource =
-        device.kind === "arc"
-          ? await deps.arm.arcRunCommands.get(arcAddress(device), handle.runCommandName, { instanceView: true })
-          : await vmss(device).get(device, handle.runCommandName, device.resourceId);
+      resource = await apiFor(device).get(handle.runCommandName);
     } catch (error) {
       return rethrowThrottled(error, `get run command ${handle.runCommandName}`);
     }
@@ -171,9 +202,7 @@ export function createRunCommands(deps: RunCommandDeps): RunCommands {
         ),
       };
       try {
-        if (device.kind === "arc")
-          await deps.arm.arcRunCommands.createOrUpdate(arcAddress(device), handle.runCommandName, spec);
-        else await vmss(device).createOrUpdate(device, handle.runCommandName, spec);
+        await apiFor(device).create(handle.runCommandName, spec);
       } catch (error) {
         if (isStatus(error, 409)) {
           const code = error.code ?? "Conflict";
@@ -198,10 +227,8 @@ export function createRunCommands(deps: RunCommandDeps): RunCommands {
     },
 
     async delete(handle) {
-      const { device } = handle;
       try {
-        if (device.kind === "arc") await deps.arm.arcRunCommands.delete(arcAddress(device), handle.runCommandName);
-        else await vmss(device).delete(device, handle.runCommandName);
+        await apiFor(handle.device).delete(handle.runCommandName);
       } catch (error) {
         if (isStatus(error, 404)) return;
         rethrowThrottled(error, `delete run command ${handle.runCommandName}`);

@@ -36,7 +36,13 @@ export type RunRef = z.infer<typeof RunRefSchema>;
 export const OsFamilySchema = z.enum(["windows", "linux"]);
 export type OsFamily = z.infer<typeof OsFamilySchema>;
 
-export const DeviceKindSchema = z.enum(["arc", "vmss"]);
+/**
+ * How PatchPilot reaches a device, and so which run-command API it used: `arc` Microsoft.HybridCompute/machines/
+ * runCommands; `vmss` (Uniform scale-set instance) Microsoft.Compute/virtualMachineScaleSets/virtualMachines/
+ * runCommands; `vm` (standalone Azure VM) and `vmssFlex` (Flexible scale-set instance, itself a VM)
+ * Microsoft.Compute/virtualMachines/runCommands.
+ */
+export const DeviceKindSchema = z.enum(["arc", "vmss", "vm", "vmssFlex"]);
 export type DeviceKind = z.infer<typeof DeviceKindSchema>;
 
 /** Artifact schema version: bumped on any incompatible change to an artifact's shape. */

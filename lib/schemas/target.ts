@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { OsFamilySchema } from "./common";
 
-/** Agent status as PatchPilot sees it: Arc's `properties.status`, or a VMSS VM agent's readiness. */
+/** Agent status as PatchPilot sees it: Arc's `properties.status`, or a Compute VM agent's readiness. */
 export const AgentStatusSchema = z.enum(["Connected", "Disconnected", "Error", "Expired", "Unknown"]);
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
@@ -11,7 +11,7 @@ const common = {
   /** Host name (Arc machine name, VMSS instance computer name). */
   name: z.string().min(1),
   os: OsFamilySchema,
-  /** Arc: the machine's tags. VMSS: the scale set's tags. */
+  /** Arc, VM, Flexible instance: the machine's tags. Uniform VMSS instance: the scale set's tags. */
   tags: z.record(z.string(), z.string()),
   status: AgentStatusSchema,
   subscriptionId: z.string().min(1),
@@ -24,6 +24,8 @@ const common = {
 export const DeviceRefSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("arc"), machineName: z.string().min(1), ...common }),
   z.object({ kind: z.literal("vmss"), scaleSetName: z.string().min(1), instanceId: z.string().min(1), ...common }),
+  z.object({ kind: z.literal("vm"), vmName: z.string().min(1), ...common }),
+  z.object({ kind: z.literal("vmssFlex"), vmName: z.string().min(1), scaleSetName: z.string().min(1), ...common }),
 ]);
 export type DeviceRef = z.infer<typeof DeviceRefSchema>;
 

@@ -26,6 +26,44 @@ export function vmssVmId(device: SimulatedDevice): string {
   return `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${p.vmss?.scaleSetName ?? ""}/virtualMachines/${p.vmss?.instanceId ?? ""}`;
 }
 
+/** ARM id of an Azure VM (standalone or Flexible VMSS instance). */
+export function vmId(device: SimulatedDevice): string {
+  const p = device.placement;
+  return `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${p.vm?.vmName ?? device.name}`;
+}
+
+/**
+ * A Compute VM's instance view (`virtualMachines/{vm}/instanceView`, `virtualMachineScaleSets/{s}/virtualMachines/
+ * {id}/instanceView`): the VM agent is Ready while the simulated agent is connected.
+ */
+export function vmInstanceViewJson(device: SimulatedDevice, clock: FleetClock): object {
+  const now = clock.now();
+  const ready = device.agentStatus(now) === "Connected";
+  return {
+    computerName: device.armProperties.computerName,
+    osName: device.armProperties.osName,
+    osVersion: device.armProperties.osVersion,
+    vmAgent: {
+      vmAgentVersion: device.armProperties.agentVersion,
+      statuses: [
+        {
+          code: "ProvisioningState/succeeded",
+          level: "Info",
+          displayStatus: ready ? "Ready" : "Not Ready",
+          message: ready ? "Guest Agent is running" : "VM status blob is found but not yet populated.",
+          time: now.toISOString(),
+        },
+      ],
+    },
+    statuses: [
+      { code: "ProvisioningState/succeeded", level: "Info", displayStatus: "Provisioning succeeded" },
+      ready
+        ? { code: "PowerState/running", level: "Info", displayStatus: "VM running" }
+        : { code: "PowerState/stopped", level: "Info", displayStatus: "VM stopped" },
+    ],
+  };
+}
+
 /** `Microsoft.HybridCompute/machines` resource. */
 export function arcMachineJson(device: SimulatedDevice, clock: FleetClock): object {
   const os = device.os === "windows" ? "windows" : "linux";
@@ -81,7 +119,7 @@ export function scaleSetJson(scaleSet: ScaleSet): object {
     sku: { name: "Standard_D2s_v3", tier: "Standard", capacity: scaleSet.instances.length },
     properties: {
       provisioningState: "Succeeded",
-      orchestrationMode: "Uniform",
+      orchestrationMode: scaleSet.orchestrationMode ?? "Uniform",
       uniqueId: guid(`vmss:${scaleSet.name}`),
       upgradePolicy: { mode: "Manual" },
       virtualMachineProfile: {

@@ -5,10 +5,20 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { RunCommandParameterSchema } from "../../lib/device/parameters";
-import { arcMachineId, arcMachineJson, runCommandJson, scaleSetJson, scaleSetVmJson, vmssVmId } from "./armResources";
+import {
+  arcMachineId,
+  arcMachineJson,
+  runCommandJson,
+  scaleSetJson,
+  scaleSetVmJson,
+  vmId,
+  vmInstanceViewJson,
+  vmssVmId,
+} from "./armResources";
 import { generateFleetCertificate } from "./certificate";
 import type { ArmBehaviour, Fleet, FleetClock, SimulatedDevice } from "./contract";
 import { LocalFleetCredential } from "./localCredential";
+import { answerResourceGraph } from "./resourceGraph";
 import { RunCommandEngine, type EngineTiming, type RunCommandRecord } from "./runCommandEngine";
 import { TokenBucket } from "./tokenBucket";
 import { ServiceError } from "../serviceError";
@@ -17,7 +27,11 @@ import { ServiceError } from "../serviceError";
 export const API_VERSIONS = {
   hybridCompute: ["2021-05-20", "2025-01-13"],
   compute: ["2024-07-01", "2024-11-01", "2025-04-01", "2026-04-01"],
+  resourceGraph: ["2024-04-01"],
 } as const;
+
+/** Resource Graph's per-user quota: 15 queries per 5-second window (documented), as a bucket. */
+const RESOURCE_GRAPH_QUOTA = { capacity: 15, refillPerSecond: 3 };
 
 /** How to start the emulator. */
 export interface FleetEmulatorOptions {
@@ -39,7 +53,19 @@ export interface FleetEmulator {
   readonly ca: string;
   readonly credential: LocalFleetCredential;
   readonly engine: RunCommandEngine;
+  /** Calls `listener` with every request and the answer sent (conformance tests); returns the unsubscribe function. */
+  onExchange(listener: (exchange: ArmExchange) => void): () => void;
   close(): Promise<void>;
+}
+
+/** One request to the emulator and its answer, as JSON (bodies undefined when empty). */
+export interface ArmExchange {
+  method: string;
+  /** Path and query as received. */
+  url: string;
+  requestBody: unknown;
+  status: number;
+  responseBody: unknown;
 }
 
 const PutRunCommandSchema = z.object({
@@ -91,12 +117,14 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
   const lower = (...parts: string[]): string => parts.join("|").toLowerCase();
   const arcIndex = new Map<string, SimulatedDevice>();
   const vmssIndex = new Map<string, SimulatedDevice>();
+  const vmIndex = new Map<string, SimulatedDevice>();
   const byName = new Map<string, SimulatedDevice>();
   for (const device of fleet.devices) {
     const p = device.placement;
     byName.set(device.name, device);
     if (device.kind === "arc")
       arcIndex.set(lower(p.subscriptionId, p.resourceGroup, p.arc?.machineName ?? device.name), device);
+    else if (p.vm !== undefined) vmIndex.set(lower(p.subscriptionId, p.resourceGroup, p.vm.vmName), device);
     else if (p.vmss !== undefined)
       vmssIndex.set(lower(p.subscriptionId, p.resourceGroup, p.vmss.scaleSetName, p.vmss.instanceId), device);
   }
@@ -164,6 +192,17 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     engine.advance(device);
     return device;
   };
+  const vmDevice = (m: string[]): SimulatedDevice => {
+    const device = vmIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? ""));
+    if (device === undefined)
+      throw new ServiceError(
+        404,
+        "ResourceNotFound",
+        `The Resource 'Microsoft.Compute/virtualMachines/${m[3]}' under resource group '${m[2]}' was not found.`,
+      );
+    engine.advance(device);
+    return device;
+  };
   const inScope = (
     device: { subscriptionId: string; resourceGroup: string },
     sub: string,
@@ -206,7 +245,11 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     type: string,
     nameIndex: number,
   ): [string, RegExp, Handler][] {
-    const expand = (ctx: Context): boolean => ctx.url.searchParams.get("$expand")?.toLowerCase() === "instanceview";
+    // HybridCompute 2025-01-13 defines no `$expand` on run-command GET/list and its examples (RunCommands_Get,
+    // RunCommands_List) always carry the instance view; Compute (VM and VMSS VM) run commands return it only with
+    // `$expand=instanceView` (the parameter its spec defines).
+    const expand = (ctx: Context): boolean =>
+      provider === "HybridCompute" || ctx.url.searchParams.get("$expand")?.toLowerCase() === "instanceview";
     return [
       [
         "GET",
@@ -283,7 +326,9 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
         (ctx) => {
           const device = deviceOf(ctx.match);
           const outcome = engine.delete(device, ctx.match[nameIndex] ?? "");
-          if (outcome.status !== "deleting") return { status: outcome.status === "missing" ? 204 : 200 };
+          // HybridCompute's DELETE answers 202 or 204 only; Compute's also 200 for a synchronous delete.
+          if (outcome.status !== "deleting")
+            return { status: outcome.status === "missing" || provider === "HybridCompute" ? 204 : 200 };
           const op = operationUrl(
             ctx,
             provider,
@@ -401,14 +446,37 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands",
       5,
     ),
+    [
+      "GET",
+      route(`${VMSS}/virtualMachines/([^/]+)/instanceView`),
+      (ctx) => ({ status: 200, body: vmInstanceViewJson(vmssDevice(ctx.match), clock) }),
+    ],
+    [
+      "GET",
+      route(`${S}${RG}${CP}/virtualMachines/([^/]+)/instanceView`),
+      (ctx) => ({ status: 200, body: vmInstanceViewJson(vmDevice(ctx.match), clock) }),
+    ],
+    ...runCommandRoutes(
+      "Compute",
+      `${S}${RG}${CP}/virtualMachines/([^/]+)`,
+      vmDevice,
+      vmId,
+      "Microsoft.Compute/virtualMachines/runCommands",
+      4,
+    ),
     operationRoute(`${S}${CP}/locations/([^/]+)/operations/([^/]+)`),
   ];
 
-  async function handle(req: IncomingMessage, base: string): Promise<Reply & { headers: Record<string, string> }> {
+  async function handle(
+    req: IncomingMessage,
+    base: string,
+    received: { text: string },
+  ): Promise<Reply & { headers: Record<string, string> }> {
     const method = req.method ?? "GET";
     const url = new URL(req.url ?? "/", base);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    received.text = Buffer.concat(chunks).toString("utf8");
     if (arm.latencyMs > 0) await sleep(arm.latencyMs);
     const auth = req.headers.authorization;
     if (auth === undefined || !/^Bearer \S+/.test(auth)) {
@@ -422,6 +490,8 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
         },
       );
     }
+    if (/^\/providers\/Microsoft\.ResourceGraph\/resources\/?$/i.test(url.pathname))
+      return resourceGraph(method, url, Buffer.concat(chunks).toString("utf8"));
     const subscription = /^\/subscriptions\/([^/]+)/i.exec(url.pathname)?.[1];
     if (subscription === undefined) throw new ServiceError(404, "InvalidResourceType", `No route for ${url.pathname}.`);
     const rateHeaders = throttle(subscription, method === "GET" ? "reads" : "writes");
@@ -470,7 +540,70 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     throw new ServiceError(404, "ResourceNotFound", `No resource at ${path}.`);
   }
 
-  function send(res: ServerResponse, reply: Reply): void {
+  // Tenant-level: no subscription in the path, its own per-user quota (x-ms-user-quota-* headers, as ARG sends).
+  const graphQuota = new TokenBucket(RESOURCE_GRAPH_QUOTA.capacity, RESOURCE_GRAPH_QUOTA.refillPerSecond);
+  function resourceGraph(method: string, url: URL, text: string): Reply & { headers: Record<string, string> } {
+    if (method !== "POST")
+      throw new ServiceError(405, "MethodNotAllowed", `${method} is not supported on ${url.pathname}.`);
+    const apiVersion = url.searchParams.get("api-version");
+    if (!(API_VERSIONS.resourceGraph as readonly string[]).includes(apiVersion ?? "")) {
+      throw new ServiceError(
+        400,
+        "InvalidApiVersionParameter",
+        `The api-version '${apiVersion ?? ""}' is invalid. The supported versions are '${API_VERSIONS.resourceGraph.join(",")}'.`,
+      );
+    }
+    const taken = graphQuota.take();
+    if (!taken.ok) {
+      throw new ServiceError(
+        429,
+        "RateLimiting",
+        "Please provide below info when asking for support: quota exceeded.",
+        {
+          "Retry-After": String(taken.retryAfterSeconds),
+          "x-ms-user-quota-remaining": "0",
+          "x-ms-user-quota-resets-after": `00:00:0${Math.min(9, taken.retryAfterSeconds)}`,
+        },
+      );
+    }
+    if (arm.transientErrorRate > 0 && random() < arm.transientErrorRate) {
+      throw new ServiceError(500, "InternalServerError", "Encountered internal server error. Please try again.");
+    }
+    let body: unknown;
+    try {
+      body = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      throw new ServiceError(
+        400,
+        "InvalidRequestContent",
+        "The request content was invalid and could not be deserialized.",
+      );
+    }
+    const reply = answerResourceGraph(fleet, clock, body, arm.pageSize);
+    return {
+      ...reply,
+      headers: { "x-ms-user-quota-remaining": String(taken.remaining), "x-ms-user-quota-resets-after": "00:00:05" },
+    };
+  }
+
+  const exchangeListeners = new Set<(exchange: ArmExchange) => void>();
+  function send(res: ServerResponse, reply: Reply, req?: IncomingMessage, requestText = ""): void {
+    if (req !== undefined && exchangeListeners.size > 0) {
+      let requestBody: unknown;
+      try {
+        requestBody = requestText === "" ? undefined : JSON.parse(requestText);
+      } catch {
+        requestBody = requestText;
+      }
+      const exchange: ArmExchange = {
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        requestBody,
+        status: reply.status,
+        responseBody: reply.body === undefined ? undefined : (JSON.parse(JSON.stringify(reply.body)) as unknown),
+      };
+      for (const listener of exchangeListeners) listener(exchange);
+    }
     const headers: Record<string, string> = { "x-ms-request-id": randomUUID(), ...reply.headers };
     if (reply.body === undefined) {
       res.writeHead(reply.status, headers).end();
@@ -488,22 +621,36 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
 
   const server = https.createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
     const base = `https://${req.headers.host ?? "localhost"}`;
-    handle(req, base).then(
-      (reply) => send(res, reply),
+    const received = { text: "" };
+    handle(req, base, received).then(
+      (reply) => send(res, reply, req, received.text),
       (error: unknown) => {
         if (error instanceof ServiceError) {
-          send(res, {
-            status: error.status,
-            headers: error.headers,
-            body: { error: { code: error.code, message: error.message } },
-          });
-        } else {
-          send(res, {
-            status: 500,
-            body: {
-              error: { code: "InternalServerError", message: error instanceof Error ? error.message : String(error) },
+          send(
+            res,
+            {
+              status: error.status,
+              headers: error.headers,
+              body: { error: { code: error.code, message: error.message } },
             },
-          });
+            req,
+            received.text,
+          );
+        } else {
+          send(
+            res,
+            {
+              status: 500,
+              body: {
+                error: {
+                  code: "InternalServerError",
+                  message: error instanceof Error ? error.message : String(error),
+                },
+              },
+            },
+            req,
+            received.text,
+          );
         }
       },
     );
@@ -519,6 +666,10 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     ca: certificate.cert,
     credential: new LocalFleetCredential(),
     engine,
+    onExchange(listener) {
+      exchangeListeners.add(listener);
+      return () => exchangeListeners.delete(listener);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

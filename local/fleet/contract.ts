@@ -18,9 +18,10 @@ export interface DevicePlacement {
   subscriptionId: string;
   resourceGroup: string;
   location: string;
-  /** Arc: the machine name. VMSS: the scale set name + instance id. */
+  /** Arc: the machine name. VMSS (Uniform): the scale set name + instance id. VM: its name (+ Flexible scale set). */
   arc?: { machineName: string };
   vmss?: { scaleSetName: string; instanceId: string };
+  vm?: { vmName: string; scaleSetName?: string };
 }
 
 /** A run command being started on a device. */
@@ -112,6 +113,8 @@ export interface Fleet {
     location: string;
     tags: Readonly<Record<string, string>>;
     os: OsFamily;
+    /** Default Uniform. */
+    orchestrationMode?: "Uniform" | "Flexible";
     instances: readonly string[];
   }[];
   preexistingRunCommands: readonly PreexistingRunCommand[];

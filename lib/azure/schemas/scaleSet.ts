@@ -37,6 +37,22 @@ export const InstanceViewStatusSchema = z.object({
   time: z.string().nullish(),
 });
 
+/**
+ * A Compute VM's instance view (`GET .../virtualMachines/{vm}/instanceView`, `.../virtualMachineScaleSets/{s}/
+ * virtualMachines/{id}/instanceView`, or a listing's `$expand=instanceView`): the VM agent's readiness stands in
+ * for Arc's agent status.
+ */
+export const VmInstanceViewSchema = z.object({
+  computerName: z.string().nullish(),
+  osName: z.string().nullish(),
+  osVersion: z.string().nullish(),
+  vmAgent: z
+    .object({ vmAgentVersion: z.string().nullish(), statuses: z.array(InstanceViewStatusSchema).nullish() })
+    .nullish(),
+  statuses: z.array(InstanceViewStatusSchema).nullish(),
+});
+export type VmInstanceView = z.infer<typeof VmInstanceViewSchema>;
+
 /** One VMSS instance (`.../virtualMachineScaleSets/{name}/virtualMachines/{instanceId}`), as listed. */
 export const ScaleSetVmSchema = z.object({
   id: z.string().min(1),
@@ -51,17 +67,7 @@ export const ScaleSetVmSchema = z.object({
       osProfile: z.object({ computerName: z.string().nullish() }).nullish(),
       storageProfile: OsDiskSchema,
       /** Present with `$expand=instanceView`: the VM agent's readiness stands in for Arc's agent status. */
-      instanceView: z
-        .object({
-          computerName: z.string().nullish(),
-          osName: z.string().nullish(),
-          osVersion: z.string().nullish(),
-          vmAgent: z
-            .object({ vmAgentVersion: z.string().nullish(), statuses: z.array(InstanceViewStatusSchema).nullish() })
-            .nullish(),
-          statuses: z.array(InstanceViewStatusSchema).nullish(),
-        })
-        .nullish(),
+      instanceView: VmInstanceViewSchema.nullish(),
     })
     .nullish(),
 });

@@ -8,7 +8,12 @@ export const DEFAULT_OS = {
 } as const;
 
 /** Azure Connected Machine agent (Arc) and VM agent (VMSS) versions. */
-export const DEFAULT_AGENT_VERSION = { arc: "1.50.02910.1766", vmss: "2.7.41491.1102" } as const;
+export const DEFAULT_AGENT_VERSION = {
+  arc: "1.50.02910.1766",
+  vmss: "2.7.41491.1102",
+  vm: "2.7.41491.1102",
+  vmssFlex: "2.7.41491.1102",
+} as const;
 
 export const DEFAULT_SERVICES = {
   windows: [

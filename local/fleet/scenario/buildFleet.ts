@@ -38,7 +38,13 @@ export function buildFleet(scenario: Scenario, clock: FleetClock): SimulatedFlee
   const devices = scenario.devices.map((spec: DeviceSpec) => {
     let placement: DevicePlacement;
     let tags: Record<string, string>;
-    if (spec.kind === "vmss") {
+    if (spec.kind === "vmssFlex") {
+      const set = scenario.scaleSets.find((s) => s.name === spec.scaleSet);
+      if (set === undefined)
+        throw new Error(`device ${spec.name}: unknown scale set ${String(spec.scaleSet)} (parse the scenario first)`);
+      placement = { ...placementOf(scenario, set), vm: { vmName: spec.name, scaleSetName: set.name } };
+      tags = scaleSetTags.get(set.name) ?? {};
+    } else if (spec.kind === "vmss") {
       const set = scenario.scaleSets.find((s) => s.name === spec.scaleSet);
       if (set === undefined)
         throw new Error(`device ${spec.name}: unknown scale set ${String(spec.scaleSet)} (parse the scenario first)`);
@@ -52,8 +58,13 @@ export function buildFleet(scenario: Scenario, clock: FleetClock): SimulatedFlee
     } else {
       const targetable = targetableOf(scenario, spec);
       if (targetable === undefined)
-        throw new Error(`device ${spec.name}: an Arc machine needs tenant and client (parse the scenario first)`);
-      placement = { ...placementOf(scenario, spec), arc: { machineName: spec.name } };
+        throw new Error(
+          `device ${spec.name}: a ${spec.kind} device needs tenant and client (parse the scenario first)`,
+        );
+      placement =
+        spec.kind === "vm"
+          ? { ...placementOf(scenario, spec), vm: { vmName: spec.name } }
+          : { ...placementOf(scenario, spec), arc: { machineName: spec.name } };
       tags = targetingTags(resolveTargeting(scenario, targetable), spec.tags);
     }
     return new SimulatedServer(buildDeviceProfile(scenario, spec, start), placement, tags);
@@ -64,7 +75,10 @@ export function buildFleet(scenario: Scenario, clock: FleetClock): SimulatedFlee
     ...placementOf(scenario, s),
     tags: scaleSetTags.get(s.name) ?? {},
     os: s.os,
-    instances: scenario.devices.filter((d) => d.kind === "vmss" && d.scaleSet === s.name).map((d) => d.name),
+    orchestrationMode: s.orchestrationMode,
+    instances: scenario.devices
+      .filter((d) => (d.kind === "vmss" || d.kind === "vmssFlex") && d.scaleSet === s.name)
+      .map((d) => d.name),
   }));
 
   const preexistingRunCommands: PreexistingRunCommand[] = scenario.devices.flatMap((d) => {

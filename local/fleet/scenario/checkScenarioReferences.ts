@@ -73,22 +73,30 @@ function policyChecks(s: Scenario): Set<string> {
 
 function checkDevice(s: Scenario, device: DeviceSpec, i: number, known: Set<string>, report: Report): void {
   const at: Path = ["devices", i];
-  if (device.kind === "vmss") {
+  if (device.kind === "vmss" || device.kind === "vmssFlex") {
     for (const field of ["tenant", "client", "ring", "window"] as const) {
       if (device[field] !== undefined)
         report([...at, field], "set it on the scale set: VMSS instances are targeted by their scale set's tags");
     }
+    if (device.kind === "vmssFlex" && device.instanceId !== undefined)
+      report([...at, "instanceId"], "only for kind vmss (a Flexible instance is a VM named like the device)");
     if (device.scaleSet === undefined) report([...at, "scaleSet"], "required for a VMSS instance");
     else {
       const set = s.scaleSets.find((x) => x.name === device.scaleSet);
+      const mode = device.kind === "vmss" ? "Uniform" : "Flexible";
       if (set === undefined) report([...at, "scaleSet"], `unknown scale set ${device.scaleSet}`);
       else if (set.os !== device.os) report([...at, "os"], `scale set ${set.name} runs ${set.os}`);
+      else if (set.orchestrationMode !== mode)
+        report(
+          [...at, "kind"],
+          `scale set ${set.name} is ${set.orchestrationMode}: its instances are not ${device.kind}`,
+        );
     }
   } else {
-    if (device.scaleSet !== undefined) report([...at, "scaleSet"], "only for kind vmss");
+    if (device.scaleSet !== undefined) report([...at, "scaleSet"], "only for kinds vmss and vmssFlex");
     if (device.instanceId !== undefined) report([...at, "instanceId"], "only for kind vmss");
-    if (device.tenant === undefined) report([...at, "tenant"], "required for an Arc machine");
-    if (device.client === undefined) report([...at, "client"], "required for an Arc machine");
+    if (device.tenant === undefined) report([...at, "tenant"], `required for kind ${device.kind}`);
+    if (device.client === undefined) report([...at, "client"], `required for kind ${device.kind}`);
     if (device.tenant !== undefined && device.client !== undefined) {
       checkTargeting(
         s,

@@ -196,7 +196,7 @@ export const SectionErrorSchema = z
 const DeviceBase = {
   name: DeviceIdSchema,
   kind: DeviceKindSchema.default("arc"),
-  /** Arc only (VMSS instances take them from the scale set). */
+  /** Arc machines and Azure VMs (VMSS instances take them from the scale set). */
   tenant: TargetingSchema.tenant.optional(),
   client: TargetingSchema.client.optional(),
   ring: TargetingSchema.ring,
@@ -206,7 +206,10 @@ const DeviceBase = {
   subscription: z.string().optional(),
   /** Default: the first resource group of the subscription. */
   resourceGroup: ResourceNameSchema.optional(),
-  /** VMSS only: the scale set and instance id (default: the position within the scale set). */
+  /**
+   * VMSS only: the scale set (Uniform for kind vmss, Flexible for vmssFlex) and, Uniform only, the instance id
+   * (default: the position within the scale set).
+   */
   scaleSet: ResourceNameSchema.optional(),
   instanceId: z
     .string()
@@ -280,6 +283,11 @@ export const ScaleSetSpecSchema = z
   .object({
     name: ResourceNameSchema,
     os: OsFamilySchema,
+    /**
+     * Uniform instances (kind vmss) run commands through the scale set's VM API; Flexible instances (kind vmssFlex)
+     * are VMs of their own, carrying the scale set's tags, reached through the VM run-command API.
+     */
+    orchestrationMode: z.enum(["Uniform", "Flexible"]).default("Uniform"),
     ...TargetingSchema,
     tags: TagsSchema,
     subscription: z.string().optional(),

@@ -2,10 +2,29 @@ import type { ScenarioInput } from "./scenarioSchema";
 import { seededRandom, type SeededRandom } from "./seededRandom";
 import { DEFAULT_GLOBAL_POLICY } from "../../../lib/domain/policy/defaultPolicy";
 
+/** How a fleet is reached: the share of each device kind (weights; normalised). */
+export type KindMix = Readonly<Record<"arc" | "vmss" | "vmssFlex" | "vm", number>>;
+
+/** Arc machines, Uniform and Flexible scale-set instances and standalone Azure VMs in equal parts. */
+export const MIXED_KINDS: KindMix = { arc: 1, vmss: 1, vmssFlex: 1, vm: 1 };
+
 /** What to generate: the fleet size and the seed that makes it reproducible. */
 export interface GenerateOptions {
   devices: number;
   seed: number;
+  /** Device kinds; omitted: four fifths Arc, one fifth Uniform VMSS (the generator's fleet before kinds were mixed). */
+  kinds?: KindMix;
+}
+
+function pickKind(random: SeededRandom, mix: KindMix | undefined): keyof KindMix {
+  if (mix === undefined) return random.chance(0.2) ? "vmss" : "arc";
+  const total = mix.arc + mix.vmss + mix.vmssFlex + mix.vm;
+  let roll = random.next() * total;
+  for (const kind of ["arc", "vmss", "vmssFlex", "vm"] as const) {
+    roll -= mix[kind];
+    if (roll < 0) return kind;
+  }
+  return "arc";
 }
 
 type DeviceInput = ScenarioInput["devices"][number];
@@ -124,7 +143,8 @@ function behaviour(random: SeededRandom, os: "windows" | "linux", index: number)
 
 /**
  * A large, realistic fleet: tenants of ~2,500 servers, clients of ~50, one nightly window per client with three
- * rings, a fifth of the servers in scale sets, and a few percent of the behaviours PatchPilot must handle.
+ * rings, a fifth of the servers in scale sets (or the given mix of device kinds), and a few percent of the
+ * behaviours PatchPilot must handle.
  * Deterministic: the same options give the same scenario, byte for byte.
  */
 export function generateScenario(options: GenerateOptions): ScenarioInput {
@@ -179,14 +199,24 @@ export function generateScenario(options: GenerateOptions): ScenarioInput {
     const updateSets = [os === "windows" ? "ws2022-2026-01" : "ubuntu2204-2026-01"];
     const name = `${client.client.replace("client-", "c")}-${os === "windows" ? "WIN" : "lnx"}-${String(i).padStart(5, "0")}`;
     const extra = behaviour(random, os, i);
-    if (random.chance(0.2)) {
-      const setName = `vmss-${client.client}-${os}-${ring}`;
+    const kind = pickKind(random, options.kinds);
+    if (kind === "vmss" || kind === "vmssFlex") {
+      const flexible = kind === "vmssFlex";
+      const setName = `${flexible ? "vmssflex" : "vmss"}-${client.client}-${os}-${ring}`;
       if (!scaleSets.some((s) => s.name === setName))
-        scaleSets.push({ name: setName, os, tenant: client.tenant, client: client.client, ring });
-      devices.push({ name, kind: "vmss", os, scaleSet: setName, updateSets, ...extra } as DeviceInput);
+        scaleSets.push({
+          name: setName,
+          os,
+          ...(flexible ? { orchestrationMode: "Flexible" as const } : {}),
+          tenant: client.tenant,
+          client: client.client,
+          ring,
+        });
+      devices.push({ name, kind, os, scaleSet: setName, updateSets, ...extra } as DeviceInput);
     } else {
       devices.push({
         name,
+        ...(kind === "vm" ? { kind } : {}),
         os,
         tenant: client.tenant,
         client: client.client,

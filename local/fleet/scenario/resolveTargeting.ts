@@ -35,9 +35,10 @@ export function targetingTags(targeting: Targeting, own: Readonly<Record<string,
   return tags;
 }
 
-/** The targetable part of a device: its scale set for VMSS instances, itself for Arc machines. */
+/** The targetable part of a device: its scale set for VMSS instances, itself for Arc machines and Azure VMs. */
 export function targetableOf(scenario: Pick<Scenario, "scaleSets">, device: DeviceSpec): Targetable | undefined {
-  if (device.kind === "vmss") return scenario.scaleSets.find((s) => s.name === device.scaleSet);
+  if (device.kind === "vmss" || device.kind === "vmssFlex")
+    return scenario.scaleSets.find((s) => s.name === device.scaleSet);
   if (device.tenant === undefined || device.client === undefined) return undefined;
   return { tenant: device.tenant, client: device.client, window: device.window, ring: device.ring };
 }

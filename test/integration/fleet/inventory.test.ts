@@ -9,6 +9,7 @@ import {
   SUB_A,
   SUB_B,
   startEmulator,
+  vmDevice,
   vmssDevice,
   type EmulatorUnderTest,
 } from "./testFleet";
@@ -36,6 +37,10 @@ const vmss = [
   vmssDevice("web000001", "vmss-web", "1"),
   vmssDevice("wkr000000", "vmss-wkr", "0", { os: "windows" }),
 ];
+const vms = [
+  vmDevice("contoso-vm-0", tags("msp1", "contoso", "broad")),
+  vmDevice("api-flex-0", tags("msp1", "contoso", "broad"), { os: "linux", scaleSetName: "vmss-api" }),
+];
 const scaleSets = [
   {
     name: "vmss-web",
@@ -60,7 +65,7 @@ const scaleSets = [
 let env: EmulatorUnderTest;
 beforeAll(async () => {
   // Two machines a page: every list below needs nextLink paging.
-  env = await startEmulator({ fleet: fleetOf([...arc, ...vmss], scaleSets, { pageSize: 2 }), clock });
+  env = await startEmulator({ fleet: fleetOf([...arc, ...vmss, ...vms], scaleSets, { pageSize: 2 }), clock });
 });
 afterAll(async () => {
   await env.emulator.close();
@@ -88,11 +93,59 @@ function rawGet(
   });
 }
 
-describe("inventory against the emulator (arm-hybridcompute + arm-compute, paged)", () => {
-  it("finds every Arc machine and VMSS instance across pages and subscriptions", async () => {
-    const { devices, skipped } = await listDevices(env.arm, { subscriptionIds: [SUB_A, SUB_B] });
-    expect(skipped).toEqual([]);
-    expect(devices.map((d) => d.name).sort()).toEqual([...arc.map((d) => d.name), ...vmss.map((d) => d.name)].sort());
+/** POST bodies of the Resource Graph queries the emulator answered while `work` ran. */
+async function graphQueries(work: () => Promise<unknown>): Promise<{ options?: { $skipToken?: string } }[]> {
+  const seen: { options?: { $skipToken?: string } }[] = [];
+  const stop = env.emulator.onExchange((e) => {
+    if (e.url.toLowerCase().startsWith("/providers/microsoft.resourcegraph/resources"))
+      seen.push(e.requestBody as { options?: { $skipToken?: string } });
+  });
+  try {
+    await work();
+  } finally {
+    stop();
+  }
+  return seen;
+}
+
+describe("inventory through Resource Graph against the emulator (one query, $skipToken paging)", () => {
+  it("finds every Arc machine, VMSS instance and Azure VM across pages and subscriptions with one paged query", async () => {
+    let inventory: Awaited<ReturnType<typeof listDevices>> | undefined;
+    const queries = await graphQueries(async () => {
+      inventory = await listDevices(env.arm, { subscriptionIds: [SUB_A, SUB_B] });
+    });
+    expect(inventory?.skipped).toEqual([]);
+    expect(inventory?.devices.map((d) => d.name).sort()).toEqual([...arc, ...vmss, ...vms].map((d) => d.name).sort());
+    // 13 rows at 2 a page: 7 requests of the same query, each after the first carrying the previous $skipToken.
+    expect(queries).toHaveLength(7);
+    expect(queries[0]?.options?.$skipToken).toBeUndefined();
+    expect(queries.slice(1).every((q) => typeof q.options?.$skipToken === "string")).toBe(true);
+  });
+
+  it("tells standalone VMs from Flexible instances: both reached through VM run commands", async () => {
+    const { devices } = await listDevices(env.arm, { subscriptionIds: [SUB_A] }, { tenant: "msp1", client: "contoso" });
+    expect(devices.find((d) => d.name === "contoso-vm-0")).toMatchObject({
+      kind: "vm",
+      vmName: "contoso-vm-0",
+      os: "windows",
+      status: "Connected",
+      location: "swedencentral",
+    });
+    expect(devices.find((d) => d.name === "api-flex-0")).toMatchObject({
+      kind: "vmssFlex",
+      vmName: "api-flex-0",
+      scaleSetName: "vmss-api",
+      os: "linux",
+    });
+  });
+
+  it("refuses any query but PatchPilot's inventory query, with a 400 naming it", async () => {
+    const other = "resources | where type =~ 'microsoft.compute/disks'";
+    const error: unknown = await env.arm.resourceGraph
+      .resources({ subscriptions: [SUB_A], query: other })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ statusCode: 400 });
+    expect(String((error as Error).message)).toContain("microsoft.compute/disks");
   });
 
   it("targets by tags; VMSS instances carry their scale set's tags", async () => {
@@ -102,10 +155,12 @@ describe("inventory against the emulator (arm-hybridcompute + arm-compute, paged
       { tenant: "msp1", client: "contoso", ring: "broad" },
     );
     expect(devices.map((d) => d.name).sort()).toEqual([
+      "api-flex-0",
       "contoso-app-2",
       "contoso-app-3",
       "contoso-app-4",
       "contoso-db-0",
+      "contoso-vm-0",
       "wkr000000",
     ]);
     const worker = devices.find((d) => d.name === "wkr000000");

@@ -30,7 +30,7 @@ export class TestDevice implements SimulatedDevice {
 
   constructor(
     readonly name: string,
-    readonly kind: "arc" | "vmss",
+    readonly kind: "arc" | "vmss" | "vm" | "vmssFlex",
     readonly os: "windows" | "linux",
     readonly placement: SimulatedDevice["placement"],
     readonly tags: Readonly<Record<string, string>>,
@@ -119,6 +119,27 @@ export function vmssDevice(
       vmss: { scaleSetName, instanceId },
     },
     {},
+    options.answer,
+  );
+}
+
+/** An Azure VM in SUB_A / rg-azure: standalone, or a Flexible scale set's instance when `scaleSetName` is given. */
+export function vmDevice(
+  name: string,
+  tags: Record<string, string>,
+  options: { os?: "windows" | "linux"; scaleSetName?: string; answer?: (r: ScriptRequest) => ScriptResult } = {},
+): TestDevice {
+  return new TestDevice(
+    name,
+    options.scaleSetName === undefined ? "vm" : "vmssFlex",
+    options.os ?? "windows",
+    {
+      subscriptionId: SUB_A,
+      resourceGroup: "rg-azure",
+      location: "swedencentral",
+      vm: { vmName: name, ...(options.scaleSetName === undefined ? {} : { scaleSetName: options.scaleSetName }) },
+    },
+    tags,
     options.answer,
   );
 }

@@ -90,7 +90,8 @@ describe("ARM throttling and transient errors", () => {
     });
     const { devices: found } = await listDevices(env.arm, { subscriptionIds: [SUB_A] });
     expect(found).toHaveLength(3);
-    expect(calls).toBeGreaterThanOrEqual(4);
+    // The one Resource Graph query failed once and succeeded on the pipeline's retry.
+    expect(calls).toBeGreaterThanOrEqual(2);
   });
 
   it("fails without retrying when the credential is missing a CA for the emulator (no process-wide TLS bypass)", async () => {

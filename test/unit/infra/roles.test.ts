@@ -101,6 +101,17 @@ const OPS = {
     "A:Microsoft.Compute/virtualMachineScaleSets/read",
     "A:Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read",
   ],
+  // Reboot waits read one machine's instance view; Azure VMs and Flexible instances are virtualMachines.
+  instanceViewRead: [
+    "A:Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read",
+    "A:Microsoft.Compute/virtualMachines/read",
+    "A:Microsoft.Compute/virtualMachines/instanceView/read",
+  ],
+  vmRunCommands: [
+    "A:Microsoft.Compute/virtualMachines/runCommands/write",
+    "A:Microsoft.Compute/virtualMachines/runCommands/read",
+    "A:Microsoft.Compute/virtualMachines/runCommands/delete",
+  ],
   vmssRunCommands: [
     "A:Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands/write",
     "A:Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands/read",
@@ -215,21 +226,27 @@ function needs(d: Deployment): Need[] {
       operations: OPS.vmssRunCommands,
     },
     {
-      path: "inventory and agent status by resource group (lib/azure/inventory.ts, lib/azure/agentStatus.ts): machines.get/list, virtualMachineScaleSets.list, virtualMachineScaleSetVMs.list",
+      path: "VmRunCommandClient (lib/azure/vmRunCommandClient.ts): virtualMachineRunCommands create/get/delete on Azure VMs and Flexible VMSS instances",
       principal: APP,
       scopes: s.managedGroups,
-      operations: [...OPS.arcMachineRead, ...OPS.scaleSetRead],
+      operations: OPS.vmRunCommands,
+    },
+    {
+      path: "ResourceGraphClient inventory (lib/azure/inventory.ts: one query; it returns what the identity can read) and agent status (lib/azure/agentStatus.ts: one machine's GET / instance view)",
+      principal: APP,
+      scopes: s.managedGroups,
+      operations: [...OPS.arcMachineRead, ...OPS.scaleSetRead, ...OPS.instanceViewRead],
     },
   ];
-  // Discovery lists by subscription today (machines.listBySubscription, virtualMachineScaleSets.listAll): ARM
-  // authorizes that at the subscription. main.bicep's inventoryReaderOnSubscriptions = false is the documented way
-  // to turn it off once discovery lists per resource group (docs/deploy.md, Known gaps).
-  if (d.parameters.inventoryReaderOnSubscriptions !== false) {
+  // Resource Graph returns only what the identity can read: Reader on the managed groups finds the machines there.
+  // inventoryReaderOnSubscriptions = true (off by default) widens discovery to tagged machines anywhere in the
+  // managed subscriptions.
+  if (d.parameters.inventoryReaderOnSubscriptions === true) {
     list.push({
-      path: "discovery by subscription (lib/azure/inventory.ts listDevices without a resource group)",
+      path: "ResourceGraphClient inventory over whole subscriptions (lib/azure/inventory.ts with inventoryReaderOnSubscriptions)",
       principal: APP,
       scopes: s.managedSubscriptions,
-      operations: [...OPS.arcMachineRead, "A:Microsoft.Compute/virtualMachineScaleSets/read"],
+      operations: [...OPS.arcMachineRead, ...OPS.scaleSetRead, "A:Microsoft.Compute/virtualMachines/read"],
     });
   }
   const operator = typeof d.parameters.operatorPrincipalId === "string" ? d.parameters.operatorPrincipalId : "";
@@ -522,8 +539,10 @@ describeWithTool(["bicep"], "infra: role assignments against Microsoft's built-i
     const CLIENT_PATHS: Record<string, string> = {
       BlobServiceClient: "BlobServiceClient",
       TableClient: "TableClient",
-      HybridComputeManagementClient: "inventory and agent status",
+      HybridComputeManagementClient: "ArcRunCommandClient",
       ComputeManagementClient: "VmssRunCommandClient",
+      ResourceGraphClient: "ResourceGraphClient inventory",
+      VmRunCommandClient: "VmRunCommandClient",
       ArcRunCommandClient: "ArcRunCommandClient",
       VmssRunCommandClient: "VmssRunCommandClient",
       EventGridPublisherClient: "EventGridPublisherClient",
