@@ -190,7 +190,10 @@ export const MaintenanceWindowSchema = z
       }),
     ]),
     startTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM"),
-    /** Azure Update Manager's minimum is 1h30; shorter windows leave no room for install + reboot + validation. */
+    /**
+     * Azure Update Manager's minimum is 1h30; shorter windows leave no room for install + reboot + validation. At save
+     * the store also refuses a window shorter than its clients' install estimate (lib/policy/installEstimateFit.ts).
+     */
     durationMinutes: z.number().int().min(90).max(1440),
     /** No device run starts in the last minutes of the window (room for reboots and validation, as Update Manager keeps). */
     cutoffMinutesBeforeEnd: z.number().int().min(0).max(1380).default(30),

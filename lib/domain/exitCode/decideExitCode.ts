@@ -219,10 +219,24 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     });
   }
 
-  return decide(matches);
+  return decide(matches, successReason(dryRun, verified(e.catalog), outcomes));
 }
 
-function decide(matches: readonly Match[]): ExitCodeDecision {
+/** What a clean run did, in its own words: a dry run installs nothing, a run with nothing approved installed nothing. */
+function successReason(dryRun: boolean, catalog: Catalog | undefined, outcomes: InstallOutcome[] | undefined): string {
+  const approved = catalog?.updates.filter((u) => u.decision === "approved").length ?? 0;
+  if (dryRun) {
+    return `dry run: ${approved} update(s) approved, none installed (a dry run does not install); no regressions, evidence verified`;
+  }
+  const installed = outcomes?.filter((o) => o.installed).length ?? 0;
+  if (installed === 0) return "no update approved or installed; no regressions, evidence verified";
+  return `${installed} update(s) installed, no regressions, evidence verified`;
+}
+
+function decide(
+  matches: readonly Match[],
+  success = "all updates installed, no regressions, evidence verified",
+): ExitCodeDecision {
   const ordered = [...matches].sort((a, b) => EXIT_CODE_PRIORITY.indexOf(a.code) - EXIT_CODE_PRIORITY.indexOf(b.code));
   const first = ordered[0];
   if (first === undefined) {
@@ -230,7 +244,7 @@ function decide(matches: readonly Match[]): ExitCodeDecision {
       exitCode: 0,
       name: EXIT_CODE_NAME[0],
       rule: "0.success",
-      reasons: ["all updates installed, no regressions, evidence verified"],
+      reasons: [success],
     };
   }
   return {

@@ -98,6 +98,16 @@ describe("decideExitCode: each code", () => {
     expect(d.reasons[0]).toContain("KB5012345");
   });
 
+  it("a dry run's success says what a dry run did, not that updates were installed", () => {
+    const { artifacts } = buildSampleArtifacts(RUN, {});
+    const run = { ...(artifacts.run as object), dryRun: true };
+    const d = decideExitCode(evidence({}, { run: ok(run as never), installSummary: MISSING }));
+    expect([d.exitCode, d.rule]).toEqual([0, "0.success"]);
+    expect(d.reasons.join(" ")).not.toMatch(/installed,/);
+    expect(d.reasons[0]).toMatch(/^dry run: \d+ update\(s\) approved, none installed/);
+    expect(decideExitCode(evidence()).reasons[0]).toMatch(/^\d+ update\(s\) installed/);
+  });
+
   it("diagnostics failure is ignored when the policy does not require diagnostics", () => {
     expect(decideExitCode(evidence({ diagnosticsFail: true, diagnosticsRequired: false })).exitCode).toBe(0);
   });
