@@ -198,12 +198,19 @@ export const STEPS = {
   },
   diagnostics: {
     ...STEP_PLANS.diagnostics,
-    parameters: async ({ facts }) =>
-      encodeParameters("diagnostics", { since: (await facts.runRecord()).startedAt, maxEvents: 100 }),
+    // From the policy's lookback before the run started: the rules tell the run's new errors from old noise.
+    parameters: async ({ facts }) => {
+      const run = await facts.runRecord();
+      const lookbackMs = run.policy.diagnostics.eventLogLookbackHours * 3_600_000;
+      const since = new Date(Date.parse(run.startedAt) - lookbackMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+      return encodeParameters("diagnostics", { since, maxEvents: 100 });
+    },
     async record(ctx) {
       const parsed = ctx.parse("diagnostics");
       if (!parsed.ok) return unusable(parsed.failure);
-      await ctx.put(ARTIFACTS.diagnostics, toDiagnostics(parsed.output, ctx.source));
+      const run = await ctx.facts.runRecord();
+      const judgement = { rules: run.policy.diagnostics.rules, os: ctx.os, runStartedAt: run.startedAt };
+      await ctx.put(ARTIFACTS.diagnostics, toDiagnostics(parsed.output, ctx.source, judgement));
       return ok();
     },
   },

@@ -138,11 +138,86 @@ export const AppValidationPolicySchema = z
   });
 export type AppValidationPolicy = z.infer<typeof AppValidationPolicySchema>;
 
+const DiagnosticsRuleBase = {
+  /** Unique within the policy; layers merge rules by name (a more specific layer's rule replaces the whole rule). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, . _ - (at most 64)"),
+};
+
+/**
+ * Critical/Error events logged since the run started, optionally from named sources (Windows event provider, Linux
+ * syslog identifier). With `onlyNew`, an event whose source and id already occurred in the lookback before the run
+ * started is pre-existing noise, not news. Fails when more than `maxCount` events count.
+ */
+export const NewEventsRuleSchema = z.object({
+  ...DiagnosticsRuleBase,
+  type: z.literal("newEvents"),
+  sources: z.array(z.string().min(1).max(200)).max(50).default([]),
+  levels: z
+    .array(z.enum(["Critical", "Error"]))
+    .min(1)
+    .default(["Critical", "Error"]),
+  onlyNew: z.boolean().default(true),
+  maxCount: z.number().int().min(0).default(0),
+});
+/** Update-agent errors (WU client events and failed history; package-manager log errors) since the run started. */
+export const UpdateAgentErrorsRuleSchema = z.object({
+  ...DiagnosticsRuleBase,
+  type: z.literal("updateAgentErrors"),
+  maxCount: z.number().int().min(0).default(0),
+});
+/** Free space on one disk after the run; the system disk (`C:` / `/`) unless `mount` names another. */
+export const DiskFreeRuleSchema = z
+  .object({
+    ...DiagnosticsRuleBase,
+    type: z.literal("diskFree"),
+    mount: z.string().min(1).max(260).optional(),
+    minFreePercent: z.number().min(0).max(100).optional(),
+    minFreeBytes: z.number().int().min(0).optional(),
+  })
+  .refine((r) => r.minFreePercent !== undefined || r.minFreeBytes !== undefined, {
+    message: "set minFreePercent, minFreeBytes or both",
+    path: ["minFreePercent"],
+  });
+/** Services that terminated unexpectedly (Windows SCM 7031/7034) or were restarted by systemd more than allowed since boot. */
+export const ServiceCrashLoopRuleSchema = z.object({
+  ...DiagnosticsRuleBase,
+  type: z.literal("serviceCrashLoop"),
+  /** Service names; empty = every service. */
+  services: z.array(z.string().min(1).max(256)).max(100).default([]),
+  maxRestarts: z.number().int().min(0).max(1000).default(2),
+});
+/**
+ * An unexpected shutdown since the run started: Windows EventLog 6008 or Kernel-Power 41. Linux's journal has no
+ * such event (no ids); the rule is reported not applicable there.
+ */
+export const UnexpectedShutdownRuleSchema = z.object({
+  ...DiagnosticsRuleBase,
+  type: z.literal("unexpectedShutdown"),
+});
+
+/** One diagnostics rule: evaluated over `diagnostics.json`; a failing rule is a 230 when diagnostics are required. */
+export const DiagnosticsRuleSchema = z.discriminatedUnion("type", [
+  NewEventsRuleSchema,
+  UpdateAgentErrorsRuleSchema,
+  DiskFreeRuleSchema,
+  ServiceCrashLoopRuleSchema,
+  UnexpectedShutdownRuleSchema,
+]);
+export type DiagnosticsRule = z.infer<typeof DiagnosticsRuleSchema>;
+
+export const DiagnosticsRulesSchema = z
+  .array(DiagnosticsRuleSchema)
+  .max(50)
+  .refine((rules) => new Set(rules.map((r) => r.name)).size === rules.length, { message: "rule names must be unique" });
+
 /** What the light diagnostics phase collects and whether its failure fails the run (230). */
 export const DiagnosticsPolicySchema = z.object({
   schemaVersion: SchemaVersion1,
   required: z.boolean(),
+  /** Events are collected from this long before the run started, so a rule can tell new errors from old noise. */
   eventLogLookbackHours: z.number().int().min(1).max(168),
+  /** Absent in policies (and run records) written before rules existed: none. */
+  rules: DiagnosticsRulesSchema.default([]),
 });
 export type DiagnosticsPolicy = z.infer<typeof DiagnosticsPolicySchema>;
 

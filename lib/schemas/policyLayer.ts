@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { ClientIdSchema, DeviceIdSchema, SchemaVersion1, TenantIdSchema } from "./common";
-import { AppSpecSchema, AppValidationPolicySchema, DiagnosticsPolicySchema, UpdatePolicySchema } from "./policies";
+import {
+  AppSpecSchema,
+  AppValidationPolicySchema,
+  DiagnosticsPolicySchema,
+  DiagnosticsRulesSchema,
+  UpdatePolicySchema,
+} from "./policies";
 
 /** Which layer of the overlay a policy document is. */
 export const PolicyScopeSchema = z.discriminatedUnion("level", [
@@ -24,7 +30,11 @@ export const PolicyLayerSchema = z
       .object({ apps: z.array(AppSpecSchema) })
       .strict()
       .optional(),
-    diagnostics: DiagnosticsPolicySchema.omit({ schemaVersion: true }).partial().strict().optional(),
+    diagnostics: DiagnosticsPolicySchema.omit({ schemaVersion: true, rules: true })
+      .partial()
+      .extend({ rules: DiagnosticsRulesSchema.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type PolicyLayer = z.infer<typeof PolicyLayerSchema>;

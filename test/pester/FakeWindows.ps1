@@ -400,10 +400,13 @@ function global:Install-FakeWindows {
 # One event-log record (EventLogRecord's properties the scripts read). TimeCreated is local, as on Windows.
 function global:New-FakeEvent {
     param([string]$LogName = 'System', [string]$ProviderName = 'Service Control Manager', [int]$Id = 7031, [int]$Level = 2,
-        [datetime]$TimeUtc, [AllowNull()][object]$Message = 'The service terminated unexpectedly.')
+        [datetime]$TimeUtc, [AllowNull()][object]$Message = 'The service terminated unexpectedly.',
+        # Insertion strings (EventRecord.Properties, each with a Value), e.g. SCM 7031's param1: the service's name.
+        [string[]]$Properties = @())
     $record = [pscustomobject]@{
         LogName = $LogName; ProviderName = $ProviderName; Id = $Id; Level = [byte]$Level
         TimeCreated = $TimeUtc.ToLocalTime()
+        Properties = @($Properties | ForEach-Object { [pscustomobject]@{ Value = $_ } })
     }
     if ($Message -is [scriptblock]) {
         # A provider whose message DLL is missing: reading Message throws on Windows.

@@ -200,6 +200,15 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
       reason: `diagnostics failed and the policy requires them: ${why}`,
     });
   }
+  // 230: a policy diagnostics rule failed (or could not be judged) over the collected diagnostics, recorded per rule.
+  const failedRules = (diagnostics?.rules ?? []).filter((r) => r.verdict === "fail" || r.verdict === "unknown");
+  if (failedRules.length > 0 && diagnosticsRequired) {
+    matches.push({
+      code: 230,
+      rule: "230.diagnostics-rule-failed",
+      reason: `diagnostics rule(s) failed: ${failedRules.map((r) => `${r.rule} (${r.verdict}: ${r.detail})`).join("; ")}`,
+    });
+  }
 
   // 150: a reboot is still needed.
   const reboot = verified(e.reboot);

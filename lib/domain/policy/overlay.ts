@@ -81,7 +81,10 @@ const UPDATE_RULES = {
 const DIAGNOSTICS_RULES = {
   required: "replace", // scalar: most specific layer wins
   eventLogLookbackHours: "replace", // scalar: most specific layer wins
-} as const satisfies Record<keyof Omit<DiagnosticsPolicy, "schemaVersion">, ListOrScalarRule>;
+} as const satisfies Record<keyof Omit<DiagnosticsPolicy, "schemaVersion" | "rules">, ListOrScalarRule>;
+
+// diagnostics.rules: keyed union by rule name (mergeDiagnosticsRules), like apps: a more specific layer's rule of the
+// same name replaces the whole rule; rules with other names accumulate. No layer setting it means no rules.
 
 // appValidation.apps: keyed union by app name (mergeApps): a more specific layer's app replaces the whole app of
 // the same name (its checks are not merged check by check), apps with other names accumulate.
@@ -254,6 +257,19 @@ function mergeApps(layers: readonly NamedLayer[], provenance: Map<string, string
   });
 }
 
+/** Keyed union by rule name, as apps; output sorted by name. Unset everywhere = no rules (policies predating rules). */
+function mergeDiagnosticsRules(layers: readonly NamedLayer[], provenance: Map<string, string>): unknown[] {
+  const byName = new Map<string, { rule: unknown; name: string }>();
+  for (const { name, layer } of layers) {
+    for (const rule of layer.diagnostics?.rules ?? []) byName.set(rule.name, { rule, name });
+  }
+  return [...byName.keys()].sort(compareStrings).map((ruleName) => {
+    const winner = byName.get(ruleName)!;
+    provenance.set(`diagnostics.rules[${ruleName}]`, winner.name);
+    return winner.rule;
+  });
+}
+
 /**
  * Merges policy layers, given Global → Tenant → Client → Device (at most one per level; gaps allowed), into the
  * effective policy and its provenance. Throws PolicyValidationError for a malformed layer, layers out of order,
@@ -268,6 +284,7 @@ export function resolveEffectivePolicy(layers: readonly unknown[]): PolicyOverla
   const update = mergeSection("update", UPDATE_RULES, named, provenance, missing);
   const apps = mergeApps(named, provenance, missing);
   const diagnostics = mergeSection("diagnostics", DIAGNOSTICS_RULES, named, provenance, missing);
+  diagnostics["rules"] = mergeDiagnosticsRules(named, provenance);
   if (missing.length > 0) throw new PolicyValidationError(missing);
 
   const result = EffectivePolicySchema.safeParse({

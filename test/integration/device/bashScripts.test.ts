@@ -121,3 +121,46 @@ section_event_log_errors`;
     ]);
   });
 });
+
+describe("diagnostics.sh service restarts", () => {
+  // The section against a stubbed systemctl, in the formats systemd prints (systemd 252, Debian 12):
+  // `systemctl list-units --type=service --all --no-legend --plain` prints "UNIT LOAD ACTIVE SUB DESCRIPTION" rows;
+  // `systemctl show -p Id -p NRestarts <units>` prints one key=value block per unit, blocks separated by an empty
+  // line (systemctl(1), "show"), service properties (NRestarts) before unit properties (Id).
+  const script = readLinuxScript("diagnostics");
+  const bin = makeTempDir("systemctl");
+  afterAll(() => rmSync(bin, { recursive: true, force: true }));
+  writeStub(
+    bin,
+    "systemctl",
+    `case "$1" in list-units) printf '%s\\n' "$UNITS" ;; show) printf '%s\\n' "$SHOW" ;; esac`,
+  );
+  const harness = `${commonBlock(script)}
+systemd_running() { return 0; }
+${bashFunction(script, "section_service_restarts")}
+PP_TMP=$(mktemp -d)
+section_service_restarts`;
+
+  it("reports units systemd restarted since boot, by unit name, and nothing for units never restarted", async () => {
+    const units = [
+      "cron.service                 loaded active running Regular background program processing daemon",
+      "nginx.service                loaded failed failed  A high performance web server and a reverse proxy server",
+      "postgresql@15-main.service   loaded active running PostgreSQL Cluster 15-main",
+    ].join("\n");
+    const show = [
+      "NRestarts=0\nId=cron.service",
+      "NRestarts=5\nId=nginx.service",
+      "NRestarts=1\nId=postgresql@15-main.service",
+    ].join("\n\n");
+    const out = await bash(harness, { UNITS: units, SHOW: show, PATH: `${bin}:/usr/bin:/bin` });
+    expect(JSON.parse(out.toString("utf8"))).toEqual([
+      { service: "nginx", restarts: 5 },
+      { service: "postgresql@15-main", restarts: 1 },
+    ]);
+  });
+
+  it("reports [] when no service unit is listed", async () => {
+    const out = await bash(harness, { UNITS: "", SHOW: "", PATH: `${bin}:/usr/bin:/bin` });
+    expect(JSON.parse(out.toString("utf8"))).toEqual([]);
+  });
+});

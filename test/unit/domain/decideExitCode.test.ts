@@ -108,6 +108,22 @@ describe("decideExitCode: each code", () => {
     expect(decideExitCode(evidence()).reasons[0]).toMatch(/^\d+ update\(s\) installed/);
   });
 
+  it("a failing diagnostics rule is a 230 when diagnostics are required, naming the rule; nothing otherwise", () => {
+    const { artifacts } = buildSampleArtifacts(RUN, { diagnosticsRequired: true });
+    const judged = {
+      ...(artifacts.diagnostics as object),
+      rules: [
+        { rule: "wu", type: "updateAgentErrors", verdict: "pass", inputs: { count: 0 }, detail: "0 errors" },
+        { rule: "system-disk", type: "diskFree", verdict: "fail", inputs: { freePercent: 4 }, detail: "C: 4% free" },
+      ],
+    };
+    const d = decideExitCode(evidence({ diagnosticsRequired: true }, { diagnostics: ok(judged as never) }));
+    expect([d.exitCode, d.rule]).toEqual([230, "230.diagnostics-rule-failed"]);
+    expect(d.reasons[0]).toContain("system-disk (fail: C: 4% free)");
+    expect(d.reasons[0]).not.toContain("wu (");
+    expect(decideExitCode(evidence({}, { diagnostics: ok(judged as never) })).exitCode).toBe(0);
+  });
+
   it("diagnostics failure is ignored when the policy does not require diagnostics", () => {
     expect(decideExitCode(evidence({ diagnosticsFail: true, diagnosticsRequired: false })).exitCode).toBe(0);
   });
