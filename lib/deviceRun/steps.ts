@@ -177,7 +177,10 @@ export const STEPS = {
       if (!snapshot.ok) return snapshot;
       await ctx.put(ARTIFACTS.snapshot, snapshot.value);
       const baseline = await ctx.read<SystemSnapshot>(ARTIFACTS.baseline);
-      if (baseline !== undefined) await ctx.put(ARTIFACTS.baselineDiff, diffSnapshots(baseline, snapshot.value));
+      if (baseline !== undefined) {
+        const sources = (await ctx.facts.runRecord()).policy.appValidation.regressionSources;
+        await ctx.put(ARTIFACTS.baselineDiff, diffSnapshots(baseline, snapshot.value, sources));
+      }
       return ok({ lastBootTime: snapshot.value.lastBootTime });
     },
   },

@@ -126,11 +126,41 @@ export const AppSpecSchema = z
   });
 export type AppSpec = z.infer<typeof AppSpecSchema>;
 
+/**
+ * A regression source besides app checks: baseline-to-post drift that matters. `automaticService`: a service with an
+ * automatic start type (Windows Auto, systemd enabled) that was running in the baseline and is not running in the post
+ * snapshot (`service` narrows it to one). `listeningPort`: a port listening in the baseline and not after (`port`
+ * narrows it to one). Judged from 02-baseline and 07-post-snapshot; a section either could not collect is not judged.
+ */
+export const RegressionSourceSchema = z.discriminatedUnion("type", [
+  z.object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, . _ - (at most 64)"),
+    type: z.literal("automaticService"),
+    service: z.string().min(1).max(256).optional(),
+  }),
+  z.object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, . _ - (at most 64)"),
+    type: z.literal("listeningPort"),
+    port: z.number().int().min(1).max(65535).optional(),
+    protocol: z.enum(["tcp"]).default("tcp"),
+  }),
+]);
+export type RegressionSource = z.infer<typeof RegressionSourceSchema>;
+
+export const RegressionSourcesSchema = z
+  .array(RegressionSourceSchema)
+  .max(50)
+  .refine((sources) => new Set(sources.map((r) => r.name)).size === sources.length, {
+    message: "regression source names must be unique",
+  });
+
 /** The business apps validated before and after patching. */
 export const AppValidationPolicySchema = z
   .object({
     schemaVersion: SchemaVersion1,
     apps: z.array(AppSpecSchema),
+    /** Absent in policies (and run records) written before drift sources existed: none. */
+    regressionSources: RegressionSourcesSchema.default([]),
   })
   .refine((p) => new Set(p.apps.map((a) => a.name)).size === p.apps.length, {
     message: "app names must be unique",

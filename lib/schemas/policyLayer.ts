@@ -5,6 +5,7 @@ import {
   AppValidationPolicySchema,
   DiagnosticsPolicySchema,
   DiagnosticsRulesSchema,
+  RegressionSourcesSchema,
   UpdatePolicySchema,
 } from "./policies";
 
@@ -27,7 +28,7 @@ export const PolicyLayerSchema = z
     scope: PolicyScopeSchema,
     update: UpdatePolicySchema.omit({ schemaVersion: true }).partial().strict().optional(),
     appValidation: z
-      .object({ apps: z.array(AppSpecSchema) })
+      .object({ apps: z.array(AppSpecSchema).optional(), regressionSources: RegressionSourcesSchema.optional() })
       .strict()
       .optional(),
     diagnostics: DiagnosticsPolicySchema.omit({ schemaVersion: true, rules: true })

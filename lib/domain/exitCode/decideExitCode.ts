@@ -3,7 +3,7 @@ import { EXIT_CODE_NAME, EXIT_CODES_BY_PRIORITY } from "./exitCodeTable";
 import type { Catalog, Diagnostics, InstallOutcome, RebootRecord } from "../../schemas/artifacts/catalog";
 import type { ExitCode, ExitCodeName, ArtifactReadStatus } from "../../schemas/artifacts/outcome";
 import type { LockContention, PhaseFailure, RunRecord } from "../../schemas/artifacts/run";
-import type { SystemSnapshot } from "../../schemas/artifacts/snapshot";
+import type { BaselineDiff, SystemSnapshot } from "../../schemas/artifacts/snapshot";
 import type { Regressions } from "../../schemas/artifacts/validation";
 
 /** An artifact as the decision sees it: its read status and, only when verified, its parsed content. */
@@ -92,6 +92,17 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
       code: 220,
       rule: "220.regressions",
       reason: `${regressions.TotalRegressions} regression(s): ${list.join(", ")}`,
+    });
+  }
+
+  // 220: drift the policy declares a regression source (appValidation.regressionSources), judged in baseline-diff.json.
+  const drift = (verified(e.baselineDiff) as BaselineDiff | undefined)?.driftRegressions;
+  if (drift !== undefined && drift.regressions.length > 0) {
+    const list = drift.regressions.map((r) => `${r.source}: ${r.subject} ${r.before} -> ${r.after}`);
+    matches.push({
+      code: 220,
+      rule: "220.drift-regression",
+      reason: `${drift.regressions.length} drift regression(s): ${list.join(", ")}`,
     });
   }
 

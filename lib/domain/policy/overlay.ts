@@ -241,7 +241,7 @@ function mergeApps(layers: readonly NamedLayer[], provenance: Map<string, string
   const byName = new Map<string, { app: unknown; name: string }>();
   let set = false;
   for (const { name, layer } of layers) {
-    if (layer.appValidation === undefined) continue;
+    if (layer.appValidation?.apps === undefined) continue;
     set = true;
     for (const app of layer.appValidation.apps) byName.set(app.name, { app, name });
   }
@@ -270,6 +270,19 @@ function mergeDiagnosticsRules(layers: readonly NamedLayer[], provenance: Map<st
   });
 }
 
+/** Keyed union by source name, as apps; output sorted by name. Unset everywhere = only app checks regress. */
+function mergeRegressionSources(layers: readonly NamedLayer[], provenance: Map<string, string>): unknown[] {
+  const byName = new Map<string, { source: unknown; name: string }>();
+  for (const { name, layer } of layers) {
+    for (const source of layer.appValidation?.regressionSources ?? []) byName.set(source.name, { source, name });
+  }
+  return [...byName.keys()].sort(compareStrings).map((sourceName) => {
+    const winner = byName.get(sourceName)!;
+    provenance.set(`appValidation.regressionSources[${sourceName}]`, winner.name);
+    return winner.source;
+  });
+}
+
 /**
  * Merges policy layers, given Global → Tenant → Client → Device (at most one per level; gaps allowed), into the
  * effective policy and its provenance. Throws PolicyValidationError for a malformed layer, layers out of order,
@@ -290,7 +303,7 @@ export function resolveEffectivePolicy(layers: readonly unknown[]): PolicyOverla
   const result = EffectivePolicySchema.safeParse({
     schemaVersion: 1,
     update: { schemaVersion: 1, ...update },
-    appValidation: { schemaVersion: 1, apps },
+    appValidation: { schemaVersion: 1, apps, regressionSources: mergeRegressionSources(named, provenance) },
     diagnostics: { schemaVersion: 1, ...diagnostics },
   });
   if (!result.success) throw new PolicyValidationError(toIssues("effective", result.error.issues));

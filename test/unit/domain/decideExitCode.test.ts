@@ -124,6 +124,24 @@ describe("decideExitCode: each code", () => {
     expect(decideExitCode(evidence({}, { diagnostics: ok(judged as never) })).exitCode).toBe(0);
   });
 
+  it("drift the policy declares a regression source (recorded in baseline-diff.json) is a 220", () => {
+    const { artifacts } = buildSampleArtifacts(RUN, {});
+    const diff = {
+      ...(artifacts.baselineDiff as object),
+      driftRegressions: {
+        regressions: [
+          { source: "auto", type: "automaticService", subject: "W3SVC", before: "Running/Auto", after: "Stopped/Auto" },
+        ],
+        unjudged: [],
+      },
+    };
+    const d = decideExitCode(evidence({}, { baselineDiff: ok(diff as never) }));
+    expect([d.exitCode, d.rule]).toEqual([220, "220.drift-regression"]);
+    expect(d.reasons[0]).toContain("auto: W3SVC Running/Auto -> Stopped/Auto");
+    const clean = { ...diff, driftRegressions: { regressions: [], unjudged: [{ source: "p", why: "not reported" }] } };
+    expect(decideExitCode(evidence({}, { baselineDiff: ok(clean as never) })).exitCode).toBe(0);
+  });
+
   it("diagnostics failure is ignored when the policy does not require diagnostics", () => {
     expect(decideExitCode(evidence({ diagnosticsFail: true, diagnosticsRequired: false })).exitCode).toBe(0);
   });
