@@ -102,7 +102,12 @@ export const STEPS = {
   },
   catalog: {
     ...STEP_PLANS.catalog,
-    parameters: () => Promise.resolve(encodeParameters("catalog", { simulate: false })),
+    // Driver updates are searched only when the policy's classifications include Driver (a policy choice).
+    parameters: async ({ facts }) =>
+      encodeParameters("catalog", {
+        simulate: false,
+        includeDrivers: (await facts.runRecord()).policy.update.classifications.includes("Driver"),
+      }),
     async record(ctx) {
       const parsed = ctx.parse("catalog");
       if (!parsed.ok) return unusable(parsed.failure);

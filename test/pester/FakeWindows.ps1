@@ -114,7 +114,9 @@ function global:New-FakeUpdate {
         [int]$RebootBehavior = 1,
         [bool]$IsInstalled = $false,
         [bool]$IsDownloaded = $false,
-        [bool]$EulaAccepted = $true
+        [bool]$EulaAccepted = $true,
+        # IUpdate.Type (UpdateType): 1 utSoftware, 2 utDriver.
+        [int]$Type = 1
     )
     if ($Classification -is [string]) { $Classification = @{ Name = $Classification; CategoryID = $global:WuaClassifications[$Classification] } }
     $categories = @(
@@ -135,6 +137,7 @@ function global:New-FakeUpdate {
         IsHidden = $false
         EulaAccepted = $EulaAccepted
         RebootRequired = $false
+        Type = $Type
     }
     Add-Method $update 'AcceptEula' { $this.EulaAccepted = $true }
     return $update
@@ -238,6 +241,8 @@ function global:New-FakeUpdateSession {
                 $id = $Matches[1]
                 $found = @($all | Where-Object { $_.Identity.UpdateID -eq $id })
             } elseif ($Criteria -eq "IsInstalled=0 and IsHidden=0 and Type='Software'") {
+                $found = @($all | Where-Object { -not $_.IsInstalled -and -not $_.IsHidden -and $_.Type -ne 2 })
+            } elseif ($Criteria -eq "IsInstalled=0 and IsHidden=0 and Type='Software' or IsInstalled=0 and IsHidden=0 and Type='Driver'") {
                 $found = @($all | Where-Object { -not $_.IsInstalled -and -not $_.IsHidden })
             } else {
                 # WU_E_INVALID_CRITERIA: the fake knows only the criteria the scripts send.
