@@ -30,6 +30,8 @@ export function toSystemSnapshot(output: BaselineOutput, source: ScriptSource): 
       pendingReboot: { pending: d.pendingReboot.pending, signals: [...d.pendingReboot.signals] },
       lastBootTime: d.lastBootTime,
       disks: d.disks ?? [],
+      // Absent, not [], when not collected: a drift source on ports must not read "could not look" as "none listen".
+      ...(d.listeningPorts === undefined || d.listeningPorts === null ? {} : { listeningPorts: d.listeningPorts }),
     },
   };
 }

@@ -29,6 +29,11 @@ export const BaselineDataSchema = z.object({
   pendingReboot: snapshot.pendingReboot.nullable(),
   lastBootTime: TimestampSchema.nullable(),
   disks: snapshot.disks.nullable(),
+  /** Listening TCP sockets (Linux `ss -Hltn`); absent where the script does not collect them (Windows, older scripts). */
+  listeningPorts: z
+    .array(z.object({ protocol: z.enum(["tcp"]), port: z.number().int().min(1).max(65535), address: z.string() }))
+    .nullable()
+    .optional(),
 });
 export type BaselineData = z.infer<typeof BaselineDataSchema>;
 

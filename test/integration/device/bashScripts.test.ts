@@ -309,3 +309,32 @@ esac`,
     expect(simulated.map((u) => u.releaseDate)).toEqual([null, null]);
   });
 });
+
+describe("baseline.sh listening ports", () => {
+  // The section against a stubbed ss printing `ss -Hltn` rows as iproute2's ss prints them (iproute2 6.1, Debian 12:
+  // "State Recv-Q Send-Q Local-Address:Port Peer-Address:Port", IPv6 in brackets, a scope as %iface).
+  const script = readLinuxScript("baseline");
+  const bin = makeTempDir("ss");
+  afterAll(() => rmSync(bin, { recursive: true, force: true }));
+  writeStub(bin, "ss", `printf '%s\\n' "$SS"`);
+  const harness = `${commonBlock(script)}
+${bashFunction(script, "section_listening_ports")}
+PP_TMP=$(mktemp -d)
+section_listening_ports`;
+
+  it("reports each listening address and port once", async () => {
+    const ss = [
+      "LISTEN 0      4096   127.0.0.53%lo:53        0.0.0.0:*",
+      "LISTEN 0      128          0.0.0.0:22        0.0.0.0:*",
+      "LISTEN 0      128             [::]:22           [::]:*",
+      "LISTEN 0      511                *:80              *:*",
+    ].join("\n");
+    const out = await bash(harness, { SS: ss, PATH: `${bin}:/usr/bin:/bin` });
+    expect(JSON.parse(out.toString("utf8"))).toEqual([
+      { protocol: "tcp", port: 80, address: "*" },
+      { protocol: "tcp", port: 22, address: "0.0.0.0" },
+      { protocol: "tcp", port: 53, address: "127.0.0.53%lo" },
+      { protocol: "tcp", port: 22, address: "[::]" },
+    ]);
+  });
+});
