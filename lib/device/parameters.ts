@@ -138,7 +138,11 @@ export function encodeParameters<Id extends ScriptId>(scriptId: Id, params: Scri
       return [];
     case "catalog": {
       const p = CatalogParamsSchema.parse(params);
-      return [{ name: "Simulate", value: p.simulate ? "true" : "false" }];
+      // IncludeDrivers only when set: the script's default is false, and older scripts know no such parameter.
+      return [
+        { name: "Simulate", value: p.simulate ? "true" : "false" },
+        ...(p.includeDrivers ? [{ name: "IncludeDrivers", value: "true" }] : []),
+      ];
     }
     case "install": {
       const p = InstallParamsSchema.parse(params);
@@ -197,7 +201,13 @@ export function decodeParameters<Id extends ScriptId>(
       const simulate = get("Simulate");
       if (simulate !== "true" && simulate !== "false")
         throw new ScriptParameterError(scriptId, "Simulate", "must be true or false");
-      decoded = parseWith(scriptId, "Simulate", CatalogParamsSchema, { simulate: simulate === "true" });
+      const drivers = list.find((p) => p.name === "IncludeDrivers")?.value ?? "false";
+      if (drivers !== "true" && drivers !== "false")
+        throw new ScriptParameterError(scriptId, "IncludeDrivers", "must be true or false");
+      decoded = parseWith(scriptId, "Simulate", CatalogParamsSchema, {
+        simulate: simulate === "true",
+        includeDrivers: drivers === "true",
+      });
       break;
     }
     case "install": {

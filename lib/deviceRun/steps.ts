@@ -103,7 +103,12 @@ export const STEPS = {
   },
   catalog: {
     ...STEP_PLANS.catalog,
-    parameters: () => Promise.resolve(encodeParameters("catalog", { simulate: false })),
+    // Driver updates are searched only when the policy's classifications include Driver (a policy choice).
+    parameters: async ({ facts }) =>
+      encodeParameters("catalog", {
+        simulate: false,
+        includeDrivers: (await facts.runRecord()).policy.update.classifications.includes("Driver"),
+      }),
     async record(ctx) {
       const parsed = ctx.parse("catalog");
       if (!parsed.ok) return unusable(parsed.failure);
@@ -178,7 +183,10 @@ export const STEPS = {
       if (!snapshot.ok) return snapshot;
       await ctx.put(ARTIFACTS.snapshot, snapshot.value);
       const baseline = await ctx.read<SystemSnapshot>(ARTIFACTS.baseline);
-      if (baseline !== undefined) await ctx.put(ARTIFACTS.baselineDiff, diffSnapshots(baseline, snapshot.value));
+      if (baseline !== undefined) {
+        const sources = (await ctx.facts.runRecord()).policy.appValidation.regressionSources;
+        await ctx.put(ARTIFACTS.baselineDiff, diffSnapshots(baseline, snapshot.value, sources));
+      }
       return ok({ lastBootTime: snapshot.value.lastBootTime });
     },
   },
@@ -199,12 +207,19 @@ export const STEPS = {
   },
   diagnostics: {
     ...STEP_PLANS.diagnostics,
-    parameters: async ({ facts }) =>
-      encodeParameters("diagnostics", { since: (await facts.runRecord()).startedAt, maxEvents: 100 }),
+    // From the policy's lookback before the run started: the rules tell the run's new errors from old noise.
+    parameters: async ({ facts }) => {
+      const run = await facts.runRecord();
+      const lookbackMs = run.policy.diagnostics.eventLogLookbackHours * 3_600_000;
+      const since = new Date(Date.parse(run.startedAt) - lookbackMs).toISOString().replace(/\.\d{3}Z$/, "Z");
+      return encodeParameters("diagnostics", { since, maxEvents: 100 });
+    },
     async record(ctx) {
       const parsed = ctx.parse("diagnostics");
       if (!parsed.ok) return unusable(parsed.failure);
-      await ctx.put(ARTIFACTS.diagnostics, toDiagnostics(parsed.output, ctx.source));
+      const run = await ctx.facts.runRecord();
+      const judgement = { rules: run.policy.diagnostics.rules, os: ctx.os, runStartedAt: run.startedAt };
+      await ctx.put(ARTIFACTS.diagnostics, toDiagnostics(parsed.output, ctx.source, judgement));
       return ok();
     },
   },

@@ -1,74 +1,15 @@
-import { ARTIFACTS } from "../domain/artifacts";
 import { COMPLIANCE_MAP, type ComplianceMapping } from "../domain/report/complianceMap";
 import { escapeHtml } from "../domain/report/renderReportHtml";
 
 type Framework = ComplianceMapping["framework"];
 
-/** A control (NIST SP 800-53r5), phase (NIST SP 800-40r4) or safeguard (CIS Controls v8) and the artifacts that evidence it. */
-export interface MatrixControl {
-  framework: Framework;
-  /** Control id (SI-2), safeguard id (7.3) or risk-response phase (Deploy). */
-  id: string;
-  title: string;
-  /** Artifact paths inside a run folder. */
-  paths: readonly string[];
-}
+/** A control and the artifacts that evidence it: an entry of COMPLIANCE_MAP, the one mapping the run report uses too. */
+export type MatrixControl = ComplianceMapping;
 
-// COMPLIANCE_MAP names SP 800-40r4's phases by what they show; the matrix gives them the phase names of SP 800-40r4
-// §2.3 (risk response execution: prepare, deploy, verify, monitor). Monitoring happens between runs, so no single
-// run's artifact evidences it and it is left out rather than over-claimed.
-const PHASES_800_40: Readonly<Record<string, { id: string; title: string }>> = {
-  "Patch deployment: what was applicable, approved and installed": {
-    id: "Deploy",
-    title: "Deploy the patch: what was applicable, approved and installed",
-  },
-  "Verification that patches took effect without breaking operations": {
-    id: "Verify",
-    title: "Verify deployment: the patches took effect without breaking operations",
-  },
-};
-const PHASE_ORDER = ["Prepare", "Deploy", "Verify", "Monitor"];
-
-const A = ARTIFACTS;
-
-/**
- * Controls the export's matrix adds to COMPLIANCE_MAP (which the per-run final report uses). Same rule: an artifact
- * is listed only where an auditor can check the control against it. Candidates to move into COMPLIANCE_MAP.
- */
-export const EXPORT_CONTROLS: readonly MatrixControl[] = [
-  {
-    framework: "NIST SP 800-40r4",
-    id: "Prepare",
-    title: "Prepare to deploy the patch: baseline, pre-checks and the applicable updates",
-    paths: [A.baseline.path, A.preValidation.path, A.catalog.path],
-  },
-  {
-    framework: "NIST SP 800-53r5",
-    id: "RA-5",
-    title: "Vulnerability Monitoring and Scanning",
-    paths: [A.catalog.path],
-  },
-  {
-    framework: "NIST SP 800-53r5",
-    id: "CM-2",
-    title: "Baseline Configuration",
-    paths: [A.baseline.path, A.snapshot.path],
-  },
-];
-
-/** Splits "SI-2 Flaw Remediation" / "7.3 Perform …" into id and title; SP 800-40r4 phases by the table above. */
-function fromMapping(m: ComplianceMapping): MatrixControl {
-  const phase = PHASES_800_40[m.control];
-  if (phase !== undefined) return { framework: m.framework, ...phase, paths: m.paths };
-  const split = /^([A-Z]{2}-\d+(?:\(\d+\))?|\d+(?:\.\d+)+) (.+)$/.exec(m.control);
-  return split?.[1] !== undefined && split[2] !== undefined
-    ? { framework: m.framework, id: split[1], title: split[2], paths: m.paths }
-    : { framework: m.framework, id: m.control, title: m.control, paths: m.paths };
-}
-
+const PHASE_ORDER = ["Plan", "Assess", "Deploy", "Verify"];
 const FRAMEWORK_ORDER: readonly Framework[] = ["NIST SP 800-40r4", "NIST SP 800-53r5", "CIS Controls v8"];
 
-/** Natural order of ids (CM-2 < CM-3 < CM-8, 7.3 < 7.4 < 8.2); SP 800-40r4 phases in lifecycle order. */
+/** Natural order of ids (CM-2 < CM-3 < CM-8, 7.3 < 8.2 < 12); SP 800-40r4 phases in lifecycle order. */
 function compareControls(a: MatrixControl, b: MatrixControl): number {
   const framework = FRAMEWORK_ORDER.indexOf(a.framework) - FRAMEWORK_ORDER.indexOf(b.framework);
   if (framework !== 0) return framework;
@@ -78,9 +19,7 @@ function compareControls(a: MatrixControl, b: MatrixControl): number {
 }
 
 /** Every control of the matrix, in the order the CSV and HTML list them. */
-export const MATRIX_CONTROLS: readonly MatrixControl[] = [...COMPLIANCE_MAP.map(fromMapping), ...EXPORT_CONTROLS].sort(
-  compareControls,
-);
+export const MATRIX_CONTROLS: readonly MatrixControl[] = [...COMPLIANCE_MAP].sort(compareControls);
 
 /** Every artifact path the matrix can cite (what the package writer keeps per run for it). */
 export const MATRIX_PATHS: ReadonlySet<string> = new Set(MATRIX_CONTROLS.flatMap((c) => c.paths));

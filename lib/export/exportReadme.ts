@@ -36,7 +36,7 @@ Package created ${c.createdAt} by ${c.tool.name} ${c.tool.version}. It holds ${c
 | \`runs/…/${RUN_FILES.proofs}\` | An RFC 6962 inclusion proof for every Merkle leaf, against the root in the run's \`10-index/manifest.json\`. |
 | \`${PACKAGE_FILES.installs}\` | The audit index of update installs for these runs, one JSON object per line, each naming the artifact and line that record it. |
 | \`${PACKAGE_FILES.verification}\` | The verification made while the package was built: every artifact re-hashed as it was copied in and checked against the index and its schema, and each run's seal (Merkle root, artifact index, event chain). |
-| \`${PACKAGE_FILES.matrixCsv}\`, \`${PACKAGE_FILES.matrixHtml}\` | Which artifacts evidence which control: NIST SP 800-40r4 phases, NIST SP 800-53r5 controls (SI-2, RA-5, CM-2, CM-3, …), CIS Controls v8 safeguards (7.3, 7.4, …). One row per control and artifact present; the HTML prints. |
+| \`${PACKAGE_FILES.matrixCsv}\`, \`${PACKAGE_FILES.matrixHtml}\` | Which artifacts evidence which control: NIST SP 800-40r4 phases, NIST SP 800-53r5 controls (SI-2, RA-5, CM-2, CM-3, …), CIS Controls v8 controls and safeguards (7.3, 8.2, 12, 16). One row per control and artifact present; the HTML prints. |
 | \`${PACKAGE_FILES.oscal}\` | The same evidence as NIST OSCAL 1.2.1 assessment results (JSON) for GRC tools: per run the SP 800-53r5 controls reviewed, observations citing each packaged artifact by path and SHA-256, and findings. |
 | \`${PACKAGE_FILES.sums}\` | SHA-256 of every other file, in \`sha256sum -c\` format (the last file in the zip). |
 

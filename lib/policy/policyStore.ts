@@ -1,7 +1,7 @@
 import type { ContainerClient } from "@azure/storage-blob";
 import { z } from "zod";
 import { DEFAULT_GLOBAL_POLICY } from "../domain/policy/defaultPolicy";
-import { layerName } from "../domain/policy/overlay";
+import { layerName, resolveEffectivePolicy } from "../domain/policy/overlay";
 import { ClientIdSchema, DeviceIdSchema, TenantIdSchema } from "../schemas/common";
 import {
   ClientProfileSchema,
@@ -12,6 +12,7 @@ import {
 import { PolicyLayerSchema, type PolicyLayer, type PolicyScope } from "../schemas/policyLayer";
 import { clientBlobName, layerBlobName, parseWindowBlobName, windowBlobName, windowPrefix } from "./policyBlobNames";
 import { parseDocument, readDocument, writeDocument } from "./policyBlobs";
+import { checkWindowFitsEstimates, type InstallEstimate } from "./installEstimateFit";
 import { PolicyDocumentError } from "./policyDocumentError";
 
 /** The device a run resolves policy for. */
@@ -48,8 +49,36 @@ export class PolicyStore {
   async putWindow(window: MaintenanceWindow): Promise<string> {
     const parsed = parseDocument(MaintenanceWindowSchema, "(maintenance window to write)", window);
     const blobName = windowBlobName(parsed.tenant, parsed.id);
+    const issues = checkWindowFitsEstimates(parsed, await this.installEstimates(parsed));
+    if (issues.length > 0) throw new PolicyDocumentError(blobName, issues);
     await writeDocument(this.container, blobName, parsed);
     return blobName;
+  }
+
+  /**
+   * The install estimates a window's devices start from: the tenant's (global + tenant layers) and, for each client
+   * the window names, the client's. Device layers are not read here (a window is saved without its device list).
+   */
+  private async installEstimates(window: MaintenanceWindow): Promise<InstallEstimate[]> {
+    const scopes: PolicyScope[] =
+      window.clients.length === 0
+        ? [{ level: "tenant", tenant: window.tenant }]
+        : window.clients.map((client) => ({ level: "client", tenant: window.tenant, client }));
+    return Promise.all(
+      scopes.map(async (scope) => {
+        const chain: PolicyScope[] =
+          scope.level === "client"
+            ? [{ level: "global" }, { level: "tenant", tenant: scope.tenant }, scope]
+            : [{ level: "global" }, scope];
+        const [global, ...rest] = await Promise.all(chain.map((s) => this.getLayer(s)));
+        const layers = [
+          global ?? PolicyLayerSchema.parse(DEFAULT_GLOBAL_POLICY),
+          ...rest.filter((l) => l !== undefined),
+        ];
+        const { policy, provenance } = resolveEffectivePolicy(layers);
+        return { minutes: policy.update.maxInstallMinutes, from: provenance["update.maxInstallMinutes"] ?? "global" };
+      }),
+    );
   }
 
   /** Stores (replaces) a client profile; returns the blob name. */

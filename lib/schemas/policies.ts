@@ -126,11 +126,41 @@ export const AppSpecSchema = z
   });
 export type AppSpec = z.infer<typeof AppSpecSchema>;
 
+/**
+ * A regression source besides app checks: baseline-to-post drift that matters. `automaticService`: a service with an
+ * automatic start type (Windows Auto, systemd enabled) that was running in the baseline and is not running in the post
+ * snapshot (`service` narrows it to one). `listeningPort`: a port listening in the baseline and not after (`port`
+ * narrows it to one). Judged from 02-baseline and 07-post-snapshot; a section either could not collect is not judged.
+ */
+export const RegressionSourceSchema = z.discriminatedUnion("type", [
+  z.object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, . _ - (at most 64)"),
+    type: z.literal("automaticService"),
+    service: z.string().min(1).max(256).optional(),
+  }),
+  z.object({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, . _ - (at most 64)"),
+    type: z.literal("listeningPort"),
+    port: z.number().int().min(1).max(65535).optional(),
+    protocol: z.enum(["tcp"]).default("tcp"),
+  }),
+]);
+export type RegressionSource = z.infer<typeof RegressionSourceSchema>;
+
+export const RegressionSourcesSchema = z
+  .array(RegressionSourceSchema)
+  .max(50)
+  .refine((sources) => new Set(sources.map((r) => r.name)).size === sources.length, {
+    message: "regression source names must be unique",
+  });
+
 /** The business apps validated before and after patching. */
 export const AppValidationPolicySchema = z
   .object({
     schemaVersion: SchemaVersion1,
     apps: z.array(AppSpecSchema),
+    /** Absent in policies (and run records) written before drift sources existed: none. */
+    regressionSources: RegressionSourcesSchema.default([]),
   })
   .refine((p) => new Set(p.apps.map((a) => a.name)).size === p.apps.length, {
     message: "app names must be unique",
@@ -138,11 +168,86 @@ export const AppValidationPolicySchema = z
   });
 export type AppValidationPolicy = z.infer<typeof AppValidationPolicySchema>;
 
+const DiagnosticsRuleBase = {
+  /** Unique within the policy; layers merge rules by name (a more specific layer's rule replaces the whole rule). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "letters, digits, . _ - (at most 64)"),
+};
+
+/**
+ * Critical/Error events logged since the run started, optionally from named sources (Windows event provider, Linux
+ * syslog identifier). With `onlyNew`, an event whose source and id already occurred in the lookback before the run
+ * started is pre-existing noise, not news. Fails when more than `maxCount` events count.
+ */
+export const NewEventsRuleSchema = z.object({
+  ...DiagnosticsRuleBase,
+  type: z.literal("newEvents"),
+  sources: z.array(z.string().min(1).max(200)).max(50).default([]),
+  levels: z
+    .array(z.enum(["Critical", "Error"]))
+    .min(1)
+    .default(["Critical", "Error"]),
+  onlyNew: z.boolean().default(true),
+  maxCount: z.number().int().min(0).default(0),
+});
+/** Update-agent errors (WU client events and failed history; package-manager log errors) since the run started. */
+export const UpdateAgentErrorsRuleSchema = z.object({
+  ...DiagnosticsRuleBase,
+  type: z.literal("updateAgentErrors"),
+  maxCount: z.number().int().min(0).default(0),
+});
+/** Free space on one disk after the run; the system disk (`C:` / `/`) unless `mount` names another. */
+export const DiskFreeRuleSchema = z
+  .object({
+    ...DiagnosticsRuleBase,
+    type: z.literal("diskFree"),
+    mount: z.string().min(1).max(260).optional(),
+    minFreePercent: z.number().min(0).max(100).optional(),
+    minFreeBytes: z.number().int().min(0).optional(),
+  })
+  .refine((r) => r.minFreePercent !== undefined || r.minFreeBytes !== undefined, {
+    message: "set minFreePercent, minFreeBytes or both",
+    path: ["minFreePercent"],
+  });
+/** Services that terminated unexpectedly (Windows SCM 7031/7034) or were restarted by systemd more than allowed since boot. */
+export const ServiceCrashLoopRuleSchema = z.object({
+  ...DiagnosticsRuleBase,
+  type: z.literal("serviceCrashLoop"),
+  /** Service names; empty = every service. */
+  services: z.array(z.string().min(1).max(256)).max(100).default([]),
+  maxRestarts: z.number().int().min(0).max(1000).default(2),
+});
+/**
+ * An unexpected shutdown since the run started: Windows EventLog 6008 or Kernel-Power 41. Linux's journal has no
+ * such event (no ids); the rule is reported not applicable there.
+ */
+export const UnexpectedShutdownRuleSchema = z.object({
+  ...DiagnosticsRuleBase,
+  type: z.literal("unexpectedShutdown"),
+});
+
+/** One diagnostics rule: evaluated over `diagnostics.json`; a failing rule is a 230 when diagnostics are required. */
+export const DiagnosticsRuleSchema = z.discriminatedUnion("type", [
+  NewEventsRuleSchema,
+  UpdateAgentErrorsRuleSchema,
+  DiskFreeRuleSchema,
+  ServiceCrashLoopRuleSchema,
+  UnexpectedShutdownRuleSchema,
+]);
+export type DiagnosticsRule = z.infer<typeof DiagnosticsRuleSchema>;
+
+export const DiagnosticsRulesSchema = z
+  .array(DiagnosticsRuleSchema)
+  .max(50)
+  .refine((rules) => new Set(rules.map((r) => r.name)).size === rules.length, { message: "rule names must be unique" });
+
 /** What the light diagnostics phase collects and whether its failure fails the run (230). */
 export const DiagnosticsPolicySchema = z.object({
   schemaVersion: SchemaVersion1,
   required: z.boolean(),
+  /** Events are collected from this long before the run started, so a rule can tell new errors from old noise. */
   eventLogLookbackHours: z.number().int().min(1).max(168),
+  /** Absent in policies (and run records) written before rules existed: none. */
+  rules: DiagnosticsRulesSchema.default([]),
 });
 export type DiagnosticsPolicy = z.infer<typeof DiagnosticsPolicySchema>;
 
@@ -190,7 +295,10 @@ export const MaintenanceWindowSchema = z
       }),
     ]),
     startTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM"),
-    /** Azure Update Manager's minimum is 1h30; shorter windows leave no room for install + reboot + validation. */
+    /**
+     * Azure Update Manager's minimum is 1h30; shorter windows leave no room for install + reboot + validation. At save
+     * the store also refuses a window shorter than its clients' install estimate (lib/policy/installEstimateFit.ts).
+     */
     durationMinutes: z.number().int().min(90).max(1440),
     /** No device run starts in the last minutes of the window (room for reboots and validation, as Update Manager keeps). */
     cutoffMinutesBeforeEnd: z.number().int().min(0).max(1380).default(30),

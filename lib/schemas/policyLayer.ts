@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { ClientIdSchema, DeviceIdSchema, SchemaVersion1, TenantIdSchema } from "./common";
-import { AppSpecSchema, AppValidationPolicySchema, DiagnosticsPolicySchema, UpdatePolicySchema } from "./policies";
+import {
+  AppSpecSchema,
+  AppValidationPolicySchema,
+  DiagnosticsPolicySchema,
+  DiagnosticsRulesSchema,
+  RegressionSourcesSchema,
+  UpdatePolicySchema,
+} from "./policies";
 
 /** Which layer of the overlay a policy document is. */
 export const PolicyScopeSchema = z.discriminatedUnion("level", [
@@ -21,10 +28,14 @@ export const PolicyLayerSchema = z
     scope: PolicyScopeSchema,
     update: UpdatePolicySchema.omit({ schemaVersion: true }).partial().strict().optional(),
     appValidation: z
-      .object({ apps: z.array(AppSpecSchema) })
+      .object({ apps: z.array(AppSpecSchema).optional(), regressionSources: RegressionSourcesSchema.optional() })
       .strict()
       .optional(),
-    diagnostics: DiagnosticsPolicySchema.omit({ schemaVersion: true }).partial().strict().optional(),
+    diagnostics: DiagnosticsPolicySchema.omit({ schemaVersion: true, rules: true })
+      .partial()
+      .extend({ rules: DiagnosticsRulesSchema.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 export type PolicyLayer = z.infer<typeof PolicyLayerSchema>;

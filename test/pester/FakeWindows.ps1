@@ -114,7 +114,9 @@ function global:New-FakeUpdate {
         [int]$RebootBehavior = 1,
         [bool]$IsInstalled = $false,
         [bool]$IsDownloaded = $false,
-        [bool]$EulaAccepted = $true
+        [bool]$EulaAccepted = $true,
+        # IUpdate.Type (UpdateType): 1 utSoftware, 2 utDriver.
+        [int]$Type = 1
     )
     if ($Classification -is [string]) { $Classification = @{ Name = $Classification; CategoryID = $global:WuaClassifications[$Classification] } }
     $categories = @(
@@ -135,6 +137,7 @@ function global:New-FakeUpdate {
         IsHidden = $false
         EulaAccepted = $EulaAccepted
         RebootRequired = $false
+        Type = $Type
     }
     Add-Method $update 'AcceptEula' { $this.EulaAccepted = $true }
     return $update
@@ -240,6 +243,8 @@ function global:New-FakeUpdateSession {
                 $id = $Matches[1]
                 $found = @($all | Where-Object { $_.Identity.UpdateID -eq $id })
             } elseif ($Criteria -eq "IsInstalled=0 and IsHidden=0 and Type='Software'") {
+                $found = @($all | Where-Object { -not $_.IsInstalled -and -not $_.IsHidden -and $_.Type -ne 2 })
+            } elseif ($Criteria -eq "IsInstalled=0 and IsHidden=0 and Type='Software' or IsInstalled=0 and IsHidden=0 and Type='Driver'") {
                 $found = @($all | Where-Object { -not $_.IsInstalled -and -not $_.IsHidden })
             } else {
                 # WU_E_INVALID_CRITERIA: the fake knows only the criteria the scripts send.
@@ -402,10 +407,13 @@ function global:Install-FakeWindows {
 # One event-log record (EventLogRecord's properties the scripts read). TimeCreated is local, as on Windows.
 function global:New-FakeEvent {
     param([string]$LogName = 'System', [string]$ProviderName = 'Service Control Manager', [int]$Id = 7031, [int]$Level = 2,
-        [datetime]$TimeUtc, [AllowNull()][object]$Message = 'The service terminated unexpectedly.')
+        [datetime]$TimeUtc, [AllowNull()][object]$Message = 'The service terminated unexpectedly.',
+        # Insertion strings (EventRecord.Properties, each with a Value), e.g. SCM 7031's param1: the service's name.
+        [string[]]$Properties = @())
     $record = [pscustomobject]@{
         LogName = $LogName; ProviderName = $ProviderName; Id = $Id; Level = [byte]$Level
         TimeCreated = $TimeUtc.ToLocalTime()
+        Properties = @($Properties | ForEach-Object { [pscustomobject]@{ Value = $_ } })
     }
     if ($Message -is [scriptblock]) {
         # A provider whose message DLL is missing: reading Message throws on Windows.

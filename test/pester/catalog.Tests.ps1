@@ -53,6 +53,29 @@ Describe 'catalog.ps1' {
         $m.Wua.Calls | Should -Be @("Search:IsInstalled=0 and IsHidden=0 and Type='Software'")
     }
 
+    It 'offers driver updates only when the policy includes the Driver classification (IncludeDrivers)' {
+        $m = New-OfferedMachine
+        $m.Wua.Updates += @(New-FakeUpdate -UpdateId 'a1b2c3d4-0000-4000-8000-00000000d001' -Title 'Intel - Net - 1.2.3.4' -Classification 'Drivers' -Type 2 -RebootBehavior 0)
+        $without = (Invoke-Catalog $m).Doc
+        @($without.data.updates | Where-Object { $_.classification -eq 'Drivers' }) | Should -BeNullOrEmpty -Because 'drivers are a policy choice, off by default'
+        $m.Wua.Calls.Clear()
+        $with = (Invoke-Catalog $m (Get-CaseParameters 'catalog.drivers')).Doc
+        $with.errors.Count | Should -Be 0
+        $driver = @($with.data.updates | Where-Object { $_.classification -eq 'Drivers' })
+        $driver.Count | Should -Be 1
+        $driver[0].updateId | Should -BeExactly 'a1b2c3d4-0000-4000-8000-00000000d001'
+        @($with.data.updates).Count | Should -Be (@($without.data.updates).Count + 1)
+        $m.Wua.Calls | Should -Be @("Search:IsInstalled=0 and IsHidden=0 and Type='Software' or IsInstalled=0 and IsHidden=0 and Type='Driver'")
+    }
+
+    It 'refuses an IncludeDrivers value other than true or false without searching' {
+        $m = New-OfferedMachine
+        $d = (Invoke-Catalog $m @((New-Parameter 'Simulate' 'false'), (New-Parameter 'IncludeDrivers' 'yes'))).Doc
+        (Get-ScriptError $d 'parameters').message | Should -BeLike 'IncludeDrivers:*'
+        $d.data.updates | Should -BeNullOrEmpty
+        $m.Wua.Calls.Count | Should -Be 0
+    }
+
     It 'reports [] when nothing is applicable' {
         $m = New-FakeMachine
         $run = Invoke-Catalog $m

@@ -62,6 +62,34 @@ Describe 'diagnostics.ps1' {
         @($d.data.disks).Count | Should -Be 1
     }
 
+    It 'counts services that terminated unexpectedly since boot (SCM 7031/7034) by their param1 name' {
+        $m = New-FakeMachine
+        # The fake machine booted 2026-01-20T01:30:00Z.
+        $m.Events = @(
+            New-FakeEvent -Id 7031 -TimeUtc $Since.AddMinutes(10) -Properties @('SQL Server (MSSQLSERVER)', '1')
+            New-FakeEvent -Id 7031 -TimeUtc $Since.AddMinutes(12) -Properties @('SQL Server (MSSQLSERVER)', '2')
+            New-FakeEvent -Id 7034 -TimeUtc $Since.AddMinutes(20) -Properties @('Print Spooler', '1')
+            New-FakeEvent -Id 7031 -TimeUtc $Since.AddHours(-2) -Properties @('SQL Server (MSSQLSERVER)', '1')
+            New-FakeEvent -Id 7036 -Level 4 -TimeUtc $Since.AddMinutes(13) -Properties @('SQL Server (MSSQLSERVER)', 'running')
+        )
+        $d = (Invoke-Diagnostics $m).Doc
+        $d.errors.Count | Should -Be 0
+        $restarts = @($d.data.serviceRestarts)
+        $restarts.Count | Should -Be 2
+        @($restarts | Where-Object { $_.service -eq 'SQL Server (MSSQLSERVER)' })[0].restarts | Should -Be 2 -Because 'the one before the boot does not count'
+        @($restarts | Where-Object { $_.service -eq 'Print Spooler' })[0].restarts | Should -Be 1
+    }
+
+    It 'reports serviceRestarts as [] with no crash and null with the reason when the event log refuses access' {
+        $run = Invoke-Diagnostics (New-FakeMachine)
+        $run.Text | Should -Match '"serviceRestarts":\[\]'
+        $m = New-FakeMachine
+        $m.EventError = [System.UnauthorizedAccessException]::new('Attempted to perform an unauthorized operation.')
+        $d = (Invoke-Diagnostics $m).Doc
+        $d.data.serviceRestarts | Should -BeNullOrEmpty
+        (Get-ScriptError $d 'serviceRestarts').code | Should -BeExactly 'permission-denied'
+    }
+
     It 'reports [] (not null) when there is nothing to report' {
         $run = Invoke-Diagnostics (New-FakeMachine)
         $run.Doc.errors.Count | Should -Be 0

@@ -384,6 +384,21 @@ section_services() {
   printf '%s' "$REPLY"
 }
 
+# Section: listening TCP sockets from `ss -Hltn` ("State Recv-Q Send-Q Local-Address:Port Peer-Address:Port"; IPv6
+# addresses in brackets, a scope as %iface), one entry per address and port.
+section_listening_ports() {
+  local address port items=()
+  need ss
+  timeout 30 ss -Hltn | awk '{ local = $4; port = local; sub(/^.*:/, "", port); address = substr(local, 1, length(local) - length(port) - 1); if (port ~ /^[0-9]+$/) print address "\t" port }' |
+    sort -u >"$PP_TMP/listening.tsv"
+  while IFS=$'\t' read -r address port; do
+    json_str "$address"
+    items+=("{\"protocol\":\"tcp\",\"port\":$port,\"address\":$REPLY}")
+  done <"$PP_TMP/listening.tsv"
+  json_array "${items[@]+"${items[@]}"}"
+  printf '%s' "$REPLY"
+}
+
 section_last_boot() {
   boot_time_utc
   printf '"%s"' "$REPLY"
@@ -409,6 +424,8 @@ run_section disks section_disks
 disks=$SECTION
 run_section installInProgress section_install_in_progress
 busy=$SECTION
+run_section listeningPorts section_listening_ports
+listening=$SECTION
 
 # Drivers are a Windows inventory; Linux reports an empty list by contract (kernel modules are not drivers here).
-emit_document "{\"capturedAt\":\"$captured\",\"os\":$os,\"installedUpdates\":$installed,\"updateHistory\":$history,\"services\":$services,\"drivers\":[],\"apps\":$apps,\"pendingReboot\":$pending,\"lastBootTime\":$boot,\"disks\":$disks,\"installInProgress\":$busy}"
+emit_document "{\"capturedAt\":\"$captured\",\"os\":$os,\"installedUpdates\":$installed,\"updateHistory\":$history,\"services\":$services,\"drivers\":[],\"apps\":$apps,\"pendingReboot\":$pending,\"lastBootTime\":$boot,\"disks\":$disks,\"installInProgress\":$busy,\"listeningPorts\":$listening}"

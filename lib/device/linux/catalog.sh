@@ -210,7 +210,22 @@ list_apt_candidates() {
   # Sizes for every candidate in one apt-cache call (a missing one only loses its size).
   cut -f1,3 "$PP_TMP/candidates.tsv" | tr '\t' '=' | xargs -r -d '\n' apt-cache show 2>/dev/null |
     awk '/^Package: / { p = $2 } /^Version: / { v = $2 } /^Size: / { print p "=" v "\t" $2 }' >"$PP_TMP/sizes.tsv" || true
-  awk -F '\t' 'FNR == NR { size[$1] = $2; next } { print $0 "\t" size[$1 "=" $3] }' "$PP_TMP/sizes.tsv" "$PP_TMP/candidates.tsv"
+  # Release dates from each candidate's changelog: its first entry's trailer line " -- name <email>  <RFC 5322 date>"
+  # (Debian Policy 4.4). apt-get changelog downloads it, so only when not simulating; one that fails has no date.
+  : >"$PP_TMP/dates.tsv"
+  if [ "$SIMULATE" = false ]; then
+    local pkg ver when
+    # Unit separator, not tab: IFS whitespace would merge the empty current-version field of a new package.
+    while IFS=$'\x1f' read -r pkg _ ver _; do
+      when=$(timeout 30 apt-get changelog -q "$pkg=$ver" 2>/dev/null | awk '/^ -- / { sub(/^.*>  /, ""); print; exit }') || true
+      [ -n "$when" ] && printf '%s\t%s\n' "$pkg" "$when" >>"$PP_TMP/dates.tsv"
+    done < <(tr '\t' '\037' <"$PP_TMP/candidates.tsv")
+  fi
+  # name, current, candidate, origin, size, severity (apt has none), release date.
+  awk -F '\t' '
+    FILENAME == ARGV[1] { size[$1] = $2; next }
+    FILENAME == ARGV[2] { date[$1] = $2; next }
+    { print $0 "\t" size[$1 "=" $3] "\t\t" date[$1] }' "$PP_TMP/sizes.tsv" "$PP_TMP/dates.tsv" "$PP_TMP/candidates.tsv"
 }
 
 # Same TSV for dnf/yum: check-update exits 100 when updates exist; updateinfo marks security ones.
@@ -218,21 +233,45 @@ list_rpm_candidates() {
   local tool=$1 cache=$2 rc=0
   timeout 900 "$tool" -q $cache check-update >"$PP_TMP/check.txt" 2>"$PP_TMP/check.err" || rc=$?
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 100 ]; then fail 1 "$tool check-update exited $rc: $(tail -c 1000 "$PP_TMP/check.err")"; fi
-  timeout 900 "$tool" -q $cache updateinfo list security 2>/dev/null | awk '{ print $3 }' >"$PP_TMP/security.txt" || true
+  # Advisories for the available updates. `updateinfo list` prints "ID LABEL NEVRA" rows, LABEL being the advisory
+  # type or, for security advisories, "<Severity>/Sec." (Critical, Important, Moderate, Low; "Unknown/Sec." without
+  # one); `updateinfo info` prints blocks of "Label : value" lines whose "Update ID" and "Updated" give each
+  # advisory's date (dnf/cli/commands/updateinfo.py, display_list and display_info).
+  timeout 900 "$tool" -q $cache updateinfo list 2>/dev/null | awk 'NF == 3 { print $3 "\t" $1 "\t" $2 }' \
+    >"$PP_TMP/advisories.tsv" || true
+  timeout 900 "$tool" -q $cache updateinfo info 2>/dev/null |
+    awk -F ' : ' '
+      { label = $1; sub(/^ +/, "", label) }
+      label == "Update ID" { id = $2 }
+      label == "Updated" && id != "" { print id "\t" $2; id = "" }' >"$PP_TMP/advisory-dates.tsv" || true
   rpm -qa --qf '%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\n' >"$PP_TMP/installed.tsv"
-  awk '
-    FILENAME == ARGV[1] { sec[$1] = 1; next }
-    FILENAME == ARGV[2] { inst[$1] = $2; next }
-    /^$/ || /^Obsoleting/ { stop = 1 }
+  awk -F '\t' '
+    FILENAME == ARGV[1] { updated[$1] = $2; next }
+    FILENAME == ARGV[2] {
+      # The most severe security advisory decides; without one, the newest advisory date still says when it shipped.
+      label = $3; sev = ""; known[$1] = 1
+      if (label ~ /\/Sec\.$/) { sec[$1] = 1; sev = label; sub(/\/Sec\.$/, "", sev); if (sev == "Unknown") sev = "" }
+      if (sev != "" && rank(sev) > rank(severity[$1])) severity[$1] = sev
+      if (updated[$2] > date[$1]) date[$1] = updated[$2]
+      next
+    }
+    FILENAME == ARGV[3] { inst[$1] = $2; next }
+    # A blank line after the updates starts the "Obsoleting Packages" list; one before them is only spacing.
+    /^$/ { if (listed) stop = 1; next }
+    /^Obsoleting/ { stop = 1 }
     stop || NF != 3 { next }
     {
+      listed = 1
       name = $1; sub(/\.[^.]+$/, "", name)
       if (name in done) next
       done[name] = 1
       arch = substr($1, length(name) + 2); ver = $2; nv = ver; sub(/^[0-9]+:/, "", nv)
-      security = (name "-" nv "." arch) in sec || (name "-" ver "." arch) in sec
-      print name "\t" inst[name] "\t" ver "\t" (security ? "security:" : "") $3 "\t"
-    }' "$PP_TMP/security.txt" "$PP_TMP/installed.tsv" "$PP_TMP/check.txt"
+      # dnf writes the epoch into the NEVRA only when it is not 0, as check-update writes the version.
+      key = name "-" ver "." arch; if (!(key in known)) key = name "-" nv "." arch
+      print name "\t" inst[name] "\t" ver "\t" ((key in sec) ? "security:" : "") $3 "\t\t" severity[key] "\t" date[key]
+    }
+    function rank(s) { return s == "Critical" ? 4 : s == "Important" ? 3 : s == "Moderate" ? 2 : s == "Low" ? 1 : 0 }
+  ' "$PP_TMP/advisory-dates.tsv" "$PP_TMP/advisories.tsv" "$PP_TMP/installed.tsv" FS=' ' "$PP_TMP/check.txt"
 }
 
 # Same TSV for zypper, from its update table (v | Repository | Name | Current | Available | Arch).
@@ -247,7 +286,7 @@ list_zypper_candidates() {
 
 # Section: applicable updates as the package manager reports them; classification comes from the origin only.
 section_updates() {
-  local name cur cand source size entry items=()
+  local name cur cand source size severity released released_iso entry items=()
   case $PM in
     apt) list_apt_candidates >"$PP_TMP/updates.tsv" ;;
     dnf | yum)
@@ -258,7 +297,8 @@ section_updates() {
       ;;
     *) fail 69 "no supported package manager (apt, dnf, yum, zypper) found" ;;
   esac
-  while IFS=$'\t' read -r name cur cand source size; do
+  # Unit separator, not tab: IFS whitespace would merge empty fields (no current version, size or severity).
+  while IFS=$'\x1f' read -r name cur cand source size severity released; do
     [ -n "$name" ] && [ -n "$cand" ] || continue
     json_str "$name"
     entry="{\"updateId\":$REPLY"
@@ -272,7 +312,13 @@ section_updates() {
       *-security* | *Security*) entry+=',"classification":"Security"' ;;
       *) entry+=',"classification":"Other"' ;;
     esac
-    entry+=',"severity":null,"releaseDate":null'
+    # Severity as the package manager states it (dnf/yum advisories); release date as ISO UTC when it parses.
+    json_str_or_null "$severity"
+    entry+=",\"severity\":$REPLY"
+    released_iso=''
+    if [ -n "$released" ]; then released_iso=$(date -u -d "$released" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null) || released_iso=''; fi
+    json_str_or_null "$released_iso"
+    entry+=",\"releaseDate\":$REPLY"
     case $size in '' | *[!0-9]*) ;; *) entry+=",\"sizeBytes\":$size" ;; esac
     json_str_or_null "$cur"
     entry+=",\"currentVersion\":$REPLY"
@@ -284,7 +330,7 @@ section_updates() {
     fi
     reboot_behavior "$name"
     items+=("$entry,\"rebootBehavior\":\"$REPLY\"}")
-  done <"$PP_TMP/updates.tsv"
+  done < <(tr '\t' '\037' <"$PP_TMP/updates.tsv")
   json_array "${items[@]+"${items[@]}"}"
   printf '%s' "$REPLY"
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # patchpilot-script: diagnostics@1.0.0
-# Collects errors since the run started, update-agent errors and disk space (phase 09).
+# Collects errors since SinceUtc (run start minus the policy lookback), update-agent errors, services that restarted
+# since boot and disk space (phase 09).
 # Prints one JSON document on stdout (contract: lib/schemas/device/diagnostics.ts; docs/device-scripts.md).
 # Run Command may start this file with sh; everything below needs bash.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -268,6 +269,38 @@ section_update_agent_errors() {
   printf '%s' "$REPLY"
 }
 
+systemd_running() {
+  [ -d /run/systemd/system ]
+}
+
+# Section: services systemd restarted since they were loaded (in practice since boot): NRestarts > 0, the number a
+# crash-looping Restart=on-failure unit accumulates. `systemctl show` prints one block of key=value lines per unit,
+# blocks separated by an empty line, properties in its own order (NRestarts may come before Id): read per block.
+section_service_restarts() {
+  local id restarts items=()
+  need systemctl
+  systemd_running || fail 69 "systemd is not running (no /run/systemd/system)"
+  timeout 60 systemctl list-units --type=service --all --no-legend --plain --no-pager |
+    awk '{ sub(/^[^A-Za-z0-9]+/, ""); if ($1 ~ /\.service$/) print $1 }' >"$PP_TMP/restart-units"
+  : >"$PP_TMP/restarts.tsv"
+  if [ -s "$PP_TMP/restart-units" ]; then
+    xargs -r -d '\n' -a "$PP_TMP/restart-units" timeout 60 systemctl show -p Id -p NRestarts -- |
+      awk 'BEGIN { RS = ""; FS = "\n" }
+        { id = ""; n = ""
+          for (i = 1; i <= NF; i++) {
+            if ($i ~ /^Id=/) id = substr($i, 4)
+            else if ($i ~ /^NRestarts=/) n = substr($i, 11)
+          }
+          if (id != "" && n ~ /^[0-9]+$/ && n + 0 > 0) print id "\t" n }' >"$PP_TMP/restarts.tsv"
+  fi
+  while IFS=$'\t' read -r id restarts; do
+    json_str "${id%.service}"
+    items+=("{\"service\":$REPLY,\"restarts\":$restarts}")
+  done <"$PP_TMP/restarts.tsv"
+  json_array "${items[@]+"${items[@]}"}"
+  printf '%s' "$REPLY"
+}
+
 now_utc
 collected=$REPLY
 detect_package_manager
@@ -287,6 +320,7 @@ fi
 
 events=null
 agent=null
+restarts=null
 if [ "$valid" = true ]; then
   # journalctl reads local time everywhere (the @epoch form is missing on old systemd).
   SINCE_LOCAL=$(date -d "@$SINCE_EPOCH" '+%Y-%m-%d %H:%M:%S')
@@ -294,8 +328,10 @@ if [ "$valid" = true ]; then
   events=$SECTION
   run_section updateAgentErrors section_update_agent_errors
   agent=$SECTION
+  run_section serviceRestarts section_service_restarts
+  restarts=$SECTION
 fi
 run_section disks section_disks
 disks=$SECTION
 
-emit_document "{\"collectedAt\":\"$collected\",\"eventLogErrors\":$events,\"updateAgentErrors\":$agent,\"disks\":$disks}"
+emit_document "{\"collectedAt\":\"$collected\",\"eventLogErrors\":$events,\"updateAgentErrors\":$agent,\"serviceRestarts\":$restarts,\"disks\":$disks}"

@@ -33,6 +33,8 @@ export function toSystemSnapshot(output: BaselineOutput, source: ScriptSource): 
       ...(d.installInProgress === undefined || d.installInProgress === null
         ? {}
         : { installInProgress: { ...d.installInProgress } }),
+      // Absent, not [], when not collected: a drift source on ports must not read "could not look" as "none listen".
+      ...(d.listeningPorts === undefined || d.listeningPorts === null ? {} : { listeningPorts: d.listeningPorts }),
     },
   };
 }

@@ -2,7 +2,7 @@
 # Lists applicable updates through the Windows Update Agent for phase 03.
 # Windows PowerShell 5.1. Prints one JSON document on stdout (contract: lib/schemas/device/catalog.ts; docs/device-scripts.md).
 # Parameters arrive as strings and are validated below; they are never evaluated.
-param([string]$Simulate = 'false')
+param([string]$Simulate = 'false', [string]$IncludeDrivers = 'false')
 
 $script:ScriptId = 'catalog'
 $script:ScriptVersion = '1.0.0'
@@ -128,12 +128,21 @@ $script:ClassificationNames = @{
 # WUA InstallationBehavior.RebootBehavior by name.
 $script:RebootBehaviors = @{ 0 = 'NeverReboots'; 1 = 'AlwaysRequiresReboot'; 2 = 'CanRequestReboot' }
 
+# Software updates always; driver updates only when the policy opts into the Driver classification (IncludeDrivers):
+# drivers change hardware behaviour and are opted into per tenant or client. WUA allows OR only between whole
+# conditions at the top level of the criteria (IUpdateSearcher::Search).
+$script:SoftwareCriteria = "IsInstalled=0 and IsHidden=0 and Type='Software'"
+$script:DriverCriteria = "IsInstalled=0 and IsHidden=0 and Type='Driver'"
+
 # Applicable updates exactly as WUA describes them; the backend maps classification and severity to policy terms.
 function Get-ApplicableUpdates {
+    param([bool]$Drivers)
     $session = New-Object -ComObject Microsoft.Update.Session
     $session.ClientApplicationID = 'PatchPilot'
     $searcher = $session.CreateUpdateSearcher()
-    $result = $searcher.Search("IsInstalled=0 and IsHidden=0 and Type='Software'")
+    $criteria = $script:SoftwareCriteria
+    if ($Drivers) { $criteria = $script:SoftwareCriteria + ' or ' + $script:DriverCriteria }
+    $result = $searcher.Search($criteria)
     foreach ($update in @($result.Updates)) {
         $classification = ''
         foreach ($category in @($update.Categories)) {
@@ -176,8 +185,11 @@ $simulateValue = $false
 if ($Simulate -ceq 'true') { $simulateValue = $true }
 elseif ($Simulate -cne 'false') { Add-ParameterError -Parameter 'Simulate' -Message 'must be true or false' }
 $script:Data.simulate = $simulateValue
-if ($Simulate -ceq 'true' -or $Simulate -ceq 'false') {
-    Invoke-Section -Name 'updates' -List -Body { Get-ApplicableUpdates }
+$driversValue = $false
+if ($IncludeDrivers -ceq 'true') { $driversValue = $true }
+elseif ($IncludeDrivers -cne 'false') { Add-ParameterError -Parameter 'IncludeDrivers' -Message 'must be true or false' }
+if (($Simulate -ceq 'true' -or $Simulate -ceq 'false') -and ($IncludeDrivers -ceq 'true' -or $IncludeDrivers -ceq 'false')) {
+    Invoke-Section -Name 'updates' -List -Body { Get-ApplicableUpdates -Drivers $driversValue }
 } else {
     $script:Data.updates = $null
 }

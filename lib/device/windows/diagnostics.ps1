@@ -1,5 +1,6 @@
 # patchpilot-script: diagnostics@1.0.0
-# Collects event-log errors since the run started, Windows Update errors and disk space (phase 09).
+# Collects event-log errors since SinceUtc (run start minus the policy lookback), Windows Update errors, services that
+# terminated unexpectedly since boot and disk space (phase 09).
 # Windows PowerShell 5.1. Prints one JSON document on stdout (contract: lib/schemas/device/diagnostics.ts; docs/device-scripts.md).
 # Parameters arrive as strings and are validated below; they are never evaluated.
 param([string]$SinceUtc = '', [string]$MaxEvents = '100')
@@ -165,6 +166,22 @@ function Get-UpdateAgentErrorFacts {
     }
 }
 
+# Services the Service Control Manager saw terminate unexpectedly since the last boot (7031: terminated, restart
+# action taken; 7034: terminated, no action), counted per service. The service's name is the event's first insertion
+# string (param1), which is not localized, unlike the message text.
+function Get-ServiceRestartFacts {
+    $boot = (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime
+    $filter = @{ LogName = 'System'; ProviderName = 'Service Control Manager'; Id = @(7031, 7034); StartTime = $boot }
+    $counts = [ordered]@{}
+    foreach ($record in (Get-EventsOrNone -Filter $filter -Max 5000)) {
+        $name = ''
+        try { if (@($record.Properties).Count -gt 0) { $name = [string]$record.Properties[0].Value } } catch { $name = '' }
+        if (-not $name) { $name = '(unknown service)' }
+        if ($counts.Contains($name)) { $counts[$name] = $counts[$name] + 1 } else { $counts[$name] = 1 }
+    }
+    foreach ($key in @($counts.Keys)) { [ordered]@{ service = [string]$key; restarts = [int]$counts[$key] } }
+}
+
 $script:Data.collectedAt = Get-NowUtc
 $valid = $true
 $since = [datetime]::MinValue
@@ -182,9 +199,11 @@ else { Add-ParameterError -Parameter 'MaxEvents' -Message 'must be an integer fr
 if ($valid) {
     Invoke-Section -Name 'eventLogErrors' -List -Body { Get-EventLogErrorFacts -Since $since -Max $max }
     Invoke-Section -Name 'updateAgentErrors' -List -Body { @(Get-UpdateAgentErrorFacts -Since $since -Max $max) | Select-Object -First $max }
+    Invoke-Section -Name 'serviceRestarts' -List -Body { Get-ServiceRestartFacts }
 } else {
     $script:Data.eventLogErrors = $null
     $script:Data.updateAgentErrors = $null
+    $script:Data.serviceRestarts = $null
 }
 Invoke-Section -Name 'disks' -List -Body { Get-DiskFacts }
 Write-Document

@@ -3,7 +3,7 @@ import { EXIT_CODE_NAME, EXIT_CODES_BY_PRIORITY } from "./exitCodeTable";
 import type { Catalog, Diagnostics, InstallOutcome, RebootRecord } from "../../schemas/artifacts/catalog";
 import type { ExitCode, ExitCodeName, ArtifactReadStatus } from "../../schemas/artifacts/outcome";
 import type { LockContention, PhaseFailure, RunRecord } from "../../schemas/artifacts/run";
-import type { SystemSnapshot } from "../../schemas/artifacts/snapshot";
+import type { BaselineDiff, SystemSnapshot } from "../../schemas/artifacts/snapshot";
 import type { Regressions } from "../../schemas/artifacts/validation";
 
 /** An artifact as the decision sees it: its read status and, only when verified, its parsed content. */
@@ -110,6 +110,17 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
       code: 220,
       rule: "220.regressions",
       reason: `${regressions.TotalRegressions} regression(s): ${list.join(", ")}`,
+    });
+  }
+
+  // 220: drift the policy declares a regression source (appValidation.regressionSources), judged in baseline-diff.json.
+  const drift = (verified(e.baselineDiff) as BaselineDiff | undefined)?.driftRegressions;
+  if (drift !== undefined && drift.regressions.length > 0) {
+    const list = drift.regressions.map((r) => `${r.source}: ${r.subject} ${r.before} -> ${r.after}`);
+    matches.push({
+      code: 220,
+      rule: "220.drift-regression",
+      reason: `${drift.regressions.length} drift regression(s): ${list.join(", ")}`,
     });
   }
 
@@ -231,6 +242,15 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
       reason: `diagnostics failed and the policy requires them: ${why}`,
     });
   }
+  // 230: a policy diagnostics rule failed (or could not be judged) over the collected diagnostics, recorded per rule.
+  const failedRules = (diagnostics?.rules ?? []).filter((r) => r.verdict === "fail" || r.verdict === "unknown");
+  if (failedRules.length > 0 && diagnosticsRequired) {
+    matches.push({
+      code: 230,
+      rule: "230.diagnostics-rule-failed",
+      reason: `diagnostics rule(s) failed: ${failedRules.map((r) => `${r.rule} (${r.verdict}: ${r.detail})`).join("; ")}`,
+    });
+  }
 
   // 150: a reboot is still needed.
   const reboot = verified(e.reboot);
@@ -255,7 +275,7 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     });
   }
 
-  return decide(matches, notes);
+  return decide(matches, notes, successReason(dryRun, verified(e.catalog), outcomes));
 }
 
 /**
@@ -288,7 +308,22 @@ function class240(reading: Reading<unknown>, failure: PhaseFailure | undefined):
   return "240.not-collected";
 }
 
-function decide(matches: readonly Match[], notes: readonly string[] = []): ExitCodeDecision {
+/** What a clean run did, in its own words: a dry run installs nothing, a run with nothing approved installed nothing. */
+function successReason(dryRun: boolean, catalog: Catalog | undefined, outcomes: InstallOutcome[] | undefined): string {
+  const approved = catalog?.updates.filter((u) => u.decision === "approved").length ?? 0;
+  if (dryRun) {
+    return `dry run: ${approved} update(s) approved, none installed (a dry run does not install); no regressions, evidence verified`;
+  }
+  const installed = outcomes?.filter((o) => o.installed).length ?? 0;
+  if (installed === 0) return "no update approved or installed; no regressions, evidence verified";
+  return `${installed} update(s) installed, no regressions, evidence verified`;
+}
+
+function decide(
+  matches: readonly Match[],
+  notes: readonly string[] = [],
+  success = "all updates installed, no regressions, evidence verified",
+): ExitCodeDecision {
   const ordered = [...matches].sort((a, b) => EXIT_CODE_PRIORITY.indexOf(a.code) - EXIT_CODE_PRIORITY.indexOf(b.code));
   const first = ordered[0];
   if (first === undefined) {
@@ -296,7 +331,7 @@ function decide(matches: readonly Match[], notes: readonly string[] = []): ExitC
       exitCode: 0,
       name: EXIT_CODE_NAME[0],
       rule: "0.success",
-      reasons: ["all updates installed, no regressions, evidence verified", ...notes],
+      reasons: [success, ...notes],
     };
   }
   return {

@@ -81,7 +81,10 @@ const UPDATE_RULES = {
 const DIAGNOSTICS_RULES = {
   required: "replace", // scalar: most specific layer wins
   eventLogLookbackHours: "replace", // scalar: most specific layer wins
-} as const satisfies Record<keyof Omit<DiagnosticsPolicy, "schemaVersion">, ListOrScalarRule>;
+} as const satisfies Record<keyof Omit<DiagnosticsPolicy, "schemaVersion" | "rules">, ListOrScalarRule>;
+
+// diagnostics.rules: keyed union by rule name (mergeDiagnosticsRules), like apps: a more specific layer's rule of the
+// same name replaces the whole rule; rules with other names accumulate. No layer setting it means no rules.
 
 // appValidation.apps: keyed union by app name (mergeApps): a more specific layer's app replaces the whole app of
 // the same name (its checks are not merged check by check), apps with other names accumulate.
@@ -238,7 +241,7 @@ function mergeApps(layers: readonly NamedLayer[], provenance: Map<string, string
   const byName = new Map<string, { app: unknown; name: string }>();
   let set = false;
   for (const { name, layer } of layers) {
-    if (layer.appValidation === undefined) continue;
+    if (layer.appValidation?.apps === undefined) continue;
     set = true;
     for (const app of layer.appValidation.apps) byName.set(app.name, { app, name });
   }
@@ -251,6 +254,32 @@ function mergeApps(layers: readonly NamedLayer[], provenance: Map<string, string
     const winner = byName.get(appName)!;
     provenance.set(`appValidation.apps[${appName}]`, winner.name);
     return winner.app;
+  });
+}
+
+/** Keyed union by rule name, as apps; output sorted by name. Unset everywhere = no rules (policies predating rules). */
+function mergeDiagnosticsRules(layers: readonly NamedLayer[], provenance: Map<string, string>): unknown[] {
+  const byName = new Map<string, { rule: unknown; name: string }>();
+  for (const { name, layer } of layers) {
+    for (const rule of layer.diagnostics?.rules ?? []) byName.set(rule.name, { rule, name });
+  }
+  return [...byName.keys()].sort(compareStrings).map((ruleName) => {
+    const winner = byName.get(ruleName)!;
+    provenance.set(`diagnostics.rules[${ruleName}]`, winner.name);
+    return winner.rule;
+  });
+}
+
+/** Keyed union by source name, as apps; output sorted by name. Unset everywhere = only app checks regress. */
+function mergeRegressionSources(layers: readonly NamedLayer[], provenance: Map<string, string>): unknown[] {
+  const byName = new Map<string, { source: unknown; name: string }>();
+  for (const { name, layer } of layers) {
+    for (const source of layer.appValidation?.regressionSources ?? []) byName.set(source.name, { source, name });
+  }
+  return [...byName.keys()].sort(compareStrings).map((sourceName) => {
+    const winner = byName.get(sourceName)!;
+    provenance.set(`appValidation.regressionSources[${sourceName}]`, winner.name);
+    return winner.source;
   });
 }
 
@@ -268,12 +297,13 @@ export function resolveEffectivePolicy(layers: readonly unknown[]): PolicyOverla
   const update = mergeSection("update", UPDATE_RULES, named, provenance, missing);
   const apps = mergeApps(named, provenance, missing);
   const diagnostics = mergeSection("diagnostics", DIAGNOSTICS_RULES, named, provenance, missing);
+  diagnostics["rules"] = mergeDiagnosticsRules(named, provenance);
   if (missing.length > 0) throw new PolicyValidationError(missing);
 
   const result = EffectivePolicySchema.safeParse({
     schemaVersion: 1,
     update: { schemaVersion: 1, ...update },
-    appValidation: { schemaVersion: 1, apps },
+    appValidation: { schemaVersion: 1, apps, regressionSources: mergeRegressionSources(named, provenance) },
     diagnostics: { schemaVersion: 1, ...diagnostics },
   });
   if (!result.success) throw new PolicyValidationError(toIssues("effective", result.error.issues));

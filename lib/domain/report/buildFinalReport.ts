@@ -3,7 +3,7 @@ import type { Manifest, ArtifactIndex } from "../../schemas/artifacts/integrity"
 import type { ExitCodeRecord, FinalReport } from "../../schemas/artifacts/outcome";
 import type { Regressions } from "../../schemas/artifacts/validation";
 import { ARTIFACTS } from "../artifacts";
-import { COMPLIANCE_MAP } from "./complianceMap";
+import { COMPLIANCE_MAP, controlLabel } from "./complianceMap";
 
 /** The verified artifacts a final report summarises; absent ones are reported as such, not guessed. */
 export interface FinalReportInput {
@@ -43,7 +43,7 @@ export function buildFinalReport(input: FinalReportInput): FinalReport {
     reboot: input.reboot?.outcome ?? (sealed.has(ARTIFACTS.reboot.path) ? "unknown" : "not recorded"),
     compliance: COMPLIANCE_MAP.map((m) => ({
       framework: m.framework,
-      control: m.control,
+      control: controlLabel(m),
       artifacts: m.paths.flatMap((path) => {
         const sha256 = sealed.get(path);
         return sha256 === undefined ? [] : [{ path, sha256 }];

@@ -1,4 +1,6 @@
 import type { BaselineDiff, SystemSnapshot } from "../../schemas/artifacts/snapshot";
+import type { RegressionSource } from "../../schemas/policies";
+import { detectDriftRegressions } from "../validation/detectDriftRegressions";
 
 type Change = BaselineDiff["services"][number];
 
@@ -20,8 +22,15 @@ function diffBy<T>(
 const updateKey = (u: SystemSnapshot["installedUpdates"][number]): string =>
   u.version === undefined ? u.id : `${u.id} ${u.version}`;
 
-/** What changed between the baseline and the post snapshot: OS build, updates, services, drivers, apps. */
-export function diffSnapshots(before: SystemSnapshot, after: SystemSnapshot): BaselineDiff {
+/**
+ * What changed between the baseline and the post snapshot: OS build, updates, services, drivers, apps; with the
+ * policy's regression sources, which of those changes count as regressions (`driftRegressions`).
+ */
+export function diffSnapshots(
+  before: SystemSnapshot,
+  after: SystemSnapshot,
+  regressionSources?: readonly RegressionSource[],
+): BaselineDiff {
   const was = new Set(before.installedUpdates.map(updateKey));
   const now = new Set(after.installedUpdates.map(updateKey));
   return {
@@ -47,5 +56,8 @@ export function diffSnapshots(before: SystemSnapshot, after: SystemSnapshot): Ba
       (a) => a.name,
       (a) => a.version ?? "",
     ),
+    ...(regressionSources === undefined || regressionSources.length === 0
+      ? {}
+      : { driftRegressions: detectDriftRegressions(regressionSources, before, after) }),
   };
 }

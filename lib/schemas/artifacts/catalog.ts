@@ -99,5 +99,22 @@ export const DiagnosticsSchema = z.object({
   disks: z.array(
     z.object({ mount: z.string(), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) }),
   ),
+  /** Services that terminated/restarted since boot; absent in evidence older than the section. */
+  serviceRestarts: z.array(z.object({ service: z.string(), restarts: z.number().int().min(0) })).optional(),
+  /** The policy's diagnostics rules, each evaluated over this document (diagnostics.rules); absent in older evidence. */
+  rules: z
+    .array(
+      z.object({
+        rule: z.string(),
+        type: z.string(),
+        /** unknown: a section the rule needs could not be collected (never read as "none"). */
+        verdict: z.enum(["pass", "fail", "unknown", "not-applicable"]),
+        /** What the rule looked at: its thresholds and the observations it counted. */
+        inputs: z.record(z.string(), z.unknown()),
+        detail: z.string(),
+      }),
+    )
+    .optional(),
 });
 export type Diagnostics = z.infer<typeof DiagnosticsSchema>;
+export type DiagnosticsRuleResult = NonNullable<Diagnostics["rules"]>[number];

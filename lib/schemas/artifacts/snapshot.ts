@@ -63,6 +63,10 @@ export const SystemSnapshotSchema = z.object({
   disks: z.array(
     z.object({ mount: z.string(), freeBytes: z.number().int().min(0), totalBytes: z.number().int().min(0) }),
   ),
+  /** Listening TCP sockets; absent when the baseline script did not report them (older evidence, older scripts). */
+  listeningPorts: z
+    .array(z.object({ protocol: z.enum(["tcp"]), port: z.number().int().min(1).max(65535), address: z.string() }))
+    .optional(),
 });
 export type SystemSnapshot = z.infer<typeof SystemSnapshotSchema>;
 
@@ -77,5 +81,23 @@ export const BaselineDiffSchema = z.object({
   services: z.array(Change),
   drivers: z.array(Change),
   apps: z.array(Change),
+  /**
+   * The policy's regression sources judged over baseline and post snapshot (appValidation.regressionSources): drift
+   * that counts as a regression (exit code 220), and sources that could not be judged because a section is missing.
+   */
+  driftRegressions: z
+    .object({
+      regressions: z.array(
+        z.object({
+          source: z.string(),
+          type: z.string(),
+          subject: z.string(),
+          before: z.string(),
+          after: z.string(),
+        }),
+      ),
+      unjudged: z.array(z.object({ source: z.string(), why: z.string() })),
+    })
+    .optional(),
 });
 export type BaselineDiff = z.infer<typeof BaselineDiffSchema>;

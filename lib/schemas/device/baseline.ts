@@ -31,6 +31,11 @@ export const BaselineDataSchema = z.object({
   disks: snapshot.disks.nullable(),
   /** Another installer at work (issue 21); optional so documents of scripts without the section still parse. */
   installInProgress: InstallInProgressSchema.nullable().optional(),
+  /** Listening TCP sockets (Linux `ss -Hltn`); absent where the script does not collect them (Windows, older scripts). */
+  listeningPorts: z
+    .array(z.object({ protocol: z.enum(["tcp"]), port: z.number().int().min(1).max(65535), address: z.string() }))
+    .nullable()
+    .optional(),
 });
 export type BaselineData = z.infer<typeof BaselineDataSchema>;
 

@@ -12,6 +12,11 @@ export const DiagnosticsDataSchema = z.object({
   eventLogErrors: diagnostics.eventLogErrors.nullable(),
   /** Windows: WindowsUpdateClient events and failed history entries; Linux: package-manager log errors. */
   updateAgentErrors: diagnostics.updateAgentErrors.nullable(),
+  /** Windows: SCM 7031/7034 per service since boot; Linux: systemd NRestarts > 0. Absent in documents older than the section. */
+  serviceRestarts: z
+    .array(z.object({ service: z.string(), restarts: z.number().int().min(0) }))
+    .nullable()
+    .optional(),
   disks: diagnostics.disks.nullable(),
 });
 export type DiagnosticsData = z.infer<typeof DiagnosticsDataSchema>;

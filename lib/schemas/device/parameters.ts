@@ -25,6 +25,8 @@ export const BaselineParamsSchema = z.object({});
 export const CatalogParamsSchema = z.object({
   /** Linux: do not refresh package lists (read-only). Windows ignores it: the WUA search changes nothing. */
   simulate: z.boolean().default(false),
+  /** Windows: also search driver updates (the policy's classifications include Driver). Linux has none to add. */
+  includeDrivers: z.boolean().default(false),
 });
 export const InstallParamsSchema = z.discriminatedUnion("os", [
   z.object({ os: z.literal("windows"), updateIds: z.array(WuaUpdateIdSchema).min(1).max(200) }),

@@ -70,6 +70,7 @@ export function parameterCases(http: PesterFixtures["http"]): Record<string, Par
   add("baseline", "baseline", {});
   add("catalog", "catalog", { simulate: false });
   add("catalog.simulate", "catalog", { simulate: true });
+  add("catalog.drivers", "catalog", { simulate: false, includeDrivers: true });
   const ids = UPDATE_IDS;
   add("install.one", "install", { os: "windows", updateIds: [ids.cumulative] });
   add("install.three", "install", { os: "windows", updateIds: [ids.cumulative, ids.dotnet, ids.defender] });

@@ -203,6 +203,34 @@ describe("PolicyStore (against Azurite)", () => {
     for await (const item of container.listBlobsFlat()) names.push(item.name);
     expect(names).toEqual([]);
   });
+
+  it("refuses a window shorter than the install estimate of the clients it covers, naming durationMinutes", async () => {
+    const container = await freshContainer();
+    const store = new PolicyStore(container);
+    // Azure Update Manager's minimum of 1h30 against the default 2-hour estimate: no install could ever start.
+    const short: MaintenanceWindow = { ...window, durationMinutes: 90, cutoffMinutesBeforeEnd: 0 };
+    const refused = await store.putWindow(short).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(PolicyDocumentError);
+    const issues = (refused as PolicyDocumentError).issues;
+    expect(issues.map((i) => i.path)).toEqual(["durationMinutes"]);
+    expect(issues[0]?.message).toContain(
+      `update.maxInstallMinutes = ${DEFAULT_GLOBAL_POLICY.update?.maxInstallMinutes}`,
+    );
+    expect(issues[0]?.message).toContain("global");
+    expect(await store.getWindow(window.tenant, window.id)).toBeUndefined();
+
+    // The tenant lowers its estimate: the same window fits.
+    await store.putLayer({ ...tenantLayer, update: { maxInstallMinutes: 60 } });
+    await expect(store.putWindow(short)).resolves.toBe("windows/contoso-msp/fabrikam-nightly.json");
+    // A client the window names raises it again: refused, naming that client's layer.
+    await store.putLayer({ ...clientLayer, update: { maxInstallMinutes: 100 } });
+    await expect(store.putWindow({ ...short, clients: ["fabrikam"] })).rejects.toThrow(
+      /durationMinutes: a 90-minute window cannot fit .* = 100 \(set by client:contoso-msp\/fabrikam\)/,
+    );
+  });
 });
 
 describe("seedPolicyStore", () => {

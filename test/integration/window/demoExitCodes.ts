@@ -21,7 +21,7 @@ export const DEMO_EXIT_CODES: Readonly<Record<string, number>> = {
   tspapi000002: 0,
   "WNG-SQL01": 0,
   "WNG-WEB01": 0,
-  "wng-lnx01": 0,
+  "wng-lnx01": 230, // hardcontent (issue 21): required diagnostics, system disk below 10% free
   "wng-lnx02": 0,
   "wng-lnx03": 0,
 };

@@ -76,7 +76,16 @@ describe("script parameters", () => {
     expect(decodeParameters("diagnostics", "linux", encodeParameters("diagnostics", diag))).toEqual(diag);
     expect(decodeParameters("catalog", "linux", encodeParameters("catalog", { simulate: true }))).toEqual({
       simulate: true,
+      includeDrivers: false,
     });
+    // Drivers are a policy choice sent only when chosen, so the parameter list of every other run is unchanged.
+    expect(encodeParameters("catalog", { simulate: false })).toEqual([{ name: "Simulate", value: "false" }]);
+    const drivers = encodeParameters("catalog", { simulate: false, includeDrivers: true });
+    expect(drivers).toEqual([
+      { name: "Simulate", value: "false" },
+      { name: "IncludeDrivers", value: "true" },
+    ]);
+    expect(decodeParameters("catalog", "windows", drivers)).toEqual({ simulate: false, includeDrivers: true });
   });
 
   it("refuses hostile values on the backend side before they are sent", () => {

@@ -98,6 +98,50 @@ describe("decideExitCode: each code", () => {
     expect(d.reasons[0]).toContain("KB5012345");
   });
 
+  it("a dry run's success says what a dry run did, not that updates were installed", () => {
+    const { artifacts } = buildSampleArtifacts(RUN, {});
+    const run = { ...(artifacts.run as object), dryRun: true };
+    const d = decideExitCode(evidence({}, { run: ok(run as never), installSummary: MISSING }));
+    expect([d.exitCode, d.rule]).toEqual([0, "0.success"]);
+    expect(d.reasons.join(" ")).not.toMatch(/installed,/);
+    expect(d.reasons[0]).toMatch(/^dry run: \d+ update\(s\) approved, none installed/);
+    expect(decideExitCode(evidence()).reasons[0]).toMatch(/^\d+ update\(s\) installed/);
+  });
+
+  it("a failing diagnostics rule is a 230 when diagnostics are required, naming the rule; nothing otherwise", () => {
+    const { artifacts } = buildSampleArtifacts(RUN, { diagnosticsRequired: true });
+    const judged = {
+      ...(artifacts.diagnostics as object),
+      rules: [
+        { rule: "wu", type: "updateAgentErrors", verdict: "pass", inputs: { count: 0 }, detail: "0 errors" },
+        { rule: "system-disk", type: "diskFree", verdict: "fail", inputs: { freePercent: 4 }, detail: "C: 4% free" },
+      ],
+    };
+    const d = decideExitCode(evidence({ diagnosticsRequired: true }, { diagnostics: ok(judged as never) }));
+    expect([d.exitCode, d.rule]).toEqual([230, "230.diagnostics-rule-failed"]);
+    expect(d.reasons[0]).toContain("system-disk (fail: C: 4% free)");
+    expect(d.reasons[0]).not.toContain("wu (");
+    expect(decideExitCode(evidence({}, { diagnostics: ok(judged as never) })).exitCode).toBe(0);
+  });
+
+  it("drift the policy declares a regression source (recorded in baseline-diff.json) is a 220", () => {
+    const { artifacts } = buildSampleArtifacts(RUN, {});
+    const diff = {
+      ...(artifacts.baselineDiff as object),
+      driftRegressions: {
+        regressions: [
+          { source: "auto", type: "automaticService", subject: "W3SVC", before: "Running/Auto", after: "Stopped/Auto" },
+        ],
+        unjudged: [],
+      },
+    };
+    const d = decideExitCode(evidence({}, { baselineDiff: ok(diff as never) }));
+    expect([d.exitCode, d.rule]).toEqual([220, "220.drift-regression"]);
+    expect(d.reasons[0]).toContain("auto: W3SVC Running/Auto -> Stopped/Auto");
+    const clean = { ...diff, driftRegressions: { regressions: [], unjudged: [{ source: "p", why: "not reported" }] } };
+    expect(decideExitCode(evidence({}, { baselineDiff: ok(clean as never) })).exitCode).toBe(0);
+  });
+
   it("diagnostics failure is ignored when the policy does not require diagnostics", () => {
     expect(decideExitCode(evidence({ diagnosticsFail: true, diagnosticsRequired: false })).exitCode).toBe(0);
   });

@@ -51,3 +51,60 @@ describe("diffSnapshots", () => {
     expect([d.updatesAdded, d.updatesRemoved]).toEqual([["openssl 3.0.15"], ["openssl 3.0.14"]]);
   });
 });
+
+describe("diffSnapshots: regression sources from drift", () => {
+  const services = (state: string) => [
+    { name: "W3SVC", state, startType: "Auto" },
+    { name: "wuauserv", state: "Stopped", startType: "Manual" },
+    { name: "Spooler", state: "Running", startType: "Manual" },
+  ];
+  const ports = (list: number[]) => list.map((port) => ({ protocol: "tcp" as const, port, address: "0.0.0.0" }));
+
+  it("an automatic service that ran before and is stopped after, and a port that stopped listening, are regressions", () => {
+    const before = snapshot({ services: services("Running"), listeningPorts: ports([80, 443, 3389]) });
+    const after = snapshot({
+      services: services("Stopped").map((s) => (s.name === "Spooler" ? { ...s, state: "Stopped" } : s)),
+      listeningPorts: ports([3389]),
+    });
+    const d = diffSnapshots(before, after, [
+      { type: "automaticService", name: "auto-services" },
+      { type: "listeningPort", name: "https", port: 443, protocol: "tcp" },
+    ]);
+    expect(BaselineDiffSchema.parse(d)).toEqual(d);
+    expect(d.driftRegressions).toEqual({
+      regressions: [
+        {
+          source: "auto-services",
+          type: "automaticService",
+          subject: "W3SVC",
+          before: "Running/Auto",
+          after: "Stopped/Auto",
+        },
+        { source: "https", type: "listeningPort", subject: "tcp/443", before: "listening", after: "not listening" },
+      ],
+      unjudged: [],
+    });
+  });
+
+  it("without sources it records no drift judgement; a manual service stopping is no regression", () => {
+    expect(diffSnapshots(snapshot({}), snapshot({})).driftRegressions).toBeUndefined();
+    const after = services("Running").map((s) => (s.name === "Spooler" ? { ...s, state: "Stopped" } : s));
+    const d = diffSnapshots(snapshot({ services: services("Running") }), snapshot({ services: after }), [
+      { type: "automaticService", name: "auto" },
+    ]);
+    expect(d.driftRegressions?.regressions).toEqual([]);
+  });
+
+  it("a section that could not be collected leaves the source unjudged, never clean nor regressed", () => {
+    const blind = snapshot({
+      services: [],
+      collectionErrors: [{ section: "services", message: "access denied", code: "permission-denied" }],
+    });
+    const d = diffSnapshots(snapshot({ services: services("Running") }), blind, [
+      { type: "automaticService", name: "auto" },
+      { type: "listeningPort", name: "any-port", protocol: "tcp" },
+    ]);
+    expect(d.driftRegressions?.regressions).toEqual([]);
+    expect(d.driftRegressions?.unjudged.map((u) => u.source)).toEqual(["auto", "any-port"]);
+  });
+});

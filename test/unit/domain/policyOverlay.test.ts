@@ -140,7 +140,7 @@ describe("resolveEffectivePolicy: merge and provenance across four layers", () =
     expect(policy.update.rebootPolicy).toBe("Never");
     expect(policy.update.maxInstallMinutes).toBe(120);
     expect(policy.update.maxReboots).toBe(1);
-    expect(policy.diagnostics).toEqual({ schemaVersion: 1, required: true, eventLogLookbackHours: 48 });
+    expect(policy.diagnostics).toEqual({ schemaVersion: 1, required: true, eventLogLookbackHours: 48, rules: [] });
     expect(policy.appValidation.schemaVersion).toBe(1);
     expect(policy.update.schemaVersion).toBe(1);
     expect(policy.schemaVersion).toBe(1);
@@ -170,6 +170,35 @@ describe("resolveEffectivePolicy: merge and provenance across four layers", () =
     expect(checks).toEqual({ Erp: ["login"], Sql: ["agent"], WebApp: ["health", "iis"] });
     // Check defaults are applied by the schema.
     expect(policy.appValidation.apps[2]?.checks[0]).toMatchObject({ attempts: 3, timeoutSeconds: 30, method: "GET" });
+  });
+
+  it("merges diagnostics rules by name with provenance: a more specific rule replaces the whole rule", () => {
+    const tenant = {
+      ...tenantLayer(),
+      diagnostics: {
+        required: true,
+        rules: [
+          { type: "diskFree", name: "system-disk", minFreePercent: 10 },
+          { type: "updateAgentErrors", name: "wu" },
+        ],
+      },
+    };
+    const device = {
+      ...deviceLayer(),
+      diagnostics: { rules: [{ type: "diskFree", name: "system-disk", minFreeBytes: 5_000_000_000 }] },
+    };
+    const { policy, provenance } = resolveEffectivePolicy([globalLayer(), tenant, clientLayer(), device]);
+    expect(policy.diagnostics.rules).toEqual([
+      { type: "diskFree", name: "system-disk", minFreeBytes: 5_000_000_000 },
+      { type: "updateAgentErrors", name: "wu", maxCount: 0 },
+    ]);
+    expect(provenance["diagnostics.rules[system-disk]"]).toBe(DEVICE);
+    expect(provenance["diagnostics.rules[wu]"]).toBe(TENANT);
+    const bad = { ...device, diagnostics: { rules: [{ type: "diskFree", name: "system-disk" }] } };
+    expect(refusal([globalLayer(), bad]).issues[0]).toMatchObject({
+      layer: DEVICE,
+      path: "diagnostics.rules[0].minFreePercent",
+    });
   });
 
   it("produces a policy that passes EffectivePolicySchema", () => {
@@ -349,7 +378,7 @@ describe("DEFAULT_GLOBAL_POLICY", () => {
       rebootTimeoutMinutes: 30,
     });
     expect(policy.appValidation.apps).toEqual([]);
-    expect(policy.diagnostics).toEqual({ schemaVersion: 1, required: false, eventLogLookbackHours: 24 });
+    expect(policy.diagnostics).toEqual({ schemaVersion: 1, required: false, eventLogLookbackHours: 24, rules: [] });
     expect(new Set(Object.values(provenance))).toEqual(new Set([GLOBAL]));
   });
 

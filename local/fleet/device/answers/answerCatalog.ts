@@ -10,8 +10,11 @@ export function answerCatalog({ state, startedAt: t }: AnswerContext, params: Ca
   // A WUA online search takes a minute or two; apt-get update ~20 s, skipped in simulate mode.
   const durationMs = windows ? 75_000 : simulate ? 4_000 : 25_000;
   const at = t + durationMs;
+  // WUA's Type='Driver' updates are searched only with IncludeDrivers (catalog.ps1), as on a real device.
+  const searched = (u: { classification: string }): boolean =>
+    !windows || params.includeDrivers === true || u.classification !== "Drivers";
   const updates: ApplicableUpdate[] = p.updates
-    .filter((u) => !state.isInstalled(u, t))
+    .filter((u) => !state.isInstalled(u, t) && searched(u))
     .map((u) =>
       windows
         ? {
@@ -29,7 +32,8 @@ export function answerCatalog({ state, startedAt: t }: AnswerContext, params: Ca
             updateId: u.key,
             title: u.title,
             classification: u.classification,
-            severity: null,
+            // The scenario's severity where catalog.sh reads one (dnf/yum advisories); apt and zypper state none.
+            severity: p.packageManager === "dnf" || p.packageManager === "yum" ? u.severity : null,
             releaseDate: u.releaseDate,
             sizeBytes: u.sizeBytes,
             currentVersion: state.installedVersion(u, t),

@@ -4,7 +4,10 @@ import { iso, type Answer, type AnswerContext } from "./answer";
 
 const DURATION_MS = { windows: 15_000, linux: 6_000 } as const;
 
-/** `diagnostics`: Critical/Error events and update-agent errors since `SinceUtc` (newest first, at most MaxEvents), and disks. */
+/**
+ * `diagnostics`: Critical/Error events and update-agent errors since `SinceUtc` (newest first, at most MaxEvents),
+ * services that terminated since boot, and disks.
+ */
 export function answerDiagnostics({ state, startedAt: t }: AnswerContext, params: DiagnosticsParams): Answer {
   const since = Date.parse(params.since);
   const max = params.maxEvents ?? 100;
@@ -29,6 +32,10 @@ export function answerDiagnostics({ state, startedAt: t }: AnswerContext, params
       .reverse()
       .slice(0, max)
       .map((e) => ({ time: iso(e.time), hresult: e.hresult, message: e.message })),
+    // A service an update stopped terminated unexpectedly once (Windows SCM 7034; systemd counts the failed start).
+    serviceRestarts: [
+      ...new Set(state.activeBreaks(t).flatMap((b) => (b.brk.stopsService === undefined ? [] : [b.brk.stopsService]))),
+    ].map((service) => ({ service, restarts: 1 })),
     disks: state.disks(t),
   };
   return { data, errors: [], durationMs: DURATION_MS[state.profile.os] };

@@ -161,6 +161,38 @@ describe("renderReportHtml", () => {
     expect(escapeHtml(`"<&>'`)).toBe("&#34;&#60;&#38;&#62;&#39;");
   });
 
+  it("shows controls and bidi formatting characters visibly instead of passing them through", () => {
+    // Unicode's explicit directional formatting characters (UAX #9 section 2, "Explicit Directional Embeddings,
+    // Overrides and Isolates", plus the implicit marks of section 2.6), and C0 controls NUL and ESC.
+    const bidi = [0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0x200e, 0x200f, 0x061c];
+    const controls = [0x00, 0x1b, 0x07, 0x7f, 0x85, 0x9b];
+    const hostile = [...bidi, ...controls].map((cp) => `x${String.fromCodePoint(cp)}`).join("") + "\tend\n";
+    const input = fullInput({ regression: true });
+    input.installs = input.installs?.map((i, n) => (n === 0 ? { ...i, title: hostile } : i));
+    input.regressions = {
+      schemaVersion: 1,
+      TotalRegressions: 1,
+      regressions: [
+        {
+          app: "WebApp",
+          check: `Health\u202eEndpoint`,
+          pre: { success: true, detail: "ok" },
+          post: { success: false, detail: `ok\u0000\u001b[31mred` },
+        },
+      ],
+      preExisting: [],
+    };
+    const html = renderReportHtml(input);
+    for (const cp of [...bidi, ...controls]) {
+      expect(html).not.toContain(String.fromCodePoint(cp));
+      expect(html).toContain(`[U+${cp.toString(16).toUpperCase().padStart(4, "0")}]`);
+    }
+    expect(html).toContain('data-check="Health[U+202E]Endpoint"');
+    expect(html).toContain("ok[U+0000][U+001B][31mred");
+    // Layout whitespace is text, not a hazard.
+    expect(escapeHtml("a\tb\nc\r")).toBe("a\tb\nc\r");
+  });
+
   it("is self-contained and locked down: CSP, no scripts, no external assets, print rules, wrapping hashes", () => {
     const html = renderReportHtml(fullInput({ regression: true }));
     expect(html).toContain(
