@@ -8,6 +8,8 @@ import { getRunRoute } from "./routes/getRun";
 import { proveInstallsRoute } from "./routes/proveInstalls";
 import { startRunRoute } from "./routes/startRun";
 import { verifyRunRoute } from "./routes/verifyRun";
+import { POLICY_ROUTES } from "./routes/v1Policies";
+import { WINDOW_ROUTES } from "./routes/v1Windows";
 
 /** Every versioned API route except the document that describes them. */
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -18,6 +20,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   proveInstallsRoute,
   createExportRoute,
   getExportRoute,
+  ...POLICY_ROUTES,
+  ...WINDOW_ROUTES,
 ] as ApiRoute[];
 
 /** `GET /api/v1/openapi.json`: public, generated from the routes' own schemas. */
