@@ -10,6 +10,7 @@ import { startRunRoute } from "./routes/startRun";
 import { verifyRunRoute } from "./routes/verifyRun";
 import { POLICY_ROUTES } from "./routes/v1Policies";
 import { WINDOW_ROUTES } from "./routes/v1Windows";
+import { COMPLIANCE_ROUTES } from "./routes/v1Compliance";
 
 /** Every versioned API route except the document that describes them. */
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -22,6 +23,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   getExportRoute,
   ...POLICY_ROUTES,
   ...WINDOW_ROUTES,
+  ...COMPLIANCE_ROUTES,
 ] as ApiRoute[];
 
 /** `GET /api/v1/openapi.json`: public, generated from the routes' own schemas. */
