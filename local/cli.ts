@@ -15,6 +15,8 @@ import { ScenarioError } from "./fleet/scenario/parseScenario";
 import { runScenarioCommand } from "./run/runScenarioCommand";
 import { API_KEY_USAGE, runApiKeyCommand } from "./cli/apiKeyCommand";
 import { runVerifyPackageCommand } from "./cli/verifyPackageCommand";
+import { MANAGE_USAGE, runManageCommand } from "./cli/manageCommand";
+import { runImportGlobalCommand } from "./cli/importGlobalCommand";
 
 const SCENARIOS: Record<string, SampleScenario> = {
   success: {},
@@ -162,7 +164,25 @@ async function main(argv: string[]): Promise<number> {
   if (command === "sample") return sample(rest);
   if (command === "verify") return verify(rest);
   if (command === "apikey") return runApiKeyCommand(rest, loadConfigFromProcessEnv(), (line) => console.log(line));
-  console.error(`${USAGE}\n${API_KEY_USAGE.replace(/^usage:\n/, "")}`);
+  if (command === "policy" && rest[0] === "import-global") {
+    const { values } = parseArgs({ args: rest.slice(1), options: { file: { type: "string" } }, strict: true });
+    if (values.file === undefined) {
+      console.error("usage: patchpilot policy import-global --file GLOBAL.json");
+      return 2;
+    }
+    const clients = createStorageClients(loadConfigFromProcessEnv());
+    await ensureStorage(clients);
+    return runImportGlobalCommand(clients.policies, values.file, new Date(), (line) => console.log(line));
+  }
+  if (command === "policy" || command === "window" || command === "ring") {
+    return runManageCommand(command, rest, {
+      url: process.env.PATCHPILOT_URL,
+      key: process.env.PATCHPILOT_API_KEY,
+      out: (line) => console.log(line),
+      err: (line) => console.error(line),
+    });
+  }
+  console.error(`${USAGE}\n${API_KEY_USAGE.replace(/^usage:\n/, "")}\n${MANAGE_USAGE.replace(/^usage[^\n]*\n/, "")}`);
   return 2;
 }
 

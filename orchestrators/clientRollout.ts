@@ -56,7 +56,9 @@ export const clientRollout: OrchestrationHandler = function* (context: Orchestra
         device,
         trigger: { kind: "window", windowId: window.id, ring: input.ring },
         window: { end: occurrence.end, cutoff: occurrence.cutoff },
-        dryRun: false,
+        // A scan window assesses only: the run stops after the catalog (and, as a dry run, installs nothing).
+        dryRun: window.mode === "scan",
+        scanOnly: window.mode === "scan",
       };
       return {
         device,

@@ -43,10 +43,15 @@ export interface FleetFigureOptions {
   client?: string;
 }
 
-/** Devices, compliant devices and the percentage, for one group of devices. */
+/**
+ * Devices, compliant devices and the percentage, for one group of devices. `devices` is every known device
+ * ({@link KNOWN_DEVICE_DAYS}); one without a run that says its state in the range is `unknown`: in the denominator,
+ * never compliant (leaving it out would overstate compliance).
+ */
 export interface ComplianceCounts {
   devices: number;
   compliant: number;
+  unknown: number;
   /** `floor(1000 × compliant / devices) / 10`: rounded down to one decimal, never overstated; null for no devices. */
   percent: number | null;
 }
@@ -195,9 +200,41 @@ export function compliancePercent(compliant: number, devices: number): number | 
   return (scaled - (scaled % devices)) / devices / 10;
 }
 
-function counts(rows: readonly RunLogRow[]): ComplianceCounts {
-  const compliant = rows.filter((r) => r.ExitCode === EXIT.success).length;
-  return { devices: rows.length, compliant, percent: compliancePercent(compliant, rows.length) };
+/**
+ * How far before the range a run row still makes its device known: a device seen then but without a run that says
+ * its state in the range counts as unknown. The queries' `between ((rangeStart - 90d) .. rangeEnd)`.
+ */
+export const KNOWN_DEVICE_DAYS = 90;
+
+/** A known device: its key and, when a run in the range says its state, that run. */
+interface KnownDevice {
+  Tenant: string;
+  Client: string;
+  Device: string;
+  latest: RunLogRow | undefined;
+}
+
+function counts(devices: readonly KnownDevice[]): ComplianceCounts {
+  const compliant = devices.filter((d) => d.latest?.ExitCode === EXIT.success).length;
+  const unknown = devices.filter((d) => d.latest === undefined).length;
+  return { devices: devices.length, compliant, unknown, percent: compliancePercent(compliant, devices.length) };
+}
+
+/** Every device with any run row (dry runs and 170s included) from KNOWN_DEVICE_DAYS before the range to its end. */
+function knownDevices(all: readonly RunLogRow[], latest: readonly RunLogRow[], range: TimeRange): KnownDevice[] {
+  const from = range.from - KNOWN_DEVICE_DAYS * 86_400_000;
+  const byKey = new Map<string, KnownDevice>();
+  for (const r of all) {
+    const t = timeOf(r.TimeGenerated);
+    if (t < from || t > range.to) continue;
+    const key = JSON.stringify([r.Tenant, r.Client, r.Device]);
+    if (!byKey.has(key)) byKey.set(key, { Tenant: r.Tenant, Client: r.Client, Device: r.Device, latest: undefined });
+  }
+  for (const r of latest) {
+    const key = JSON.stringify([r.Tenant, r.Client, r.Device]);
+    byKey.set(key, { Tenant: r.Tenant, Client: r.Client, Device: r.Device, latest: r });
+  }
+  return [...byKey.values()];
 }
 
 function groupBy<T>(
@@ -349,6 +386,9 @@ function haltedWindows(windows: readonly WindowLogRow[]): HaltedWindow[] {
  * - a device is Tenant/Client/Device; its state is its latest non-dry run with an exit code other than 170 in the range
  *   ({@link latestRunPerDevice}): a 170 (ConcurrencyLock) changed nothing on the device, so it neither sets nor hides
  *   the device's state, and a device whose only runs in the range are 170s (or dry) is not counted at all;
+ * - the devices counted for compliance are every device with any run row (dry and 170 included) from
+ *   {@link KNOWN_DEVICE_DAYS} before the range to its end; one without a state in the range is unknown (in the
+ *   denominator, never compliant);
  * - compliant = latest run ended 0; open regression = latest run ended 220; pending reboot = latest run ended 150;
  * - exit codes per UTC day count every non-dry run once, 170s included (copies of a row by RunId collapse);
  * - failing KBs: update rows with Installed=false and Result other than NotAttempted, one per run and update, grouped
@@ -366,11 +406,18 @@ export function computeFleetFigures(rows: FleetRows, options: FleetFigureOptions
 
   const runs = rows.runs.filter((r) => !r.DryRun && scoped(r));
   const latest = latestRunPerDevice(runs);
+  const known = knownDevices(
+    rows.runs.filter(
+      (r) => (tenant === undefined || r.Tenant === tenant) && (client === undefined || r.Client === client),
+    ),
+    latest,
+    range,
+  );
 
-  const byTenant = [...groupBy(latest, (r) => [r.Tenant]).values()]
+  const byTenant = [...groupBy(known, (r) => [r.Tenant]).values()]
     .map(({ key, rows: group }) => ({ tenant: key[0] ?? "", ...counts(group) }))
     .sort((a, b) => compareOrdinal(a.tenant, b.tenant));
-  const byClient = [...groupBy(latest, (r) => [r.Tenant, r.Client]).values()]
+  const byClient = [...groupBy(known, (r) => [r.Tenant, r.Client]).values()]
     .map(({ key, rows: group }) => ({ tenant: key[0] ?? "", client: key[1] ?? "", ...counts(group) }))
     .sort((a, b) => compareOrdinal(a.tenant, b.tenant) || compareOrdinal(a.client, b.client));
 
@@ -401,7 +448,7 @@ export function computeFleetFigures(rows: FleetRows, options: FleetFigureOptions
   return {
     range: { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), lookbackDays },
     headline: {
-      ...counts(latest),
+      ...counts(known),
       openRegressions: openRegressions.length,
       pendingReboot: reboots.length,
       haltedWindows: halted.length,

@@ -98,6 +98,7 @@ export async function advanceRun(deps: DeviceRunDeps, request: AdvanceDeviceRunI
       now,
       ...(input.window === undefined ? {} : { windowEnd: new Date(input.window.end) }),
       dryRun: input.dryRun,
+      scanOnly: input.scanOnly === true,
       ...(deps.stages === undefined ? {} : { stages: deps.stages }),
     });
     await carryOutRecords(deps.evidence, run, plan.record, stored, now);

@@ -78,6 +78,7 @@ export async function startRun(deps: DeviceRunDeps, request: StartDeviceRunInput
     startedAt: at,
     trigger: input.trigger,
     dryRun: input.dryRun,
+    ...(input.scanOnly === true ? { scanOnly: true } : {}),
     policy,
     policyProvenance: provenance,
   };

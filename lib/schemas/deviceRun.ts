@@ -152,6 +152,8 @@ export const DeviceRunInputSchema = z.object({
   /** The maintenance window occurrence this run belongs to: installs never start too late in it. */
   window: z.object({ end: TimestampSchema, cutoff: TimestampSchema }).optional(),
   dryRun: z.boolean().default(false),
+  /** Scan-only assessment (a window with mode "scan"): baseline and catalog, then sealed; no install, no reboot. */
+  scanOnly: z.boolean().optional(),
 });
 export type DeviceRunInput = z.infer<typeof DeviceRunInputSchema>;
 

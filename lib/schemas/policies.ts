@@ -305,6 +305,11 @@ export const MaintenanceWindowSchema = z
     /** Extra tags a device must carry, besides `patchpilot:window` = this id (e.g. `{"env": "prod"}`). */
     targetTags: z.record(z.string(), z.string()).default({}),
     rings: z.array(RingSchema).min(1),
+    /**
+     * `patch` (default) installs; `scan` is an assessment window: baseline and catalog only, no install, no reboot,
+     * the missing updates sealed per device (docs/patch-run.md, "Scan-only windows"). Usually `Daily`. Absent: patch.
+     */
+    mode: z.enum(["patch", "scan"]).optional(),
     maxConcurrency: CountOrPercentSchema,
     maxErrors: CountOrPercentSchema,
   })

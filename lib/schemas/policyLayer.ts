@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ClientIdSchema, DeviceIdSchema, SchemaVersion1, TenantIdSchema } from "./common";
+import { ClientIdSchema, DeviceIdSchema, KbSchema, SchemaVersion1, TenantIdSchema } from "./common";
 import {
   AppSpecSchema,
   AppValidationPolicySchema,
@@ -19,6 +19,25 @@ export const PolicyScopeSchema = z.discriminatedUnion("level", [
 export type PolicyScope = z.infer<typeof PolicyScopeSchema>;
 
 /**
+ * Explicit removal of items a less specific layer added to a union list (docs/policy-overlay.md, "Removal"). Applied
+ * at this layer's place in the overlay; a more specific layer may add the item again. Exclusions (`excludeKbs`,
+ * `excludePackages`) cannot be removed: a tenant's block of a known-bad update must survive every client.
+ */
+export const PolicyRemovalSchema = z
+  .object({
+    /** Whole apps (by name) an earlier layer defined. */
+    apps: z.array(z.string().min(1).max(100)).optional(),
+    /** Single checks (by name) of an app an earlier layer defined; the rest of the app stays. */
+    checks: z
+      .array(z.object({ app: z.string().min(1).max(100), check: z.string().min(1).max(100) }).strict())
+      .optional(),
+    /** Force-included KBs an earlier layer listed. */
+    includeKbs: z.array(KbSchema).optional(),
+  })
+  .strict();
+export type PolicyRemoval = z.infer<typeof PolicyRemovalSchema>;
+
+/**
  * One layer of policy (Global → Tenant → Client → Device). Every field is optional: a layer states only what it
  * changes. Unknown fields are refused so a typo is not silently ignored.
  */
@@ -36,6 +55,7 @@ export const PolicyLayerSchema = z
       .extend({ rules: DiagnosticsRulesSchema.optional() })
       .strict()
       .optional(),
+    remove: PolicyRemovalSchema.optional(),
   })
   .strict();
 export type PolicyLayer = z.infer<typeof PolicyLayerSchema>;
@@ -52,7 +72,9 @@ export type EffectivePolicy = z.infer<typeof EffectivePolicySchema>;
 /**
  * For each effective value, the layer it came from, keyed by field path. List items are keyed by item
  * (`update.excludeKbs[KB5012345]`, `appValidation.apps[WebApp]`); a layer name is `global`, `tenant:t`,
- * `client:t/c` or `device:t/c/d`.
+ * `client:t/c` or `device:t/c/d`. An item an explicit removal took out is keyed `removed.` + its path
+ * (`removed.appValidation.apps[WebApp]`, `removed.appValidation.apps[WebApp].checks[db-port]`) and names the
+ * layer that removed it.
  */
 export const PolicyProvenanceSchema = z.record(z.string(), z.string());
 export type PolicyProvenance = z.infer<typeof PolicyProvenanceSchema>;

@@ -77,7 +77,7 @@ function renderTiles(f: FleetFigures): string {
       "Compliance",
       formatPercent(h.percent),
       h.percent === null ? "" : String(h.percent),
-      `${h.compliant} of ${h.devices} devices`,
+      `${h.compliant} of ${h.devices} devices (${h.unknown} unknown: no run in the range)`,
       complianceColour(h.percent),
     ),
     tile(

@@ -21,6 +21,8 @@ export interface ApiCall<P, Q, B> {
   requestId: string;
   /** The request URL (links are built from its origin). */
   url: URL;
+  /** The request headers (conditional requests read `if-match`). */
+  headers: Headers;
   deps: AppDeps;
   /** The Durable client (routes with `durableClient: true`). */
   durable(): df.DurableClient;
@@ -61,7 +63,7 @@ export interface ApiResponseSpec {
 export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
   /** Function name in Azure. */
   name: string;
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT";
   /** Azure route template after `/api/v1/`, e.g. `tenants/{tenant}/runs/{runId}`. */
   path: string;
   summary: string;
@@ -208,6 +210,7 @@ export function toHttpDefinition(route: ApiRoute, getDeps: () => AppDeps): HttpD
           caller,
           requestId,
           url,
+          headers: request.headers,
           deps,
           durable: () => df.getClient(context),
           log: (message) => context.log(message),

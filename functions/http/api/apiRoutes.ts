@@ -8,6 +8,9 @@ import { getRunRoute } from "./routes/getRun";
 import { proveInstallsRoute } from "./routes/proveInstalls";
 import { startRunRoute } from "./routes/startRun";
 import { verifyRunRoute } from "./routes/verifyRun";
+import { POLICY_ROUTES } from "./routes/v1Policies";
+import { WINDOW_ROUTES } from "./routes/v1Windows";
+import { COMPLIANCE_ROUTES } from "./routes/v1Compliance";
 
 /** Every versioned API route except the document that describes them. */
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -18,6 +21,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   proveInstallsRoute,
   createExportRoute,
   getExportRoute,
+  ...POLICY_ROUTES,
+  ...WINDOW_ROUTES,
+  ...COMPLIANCE_ROUTES,
 ] as ApiRoute[];
 
 /** `GET /api/v1/openapi.json`: public, generated from the routes' own schemas. */

@@ -1,5 +1,6 @@
 import { ARTIFACTS as A, failurePath } from "../artifacts";
 import { EXIT_CODE_NAME, EXIT_CODES_BY_PRIORITY } from "./exitCodeTable";
+import { NOT_PRODUCED_BY_SCAN } from "../run/scanOnly";
 import type { Catalog, Diagnostics, InstallOutcome, RebootRecord } from "../../schemas/artifacts/catalog";
 import type { ExitCode, ExitCodeName, ArtifactReadStatus } from "../../schemas/artifacts/outcome";
 import type { LockContention, PhaseFailure, RunRecord } from "../../schemas/artifacts/run";
@@ -209,6 +210,7 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
   for (const [path, reading, required] of known) {
     if (reading.status === "verified") continue;
     if (reading.status === "missing" && !required) continue;
+    if (reading.status === "missing" && run?.scanOnly === true && NOT_PRODUCED_BY_SCAN.has(path)) continue;
     const folder = path.split("/")[0] ?? "";
     const failure = e.otherFailures[folder];
     const why =

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { DiagnosticsPolicy, UpdatePolicy } from "../../schemas/policies";
+import type { AppSpec, DiagnosticsPolicy, UpdatePolicy } from "../../schemas/policies";
 import {
   EffectivePolicySchema,
   PolicyLayerSchema,
@@ -205,6 +205,7 @@ function mergeSection(
   layers: readonly NamedLayer[],
   provenance: Map<string, string>,
   missing: PolicyIssue[],
+  removalIssues: PolicyIssue[],
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [field, rule] of Object.entries(rules)) {
@@ -223,10 +224,27 @@ function mergeSection(
       out[field] = winner.value;
       provenance.set(path, winner.name);
     } else {
-      // Union: first (least specific) layer to introduce an item owns it; output sorted, de-duplicated.
+      // Union: first (least specific) layer to introduce an item owns it; output sorted, de-duplicated. A layer's
+      // explicit removals (only includeKbs may be removed) apply before its own items, at its place in the order.
       const introducedBy = new Map<string, string>();
-      for (const { name, value } of values) {
-        for (const item of value as readonly string[]) if (!introducedBy.has(item)) introducedBy.set(item, name);
+      for (const { name, layer } of layers) {
+        const removals = section === "update" && field === "includeKbs" ? (layer.remove?.includeKbs ?? []) : [];
+        removals.forEach((item, index) => {
+          if (!introducedBy.delete(item)) {
+            removalIssues.push({
+              layer: name,
+              path: `remove.includeKbs[${index}]`,
+              message: `${item} is not in ${path} of any less specific layer; nothing to remove`,
+            });
+          } else provenance.set(`removed.${path}[${item}]`, name);
+        });
+        const value = (layer[section] as Readonly<Record<string, unknown>> | undefined)?.[field];
+        if (value === undefined) continue;
+        for (const item of value as readonly string[]) {
+          if (!introducedBy.has(item)) introducedBy.set(item, name);
+          // Added again after a removal: the re-adding layer owns it, the removal no longer applies.
+          provenance.delete(`removed.${path}[${item}]`);
+        }
       }
       const items = [...introducedBy.keys()].sort(compareStrings);
       out[field] = items;
@@ -236,14 +254,61 @@ function mergeSection(
   return out;
 }
 
-/** Keyed union by app name: the most specific definition of an app wins whole; output sorted by name. */
-function mergeApps(layers: readonly NamedLayer[], provenance: Map<string, string>, missing: PolicyIssue[]): unknown[] {
-  const byName = new Map<string, { app: unknown; name: string }>();
+/**
+ * Keyed union by app name: the most specific definition of an app wins whole; output sorted by name. A layer's
+ * removals (`remove.apps`, `remove.checks`) apply to what the less specific layers defined, before its own apps.
+ */
+function mergeApps(
+  layers: readonly NamedLayer[],
+  provenance: Map<string, string>,
+  missing: PolicyIssue[],
+  removalIssues: PolicyIssue[],
+): unknown[] {
+  const byName = new Map<string, { app: AppSpec; name: string }>();
   let set = false;
   for (const { name, layer } of layers) {
+    (layer.remove?.apps ?? []).forEach((appName, index) => {
+      if (!byName.delete(appName)) {
+        removalIssues.push({
+          layer: name,
+          path: `remove.apps[${index}]`,
+          message: `no less specific layer defines app ${appName}; nothing to remove`,
+        });
+      } else provenance.set(`removed.appValidation.apps[${appName}]`, name);
+    });
+    (layer.remove?.checks ?? []).forEach(({ app: appName, check }, index) => {
+      const path = `remove.checks[${index}]`;
+      const owner = byName.get(appName);
+      const kept = owner?.app.checks.filter((c) => c.name !== check);
+      if (owner === undefined || kept === undefined || kept.length === owner.app.checks.length) {
+        removalIssues.push({
+          layer: name,
+          path,
+          message: `no less specific layer defines check ${check} of app ${appName}; nothing to remove`,
+        });
+      } else if (kept.length === 0) {
+        removalIssues.push({
+          layer: name,
+          path,
+          message: `removing ${check} would leave app ${appName} without checks; remove the app (remove.apps) instead`,
+        });
+      } else {
+        byName.set(appName, { app: { ...owner.app, checks: kept }, name: owner.name });
+        provenance.set(`removed.appValidation.apps[${appName}].checks[${check}]`, name);
+      }
+    });
     if (layer.appValidation?.apps === undefined) continue;
     set = true;
-    for (const app of layer.appValidation.apps) byName.set(app.name, { app, name });
+    for (const app of layer.appValidation.apps) {
+      byName.set(app.name, { app, name });
+      // Defined again after a removal: the new definition stands whole, the removals no longer apply to it.
+      for (const key of [...provenance.keys()])
+        if (
+          key === `removed.appValidation.apps[${app.name}]` ||
+          key.startsWith(`removed.appValidation.apps[${app.name}].`)
+        )
+          provenance.delete(key);
+    }
   }
   if (!set) {
     missing.push(missingIssue("appValidation.apps"));
@@ -294,10 +359,13 @@ export function resolveEffectivePolicy(layers: readonly unknown[]): PolicyOverla
 
   const provenance = new Map<string, string>();
   const missing: PolicyIssue[] = [];
-  const update = mergeSection("update", UPDATE_RULES, named, provenance, missing);
-  const apps = mergeApps(named, provenance, missing);
-  const diagnostics = mergeSection("diagnostics", DIAGNOSTICS_RULES, named, provenance, missing);
+  const removalIssues: PolicyIssue[] = [];
+  const update = mergeSection("update", UPDATE_RULES, named, provenance, missing, removalIssues);
+  const apps = mergeApps(named, provenance, missing, removalIssues);
+  const diagnostics = mergeSection("diagnostics", DIAGNOSTICS_RULES, named, provenance, missing, removalIssues);
   diagnostics["rules"] = mergeDiagnosticsRules(named, provenance);
+  // A removal of something no layer above adds is a typo or a stale layer: refused, not silently ignored.
+  if (removalIssues.length > 0) throw new PolicyValidationError(removalIssues);
   if (missing.length > 0) throw new PolicyValidationError(missing);
 
   const result = EffectivePolicySchema.safeParse({

@@ -58,6 +58,8 @@ export interface PlanContext {
   /** The window's end: no install starts with less time left than the policy's install estimate. */
   windowEnd?: Date;
   dryRun: boolean;
+  /** Scan-only assessment: the plan stops after the catalog (missing updates recorded, then sealed). */
+  scanOnly?: boolean;
   /** The stage table (which steps each stage submits); the production one unless a test extends it. */
   stages?: StageTable;
 }
@@ -347,6 +349,12 @@ function afterCatalog(
     counts,
     events: event(state, now, "phase.completed", PHASES.catalog, { approved: outcome.approved }),
   };
+  if (ctx.scanOnly === true)
+    return plan(
+      withCounts,
+      { stage: "done", events: event(withCounts, now, "run.scanned", PHASES.catalog, { approved: outcome.approved }) },
+      stages,
+    );
   if (ctx.dryRun)
     return planReboot(withCounts, now, stages, false, [
       { kind: "empty-install-summary", reason: "dry run: nothing installed" },

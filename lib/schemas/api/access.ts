@@ -2,20 +2,30 @@ import { z } from "zod";
 import { TenantIdSchema } from "../common";
 
 /** App roles (Entra ID app roles, or the roles an API key was issued with). */
-export const RoleSchema = z.enum(["Operator", "Auditor"]);
+export const RoleSchema = z.enum(["Operator", "Auditor", "PolicyAuthor"]);
 export type Role = z.infer<typeof RoleSchema>;
 
 /** What a route needs the caller to be allowed to do. */
-export const PermissionSchema = z.enum(["runs:start", "runs:read", "evidence:read", "evidence:export"]);
+export const PermissionSchema = z.enum([
+  "runs:start",
+  "runs:read",
+  "evidence:read",
+  "evidence:export",
+  "policies:read",
+  "policies:write",
+]);
 export type Permission = z.infer<typeof PermissionSchema>;
 
 /**
  * Operators start runs and follow them (an RMM script needs its own run's exit code); auditors read evidence,
  * verify it and export it, and may read run status. Neither role alone can both change devices and export.
+ * Policy authors change how devices are patched (policy layers, windows, rings) but can neither start a run nor read
+ * evidence; auditors may read the configuration and its history (what was in force when), never change it.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   Operator: ["runs:start", "runs:read"],
-  Auditor: ["runs:read", "evidence:read", "evidence:export"],
+  Auditor: ["runs:read", "evidence:read", "evidence:export", "policies:read"],
+  PolicyAuthor: ["policies:read", "policies:write"],
 };
 
 /** Who is calling, once authenticated: an API key or an Entra ID principal. */

@@ -23,6 +23,8 @@ export const RunRecordSchema = z.object({
   startedAt: TimestampSchema,
   trigger: RunTriggerSchema,
   dryRun: z.boolean(),
+  /** A scan-only assessment: the run stopped after the catalog by design (absent in runs sealed before scans existed). */
+  scanOnly: z.boolean().optional(),
   policy: EffectivePolicySchema,
   policyProvenance: PolicyProvenanceSchema,
 });

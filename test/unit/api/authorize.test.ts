@@ -39,6 +39,15 @@ describe("authorize", () => {
     expect(allowed(["Auditor"], "evidence:read")).toBe(true);
     expect(allowed(["Operator", "Auditor"], "evidence:export")).toBe(true);
     expect(allowed([], "runs:read")).toBe(false);
+    // PolicyAuthor changes configuration only: it can neither start runs nor read evidence; auditors read policy.
+    expect(allowed(["PolicyAuthor"], "policies:write")).toBe(true);
+    expect(allowed(["PolicyAuthor"], "policies:read")).toBe(true);
+    expect(allowed(["PolicyAuthor"], "runs:start")).toBe(false);
+    expect(allowed(["PolicyAuthor"], "evidence:read")).toBe(false);
+    expect(allowed(["Operator"], "policies:write")).toBe(false);
+    expect(allowed(["Operator"], "policies:read")).toBe(false);
+    expect(allowed(["Auditor"], "policies:read")).toBe(true);
+    expect(allowed(["Auditor"], "policies:write")).toBe(false);
   });
 
   it("refuses another tenant with 403 without naming any tenant", () => {

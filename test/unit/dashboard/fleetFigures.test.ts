@@ -113,25 +113,26 @@ describe("computeFleetFigures: compliance", () => {
     run({ Device: "dev4", Client: "globex", ExitCode: 150, TimeGenerated: daysAgo(1) }),
     // another tenant, one compliant device.
     run({ Device: "dev5", Tenant: "fabrikam-msp", Client: "north", ExitCode: 0, TimeGenerated: daysAgo(5) }),
-    // a device with dry runs only is not a device of the figures.
+    // a device with dry runs only has no state: it is known, so it counts as unknown (never compliant).
     run({ Device: "dev6", ExitCode: 0, TimeGenerated: daysAgo(1), DryRun: true }),
   ];
 
-  it("counts each device by its latest non-dry run, per client and per tenant, sorted by name", () => {
+  it("counts each device by its latest non-dry run, a device without one as unknown, per client and tenant", () => {
     const f = figures({ runs: fleet });
     expect(f.compliance.byClient).toEqual([
-      { tenant: "contoso-msp", client: "acme", devices: 3, compliant: 2, percent: 66.6 },
-      { tenant: "contoso-msp", client: "globex", devices: 1, compliant: 0, percent: 0 },
-      { tenant: "fabrikam-msp", client: "north", devices: 1, compliant: 1, percent: 100 },
+      { tenant: "contoso-msp", client: "acme", devices: 4, compliant: 2, unknown: 1, percent: 50 },
+      { tenant: "contoso-msp", client: "globex", devices: 1, compliant: 0, unknown: 0, percent: 0 },
+      { tenant: "fabrikam-msp", client: "north", devices: 1, compliant: 1, unknown: 0, percent: 100 },
     ]);
     expect(f.compliance.byTenant).toEqual([
-      { tenant: "contoso-msp", devices: 4, compliant: 2, percent: 50 },
-      { tenant: "fabrikam-msp", devices: 1, compliant: 1, percent: 100 },
+      { tenant: "contoso-msp", devices: 5, compliant: 2, unknown: 1, percent: 40 },
+      { tenant: "fabrikam-msp", devices: 1, compliant: 1, unknown: 0, percent: 100 },
     ]);
     expect(f.headline).toEqual({
-      devices: 5,
+      devices: 6,
       compliant: 3,
-      percent: 60,
+      unknown: 1,
+      percent: 50,
       openRegressions: 1,
       pendingReboot: 1,
       haltedWindows: 0,
@@ -144,7 +145,7 @@ describe("computeFleetFigures: compliance", () => {
     ]);
     const globex = figures({ runs: fleet }, { tenant: "contoso-msp", client: "globex" });
     expect(globex.compliance.byClient).toEqual([
-      { tenant: "contoso-msp", client: "globex", devices: 1, compliant: 0, percent: 0 },
+      { tenant: "contoso-msp", client: "globex", devices: 1, compliant: 0, unknown: 0, percent: 0 },
     ]);
     expect(globex.openRegressions).toEqual([]);
     expect(globex.pendingReboot.map((p) => p.device)).toEqual(["dev4"]);
@@ -167,6 +168,7 @@ describe("computeFleetFigures: compliance", () => {
     expect(f.headline).toEqual({
       devices: 0,
       compliant: 0,
+      unknown: 0,
       percent: null,
       openRegressions: 0,
       pendingReboot: 0,
@@ -188,7 +190,9 @@ describe("computeFleetFigures: lookback", () => {
         run({ Device: "future", ExitCode: 0, TimeGenerated: at(-1) }),
       ],
     });
-    expect(f.compliance.byClient[0]?.devices).toBe(2);
+    // just-before is known (seen within KNOWN_DEVICE_DAYS before the range) but has no run in it: unknown; future is
+    // after the range and not known at all.
+    expect(f.compliance.byClient[0]).toMatchObject({ devices: 3, compliant: 2, unknown: 1 });
     expect(f.exitCodesByDay.map((d) => d.day)).toEqual(["2026-01-02", "2026-02-01"]);
   });
 
@@ -203,14 +207,15 @@ describe("computeFleetFigures: lookback", () => {
       },
       { lookbackDays: 7 },
     );
-    expect(f.headline).toMatchObject({ devices: 1, compliant: 1, openRegressions: 0 });
+    // dev2's only run is before the range: it is known but unknown now (not compliant, not an open regression).
+    expect(f.headline).toMatchObject({ devices: 2, compliant: 1, unknown: 1, openRegressions: 0 });
     expect(f.range.lookbackDays).toBe(7);
   });
 
   it("compares instants, not strings: offsets are honoured", () => {
     // 2026-01-02T13:00+02:00 is 11:00Z, one hour before the range starts.
     const f = figures({ runs: [run({ Device: "dev1", ExitCode: 0, TimeGenerated: "2026-01-02T13:00:00+02:00" })] });
-    expect(f.headline.devices).toBe(0);
+    expect(f.headline).toMatchObject({ devices: 1, compliant: 0, unknown: 1 });
   });
 
   it("refuses a lookback that is not a positive number, and an invalid now", () => {
@@ -317,13 +322,15 @@ describe("computeFleetFigures: lock contention (170) is never a device's state",
       ],
     });
     expect(f.compliance.byClient).toEqual([
-      { tenant: "contoso-msp", client: "acme", devices: 1, compliant: 1, percent: 100 },
+      { tenant: "contoso-msp", client: "acme", devices: 1, compliant: 1, unknown: 0, percent: 100 },
     ]);
-    expect(f.compliance.byTenant).toEqual([{ tenant: "contoso-msp", devices: 1, compliant: 1, percent: 100 }]);
+    expect(f.compliance.byTenant).toEqual([
+      { tenant: "contoso-msp", devices: 1, compliant: 1, unknown: 0, percent: 100 },
+    ]);
     expect(f.headline).toMatchObject({ devices: 1, compliant: 1, percent: 100 });
   });
 
-  it("does not count a device whose only runs in the range are 170s (or dry), nor a client or tenant with only such devices", () => {
+  it("counts a device whose only runs in the range are 170s (or dry) as unknown: its state is not known, never compliant", () => {
     const f = figures({
       runs: [
         run({ Device: "dev1", ExitCode: 0, TimeGenerated: daysAgo(2) }),
@@ -331,7 +338,7 @@ describe("computeFleetFigures: lock contention (170) is never a device's state",
         run({ Device: "dev2", ExitCode: 170, TimeGenerated: daysAgo(1) }),
         run({ Device: "dev3", ExitCode: 170, TimeGenerated: daysAgo(1) }),
         run({ Device: "dev3", ExitCode: 220, TimeGenerated: daysAgo(0.5), DryRun: true }),
-        // Its 220 is older than the range: inside it there are only 170s.
+        // Its 220 is older than the range: inside it there are only 170s, so it is neither open nor compliant.
         run({ Device: "dev4", ExitCode: 220, TimeGenerated: daysAgo(31) }),
         run({ Device: "dev4", ExitCode: 170, TimeGenerated: daysAgo(1) }),
         run({ Device: "dev5", Client: "globex", ExitCode: 170, TimeGenerated: daysAgo(1) }),
@@ -339,22 +346,27 @@ describe("computeFleetFigures: lock contention (170) is never a device's state",
       ],
     });
     expect(f.compliance.byClient).toEqual([
-      { tenant: "contoso-msp", client: "acme", devices: 1, compliant: 1, percent: 100 },
+      { tenant: "contoso-msp", client: "acme", devices: 4, compliant: 1, unknown: 3, percent: 25 },
+      { tenant: "contoso-msp", client: "globex", devices: 1, compliant: 0, unknown: 1, percent: 0 },
+      { tenant: "fabrikam-msp", client: "north", devices: 1, compliant: 0, unknown: 1, percent: 0 },
     ]);
-    expect(f.compliance.byTenant).toEqual([{ tenant: "contoso-msp", devices: 1, compliant: 1, percent: 100 }]);
+    expect(f.compliance.byTenant).toEqual([
+      { tenant: "contoso-msp", devices: 5, compliant: 1, unknown: 4, percent: 20 },
+      { tenant: "fabrikam-msp", devices: 1, compliant: 0, unknown: 1, percent: 0 },
+    ]);
     expect(f.headline).toEqual({
-      devices: 1,
+      devices: 6,
       compliant: 1,
-      percent: 100,
+      unknown: 5,
+      percent: 16.6,
       openRegressions: 0,
       pendingReboot: 0,
       haltedWindows: 0,
     });
     expect(f.openRegressions).toEqual([]);
-    // Only 170s: no device at all, so no percentage (not 0 %).
+    // Only 170s: a device that is unknown, 0 % (not "no data", which would hide it).
     const onlyLocked = figures({ runs: [run({ Device: "dev2", ExitCode: 170, TimeGenerated: daysAgo(1) })] });
-    expect(onlyLocked.headline).toMatchObject({ devices: 0, compliant: 0, percent: null });
-    expect(onlyLocked.compliance).toEqual({ byTenant: [], byClient: [] });
+    expect(onlyLocked.headline).toMatchObject({ devices: 1, compliant: 0, unknown: 1, percent: 0 });
   });
 
   it("still counts every non-dry 170 in the exit codes by day: they happened", () => {
@@ -376,7 +388,8 @@ describe("computeFleetFigures: lock contention (170) is never a device's state",
         runs: 3,
       },
     ]);
-    expect(f.headline).toMatchObject({ devices: 1, openRegressions: 1 });
+    // dev2 (only a 170) and dev3 (only a dry 170) are known without a state: unknown.
+    expect(f.headline).toMatchObject({ devices: 3, unknown: 2, openRegressions: 1 });
   });
 });
 

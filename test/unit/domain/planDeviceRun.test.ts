@@ -26,12 +26,17 @@ function start(rebootPolicy: RebootPolicy = "IfRequired", maxReboots = 2): Devic
 function walk(
   state: DeviceRunState,
   steps: [StageOutcome, number][],
-  ctx: { windowEnd?: Date; dryRun?: boolean } = {},
+  ctx: { windowEnd?: Date; dryRun?: boolean; scanOnly?: boolean } = {},
 ): Plan[] {
   const plans: Plan[] = [];
   let s = state;
   for (const [outcome, minute] of steps) {
-    const p = planNext(s, outcome, { now: at(minute), dryRun: ctx.dryRun ?? false, windowEnd: ctx.windowEnd });
+    const p = planNext(s, outcome, {
+      now: at(minute),
+      dryRun: ctx.dryRun ?? false,
+      windowEnd: ctx.windowEnd,
+      ...(ctx.scanOnly === undefined ? {} : { scanOnly: ctx.scanOnly }),
+    });
     expect(DeviceRunStateSchema.safeParse(p.state).success).toBe(true);
     plans.push(p);
     s = p.state;
@@ -258,5 +263,22 @@ describe("planDeviceRun", () => {
         [catalog(0), 3],
       ])[1]?.record,
     ).toEqual([{ kind: "empty-install-summary", reason: "no approved updates" }]);
+  });
+});
+
+describe("planNext: scan-only assessment", () => {
+  it("stops after the catalog: no install, no reboot, no post stage, nothing recorded for the install", () => {
+    const plans = walk(
+      start(),
+      [
+        [pre, 1],
+        [catalog(4), 3],
+      ],
+      { dryRun: true, scanOnly: true },
+    );
+    expect(plans[1]?.state.stage).toBe("done");
+    expect(plans[1]?.submit).toEqual([]);
+    expect(plans[1]?.record).toEqual([]);
+    expect(plans[1]?.state.events.at(-1)).toMatchObject({ type: "run.scanned", data: { approved: 4 } });
   });
 });

@@ -350,6 +350,76 @@ describe("resolveEffectivePolicy: refusals", () => {
   });
 });
 
+describe("resolveEffectivePolicy: explicit removal (remove)", () => {
+  const client = (remove: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    schemaVersion: 1,
+    scope: { level: "client", tenant: "contoso", client: "acme" },
+    remove,
+    ...extra,
+  });
+
+  it("drops an inherited app and records which layer removed it", () => {
+    const { policy, provenance } = resolveEffectivePolicy([globalLayer(), tenantLayer(), client({ apps: ["WebApp"] })]);
+    expect(policy.appValidation.apps.map((a) => a.name)).toEqual(["Sql"]);
+    expect(provenance["appValidation.apps[WebApp]"]).toBeUndefined();
+    expect(provenance["removed.appValidation.apps[WebApp]"]).toBe(CLIENT);
+  });
+
+  it("drops one check of an inherited app and keeps the rest of it", () => {
+    const twoChecks = globalLayer();
+    (twoChecks.appValidation as { apps: unknown[] }).apps = [
+      { name: "WebApp", checks: [httpCheck("home", "https://web.example.com/"), serviceCheck("iis", "W3SVC")] },
+    ];
+    const { policy, provenance } = resolveEffectivePolicy([
+      twoChecks,
+      client({ checks: [{ app: "WebApp", check: "iis" }] }),
+    ]);
+    expect(policy.appValidation.apps.map((a) => [a.name, a.checks.map((c) => c.name)])).toEqual([["WebApp", ["home"]]]);
+    expect(provenance["appValidation.apps[WebApp]"]).toBe(GLOBAL);
+    expect(provenance["removed.appValidation.apps[WebApp].checks[iis]"]).toBe(CLIENT);
+  });
+
+  it("drops an inherited force-include KB; a more specific layer may add it back, and then owns it", () => {
+    const removed = resolveEffectivePolicy([globalLayer(), client({ includeKbs: ["KB5000100"] })]);
+    expect(removed.policy.update.includeKbs).toEqual([]);
+    expect(removed.provenance["removed.update.includeKbs[KB5000100]"]).toBe(CLIENT);
+    const readded = resolveEffectivePolicy([
+      globalLayer(),
+      client({ includeKbs: ["KB5000100"] }),
+      {
+        schemaVersion: 1,
+        scope: { level: "device", tenant: "contoso", client: "acme", device: "web01" },
+        update: { includeKbs: ["KB5000100"] },
+      },
+    ]);
+    expect(readded.policy.update.includeKbs).toEqual(["KB5000100"]);
+    expect(readded.provenance["update.includeKbs[KB5000100]"]).toBe(DEVICE);
+    expect(readded.provenance["removed.update.includeKbs[KB5000100]"]).toBeUndefined();
+  });
+
+  it("refuses removing what no less specific layer adds, and removing exclusions at all", () => {
+    const issues = (layers: unknown[]): PolicyIssue[] => {
+      try {
+        resolveEffectivePolicy(layers);
+      } catch (error) {
+        if (error instanceof PolicyValidationError) return [...error.issues];
+        throw error;
+      }
+      throw new Error("expected a refusal");
+    };
+    expect(issues([globalLayer(), client({ apps: ["Nope"] })])).toEqual([
+      { layer: CLIENT, path: "remove.apps[0]", message: expect.stringContaining("Nope") },
+    ]);
+    expect(issues([globalLayer(), client({ checks: [{ app: "WebApp", check: "home" }] })])[0]?.message).toContain(
+      "without checks",
+    );
+    expect(issues([globalLayer(), client({ excludeKbs: ["KB5000001"] })])[0]).toMatchObject({
+      layer: CLIENT,
+      path: "remove.excludeKbs",
+    });
+  });
+});
+
 describe("layerName", () => {
   it("names each level", () => {
     expect(layerName({ level: "global" })).toBe("global");
