@@ -1,4 +1,4 @@
-import { specForPath } from "../domain/artifacts";
+import { PHASES, specForPath } from "../domain/artifacts";
 import { MATRIX_CONTROLS, type MatrixControl } from "./complianceMatrix";
 import type { OscalRunFacts } from "./oscalFacts";
 import { OSCAL_NAMESPACE, uuidV5 } from "./oscalUuid";
@@ -136,8 +136,14 @@ function runResult(run: OscalRun, context: OscalContext, resources: Json[]): Jso
   };
   const cited = (control: MatrixControl): Json[] =>
     control.paths.map((p) => evidence(p)).filter((e): e is Json => e !== undefined);
+  // The report files are built from the verified evidence after sealing and are not indexed artifacts: a control citing
+  // one (SI-2 cites final-report.json) is judged on the indexed artifacts it cites.
   const allVerified = (control: MatrixControl): boolean =>
-    control.paths.every((p) => run.artifacts.get(p)?.status === "verified");
+    control.paths.every((p) => {
+      const artifact = run.artifacts.get(p);
+      if (artifact === undefined && p.startsWith(`${PHASES.report}/`)) return true;
+      return artifact?.status === "verified";
+    });
 
   const observations: Json[] = [];
   const controlObservation = new Map<MatrixControl, string>();
