@@ -13,6 +13,7 @@ import { verifyPackage } from "../../../lib/export/verifyPackage";
 import { PACKAGE_FILES } from "../../../lib/export/packageLayout";
 import { oscalErrors } from "../../harness/oscalValidator";
 import { readZip } from "../../harness/zipFiles";
+import { checkExchanges, recordExchange, type Exchange } from "../../harness/openApiExchanges";
 
 const DEMO = path.resolve(__dirname, "../../../local/scenarios/demo.json");
 const A = "contoso-msp";
@@ -48,17 +49,14 @@ function principal(roles: string[], tenants: string[]): string {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
+/** Route families exercised by managementApi.test.ts. */
+const MANAGEMENT_TAGS = new Set(["policies", "windows", "compliance"]);
+
 /** Every answer the API gave in this file, to check against what the OpenAPI document declares (last test). */
-const exchanges: { method: string; path: string; status: number; headers: Map<string, string> }[] = [];
+const exchanges: Exchange[] = [];
 
 function record(method: string, urlPath: string, status: number, headers: Iterable<[string, string]>): void {
-  const url = new URL(urlPath, "http://x");
-  exchanges.push({
-    method,
-    path: url.pathname,
-    status,
-    headers: new Map([...headers].map(([k, v]) => [k.toLowerCase(), v])),
-  });
+  recordExchange(exchanges, method, urlPath, status, headers);
 }
 
 async function call(
@@ -601,60 +599,11 @@ describe("the OpenAPI document declares what the routes send", () => {
 
   it("for every route exercised in this file: status, content type and response headers", async () => {
     const doc = (await call("GET", "/api/v1/openapi.json")).json;
-    const operations = Object.entries(doc.paths as Record<string, Record<string, Json>>).flatMap(([template, ops]) =>
-      Object.entries(ops).map(([method, op]) => ({
-        method: method.toUpperCase(),
-        template,
-        // {path} (the artifact path) spans segments; other parameters are one segment each.
-        pattern: new RegExp(`^/api${template.replace(/\{path\}/g, ".+").replace(/\{[A-Za-z]+\}/g, "[^/]+")}$`),
-        op,
-      })),
-    );
-    const resolveRef = (ref: Json): Json =>
-      typeof ref?.$ref === "string" ? { ...doc.components.headers[ref.$ref.split("/").pop()], ...ref } : ref;
-    // The headers the issue names, plus the two security headers artifacts carry: each one sent must be declared.
-    const documented = [
-      "location",
-      "retry-after",
-      "x-request-id",
-      "x-patchpilot-sha256",
-      "repr-digest",
-      "content-security-policy",
-      "x-content-type-options",
-    ];
-    const essence = (type: string): string => (type.split(";")[0] ?? "").trim().toLowerCase();
-    const problems: string[] = [];
-    const checked = new Set<string>();
-    for (const x of exchanges) {
-      const match = operations.find((o) => o.method === x.method && o.pattern.test(x.path));
-      if (match === undefined) continue; // no function at that path: the host's 404/405, not a route's answer
-      const where = `${x.method} ${match.template} ${x.status}`;
-      checked.add(`${x.method} ${match.template}`);
-      const response = match.op.responses[String(x.status)];
-      if (response === undefined) {
-        problems.push(`${where}: status not declared`);
-        continue;
-      }
-      const contentType = x.headers.get("content-type") ?? "";
-      const declaredTypes = Object.keys(response.content ?? {});
-      if (!declaredTypes.some((t) => t === contentType || (!t.includes(";") && essence(t) === essence(contentType))))
-        problems.push(`${where}: content-type ${contentType} not among ${declaredTypes.join(", ")}`);
-      const declared = new Map(
-        Object.entries((response.headers ?? {}) as Record<string, Json>).map(([k, v]) => [
-          k.toLowerCase(),
-          resolveRef(v),
-        ]),
-      );
-      for (const name of documented)
-        if (x.headers.has(name) && !declared.has(name)) problems.push(`${where}: sends ${name}, not declared`);
-      for (const [name, header] of declared) {
-        if (header.description === undefined) problems.push(`${where}: ${name} refers to no declared header`);
-        if (header.required === true && !x.headers.has(name))
-          problems.push(`${where}: declares ${name} required, not sent`);
-      }
-    }
+    const { problems, checked, operations } = checkExchanges(doc, exchanges);
     expect(problems).toEqual([]);
-    // Every route of the API was exercised above.
-    expect([...checked].sort()).toEqual(operations.map((o) => `${o.method} ${o.template}`).sort());
+    // Every route of the API was exercised above, but the management routes (policies, windows, compliance), which
+    // test/integration/http/managementApi.test.ts exercises and checks the same way.
+    const here = operations.filter((o) => o.tag === undefined || !MANAGEMENT_TAGS.has(o.tag)).map((o) => o.key);
+    expect([...checked].filter((k) => here.includes(k)).sort()).toEqual(here.sort());
   });
 });

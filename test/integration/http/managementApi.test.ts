@@ -3,6 +3,7 @@ import path from "node:path";
 import { verifyAuditChain } from "../../../lib/api/audit/auditLog";
 import { readScenarioFile } from "../../../local/fleet/scenario/parseScenario";
 import { startLocalStack, type LocalStack } from "../../../local/run/localStack";
+import { checkExchanges, recordExchange, type Exchange } from "../../harness/openApiExchanges";
 
 // The management API against the local stack (Azurite, fleet emulator, local Durable host): policies edited through
 // it change the next run's effective policy, with provenance and an audit entry; stale ETags get 412; invalid
@@ -21,6 +22,9 @@ const keys = { author: "", operator: "", auditor: "", otherAuthor: "" };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
+/** Every answer the API gave in this file, checked against the OpenAPI document (last test). */
+const exchanges: Exchange[] = [];
+
 async function call(
   method: string,
   urlPath: string,
@@ -31,6 +35,7 @@ async function call(
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(`${base}${urlPath}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  recordExchange(exchanges, method, urlPath, response.status, response.headers.entries());
   const text = await response.text();
   let json: unknown;
   try {
@@ -300,5 +305,14 @@ describe("windows and rings", () => {
     expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(["200", "201", "412", "428"]));
     expect(put.requestBody.content["application/json"].schema.additionalProperties).toBe(false);
     expect(doc.json.paths["/v1/tenants/{tenant}/windows/{windowId}/versions/{version}"].get.parameters).toHaveLength(3);
+  });
+});
+
+describe("the OpenAPI document declares what the management routes send", () => {
+  it("for every answer given in this file: status, content type and response headers", async () => {
+    const doc = (await call("GET", "/api/v1/openapi.json")).json;
+    const { problems, checked } = checkExchanges(doc, exchanges);
+    expect(problems).toEqual([]);
+    expect(checked.size).toBeGreaterThan(10);
   });
 });
