@@ -121,7 +121,7 @@ export async function submitNextStep(
       const failure: PhaseFailure = {
         schemaVersion: 1,
         phase: PHASES[row.phase],
-        kind: "SubmitFailed",
+        kind: "DeviceBusy",
         message:
           `${id} was not submitted: the agent answered 409 ${error.code} ${count} time(s) over ${waitedSeconds} s ` +
           `(another run command in flight on the machine), past the step's deadline`,

@@ -1,4 +1,4 @@
-import { ARTIFACTS as A, failurePath } from "../artifacts";
+import { ARTIFACTS as A, failurePath, PHASES } from "../artifacts";
 import { EXIT_CODE_NAME, EXIT_CODES_BY_PRIORITY } from "./exitCodeTable";
 import { NOT_PRODUCED_BY_SCAN } from "../run/scanOnly";
 import type { Catalog, Diagnostics, InstallOutcome, RebootRecord } from "../../schemas/artifacts/catalog";
@@ -92,6 +92,16 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
         reason: `another install is in progress on the device: ${foreign.by ?? "unnamed"}${detail}; nothing was changed`,
       },
     ];
+    if (e.run.status !== "verified")
+      matches.push({ code: 240, rule: class240(e.run, undefined), reason: describe(A.run.path, e.run) });
+    return decide(matches);
+  }
+
+  const busy = firstBusyBeforeInstall(e.otherFailures);
+  if (busy !== undefined) {
+    // The agent refused the read-only first stage past its deadline (409: another run command in flight): the device
+    // was busy, not unreachable, and nothing was changed.
+    const matches: Match[] = [{ code: 170, rule: "170.device-busy", reason: `${busy.phase}: ${busy.message}` }];
     if (e.run.status !== "verified")
       matches.push({ code: 240, rule: class240(e.run, undefined), reason: describe(A.run.path, e.run) });
     return decide(matches);
@@ -294,6 +304,15 @@ function rebootProvenBySnapshot(
   if (snapshot.pendingReboot.pending) return undefined;
   if (Date.parse(snapshot.lastBootTime) <= Date.parse(reboot.requestedAt)) return undefined;
   return `reboot proven by ${A.snapshot.path} (boot at ${snapshot.lastBootTime}, after the request at ${reboot.requestedAt}; no reboot pending), although ${A.reboot.path} says ${reboot.outcome}${reboot.decidedBy === undefined ? "" : ` (decided by ${reboot.decidedBy})`}`;
+}
+
+/** The first DeviceBusy failure of a phase that runs before any change (baseline, PRE validation, catalog). */
+function firstBusyBeforeInstall(failures: ExitCodeEvidence["otherFailures"]): PhaseFailure | undefined {
+  for (const folder of [PHASES.baseline, PHASES.preValidation, PHASES.catalog]) {
+    const reading = failures[folder];
+    if (reading?.status === "verified" && reading.value.kind === "DeviceBusy") return reading.value;
+  }
+  return undefined;
 }
 
 /** 240's rules, gravest first (issue 21: each sends its own event, exitCodeTable.ts). */

@@ -54,6 +54,9 @@ export const PhaseFailureSchema = z.object({
     "Timeout",
     "AgentDisconnected",
     "SubmitFailed",
+    // The agent kept refusing the command with 409 past the step's deadline: another run command (an RMM's) was in
+    // flight on the machine. The device was reachable and busy: 170 before any change, never "unreachable".
+    "DeviceBusy",
     "Skipped",
     "PolicyInvalid",
   ]),

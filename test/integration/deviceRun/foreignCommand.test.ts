@@ -1,5 +1,5 @@
 import path from "node:path";
-import { failurePath } from "../../../lib/domain/artifacts";
+import { ARTIFACTS, failurePath } from "../../../lib/domain/artifacts";
 import type { PhaseFailure } from "../../../lib/schemas/artifacts/run";
 import { buildFleet } from "../../../local/fleet/scenario/buildFleet";
 import { readScenarioFile } from "../../../local/fleet/scenario/parseScenario";
@@ -64,13 +64,17 @@ describe("a foreign run command on the machine (409 Conflict from the agent)", (
     expect(driven.states.every((s) => s.commands.length <= 1)).toBe(true);
   });
 
-  it("gives up past the step's deadline: nothing runs, the phase records why (SubmitFailed), exit 240", async () => {
+  it("gives up past the step's deadline: nothing runs, the phase records why (DeviceBusy), exit 170 (busy, not unreachable)", async () => {
     const driven = await driveRun(env, device("fab-lnx01"));
-    expect(driven.result.exitCode).toBe(240);
+    expect(driven.result.exitCode).toBe(170);
+    const decision = JSON.parse(
+      String(await evidenceFor(env).store.get(driven.input.run, ARTIFACTS.exitCode.path)),
+    ) as { rule: string };
+    expect(decision.rule).toBe("170.device-busy");
     const failure = JSON.parse(
       String(await evidenceFor(env).store.get(driven.input.run, failurePath("baseline"))),
     ) as PhaseFailure;
-    expect(failure.kind).toBe("SubmitFailed");
+    expect(failure.kind).toBe("DeviceBusy");
     expect(failure.message).toMatch(/409 Conflict/);
     const events = driven.states.at(-1)?.events ?? [];
     expect(events.some((e) => e.type === "runCommand.conflictGaveUp")).toBe(true);
