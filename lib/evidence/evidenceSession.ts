@@ -2,12 +2,14 @@ import type { Readable } from "node:stream";
 import { ARTIFACTS, parseArtifact, specForPath, type ArtifactSpec } from "../domain/artifacts";
 import type { ArtifactIndex, Manifest } from "../schemas/artifacts/integrity";
 import type { ArtifactRead } from "../schemas/artifacts/outcome";
+import type { RunReceipt } from "../schemas/artifacts/receipt";
 import type { RunRef } from "../schemas/common";
 import type { ArtifactRow } from "../schemas/tableRows";
 import type { EvidenceStore, StoredArtifact } from "./blobStore";
 import { canonicalJsonBytes, canonicalJsonLinesBytes } from "./canonicalJson";
 import { checkSeal } from "./checkSeal";
 import { artifactBlobName, runPrefix } from "./keys";
+import { checkReceipt } from "./receipt";
 import { sha256Hex } from "./sha256";
 import type { EvidenceIndex } from "./tableIndex";
 
@@ -313,6 +315,10 @@ export class EvidenceSession {
             verified(ARTIFACTS.artifactIndex.path) as ArtifactIndex | undefined,
             verified(ARTIFACTS.events.path) as unknown[] | undefined,
           );
+    // The receipt (runs sealed before receipts have none) commits the decision and the report to the sealed root.
+    const receipt = verified(ARTIFACTS.receipt.path) as RunReceipt | undefined;
+    if (manifest !== undefined && receipt !== undefined)
+      sealProblems.push(...checkReceipt(receipt, this.run, manifest.merkle.root, (p) => rows.get(p)?.sha256));
     return { rows, readings, sealProblems, ...(manifest ? { manifest } : {}) };
   }
 

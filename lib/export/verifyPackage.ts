@@ -6,7 +6,10 @@ import { ARTIFACTS } from "../domain/artifacts";
 import { verifyEventChain, type ChainVerification } from "../evidence/hashChain";
 import { hashLeaf, verifyHexProof } from "../evidence/merkle";
 import { merkleLeafData, merkleRootHex, sortByPath } from "../evidence/seal";
+import { canonicalJson } from "../evidence/canonicalJson";
+import { RECEIPT_FILES } from "../evidence/receipt";
 import { ArtifactIndexSchema, ManifestSchema, type ArtifactIndex, type Manifest } from "../schemas/artifacts/integrity";
+import { RunReceiptSchema, type RunReceipt } from "../schemas/artifacts/receipt";
 import { HashingTap } from "./hashingTap";
 import {
   PACKAGE_FILES,
@@ -54,7 +57,7 @@ export class PackageUnreadableError extends Error {
 
 /** Metadata files kept in memory for the checks; everything else is only hashed as it streams. */
 const METADATA =
-  /^runs\/[^/]+\/[^/]+\/[^/]+\/(index\.json|proofs\.json|10-index\/(manifest\.json|artifact-index\.json|events\.jsonl))$/;
+  /^runs\/[^/]+\/[^/]+\/[^/]+\/(index\.json|proofs\.json|10-index\/(manifest\.json|artifact-index\.json|events\.jsonl)|11-report\/(exit-code\.json|final-report\.json|receipt\.json)|05-install\/install-summary\.jsonl)$/;
 const METADATA_LIMIT = 64 * 1024 * 1024;
 
 /** What was read for one zip entry. */
@@ -117,7 +120,11 @@ async function readEntries(zip: yauzl.ZipFile, c: Collected): Promise<void> {
       }
       const read: EntryRead = { order };
       c.entries.set(path, read);
-      const keep = METADATA.test(path) || path === PACKAGE_FILES.manifest || path === PACKAGE_FILES.sums;
+      const keep =
+        METADATA.test(path) ||
+        path === PACKAGE_FILES.manifest ||
+        path === PACKAGE_FILES.sums ||
+        path === PACKAGE_FILES.installs;
       const tap = new HashingTap(keep ? METADATA_LIMIT : 0);
       try {
         const stream = await zip.openReadStreamPromise(entry);
@@ -219,6 +226,7 @@ function check(c: Collected): PackageVerification {
       problem(c, PACKAGE_FILES.manifest, `run ${run.runId}: folder ${run.folder}, expected ${folder}`);
     artifacts += checkRun(c, manifest as PackageManifest, run, folder, roots);
   }
+  if (manifest !== undefined) checkInstalls(c, manifest);
   const topLevel = new Set<string>(Object.values(PACKAGE_FILES));
   for (const [path, entry] of c.entries) {
     if (topLevel.has(path)) continue;
@@ -376,6 +384,7 @@ function checkRun(
   }
 
   checkProofs(c, folder, ref, leaves, seal, indexOrder, sameRun);
+  checkDecision(c, run, folder, ref, seal, indexOrder);
   return index.rows.length;
 }
 
@@ -421,6 +430,170 @@ function checkProofs(
   for (const p of proofs.proofs) {
     if (!leafPaths.has(p.path))
       problem(c, proofsPath, `has a proof for ${p.path}, which is not a Merkle leaf in index.json`);
+  }
+}
+
+/** The JSON value of a kept file, or undefined (absent, unreadable or not JSON: reported elsewhere or here). */
+function jsonOf(c: Collected, path: string): unknown {
+  const text = c.texts.get(path);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The decision inside the commitment: the run's receipt (its sealed root, manifest and the hash of every report file)
+ * against the packaged files' own hashes, and every copy of the exit code (exit-code.json, final-report.json,
+ * export.json) against the one the receipt commits to. A completed run without a receipt has an uncommitted decision.
+ */
+function checkDecision(
+  c: Collected,
+  run: PackageManifest["runs"][number],
+  folder: string,
+  ref: { tenant: string; client: string; device: string; runId: string },
+  seal: Manifest,
+  indexOrder: number,
+): void {
+  const receiptPath = `${folder}${ARTIFACTS.receipt.path}`;
+  if (!c.entries.has(receiptPath)) {
+    if (run.status === "completed" || c.entries.has(`${folder}${ARTIFACTS.exitCode.path}`))
+      problem(
+        c,
+        receiptPath,
+        "missing: the run's decision and report are not committed to its seal (no receipt)",
+        indexOrder,
+      );
+    return;
+  }
+  const receipt = parsed<RunReceipt>(c, receiptPath, RunReceiptSchema, indexOrder);
+  if (receipt === undefined) return;
+  const actual = (path: string): string | undefined => c.entries.get(`${folder}${path}`)?.sha256;
+  // Each file where it is: the first one that differs is the first problem.
+  for (const file of receipt.files) {
+    const sha = actual(file.path);
+    if (sha === undefined)
+      problem(c, `${folder}${file.path}`, "is committed to by receipt.json but missing", indexOrder);
+    else if (sha !== file.sha256)
+      problem(c, `${folder}${file.path}`, `SHA-256 is ${sha}, the run's receipt commits to ${file.sha256}`);
+  }
+  const committed = new Set(receipt.files.map((f) => f.path));
+  for (const path of RECEIPT_FILES)
+    if (!committed.has(path) && actual(path) !== undefined)
+      problem(c, receiptPath, `does not commit to ${path}, which the run holds`);
+  if (receipt.exitCode.sha256 !== receipt.files.find((f) => f.path === ARTIFACTS.exitCode.path)?.sha256)
+    problem(c, receiptPath, "its exit code hash is not the one it lists for exit-code.json");
+  const manifestSha = actual(ARTIFACTS.manifest.path);
+  if (manifestSha !== receipt.manifestSha256)
+    problem(c, receiptPath, `commits to manifest.json ${receipt.manifestSha256}, the package's is ${manifestSha}`);
+  if (receipt.merkleRoot !== seal.merkle.root)
+    problem(c, receiptPath, `commits to Merkle root ${receipt.merkleRoot}, manifest.json's is ${seal.merkle.root}`);
+  const named = `${receipt.tenant}/${receipt.client}/${receipt.device}/${receipt.runId}`;
+  if (named !== `${ref.tenant}/${ref.client}/${ref.device}/${ref.runId}`)
+    problem(c, receiptPath, `is the receipt of ${named}, not of this folder's run`);
+
+  // Every copy of the exit code against the committed one.
+  const code = receipt.exitCode.code;
+  const exitCodePath = `${folder}${ARTIFACTS.exitCode.path}`;
+  const decided = jsonOf(c, exitCodePath) as { exitCode?: unknown; name?: unknown } | undefined;
+  if (decided !== undefined && (decided.exitCode !== code || decided.name !== receipt.exitCode.name))
+    problem(c, exitCodePath, `says ${String(decided.exitCode)}, the run's receipt commits to ${code}`);
+  const reportPath = `${folder}${ARTIFACTS.finalReport.path}`;
+  const report = jsonOf(c, reportPath) as { exitCode?: unknown; evidence?: { exitCodeSha256?: unknown } } | undefined;
+  if (report !== undefined && report.exitCode !== code)
+    problem(c, reportPath, `says exit code ${String(report.exitCode)}, the run's receipt commits to ${code}`);
+  if (report?.evidence !== undefined && report.evidence.exitCodeSha256 !== receipt.exitCode.sha256)
+    problem(c, reportPath, "cites another exit-code.json than the one the run's receipt commits to");
+  if (run.exitCode !== undefined && run.exitCode !== code)
+    problem(c, PACKAGE_FILES.manifest, `run ${run.runId}: exit code ${run.exitCode}, its receipt commits to ${code}`);
+  if (run.exitCodeName !== undefined && run.exitCodeName !== receipt.exitCode.name)
+    problem(
+      c,
+      PACKAGE_FILES.manifest,
+      `run ${run.runId}: exit code name ${run.exitCodeName}, its receipt commits to ${receipt.exitCode.name}`,
+    );
+}
+
+/**
+ * installs.jsonl against the sealed install summaries: for every packaged run, its rows must be exactly the lines of
+ * its `install-summary.jsonl` (a Merkle leaf, so proven against the run's root), and no row may name a run the package
+ * does not hold.
+ */
+function checkInstalls(c: Collected, manifest: PackageManifest): void {
+  const path = PACKAGE_FILES.installs;
+  const text = c.texts.get(path);
+  if (text === undefined) {
+    if (!c.entries.has(path)) problem(c, path, "missing from the package", Number.MAX_SAFE_INTEGER - 1);
+    return;
+  }
+  const byRun = new Map<string, { line: number; row: string }[]>();
+  for (const [i, line] of text.split("\n").entries()) {
+    if (line === "") continue;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      problem(c, path, `line ${i + 1} is not JSON`);
+      continue;
+    }
+    const runId = (row as { runId?: unknown }).runId;
+    if (typeof runId !== "string") {
+      problem(c, path, `line ${i + 1} names no run`);
+      continue;
+    }
+    byRun.set(runId, [...(byRun.get(runId) ?? []), { line: i + 1, row: canonicalJson(row) }]);
+  }
+  const held = new Map(manifest.runs.map((r) => [r.runId, r]));
+  for (const [runId, rows] of byRun)
+    if (!held.has(runId))
+      problem(c, path, `line ${rows[0]?.line ?? 0} names run ${runId}, which is not in the package`);
+  for (const run of manifest.runs) {
+    const summaryPath = `${runFolder(run)}${ARTIFACTS.installSummary.path}`;
+    const summary = c.texts.get(summaryPath);
+    const rows = byRun.get(run.runId) ?? [];
+    if (summary === undefined) {
+      if (rows.length > 0 && !c.entries.has(summaryPath))
+        problem(c, path, `line ${rows[0]?.line ?? 0}: run ${run.runId} has no sealed install-summary.jsonl`);
+      continue;
+    }
+    const sha = c.entries.get(summaryPath)?.sha256 ?? "";
+    const expected: string[] = [];
+    for (const [i, line] of summary.split("\n").entries()) {
+      if (line === "") continue;
+      let o: Record<string, unknown>;
+      try {
+        o = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue; // the summary itself is reported by its schema and proof checks
+      }
+      expected.push(
+        canonicalJson({
+          tenant: manifest.tenant,
+          client: run.client,
+          device: run.device,
+          runId: run.runId,
+          updateId: o.updateId,
+          ...(typeof o.kb === "string" && o.kb !== "" ? { kb: o.kb } : {}),
+          title: o.title,
+          installed: o.installed,
+          result: o.result,
+          finishedAt: o.finishedAt,
+          artifactPath: ARTIFACTS.installSummary.path,
+          artifactSha256: sha,
+          line: i + 1,
+        }),
+      );
+    }
+    const want = new Set(expected);
+    for (const r of rows)
+      if (!want.has(r.row))
+        problem(c, path, `line ${r.line} is not an outcome of run ${run.runId}'s sealed install-summary.jsonl`);
+    const got = new Set(rows.map((r) => r.row));
+    const absent = expected.filter((e) => !got.has(e)).length;
+    if (absent > 0)
+      problem(c, path, `${absent} outcome(s) of run ${run.runId}'s sealed install-summary.jsonl have no row`);
   }
 }
 
