@@ -102,7 +102,13 @@ export async function finishRun(
   const decision = await computeExitCode(deps.evidence, { run, decidedAt: now }, session);
   const { report } = await writeReport(session, now);
   // The commitment: sealed root + decision + report, appended to the tenant's transparency log.
-  await writeRunReceipt(session, events[0]?.at ?? now);
+  const { receipt, stored: receiptStored } = await writeRunReceipt(session, events[0]?.at ?? now);
+  const logged = await deps.evidence.log?.append(receipt);
+  await deps.evidence.index.upsertRun(run, {
+    status: "completed",
+    receiptSha256: receiptStored.sha256,
+    ...(logged === undefined ? {} : { logIndex: logged.index }),
+  });
   if (!state.lockContended) await deps.locks.release({ tenant: run.tenant, device: run.device, runId: run.runId });
   return {
     run,

@@ -10,6 +10,7 @@ import { canonicalJsonBytes, canonicalJsonLinesBytes } from "./canonicalJson";
 import { checkSeal } from "./checkSeal";
 import { artifactBlobName, runPrefix } from "./keys";
 import { checkReceipt } from "./receipt";
+import type { RunLog } from "./runLog";
 import { sha256Hex } from "./sha256";
 import type { EvidenceIndex } from "./tableIndex";
 
@@ -17,6 +18,8 @@ import type { EvidenceIndex } from "./tableIndex";
 export interface EvidenceDeps {
   store: EvidenceStore;
   index: EvidenceIndex;
+  /** The tenants' transparency logs a sealed run's receipt is appended to (absent: receipts are written, not logged). */
+  log?: RunLog;
 }
 
 /** An artifact read back and checked against the index; `value` only when verified. */
