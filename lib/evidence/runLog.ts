@@ -18,4 +18,14 @@ export interface RunLogEntry {
  */
 export interface RunLog {
   append(receipt: RunReceipt): Promise<RunLogEntry>;
+  /** The latest signed checkpoint of a tenant's log (undefined before its first sealed run). */
+  latest(tenant: string): Promise<{ size: number; note: string } | undefined>;
+  /** The checkpoint signed at a tree size. */
+  checkpoint(tenant: string, size: number): Promise<{ size: number; note: string } | undefined>;
+  /** The first `size` receipts (canonical JSON, as hashed into the leaves), in leaf order. */
+  leaves(tenant: string, size: number): Promise<{ index: number; receipt: string; leafHash: string }[]>;
+  /** RFC 6962 consistency proof (hex) between two tree sizes. */
+  consistency(tenant: string, from: number, to: number): Promise<string[]>;
+  /** The published verifier key of the tenant's log (C2SP signed-note vkey). */
+  verifierKey(tenant: string): Promise<string>;
 }

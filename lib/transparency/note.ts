@@ -163,6 +163,13 @@ export function openNote(note: string, verifiers: readonly NoteVerifier[]): Open
   return { ok: true, text, verifiedBy };
 }
 
+/** The text of a signed note (up to its last blank line), without checking any signature. */
+export function noteText(note: string): string {
+  const split = note.lastIndexOf("\n\n");
+  if (split < 0) throw new Error("no blank line separates the text from the signatures");
+  return note.slice(0, split + 1);
+}
+
 /** The body of a checkpoint (c2sp.org/tlog-checkpoint): origin, tree size, root hash. */
 export interface Checkpoint {
   origin: string;

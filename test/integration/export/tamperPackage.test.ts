@@ -8,6 +8,22 @@ import { verifyPackage, type PackageVerification } from "../../../lib/export/ver
 import { readScenarioFile } from "../../../local/fleet/scenario/parseScenario";
 import { startLocalStack, type LocalStack } from "../../../local/run/localStack";
 import { runWindows, type DeviceSummary } from "../../../local/run/runWindows";
+import { generateKeyPairSync, sign } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { hashLeaf, merkleRootFromLeafHashes } from "../../../lib/evidence/merkle";
+import { sha256Hex } from "../../../lib/evidence/sha256";
+import {
+  formatCheckpoint,
+  formatVerifierKey,
+  keyIdOf,
+  noteText,
+  parseCheckpoint,
+  signNote,
+  SIGNATURE_TYPES,
+  type NoteSigner,
+} from "../../../lib/transparency/note";
+import { runVerifyPackageCommand } from "../../../local/cli/verifyPackageCommand";
+import { LOCAL_CHECKPOINT_CONTAINER } from "../../../local/run/checkpointContainer";
 import { PackageForger } from "../../harness/forgePackage";
 
 // Tampering as an auditor found it (issue 19): each forged package recomputes every hash, index row and sum it can,
@@ -42,12 +58,67 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function forged(edit: (f: PackageForger) => void): Promise<PackageVerification> {
+async function forged(
+  edit: (f: PackageForger) => void | Promise<void>,
+  anchor: { checkpoint?: string; key?: string } = {},
+): Promise<PackageVerification> {
   const forger = await PackageForger.open(zip);
-  edit(forger);
+  await edit(forger);
   const out = path.join(dir, `forged-${(n += 1)}.zip`);
   await forger.write(out);
-  return verifyPackage(out);
+  return verifyPackage(out, anchor);
+}
+
+/** The tenant log's key as the app publishes it, and its latest checkpoint as published in the checkpoints container. */
+async function published(): Promise<{ key: string; checkpoint: string }> {
+  const log = stack.deps.evidence.log;
+  if (log === undefined) throw new Error("the local stack has no transparency log");
+  const container = stack.deps.storage.blobService.getContainerClient(LOCAL_CHECKPOINT_CONTAINER);
+  const names: string[] = [];
+  for await (const blob of container.listBlobsFlat({ prefix: `${A}/` })) names.push(blob.name);
+  const newest = names.sort().at(-1) as string;
+  return {
+    key: await log.verifierKey(A),
+    checkpoint: (await container.getBlobClient(newest).downloadToBuffer()).toString("utf8"),
+  };
+}
+
+/** A forger's own Ed25519 key under the log's name (it can sign, but it is not the log's key). */
+function forgerSigner(name: string): NoteSigner {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const raw = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
+  return {
+    name,
+    type: SIGNATURE_TYPES.ed25519,
+    publicKey: raw,
+    keyId: keyIdOf(name, SIGNATURE_TYPES.ed25519, raw),
+    sign: (t) => Promise.resolve(sign(null, t, privateKey)),
+  };
+}
+
+/** Rewrites the package's log with the run's new receipt and signs it with the forger's key (and ships that key). */
+async function resignLog(f: PackageForger, folder: string): Promise<void> {
+  const receipt = f.text(`${folder}11-report/receipt.json`);
+  const runId = folder.split("/")[3] as string;
+  const lines = f
+    .text("transparency/receipts.jsonl")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => (l.includes(`"runId":"${runId}"`) ? receipt : l));
+  f.set("transparency/receipts.jsonl", lines.map((l) => `${l}\n`).join(""));
+  const origin = parseCheckpoint(noteText(f.text("transparency/checkpoint.txt"))).origin;
+  const root = merkleRootFromLeafHashes(lines.map((l) => hashLeaf(Buffer.from(l, "utf8"))));
+  const signer = forgerSigner(origin);
+  const note = await signNote(formatCheckpoint({ origin, size: lines.length, root }), [signer]);
+  f.set("transparency/checkpoint.txt", note);
+  f.set("transparency/log-key.txt", `${formatVerifierKey(signer)}\n`);
+  f.setJson("transparency/consistency.json", {
+    schemaVersion: 1,
+    algorithm: "rfc6962-sha256",
+    from: { size: lines.length, root: root.toString("hex") },
+    latest: note,
+    proof: [],
+  });
 }
 
 /** The run with a failed install (210) the auditor turned into a success; another failure code if the demo has none. */
@@ -148,5 +219,129 @@ describe("a forged package fails verification, naming the first offending item",
       f.remove(target).reindex(run.folder);
     });
     expect(result.problems[0]).toMatchObject({ path: target, problem: expect.stringMatching(/not committed/) });
+  });
+
+  it("the untouched package verifies against the published key and checkpoint (and through the CLI)", async () => {
+    const anchor = await published();
+    const result = await verifyPackage(zip, anchor);
+    expect(result.problems).toEqual([]);
+    expect(result.anchor).toMatchObject({ origin: `patchpilot.local/log/${A}`, keyFrom: "given" });
+    const checkpointFile = path.join(dir, "checkpoint.txt");
+    writeFileSync(checkpointFile, anchor.checkpoint);
+    const lines: string[] = [];
+    expect(
+      await runVerifyPackageCommand(zip, (l) => lines.push(l), { checkpoint: checkpointFile, key: anchor.key }),
+    ).toBe(0);
+    expect(lines.join("\n")).toMatch(/^VERIFIED .*\nAnchored: every receipt is in patchpilot\.local\/log\/contoso-msp/);
+  });
+
+  it("one run dropped (its folder, its export.json entry and its installs rows) with sums rewritten: names the run", async () => {
+    let folder = "";
+    const result = await forged((f) => {
+      const run = failedRun(f);
+      folder = run.folder;
+      f.remove(folder);
+      const manifest = f.json<PackageManifest>("export.json");
+      manifest.runs = manifest.runs.filter((r) => r.folder !== folder);
+      f.setJson("export.json", manifest);
+      const installs = f.text("installs.jsonl").split("\n");
+      f.set("installs.jsonl", installs.filter((l) => !l.includes(`"runId":"${run.runId}"`)).join("\n"));
+    });
+    expect(result.problems[0]).toMatchObject({
+      path: folder,
+      problem: expect.stringMatching(/in the tenant's log .* in the export's scope, but not in the package/),
+    });
+  });
+
+  it("a sealed artifact edited and the index, manifest, root, proofs, receipt and sums all recomputed: the log refuses the receipt", async () => {
+    let folder = "";
+    const result = await forged((f) => {
+      const run = failedRun(f);
+      folder = run.folder;
+      const target = `${folder}05-install/install-summary.jsonl`;
+      f.set(target, f.text(target).replace(/"installed":false/g, '"installed":true'));
+      f.reseal(folder);
+      // The forger drops the installs rows' disagreement too: the rows are rebuilt from the edited summary.
+      const installs = f.text("installs.jsonl").replace(/"installed":false/g, '"installed":true');
+      f.set("installs.jsonl", installs);
+    });
+    expect(result.problems[0]).toMatchObject({
+      path: `${folder}11-report/receipt.json`,
+      problem: expect.stringMatching(/not a receipt of the tenant's transparency log/),
+    });
+  });
+
+  it("a truncated event chain re-sealed: the log refuses the receipt", async () => {
+    let folder = "";
+    const result = await forged((f) => {
+      const run = failedRun(f);
+      folder = run.folder;
+      const events = `${folder}10-index/events.jsonl`;
+      const lines = f
+        .text(events)
+        .split("\n")
+        .filter((l) => l !== "");
+      f.set(
+        events,
+        lines
+          .slice(0, -2)
+          .map((l) => `${l}\n`)
+          .join(""),
+      );
+      f.reseal(folder);
+    });
+    expect(result.problems[0]).toMatchObject({
+      path: `${folder}11-report/receipt.json`,
+      problem: expect.stringMatching(/not a receipt of the tenant's transparency log/),
+    });
+  });
+
+  it("the log rewritten and re-signed by another key: passes only self-consistency, and fails against the published key and checkpoint", async () => {
+    const anchor = await published();
+    const edit = (f: PackageForger): Promise<void> => {
+      const run = failedRun(f);
+      const exitPath = `${run.folder}11-report/exit-code.json`;
+      f.setCanonical(exitPath, setExitCode(f.json(exitPath), "exitCode", "Success", "name"));
+      const reportPath = `${run.folder}11-report/final-report.json`;
+      const report = f.json<{ evidence: Record<string, string> }>(reportPath);
+      report.evidence.exitCodeSha256 = sha256Hex(f.files.get(exitPath) as Buffer);
+      f.setCanonical(reportPath, setExitCode(report, "exitCode", "Success", "exitCodeName"));
+      const manifest = f.json<PackageManifest>("export.json");
+      for (const r of manifest.runs)
+        if (r.folder === run.folder) Object.assign(r, { exitCode: 0, exitCodeName: "Success" });
+      f.setJson("export.json", manifest);
+      const receiptPath = `${run.folder}11-report/receipt.json`;
+      const receipt = f.json<{ exitCode: { code: number; name: string } }>(receiptPath);
+      f.setCanonical(receiptPath, { ...receipt, exitCode: { ...receipt.exitCode, code: 0, name: "Success" } });
+      f.reseal(run.folder);
+      return resignLog(f, run.folder);
+    };
+    // With only what the package carries, the forgery is self-consistent: the README says why the key matters.
+    const alone = await forged(edit);
+    expect(alone.problems).toEqual([]);
+    expect(alone.anchor?.keyFrom).toBe("package");
+    const withKey = await forged(edit, { key: anchor.key });
+    expect(withKey.problems[0]).toMatchObject({
+      path: "transparency/checkpoint.txt",
+      problem: expect.stringMatching(/no signature of a trusted key/),
+    });
+    // Against the published checkpoint, with the forger's own key shipped in the package: the trees differ.
+    const withCheckpoint = await forged(edit, { checkpoint: anchor.checkpoint });
+    expect(withCheckpoint.ok).toBe(false);
+    expect(withCheckpoint.problems[0]?.path).toBe("--checkpoint");
+  });
+
+  it("a checkpoint signed by another key is refused as the anchor", async () => {
+    const anchor = await published();
+    const origin = parseCheckpoint(noteText(anchor.checkpoint)).origin;
+    const stranger = forgerSigner(origin);
+    const foreign = await signNote(noteText(anchor.checkpoint), [stranger]);
+    const result = await verifyPackage(zip, { checkpoint: foreign, key: anchor.key });
+    expect(result.problems[0]).toMatchObject({
+      path: "--checkpoint",
+      problem: expect.stringMatching(/not a checkpoint signed/),
+    });
+    const withStrangerKey = await verifyPackage(zip, { key: formatVerifierKey(stranger) });
+    expect(withStrangerKey.problems[0]?.path).toBe("transparency/checkpoint.txt");
   });
 });
