@@ -18,6 +18,8 @@ export interface RunLogEntry {
  */
 export interface RunLog {
   append(receipt: RunReceipt): Promise<RunLogEntry>;
+  /** The run's entry (leaf and the checkpoint that first included it), or undefined when it is not logged. */
+  find(run: { tenant: string; client: string; device: string; runId: string }): Promise<RunLogEntry | undefined>;
   /** The latest signed checkpoint of a tenant's log (undefined before its first sealed run). */
   latest(tenant: string): Promise<{ size: number; note: string } | undefined>;
   /** The checkpoint signed at a tree size. */

@@ -140,6 +140,19 @@ export class TenantLog implements RunLog {
     throw new LogContentionError(`the transparency log of ${tenant} stayed contended; the append will be retried`);
   }
 
+  async find(run: { tenant: string; client: string; device: string; runId: string }): Promise<RunLogEntry | undefined> {
+    let row: { index: number; leafHash: string };
+    try {
+      row = RunRowSchema.parse(await this.deps.table.getEntity(run.tenant, runKey(run)));
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw error;
+    }
+    const checkpoint = await this.checkpoint(run.tenant, row.index + 1);
+    if (checkpoint === undefined) return undefined;
+    return { index: row.index, leafHash: row.leafHash, checkpoint: checkpoint.note, size: checkpoint.size };
+  }
+
   /** The run's entry when it is already in the log (the retried append), with the checkpoint that included it. */
   private async runEntry(tenant: string, receipt: RunReceipt, leafHash: string): Promise<RunLogEntry | undefined> {
     let row: { index: number; leafHash: string };

@@ -8,6 +8,7 @@ import { getRunRoute } from "./routes/getRun";
 import { proveInstallsRoute } from "./routes/proveInstalls";
 import { startRunRoute } from "./routes/startRun";
 import { verifyRunRoute } from "./routes/verifyRun";
+import { transparencyCheckpointRoute, transparencyConsistencyRoute, transparencyKeyRoute } from "./routes/transparency";
 
 /** Every versioned API route except the document that describes them. */
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -18,6 +19,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   proveInstallsRoute,
   createExportRoute,
   getExportRoute,
+  transparencyKeyRoute,
+  transparencyCheckpointRoute,
+  transparencyConsistencyRoute,
 ] as ApiRoute[];
 
 /** `GET /api/v1/openapi.json`: public, generated from the routes' own schemas. */

@@ -1,3 +1,4 @@
+import type { RunLogEntry } from "../../evidence/runLog";
 import { formatHresult } from "../../domain/report/html/format";
 import type { InstallOutcome } from "../../schemas/artifacts/catalog";
 import type { Manifest } from "../../schemas/artifacts/integrity";
@@ -27,6 +28,8 @@ export interface RunEventSources {
   installs?: readonly InstallOutcome[];
   regressions?: Regressions;
   postValidation?: ValidationReport;
+  /** The run's entry in its tenant's transparency log. */
+  logged?: RunLogEntry;
 }
 
 function latest(times: readonly string[]): string | undefined {
@@ -86,6 +89,16 @@ export function assembleRunEventData(s: RunEventSources): RunEventData {
     evidence: {
       prefix: s.evidencePrefix,
       ...(s.manifest === undefined ? {} : { merkleRoot: s.manifest.merkle.root }),
+      ...(s.logged === undefined
+        ? {}
+        : {
+            transparency: {
+              leafIndex: s.logged.index,
+              leafHash: s.logged.leafHash,
+              treeSize: s.logged.size,
+              checkpoint: s.logged.checkpoint,
+            },
+          }),
       artifacts: [...s.cited],
     },
   };

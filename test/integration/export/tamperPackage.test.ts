@@ -23,6 +23,8 @@ import {
   type NoteSigner,
 } from "../../../lib/transparency/note";
 import { runVerifyPackageCommand } from "../../../local/cli/verifyPackageCommand";
+import { verifyConsistency } from "../../../lib/transparency/consistency";
+import { openNote, parseVerifierKey } from "../../../lib/transparency/note";
 import { LOCAL_CHECKPOINT_CONTAINER } from "../../../local/run/checkpointContainer";
 import { PackageForger } from "../../harness/forgePackage";
 
@@ -40,7 +42,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "pp-tamper-it-"));
 let n = 0;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ scenario: readScenarioFile(DEMO), clock: "virtual", startTime: T0 });
+  stack = await startLocalStack({ scenario: readScenarioFile(DEMO), clock: "virtual", startTime: T0, httpPort: 0 });
   devices = (await runWindows(stack, undefined, { verify: false })).devices;
   const exportId = "x20260401-tamper01";
   await new ExportStore(stack.deps.storage.tables.exports).create(
@@ -343,5 +345,87 @@ describe("a forged package fails verification, naming the first offending item",
     });
     const withStrangerKey = await verifyPackage(zip, { key: formatVerifierKey(stranger) });
     expect(withStrangerKey.problems[0]?.path).toBe("transparency/checkpoint.txt");
+  });
+});
+
+describe("the transparency log over the API and in the run's CloudEvent", () => {
+  let auditor = "";
+  let other = "";
+  const get = async (urlPath: string, key: string): Promise<{ status: number; text: string; type: string }> => {
+    const response = await fetch(`${stack.host.httpBaseUrl ?? ""}/api/v1${urlPath}`, { headers: { "x-api-key": key } });
+    return { status: response.status, text: await response.text(), type: response.headers.get("content-type") ?? "" };
+  };
+  beforeAll(async () => {
+    const now = stack.host.now();
+    auditor = (await stack.deps.apiKeys.issue(A, { name: "audit-2026", roles: ["Auditor"] }, now)).key;
+    other = (await stack.deps.apiKeys.issue("northwind-it", { name: "nw", roles: ["Auditor"] }, now)).key;
+  });
+
+  it("publishes the log's key and its checkpoints; another tenant's key gets 403", async () => {
+    const key = await get(`/tenants/${A}/transparency/key`, auditor);
+    expect(key).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/plain/) });
+    const verifier = parseVerifierKey(key.text);
+    const latest = await get(`/tenants/${A}/transparency/checkpoint`, auditor);
+    expect(latest.status).toBe(200);
+    const opened = openNote(latest.text, [verifier]);
+    expect(opened.ok).toBe(true);
+    const size = parseCheckpoint(noteText(latest.text)).size;
+    expect(size).toBe(devices.filter((d) => d.tenant === A && d.status === "completed").length);
+    expect((await get(`/tenants/${A}/transparency/checkpoint?size=1`, auditor)).text).toMatch(/\n1\n/);
+    expect((await get(`/tenants/${A}/transparency/checkpoint?size=${size + 5}`, auditor)).status).toBe(404);
+    expect((await get(`/tenants/${A}/transparency/checkpoint`, other)).status).toBe(403);
+  });
+
+  it("serves RFC 6962 consistency proofs between any two checkpoints, and 400 naming the field for a bad range", async () => {
+    const verifier = parseVerifierKey((await get(`/tenants/${A}/transparency/key`, auditor)).text);
+    const checkpointAt = async (size: number) => {
+      const opened = openNote((await get(`/tenants/${A}/transparency/checkpoint?size=${size}`, auditor)).text, [
+        verifier,
+      ]);
+      if (!opened.ok) throw new Error(opened.problem);
+      return parseCheckpoint(opened.text);
+    };
+    const latest = parseCheckpoint(noteText((await get(`/tenants/${A}/transparency/checkpoint`, auditor)).text));
+    for (const [from, to] of [
+      [1, latest.size],
+      [2, 3],
+      [3, latest.size - 1],
+    ] as const) {
+      const r = await get(`/tenants/${A}/transparency/consistency?from=${from}&to=${to}`, auditor);
+      expect(r.status).toBe(200);
+      const body = JSON.parse(r.text) as { proof: string[]; from: number; to: number };
+      const [a, b] = [await checkpointAt(from), await checkpointAt(to)];
+      expect(
+        verifyConsistency(
+          from,
+          to,
+          a.root,
+          b.root,
+          body.proof.map((h) => Buffer.from(h, "hex")),
+        ),
+      ).toBe(true);
+    }
+    const bad = await get(`/tenants/${A}/transparency/consistency?from=3&to=2`, auditor);
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text)).toMatchObject({ errors: [{ field: "query.from" }] });
+  });
+
+  it("carries each run's leaf and the signed checkpoint that included it in its CloudEvent", async () => {
+    const verifier = parseVerifierKey(
+      await (stack.deps.evidence.log as NonNullable<typeof stack.deps.evidence.log>).verifierKey(A),
+    );
+    const completed = stack.eventGrid.published.filter(
+      (e) =>
+        (e.data as { run?: { tenant?: string } } | undefined)?.run?.tenant === A && e.type.endsWith("run.completed"),
+    );
+    expect(completed.length).toBeGreaterThan(0);
+    for (const e of completed) {
+      const t = (e.data as { evidence: { transparency?: { leafIndex: number; treeSize: number; checkpoint: string } } })
+        .evidence.transparency;
+      expect(t).toBeDefined();
+      const opened = openNote(t?.checkpoint ?? "", [verifier]);
+      expect(opened.ok).toBe(true);
+      expect(t?.treeSize).toBe((t?.leafIndex ?? -2) + 1);
+    }
   });
 });
