@@ -72,10 +72,8 @@ export const EnvSchema = z.object({
   PATCHPILOT_TRANSPARENCY_KEY_FILE: z.string().min(1).optional(),
   /** Key Vault key (https://{vault}.vault.azure.net/keys/{name}[/{version}], EC P-256) that signs checkpoints in Azure. */
   PATCHPILOT_TRANSPARENCY_KEY_ID: z.url({ protocol: /^https?$/ }).optional(),
-  /** Container checkpoints are also written to, outside the evidence account's write path (a create-only SAS URL locally). */
+  /** Container checkpoints are also written to, outside the evidence account's write path: a URL with a create-only SAS. */
   PATCHPILOT_CHECKPOINT_CONTAINER_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** Client id of the user-assigned identity that may create blobs in that container (Azure; the app's own has no role there). */
-  PATCHPILOT_CHECKPOINT_WRITER_CLIENT_ID: z.string().min(1).optional(),
   /** Container of built evidence export packages (zip); derived data, not evidence: deletable, rebuildable. */
   PATCHPILOT_EXPORT_CONTAINER: containerName.default("exports"),
   /**
@@ -126,8 +124,8 @@ export interface TransparencySettings {
   origin: string;
   /** No key: runs are sealed with receipts but not logged (tests of other parts; never in a deployment). */
   key?: { kind: "file"; file: string } | { kind: "keyVault"; keyId: string };
+  /** Container URL with a create-only SAS (read + create: no overwrite, no delete), in an account the app cannot otherwise write. */
   checkpointContainerUrl?: string;
-  checkpointWriterClientId?: string;
 }
 
 export interface Config {
@@ -262,9 +260,6 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
         ...(s.PATCHPILOT_CHECKPOINT_CONTAINER_URL === undefined
           ? {}
           : { checkpointContainerUrl: s.PATCHPILOT_CHECKPOINT_CONTAINER_URL }),
-        ...(s.PATCHPILOT_CHECKPOINT_WRITER_CLIENT_ID === undefined
-          ? {}
-          : { checkpointWriterClientId: s.PATCHPILOT_CHECKPOINT_WRITER_CLIENT_ID }),
       },
     },
     arm: {

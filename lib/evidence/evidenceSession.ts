@@ -9,7 +9,7 @@ import type { EvidenceStore, StoredArtifact } from "./blobStore";
 import { canonicalJsonBytes, canonicalJsonLinesBytes } from "./canonicalJson";
 import { checkSeal } from "./checkSeal";
 import { artifactBlobName, runPrefix } from "./keys";
-import { checkReceipt } from "./receipt";
+import { checkReceipt } from "./checkReceipt";
 import type { RunLog } from "./runLog";
 import { sha256Hex } from "./sha256";
 import type { EvidenceIndex } from "./tableIndex";

@@ -1,5 +1,5 @@
 import type { RunReceipt } from "../schemas/artifacts/receipt";
-import { checkReceipt } from "../evidence/receipt";
+import { checkReceipt } from "../evidence/checkReceipt";
 import { ARTIFACTS, parseArtifact, type ArtifactSpec } from "../domain/artifacts";
 import { checkSeal } from "../evidence/checkSeal";
 import { digestProblem, type VerifiedReading } from "../evidence/evidenceSession";

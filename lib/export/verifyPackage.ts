@@ -7,7 +7,7 @@ import { verifyEventChain, type ChainVerification } from "../evidence/hashChain"
 import { hashLeaf, merkleRootFromLeafHashes, verifyHexProof } from "../evidence/merkle";
 import { merkleLeafData, merkleRootHex, sortByPath } from "../evidence/seal";
 import { canonicalJson } from "../evidence/canonicalJson";
-import { RECEIPT_FILES } from "../evidence/receipt";
+import { RECEIPT_FILES } from "../evidence/checkReceipt";
 import { ArtifactIndexSchema, ManifestSchema, type ArtifactIndex, type Manifest } from "../schemas/artifacts/integrity";
 import { RunReceiptSchema, type RunReceipt } from "../schemas/artifacts/receipt";
 import { verifyConsistency } from "../transparency/consistency";

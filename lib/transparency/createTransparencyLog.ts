@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { TableClient } from "@azure/data-tables";
-import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
+import { DefaultAzureCredential } from "@azure/identity";
 import { ContainerClient } from "@azure/storage-blob";
 import type { TransparencySettings } from "../config/config";
 import { keyVaultSigningKey } from "./keyVaultKey";
@@ -9,8 +9,8 @@ import { TenantLog } from "./tenantLog";
 
 /**
  * The tenant logs of the configured key, or undefined when no key is configured. Checkpoints also go to the
- * configured container: locally through a create-only SAS in its URL; in Azure with the separate writer identity
- * (a user-assigned identity whose only role is on that container of another account).
+ * configured container through the create-only SAS in its URL: locally a container of the local Azurite; in Azure a
+ * container of another storage account (with a locked immutability policy) whose owner issued the SAS.
  */
 export function createTransparencyLog(
   settings: TransparencySettings,
@@ -23,11 +23,7 @@ export function createTransparencyLog(
       ? ed25519FileKey(settings.key.file)
       : keyVaultSigningKey(settings.key.keyId, credential());
   const url = settings.checkpointContainerUrl;
-  const checkpoints =
-    url === undefined
-      ? undefined
-      : settings.checkpointWriterClientId === undefined
-        ? new ContainerClient(url)
-        : new ContainerClient(url, new ManagedIdentityCredential({ clientId: settings.checkpointWriterClientId }));
+  // The SAS in the URL is the only credential: create and read, no overwrite, no delete.
+  const checkpoints = url === undefined ? undefined : new ContainerClient(url);
   return new TenantLog({ table, key, originPrefix: settings.origin, ...(checkpoints ? { checkpoints } : {}) });
 }
