@@ -383,6 +383,7 @@ async function benchStorage(): Promise<StorageResult> {
       auditLog: zeroCounts(),
       exports: zeroCounts(),
       ingestions: zeroCounts(),
+      transparency: zeroCounts(),
     };
     const counted: StorageClients = {
       ...clients,
@@ -395,6 +396,7 @@ async function benchStorage(): Promise<StorageResult> {
         auditLog: countingTable(clients.tables.auditLog, tableCounts.auditLog),
         exports: countingTable(clients.tables.exports, tableCounts.exports),
         ingestions: countingTable(clients.tables.ingestions, tableCounts.ingestions),
+        transparency: countingTable(clients.tables.transparency, tableCounts.transparency),
       },
     };
     const deps = createEvidenceDeps(config, counted);

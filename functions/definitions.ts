@@ -14,6 +14,7 @@ import { armConnectionFromSettings } from "../lib/azure/armConnection";
 import { createRunCommands, type RunCommands } from "../lib/azure/runCommands";
 import { createStorageClients, type StorageClients } from "../lib/azure/storageClients";
 import { createEvidenceDeps } from "../lib/evidence/createEvidenceDeps";
+import { createTransparencyLog } from "../lib/transparency/createTransparencyLog";
 import type { EvidenceDeps } from "../lib/evidence/runEvidence";
 import { DeviceLocks } from "../lib/locks/deviceLock";
 import { PolicyStore } from "../lib/policy/policyStore";
@@ -69,7 +70,7 @@ export function createAppDeps(config: Config, options: AppDepsOptions = {}): App
   return {
     config,
     storage,
-    evidence: createEvidenceDeps(config, storage),
+    evidence: withTransparencyLog(createEvidenceDeps(config, storage), config, storage),
     arm,
     runCommands: createRunCommands({ arm, storage }),
     policies: new PolicyStore(storage.policies),
@@ -167,3 +168,9 @@ export type FunctionDefinition =
   | HttpDefinition
   | TimerDefinition
   | EventGridDefinition;
+
+/** The evidence dependencies with the tenants' transparency logs, when a checkpoint key is configured. */
+function withTransparencyLog(evidence: EvidenceDeps, config: Config, storage: StorageClients): EvidenceDeps {
+  const log = createTransparencyLog(config.evidence.transparency, storage.tables.transparency);
+  return log === undefined ? evidence : { ...evidence, log };
+}

@@ -9,6 +9,7 @@
 //   modules/eventGrid.bicep           Event Grid custom topic (CloudEvents 1.0, Entra ID only)
 //   modules/functionApp.bicep         Flex Consumption plan + function app, app settings, App Service Authentication
 //   modules/roleAssignments.bicep     the app's roles on the resources above (+ optional operator)
+//   modules/checkpointKey.bicep       Key Vault + EC P-256 key that signs log checkpoints; custom sign-only role
 //   modules/managedResourceGroupRoles.bicep   per managed resource group (any subscription): run commands, inventory
 //   modules/subscriptionReader.bicep  per managed subscription (optional): Reader for subscription-wide inventory
 //   modules/runCommandRole.bicep      optional custom run-command role (Arc machines + VMSS instances)
@@ -114,6 +115,11 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var appName = 'func-patchpilot-${resourceToken}'
 
 // Distinct subscriptions of the managed resource groups, in first-seen order.
+// The checkpoint key's vault; its key URI is known before the vault exists, so the app's settings need no output of
+// the module that grants the app its role (which needs the app's identity).
+var checkpointVaultName = 'kv-pp-${resourceToken}'
+var checkpointKeyUri = 'https://${checkpointVaultName}${environment().suffixes.keyvaultDns}/keys/checkpoint-signing'
+
 var managedSubscriptionIds = reduce(map(managedResourceGroups, group => group.subscriptionId), [], (seen, id) => contains(seen, id) ? seen : concat(seen, [id]))
 
 // The custom run-command role is defined once per managed subscription (assignable on that subscription's
@@ -199,6 +205,22 @@ module functionApp 'modules/functionApp.bicep' = {
     dataCollectionRuleImmutableId: monitoring.outputs.dataCollectionRuleImmutableId
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    transparencyKeyId: checkpointKeyUri
+    transparencyOrigin: '${appName}.azurewebsites.net/log'
+  }
+}
+
+module checkpointKey 'modules/checkpointKey.bicep' = {
+  name: 'checkpointKey'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    vaultName: checkpointVaultName
+    keyName: 'checkpoint-signing'
+    principalId: functionApp.outputs.principalId
+    roleName: guid(subscription().id, 'patchpilot-checkpoint-signer', environmentName)
+    roleDisplayName: 'PatchPilot Checkpoint Signer (${environmentName})'
   }
 }
 

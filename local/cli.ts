@@ -38,7 +38,7 @@ const USAGE = `usage:
       write one hand-built sample device run, seal it, compute its exit code and verify it
   patchpilot verify --run <runId>
       re-hash a run's artifacts against the index, Merkle root and event chain (settings from the environment)
-  patchpilot verify --package <export.zip>
+  patchpilot verify --package <export.zip> [--checkpoint <checkpoint.txt>] [--key <vkey or file>]
       verify an evidence export offline (no Azure, no network): every artifact against the index, every inclusion
       proof against its Merkle root, every event chain; exit status 1 naming the first bad artifact`;
 
@@ -100,8 +100,20 @@ async function sample(args: string[]): Promise<number> {
 }
 
 async function verify(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { run: { type: "string" }, package: { type: "string" } } });
-  if (values.package !== undefined) return runVerifyPackageCommand(values.package, (line) => console.log(line));
+  const { values } = parseArgs({
+    args,
+    options: {
+      run: { type: "string" },
+      package: { type: "string" },
+      checkpoint: { type: "string" },
+      key: { type: "string" },
+    },
+  });
+  if (values.package !== undefined)
+    return runVerifyPackageCommand(values.package, (line) => console.log(line), {
+      ...(values.checkpoint === undefined ? {} : { checkpoint: values.checkpoint }),
+      ...(values.key === undefined ? {} : { key: values.key }),
+    });
   if (!values.run) {
     console.error(USAGE);
     return 2;

@@ -5,7 +5,8 @@ import { evidenceExportSource } from "../../lib/export/exportSource";
 import { ExportNotFoundError, ExportStore } from "../../lib/export/exportStore";
 import { HashingTap } from "../../lib/export/hashingTap";
 import { listRunsInScope } from "../../lib/export/listRunsInScope";
-import { writeExportPackage, type ExportPackageOptions } from "../../lib/export/writeExportPackage";
+import { writeExportPackage, type ExportPackageOptions, type PackageLog } from "../../lib/export/writeExportPackage";
+import type { RunLog } from "../../lib/evidence/runLog";
 import { BuildEvidenceExportInputSchema, ExportSummarySchema, type ExportSummary } from "../../lib/schemas/api/exports";
 
 /** Block size and parallel block uploads of the package: at most 4 × 4 MiB of the zip in memory at once. */
@@ -35,6 +36,8 @@ export function makeBuildEvidenceExport(deps: BuildEvidenceExportDeps) {
     const record = await store.get(tenant, exportId);
     if (record === undefined) throw new ExportNotFoundError(tenant, exportId);
     await store.markRunning(tenant, exportId, new Date(now));
+    // The log first: every run it holds is completed by then, so the listing after it includes it.
+    const log = await pinLog(deps.evidence.log, tenant);
     const runs = await listRunsInScope(deps.storage.tables.runs, tenant, record.request);
 
     const blobName = exportBlobName(tenant, exportId);
@@ -52,7 +55,7 @@ export function makeBuildEvidenceExport(deps: BuildEvidenceExportDeps) {
     upload.catch((error: unknown) => zipTap.destroy(error instanceof Error ? error : new Error(String(error))));
     const written = writeExportPackage(
       evidenceExportSource(deps.evidence, deps.storage.evidence),
-      { exportId, tenant, request: record.request, createdAt: now, runs },
+      { exportId, tenant, request: record.request, createdAt: now, runs, ...(log === undefined ? {} : { log }) },
       zipTap,
       deps.packageOptions,
     );
@@ -73,5 +76,21 @@ export function makeBuildEvidenceExport(deps: BuildEvidenceExportDeps) {
       counts: result.counts,
       verified: result.verified,
     });
+  };
+}
+
+/** The tenant log as it is now (the checkpoint the package is built against), or undefined with no logged run. */
+async function pinLog(log: RunLog | undefined, tenant: string): Promise<PackageLog | undefined> {
+  const checkpoint = await log?.latest(tenant);
+  if (log === undefined || checkpoint === undefined) return undefined;
+  const receipts = (await log.leaves(tenant, checkpoint.size)).map((l) => l.receipt);
+  return {
+    key: await log.verifierKey(tenant),
+    checkpoint,
+    receipts,
+    finish: async () => {
+      const latest = (await log.latest(tenant)) ?? checkpoint;
+      return { latest: latest.note, proof: await log.consistency(tenant, checkpoint.size, latest.size) };
+    },
   };
 }

@@ -60,6 +60,7 @@ var tableNames = [
   'AuditLog'
   'Exports'
   'Ingestions'
+  'TransparencyLog'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-01-01' = {

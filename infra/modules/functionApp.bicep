@@ -40,6 +40,16 @@ param policyContainerName string
 @description('Export packages container (PATCHPILOT_EXPORT_CONTAINER).')
 param exportContainerName string
 
+@description('Key Vault key that signs transparency-log checkpoints (PATCHPILOT_TRANSPARENCY_KEY_ID).')
+param transparencyKeyId string
+
+@description('Origin prefix of the tenants\' transparency logs (PATCHPILOT_TRANSPARENCY_ORIGIN).')
+param transparencyOrigin string
+
+@description('Create-only SAS URL of the published-checkpoints container in another account (PATCHPILOT_CHECKPOINT_CONTAINER_URL); empty: none.')
+@secure()
+param checkpointContainerUrl string = ''
+
 @description('Subscriptions whose Arc machines and scale sets are inventoried (PATCHPILOT_SUBSCRIPTION_IDS).')
 param subscriptionIds array
 
@@ -123,6 +133,13 @@ var patchPilotSettings = {
   PATCHPILOT_ARM_CA_FILE: ''
   PATCHPILOT_ARM_MAX_RETRIES: string(armMaxRetries)
   PATCHPILOT_EXPORT_CONTAINER: exportContainerName
+  PATCHPILOT_TRANSPARENCY_KEY_ID: transparencyKeyId
+  PATCHPILOT_TRANSPARENCY_ORIGIN: transparencyOrigin
+  // Local stack only (Azure signs with the Key Vault key above).
+  PATCHPILOT_TRANSPARENCY_KEY_FILE: ''
+  // Set after deployment to a create-only (rc) SAS URL of a container in another account with a locked immutability
+  // policy (docs/evidence.md); empty: checkpoints are kept in the TransparencyLog table only.
+  PATCHPILOT_CHECKPOINT_CONTAINER_URL: checkpointContainerUrl
   // Only true behind App Service Authentication (authsettingsV2 below), which sets x-ms-client-principal and
   // strips any copy a caller sends.
   PATCHPILOT_TRUST_CLIENT_PRINCIPAL: entraAuthEnabled ? 'true' : 'false'

@@ -17,6 +17,8 @@ export const TABLES = {
   exports: "Exports",
   /** Which CloudEvents ingestPatchEvents has sent to Log Analytics: a redelivered event is not ingested twice. */
   ingestions: "Ingestions",
+  /** Per-tenant transparency logs of run receipts (RFC 6962) and their signed checkpoints. */
+  transparency: "TransparencyLog",
 } as const;
 
 /** The storage clients PatchPilot's evidence layer needs, built once from config. */
@@ -58,6 +60,7 @@ export function createStorageClients(config: Config): StorageClients {
       auditLog: table(TABLES.auditLog),
       exports: table(TABLES.exports),
       ingestions: table(TABLES.ingestions),
+      transparency: table(TABLES.transparency),
     },
   };
 }

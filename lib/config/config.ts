@@ -63,6 +63,17 @@ export const EnvSchema = z.object({
   PATCHPILOT_ARM_CA_FILE: z.string().min(1).optional(),
   /** Retries of one ARM call on 429/503 (honouring Retry-After) and transient 5xx before the caller is told. */
   PATCHPILOT_ARM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  /** Origin prefix of the per-tenant transparency logs: a tenant's log (and its checkpoint key name) is `{prefix}/{tenant}`. */
+  PATCHPILOT_TRANSPARENCY_ORIGIN: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,150}$/, "must be a schema-less URL with no spaces or plus signs")
+    .default("patchpilot.local/log"),
+  /** Ed25519 PKCS#8 PEM file that signs checkpoints (created on first use); the local stack's key. */
+  PATCHPILOT_TRANSPARENCY_KEY_FILE: z.string().min(1).optional(),
+  /** Key Vault key (https://{vault}.vault.azure.net/keys/{name}[/{version}], EC P-256) that signs checkpoints in Azure. */
+  PATCHPILOT_TRANSPARENCY_KEY_ID: z.url({ protocol: /^https?$/ }).optional(),
+  /** Container checkpoints are also written to, outside the evidence account's write path: a URL with a create-only SAS. */
+  PATCHPILOT_CHECKPOINT_CONTAINER_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Container of built evidence export packages (zip); derived data, not evidence: deletable, rebuildable. */
   PATCHPILOT_EXPORT_CONTAINER: containerName.default("exports"),
   /**
@@ -108,6 +119,15 @@ export type EvidenceAccount =
   | { kind: "managedIdentity"; blobEndpoint: string; tableEndpoint: string };
 
 /** The parsed, validated configuration passed to everything that needs a setting. */
+/** The per-tenant transparency log: its origin, the key that signs checkpoints, where checkpoints are also written. */
+export interface TransparencySettings {
+  origin: string;
+  /** No key: runs are sealed with receipts but not logged (tests of other parts; never in a deployment). */
+  key?: { kind: "file"; file: string } | { kind: "keyVault"; keyId: string };
+  /** Container URL with a create-only SAS (read + create: no overwrite, no delete), in an account the app cannot otherwise write. */
+  checkpointContainerUrl?: string;
+}
+
 export interface Config {
   hostStorage: HostStorage;
   evidence: {
@@ -117,6 +137,7 @@ export interface Config {
     policyContainer: string;
     immutabilityDays: number;
     allowInsecure: boolean;
+    transparency: TransparencySettings;
   };
   arm: ArmSettings;
   api: ApiSettings;
@@ -229,6 +250,17 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       policyContainer: s.PATCHPILOT_POLICY_CONTAINER,
       immutabilityDays: s.PATCHPILOT_EVIDENCE_IMMUTABILITY_DAYS,
       allowInsecure: s.PATCHPILOT_ALLOW_INSECURE_STORAGE,
+      transparency: {
+        origin: s.PATCHPILOT_TRANSPARENCY_ORIGIN.replace(/\/+$/, ""),
+        ...(s.PATCHPILOT_TRANSPARENCY_KEY_ID !== undefined
+          ? { key: { kind: "keyVault" as const, keyId: s.PATCHPILOT_TRANSPARENCY_KEY_ID } }
+          : s.PATCHPILOT_TRANSPARENCY_KEY_FILE !== undefined
+            ? { key: { kind: "file" as const, file: s.PATCHPILOT_TRANSPARENCY_KEY_FILE } }
+            : {}),
+        ...(s.PATCHPILOT_CHECKPOINT_CONTAINER_URL === undefined
+          ? {}
+          : { checkpointContainerUrl: s.PATCHPILOT_CHECKPOINT_CONTAINER_URL }),
+      },
     },
     arm: {
       endpoint: s.PATCHPILOT_ARM_ENDPOINT.replace(/\/+$/, ""),

@@ -2,6 +2,7 @@ import { ARTIFACTS, failurePath, PHASES, specForPath, type PhaseKey } from "../d
 import { STAGES } from "../domain/run/steps";
 import { artifactBlobName, runPrefix } from "../evidence/keys";
 import { openEvidenceSession } from "../evidence/evidenceSession";
+import { writeRunReceipt } from "../evidence/receipt";
 import { sealRun, type EvidenceDeps } from "../evidence/runEvidence";
 import { sha256Hex } from "../evidence/sha256";
 import type { RebootRecord } from "../schemas/artifacts/catalog";
@@ -102,6 +103,14 @@ export async function finishRun(
   const session = openEvidenceSession(deps.evidence, run);
   const decision = await computeExitCode(deps.evidence, { run, decidedAt: now }, session);
   const { report } = await writeReport(session, now);
+  // The commitment: sealed root + decision + report, appended to the tenant's transparency log.
+  const { receipt, stored: receiptStored } = await writeRunReceipt(session, events[0]?.at ?? now);
+  const logged = await deps.evidence.log?.append(receipt);
+  await deps.evidence.index.upsertRun(run, {
+    status: "completed",
+    receiptSha256: receiptStored.sha256,
+    ...(logged === undefined ? {} : { logIndex: logged.index }),
+  });
   if (!state.lockContended) await deps.locks.release({ tenant: run.tenant, device: run.device, runId: run.runId });
   return {
     run,

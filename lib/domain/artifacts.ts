@@ -11,6 +11,7 @@ import {
 } from "../schemas/artifacts/catalog";
 import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "../schemas/artifacts/integrity";
 import { ExitCodeRecordSchema, FinalReportSchema } from "../schemas/artifacts/outcome";
+import { RunReceiptSchema } from "../schemas/artifacts/receipt";
 
 /** Phase folders, numbered as in the seed engine (the numbers are stable names, not execution order). */
 export const PHASES = {
@@ -90,6 +91,8 @@ export const ARTIFACTS = {
   exitCode: json(`${PHASES.report}/exit-code.json`, ExitCodeRecordSchema),
   finalReport: json(`${PHASES.report}/final-report.json`, FinalReportSchema),
   reportHtml: { path: `${PHASES.report}/report.html`, format: "html", contentType: "text/html; charset=utf-8" },
+  /** The run's commitment (sealed root + decision + report), the leaf of the tenant's transparency log. */
+  receipt: json(`${PHASES.report}/receipt.json`, RunReceiptSchema),
 } as const satisfies Record<string, ArtifactSpec>;
 export type ArtifactKey = keyof typeof ARTIFACTS;
 

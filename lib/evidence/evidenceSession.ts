@@ -2,12 +2,15 @@ import type { Readable } from "node:stream";
 import { ARTIFACTS, parseArtifact, specForPath, type ArtifactSpec } from "../domain/artifacts";
 import type { ArtifactIndex, Manifest } from "../schemas/artifacts/integrity";
 import type { ArtifactRead } from "../schemas/artifacts/outcome";
+import type { RunReceipt } from "../schemas/artifacts/receipt";
 import type { RunRef } from "../schemas/common";
 import type { ArtifactRow } from "../schemas/tableRows";
 import type { EvidenceStore, StoredArtifact } from "./blobStore";
 import { canonicalJsonBytes, canonicalJsonLinesBytes } from "./canonicalJson";
 import { checkSeal } from "./checkSeal";
 import { artifactBlobName, runPrefix } from "./keys";
+import { checkReceipt } from "./checkReceipt";
+import type { RunLog } from "./runLog";
 import { sha256Hex } from "./sha256";
 import type { EvidenceIndex } from "./tableIndex";
 
@@ -15,6 +18,8 @@ import type { EvidenceIndex } from "./tableIndex";
 export interface EvidenceDeps {
   store: EvidenceStore;
   index: EvidenceIndex;
+  /** The tenants' transparency logs a sealed run's receipt is appended to (absent: receipts are written, not logged). */
+  log?: RunLog;
 }
 
 /** An artifact read back and checked against the index; `value` only when verified. */
@@ -313,6 +318,10 @@ export class EvidenceSession {
             verified(ARTIFACTS.artifactIndex.path) as ArtifactIndex | undefined,
             verified(ARTIFACTS.events.path) as unknown[] | undefined,
           );
+    // The receipt (runs sealed before receipts have none) commits the decision and the report to the sealed root.
+    const receipt = verified(ARTIFACTS.receipt.path) as RunReceipt | undefined;
+    if (manifest !== undefined && receipt !== undefined)
+      sealProblems.push(...checkReceipt(receipt, this.run, manifest.merkle.root, (p) => rows.get(p)?.sha256));
     return { rows, readings, sealProblems, ...(manifest ? { manifest } : {}) };
   }
 

@@ -28,8 +28,28 @@ export const PACKAGE_FILES = {
   matrixHtml: "compliance/matrix.html",
   /** NIST OSCAL assessment results (JSON), one result per packaged run. */
   oscal: "oscal/assessment-results.json",
+  /** The tenant log's verifier key (C2SP vkey) as the app publishes it. */
+  logKey: "transparency/log-key.txt",
+  /** The signed checkpoint the package was built against: every receipt of the log up to its size is in receipts.jsonl. */
+  checkpoint: "transparency/checkpoint.txt",
+  /** Every leaf of the tenant's log up to the checkpoint: one canonical receipt per line, in leaf order. */
+  receipts: "transparency/receipts.jsonl",
+  /** The latest checkpoint when the build finished and the RFC 6962 consistency proof to it from checkpoint.txt. */
+  consistency: "transparency/consistency.json",
   sums: "SHA256SUMS",
 } as const;
+
+/** `transparency/consistency.json`. */
+export const PackageConsistencySchema = z.object({
+  schemaVersion: z.literal(1),
+  algorithm: z.literal("rfc6962-sha256"),
+  from: z.object({ size: z.number().int().min(0), root: z.string() }),
+  /** The latest signed checkpoint (a C2SP signed note) when the package was finished. */
+  latest: z.string(),
+  /** Hex nodes, RFC 6962 §2.1.2 PROOF(from.size, D[latest size]). */
+  proof: z.array(Sha256HexSchema),
+});
+export type PackageConsistency = z.infer<typeof PackageConsistencySchema>;
 
 /** Files a run folder holds besides its artifacts (artifacts live in `NN-phase/` subfolders, so these never collide). */
 export const RUN_FILES = { index: "index.json", proofs: "proofs.json" } as const;

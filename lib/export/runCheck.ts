@@ -1,3 +1,5 @@
+import type { RunReceipt } from "../schemas/artifacts/receipt";
+import { checkReceipt } from "../evidence/checkReceipt";
 import { ARTIFACTS, parseArtifact, type ArtifactSpec } from "../domain/artifacts";
 import { checkSeal } from "../evidence/checkSeal";
 import { digestProblem, type VerifiedReading } from "../evidence/evidenceSession";
@@ -90,6 +92,9 @@ export class RunCheck {
             verified(ARTIFACTS.artifactIndex.path) as ArtifactIndex | undefined,
             verified(ARTIFACTS.events.path) as unknown[] | undefined,
           );
+    const receipt = verified(ARTIFACTS.receipt.path) as RunReceipt | undefined;
+    if (manifest !== undefined && receipt !== undefined)
+      sealProblems.push(...checkReceipt(receipt, this.run, manifest.merkle.root, (p) => this.rows.get(p)?.sha256));
     const sealOk = manifest !== undefined && sealProblems.length === 0;
     return {
       run: this.run,

@@ -4,17 +4,31 @@ import yauzl from "yauzl";
 import type { z } from "zod";
 import { ARTIFACTS } from "../domain/artifacts";
 import { verifyEventChain, type ChainVerification } from "../evidence/hashChain";
-import { hashLeaf, verifyHexProof } from "../evidence/merkle";
+import { hashLeaf, merkleRootFromLeafHashes, verifyHexProof } from "../evidence/merkle";
 import { merkleLeafData, merkleRootHex, sortByPath } from "../evidence/seal";
+import { canonicalJson } from "../evidence/canonicalJson";
+import { RECEIPT_FILES } from "../evidence/checkReceipt";
 import { ArtifactIndexSchema, ManifestSchema, type ArtifactIndex, type Manifest } from "../schemas/artifacts/integrity";
+import { RunReceiptSchema, type RunReceipt } from "../schemas/artifacts/receipt";
+import { verifyConsistency } from "../transparency/consistency";
+import {
+  formatVerifierKey,
+  openNote,
+  parseCheckpoint,
+  parseVerifierKey,
+  type Checkpoint,
+  type NoteVerifier,
+} from "../transparency/note";
 import { HashingTap } from "./hashingTap";
 import {
   PACKAGE_FILES,
   PackageIndexSchema,
   PackageManifestSchema,
+  PackageConsistencySchema,
   PackageProofsSchema,
   RUN_FILES,
   runFolder,
+  type PackageConsistency,
   type PackageIndex,
   type PackageManifest,
   type PackageProofs,
@@ -39,6 +53,29 @@ export interface PackageVerification {
   tenant?: string;
   /** Each run's Merkle root from its manifest.json: what must be compared with the roots reported when the runs ended. */
   roots: { folder: string; merkleRoot: string }[];
+  /** The tenant log's checkpoint the runs' receipts were proven against, and whose key verified it. */
+  anchor?: PackageAnchor;
+}
+
+/** What a verification was anchored to. */
+export interface PackageAnchor {
+  origin: string;
+  size: number;
+  /** Hex root of the checkpoint. */
+  root: string;
+  /** "given": the key passed with --key; "package": the package's own log-key.txt (compare it with the published one). */
+  keyFrom: "given" | "package";
+  key: string;
+  /** Set when a checkpoint was given (--checkpoint): its size, proven consistent with the package's. */
+  givenCheckpointSize?: number;
+}
+
+/** What to anchor a package to: a checkpoint and the log's verifier key, obtained outside the package. */
+export interface VerifyPackageOptions {
+  /** A signed checkpoint of the tenant's log (C2SP note), e.g. from the published checkpoints container. */
+  checkpoint?: string;
+  /** The tenant log's verifier key (`name+keyid+base64`), as the API publishes it. */
+  key?: string;
 }
 
 /** The file is not a zip that can be opened (absent, truncated before its central directory, not a zip at all). */
@@ -54,7 +91,7 @@ export class PackageUnreadableError extends Error {
 
 /** Metadata files kept in memory for the checks; everything else is only hashed as it streams. */
 const METADATA =
-  /^runs\/[^/]+\/[^/]+\/[^/]+\/(index\.json|proofs\.json|10-index\/(manifest\.json|artifact-index\.json|events\.jsonl))$/;
+  /^runs\/[^/]+\/[^/]+\/[^/]+\/(index\.json|proofs\.json|10-index\/(manifest\.json|artifact-index\.json|events\.jsonl)|11-report\/(exit-code\.json|final-report\.json|receipt\.json)|05-install\/install-summary\.jsonl)$/;
 const METADATA_LIMIT = 64 * 1024 * 1024;
 
 /** What was read for one zip entry. */
@@ -81,7 +118,7 @@ interface Collected {
  * against the manifest's root, and the events.jsonl hash chain against the manifest. Reads the zip once, streaming.
  * Throws {@link PackageUnreadableError} only when the file cannot be opened as a zip.
  */
-export async function verifyPackage(zipFile: string): Promise<PackageVerification> {
+export async function verifyPackage(zipFile: string, options: VerifyPackageOptions = {}): Promise<PackageVerification> {
   let zip: yauzl.ZipFile;
   try {
     zip = await yauzl.openPromise(zipFile, {
@@ -99,7 +136,7 @@ export async function verifyPackage(zipFile: string): Promise<PackageVerificatio
   } finally {
     zip.close();
   }
-  return check(c);
+  return check(c, options);
 }
 
 async function readEntries(zip: yauzl.ZipFile, c: Collected): Promise<void> {
@@ -117,7 +154,12 @@ async function readEntries(zip: yauzl.ZipFile, c: Collected): Promise<void> {
       }
       const read: EntryRead = { order };
       c.entries.set(path, read);
-      const keep = METADATA.test(path) || path === PACKAGE_FILES.manifest || path === PACKAGE_FILES.sums;
+      const keep =
+        METADATA.test(path) ||
+        path === PACKAGE_FILES.manifest ||
+        path === PACKAGE_FILES.sums ||
+        path === PACKAGE_FILES.installs ||
+        path.startsWith("transparency/");
       const tap = new HashingTap(keep ? METADATA_LIMIT : 0);
       try {
         const stream = await zip.openReadStreamPromise(entry);
@@ -201,7 +243,7 @@ function parsed<T>(c: Collected, path: string, schema: z.ZodType<T>, whereListed
   return result.data;
 }
 
-function check(c: Collected): PackageVerification {
+function check(c: Collected, options: VerifyPackageOptions): PackageVerification {
   const roots: PackageVerification["roots"] = [];
   checkSums(c);
   for (const required of [PACKAGE_FILES.readme, PACKAGE_FILES.manifest, PACKAGE_FILES.sums]) {
@@ -219,6 +261,8 @@ function check(c: Collected): PackageVerification {
       problem(c, PACKAGE_FILES.manifest, `run ${run.runId}: folder ${run.folder}, expected ${folder}`);
     artifacts += checkRun(c, manifest as PackageManifest, run, folder, roots);
   }
+  if (manifest !== undefined) checkInstalls(c, manifest);
+  const anchor = manifest === undefined ? undefined : checkLog(c, manifest, options);
   const topLevel = new Set<string>(Object.values(PACKAGE_FILES));
   for (const [path, entry] of c.entries) {
     if (topLevel.has(path)) continue;
@@ -240,6 +284,7 @@ function check(c: Collected): PackageVerification {
     problems,
     ...(manifest === undefined ? {} : { exportId: manifest.exportId, tenant: manifest.tenant }),
     roots,
+    ...(anchor === undefined ? {} : { anchor }),
   };
 }
 
@@ -376,6 +421,7 @@ function checkRun(
   }
 
   checkProofs(c, folder, ref, leaves, seal, indexOrder, sameRun);
+  checkDecision(c, run, folder, ref, seal, indexOrder);
   return index.rows.length;
 }
 
@@ -424,13 +470,365 @@ function checkProofs(
   }
 }
 
+/** The JSON value of a kept file, or undefined (absent, unreadable or not JSON: reported elsewhere or here). */
+function jsonOf(c: Collected, path: string): unknown {
+  const text = c.texts.get(path);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The decision inside the commitment: the run's receipt (its sealed root, manifest and the hash of every report file)
+ * against the packaged files' own hashes, and every copy of the exit code (exit-code.json, final-report.json,
+ * export.json) against the one the receipt commits to. A completed run without a receipt has an uncommitted decision.
+ */
+function checkDecision(
+  c: Collected,
+  run: PackageManifest["runs"][number],
+  folder: string,
+  ref: { tenant: string; client: string; device: string; runId: string },
+  seal: Manifest,
+  indexOrder: number,
+): void {
+  const receiptPath = `${folder}${ARTIFACTS.receipt.path}`;
+  if (!c.entries.has(receiptPath)) {
+    if (run.status === "completed" || c.entries.has(`${folder}${ARTIFACTS.exitCode.path}`))
+      problem(
+        c,
+        receiptPath,
+        "missing: the run's decision and report are not committed to its seal (no receipt)",
+        indexOrder,
+      );
+    return;
+  }
+  const receipt = parsed<RunReceipt>(c, receiptPath, RunReceiptSchema, indexOrder);
+  if (receipt === undefined) return;
+  const actual = (path: string): string | undefined => c.entries.get(`${folder}${path}`)?.sha256;
+  // Each file where it is: the first one that differs is the first problem.
+  for (const file of receipt.files) {
+    const sha = actual(file.path);
+    if (sha === undefined)
+      problem(c, `${folder}${file.path}`, "is committed to by receipt.json but missing", indexOrder);
+    else if (sha !== file.sha256)
+      problem(c, `${folder}${file.path}`, `SHA-256 is ${sha}, the run's receipt commits to ${file.sha256}`);
+  }
+  const committed = new Set(receipt.files.map((f) => f.path));
+  for (const path of RECEIPT_FILES)
+    if (!committed.has(path) && actual(path) !== undefined)
+      problem(c, receiptPath, `does not commit to ${path}, which the run holds`);
+  if (receipt.exitCode.sha256 !== receipt.files.find((f) => f.path === ARTIFACTS.exitCode.path)?.sha256)
+    problem(c, receiptPath, "its exit code hash is not the one it lists for exit-code.json");
+  const manifestSha = actual(ARTIFACTS.manifest.path);
+  if (manifestSha !== receipt.manifestSha256)
+    problem(c, receiptPath, `commits to manifest.json ${receipt.manifestSha256}, the package's is ${manifestSha}`);
+  if (receipt.merkleRoot !== seal.merkle.root)
+    problem(c, receiptPath, `commits to Merkle root ${receipt.merkleRoot}, manifest.json's is ${seal.merkle.root}`);
+  const named = `${receipt.tenant}/${receipt.client}/${receipt.device}/${receipt.runId}`;
+  if (named !== `${ref.tenant}/${ref.client}/${ref.device}/${ref.runId}`)
+    problem(c, receiptPath, `is the receipt of ${named}, not of this folder's run`);
+
+  // Every copy of the exit code against the committed one.
+  const code = receipt.exitCode.code;
+  const exitCodePath = `${folder}${ARTIFACTS.exitCode.path}`;
+  const decided = jsonOf(c, exitCodePath) as { exitCode?: unknown; name?: unknown } | undefined;
+  if (decided !== undefined && (decided.exitCode !== code || decided.name !== receipt.exitCode.name))
+    problem(c, exitCodePath, `says ${String(decided.exitCode)}, the run's receipt commits to ${code}`);
+  const reportPath = `${folder}${ARTIFACTS.finalReport.path}`;
+  const report = jsonOf(c, reportPath) as { exitCode?: unknown; evidence?: { exitCodeSha256?: unknown } } | undefined;
+  if (report !== undefined && report.exitCode !== code)
+    problem(c, reportPath, `says exit code ${String(report.exitCode)}, the run's receipt commits to ${code}`);
+  if (report?.evidence !== undefined && report.evidence.exitCodeSha256 !== receipt.exitCode.sha256)
+    problem(c, reportPath, "cites another exit-code.json than the one the run's receipt commits to");
+  if (run.exitCode !== undefined && run.exitCode !== code)
+    problem(c, PACKAGE_FILES.manifest, `run ${run.runId}: exit code ${run.exitCode}, its receipt commits to ${code}`);
+  if (run.exitCodeName !== undefined && run.exitCodeName !== receipt.exitCode.name)
+    problem(
+      c,
+      PACKAGE_FILES.manifest,
+      `run ${run.runId}: exit code name ${run.exitCodeName}, its receipt commits to ${receipt.exitCode.name}`,
+    );
+}
+
+/**
+ * installs.jsonl against the sealed install summaries: for every packaged run, its rows must be exactly the lines of
+ * its `install-summary.jsonl` (a Merkle leaf, so proven against the run's root), and no row may name a run the package
+ * does not hold.
+ */
+function checkInstalls(c: Collected, manifest: PackageManifest): void {
+  const path = PACKAGE_FILES.installs;
+  const text = c.texts.get(path);
+  if (text === undefined) {
+    if (!c.entries.has(path)) problem(c, path, "missing from the package", Number.MAX_SAFE_INTEGER - 1);
+    return;
+  }
+  const byRun = new Map<string, { line: number; row: string }[]>();
+  for (const [i, line] of text.split("\n").entries()) {
+    if (line === "") continue;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      problem(c, path, `line ${i + 1} is not JSON`);
+      continue;
+    }
+    const runId = (row as { runId?: unknown }).runId;
+    if (typeof runId !== "string") {
+      problem(c, path, `line ${i + 1} names no run`);
+      continue;
+    }
+    byRun.set(runId, [...(byRun.get(runId) ?? []), { line: i + 1, row: canonicalJson(row) }]);
+  }
+  const held = new Map(manifest.runs.map((r) => [r.runId, r]));
+  for (const [runId, rows] of byRun)
+    if (!held.has(runId))
+      problem(c, path, `line ${rows[0]?.line ?? 0} names run ${runId}, which is not in the package`);
+  for (const run of manifest.runs) {
+    const summaryPath = `${runFolder(run)}${ARTIFACTS.installSummary.path}`;
+    const summary = c.texts.get(summaryPath);
+    const rows = byRun.get(run.runId) ?? [];
+    if (summary === undefined) {
+      if (rows.length > 0 && !c.entries.has(summaryPath))
+        problem(c, path, `line ${rows[0]?.line ?? 0}: run ${run.runId} has no sealed install-summary.jsonl`);
+      continue;
+    }
+    const sha = c.entries.get(summaryPath)?.sha256 ?? "";
+    const expected: string[] = [];
+    for (const [i, line] of summary.split("\n").entries()) {
+      if (line === "") continue;
+      let o: Record<string, unknown>;
+      try {
+        o = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue; // the summary itself is reported by its schema and proof checks
+      }
+      expected.push(
+        canonicalJson({
+          tenant: manifest.tenant,
+          client: run.client,
+          device: run.device,
+          runId: run.runId,
+          updateId: o.updateId,
+          ...(typeof o.kb === "string" && o.kb !== "" ? { kb: o.kb } : {}),
+          title: o.title,
+          installed: o.installed,
+          result: o.result,
+          finishedAt: o.finishedAt,
+          artifactPath: ARTIFACTS.installSummary.path,
+          artifactSha256: sha,
+          line: i + 1,
+        }),
+      );
+    }
+    const want = new Set(expected);
+    for (const r of rows)
+      if (!want.has(r.row))
+        problem(c, path, `line ${r.line} is not an outcome of run ${run.runId}'s sealed install-summary.jsonl`);
+    const got = new Set(rows.map((r) => r.row));
+    const absent = expected.filter((e) => !got.has(e)).length;
+    if (absent > 0)
+      problem(c, path, `${absent} outcome(s) of run ${run.runId}'s sealed install-summary.jsonl have no row`);
+  }
+}
+
+/** Opens a signed checkpoint with the trusted keys; a problem (and undefined) when it does not verify or parse. */
+function openCheckpoint(
+  c: Collected,
+  path: string,
+  note: string,
+  verifiers: readonly NoteVerifier[],
+): Checkpoint | undefined {
+  const opened = openNote(note, verifiers);
+  if (!opened.ok) {
+    problem(c, path, `is not a checkpoint signed by the log's key: ${opened.problem}`);
+    return undefined;
+  }
+  try {
+    return parseCheckpoint(opened.text);
+  } catch (error) {
+    problem(c, path, `is not a checkpoint: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/**
+ * The anchor: the signed checkpoint (with the given key, else the package's own), every receipt of the log up to it
+ * (their RFC 6962 root must be the checkpoint's), each packaged run's receipt among them, every logged run in the
+ * export's scope in the package, the consistency proof to the latest checkpoint, and a given checkpoint consistent
+ * with the package's.
+ */
+function checkLog(c: Collected, manifest: PackageManifest, options: VerifyPackageOptions): PackageAnchor | undefined {
+  const cpPath = PACKAGE_FILES.checkpoint;
+  const receiptsPath = PACKAGE_FILES.receipts;
+  const end = Number.MAX_SAFE_INTEGER - 1;
+  const runReceipts = manifest.runs.filter((r) => c.entries.has(`${runFolder(r)}${ARTIFACTS.receipt.path}`));
+  if (!c.entries.has(cpPath)) {
+    if (runReceipts.length > 0 || options.checkpoint !== undefined || options.key !== undefined)
+      problem(
+        c,
+        cpPath,
+        "missing: the package carries no signed checkpoint of the tenant's log; its runs are not anchored",
+        end,
+      );
+    return undefined;
+  }
+  let key: NoteVerifier;
+  const keyText = options.key ?? c.texts.get(PACKAGE_FILES.logKey);
+  try {
+    if (keyText === undefined) throw new Error("missing from the package");
+    key = parseVerifierKey(keyText);
+  } catch (error) {
+    problem(
+      c,
+      options.key === undefined ? PACKAGE_FILES.logKey : "--key",
+      `is not a verifier key: ${(error as Error).message}`,
+      end,
+    );
+    return undefined;
+  }
+  const cp = openCheckpoint(c, cpPath, c.texts.get(cpPath) ?? "", [key]);
+  if (cp === undefined) return undefined;
+  if (!cp.origin.endsWith(`/${manifest.tenant}`))
+    problem(c, cpPath, `is a checkpoint of ${cp.origin}, not of ${manifest.tenant}'s log`);
+
+  // Every receipt up to the checkpoint, hashed as the log hashed them.
+  const lines = (c.texts.get(receiptsPath) ?? "").split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  if (!c.entries.has(receiptsPath)) problem(c, receiptsPath, "missing: the log's receipts cannot be checked", end);
+  else if (lines.length !== cp.size)
+    problem(c, receiptsPath, `holds ${lines.length} receipts, the checkpoint's tree has ${cp.size}`);
+  else if (!merkleRootFromLeafHashes(lines.map((l) => hashLeaf(Buffer.from(l, "utf8")))).equals(cp.root))
+    problem(c, receiptsPath, "its receipts do not hash to the checkpoint's root (RFC 6962)");
+  const logged = new Map(lines.map((l, i) => [l, i]));
+
+  // Each packaged run's receipt is a leaf of the signed tree.
+  for (const run of runReceipts) {
+    const path = `${runFolder(run)}${ARTIFACTS.receipt.path}`;
+    const text = c.texts.get(path);
+    if (text !== undefined && !logged.has(text))
+      problem(
+        c,
+        path,
+        `is not a receipt of the tenant's transparency log (checkpoint size ${cp.size}): the run was changed after it was logged`,
+      );
+  }
+
+  // Every logged run in the export's scope is in the package.
+  const held = new Set(manifest.runs.map((r) => `${r.client}/${r.device}/${r.runId}`));
+  const { from, to, clients, devices } = manifest.scope;
+  const order = c.entries.get(receiptsPath)?.order ?? end;
+  for (const [i, line] of lines.entries()) {
+    const parsedReceipt = RunReceiptSchema.safeParse(safeJson(line));
+    if (!parsedReceipt.success) {
+      problem(c, receiptsPath, `line ${i + 1} is not a run receipt`);
+      continue;
+    }
+    const r = parsedReceipt.data;
+    const started = Date.parse(r.startedAt);
+    const inScope =
+      r.tenant === manifest.tenant &&
+      started >= Date.parse(from) &&
+      started < Date.parse(to) &&
+      (clients === undefined || clients.includes(r.client)) &&
+      (devices === undefined || devices.includes(r.device));
+    if (inScope && !held.has(`${r.client}/${r.device}/${r.runId}`))
+      problem(
+        c,
+        runFolder(r),
+        `is in the tenant's log (leaf ${i}) and in the export's scope, but not in the package`,
+        order,
+      );
+  }
+
+  // The latest checkpoint when the package was finished, consistent with the one it was built against.
+  const consistency = parsed<PackageConsistency>(c, PACKAGE_FILES.consistency, PackageConsistencySchema, end);
+  let latest: Checkpoint | undefined;
+  if (consistency !== undefined) {
+    latest = openCheckpoint(c, PACKAGE_FILES.consistency, consistency.latest, [key]);
+    if (latest !== undefined && !provesConsistency(cp, latest, consistency.proof))
+      problem(
+        c,
+        PACKAGE_FILES.consistency,
+        `does not prove checkpoint size ${cp.size} consistent with size ${latest.size}`,
+      );
+  }
+
+  // A checkpoint obtained outside the package: the same tree, a prefix of it, or (with the proof) its extension.
+  let givenCheckpointSize: number | undefined;
+  if (options.checkpoint !== undefined) {
+    const given = openCheckpoint(c, "--checkpoint", options.checkpoint, [key]);
+    if (given !== undefined) {
+      givenCheckpointSize = given.size;
+      const leafHashes = lines.map((l) => hashLeaf(Buffer.from(l, "utf8")));
+      if (given.origin !== cp.origin)
+        problem(c, "--checkpoint", `is of log ${given.origin}, the package's is ${cp.origin}`);
+      else if (given.size <= cp.size) {
+        if (!merkleRootFromLeafHashes(leafHashes.slice(0, given.size)).equals(given.root))
+          problem(
+            c,
+            "--checkpoint",
+            `its tree of ${given.size} is not a prefix of the package's log: the log was rewritten`,
+          );
+      } else if (latest === undefined || latest.size !== given.size || !latest.root.equals(given.root)) {
+        problem(
+          c,
+          "--checkpoint",
+          `is newer (size ${given.size}) than the package's latest checkpoint; ask the API for the consistency proof`,
+        );
+      }
+    }
+  }
+  return {
+    origin: cp.origin,
+    size: cp.size,
+    root: cp.root.toString("hex"),
+    keyFrom: options.key === undefined ? "package" : "given",
+    key: formatVerifierKey(key),
+    ...(givenCheckpointSize === undefined ? {} : { givenCheckpointSize }),
+  };
+}
+
+function provesConsistency(from: Checkpoint, to: Checkpoint, proof: readonly string[]): boolean {
+  return verifyConsistency(
+    from.size,
+    to.size,
+    from.root,
+    to.root,
+    proof.map((h) => Buffer.from(h, "hex")),
+  );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Human-readable result: on failure the first line names the first bad file; on success the roots to compare. */
 export function formatPackageVerification(result: PackageVerification, name = "package"): string {
   const what = `${result.exportId === undefined ? "" : `export ${result.exportId} of ${result.tenant ?? "?"}: `}${result.runs} runs, ${result.artifacts} artifacts`;
   if (result.ok) {
+    const a = result.anchor;
     return [
-      `VERIFIED ${name}: ${what}; every file, index, Merkle proof and event chain holds.`,
-      "A package is self-consistent, not anchored: compare these Merkle roots with those reported when the runs ended.",
+      `VERIFIED ${name}: ${what}; every file, index, Merkle proof, event chain, receipt and exit code holds.`,
+      ...(a === undefined
+        ? [
+            "Not anchored (no transparency log in the package): compare these Merkle roots with those reported when the runs ended.",
+          ]
+        : [
+            `Anchored: every receipt is in ${a.origin} at tree size ${a.size} (root ${a.root}), signed by ${a.key}` +
+              (a.keyFrom === "given"
+                ? " (the key given)."
+                : " (the package's own key: pass --key with the key the API publishes, or this proves only self-consistency)."),
+            ...(a.givenCheckpointSize === undefined
+              ? []
+              : [`The checkpoint given (size ${a.givenCheckpointSize}) is consistent with the package's.`]),
+          ]),
       ...result.roots.map((r) => `  ${r.merkleRoot}  ${r.folder}`),
     ].join("\n");
   }

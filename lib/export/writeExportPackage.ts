@@ -20,11 +20,13 @@ import {
   PACKAGE_FORMAT,
   RUN_FILES,
   runFolder,
+  type PackageConsistency,
   type PackageIndex,
   type PackageManifest,
   type PackageProofs,
   type PackageRun,
 } from "./packageLayout";
+import { noteText, parseCheckpoint } from "../transparency/note";
 import { PackageZip } from "./packageZip";
 import { readAhead } from "./readAhead";
 import { readingOfStreamed, RunCheck } from "./runCheck";
@@ -39,6 +41,20 @@ export interface ExportPackageInput {
   createdAt: string;
   /** The runs in scope (listRunsInScope); runs not sealed yet are listed in export.json as skipped, not packaged. */
   runs: readonly RunInScope[];
+  /** The tenant's transparency log as pinned before the runs were listed (absent: the tenant has no logged run). */
+  log?: PackageLog;
+}
+
+/**
+ * The tenant log in a package: the checkpoint the package is built against (read before the runs were listed, so
+ * every run it includes is listed as completed), every receipt up to it, the verifier key, and at the end the latest
+ * checkpoint with the consistency proof to it.
+ */
+export interface PackageLog {
+  key: string;
+  checkpoint: { size: number; note: string };
+  receipts: readonly string[];
+  finish(): Promise<{ latest: string; proof: string[] }>;
 }
 
 /** Tuning of {@link writeExportPackage}; the defaults keep memory flat (a few MiB of buffers) at any size. */
@@ -180,8 +196,14 @@ async function build(
   downloads: Downloads,
   settings: Required<ExportPackageOptions>,
 ): Promise<ExportPackageResult> {
-  // Only sealed runs: a queued or running run's evidence is incomplete and cannot verify.
-  const packaged = input.runs.filter((r) => r.status === "sealed" || r.status === "completed");
+  // Only sealed runs: a queued or running run's evidence is incomplete and cannot verify. With a log, only the runs
+  // whose receipt it holds at the pinned checkpoint: one finishing meanwhile is not anchored by the package's log.
+  const logged = input.log === undefined ? undefined : loggedRuns(input.log);
+  const packaged = input.runs.filter(
+    (r) =>
+      (r.status === "sealed" || r.status === "completed") &&
+      (logged === undefined || logged.has(`${r.run.client}/${r.run.device}/${r.run.runId}`)),
+  );
   const manifest = packageManifest(input, packaged);
   zip.addBuffer(
     PACKAGE_FILES.readme,
@@ -287,6 +309,21 @@ async function build(
     },
   );
   zip.addBuffer(PACKAGE_FILES.oscal, json(oscal));
+  if (input.log !== undefined) {
+    const { log } = input;
+    zip.addBuffer(PACKAGE_FILES.logKey, Buffer.from(`${log.key}\n`, "utf8"));
+    zip.addBuffer(PACKAGE_FILES.checkpoint, Buffer.from(log.checkpoint.note, "utf8"));
+    zip.addBuffer(PACKAGE_FILES.receipts, Buffer.from(log.receipts.map((r) => `${r}\n`).join(""), "utf8"));
+    const { latest, proof } = await log.finish();
+    const consistency: PackageConsistency = {
+      schemaVersion: 1,
+      algorithm: "rfc6962-sha256",
+      from: { size: log.checkpoint.size, root: parseCheckpoint(noteText(log.checkpoint.note)).root.toString("hex") },
+      latest,
+      proof,
+    };
+    zip.addBuffer(PACKAGE_FILES.consistency, json(consistency));
+  }
   const { files } = await zip.finish();
   return { counts, files, verified: runsFailed === 0, runsFailed };
 }
@@ -314,7 +351,13 @@ function packageManifest(input: ExportPackageInput, packaged: readonly RunInScop
     runs: packaged.map((r) => ({ ...describe(r), folder: runFolder(r.run) })),
     skipped: input.runs
       .filter((r) => !packaged.includes(r))
-      .map((r) => ({ ...describe(r), reason: "not sealed when the package was built: its evidence is incomplete" })),
+      .map((r) => ({
+        ...describe(r),
+        reason:
+          r.status === "sealed" || r.status === "completed"
+            ? "not in the tenant's transparency log at the package's checkpoint (finished after it)"
+            : "not sealed when the package was built: its evidence is incomplete",
+      })),
   };
 }
 
@@ -481,4 +524,14 @@ async function* installLines(
 /** Pretty JSON (auditors read these files); key order is fixed by construction, so the bytes are deterministic. */
 function json(value: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
+}
+
+/** `client/device/runId` of every receipt in the pinned log. */
+function loggedRuns(log: PackageLog): Set<string> {
+  const out = new Set<string>();
+  for (const line of log.receipts) {
+    const r = JSON.parse(line) as { client: string; device: string; runId: string };
+    out.add(`${r.client}/${r.device}/${r.runId}`);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { CatalogSchema, DiagnosticsSchema, InstallOutcomeSchema, RebootRecordSchema } from "./artifacts/catalog";
 import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "./artifacts/integrity";
 import { ExitCodeRecordSchema, FinalReportSchema } from "./artifacts/outcome";
+import { RunReceiptSchema } from "./artifacts/receipt";
 import { LockContentionSchema, PhaseFailureSchema, RunRecordSchema } from "./artifacts/run";
 import { BaselineDiffSchema, SystemSnapshotSchema } from "./artifacts/snapshot";
 import { TranscriptStatusSchema } from "./artifacts/transcript";
@@ -190,6 +191,13 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
     description:
       "The run's outcome for RMM tools, dashboards and auditors, with compliance mappings and evidence hashes.",
     schema: FinalReportSchema,
+  },
+  {
+    id: "receipt",
+    title: "Run receipt (11-report/receipt.json)",
+    description:
+      "The run's commitment: its sealed Merkle root bound to exit-code.json, final-report.json and report.html; the leaf it appends to its tenant's transparency log.",
+    schema: RunReceiptSchema,
   },
 
   {

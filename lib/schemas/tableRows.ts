@@ -52,6 +52,9 @@ export const RunRowSchema = z.object({
   exitCode: z.number().int().optional(),
   exitCodeName: z.string().optional(),
   exitCodeSha256: z.string().optional(),
+  /** SHA-256 of `11-report/receipt.json` and its leaf index in the tenant's transparency log. */
+  receiptSha256: z.string().optional(),
+  logIndex: z.number().int().min(0).optional(),
 });
 export type RunRow = z.infer<typeof RunRowSchema>;
 

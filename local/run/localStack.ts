@@ -25,6 +25,7 @@ import { buildFleet, type SimulatedFleet } from "../fleet/scenario/buildFleet";
 import type { Scenario } from "../fleet/scenario/scenarioSchema";
 import { seedPolicyStore } from "../fleet/scenario/seedPolicies";
 import { seedLocks } from "./seedLocks";
+import { localCheckpointContainerUrl } from "./checkpointContainer";
 
 /** Everything PatchPilot needs on one machine: Azurite, the fleet emulator, the app's deps and the Durable host. */
 export interface LocalStack {
@@ -95,7 +96,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanup.unshift(() => Promise.resolve(removeTempDir(caDir)));
     const caFile = path.join(caDir, "fleet-ca.pem");
     writeFileSync(caFile, emulator.ca);
+    // The checkpoint key is created on first start in the stack's data dir; checkpoints go to their own container.
+    const checkpointContainerUrl = await localCheckpointContainerUrl(azurite.connectionString);
     const config = parseConfig({
+      PATCHPILOT_TRANSPARENCY_KEY_FILE: path.join(caDir, "transparency", "checkpoint-ed25519.pem"),
+      PATCHPILOT_CHECKPOINT_CONTAINER_URL: checkpointContainerUrl,
       AzureWebJobsStorage: azurite.connectionString,
       PATCHPILOT_EVIDENCE_CONNECTION_STRING: azurite.connectionString,
       PATCHPILOT_ALLOW_INSECURE_STORAGE: "true",

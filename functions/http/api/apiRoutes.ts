@@ -11,6 +11,7 @@ import { verifyRunRoute } from "./routes/verifyRun";
 import { POLICY_ROUTES } from "./routes/v1Policies";
 import { WINDOW_ROUTES } from "./routes/v1Windows";
 import { COMPLIANCE_ROUTES } from "./routes/v1Compliance";
+import { transparencyCheckpointRoute, transparencyConsistencyRoute, transparencyKeyRoute } from "./routes/transparency";
 
 /** Every versioned API route except the document that describes them. */
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -24,6 +25,9 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...POLICY_ROUTES,
   ...WINDOW_ROUTES,
   ...COMPLIANCE_ROUTES,
+  transparencyKeyRoute,
+  transparencyCheckpointRoute,
+  transparencyConsistencyRoute,
 ] as ApiRoute[];
 
 /** `GET /api/v1/openapi.json`: public, generated from the routes' own schemas. */

@@ -94,6 +94,15 @@ export const RunEventDataSchema = z.object({
     /** Blob prefix of the run folder in the evidence container. */
     prefix: z.string(),
     merkleRoot: Sha256HexSchema.optional(),
+    /** The run's receipt in its tenant's transparency log and the signed checkpoint (C2SP note) that first included it. */
+    transparency: z
+      .object({
+        leafIndex: z.number().int().min(0),
+        leafHash: Sha256HexSchema,
+        treeSize: z.number().int().min(1),
+        checkpoint: z.string(),
+      })
+      .optional(),
     /** exit-code.json, final-report.json, report.html, regressions and validations, install summary, manifest. */
     artifacts: z.array(EvidenceRefSchema),
   }),

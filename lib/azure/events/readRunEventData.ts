@@ -71,6 +71,7 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
       `${ARTIFACTS.exitCode.path} is missing or does not verify against its index`,
     );
   }
+  const logged = await session.deps.log?.find(run);
   const cited = CITED_ARTIFACTS.flatMap((key) => {
     const row = ownRows.get(ARTIFACTS[key].path);
     return row === undefined ? [] : [{ path: row.path, sha256: row.sha256 }];
@@ -87,5 +88,6 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
     ...(regressions === undefined ? {} : { regressions }),
     ...(postValidation === undefined ? {} : { postValidation }),
     ...(reboot === undefined ? {} : { reboot }),
+    ...(logged === undefined ? {} : { logged }),
   });
 }

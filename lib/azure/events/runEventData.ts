@@ -1,3 +1,4 @@
+import type { RunLogEntry } from "../../evidence/runLog";
 import { formatHresult } from "../../domain/report/html/format";
 import type { InstallOutcome, RebootRecord } from "../../schemas/artifacts/catalog";
 import type { Manifest } from "../../schemas/artifacts/integrity";
@@ -28,6 +29,8 @@ export interface RunEventSources {
   regressions?: Regressions;
   postValidation?: ValidationReport;
   reboot?: RebootRecord;
+  /** The run's entry in its tenant's transparency log. */
+  logged?: RunLogEntry;
 }
 
 function earliest(times: readonly string[]): string | undefined {
@@ -103,6 +106,16 @@ export function assembleRunEventData(s: RunEventSources): RunEventData {
     evidence: {
       prefix: s.evidencePrefix,
       ...(s.manifest === undefined ? {} : { merkleRoot: s.manifest.merkle.root }),
+      ...(s.logged === undefined
+        ? {}
+        : {
+            transparency: {
+              leafIndex: s.logged.index,
+              leafHash: s.logged.leafHash,
+              treeSize: s.logged.size,
+              checkpoint: s.logged.checkpoint,
+            },
+          }),
       artifacts: [...s.cited],
     },
   };

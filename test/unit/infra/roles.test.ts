@@ -112,6 +112,10 @@ const OPS = {
     "A:Microsoft.Compute/virtualMachines/runCommands/read",
     "A:Microsoft.Compute/virtualMachines/runCommands/delete",
   ],
+  // Microsoft.KeyVault data actions (Azure resource provider operations, Microsoft.KeyVault): Get Key = keys/read,
+  // Sign = keys/sign/action.
+  keyRead: ["D:Microsoft.KeyVault/vaults/keys/read"],
+  keySign: ["D:Microsoft.KeyVault/vaults/keys/sign/action"],
   vmssRunCommands: [
     "A:Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands/write",
     "A:Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands/read",
@@ -142,10 +146,17 @@ const scopes = (d: Deployment) => {
     topic: `${rg}/providers/Microsoft.EventGrid/topics/ref:eventGrid.outputs.topicName.value`,
     dataCollectionRule: `${rg}/providers/Microsoft.Insights/dataCollectionRules/ref:monitoring.outputs.dataCollectionRuleName.value`,
     appInsights: `${rg}/providers/Microsoft.Insights/components/ref:monitoring.outputs.appInsightsName.value`,
+    checkpointVault: `${rg}/providers/Microsoft.KeyVault/vaults/${vaultName(d)}`,
     managedGroups: groups.map((g) => `/subscriptions/${g.subscriptionId}/resourceGroups/${g.resourceGroup}`),
     managedSubscriptions: [...new Set(groups.map((g) => `/subscriptions/${g.subscriptionId}`))],
   };
 };
+
+/** The checkpoint key's vault, as this deployment names it. */
+function vaultName(d: Deployment): string {
+  const vault = d.resources.find((r) => r.type === "Microsoft.KeyVault/vaults");
+  return vault === undefined ? "(no key vault)" : String(vault.scope.evaluate(vault.resource.name));
+}
 
 interface Need {
   /** The code path (file and call) that performs the operations. */
@@ -194,6 +205,18 @@ function needs(d: Deployment): Need[] {
       principal: APP,
       scopes: [s.evidenceAccount],
       operations: [...OPS.tablesCreate, ...OPS.entities],
+    },
+    {
+      path: "CryptographyClient and KeyClient (lib/transparency/keyVaultKey.ts): get the checkpoint key's public half, sign checkpoints with ES256",
+      principal: APP,
+      scopes: [s.checkpointVault],
+      operations: [...OPS.keyRead, ...OPS.keySign],
+    },
+    {
+      path: "ContainerClient (lib/transparency/createTransparencyLog.ts): published checkpoints, through the create-only SAS of another account (PATCHPILOT_CHECKPOINT_CONTAINER_URL); no role: the SAS is the credential",
+      principal: APP,
+      scopes: [],
+      operations: [],
     },
     {
       path: "EventGridPublisherClient (lib/azure/events/eventPublisher.ts)",
@@ -415,7 +438,8 @@ describeWithTool(["bicep"], "infra: role assignments against Microsoft's built-i
     const counts = Object.fromEntries(deployments.map((d) => [d.file, assignmentsOf(d.resources).length]));
     // defaults: 8 in the app's group; flags-off: + 3 per managed group + 1 subscription Reader; flags-on: 2
     // operator + 1 dead-letter writer + (custom run-command role + Reader) per managed group, no subscription Reader.
-    expect(counts).toEqual({ "defaults.bicepparam": 8, "flags-off.bicepparam": 12, "flags-on.bicepparam": 15 });
+    // + 1 everywhere: the checkpoint signer (custom role) on the key vault.
+    expect(counts).toEqual({ "defaults.bicepparam": 9, "flags-off.bicepparam": 13, "flags-on.bicepparam": 16 });
   });
 
   it("every assigned role id is a published built-in role or a custom role this deployment defines", () => {
@@ -547,6 +571,9 @@ describeWithTool(["bicep"], "infra: role assignments against Microsoft's built-i
       VmssRunCommandClient: "VmssRunCommandClient",
       EventGridPublisherClient: "EventGridPublisherClient",
       LogsIngestionClient: "LogsIngestionClient",
+      CryptographyClient: "CryptographyClient and KeyClient",
+      KeyClient: "CryptographyClient and KeyClient",
+      ContainerClient: "ContainerClient (lib/transparency",
     };
     const withAssignments = deployments.find((d) => d.file === "flags-off.bicepparam");
     expect(withAssignments).toBeDefined();
@@ -556,6 +583,32 @@ describeWithTool(["bicep"], "infra: role assignments against Microsoft's built-i
     for (const [client, path] of Object.entries(CLIENT_PATHS)) {
       expect({ client, constructed: constructed.has(client) }).toEqual({ client, constructed: true });
       expect({ client, path: paths.some((p) => p.startsWith(path)) }).toEqual({ client, path: true });
+    }
+  });
+
+  it("signs checkpoints with a custom role that can read and sign with a key and do nothing else, because no built-in role can only sign", () => {
+    const SIGN = "Microsoft.KeyVault/vaults/keys/sign/action";
+    // Every data permission of a role beyond reading a key and signing with it: what a sign-only role avoids.
+    const beyond = (role: Permissions): string[] =>
+      role.dataActions.filter((p) => !matches("Microsoft.KeyVault/vaults/keys/read", p) && !matches(SIGN, p));
+    const signers = reference.roles.filter((r) => allows(r, `D:${SIGN}`));
+    expect(signers.length).toBeGreaterThan(0);
+    for (const r of signers)
+      expect({ role: r.name, beyond: beyond(r).length > 0 }).toEqual({ role: r.name, beyond: true });
+    for (const d of deployments) {
+      const custom = customRolesOf(d.resources).filter((r) => allows(r, `D:${SIGN}`));
+      expect(custom.map((r) => r.name)).toEqual([
+        `PatchPilot Checkpoint Signer (${String(d.parameters.environmentName)})`,
+      ]);
+      for (const r of custom) {
+        expect(r.actions).toEqual([]);
+        expect(beyond(r)).toEqual([]);
+        // Every permission it lists is one Microsoft's own Key Vault Crypto User role grants (names that exist).
+        const cryptoUser = reference.roles.find((x) => x.name === "Key Vault Crypto User") as ReferenceRole;
+        expect(within(r, cryptoUser)).toBe(true);
+        expect(allows(r, "D:Microsoft.KeyVault/vaults/keys/backup/action")).toBe(false);
+        expect(allows(r, "D:Microsoft.KeyVault/vaults/keys/release/action")).toBe(false);
+      }
     }
   });
 });
