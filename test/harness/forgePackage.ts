@@ -1,7 +1,14 @@
 import { ARTIFACTS } from "../../lib/domain/artifacts";
 import { canonicalJsonBytes } from "../../lib/evidence/canonicalJson";
 import { inclusionProof, merkleRootFromLeafHashes } from "../../lib/evidence/merkle";
-import { buildArtifactIndex, merkleLeafHashes, merkleRootHex, sortByPath } from "../../lib/evidence/seal";
+import {
+  ARTIFACT_INDEX_LIST_PATH,
+  artifactIndexListBytes,
+  buildArtifactIndex,
+  merkleLeafHashes,
+  merkleRootHex,
+  sortByPath,
+} from "../../lib/evidence/seal";
 import { sha256Hex } from "../../lib/evidence/sha256";
 import type { PackageIndex, PackageManifest, PackageProofs } from "../../lib/export/packageLayout";
 import type { Manifest } from "../../lib/schemas/artifacts/integrity";
@@ -82,6 +89,15 @@ export class PackageForger {
       artifactIndexSha256: sha256Hex(canonicalJsonBytes(artifactIndex)),
       events: { count: events.length, chainHead: events.at(-1)?.hash ?? "0".repeat(64) },
     };
+    // A forger who knows the format recomputes the seed-compatible aliases and the index list too.
+    if (manifest.merkleRoot !== undefined) sealed.merkleRoot = sealed.merkle.root;
+    if (manifest.eventsChainHead !== undefined) sealed.eventsChainHead = sealed.events.chainHead;
+    if (manifest.artifactIndexListSha256 !== undefined) {
+      const list = artifactIndexListBytes(artifactIndex);
+      if (this.files.has(`${folder}${ARTIFACT_INDEX_LIST_PATH}`))
+        this.files.set(`${folder}${ARTIFACT_INDEX_LIST_PATH}`, list);
+      sealed.artifactIndexListSha256 = sha256Hex(list);
+    }
     this.setCanonical(manifestPath, sealed);
     this.reindex(folder);
     // The index lists the new artifact index and manifest; the Merkle leaves (artifact index excluded) are unchanged.

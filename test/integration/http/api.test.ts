@@ -14,6 +14,8 @@ import { PACKAGE_FILES } from "../../../lib/export/packageLayout";
 import { oscalErrors } from "../../harness/oscalValidator";
 import { readZip } from "../../harness/zipFiles";
 import { checkExchanges, recordExchange, type Exchange } from "../../harness/openApiExchanges";
+import { verifyConsistency } from "../../../lib/transparency/consistency";
+import { noteText, openNote, parseCheckpoint, parseVerifierKey } from "../../../lib/transparency/note";
 
 const DEMO = path.resolve(__dirname, "../../../local/scenarios/demo.json");
 const A = "contoso-msp";
@@ -584,6 +586,36 @@ describe("exports", () => {
     const events = await stack.deps.auditLog.read(A);
     expect(events.filter((e) => e.action === "exports.create" && e.details?.exportId === exportId)).toHaveLength(1);
   }, 120_000);
+});
+
+describe("the tenant's transparency log", () => {
+  it("publishes its key, signed checkpoints (latest and by size) and consistency proofs between them", async () => {
+    const vkey = await call("GET", `/api/v1/tenants/${A}/transparency/key`, { key: keys.auditor });
+    expect(vkey.status).toBe(200);
+    const verifier = parseVerifierKey(vkey.text.trim());
+    const latest = await call("GET", `/api/v1/tenants/${A}/transparency/checkpoint`, { key: keys.auditor });
+    expect(latest.status).toBe(200);
+    const opened = openNote(latest.text, [verifier]);
+    expect(opened.ok).toBe(true);
+    const head = parseCheckpoint(noteText(latest.text));
+    // The demo sealed several runs of this tenant: one leaf each.
+    expect(head.size).toBeGreaterThan(1);
+    const first = await call("GET", `/api/v1/tenants/${A}/transparency/checkpoint?size=1`, { key: keys.auditor });
+    expect(first.status).toBe(200);
+    const old = parseCheckpoint(noteText(first.text));
+    const proof = await call("GET", `/api/v1/tenants/${A}/transparency/consistency?from=1&to=${head.size}`, {
+      key: keys.auditor,
+    });
+    expect(proof.status).toBe(200);
+    const nodes = (proof.json.proof as string[]).map((h) => Buffer.from(h, "hex"));
+    expect(verifyConsistency(1, head.size, old.root, head.root, nodes)).toBe(true);
+    // A proof does not verify against a root it was not made for.
+    expect(verifyConsistency(1, head.size, head.root, head.root, nodes)).toBe(false);
+    const bad = await call("GET", `/api/v1/tenants/${A}/transparency/consistency?from=${head.size + 5}`, {
+      key: keys.auditor,
+    });
+    expect(bad.status).toBe(400);
+  });
 });
 
 describe("the OpenAPI document declares what the routes send", () => {
