@@ -13,7 +13,7 @@ import { PolicyLayerSchema, type PolicyLayer, type PolicyScope } from "../schema
 import { clientBlobName, layerBlobName, parseWindowBlobName, windowBlobName, windowPrefix } from "./policyBlobNames";
 import { parseDocument, readDocument, writeDocument } from "./policyBlobs";
 import { checkWindowFitsEstimates, type InstallEstimate } from "./installEstimateFit";
-import { PolicyDocumentError } from "./policyDocumentError";
+import { PolicyDocumentError, type PolicyDocumentIssue } from "./policyDocumentError";
 
 /** The device a run resolves policy for. */
 export const PolicyTargetSchema = z.object({ tenant: TenantIdSchema, client: ClientIdSchema, device: DeviceIdSchema });
@@ -49,10 +49,19 @@ export class PolicyStore {
   async putWindow(window: MaintenanceWindow): Promise<string> {
     const parsed = parseDocument(MaintenanceWindowSchema, "(maintenance window to write)", window);
     const blobName = windowBlobName(parsed.tenant, parsed.id);
-    const issues = checkWindowFitsEstimates(parsed, await this.installEstimates(parsed));
+    const issues = await this.checkInstallFit(parsed);
     if (issues.length > 0) throw new PolicyDocumentError(blobName, issues);
     await writeDocument(this.container, blobName, parsed);
     return blobName;
+  }
+
+  /**
+   * A patch window shorter than its devices' install estimate could never start an install (installEstimateFit.ts);
+   * a scan-only window installs nothing, so no estimate applies to it. Also called by the management API's save.
+   */
+  async checkInstallFit(window: MaintenanceWindow): Promise<PolicyDocumentIssue[]> {
+    if (window.mode === "scan") return [];
+    return checkWindowFitsEstimates(window, await this.installEstimates(window));
   }
 
   /**

@@ -256,6 +256,16 @@ describe("windows and rings", () => {
     });
     expect(short.status).toBe(400);
     expect(short.json.errors.map((e: { field: string }) => e.field)).toContain("body.durationMinutes");
+    // Long enough for the schema, too short for the clients' install estimate (the default 120 minutes): no install
+    // could ever start, so the window is refused at save time, naming the field and the layer that set the estimate.
+    const noInstallFits = await call("PUT", W, {
+      key: keys.author,
+      headers: { "if-match": etag },
+      body: { ...read.json.document, durationMinutes: 90 },
+    });
+    expect(noInstallFits.status).toBe(400);
+    const fit = noInstallFits.json.errors.find((e: { field: string }) => e.field === "body.durationMinutes");
+    expect(fit.reason).toMatch(/maxInstallMinutes = \d+ \(set by /);
     const cycle = await call("PUT", `${W}/rings`, {
       key: keys.author,
       headers: { "if-match": etag },

@@ -1,6 +1,7 @@
 import { ApiProblem, notFound } from "../../../../lib/api/apiProblem";
 import { windowBlobName, windowPrefix, parseWindowBlobName } from "../../../../lib/policy/policyBlobNames";
 import { findRingCycles } from "../../../../lib/policy/saveValidation";
+import type { PolicyStore } from "../../../../lib/policy/policyStore";
 import { TenantParamsSchema } from "../../../../lib/schemas/api/access";
 import {
   RingsBodySchema,
@@ -43,9 +44,10 @@ async function currentWindow(call: AnyCall, tenant: string, windowId: string) {
   return { name, current, window: parsed.data };
 }
 
-/** Save-time checks beyond the schema, each naming its field. */
-function checkWindow(window: MaintenanceWindow, field = "body"): void {
-  const issues = [...findRingCycles(window, field)];
+/** Save-time checks beyond the schema, each naming its field: a ring order that cycles, a window no install fits. */
+async function checkWindow(policies: PolicyStore, window: MaintenanceWindow, field = "body"): Promise<void> {
+  const fit = (await policies.checkInstallFit(window)).map((i) => ({ field: `${field}.${i.path}`, reason: i.message }));
+  const issues = [...findRingCycles(window, field), ...fit];
   if (issues.length > 0) throw invalidDocument(issues);
 }
 
@@ -121,7 +123,7 @@ const putWindowRoute = defineApiRoute({
     if (call.body.tenant !== tenant) errors.push({ field: "body.tenant", reason: `must be ${tenant} (the path's)` });
     if (call.body.id !== windowId) errors.push({ field: "body.id", reason: `must be ${windowId} (the path's)` });
     if (errors.length > 0) throw invalidDocument(errors);
-    checkWindow(call.body);
+    await checkWindow(call.deps.policies, call.body);
     return saveDocument(call, windowBlobName(tenant, windowId), call.body, `window:${tenant}/${windowId}`);
   },
 });
@@ -200,7 +202,7 @@ const putRingsRoute = defineApiRoute({
     const { tenant, windowId } = call.params;
     const { name, window } = await currentWindow(call, tenant, windowId);
     const next = MaintenanceWindowSchema.parse({ ...window, rings: call.body.rings });
-    checkWindow(next);
+    await checkWindow(call.deps.policies, next);
     return saveDocument(call, name, next, `window:${tenant}/${windowId}`);
   },
 });
