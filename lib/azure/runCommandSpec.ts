@@ -1,3 +1,4 @@
+import type { VirtualMachineRunCommand } from "@azure/arm-compute";
 import type { RunCommandParameter } from "../device/parameters";
 
 /** What one run command execution asks the agent to do. */
@@ -25,5 +26,18 @@ export function runCommandBody(spec: RunCommandSpec): object {
       outputBlobUri: spec.outputBlobUri,
       errorBlobUri: spec.errorBlobUri,
     },
+  };
+}
+
+/** The same body as arm-compute's flattened model, for the Compute clients (VM and scale-set VM run commands). */
+export function computeRunCommandModel(spec: RunCommandSpec): VirtualMachineRunCommand {
+  return {
+    location: spec.location,
+    source: { script: spec.script },
+    parameters: spec.parameters.map(({ name, value }) => ({ name, value })),
+    asyncExecution: false,
+    timeoutInSeconds: spec.timeoutInSeconds,
+    outputBlobUri: spec.outputBlobUri,
+    errorBlobUri: spec.errorBlobUri,
   };
 }

@@ -1,7 +1,7 @@
 import type { ComputeManagementClient } from "@azure/arm-compute";
 import { captureArmBodies } from "./armBodyTap";
 import { isStatus, parseArm, RunCommandNotFoundError } from "./armErrors";
-import type { RunCommandSpec } from "./runCommandSpec";
+import { computeRunCommandModel, type RunCommandSpec } from "./runCommandSpec";
 import { RunCommandResourceSchema, type RunCommandResource } from "./schemas/runCommand";
 
 /** Where an Azure VM is: a standalone VM, or a Flexible scale set's instance (a VM in its own right). */
@@ -26,15 +26,7 @@ export class VmRunCommandClient {
   async createOrUpdate(vm: VmAddress, name: string, spec: RunCommandSpec): Promise<RunCommandResource> {
     const bodies = await captureArmBodies(async () => {
       await this.compute.virtualMachineRunCommands
-        .createOrUpdate(vm.resourceGroup, vm.vmName, name, {
-          location: spec.location,
-          source: { script: spec.script },
-          parameters: spec.parameters.map(({ name: n, value }) => ({ name: n, value })),
-          asyncExecution: false,
-          timeoutInSeconds: spec.timeoutInSeconds,
-          outputBlobUri: spec.outputBlobUri,
-          errorBlobUri: spec.errorBlobUri,
-        })
+        .createOrUpdate(vm.resourceGroup, vm.vmName, name, computeRunCommandModel(spec))
         .submitted();
     });
     return only(bodies, "VM runCommands create");

@@ -1,7 +1,7 @@
 import type { ComputeManagementClient } from "@azure/arm-compute";
 import { captureArmBodies } from "./armBodyTap";
 import { isStatus, parseArm, RunCommandNotFoundError } from "./armErrors";
-import type { RunCommandSpec } from "./runCommandSpec";
+import { computeRunCommandModel, type RunCommandSpec } from "./runCommandSpec";
 import { RunCommandListSchema, RunCommandResourceSchema, type RunCommandResource } from "./schemas/runCommand";
 
 /** Where a VMSS instance is. */
@@ -30,15 +30,7 @@ export class VmssRunCommandClient {
         vm.scaleSetName,
         vm.instanceId,
         name,
-        {
-          location: spec.location,
-          source: { script: spec.script },
-          parameters: spec.parameters.map(({ name: n, value }) => ({ name: n, value })),
-          asyncExecution: false,
-          timeoutInSeconds: spec.timeoutInSeconds,
-          outputBlobUri: spec.outputBlobUri,
-          errorBlobUri: spec.errorBlobUri,
-        },
+        computeRunCommandModel(spec),
       );
       await poller.submitted();
     });
