@@ -12,6 +12,10 @@ import { activityDefinitions } from "./activityTable";
 import { createAppDeps, type AppDeps, type FunctionDefinition, type OrchestratorDefinition } from "./definitions";
 import { INGEST_FUNCTION_NAME, makeIngestPatchEvents } from "./eventGrid/ingestPatchEvents";
 import { apiDefinitions } from "./http/api/apiRoutes";
+import {
+  makeGenerateScheduledComplianceReports,
+  SCHEDULED_COMPLIANCE_SCHEDULE,
+} from "./timers/generateScheduledComplianceReports";
 import { makeStartDueWindows, START_DUE_WINDOWS_SCHEDULE } from "./timers/startDueWindows";
 
 /** Every function definition, with handlers bound to dependencies that are resolved on first use. */
@@ -40,6 +44,20 @@ export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] 
       schedule: START_DUE_WINDOWS_SCHEDULE,
       durableClient: true,
       handler: makeStartDueWindows(() => ({ listWindows: () => getDeps().policies.listWindows() })),
+    },
+    {
+      kind: "timer",
+      name: "generateScheduledComplianceReports",
+      schedule: SCHEDULED_COMPLIANCE_SCHEDULE,
+      handler: makeGenerateScheduledComplianceReports(() => {
+        const deps = getDeps();
+        return {
+          evidence: deps.evidence,
+          runs: deps.storage.tables.runs,
+          arm: deps.arm,
+          subscriptionIds: deps.config.arm.subscriptionIds,
+        };
+      }),
     },
     orchestrator(EXPORT_ORCHESTRATOR, evidenceExport),
     ...apiDefinitions(getDeps),

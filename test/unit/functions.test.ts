@@ -21,6 +21,11 @@ describe("functions/index", () => {
     expect(timer).toMatchObject({ kind: "timer", schedule: "0 */5 * * * *", durableClient: true });
   });
 
+  it("seals the clients' compliance reports from a timer daily at 06:00 UTC (six-field NCRONTAB)", () => {
+    const timer = definitions.find((d) => d.name === "generateScheduledComplianceReports");
+    expect(timer).toMatchObject({ kind: "timer", schedule: "0 0 6 * * *" });
+  });
+
   it("resolves dependencies only when a handler runs", () => {
     const getDeps = jest.fn(() => {
       throw new Error("not configured");

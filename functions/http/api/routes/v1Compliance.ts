@@ -1,14 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { notFound } from "../../../../lib/api/apiProblem";
-import { listDevices } from "../../../../lib/azure/inventory";
-import {
-  readAssessments,
-  readSealedReportFile,
-  sealComplianceReport,
-} from "../../../../lib/compliance/complianceEvidence";
+import { readSealedReportFile } from "../../../../lib/compliance/complianceEvidence";
 import { ComplianceReportRequestSchema, ComplianceReportSchema } from "../../../../lib/compliance/complianceSchemas";
-import { computeCompliance } from "../../../../lib/compliance/computeCompliance";
+import { generateComplianceReport } from "../../../../lib/compliance/generateComplianceReport";
 import { ClientParamsSchema } from "../../../../lib/schemas/api/management";
 import { ProblemSchema } from "../../../../lib/schemas/api/problem";
 import { Sha256HexSchema } from "../../../../lib/schemas/common";
@@ -46,32 +41,24 @@ const createReportRoute = defineApiRoute({
     const { tenant, client } = call.params;
     const { deps } = call;
     const now = deps.clock();
-    const read = await readAssessments(
-      deps.evidence,
-      deps.storage.tables.runs,
-      tenant,
-      client,
-      call.body.from,
-      call.body.to,
-    );
-    const inventory = await listDevices(
-      deps.arm,
-      { subscriptionIds: deps.config.arm.subscriptionIds },
-      { tenant, client },
-    );
-    const report = computeCompliance({
-      tenant,
-      client,
-      from: call.body.from,
-      to: call.body.to,
-      sla: call.body.sla,
-      generatedAt: now.toISOString(),
-      devices: [...inventory.devices.map((d) => d.name), ...read.devices],
-      assessments: read.assessments,
-      unreadable: read.unreadable,
-    });
     const reportId = `cr-${now.toISOString().slice(0, 10).replace(/-/g, "")}-${randomUUID()}`;
-    const files = await sealComplianceReport(deps.evidence, report, reportId);
+    const { report, files } = await generateComplianceReport(
+      {
+        evidence: deps.evidence,
+        runs: deps.storage.tables.runs,
+        arm: deps.arm,
+        subscriptionIds: deps.config.arm.subscriptionIds,
+      },
+      {
+        tenant,
+        client,
+        from: call.body.from,
+        to: call.body.to,
+        sla: call.body.sla,
+        generatedAt: now.toISOString(),
+        reportId,
+      },
+    );
     const base = `tenants/${tenant}/clients/${client}/compliance-reports/${reportId}`;
     return {
       status: 201,
