@@ -201,7 +201,10 @@ function renderEntry(entry: SchemaRegistryEntry): Rendered {
     // (a transform, a z.custom, a date) should fail the export rather than publish `{}` for it.
     override: (ctx) => {
       for (const check of customChecks(ctx.zodSchema)) {
-        refinements.push({ at: dataLocation(ctx.path, check.path), message: check.message });
+        const at = dataLocation(ctx.path, check.path);
+        // The override can see the root object more than once; a rule is listed once.
+        if (!refinements.some((r) => r.at === at && r.message === check.message))
+          refinements.push({ at, message: check.message });
       }
     },
   }) as JsonObject;

@@ -266,6 +266,23 @@ export const RingSchema = z.object({
   maxFailurePercent: z.number().min(0).max(100).default(10),
 });
 
+/** When a maintenance window opens (in its time zone). */
+export const WindowRecurrenceSchema = z.discriminatedUnion("frequency", [
+  z.object({ frequency: z.literal("Daily") }),
+  z.object({
+    frequency: z.literal("Weekly"),
+    daysOfWeek: z.array(z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])).min(1),
+  }),
+  z.object({
+    /** e.g. Patch Tuesday + 5 days: weekOfMonth 2, dayOfWeek Tue, offsetDays 5. */
+    frequency: z.literal("MonthlyByWeekday"),
+    weekOfMonth: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(-1)]),
+    dayOfWeek: z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
+    offsetDays: z.number().int().min(0).max(27).default(0),
+  }),
+]);
+export type WindowRecurrence = z.infer<typeof WindowRecurrenceSchema>;
+
 /** A recurring maintenance window for a tenant's clients. */
 export const MaintenanceWindowSchema = z
   .object({
@@ -278,22 +295,11 @@ export const MaintenanceWindowSchema = z
     timeZone: z.string().min(1).refine(isKnownTimeZone, "must be an IANA time zone name, e.g. Europe/Berlin"),
     /**
      * A typed recurrence rather than an NCRONTAB expression: "second Tuesday + 5 days" (Patch Tuesday offsets) cannot be
-     * written in cron. The timer trigger that starts due windows is the NCRONTAB part.
+     * written in cron. The timer trigger that starts due windows is the NCRONTAB part. Required for a patch window; a
+     * scan window without one is Daily (assessments every 24 hours, as Azure Update Manager's periodic assessment):
+     * lib/domain/window/windowRecurrence.ts reads it so, and the management API saves it explicitly.
      */
-    recurrence: z.discriminatedUnion("frequency", [
-      z.object({ frequency: z.literal("Daily") }),
-      z.object({
-        frequency: z.literal("Weekly"),
-        daysOfWeek: z.array(z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])).min(1),
-      }),
-      z.object({
-        /** e.g. Patch Tuesday + 5 days: weekOfMonth 2, dayOfWeek Tue, offsetDays 5. */
-        frequency: z.literal("MonthlyByWeekday"),
-        weekOfMonth: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(-1)]),
-        dayOfWeek: z.enum(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
-        offsetDays: z.number().int().min(0).max(27).default(0),
-      }),
-    ]),
+    recurrence: WindowRecurrenceSchema.optional(),
     startTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM"),
     /**
      * Azure Update Manager's minimum is 1h30; shorter windows leave no room for install + reboot + validation. At save
@@ -312,6 +318,10 @@ export const MaintenanceWindowSchema = z
     mode: z.enum(["patch", "scan"]).optional(),
     maxConcurrency: CountOrPercentSchema,
     maxErrors: CountOrPercentSchema,
+  })
+  .refine((w) => w.recurrence !== undefined || w.mode === "scan", {
+    message: "required for a patch window (only a scan window defaults to Daily)",
+    path: ["recurrence"],
   })
   .refine((w) => w.cutoffMinutesBeforeEnd < w.durationMinutes, {
     message: "cutoffMinutesBeforeEnd must be shorter than durationMinutes",

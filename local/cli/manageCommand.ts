@@ -160,6 +160,7 @@ function importPath(document: unknown, file: string): string {
     tenant?: string;
     id?: string;
     recurrence?: unknown;
+    rings?: unknown;
   } | null;
   if (doc?.scope !== undefined) {
     const { level, tenant, client, device } = doc.scope;
@@ -169,8 +170,10 @@ function importPath(document: unknown, file: string): string {
       );
     return layerPath({ tenant, client, device, global: false, create: false });
   }
-  if (doc?.recurrence !== undefined) return windowPath({ tenant: doc.tenant, window: doc.id } as Values);
-  throw new ManageUsageError(`${file}: neither a policy layer (scope) nor a maintenance window (recurrence)`);
+  // A scan window may leave its recurrence out (daily): its rings say it is a window too.
+  if (doc?.recurrence !== undefined || doc?.rings !== undefined)
+    return windowPath({ tenant: doc.tenant, window: doc.id } as Values);
+  throw new ManageUsageError(`${file}: neither a policy layer (scope) nor a maintenance window (recurrence, rings)`);
 }
 
 /** Runs `policy|window|ring …`; returns the exit status (0 ok, 1 refused by the API, 2 usage). */

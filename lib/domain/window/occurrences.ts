@@ -1,4 +1,5 @@
 import type { MaintenanceWindow } from "../../schemas/policies";
+import { windowRecurrence } from "./windowRecurrence";
 import { fromLocal, toLocal } from "./zonedTime";
 
 /** One occurrence of a maintenance window. */
@@ -29,7 +30,7 @@ const daysInMonth = (y: number, m: number): number => new Date(Date.UTC(y, m, 0)
 
 /** Whether the window's recurrence opens on this local date. */
 export function opensOn(window: MaintenanceWindow, y: number, m: number, d: number): boolean {
-  const r = window.recurrence;
+  const r = windowRecurrence(window);
   switch (r.frequency) {
     case "Daily":
       return true;

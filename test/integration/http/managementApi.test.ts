@@ -277,6 +277,28 @@ describe("windows and rings", () => {
     expect((await call("GET", W, { key: keys.author })).headers.get("etag")).toBe(etag);
   });
 
+  it("saves a scan window without a recurrence as daily, and refuses a patch window without one naming the field", async () => {
+    // Azure Update Manager's periodic assessment runs every 24 hours: a scan window's default is daily.
+    const scanPath = `/api/v1/tenants/${A}/windows/adatum-daily-scan`;
+    const { recurrence: _dropped, ...rest } = (await call("GET", W, { key: keys.author })).json.document;
+    const scan = { ...rest, id: "adatum-daily-scan", clients: ["adatum"], mode: "scan" };
+    const created = await call("PUT", scanPath, { key: keys.author, headers: { "if-none-match": "*" }, body: scan });
+    expect(created.status).toBe(201);
+    const saved = await call("GET", scanPath, { key: keys.auditor });
+    expect(saved.json.document.recurrence).toEqual({ frequency: "Daily" });
+    // The version's hash is of the document with its recurrence written out.
+    expect(saved.json.sha256).toBe(sha(saved.json.document));
+    const patchPath = `/api/v1/tenants/${A}/windows/adatum-no-recurrence`;
+    const patch = await call("PUT", patchPath, {
+      key: keys.author,
+      headers: { "if-none-match": "*" },
+      body: { ...scan, id: "adatum-no-recurrence", mode: "patch" },
+    });
+    expect(patch.status).toBe(400);
+    expect(patch.json.errors.map((e: { field: string }) => e.field)).toEqual(["body.recurrence"]);
+    expect((await call("GET", patchPath, { key: keys.auditor })).status).toBe(404);
+  });
+
   it("replaces the ring order as a new window version, and previews the devices the window targets now", async () => {
     const rings = await call("GET", `${W}/rings`, { key: keys.author });
     expect(rings.json.rings.map((r: { name: string }) => r.name)).toEqual(["dev", "prod"]);

@@ -91,6 +91,22 @@ describe("window occurrences", () => {
     ).toEqual(["2026-01-24", "2026-01-25"]);
   });
 
+  it("opens a scan window without a recurrence every day; a patch window must name one", () => {
+    const { recurrence: _none, ...noRecurrence } = window();
+    const scan = MaintenanceWindowSchema.parse({ ...noRecurrence, mode: "scan" });
+    expect(scan.recurrence).toBeUndefined(); // stored as written; the default is read, not invented into old documents
+    // 2026-03-28..31 Europe/Berlin: every local day, across the spring-forward night (02:30 CET, then 02:30 CEST).
+    expect(
+      occurrencesBetween(scan, new Date("2026-03-27T23:00:00Z"), new Date("2026-03-31T00:00:00Z")).map((x) =>
+        iso(x.start),
+      ),
+    ).toEqual(["2026-03-28T01:30:00.000Z", "2026-03-29T01:30:00.000Z", "2026-03-30T00:30:00.000Z"]);
+    for (const mode of [undefined, "patch"]) {
+      const bad = MaintenanceWindowSchema.safeParse({ ...noRecurrence, ...(mode === undefined ? {} : { mode }) });
+      expect(bad.success ? [] : bad.error.issues.map((i) => i.path.join("."))).toEqual(["recurrence"]);
+    }
+  });
+
   it("is due for a tick inside the lookback, and no longer past the cutoff", () => {
     const w = window();
     expect(dueOccurrences(w, new Date("2026-01-20T01:34:00Z"), 10).map((o) => o.instanceId)).toEqual([

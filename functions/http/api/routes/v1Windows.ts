@@ -15,6 +15,7 @@ import {
   WindowParamsSchema,
 } from "../../../../lib/schemas/api/management";
 import { ProblemSchema } from "../../../../lib/schemas/api/problem";
+import { withRecurrence } from "../../../../lib/domain/window/windowRecurrence";
 import { MaintenanceWindowSchema, type MaintenanceWindow } from "../../../../lib/schemas/policies";
 import { WindowTargetsSchema } from "../../../../lib/schemas/window";
 import { makeDiscoverWindowTargets } from "../../../activities/discoverWindowTargets";
@@ -123,8 +124,10 @@ const putWindowRoute = defineApiRoute({
     if (call.body.tenant !== tenant) errors.push({ field: "body.tenant", reason: `must be ${tenant} (the path's)` });
     if (call.body.id !== windowId) errors.push({ field: "body.id", reason: `must be ${windowId} (the path's)` });
     if (errors.length > 0) throw invalidDocument(errors);
-    await checkWindow(call.deps.policies, call.body);
-    return saveDocument(call, windowBlobName(tenant, windowId), call.body, `window:${tenant}/${windowId}`);
+    // A scan window without a recurrence is daily: saved written out, so the version and its hash say so.
+    const window = withRecurrence(call.body);
+    await checkWindow(call.deps.policies, window);
+    return saveDocument(call, windowBlobName(tenant, windowId), window, `window:${tenant}/${windowId}`);
   },
 });
 
