@@ -313,7 +313,8 @@ export const MaintenanceWindowSchema = z
     rings: z.array(RingSchema).min(1),
     /**
      * `patch` (default) installs; `scan` is an assessment window: baseline and catalog only, no install, no reboot,
-     * the missing updates sealed per device (docs/patch-run.md, "Scan-only windows"). Usually `Daily`. Absent: patch.
+     * the missing updates sealed per device (docs/patch-run.md, "Scan-only windows"); daily when it names no
+     * recurrence. Absent: patch.
      */
     mode: z.enum(["patch", "scan"]).optional(),
     maxConcurrency: CountOrPercentSchema,
