@@ -2,11 +2,12 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { readScenarioFile } from "../../../local/fleet/scenario/parseScenario";
 import { startLocalStack, type LocalStack } from "../../../local/run/localStack";
+import { runWindows, type WindowsSummary } from "../../../local/run/runWindows";
 import { ComplianceReportSchema } from "../../../lib/compliance/complianceSchemas";
 
 // The daily compliance timer on the local stack (the same timer definition Azure registers, fired by the local
-// host as the Functions host fires it): one sealed report per client of the demo fleet, and none more when the same
-// tick fires again.
+// host as the Functions host fires it), after a scan of the demo fleet: one sealed report per client, the scanned
+// devices assessed, and none more when the same tick fires again.
 
 const DEMO = path.resolve(__dirname, "../../../local/scenarios/demo.json");
 const TIMER = "generateScheduledComplianceReports";
@@ -16,6 +17,7 @@ const START = new Date("2026-02-10T12:00:00Z");
 const PERIOD = { from: "2026-01-12", to: "2026-02-10" };
 
 let stack: LocalStack;
+let summary: WindowsSummary;
 // The clients and their devices as the scenario file (outside the code under test) defines them.
 const scenario = JSON.parse(readFileSync(DEMO, "utf8")) as {
   clients: { tenant: string; client: string }[];
@@ -24,7 +26,12 @@ const scenario = JSON.parse(readFileSync(DEMO, "utf8")) as {
 
 beforeAll(async () => {
   stack = await startLocalStack({ scenario: readScenarioFile(DEMO), clock: "virtual", httpPort: 0, startTime: START });
-}, 120_000);
+  // Assess the fleet inside the period: every demo window as a scan window, run once now (2026-02-10).
+  for (const window of await stack.deps.policies.listWindows()) {
+    await stack.deps.policies.putWindow({ ...window, mode: "scan" });
+  }
+  summary = await runWindows(stack);
+}, 300_000);
 
 afterAll(async () => {
   await stack?.stop();
@@ -39,8 +46,11 @@ async function reportIds(tenant: string, client: string): Promise<string[]> {
 describe("scheduled compliance reports", () => {
   const sealed = new Map<string, string[]>();
 
-  it("seals one report per client for the last 30 UTC days, every device unknown when nothing assessed them", async () => {
+  it("seals one report per client for the last 30 UTC days: scanned devices assessed, the others unknown", async () => {
+    // The scans ended inside the period (the report's last day), before the tick.
+    expect(stack.host.now().getTime()).toBeLessThan(Date.parse("2026-02-11T00:00:00Z"));
     await stack.host.fireTimer(TIMER);
+    let assessed = 0;
     for (const { tenant, client } of scenario.clients) {
       const ids = await reportIds(tenant, client);
       expect({ client, reports: ids.length }).toEqual({ client, reports: 1 });
@@ -65,9 +75,19 @@ describe("scheduled compliance reports", () => {
       const listed = new Set(report.devices.map((d) => d.device));
       for (const name of devices)
         expect({ client, device: name, listed: listed.has(name) }).toMatchObject({ listed: true });
-      // No run in the period: unknown, never compliant.
-      expect(report.devices.every((d) => d.status === "unknown")).toBe(true);
+      // A device whose scan sealed a complete catalog is assessed; one with no run at all is unknown, never compliant.
+      const runs = summary.devices.filter((d) => d.tenant === tenant && d.client === client);
+      const scanned = new Set(runs.filter((d) => d.status === "completed" && d.exitCode === 0).map((d) => d.device));
+      const ran = new Set(runs.map((d) => d.device));
+      for (const d of report.devices) {
+        if (scanned.has(d.device))
+          expect({ device: d.device, status: d.status }).not.toMatchObject({ status: "unknown" });
+        if (!ran.has(d.device))
+          expect({ device: d.device, status: d.status }).toEqual({ device: d.device, status: "unknown" });
+      }
+      assessed += report.devices.filter((d) => d.status !== "unknown").length;
     }
+    expect(assessed).toBeGreaterThan(5);
   });
 
   it("fired again for the same tick (a retry or a re-fire), seals no second report and changes nothing", async () => {
