@@ -143,8 +143,6 @@ export function scaleSetJson(scaleSet: ScaleSet): object {
 
 /** One VMSS instance; with `$expand=instanceView` the VM agent's readiness mirrors the device's agent status. */
 export function scaleSetVmJson(device: SimulatedDevice, clock: FleetClock, instanceView: boolean): object {
-  const now = clock.now();
-  const ready = device.agentStatus(now) === "Connected";
   const vmss = device.placement.vmss;
   return {
     id: vmssVmId(device),
@@ -166,36 +164,7 @@ export function scaleSetVmJson(device: SimulatedDevice, clock: FleetClock, insta
           createOption: "FromImage",
         },
       },
-      ...(instanceView
-        ? {
-            instanceView: {
-              computerName: device.armProperties.computerName,
-              osName: device.armProperties.osName,
-              osVersion: device.armProperties.osVersion,
-              vmAgent: {
-                vmAgentVersion: device.armProperties.agentVersion,
-                statuses: [
-                  {
-                    code: "ProvisioningState/succeeded",
-                    level: "Info",
-                    displayStatus: ready ? "Ready" : "Not Ready",
-                    message: ready ? "Guest Agent is running" : "VM status blob is found but not yet populated.",
-                    time: now.toISOString(),
-                  },
-                ],
-              },
-              statuses: [
-                {
-                  code: "ProvisioningState/succeeded",
-                  level: "Info",
-                  displayStatus: "Provisioning succeeded",
-                  time: null,
-                },
-                { code: "PowerState/running", level: "Info", displayStatus: "VM running" },
-              ],
-            },
-          }
-        : {}),
+      ...(instanceView ? { instanceView: vmInstanceViewJson(device, clock) } : {}),
     },
   };
 }

@@ -170,39 +170,27 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     return { status: 200, body: { value: items.slice(skip, skip + size), nextLink } };
   }
 
-  const arcDevice = (m: string[]): SimulatedDevice => {
-    const device = arcIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? ""));
+  /** The device a route names, advanced to now; ARM's 404 body when there is none. */
+  const found = (device: SimulatedDevice | undefined, resource: string, resourceGroup: string | undefined) => {
     if (device === undefined)
       throw new ServiceError(
         404,
         "ResourceNotFound",
-        `The Resource 'Microsoft.HybridCompute/machines/${m[3]}' under resource group '${m[2]}' was not found.`,
+        `The Resource '${resource}' under resource group '${resourceGroup}' was not found.`,
       );
     engine.advance(device);
     return device;
   };
-  const vmssDevice = (m: string[]): SimulatedDevice => {
-    const device = vmssIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? "", m[4] ?? ""));
-    if (device === undefined)
-      throw new ServiceError(
-        404,
-        "ResourceNotFound",
-        `The Resource 'Microsoft.Compute/virtualMachineScaleSets/${m[3]}/virtualMachines/${m[4]}' under resource group '${m[2]}' was not found.`,
-      );
-    engine.advance(device);
-    return device;
-  };
-  const vmDevice = (m: string[]): SimulatedDevice => {
-    const device = vmIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? ""));
-    if (device === undefined)
-      throw new ServiceError(
-        404,
-        "ResourceNotFound",
-        `The Resource 'Microsoft.Compute/virtualMachines/${m[3]}' under resource group '${m[2]}' was not found.`,
-      );
-    engine.advance(device);
-    return device;
-  };
+  const arcDevice = (m: string[]): SimulatedDevice =>
+    found(arcIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? "")), `Microsoft.HybridCompute/machines/${m[3]}`, m[2]);
+  const vmssDevice = (m: string[]): SimulatedDevice =>
+    found(
+      vmssIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? "", m[4] ?? "")),
+      `Microsoft.Compute/virtualMachineScaleSets/${m[3]}/virtualMachines/${m[4]}`,
+      m[2],
+    );
+  const vmDevice = (m: string[]): SimulatedDevice =>
+    found(vmIndex.get(lower(m[1] ?? "", m[2] ?? "", m[3] ?? "")), `Microsoft.Compute/virtualMachines/${m[3]}`, m[2]);
   const inScope = (
     device: { subscriptionId: string; resourceGroup: string },
     sub: string,
