@@ -44,7 +44,11 @@ function streamOf(path: string, text: string): TranscriptStream {
 /** A staged output blob's text; undefined when there is none (404). */
 async function readStaging(staging: ContainerClient, name: string): Promise<string | undefined> {
   try {
-    return (await staging.getBlobClient(name).downloadToBuffer()).toString("utf8");
+    // One GET; downloadToBuffer() would first send a HEAD for the length.
+    const response = await staging.getBlobClient(name).download();
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
+    return Buffer.concat(chunks).toString("utf8");
   } catch (error) {
     // The agent creates the blob on its first write; a command that never started leaves none, and a collect that
     // filed it as evidence deleted it.
