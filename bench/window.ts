@@ -1,60 +1,72 @@
 // Benchmark: a maintenance window over a generated fleet on the local stack (Azurite, fleet emulator with latency
 // off, local Durable host on the virtual clock). Prints figures; asserts nothing. See bench/README.md.
 //
-//   npm run bench:window                     # 1,000 devices
+//   npm run bench:window                     # 1,000 devices, after a 100-device baseline in the same process
 //   BENCH_DEVICES=5000 npm run bench:window
+//   BENCH_BASELINE=0 ...                     # no baseline (otherwise its size; skipped when BENCH_DEVICES <= it)
 import diagnosticsChannel from "node:diagnostics_channel";
 import type { ClientRequest, IncomingMessage } from "node:http";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import { verifyRun } from "../lib/evidence/verifyRun";
 import { generateScenario } from "../local/fleet/scenario/generateScenario";
 import { withOneRing } from "../local/fleet/scenario/oneRing";
 import { parseScenario } from "../local/fleet/scenario/parseScenario";
 import type { ScenarioInput } from "../local/fleet/scenario/scenarioSchema";
-import { startLocalStack } from "../local/run/localStack";
+import { startLocalStack, type LocalStack } from "../local/run/localStack";
 import { runWindows } from "../local/run/runWindows";
 import { ORCHESTRATORS } from "../orchestrators/activityNames";
 import { intSetting } from "./settings";
 
 const DEVICES = intSetting("BENCH_DEVICES", 1000);
 const SEED = intSetting("BENCH_SEED", 1);
+const BASELINE = process.env.BENCH_BASELINE === "0" ? 0 : intSetting("BENCH_BASELINE", 100);
 
-/** Outgoing HTTP requests by kind: the app's storage, the task hub's storage, ARM run-command calls, other ARM. */
+/** Outgoing HTTP requests by storage role (each its own Azurite process) and by ARM kind. */
 interface Counts {
-  appStorage: number;
+  /** Evidence blobs and the index tables (Artifacts, Installs, Runs): the issue's "evidence + index" figure. */
+  evidence: number;
+  /** The evidence account's other requests: locks, policies, table $batch (index transactions), checkpoints. */
+  evidenceOther: number;
+  /** Run Command output staging: the agents' writes (the emulator, in this process) and collect's reads/deletes. */
   staging: number;
-  otherStorage: number;
-  taskHubStorage: number;
+  /** The Durable task hub's account (the local host's history, instances, inbox). */
+  taskHub: number;
   runCommandCalls: number;
   armWrites: number;
   otherArm: number;
   other: number;
 }
 
-const TASK_HUB_TABLES = /^\/devstoreaccount1\/PatchPilot(Instances|History|Inbox)/i;
-/** Run Command output staging: written by the agent (the emulator, in this process), read back once by collect. */
-const STAGING = /^\/devstoreaccount1\/runcommand-output/i;
-/** The evidence container and its index tables: what a device run stores and reads back. */
 const EVIDENCE = /^\/devstoreaccount1\/(evidence|Artifacts|Installs|Runs)/i;
 
-function countRequests(armPort: string, counts: Counts): () => void {
+function portOf(url: string): string {
+  return new URL(url).port;
+}
+
+function countRequests(stack: LocalStack, counts: Counts): () => void {
+  const armPort = portOf(stack.emulator.endpoint);
+  const role = new Map<string, "taskHub" | "evidence" | "staging">();
+  for (const name of ["taskHub", "evidence", "staging"] as const) {
+    role.set(portOf(stack.storage[name].blobEndpoint), name);
+    role.set(portOf(stack.storage[name].tableEndpoint), name);
+  }
   const onStart = (message: unknown): void => {
     const request = (message as { request?: ClientRequest }).request;
     if (request === undefined) return;
     const host = String(request.getHeader("host") ?? "");
     const port = host.slice(host.lastIndexOf(":") + 1);
+    const account = role.get(port);
     if (port === armPort) {
       if (request.method !== "GET") counts.armWrites += 1;
       if (/\/runCommands/i.test(request.path)) counts.runCommandCalls += 1;
       else counts.otherArm += 1;
-    } else if (request.path.startsWith("/devstoreaccount1")) {
-      if (TASK_HUB_TABLES.test(request.path)) counts.taskHubStorage += 1;
-      else if (STAGING.test(request.path)) counts.staging += 1;
-      else if (EVIDENCE.test(request.path)) counts.appStorage += 1;
-      else counts.otherStorage += 1;
-    } else {
-      counts.other += 1;
-    }
+    } else if (account === "taskHub") counts.taskHub += 1;
+    else if (account === "staging") counts.staging += 1;
+    else if (account === "evidence") {
+      if (EVIDENCE.test(request.path)) counts.evidence += 1;
+      else counts.evidenceOther += 1;
+    } else counts.other += 1;
   };
   diagnosticsChannel.subscribe("http.client.request.start", onStart);
   return () => diagnosticsChannel.unsubscribe("http.client.request.start", onStart);
@@ -86,65 +98,93 @@ function forThroughput(input: ScenarioInput): ScenarioInput {
   };
 }
 
-async function main(): Promise<void> {
-  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
-  console.log(
-    `bench:window — ${DEVICES} devices (seed ${SEED}), Node ${process.version}, ${cpu} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
-  );
-  const scenario = parseScenario(forThroughput(generateScenario({ devices: DEVICES, seed: SEED })));
+/** Resident set size of another process (an Azurite), from /proc; 0 where there is none. */
+function rssOf(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match === null ? 0 : Number(match[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** One window bench on a fresh stack: prints its figures, returns devices per minute. */
+async function benchWindow(devices: number): Promise<number> {
+  const scenario = parseScenario(forThroughput(generateScenario({ devices, seed: SEED })));
   const stack = await startLocalStack({ scenario, clock: "virtual" });
+  const azurites = {
+    taskHub: stack.storage.taskHub.pid,
+    evidence: stack.storage.evidence.pid,
+    staging: stack.storage.staging.pid,
+  };
   let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => {
+  const peakAzurite = { taskHub: 0, evidence: 0, staging: 0 };
+  const sample = (): void => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-  }, 200);
+    for (const role of ["taskHub", "evidence", "staging"] as const)
+      peakAzurite[role] = Math.max(peakAzurite[role], rssOf(azurites[role]));
+  };
+  const sampler = setInterval(sample, 500);
   const counts: Counts = {
-    appStorage: 0,
+    evidence: 0,
+    evidenceOther: 0,
     staging: 0,
-    otherStorage: 0,
-    taskHubStorage: 0,
+    taskHub: 0,
     runCommandCalls: 0,
     armWrites: 0,
     otherArm: 0,
     other: 0,
   };
-  const stopCounting = countRequests(new URL(stack.emulator.endpoint).port, counts);
+  const stopCounting = countRequests(stack, counts);
   const received: ArmReceived = { requests: 0, writes: 0 };
-  const stopReceiving = countArmAtEmulator(new URL(stack.emulator.endpoint).port, received);
+  const stopReceiving = countArmAtEmulator(portOf(stack.emulator.endpoint), received);
   try {
+    console.log(`\n== ${devices} devices ==`);
     const started = Date.now();
     // Verification (every run re-read by `patchpilot verify`) is an auditor's cost, not the run's: counted apart.
     const summary = await runWindows(stack, undefined, { verify: false });
     const wallMs = Date.now() - started;
     stopCounting();
     stopReceiving();
+    sample();
     let verified = 0;
+    const verifyStarted = Date.now();
     for (const d of summary.devices) {
       const run =
         d.status === "completed" ? { tenant: d.tenant, client: d.client, device: d.device, runId: d.runId } : undefined;
       if (run !== undefined && (await verifyRun(stack.deps.evidence, run)).ok) verified += 1;
     }
+    const verifyMs = Date.now() - verifyStarted;
     clearInterval(sampler);
 
     const runs = (await stack.host.client.getStatusAll()).filter((s) => s.name === ORCHESTRATORS.devicePatchRun);
     let events = 0;
-    for (const run of runs) events += (await stack.host.getHistory(run.instanceId)).length;
+    let maxEvents = 0;
+    for (const run of runs) {
+      const n = (await stack.host.getHistory(run.instanceId)).length;
+      events += n;
+      maxEvents = Math.max(maxEvents, n);
+    }
     const completed = summary.devices.filter((d) => d.status === "completed");
     const perRun = (n: number): string => (runs.length === 0 ? "n/a" : (n / runs.length).toFixed(1));
     const codes = new Map<string, number>();
     for (const d of completed) codes.set(String(d.exitCode), (codes.get(String(d.exitCode)) ?? 0) + 1);
+    const perMinute = (completed.length / wallMs) * 60_000;
 
     console.log(
       `windows: ${summary.windows.length}, device runs: ${runs.length} (${completed.length} completed, ${summary.devices.length - completed.length} not started or failed)`,
     );
     console.log(`exit codes: ${[...codes.entries()].map(([c, n]) => `${c}: ${n}`).join(", ")}`);
-    console.log(`verified (after the window, not counted below): ${verified}/${completed.length}`);
-    console.log(`wall time ${(wallMs / 1000).toFixed(1)} s for ${summary.simulatedMinutes} simulated minutes`);
-    console.log(`devices per minute (wall): ${((completed.length / wallMs) * 60_000).toFixed(0)}`);
     console.log(
-      `history events per device run: ${perRun(events)} (target <= 60; every OrchestratorStarted/Completed pair counted)`,
+      `verified (after the window, not counted below): ${verified}/${completed.length} in ${(verifyMs / 1000).toFixed(1)} s`,
     );
+    console.log(`wall time ${(wallMs / 1000).toFixed(1)} s for ${summary.simulatedMinutes} simulated minutes`);
+    console.log(`devices per minute (wall): ${perMinute.toFixed(0)}`);
+    console.log(`history events per device run: ${perRun(events)} (most in one run: ${maxEvents}; target <= 40)`);
     console.log(
-      `storage transactions per device run: ${perRun(counts.appStorage)} evidence + index (target <= 40); also ${perRun(counts.staging)} Run Command staging (agent writes + our reads), ${perRun(counts.taskHubStorage)} Durable task hub, ${perRun(counts.otherStorage)} other (locks, policies, and every table $batch: task-hub history and index transactions)`,
+      `storage requests per device run: evidence + index ${perRun(counts.evidence)} (target <= 50); evidence account other ${perRun(counts.evidenceOther)} (locks, policies, index $batch); staging ${perRun(counts.staging)} (agent writes + collect reads and deletes); task hub ${perRun(counts.taskHub)}`,
     );
     console.log(
       `Run Command calls per device: ${perRun(counts.runCommandCalls)} (plus ${perRun(counts.otherArm)} other ARM reads: inventory, agent status)`,
@@ -158,18 +198,32 @@ async function main(): Promise<void> {
     );
     const writesPerRun = runs.length === 0 ? 0 : counts.armWrites / runs.length;
     console.log(
-      `ARM ceiling (not simulated here): ~${writesPerRun.toFixed(0)} writes per device at 10 writes/s per subscription = ~${((DEVICES * writesPerRun) / 10 / 60).toFixed(0)} min for ${DEVICES} devices in one subscription`,
+      `ARM ceiling (not simulated here): ~${writesPerRun.toFixed(0)} writes per device at 10 writes/s per subscription = ~${((devices * writesPerRun) / 10 / 60).toFixed(0)} min for ${devices} devices in one subscription`,
     );
     console.log(
-      `peak RSS of this process: ${(peakRss / 2 ** 20).toFixed(0)} MiB (host + emulator + app; Azurite runs in its own process; target < 1024 MiB at 1,000 devices)`,
+      `peak RSS: ${mib(peakRss)} host + emulator + app (this process; target < 1024 MiB); Azurite processes: task hub ${mib(peakAzurite.taskHub)}, evidence ${mib(peakAzurite.evidence)}, staging ${mib(peakAzurite.staging)}`,
     );
     console.log(`host stats: ${JSON.stringify(stack.host.stats)}`);
+    return perMinute;
   } finally {
     clearInterval(sampler);
     stopCounting();
     stopReceiving();
     await stack.stop();
   }
+}
+
+async function main(): Promise<void> {
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  console.log(
+    `bench:window — ${DEVICES} devices (seed ${SEED}), Node ${process.version}, ${cpu} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  );
+  const baseline = BASELINE > 0 && DEVICES > BASELINE ? await benchWindow(BASELINE) : undefined;
+  const rate = await benchWindow(DEVICES);
+  if (baseline !== undefined)
+    console.log(
+      `\nratio devices/min(${DEVICES}) / devices/min(${BASELINE}), same process: ${rate.toFixed(0)} / ${baseline.toFixed(0)} = ${(rate / baseline).toFixed(2)} (target >= 0.7)`,
+    );
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 // The app's dependencies and the shapes of its function definitions: a leaf module that handlers import for types
 // (functions/functionList.ts holds the list itself, so no handler's import leads back to every other handler).
+import type { ContainerClient } from "@azure/storage-blob";
 import type { EventGridHandler, HttpHandler, HttpMethod, TimerHandler } from "@azure/functions";
 import type { ActivityHandler, EntityHandler, OrchestrationHandler } from "durable-functions";
 import type { Config } from "../lib/config/config";
@@ -56,11 +57,18 @@ export interface AppDepsOptions {
   eventGrid?: { credential: TokenCredential | KeyCredential; ca?: string };
   /** How to reach the Logs Ingestion endpoint; the managed identity when omitted. Locally: a static token and CA. */
   logsIngestion?: { credential: TokenCredential; ca?: string };
+  /**
+   * The Run Command staging container when it lives in an account of its own (the local stack: its own Azurite
+   * process, so the agents' short-lived output never shares a store with the evidence); the evidence account's
+   * PATCHPILOT_STAGING_CONTAINER when omitted, as the Bicep deploys it.
+   */
+  stagingContainer?: ContainerClient;
 }
 
 /** Builds every client from config (call lazily: it reads the ARM CA file when one is configured). */
 export function createAppDeps(config: Config, options: AppDepsOptions = {}): AppDeps {
-  const storage = createStorageClients(config);
+  const clients = createStorageClients(config);
+  const storage = options.stagingContainer === undefined ? clients : { ...clients, staging: options.stagingContainer };
   const connection = armConnectionFromSettings(config.arm, options.armCredential ?? new DefaultAzureCredential());
   const arm = createArmClients(
     options.armPolicies === undefined ? connection : { ...connection, additionalPolicies: options.armPolicies },

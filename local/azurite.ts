@@ -26,10 +26,20 @@ export interface StartAzuriteOptions {
   location?: string;
   /** How long to wait for the ports to accept connections. */
   startTimeoutMs?: number;
+  /**
+   * Azurite's entry script; the installed (patched, see patches/) package's when omitted. The lookup bench and the
+   * patch's test start an unpatched copy through this (local/azuriteUnpatched.ts).
+   */
+  entry?: string;
 }
 
 function azuriteEntry(): string {
   return require.resolve("azurite/dist/src/azurite.js");
+}
+
+/** Where the installed Azurite package lives (the folder with its package.json). */
+export function azuritePackageDir(): string {
+  return path.dirname(require.resolve("azurite/package.json"));
 }
 
 async function freePort(): Promise<number> {
@@ -74,7 +84,7 @@ async function launchOnce(options: StartAzuriteOptions): Promise<AzuriteInstance
   const ownLocation = options.location === undefined;
   const location = options.location ?? mkdtempSync(path.join(os.tmpdir(), "patchpilot-azurite-"));
   const args = [
-    azuriteEntry(),
+    options.entry ?? azuriteEntry(),
     "--silent",
     "--skipApiVersionCheck",
     "--disableTelemetry",
@@ -89,7 +99,13 @@ async function launchOnce(options: StartAzuriteOptions): Promise<AzuriteInstance
   if (options.inMemory ?? true) args.push("--inMemoryPersistence");
   else args.push("--location", location);
 
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: location, stdio: ["ignore", "ignore", "pipe"] });
+  // NODE_PATH lets a copy of the package outside node_modules (the unpatched one) resolve Azurite's dependencies.
+  const env = { ...process.env, NODE_PATH: path.dirname(azuritePackageDir()) };
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: location,
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();

@@ -12,6 +12,7 @@ import { RunFacts } from "./runFacts";
 import { StoredList } from "./storedArtifacts";
 import { STEPS } from "./steps";
 import { stageFactsOf, submitNextStep } from "./submitNextStep";
+import { rememberingWrites } from "../evidence/writtenBytes";
 
 /**
  * Decisions one call may take when the next one is already due (a collected reboot and the first agent check):
@@ -80,7 +81,9 @@ async function look(
  * planner decide, writes what the decision must record and submits the next stage's steps. Safe to retry: names,
  * paths and bytes derive from the input only.
  */
-export async function advanceRun(deps: DeviceRunDeps, request: AdvanceDeviceRunInput): Promise<DeviceRunState> {
+export async function advanceRun(callerDeps: DeviceRunDeps, request: AdvanceDeviceRunInput): Promise<DeviceRunState> {
+  // Artifacts this call stores (create-once) and then decides on are served from memory, not read back.
+  const deps = { ...callerDeps, evidence: rememberingWrites(callerDeps.evidence) };
   const { input } = request;
   const now = new Date(request.now);
   const { run } = input;

@@ -41,14 +41,37 @@ function streamOf(path: string, text: string): TranscriptStream {
   return { ...(bytes.byteLength > 0 ? { path } : {}), size: bytes.byteLength, sha256: sha256Hex(bytes) };
 }
 
-async function readStaging(staging: ContainerClient, name: string): Promise<string> {
+/** A staged output blob's text; undefined when there is none (404). */
+async function readStaging(staging: ContainerClient, name: string): Promise<string | undefined> {
   try {
-    return (await staging.getBlobClient(name).downloadToBuffer()).toString("utf8");
+    // One GET; downloadToBuffer() would first send a HEAD for the length.
+    const response = await staging.getBlobClient(name).download();
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
+    return Buffer.concat(chunks).toString("utf8");
   } catch (error) {
-    // The agent creates the blob on its first write; a command that never started leaves none.
-    if (isStatus(error, 404)) return "";
+    // The agent creates the blob on its first write; a command that never started leaves none, and a collect that
+    // filed it as evidence deleted it.
+    if (isStatus(error, 404)) return undefined;
     throw error;
   }
+}
+
+/**
+ * Deletes a command's staged output blobs once their bytes are filed as evidence (create-once, hashed, indexed):
+ * staging is a hand-off, not a store, and what stays there only grows the account (a lifecycle rule in the Bicep is
+ * the backstop for a crash between filing and this). `present`: which of stdout / stderr exist; undefined = unknown.
+ */
+async function deleteStaged(
+  staging: ContainerClient,
+  handle: PendingCommand["handle"],
+  present?: { stdout: boolean; stderr: boolean },
+): Promise<void> {
+  const names = [
+    ...(present?.stdout === false ? [] : [handle.outputBlobName]),
+    ...(present?.stderr === false ? [] : [handle.errorBlobName]),
+  ];
+  await Promise.all(names.map((name) => staging.getBlobClient(name).deleteIfExists()));
 }
 
 function refFromBytes(run: RunRef, path: string, bytes: Buffer): StoredArtifactRef {
@@ -181,12 +204,23 @@ export async function collectCommand(
   now: Date,
 ): Promise<CollectedCommand[]> {
   let raw: Observed;
+  let present: { stdout: boolean; stderr: boolean } | undefined;
   if (end.kind === "terminal" && end.status !== undefined) {
     const [stdout, stderr] = await Promise.all([
       readStaging(deps.staging, command.handle.outputBlobName),
       readStaging(deps.staging, command.handle.errorBlobName),
     ]);
-    raw = { view: end.status, stdout, stderr, canceled: undefined };
+    if (stdout === undefined) {
+      // No stdout blob: the command wrote nothing, or an earlier attempt of this collect filed it and deleted it.
+      // Its status records tell which; rebuilt from them, a retry returns what the first attempt filed.
+      const rebuilt = await rebuildAll(deps, run, command, stored);
+      if (rebuilt !== undefined) {
+        if (stderr !== undefined) await deleteStaged(deps.staging, command.handle, { stdout: false, stderr: true });
+        return rebuilt;
+      }
+    }
+    present = { stdout: stdout !== undefined, stderr: stderr !== undefined };
+    raw = { view: end.status, stdout: stdout ?? "", stderr: stderr ?? "", canceled: undefined };
   } else if (end.kind === "terminal") {
     try {
       const result = await deps.runCommands.collect(command.handle);
@@ -215,6 +249,7 @@ export async function collectCommand(
       readStaging(deps.staging, command.handle.outputBlobName),
       readStaging(deps.staging, command.handle.errorBlobName),
     ]);
+    present = { stdout: stdout !== undefined, stderr: stderr !== undefined };
     const view: RunCommandStatus = {
       executionState: end.lastState as RunCommandStatus["executionState"],
       terminal: false,
@@ -227,7 +262,7 @@ export async function collectCommand(
       at: now.toISOString(),
       reason: `no terminal state ${command.timeoutSeconds} s after submission plus grace: cancelled by PatchPilot`,
     };
-    raw = { view, stdout, stderr, canceled };
+    raw = { view, stdout: stdout ?? "", stderr: stderr ?? "", canceled };
   }
   const parts = partsOf(command);
   const collected: CollectedCommand[] = [];
@@ -243,6 +278,9 @@ export async function collectCommand(
           );
     collected.push(await fileTranscripts(deps, run, part, observed, stored));
   }
+  // Every part's transcripts and status record are filed: the staged bytes are evidence now.
+  if (present === undefined || present.stdout || present.stderr)
+    await deleteStaged(deps.staging, command.handle, present);
   return collected;
 }
 

@@ -5,6 +5,7 @@ import { openEvidenceSession } from "../evidence/evidenceSession";
 import { writeRunReceipt } from "../evidence/receipt";
 import { sealRun, type EvidenceDeps } from "../evidence/runEvidence";
 import { sha256Hex } from "../evidence/sha256";
+import { rememberingWrites } from "../evidence/writtenBytes";
 import type { RebootRecord } from "../schemas/artifacts/catalog";
 import type { PhaseFailure } from "../schemas/artifacts/run";
 import type { DeviceRunResult, DeviceRunState, FinishDeviceRunInput } from "../schemas/deviceRun";
@@ -71,9 +72,12 @@ function rebootRecord(state: DeviceRunState): RebootRecord | undefined {
  * run holds it; a contended run never took it). Missing evidence stays missing: the exit code explains it.
  */
 export async function finishRun(
-  deps: Pick<DeviceRunDeps, "evidence" | "locks" | "stages">,
+  callerDeps: Pick<DeviceRunDeps, "evidence" | "locks" | "stages">,
   parsed: FinishDeviceRunInput,
 ): Promise<DeviceRunResult> {
+  // What this call writes (reboot.json, the seal, exit-code.json, the report) is not read back from storage: the
+  // create-once write proved the blob holds those bytes, and every reader still verifies them against the index.
+  const deps = { ...callerDeps, evidence: rememberingWrites(callerDeps.evidence) };
   const { input, state, now } = parsed;
   const { run } = input;
   const stored = new StoredList(state.stored);

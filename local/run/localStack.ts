@@ -6,6 +6,7 @@ import { createDefinitions } from "../../functions/functionList";
 import { ensureStorage } from "../../lib/azure/storageClients";
 import { parseConfig } from "../../lib/config/config";
 import { AzureKeyCredential } from "@azure/core-auth";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { EVENT_TYPES } from "../../lib/azure/events/eventData";
 import { INGEST_FUNCTION_NAME } from "../../functions/eventGrid/ingestPatchEvents";
 import { startAzurite, type AzuriteInstance } from "../azurite";
@@ -29,7 +30,14 @@ import { localCheckpointContainerUrl } from "./checkpointContainer";
 
 /** Everything PatchPilot needs on one machine: Azurite, the fleet emulator, the app's deps and the Durable host. */
 export interface LocalStack {
+  /** The evidence account's Azurite (evidence, index tables, locks, policies). */
   azurite: AzuriteInstance;
+  /**
+   * The storage roles, each its own Azurite process as each is its own account in Azure: the Durable task hub
+   * (AzureWebJobsStorage), the evidence account, and Run Command output staging. A role's request load and stored
+   * blobs never slow another's lookups.
+   */
+  storage: { taskHub: AzuriteInstance; evidence: AzuriteInstance; staging: AzuriteInstance };
   emulator: FleetEmulator;
   fleet: SimulatedFleet;
   deps: AppDeps;
@@ -75,9 +83,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let host: LocalDurableHost | undefined;
   // One clock for the emulator's devices and the Durable host: a virtual reboot takes virtual minutes on both.
   const clock: FleetClock = { now: () => (host === undefined ? startTime : host.now()) };
-  const azurite = await startAzurite({ inMemory: true });
-  const cleanup: (() => Promise<void>)[] = [() => azurite.stop()];
+  const cleanup: (() => Promise<void>)[] = [];
+  const start = async (): Promise<AzuriteInstance> => {
+    const started = await startAzurite({ inMemory: true });
+    cleanup.push(() => started.stop());
+    return started;
+  };
   try {
+    const [taskHubAzurite, azurite, stagingAzurite] = await Promise.all([start(), start(), start()]);
+
     const fleet = buildFleet(options.scenario, clock);
     const emulator = await startFleetEmulator({
       fleet,
@@ -101,7 +115,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const config = parseConfig({
       PATCHPILOT_TRANSPARENCY_KEY_FILE: path.join(caDir, "transparency", "checkpoint-ed25519.pem"),
       PATCHPILOT_CHECKPOINT_CONTAINER_URL: checkpointContainerUrl,
-      AzureWebJobsStorage: azurite.connectionString,
+      AzureWebJobsStorage: taskHubAzurite.connectionString,
       PATCHPILOT_EVIDENCE_CONNECTION_STRING: azurite.connectionString,
       PATCHPILOT_ALLOW_INSECURE_STORAGE: "true",
       PATCHPILOT_ARM_ENDPOINT: emulator.endpoint,
@@ -112,18 +126,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       PATCHPILOT_LOGS_DCR_IMMUTABLE_ID: logs.ruleId,
       ...options.settings,
     });
+    const staging = BlobServiceClient.fromConnectionString(stagingAzurite.connectionString).getContainerClient(
+      config.evidence.stagingContainer,
+    );
     const deps = createAppDeps(config, {
       armCredential: new LocalFleetCredential(),
       clock: () => clock.now(),
       eventGrid: { credential: new AzureKeyCredential(eventGrid.key), ca: eventGrid.ca },
       logsIngestion: { credential: logs.credential, ca: logs.ca },
+      stagingContainer: staging,
     });
     await ensureStorage(deps.storage);
     await seedPolicyStore(deps.policies, options.scenario);
     const seededLocks = await seedLocks(deps.locks, options.scenario, startTime);
     host = createLocalDurableHost({
       definitions: createDefinitions(() => deps),
-      connectionString: azurite.connectionString,
+      connectionString: taskHubAzurite.connectionString,
       taskHub: "PatchPilot",
       clock: options.clock,
       startTime,
@@ -149,6 +167,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     return {
       azurite,
+      storage: { taskHub: taskHubAzurite, evidence: azurite, staging: stagingAzurite },
       emulator,
       fleet,
       deps,

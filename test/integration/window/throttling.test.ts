@@ -49,7 +49,7 @@ async function runWithThrottling(throttling: ArmBehaviour["throttling"]): Promis
   try {
     const summary = await runWindows(stack);
     const instances = await loadTaskHub(
-      new TaskHubStore({ connectionString: stack.azurite.connectionString, taskHub: "PatchPilot" }),
+      new TaskHubStore({ connectionString: stack.storage.taskHub.connectionString, taskHub: "PatchPilot" }),
     );
     return { summary, throttled: tooMany.count, instances, repeatedInstalls: repeatedInstalls(stack.fleet) };
   } finally {

@@ -1,0 +1,132 @@
+// The project's patch of Azurite (patches/azurite+*.patch: an exact-key index of blob documents) must change how
+// fast a blob is found, never what is answered. The same fixed sequence of blob requests goes to the patched
+// Azurite (as installed by `npm ci`) and to Azurite as published (the patch taken back out of a copy); every answer
+// (status, error code, bytes, type, listing) must be the same. Unpatched Azurite is the source outside our code.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { BlobServiceClient, RestError, type ContainerClient } from "@azure/storage-blob";
+import { azuritePackageDir, startAzurite, type AzuriteInstance } from "../../../local/azurite";
+import { startUnpatchedAzurite, unpatchedAzuriteCopy } from "../../../local/azuriteUnpatched";
+
+type Answer = Record<string, unknown>;
+
+async function answer(request: () => Promise<Answer>): Promise<Answer> {
+  try {
+    return { ok: true, ...(await request()) };
+  } catch (error) {
+    if (error instanceof RestError) return { ok: false, status: error.statusCode, code: error.code };
+    throw error;
+  }
+}
+
+async function read(container: ContainerClient, name: string, snapshot?: string): Promise<Answer> {
+  const client =
+    snapshot === undefined ? container.getBlobClient(name) : container.getBlobClient(name).withSnapshot(snapshot);
+  const bytes = await client.downloadToBuffer();
+  const props = await client.getProperties();
+  return { text: bytes.toString("utf8"), length: props.contentLength, type: props.blobType };
+}
+
+/** The fixed sequence: every answer, in order, with what varies by clock (ETags, dates, snapshot ids) left out. */
+async function exercise(azurite: AzuriteInstance): Promise<Answer[]> {
+  const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
+  const [c1, c2] = [service.getContainerClient("one"), service.getContainerClient("two")];
+  await c1.create();
+  await c2.create();
+  const put = (c: ContainerClient, name: string, text: string, ifNoneMatch?: string) =>
+    answer(async () => {
+      const r = await c
+        .getBlockBlobClient(name)
+        .upload(text, Buffer.byteLength(text), ifNoneMatch === undefined ? {} : { conditions: { ifNoneMatch } });
+      return { created: r.errorCode === undefined };
+    });
+  const get = (c: ContainerClient, name: string, snapshot?: string) => answer(() => read(c, name, snapshot));
+  const answers: Answer[] = [];
+  // Many blobs with neighbouring names in two containers: the index must tell them apart by every key part.
+  for (let i = 0; i < 200; i++) {
+    answers.push(await put(c1, `t/run-${i}/status.json`, `one ${i}`));
+    if (i % 3 === 0) answers.push(await put(c2, `t/run-${i}/status.json`, `two ${i}`));
+  }
+  for (const i of [0, 1, 3, 99, 199, 200]) {
+    answers.push(await get(c1, `t/run-${i}/status.json`), await get(c2, `t/run-${i}/status.json`));
+  }
+  answers.push(await get(c1, "t/run-1/status.jso"), await get(c1, "T/run-1/status.json"));
+  // Create-once: refused over an existing blob, accepted for a new name.
+  answers.push(await put(c1, "t/run-5/status.json", "again", "*"), await put(c1, "t/new.json", "new", "*"));
+  // Overwrite, then read the new bytes.
+  answers.push(await put(c2, "t/run-3/status.json", "replaced"), await get(c2, "t/run-3/status.json"));
+  // Snapshots: the base blob and its snapshot are two documents with one name.
+  const snap = await c1.getBlobClient("t/run-7/status.json").createSnapshot();
+  answers.push(await put(c1, "t/run-7/status.json", "after snapshot"));
+  answers.push(await get(c1, "t/run-7/status.json"), await get(c1, "t/run-7/status.json", snap.snapshot));
+  answers.push(await answer(async () => (await c1.deleteBlob("t/run-7/status.json"), {})));
+  answers.push(
+    await answer(async () => (await c1.deleteBlob("t/run-7/status.json", { deleteSnapshots: "include" }), {})),
+  );
+  answers.push(await get(c1, "t/run-7/status.json"), await get(c1, "t/run-7/status.json", snap.snapshot));
+  // Delete and re-create under the same name (what a deleted staging blob and a retried agent write do).
+  answers.push(await answer(async () => (await c1.deleteBlob("t/run-8/status.json"), {})));
+  answers.push(
+    await get(c1, "t/run-8/status.json"),
+    await answer(async () => (await c1.deleteBlob("t/run-8/status.json"), {})),
+  );
+  answers.push(await put(c1, "t/run-8/status.json", "back"), await get(c1, "t/run-8/status.json"));
+  // Append blobs (Run Command output staging).
+  const append = c2.getAppendBlobClient("stage/out.txt");
+  await append.create();
+  await append.appendBlock("line 1\n", 7);
+  await append.appendBlock("line 2\n", 7);
+  answers.push(await get(c2, "stage/out.txt"));
+  answers.push(
+    await answer(
+      async () => (await c2.getAppendBlobClient("stage/out.txt").create({ conditions: { ifNoneMatch: "*" } }), {}),
+    ),
+  );
+  // Block list commit, then a listing of what is left.
+  const blocks = c2.getBlockBlobClient("blocks.bin");
+  const id = Buffer.from("block-0").toString("base64");
+  await blocks.stageBlock(id, "staged", 6);
+  answers.push(await get(c2, "blocks.bin"));
+  await blocks.commitBlockList([id]);
+  answers.push(await get(c2, "blocks.bin"));
+  for (const c of [c1, c2]) {
+    const names: string[] = [];
+    for await (const b of c.listBlobsFlat({ prefix: "t/run-1" })) names.push(b.name);
+    answers.push({ listing: names });
+  }
+  return answers;
+}
+
+describe("Azurite's exact-key patch", () => {
+  it("is applied to the installed package and taken out of the unpatched copy", () => {
+    const store = path.join("dist", "src", "blob", "persistence", "LokiBlobMetadataStore.js");
+    expect(readFileSync(path.join(azuritePackageDir(), store), "utf8")).toContain("findBlobByKey");
+    const copy = unpatchedAzuriteCopy();
+    try {
+      const published = readFileSync(
+        path.join(path.dirname(copy.entry), "blob", "persistence", "LokiBlobMetadataStore.js"),
+        "utf8",
+      );
+      expect(published).not.toContain("findBlobByKey");
+    } finally {
+      copy.remove();
+    }
+  });
+
+  it("answers a fixed sequence of blob requests exactly as published Azurite does", async () => {
+    const patched = await startAzurite({ inMemory: true });
+    const published = await startUnpatchedAzurite({ inMemory: true });
+    try {
+      const [ours, theirs] = [await exercise(patched), await exercise(published)];
+      expect(ours).toEqual(theirs);
+      // And the sequence does reach the cases it is about (read from the published answers).
+      expect(theirs).toContainEqual({ ok: false, status: 409, code: "BlobAlreadyExists" });
+      expect(theirs).toContainEqual({ ok: false, status: 409, code: "SnapshotsPresent" });
+      expect(theirs).toContainEqual({ ok: false, status: 404, code: "BlobNotFound" });
+      expect(theirs).toContainEqual({ ok: true, text: "back", length: 4, type: "BlockBlob" });
+    } finally {
+      await patched.stop();
+      await published.stop();
+    }
+  });
+});
