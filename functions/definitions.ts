@@ -12,6 +12,7 @@ import { createEventPublisher, type EventPublisher } from "../lib/azure/events/e
 import { IngestionLedger } from "../lib/azure/logs/ingestionLedger";
 import { createLogsIngester, type LogsIngester } from "../lib/azure/logs/logsIngester";
 import { armConnectionFromSettings } from "../lib/azure/armConnection";
+import { ArmPacer } from "../lib/azure/armPacer";
 import { createRunCommands, type RunCommands } from "../lib/azure/runCommands";
 import { createStorageClients, type StorageClients } from "../lib/azure/storageClients";
 import { createEvidenceDeps } from "../lib/evidence/createEvidenceDeps";
@@ -30,6 +31,8 @@ export interface AppDeps {
   storage: StorageClients;
   evidence: EvidenceDeps;
   arm: ArmClients;
+  /** The ARM pacer the clients share (undefined with PATCHPILOT_ARM_PACING=off); its stats are read by benchmarks. */
+  armPacer: ArmPacer | undefined;
   runCommands: RunCommands;
   policies: PolicyStore;
   locks: DeviceLocks;
@@ -69,11 +72,16 @@ export interface AppDepsOptions {
 export function createAppDeps(config: Config, options: AppDepsOptions = {}): AppDeps {
   const clients = createStorageClients(config);
   const storage = options.stagingContainer === undefined ? clients : { ...clients, staging: options.stagingContainer };
-  const connection = armConnectionFromSettings(config.arm, options.armCredential ?? new DefaultAzureCredential());
+  const clock = options.clock ?? (() => new Date());
+  // One pacer per process, on the app's clock (the local host's virtual clock locally): every ARM client shares it.
+  const armPacer = config.arm.pacing ? new ArmPacer(clock) : undefined;
+  const connection = {
+    ...armConnectionFromSettings(config.arm, options.armCredential ?? new DefaultAzureCredential()),
+    ...(armPacer === undefined ? {} : { pacer: armPacer }),
+  };
   const arm = createArmClients(
     options.armPolicies === undefined ? connection : { ...connection, additionalPolicies: options.armPolicies },
   );
-  const clock = options.clock ?? (() => new Date());
   const { eventGridTopicEndpoint, logsIngestion } = config.alerts;
   let identity: DefaultAzureCredential | undefined;
   const appIdentity = (): DefaultAzureCredential => (identity ??= new DefaultAzureCredential());
@@ -82,6 +90,7 @@ export function createAppDeps(config: Config, options: AppDepsOptions = {}): App
     storage,
     evidence: withTransparencyLog(createEvidenceDeps(config, storage), config, storage),
     arm,
+    armPacer,
     runCommands: createRunCommands({ arm, storage }),
     policies: new PolicyStore(storage.policies),
     locks: new DeviceLocks(storage.tables.locks),

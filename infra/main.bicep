@@ -101,6 +101,20 @@ param maximumInstanceCount int = 100
 ])
 param instanceMemoryMB int = 2048
 
+@description('Durable Functions backend: azureStorage (queues, tables and blobs in the host account; partitionCount in host.json) or azureManaged (the Durable Task Scheduler: a scheduler + task hub + Durable Task Data Contributor for the app; docs/scale.md).')
+@allowed([
+  'azureStorage'
+  'azureManaged'
+])
+param durableBackend string = 'azureStorage'
+
+@description('Durable Task Scheduler SKU when durableBackend = azureManaged.')
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+param durableTaskSchedulerSku string = 'Consumption'
+
 @description('Log Analytics retention in days.')
 @minValue(30)
 @maxValue(730)
@@ -180,6 +194,22 @@ module eventGrid 'modules/eventGrid.bicep' = {
   }
 }
 
+// The task hub's name is host.json's extensions.durableTask.hubName (the same for either backend).
+var durableTaskHubName = 'PatchPilotHub'
+var durableTaskSchedulerName = 'dts-patchpilot-${resourceToken}'
+
+module durableTaskScheduler 'modules/durableTaskScheduler.bicep' = if (durableBackend == 'azureManaged') {
+  name: 'durableTaskScheduler'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    schedulerName: durableTaskSchedulerName
+    taskHubName: durableTaskHubName
+    skuName: durableTaskSchedulerSku
+  }
+}
+
 module functionApp 'modules/functionApp.bicep' = {
   name: 'functionApp'
   scope: rg
@@ -207,6 +237,18 @@ module functionApp 'modules/functionApp.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     transparencyKeyId: checkpointKeyUri
     transparencyOrigin: '${appName}.azurewebsites.net/log'
+    durableTaskSchedulerEndpoint: durableBackend == 'azureManaged' ? durableTaskScheduler!.outputs.endpoint : ''
+  }
+}
+
+// After the function app (its identity), which is after the scheduler (its endpoint).
+module durableTaskRole 'modules/durableTaskRole.bicep' = if (durableBackend == 'azureManaged') {
+  name: 'durableTaskRole'
+  scope: rg
+  params: {
+    principalId: functionApp.outputs.principalId
+    schedulerName: durableTaskSchedulerName
+    taskHubName: durableTaskHubName
   }
 }
 

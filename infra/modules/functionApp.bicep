@@ -91,7 +91,30 @@ param logsIngestionEndpoint string
 @description('Immutable id of the data collection rule (PATCHPILOT_LOGS_DCR_IMMUTABLE_ID).')
 param dataCollectionRuleImmutableId string
 
+@description('Durable Task Scheduler endpoint (https://<scheduler>.<region>.durabletask.io); empty: the Azure Storage backend of host.json.')
+param durableTaskSchedulerEndpoint string = ''
+
+@description('PATCHPILOT_ARM_PACING: client-side pacing at ARM\'s published per-subscription buckets (lib/azure/armPacer.ts).')
+@allowed([
+  'on'
+  'off'
+])
+param armPacing string = 'on'
+
 var entraAuthEnabled = !empty(entraClientId)
+
+// The Durable backend is a host.json choice; app settings override host.json keys (AzureFunctionsJobHost__<path>), so
+// one package serves both. azureManaged: the Durable Task Scheduler through the managed identity (role:
+// durableTaskRole.bicep), with the extension bundle that carries its provider for non-.NET apps.
+var durableSchedulerSettings = empty(durableTaskSchedulerEndpoint)
+  ? {}
+  : {
+      DURABLE_TASK_SCHEDULER_CONNECTION_STRING: 'Endpoint=${durableTaskSchedulerEndpoint};Authentication=ManagedIdentity'
+      AzureFunctionsJobHost__extensions__durableTask__storageProvider__type: 'azureManaged'
+      AzureFunctionsJobHost__extensions__durableTask__storageProvider__connectionStringName: 'DURABLE_TASK_SCHEDULER_CONNECTION_STRING'
+      AzureFunctionsJobHost__extensionBundle__id: 'Microsoft.Azure.Functions.ExtensionBundle.Preview'
+      AzureFunctionsJobHost__extensionBundle__version: '[4.29.0, 5.0.0)'
+    }
 
 // ---------------------------------------------------------------------------------------------------------------
 // App settings, in two lists:
@@ -132,6 +155,7 @@ var patchPilotSettings = {
   PATCHPILOT_SUBSCRIPTION_IDS: join(subscriptionIds, ',')
   PATCHPILOT_ARM_CA_FILE: ''
   PATCHPILOT_ARM_MAX_RETRIES: string(armMaxRetries)
+  PATCHPILOT_ARM_PACING: armPacing
   PATCHPILOT_EXPORT_CONTAINER: exportContainerName
   PATCHPILOT_TRANSPARENCY_KEY_ID: transparencyKeyId
   PATCHPILOT_TRANSPARENCY_ORIGIN: transparencyOrigin
@@ -217,7 +241,7 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
 resource appSettings 'Microsoft.Web/sites/config@2023-12-01' = {
   parent: functionApp
   name: 'appsettings'
-  properties: union(platformSettings, deployedPatchPilotSettings)
+  properties: union(platformSettings, durableSchedulerSettings, deployedPatchPilotSettings)
 }
 
 // App Service Authentication (Easy Auth) with Entra ID. Unauthenticated requests are let through

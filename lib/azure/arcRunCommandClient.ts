@@ -12,6 +12,7 @@ import {
 } from "@azure/core-rest-pipeline";
 import type { z } from "zod";
 import { ARM_SCOPE, armPipelineOptions, type ArmConnection } from "./armConnection";
+import { armPacerPolicy } from "./armPacer";
 import { isStatus, parseArm, RunCommandNotFoundError } from "./armErrors";
 import { runCommandBody, type RunCommandSpec } from "./runCommandSpec";
 import { AsyncOperationSchema, type AsyncOperation } from "./schemas/asyncOperation";
@@ -50,6 +51,7 @@ export class ArcRunCommandClient {
       userAgentOptions: { userAgentPrefix: "patchpilot" },
     });
     this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: connection.credential, scopes: ARM_SCOPE }));
+    if (connection.pacer !== undefined) this.pipeline.addPolicy(armPacerPolicy(connection.pacer));
     for (const policy of connection.additionalPolicies ?? []) this.pipeline.addPolicy(policy);
   }
 

@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy, PipelineRetryOptions, TlsSettings } from "@azure/core-rest-pipeline";
 import type { ArmSettings } from "../config/config";
 import { armBodyTapPolicy } from "./armBodyTap";
+import { armPacerPolicy, type ArmPacer } from "./armPacer";
 
 /** The token audience of ARM, also when the endpoint is the local emulator (its certificate, not the scope, differs). */
 export const ARM_SCOPE = "https://management.azure.com/.default";
@@ -16,6 +17,8 @@ export interface ArmConnection {
   maxRetries: number;
   /** Extra per-call pipeline policies (tests: stamping the local host's virtual time for the fleet emulator). */
   additionalPolicies?: PipelinePolicy[];
+  /** Client-side pacing per subscription (lib/azure/armPacer.ts); every ARM client of the app shares this one. */
+  pacer?: ArmPacer;
 }
 
 /** Builds the connection from config: reads the CA file when one is configured. */
@@ -40,6 +43,9 @@ export function armPipelineOptions(connection: ArmConnection): {
     // activity never blocks long (the orchestrator waits longer with a durable timer on ArmThrottledError).
     retryOptions: { maxRetries: connection.maxRetries, retryDelayInMs: 500, maxRetryDelayInMs: 8000 },
     additionalPolicies: [
+      ...(connection.pacer === undefined
+        ? []
+        : [{ policy: armPacerPolicy(connection.pacer), position: "perCall" as const }]),
       { policy: armBodyTapPolicy, position: "perCall" },
       ...(connection.additionalPolicies ?? []).map((policy) => ({ policy, position: "perCall" as const })),
     ],

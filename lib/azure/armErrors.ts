@@ -36,6 +36,17 @@ export class ArmThrottledError extends Error {
   }
 }
 
+/** A request the pacer held back: nothing was sent; send it again (the same method and URL) in `waitMs`. */
+export class ArmPacedError extends ArmThrottledError {
+  constructor(
+    operation: string,
+    readonly waitMs: number,
+  ) {
+    super(`${operation} (paced by PatchPilot, not sent)`, 429, waitMs);
+    this.name = "ArmPacedError";
+  }
+}
+
 /** Rethrows a 429 / 503 as {@link ArmThrottledError}; any other error unchanged. */
 export function rethrowThrottled(error: unknown, operation: string): never {
   if (isStatus(error, 429)) throw new ArmThrottledError(operation, 429, retryAfterMs(error), { cause: error });

@@ -63,6 +63,11 @@ export const EnvSchema = z.object({
   PATCHPILOT_ARM_CA_FILE: z.string().min(1).optional(),
   /** Retries of one ARM call on 429/503 (honouring Retry-After) and transient 5xx before the caller is told. */
   PATCHPILOT_ARM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  /**
+   * "on": hold back ARM requests the subscription's published token bucket would refuse (lib/azure/armPacer.ts) and
+   * wait for their slot in durable time; "off": send them and handle ARM's 429s only.
+   */
+  PATCHPILOT_ARM_PACING: z.enum(["on", "off"]).default("on"),
   /** Origin prefix of the per-tenant transparency logs: a tenant's log (and its checkpoint key name) is `{prefix}/{tenant}`. */
   PATCHPILOT_TRANSPARENCY_ORIGIN: z
     .string()
@@ -165,6 +170,8 @@ export interface ArmSettings {
   /** Extra CA (PEM file path) to trust, for the local emulator. */
   caFile: string | undefined;
   maxRetries: number;
+  /** Client-side pacing at ARM's published per-subscription buckets (lib/azure/armPacer.ts). */
+  pacing: boolean;
 }
 
 /** One bad setting: its name and what is wrong with it. */
@@ -267,6 +274,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       subscriptionIds: s.PATCHPILOT_SUBSCRIPTION_IDS,
       caFile: s.PATCHPILOT_ARM_CA_FILE,
       maxRetries: s.PATCHPILOT_ARM_MAX_RETRIES,
+      pacing: s.PATCHPILOT_ARM_PACING === "on",
     },
     api: {
       exportContainer: s.PATCHPILOT_EXPORT_CONTAINER,

@@ -11,6 +11,7 @@ import { recordStep, type RecordStepContext } from "./recordStep";
 import { RunFacts } from "./runFacts";
 import { StoredList } from "./storedArtifacts";
 import { STEPS } from "./steps";
+import { isArmThrottled, waitOutThrottling } from "./throttleWait";
 import { stageFactsOf, submitNextStep } from "./submitNextStep";
 import { rememberingWrites } from "../evidence/writtenBytes";
 
@@ -94,7 +95,15 @@ export async function advanceRun(callerDeps: DeviceRunDeps, request: AdvanceDevi
   let state = request.state;
 
   for (let decision = 0; decision < MAX_DECISIONS_PER_CALL && state.stage !== "done"; decision += 1) {
-    const looked = await look(deps, ctx, input, state);
+    let looked: Looked;
+    try {
+      looked = await look(deps, ctx, input, state);
+    } catch (error) {
+      // A poll, collect or agent-status read that ARM throttled: this decision again after the wait (as a retry of
+      // the call would, but at the wait ARM or the pacer named, in durable time, and never counted as a failure).
+      if (!isArmThrottled(error)) throw error;
+      return waitOutThrottling(state, error, run.runId, now);
+    }
     if (looked.kind === "waiting") return looked.state;
     const ended = { ...looked.state, queued: undefined, stageFacts: undefined, conflict: undefined };
     const plan = planNext({ ...ended, stored: stored.list() }, looked.outcome, {

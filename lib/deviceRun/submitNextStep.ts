@@ -5,6 +5,7 @@ import type { PhaseFailure } from "../schemas/artifacts/run";
 import type { DeviceRunInput, DeviceRunState } from "../schemas/deviceRun";
 import type { DeviceRunDeps } from "./deps";
 import type { RecordStepContext } from "./recordStep";
+import { isArmThrottled, waitOutThrottling } from "./throttleWait";
 import { firstCheckAt, stepTimeoutSeconds, submitBundle, submitCommands, type SubmitRequest } from "./submitCommands";
 
 /** How long to wait before submitting again after the agent refused with 409 (a command of someone else running). */
@@ -88,6 +89,12 @@ export async function submitNextStep(
       },
     };
   } catch (error) {
+    // Throttled (ARM's 429 or the pacer's hold): nothing was created; the same steps go again after the wait.
+    if (isArmThrottled(error))
+      return {
+        kind: "state",
+        state: waitOutThrottling({ ...state, stored: stored.list(), commands: [] }, error, run.runId, now),
+      };
     if (!(error instanceof RunCommandConflictError)) throw error;
     const since = earlier?.since ?? at;
     const count = (earlier?.count ?? 0) + 1;

@@ -20,7 +20,7 @@ import type { ArmBehaviour, Fleet, FleetClock, SimulatedDevice } from "./contrac
 import { LocalFleetCredential } from "./localCredential";
 import { answerResourceGraph } from "./resourceGraph";
 import { RunCommandEngine, type EngineTiming, type RunCommandRecord } from "./runCommandEngine";
-import { TokenBucket } from "./tokenBucket";
+import { armOperationKind, TokenBucket, type ArmOperationKind } from "./tokenBucket";
 import { ServiceError } from "../serviceError";
 
 /** api-versions the emulator answers, per provider: the GA ones PatchPilot and its SDKs send. */
@@ -53,6 +53,8 @@ export interface FleetEmulator {
   readonly ca: string;
   readonly credential: LocalFleetCredential;
   readonly engine: RunCommandEngine;
+  /** 429s answered per subscription bucket kind since the emulator started (benchmarks print them). */
+  readonly throttled: Readonly<Record<ArmOperationKind, number>>;
   /** Calls `listener` with every request and the answer sent (conformance tests); returns the unsubscribe function. */
   onExchange(listener: (exchange: ArmExchange) => void): () => void;
   close(): Promise<void>;
@@ -135,16 +137,26 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     engine.seed(device, preexisting);
   }
 
+  // One bucket per subscription and kind: the emulator is one region, and PatchPilot calls as one principal.
   const buckets = new Map<string, TokenBucket>();
-  function throttle(subscriptionId: string, kind: "reads" | "writes"): Record<string, string> {
+  const throttledCount: Record<ArmOperationKind, number> = { reads: 0, writes: 0, deletes: 0 };
+  const bucketNow =
+    arm.throttlingClock === "fleet" ? (): number => clock.now().getTime() : (): number => performance.now();
+  function throttle(subscriptionId: string, method: string): Record<string, string> {
+    let kind = armOperationKind(method);
+    // A scenario or test that sizes only reads and writes counts DELETEs as writes (the emulator's earlier model).
+    const limits = kind === "deletes" ? arm.throttling.deletes : arm.throttling[kind];
+    if (limits === undefined) kind = "writes";
+    const { capacity, refillPerSecond } = limits ?? arm.throttling.writes;
     const key = `${subscriptionId.toLowerCase()}|${kind}`;
     let bucket = buckets.get(key);
     if (bucket === undefined) {
-      bucket = new TokenBucket(arm.throttling[kind].capacity, arm.throttling[kind].refillPerSecond);
+      bucket = new TokenBucket(capacity, refillPerSecond, bucketNow);
       buckets.set(key, bucket);
     }
     const taken = bucket.take();
     if (!taken.ok) {
+      throttledCount[kind] += 1;
       throw new ServiceError(
         429,
         "TooManyRequests",
@@ -156,7 +168,6 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     }
     return { [`x-ms-ratelimit-remaining-subscription-${kind}`]: String(taken.remaining) };
   }
-
   function paged(ctx: Context, items: readonly unknown[]): Reply {
     const skip = Number(ctx.url.searchParams.get("$skiptoken") ?? "0");
     const size = Math.max(1, arm.pageSize);
@@ -482,7 +493,7 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       return resourceGraph(method, url, Buffer.concat(chunks).toString("utf8"));
     const subscription = /^\/subscriptions\/([^/]+)/i.exec(url.pathname)?.[1];
     if (subscription === undefined) throw new ServiceError(404, "InvalidResourceType", `No route for ${url.pathname}.`);
-    const rateHeaders = throttle(subscription, method === "GET" ? "reads" : "writes");
+    const rateHeaders = throttle(subscription, method);
     if (arm.transientErrorRate > 0 && random() < arm.transientErrorRate) {
       throw new ServiceError(500, "InternalServerError", "Encountered internal server error. Please try again.");
     }
@@ -654,6 +665,7 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     ca: certificate.cert,
     credential: new LocalFleetCredential(),
     engine,
+    throttled: throttledCount,
     onExchange(listener) {
       exchangeListeners.add(listener);
       return () => exchangeListeners.delete(listener);

@@ -89,11 +89,21 @@ export interface PreexistingRunCommand {
 
 /** Knobs of the ARM side that a scenario can set. */
 export interface ArmBehaviour {
-  /** Token buckets per subscription, as ARM documents them (writes 200 refill 10/s, reads 250 refill 25/s). */
+  /**
+   * Token buckets per subscription, as ARM documents them (reads 250 refill 25/s, writes 200 refill 10/s, deletes 200
+   * refill 10/s: local/fleet/tokenBucket.ts cites the page). Without `deletes`, DELETEs take from the writes bucket.
+   */
   throttling: {
     writes: { capacity: number; refillPerSecond: number };
     reads: { capacity: number; refillPerSecond: number };
+    deletes?: { capacity: number; refillPerSecond: number };
   };
+  /**
+   * The time the buckets refill on: "real" (default; the SDK's in-process Retry-After sleeps refill them) or "fleet"
+   * (the emulator's clock, virtual in tests and benchmarks: a bucket refills only as simulated time passes, so a
+   * window's simulated length shows ARM's ceiling).
+   */
+  throttlingClock?: "real" | "fleet";
   /** Added to every response, in real milliseconds (0 for benchmarks). */
   latencyMs: number;
   /** Probability (0-1) that a request gets a transient 500 instead of being handled. */

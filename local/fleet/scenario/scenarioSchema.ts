@@ -81,7 +81,7 @@ export const ArmSpecSchema = z
   .object({
     /** Per subscription, as ARM documents them. */
     throttling: z
-      .object({ writes: BucketSchema(200, 10), reads: BucketSchema(250, 25) })
+      .object({ writes: BucketSchema(200, 10), reads: BucketSchema(250, 25), deletes: BucketSchema(200, 10) })
       .strict()
       .prefault({}),
     latencyMs: z.number().int().min(0).max(60_000).default(0),

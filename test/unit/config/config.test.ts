@@ -82,6 +82,7 @@ describe("parseConfig", () => {
       subscriptionIds: [],
       caFile: undefined,
       maxRetries: 3,
+      pacing: true,
     });
   });
 
@@ -92,12 +93,14 @@ describe("parseConfig", () => {
       PATCHPILOT_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001, sub-demo ",
       PATCHPILOT_ARM_CA_FILE: "/tmp/fleet-ca.pem",
       PATCHPILOT_ARM_MAX_RETRIES: "5",
+      PATCHPILOT_ARM_PACING: "off",
     }).arm;
     expect(arm).toEqual({
       endpoint: "https://127.0.0.1:8443",
       subscriptionIds: ["00000000-0000-0000-0000-000000000001", "sub-demo"],
       caFile: "/tmp/fleet-ca.pem",
       maxRetries: 5,
+      pacing: false,
     });
   });
 

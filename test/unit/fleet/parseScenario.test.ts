@@ -33,7 +33,11 @@ describe("parseScenario", () => {
     });
     expect(s.subscriptions).toHaveLength(1);
     expect(s.arm).toEqual({
-      throttling: { writes: { capacity: 200, refillPerSecond: 10 }, reads: { capacity: 250, refillPerSecond: 25 } },
+      throttling: {
+        writes: { capacity: 200, refillPerSecond: 10 },
+        reads: { capacity: 250, refillPerSecond: 25 },
+        deletes: { capacity: 200, refillPerSecond: 10 },
+      },
       latencyMs: 0,
       transientErrorRate: 0,
       pageSize: 50,

@@ -243,6 +243,13 @@ function evalNode(node: Node, scope: Scope, locals: Record<string, Value>, copyI
       for (let i = 0; i + 1 < args.length; i += 2) out[str(args[i] as Node)] = ev(args[i + 1] as Node);
       return out;
     }
+    case "union": {
+      // Objects only (what infra/ unions: app settings); later arguments win, as ARM's union() does per key.
+      const parts = args.map((a) => ev(a));
+      if (!parts.every((p) => p !== null && typeof p === "object" && !Array.isArray(p)))
+        throw new Error("union() of non-objects is not supported by test/unit/infra/armExpressions.ts");
+      return Object.assign({}, ...(parts as Record<string, Value>[])) as Value;
+    }
     case "concat": {
       const values = args.map(ev);
       if (values.every(Array.isArray)) return (values as Value[][]).flat();
@@ -365,7 +372,7 @@ function expand(template: TemplateLike, scope: Scope, modulePath: string[]): Dep
       }
       const properties = resource.properties as {
         template: TemplateLike;
-        parameters?: Record<string, { value: unknown }>;
+        parameters?: Record<string, { value: unknown } | string>;
       };
       const subscriptionId =
         resource.subscriptionId !== undefined
@@ -378,7 +385,14 @@ function expand(template: TemplateLike, scope: Scope, modulePath: string[]): Dep
             ? undefined
             : scope.target.resourceGroup;
       const args = Object.fromEntries(
-        Object.entries(properties.parameters ?? {}).map(([k, v]) => [k, () => scope.evaluate(v.value, index)]),
+        Object.entries(properties.parameters ?? {}).map(([k, v]) => [
+          k,
+          // A conditional value compiles to one expression yielding the whole { value } object.
+          () =>
+            typeof v === "string"
+              ? (scope.evaluate(v, index) as { value: unknown }).value
+              : scope.evaluate(v.value, index),
+        ]),
       );
       const inner = new Scope(properties.template, args, { subscriptionId, resourceGroup });
       const name = index === undefined ? symbol : `${symbol}[${index}]`;

@@ -59,7 +59,8 @@ describe("infra: app settings", () => {
     );
     expect(appSettings).toBeDefined();
     expect(propertyLine(appSettings?.body ?? "", "properties")).toBe(
-      "union(platformSettings, deployedPatchPilotSettings)",
+      // The Durable Task Scheduler's host overrides sit between them (empty with the Azure Storage backend).
+      "union(platformSettings, durableSchedulerSettings, deployedPatchPilotSettings)",
     );
     expect(text.code).toMatch(
       /var deployedPatchPilotSettings = toObject\(\s*filter\(items\(patchPilotSettings\), setting => !contains\(settingsNotDeployed, setting\.key\)\)/,
