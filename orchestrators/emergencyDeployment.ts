@@ -72,12 +72,12 @@ export const emergencyDeployment: OrchestrationHandler = function* (context: Orc
   const decisions: string[] = [
     `${total} devices targeted, ${input.skipped.length} resources skipped; limits: maxConcurrency ${limits.maxConcurrency}, maxErrors ${limits.maxErrors}`,
   ];
-  const control = new ControlChannel(context, "deployment");
+  const control = new ControlChannel(context, "deployment", () => publish());
   const instanceIdOf = (t: WindowTarget): string => `${spec.instanceId}:${t.client}:${t.device.name}`;
   const date = spec.requestedAt.slice(0, 10).replace(/-/g, "");
   let errors = 0;
   let stop: StopReason | undefined;
-  const publish = (): void =>
+  const publish = (): void => {
     context.df.setCustomStatus({
       deploymentId: spec.id,
       control: control.current,
@@ -87,6 +87,7 @@ export const emergencyDeployment: OrchestrationHandler = function* (context: Orc
       pending: pending.length,
       errors,
     } satisfies DeploymentStatus);
+  };
   publish();
 
   while (pending.length > 0) {

@@ -25,9 +25,11 @@ export class ControlChannel {
   /** A command was applied: look for further ones already raised before starting anything. */
   private lookAgain = false;
 
+  /** `onChange` runs after each command is applied (e.g. to show the state in the custom status while paused). */
   constructor(
     private readonly context: OrchestrationContext,
     private readonly scope: string,
+    private readonly onChange?: (state: ControlState) => void,
   ) {
     this.task = context.df.waitForExternalEvent(CONTROL_EVENT);
   }
@@ -87,6 +89,7 @@ export class ControlChannel {
     for (;;) {
       if (this.tracked && this.task.isCompleted) {
         this.apply(this.task.result);
+        this.onChange?.(this.state);
         this.task = df.waitForExternalEvent(CONTROL_EVENT);
         this.tracked = false;
         this.lookAgain = true;

@@ -229,7 +229,8 @@ describe("pause, resume and cancel", () => {
       409,
     );
     const audit = (await stack.deps.auditLog.read(A)).filter((e) => e.action === "deployments.control");
-    expect(audit.map((e) => [e.details?.action, e.outcome])).toEqual([
+    // The action is the path's last segment (a refused call has no details, its resource says what was asked).
+    expect(audit.map((e) => [e.resource.split("/").at(-1), e.outcome])).toEqual([
       ["pause", 202],
       ["resume", 202],
       ["cancel", 202],
