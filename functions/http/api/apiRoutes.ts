@@ -12,6 +12,7 @@ import { POLICY_ROUTES } from "./routes/v1Policies";
 import { WINDOW_ROUTES } from "./routes/v1Windows";
 import { COMPLIANCE_ROUTES } from "./routes/v1Compliance";
 import { DEPLOYMENT_ROUTES } from "./routes/v1Deployments";
+import { QUARANTINE_ROUTES } from "./routes/v1Quarantine";
 import { transparencyCheckpointRoute, transparencyConsistencyRoute, transparencyKeyRoute } from "./routes/transparency";
 
 /** Every versioned API route except the document that describes them. */
@@ -27,6 +28,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...WINDOW_ROUTES,
   ...COMPLIANCE_ROUTES,
   ...DEPLOYMENT_ROUTES,
+  ...QUARANTINE_ROUTES,
   transparencyKeyRoute,
   transparencyCheckpointRoute,
   transparencyConsistencyRoute,

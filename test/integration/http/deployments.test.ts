@@ -239,11 +239,89 @@ describe("pause, resume and cancel", () => {
   }, 240_000);
 });
 
+describe("quarantine list and lift", () => {
+  it("a quarantined KB stays out of an emergency deployment until a policy author lifts it through the API", async () => {
+    const entry = (
+      await stack.deps.quarantine.quarantine({
+        tenant: A,
+        scope: "tenant",
+        update: { kind: "kb", kb: "KB5012400" },
+        reason: "regressed at two clients",
+        source: { runs: [], clients: ["fabrikam", "adatum"] },
+        quarantinedAt: stack.host.now().toISOString(),
+        quarantinedBy: "patchpilot",
+      })
+    ).entry;
+
+    // Listed for those who may read policy; an operator may not.
+    const listed = await call("GET", `/api/v1/tenants/${A}/quarantine`, { key: keys.auditor });
+    expect(listed.status).toBe(200);
+    expect(listed.json.entries.map((e: Json) => e.id)).toEqual([entry.id]);
+    expect((await call("GET", `/api/v1/tenants/${A}/quarantine`, { key: keys.operator })).status).toBe(403);
+    expect((await call("GET", `/api/v1/tenants/${A}/quarantine/${entry.id}`, { key: keys.auditor })).json).toEqual(
+      entry,
+    );
+
+    // A deployment asking for it: the quarantine (applied to the policy at run start) wins; nothing installed.
+    const deploy = async (id: string): Promise<Json> => {
+      const started = await call("POST", `/api/v1/tenants/${A}/deployments`, {
+        key: keys.operator,
+        body: { deploymentId: id, target: { devices: ["adt-dc01"] }, kbs: ["KB5012400"] },
+      });
+      expect(started.status).toBe(202);
+      await deploymentEnded(id);
+      const report = (await call("GET", `/api/v1/tenants/${A}/deployments/${id}`, { key: keys.auditor })).json.report;
+      const runId = report.outcomes[0].runId;
+      const catalog = await call("GET", `/api/v1/tenants/${A}/runs/${runId}/artifacts/03-catalog/catalog.json`, {
+        key: keys.auditor,
+      });
+      return catalog.json.updates.find((u: Json) => u.kb === "KB5012400");
+    };
+    const held = await deploy("cu-held");
+    expect(held.decision).toBe("excluded");
+    expect(held.reason).toContain(`entry ${entry.id}`);
+    expect(installedOn("ADT-DC01")).not.toContain("KB5012400");
+
+    // Lift: refused to an operator and without a reason; a policy author lifts it, audited; a second lift is a no-op.
+    const lift = `/api/v1/tenants/${A}/quarantine/${entry.id}/lift`;
+    expect((await call("POST", lift, { key: keys.operator, body: { reason: "fixed" } })).status).toBe(403);
+    const noReason = await call("POST", lift, { key: keys.author, body: {} });
+    expect(noReason.status).toBe(400);
+    expect(noReason.json.errors[0].field).toBe("body.reason");
+    const lifted = await call("POST", lift, { key: keys.author, body: { reason: "vendor re-released it" } });
+    expect(lifted.status).toBe(200);
+    expect(lifted.json.alreadyLifted).toBe(false);
+    expect(lifted.json.entry.lifted).toMatchObject({ reason: "vendor re-released it" });
+    const again = await call("POST", lift, { key: keys.author, body: { reason: "again" } });
+    expect(again.json).toMatchObject({ alreadyLifted: true, entry: { lifted: { reason: "vendor re-released it" } } });
+    expect(
+      (
+        await call("POST", `/api/v1/tenants/${A}/quarantine/tenant.kb.KB1234567/lift`, {
+          key: keys.author,
+          body: { reason: "x" },
+        })
+      ).status,
+    ).toBe(404);
+    expect((await call("GET", `/api/v1/tenants/${A}/quarantine`, { key: keys.auditor })).json.entries).toEqual([]);
+    const all = await call("GET", `/api/v1/tenants/${A}/quarantine?state=lifted`, { key: keys.auditor });
+    expect(all.json.entries.map((e: Json) => e.id)).toEqual([entry.id]);
+    const audit = (await stack.deps.auditLog.read(A)).filter((e) => e.action === "quarantine.lift");
+    expect(audit.map((e) => e.outcome)).toEqual([400, 200, 200, 404]);
+    expect(audit[1]?.details).toMatchObject({ id: entry.id, update: "KB5012400", alreadyLifted: false });
+
+    // The next deployment installs it (the emulator's record).
+    const freed = await deploy("cu-freed");
+    expect(freed.decision).toBe("approved");
+    expect(installedOn("ADT-DC01")).toContain("KB5012400");
+  }, 240_000);
+});
+
 describe("the OpenAPI document declares what the deployment routes send", () => {
   it("for every answer given in this file", async () => {
     const doc = (await call("GET", "/api/v1/openapi.json")).json;
     const { problems, checked } = checkExchanges(doc, exchanges);
     expect(problems).toEqual([]);
     expect([...checked].filter((k) => k.includes("deployments")).length).toBeGreaterThanOrEqual(3);
+    expect([...checked].filter((k) => k.includes("quarantine")).length).toBe(3);
   });
 });
