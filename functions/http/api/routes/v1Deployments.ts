@@ -345,7 +345,10 @@ const controlDeploymentRoute = defineApiRoute({
 const OccurrenceControlParamsSchema = z.object({
   tenant: TenantParamsSchema.shape.tenant,
   windowId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be a lowercase slug"),
-  occurrence: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be the occurrence's local date (YYYY-MM-DD)"),
+  /** A scheduled occurrence's local date, or an occurrence's instance id (on-demand ones: `ondemand-…`). */
+  occurrence: z
+    .string()
+    .regex(/^(\d{4}-\d{2}-\d{2}|(window|ondemand)-[a-z0-9-]{1,150})$/, "must be a local date or an occurrence id"),
   action: ControlActionParamsSchema.shape.action,
 });
 
@@ -367,8 +370,13 @@ const controlOccurrenceRoute = defineApiRoute({
   responses: controlResponses,
   async handle(call) {
     const { tenant, windowId, occurrence } = call.params;
-    // The occurrence's instance id, as lib/domain/window/occurrences.ts builds it.
-    const instanceId = `window-${tenant}-${windowId}-${occurrence}`;
+    // The occurrence's instance id, as lib/domain/window/occurrences.ts builds it; an id given whole must name this
+    // tenant's window (no path reaches another tenant's orchestration).
+    const scheduled = `window-${tenant}-${windowId}-`;
+    const onDemand = `ondemand-${tenant}-${windowId}-`;
+    const instanceId = /^\d{4}-\d{2}-\d{2}$/.test(occurrence) ? `${scheduled}${occurrence}` : occurrence;
+    if (!instanceId.startsWith(scheduled) && !instanceId.startsWith(onDemand))
+      throw notFound(`no occurrence ${occurrence} of window ${windowId} in this tenant`);
     return control(call as unknown as AnyCall, instanceId, `occurrence ${occurrence} of window ${windowId}`, {
       orchestrator: ORCHESTRATORS.clientRollout,
     });
