@@ -16,6 +16,8 @@ import { makePublishRunEvents } from "./activities/publishRunEvents";
 import { makePublishWindowEvents } from "./activities/publishWindowEvents";
 import { makeStartDeviceRun } from "./activities/startDeviceRun";
 import { makeWriteWindowReport } from "./activities/writeWindowReport";
+import { makeWriteDeploymentReport } from "./activities/writeDeploymentReport";
+import { makePublishDeploymentEvents } from "./activities/publishDeploymentEvents";
 import { deviceRunDeps, type ActivityDefinition, type AppDeps } from "./definitions";
 
 /** One activity's implementation, built from the app's dependencies; the compiler checks it returns its output. */
@@ -33,6 +35,8 @@ const IMPLEMENTATIONS: Implementations = {
   publishWindowEvents: (deps) => makePublishWindowEvents({ evidence: deps.evidence, publisher: deps.events }),
   buildEvidenceExport: (deps) => makeBuildEvidenceExport(deps),
   failEvidenceExport: (deps) => makeFailEvidenceExport(deps),
+  writeDeploymentReport: (deps) => makeWriteDeploymentReport(deps),
+  publishDeploymentEvents: (deps) => makePublishDeploymentEvents({ evidence: deps.evidence, publisher: deps.events }),
 };
 
 function refusal(activity: string, kind: ActivityRefusal["activityRefused"]["kind"], message: string): ActivityRefusal {

@@ -8,6 +8,7 @@ import { devicePatchRun } from "../orchestrators/devicePatchRun";
 import { evidenceExport } from "../orchestrators/evidenceExport";
 import { EXPORT_ORCHESTRATOR } from "../orchestrators/exportNames";
 import { maintenanceWindow } from "../orchestrators/maintenanceWindow";
+import { emergencyDeployment } from "../orchestrators/emergencyDeployment";
 import { activityDefinitions } from "./activityTable";
 import { createAppDeps, type AppDeps, type FunctionDefinition, type OrchestratorDefinition } from "./definitions";
 import { INGEST_FUNCTION_NAME, makeIngestPatchEvents } from "./eventGrid/ingestPatchEvents";
@@ -38,6 +39,7 @@ export function createDefinitions(getDeps: () => AppDeps): FunctionDefinition[] 
     orchestrator(ORCHESTRATORS.devicePatchRun, devicePatchRun),
     orchestrator(ORCHESTRATORS.clientRollout, clientRollout),
     orchestrator(ORCHESTRATORS.maintenanceWindow, maintenanceWindow),
+    orchestrator(ORCHESTRATORS.emergencyDeployment, emergencyDeployment),
     {
       kind: "timer",
       name: "startDueWindows",

@@ -11,6 +11,8 @@ export const ACTIVITIES = {
   publishWindowEvents: "publishWindowEvents",
   buildEvidenceExport: "buildEvidenceExport",
   failEvidenceExport: "failEvidenceExport",
+  writeDeploymentReport: "writeDeploymentReport",
+  publishDeploymentEvents: "publishDeploymentEvents",
 } as const satisfies { readonly [N in ActivityName]: N };
 
 /** Orchestrator names. */
@@ -18,4 +20,5 @@ export const ORCHESTRATORS = {
   devicePatchRun: "devicePatchRun",
   clientRollout: "clientRollout",
   maintenanceWindow: "maintenanceWindow",
+  emergencyDeployment: "emergencyDeployment",
 } as const;

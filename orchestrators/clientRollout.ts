@@ -3,7 +3,7 @@ import { admitDevices, isWindowError, resolveLimit, type StopReason } from "../l
 import type { DeviceRunInput, DeviceRunResult } from "../lib/schemas/deviceRun";
 import { ClientRolloutInputSchema, type ClientRolloutResult, type DeviceOutcome } from "../lib/schemas/window";
 import { ORCHESTRATORS } from "./activityNames";
-import { settleAll } from "./settleAll";
+import { ControlChannel } from "./runControl";
 
 /** Run ids are readable and unique: the window's local date plus a replay-safe GUID. */
 function runIdFor(context: OrchestrationContext, localDate: string, device: string): string {
@@ -14,6 +14,7 @@ function stopText(stop: StopReason | undefined): string {
   if (stop === undefined) return "not started";
   if (stop.kind === "max-errors") return `maxErrors (${stop.maxErrors}) exceeded with ${stop.errors} errors`;
   if (stop.kind === "cutoff") return `window cutoff ${stop.cutoff} passed`;
+  if (stop.kind === "cancelled") return `cancelled by ${stop.by} at ${stop.at}`;
   return `ring ${stop.ring} gate closed`;
 }
 
@@ -37,8 +38,16 @@ export const clientRollout: OrchestrationHandler = function* (context: Orchestra
   const instanceIdOf = (device: string): string => `${occurrence.instanceId}:${input.client}:${device}`;
   let errors = 0;
   let stop: StopReason | undefined;
+  // Pause / resume / cancel (orchestrators/runControl.ts): applied between waves, never to a device already started.
+  const control = new ControlChannel(context, `rollout ${input.ring}/${input.client}`);
 
   while (pending.length > 0) {
+    const state = yield* control.checkpoint(new Date(occurrence.cutoff));
+    const cancelled = control.cancelledBy;
+    if (state === "cancelled" && cancelled !== undefined) {
+      stop = { kind: "cancelled", by: cancelled.by, at: cancelled.at };
+      break;
+    }
     const admit = admitDevices(
       { pending: pending.length, running: 0, errors },
       limits,
@@ -66,10 +75,7 @@ export const clientRollout: OrchestrationHandler = function* (context: Orchestra
         task: context.df.callSubOrchestrator(ORCHESTRATORS.devicePatchRun, runInput, instanceIdOf(device.name)),
       };
     });
-    const settled = yield* settleAll<DeviceRunResult>(
-      context,
-      wave.map((w) => w.task),
-    );
+    const settled = yield* control.settle<DeviceRunResult>(wave.map((w) => w.task));
     for (const [i, w] of wave.entries()) {
       const ids = { ...base, device: w.device.name, instanceId: instanceIdOf(w.device.name), runId: w.runId };
       const s = settled[i];
@@ -88,9 +94,16 @@ export const clientRollout: OrchestrationHandler = function* (context: Orchestra
       device: device.name,
       instanceId: instanceIdOf(device.name),
       runId: "",
-      status: "not-started",
+      status: stop?.kind === "cancelled" ? "cancelled" : "not-started",
       reason: stopText(stop),
     });
-  const result: ClientRolloutResult = { ...base, limits, outcomes, ...(stop === undefined ? {} : { stop }) };
+  const log = control.log;
+  const result: ClientRolloutResult = {
+    ...base,
+    limits,
+    outcomes,
+    ...(stop === undefined ? {} : { stop }),
+    ...(log.length === 0 ? {} : { control: log }),
+  };
   return result;
 };

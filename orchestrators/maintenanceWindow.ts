@@ -8,7 +8,8 @@ import {
 } from "../lib/schemas/window";
 import { ORCHESTRATORS } from "./activityNames";
 import { callActivity } from "./callActivity";
-import { settleAll } from "./settleAll";
+import { ControlChannel } from "./runControl";
+import type { ControlLogEntry } from "../lib/schemas/control";
 
 /** What the window returns: where its report is and the totals (the report itself is evidence, not state). */
 export interface WindowRunResult {
@@ -17,6 +18,14 @@ export interface WindowRunResult {
   decisions: string[];
   /** Why window.completed / window.halted could not be published (after retries); absent when they were. */
   eventsError?: string;
+}
+
+/** The report's control log: every command as each orchestration applied it, in the order applied. */
+function controlLogOf(own: ControlLogEntry[], rollouts: ControlLogEntry[]): { control?: ControlLogEntry[] } {
+  const all = [...own, ...rollouts].sort((a, b) =>
+    a.appliedAt < b.appliedAt ? -1 : a.appliedAt > b.appliedAt ? 1 : a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0,
+  );
+  return all.length === 0 ? {} : { control: all };
 }
 
 /**
@@ -39,7 +48,12 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
   decisions.push(`${found.targets.length} devices targeted, ${found.skipped.length} tagged resources skipped`);
 
   const rings: WindowReport["rings"] = [];
+  const rolloutControl: ControlLogEntry[] = [];
   let stopped: string | undefined;
+  // Pause / resume / cancel (orchestrators/runControl.ts): the window applies them between rings, its rollouts
+  // between waves (the API raises each command to both).
+  const control = new ControlChannel(context, "window");
+  let cancelled = false;
   for (const [index, ring] of window.rings.entries()) {
     const byClient = groupRing(found.targets, ring.name);
     // A ring that does not start still lists its devices, so the report accounts for every target.
@@ -54,7 +68,7 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
           device: t.device.name,
           instanceId: "",
           runId: "",
-          status: "not-started" as const,
+          status: cancelled ? ("cancelled" as const) : ("not-started" as const),
           reason,
         })),
       }));
@@ -66,6 +80,14 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
       yield context.df.createTimer(
         new Date(context.df.currentUtcDateTime.getTime() + ring.waitAfterPreviousMinutes * 60_000),
       );
+    }
+    if ((yield* control.checkpoint(new Date(occurrence.cutoff))) === "cancelled") {
+      const by = control.cancelledBy;
+      cancelled = true;
+      stopped = `cancelled by ${by?.by ?? "an operator"} at ${by?.at ?? context.df.currentUtcDateTime.toISOString()}`;
+      decisions.push(stopped);
+      rings.push({ ring: ring.name, started: false, reason: stopped, rollouts: notStarted(stopped) });
+      continue;
     }
     if (context.df.currentUtcDateTime.getTime() >= Date.parse(occurrence.cutoff)) {
       stopped = `window cutoff ${occurrence.cutoff} passed before ring ${ring.name}`;
@@ -89,7 +111,7 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
         `${occurrence.instanceId}:${ring.name}:${client}`,
       );
     });
-    const settled = yield* settleAll<ClientRolloutResult>(context, tasks);
+    const settled = yield* control.settle<ClientRolloutResult>(tasks);
     const rollouts = settled.map((s, i): ClientRolloutResult => {
       if (s.ok) return s.value;
       // A rollout orchestration that failed: its devices' outcomes are unknown here; say so for each client.
@@ -98,9 +120,11 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
       return { client, ring: ring.name, limits: { maxConcurrency: 0, maxErrors: 0 }, outcomes: [] };
     });
     rings.push({ ring: ring.name, started: true, rollouts });
-    for (const r of rollouts)
+    for (const r of rollouts) {
       if (r.stop !== undefined)
         decisions.push(`ring ${ring.name}, client ${r.client}: stopped starting devices (${r.stop.kind})`);
+      for (const entry of r.control ?? []) rolloutControl.push(entry);
+    }
     const gate = ringGate(rollouts, ring.maxFailurePercent);
     if (!gate.open && index < window.rings.length - 1) {
       stopped = `ring ${ring.name} gate closed: ${gate.reason ?? "failures"}`;
@@ -127,6 +151,7 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
     rings,
     skipped: found.skipped,
     decisions,
+    ...controlLogOf(control.log, rolloutControl),
     totals: windowTotals(rings, found.targets.length),
   };
   const written = yield* callActivity(context, "writeWindowReport", report);

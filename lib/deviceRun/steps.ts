@@ -114,7 +114,8 @@ export const STEPS = {
       const parsed = ctx.parse("catalog");
       if (!parsed.ok) return unusable(parsed.failure);
       const record = await ctx.facts.runRecord();
-      const catalog = toCatalog(parsed.output, ctx.os, record.policy.update, ctx.now, ctx.source);
+      const deployment = record.trigger.kind === "deployment" ? record.trigger : undefined;
+      const catalog = toCatalog(parsed.output, ctx.os, record.policy.update, ctx.now, ctx.source, deployment);
       if (!catalog.ok) return { ok: false, why: catalog.reason };
       const updates = explainQuarantine(catalog.value.updates, record.quarantine ?? []);
       await ctx.put(ARTIFACTS.catalog, { ...catalog.value, updates });

@@ -10,6 +10,7 @@ import {
   StartDeviceRunInputSchema,
 } from "./deviceRun";
 import { WindowReportSchema, WindowTargetsSchema } from "./window";
+import { DeploymentReportSchema } from "./deployment";
 
 /** Input of discoverWindowTargets, as the maintenance-window orchestrator passes it. */
 export const DiscoverWindowTargetsInputSchema = z.object({
@@ -87,6 +88,8 @@ export const ACTIVITY_CONTRACTS = {
   publishWindowEvents: contract(PublishWindowEventsInputSchema, PublishEventsResultSchema),
   buildEvidenceExport: contract(BuildEvidenceExportInputSchema, ExportSummarySchema),
   failEvidenceExport: contract(FailEvidenceExportInputSchema, z.void()),
+  writeDeploymentReport: contract(DeploymentReportSchema, StoredWindowReportSchema),
+  publishDeploymentEvents: contract(StoredWindowReportSchema, PublishEventsResultSchema),
 } as const;
 
 export type ActivityName = keyof typeof ACTIVITY_CONTRACTS;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SchemaVersion1, TimestampSchema, ClientIdSchema, TenantIdSchema } from "./common";
+import { ControlLogEntrySchema } from "./control";
 import { DeviceRunResultSchema } from "./deviceRun";
 import { MaintenanceWindowSchema } from "./policies";
 import { DeviceRefSchema } from "./target";
@@ -43,7 +44,10 @@ export const StopReasonSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("max-errors"), errors: z.number().int(), maxErrors: z.number().int() }),
   z.object({ kind: z.literal("cutoff"), cutoff: TimestampSchema }),
   z.object({ kind: z.literal("ring-gate"), ring: z.string(), failures: z.number().int() }),
+  /** An operator cancelled (POST …:cancel): the devices not started are reported `cancelled`. */
+  z.object({ kind: z.literal("cancelled"), by: z.string(), at: TimestampSchema }),
 ]);
+export type StopReasonRecord = z.infer<typeof StopReasonSchema>;
 
 /** What happened to one device of a window. */
 export const DeviceOutcomeSchema = z.object({
@@ -52,7 +56,8 @@ export const DeviceOutcomeSchema = z.object({
   device: z.string(),
   instanceId: z.string(),
   runId: z.string(),
-  status: z.enum(["completed", "orchestration-failed", "not-started"]),
+  /** `cancelled`: not started because an operator cancelled the window or deployment. */
+  status: z.enum(["completed", "orchestration-failed", "not-started", "cancelled"]),
   result: DeviceRunResultSchema.optional(),
   /** Why the orchestration failed, or why the device was not started. */
   reason: z.string().optional(),
@@ -77,6 +82,8 @@ export const ClientRolloutResultSchema = z.object({
   limits: z.object({ maxConcurrency: z.number().int(), maxErrors: z.number().int() }),
   outcomes: z.array(DeviceOutcomeSchema),
   stop: StopReasonSchema.optional(),
+  /** Pause / resume / cancel commands this rollout applied (absent when none came). */
+  control: z.array(ControlLogEntrySchema).optional(),
 });
 export type ClientRolloutResult = z.infer<typeof ClientRolloutResultSchema>;
 
@@ -100,11 +107,18 @@ export const WindowReportSchema = z.object({
   skipped: z.array(SkippedTargetSchema),
   /** Human-readable decisions in order (ring gates, stops, skips), for the on-call engineer. */
   decisions: z.array(z.string()),
+  /**
+   * Pause / resume / cancel commands as the window and its rollouts applied them, in the order applied (absent when
+   * none came). The API's audit log has the requests themselves.
+   */
+  control: z.array(ControlLogEntrySchema).optional(),
   totals: z.object({
     targets: z.number().int(),
     completed: z.number().int(),
     notStarted: z.number().int(),
     orchestrationFailed: z.number().int(),
+    /** Devices not started because an operator cancelled (absent when none). */
+    cancelled: z.number().int().optional(),
     byExitCode: z.record(z.string(), z.number().int()),
   }),
 });

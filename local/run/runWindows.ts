@@ -15,7 +15,7 @@ export interface DeviceSummary {
   ring: string;
   device: string;
   runId: string;
-  status: "completed" | "orchestration-failed" | "not-started";
+  status: "completed" | "orchestration-failed" | "not-started" | "cancelled";
   exitCode: number | null;
   exitName: string | null;
   installed: number;

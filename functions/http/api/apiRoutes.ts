@@ -11,6 +11,8 @@ import { verifyRunRoute } from "./routes/verifyRun";
 import { POLICY_ROUTES } from "./routes/v1Policies";
 import { WINDOW_ROUTES } from "./routes/v1Windows";
 import { COMPLIANCE_ROUTES } from "./routes/v1Compliance";
+import { DEPLOYMENT_ROUTES } from "./routes/v1Deployments";
+import { QUARANTINE_ROUTES } from "./routes/v1Quarantine";
 import { transparencyCheckpointRoute, transparencyConsistencyRoute, transparencyKeyRoute } from "./routes/transparency";
 
 /** Every versioned API route except the document that describes them. */
@@ -25,6 +27,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...POLICY_ROUTES,
   ...WINDOW_ROUTES,
   ...COMPLIANCE_ROUTES,
+  ...DEPLOYMENT_ROUTES,
+  ...QUARANTINE_ROUTES,
   transparencyKeyRoute,
   transparencyCheckpointRoute,
   transparencyConsistencyRoute,

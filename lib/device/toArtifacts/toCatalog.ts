@@ -4,6 +4,7 @@ import type { OsFamily } from "../../schemas/common";
 import type { ApplicableUpdate as RawUpdate, CatalogOutput } from "../../schemas/device/catalog";
 import type { UpdatePolicy } from "../../schemas/policies";
 import { decideUpdates, type ApplicableUpdate } from "../../domain/catalog/decideUpdates";
+import { restrictToDeployment, type DeploymentScope } from "../../domain/catalog/restrictToDeployment";
 import { mapApplicableUpdate } from "../mapCatalog";
 import { describeMissing, provenance, type Conversion } from "./conversion";
 import { uninstallableReason } from "./installableUpdate";
@@ -48,15 +49,18 @@ export function toCatalog(
   policy: UpdatePolicy,
   evaluatedAt: Date,
   source: ScriptSource,
+  /** An emergency deployment's run: exactly its updates are approved (lib/domain/catalog/restrictToDeployment.ts). */
+  deployment?: DeploymentScope,
 ): Conversion<Catalog> {
   const raw = output.data.updates;
   if (raw === null)
     return { ok: false, reason: `catalog has no update list: ${describeMissing(["updates"], output.errors)}` };
-  const decided = decideUpdates(
+  const byPolicy = decideUpdates(
     raw.map((u) => toPolicyTerms(u, os)),
     policy,
     evaluatedAt,
   );
+  const decided = deployment === undefined ? byPolicy : restrictToDeployment(byPolicy, policy, deployment);
   return {
     ok: true,
     value: {

@@ -36,7 +36,8 @@ export interface QueueState {
 export type StopReason =
   | { kind: "max-errors"; errors: number; maxErrors: number }
   | { kind: "cutoff"; cutoff: string }
-  | { kind: "ring-gate"; ring: string; failures: number };
+  | { kind: "ring-gate"; ring: string; failures: number }
+  | { kind: "cancelled"; by: string; at: string };
 
 /**
  * How many more devices may start now. Past maxErrors (errors > the limit, as Systems Manager counts) or past the

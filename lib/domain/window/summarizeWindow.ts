@@ -17,7 +17,9 @@ export function ringGate(
   rollouts: readonly ClientRolloutResult[],
   maxFailurePercent: number,
 ): { open: boolean; failures: number; reason?: string } {
-  const outcomes = rollouts.flatMap((r) => r.outcomes).filter((o) => o.status !== "not-started");
+  const outcomes = rollouts
+    .flatMap((r) => r.outcomes)
+    .filter((o) => o.status !== "not-started" && o.status !== "cancelled");
   const code = (o: (typeof outcomes)[number]) =>
     o.status === "completed" && o.result !== undefined ? o.result.exitCode : "orchestration-failed";
   const gating = outcomes.filter((o) => failsRingGate(code(o)));
@@ -49,5 +51,14 @@ export function windowTotals(rings: WindowReport["rings"], targets: number): Win
   }
   const completed = outcomes.filter((o) => o.status === "completed").length;
   const orchestrationFailed = outcomes.filter((o) => o.status === "orchestration-failed").length;
-  return { targets, completed, orchestrationFailed, notStarted: targets - completed - orchestrationFailed, byExitCode };
+  // Cancelled devices are among the not started ones; counted apart only when an operator cancelled.
+  const cancelled = outcomes.filter((o) => o.status === "cancelled").length;
+  return {
+    targets,
+    completed,
+    orchestrationFailed,
+    notStarted: targets - completed - orchestrationFailed,
+    ...(cancelled > 0 ? { cancelled } : {}),
+    byExitCode,
+  };
 }

@@ -8,6 +8,17 @@ export const RunTriggerSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("window"), windowId: z.string(), ring: z.string() }),
   z.object({ kind: z.literal("api"), requestedBy: z.string() }),
   z.object({ kind: z.literal("demo") }),
+  /**
+   * An emergency deployment (POST …/deployments): the approved set is exactly these KBs / packages (the policy's
+   * exclusions still win), everything else in the catalog is excluded with the reason.
+   */
+  z.object({
+    kind: z.literal("deployment"),
+    deploymentId: z.string().min(1),
+    requestedBy: z.string(),
+    kbs: z.array(z.string()),
+    packages: z.array(z.string()),
+  }),
 ]);
 /** What started a run. */
 export type RunTrigger = z.infer<typeof RunTriggerSchema>;

@@ -55,6 +55,8 @@ function describeTrigger(trigger: RunRecord["trigger"]): string {
       return `on request by ${trigger.requestedBy}`;
     case "demo":
       return "demo run";
+    case "deployment":
+      return `emergency deployment ${trigger.deploymentId} by ${trigger.requestedBy}`;
   }
 }
 
