@@ -9,11 +9,13 @@ import {
 } from "../lib/schemas/activities";
 import { makeAdvanceDeviceRun } from "./activities/advanceDeviceRun";
 import { makeBuildEvidenceExport } from "./activities/buildEvidenceExport";
+import { makeDecidePromotion } from "./activities/decidePromotion";
 import { makeDiscoverWindowTargets } from "./activities/discoverWindowTargets";
 import { makeFailEvidenceExport } from "./activities/failEvidenceExport";
 import { makeFinishDeviceRun } from "./activities/finishDeviceRun";
 import { makePublishRunEvents } from "./activities/publishRunEvents";
 import { makePublishWindowEvents } from "./activities/publishWindowEvents";
+import { makeSealRingRelease } from "./activities/sealRingRelease";
 import { makeStartDeviceRun } from "./activities/startDeviceRun";
 import { makeWriteWindowReport } from "./activities/writeWindowReport";
 import { deviceRunDeps, type ActivityDefinition, type AppDeps } from "./definitions";
@@ -33,6 +35,8 @@ const IMPLEMENTATIONS: Implementations = {
   publishWindowEvents: (deps) => makePublishWindowEvents({ evidence: deps.evidence, publisher: deps.events }),
   buildEvidenceExport: (deps) => makeBuildEvidenceExport(deps),
   failEvidenceExport: (deps) => makeFailEvidenceExport(deps),
+  sealRingRelease: (deps) => makeSealRingRelease(deps),
+  decidePromotion: (deps) => makeDecidePromotion(deps),
 };
 
 function refusal(activity: string, kind: ActivityRefusal["activityRefused"]["kind"], message: string): ActivityRefusal {

@@ -11,6 +11,8 @@ export const ACTIVITIES = {
   publishWindowEvents: "publishWindowEvents",
   buildEvidenceExport: "buildEvidenceExport",
   failEvidenceExport: "failEvidenceExport",
+  sealRingRelease: "sealRingRelease",
+  decidePromotion: "decidePromotion",
 } as const satisfies { readonly [N in ActivityName]: N };
 
 /** Orchestrator names. */

@@ -112,8 +112,9 @@ export const STEPS = {
     async record(ctx) {
       const parsed = ctx.parse("catalog");
       if (!parsed.ok) return unusable(parsed.failure);
-      const policy = (await ctx.facts.runRecord()).policy.update;
-      const catalog = toCatalog(parsed.output, ctx.os, policy, ctx.now, ctx.source);
+      const record = await ctx.facts.runRecord();
+      // A ring following a promoted release installs only its exact set (run.json records the allowance).
+      const catalog = toCatalog(parsed.output, ctx.os, record.policy.update, ctx.now, ctx.source, record.release);
       if (!catalog.ok) return { ok: false, why: catalog.reason };
       await ctx.put(ARTIFACTS.catalog, catalog.value);
       return ok({ catalogOk: true, approved: catalog.value.updates.filter((u) => u.decision === "approved").length });

@@ -9,6 +9,12 @@ import {
   FinishDeviceRunInputSchema,
   StartDeviceRunInputSchema,
 } from "./deviceRun";
+import {
+  DecidePromotionInputSchema,
+  DecidePromotionResultSchema,
+  SealRingReleaseInputSchema,
+  SealRingReleaseResultSchema,
+} from "./release";
 import { WindowReportSchema, WindowTargetsSchema } from "./window";
 
 /** Input of discoverWindowTargets, as the maintenance-window orchestrator passes it. */
@@ -87,6 +93,8 @@ export const ACTIVITY_CONTRACTS = {
   publishWindowEvents: contract(PublishWindowEventsInputSchema, PublishEventsResultSchema),
   buildEvidenceExport: contract(BuildEvidenceExportInputSchema, ExportSummarySchema),
   failEvidenceExport: contract(FailEvidenceExportInputSchema, z.void()),
+  sealRingRelease: contract(SealRingReleaseInputSchema, SealRingReleaseResultSchema),
+  decidePromotion: contract(DecidePromotionInputSchema, DecidePromotionResultSchema),
 } as const;
 
 export type ActivityName = keyof typeof ACTIVITY_CONTRACTS;

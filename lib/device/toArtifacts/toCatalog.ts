@@ -3,6 +3,7 @@ import type { ScriptSource } from "../../schemas/artifacts/source";
 import type { OsFamily } from "../../schemas/common";
 import type { ApplicableUpdate as RawUpdate, CatalogOutput } from "../../schemas/device/catalog";
 import type { UpdatePolicy } from "../../schemas/policies";
+import type { ReleaseAllowance } from "../../schemas/release";
 import { decideUpdates, type ApplicableUpdate } from "../../domain/catalog/decideUpdates";
 import { mapApplicableUpdate } from "../mapCatalog";
 import { describeMissing, provenance, type Conversion } from "./conversion";
@@ -48,6 +49,7 @@ export function toCatalog(
   policy: UpdatePolicy,
   evaluatedAt: Date,
   source: ScriptSource,
+  release?: ReleaseAllowance,
 ): Conversion<Catalog> {
   const raw = output.data.updates;
   if (raw === null)
@@ -56,6 +58,7 @@ export function toCatalog(
     raw.map((u) => toPolicyTerms(u, os)),
     policy,
     evaluatedAt,
+    release,
   );
   return {
     ok: true,

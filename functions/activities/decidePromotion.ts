@@ -1,0 +1,10 @@
+import type { EvidenceDeps } from "../../lib/evidence/runEvidence";
+import { decidePromotion } from "../../lib/release/decidePromotion";
+import { DecidePromotionInputSchema, type DecidePromotionResult } from "../../lib/schemas/release";
+
+/** Builds the activity that evaluates and seals a ring's promotion gates (lib/release). */
+export function makeDecidePromotion(deps: { evidence: EvidenceDeps }) {
+  return async function decidePromotionActivity(rawInput: unknown): Promise<DecidePromotionResult> {
+    return decidePromotion(deps.evidence, DecidePromotionInputSchema.parse(rawInput));
+  };
+}
