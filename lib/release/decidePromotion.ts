@@ -6,11 +6,18 @@ import type {
   PromotionDecision,
   ReleaseAllowance,
 } from "../schemas/release";
+import type { QuarantineStore } from "../quarantine/quarantineStore";
 import { currentReleaseOf, listApprovals, listReleases, putPromotion } from "./releaseStore";
 
-/** Keys whose quarantine an operator lifted: their regressions are closed (the lead's store answers; none without). */
-export interface LiftedKeys {
-  lifted(tenant: string): Promise<string[]>;
+/** The quarantine store (lib/quarantine): a lifted tenant-wide quarantine closes the key's regressions. */
+export type LiftedKeys = Pick<QuarantineStore, "list">;
+
+async function liftedKeys(store: LiftedKeys | undefined, tenant: string): Promise<string[]> {
+  if (store === undefined) return [];
+  const entries = await store.list(tenant);
+  return entries
+    .filter((e) => e.scope === "tenant" && e.lifted !== undefined)
+    .map((e) => (e.update.kind === "kb" ? e.update.kb : e.update.name));
 }
 
 /**
@@ -34,7 +41,7 @@ export async function decidePromotion(
     followedRing: input.follows,
     release: current?.value,
     regressions: all.flatMap((r) => r.value.regressions),
-    closedKeys: (await lifted?.lifted(input.tenant)) ?? [],
+    closedKeys: await liftedKeys(lifted, input.tenant),
     approvals: approvals.map((a) => a.value),
   });
   const decision: PromotionDecision = {

@@ -8,12 +8,17 @@ import type { Catalog, InstallOutcome } from "../schemas/artifacts/catalog";
 import type { ArtifactIndex, Manifest } from "../schemas/artifacts/integrity";
 import type { ExitCodeRecord } from "../schemas/artifacts/outcome";
 import type { RunRef } from "../schemas/common";
+import { quarantineId, type QuarantinedUpdate } from "../schemas/quarantine";
+import type { QuarantineStore } from "../quarantine/quarantineStore";
 import type { ReleaseProof, SealRingReleaseInput, SealRingReleaseResult } from "../schemas/release";
 import { currentReleases, listReleases, putRelease } from "./releaseStore";
 
-/** Where quarantines go (the lead's lib/quarantine store once merged; see docs/releases.md). */
-export interface QuarantineSink {
-  quarantine(tenant: string, key: string, reason: string, at: string): Promise<void>;
+/** The quarantine store (lib/quarantine), as far as the rule needs it. */
+export type QuarantineSink = Pick<QuarantineStore, "quarantine" | "get">;
+
+/** A release key as the quarantine store names it: a KB, or a package. */
+export function quarantinedUpdate(key: string): QuarantinedUpdate {
+  return /^KB\d{6,8}$/.test(key) ? { kind: "kb", kb: key } : { kind: "package", name: key };
 }
 
 /** A ring's release id: readable, and the same on every retry of the same ring of the same occurrence. */
@@ -106,12 +111,36 @@ export async function sealRingRelease(
     all.flatMap((r) => r.value.regressions),
     input.quarantineAfterClients,
   );
-  const quarantined = [...regressed.keys()];
+  const quarantined: string[] = [];
   const reasons = new Map<string, string>();
   for (const [key, clients] of regressed) {
-    const reason = `regressed at ${clients.length} clients (${clients.join(", ")}); quarantined tenant-wide`;
+    const update = quarantinedUpdate(key);
+    // An operator's lift stands until the key regresses at N clients again in rings that finished after it.
+    const existing = await quarantine?.get(input.tenant, quarantineId("tenant", undefined, update));
+    const lifted = existing?.lifted;
+    const counted =
+      lifted === undefined
+        ? clients
+        : (keysToQuarantine(
+            all.filter((r) => r.value.ringFinishedAt > lifted.at).flatMap((r) => r.value.regressions),
+            input.quarantineAfterClients,
+          ).get(key) ?? []);
+    if (counted.length === 0) continue;
+    const reason = `regressed at ${counted.length} clients (${counted.join(", ")}); quarantined tenant-wide`;
     reasons.set(key, reason);
-    await quarantine?.quarantine(input.tenant, key, reason, input.finishedAt);
+    quarantined.push(key);
+    const runs = all.flatMap((r) =>
+      r.value.regressions.filter((g) => g.keys.includes(key) && counted.includes(g.client)).map((g) => g.runId),
+    );
+    await quarantine?.quarantine({
+      tenant: input.tenant,
+      scope: "tenant",
+      update,
+      reason,
+      source: { runs: [...new Set(runs)].sort(), clients: counted },
+      quarantinedAt: input.finishedAt,
+      quarantinedBy: "patchpilot",
+    });
   }
   if (quarantined.length > 0) decisions.push(`quarantined tenant-wide: ${quarantined.join(", ")}`);
   const recut: SealRingReleaseResult["recut"] = [];

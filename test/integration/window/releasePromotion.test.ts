@@ -6,6 +6,7 @@ import { openEvidenceSession } from "../../../lib/evidence/evidenceSession";
 import { verifyRun } from "../../../lib/evidence/verifyRun";
 import { currentReleaseOf, listReleases, readPromotion } from "../../../lib/release/releaseStore";
 import { CatalogSchema, InstallOutcomeSchema, type Catalog } from "../../../lib/schemas/artifacts/catalog";
+import { RunRecordSchema } from "../../../lib/schemas/artifacts/run";
 import { ManifestSchema } from "../../../lib/schemas/artifacts/integrity";
 import type { RunRef } from "../../../lib/schemas/common";
 import type { Release } from "../../../lib/schemas/release";
@@ -324,6 +325,12 @@ describe("a release promoted across rings on four days", () => {
     expect(recut.id).not.toBe(stagingRelease.id);
     expect(recut.replaces).toMatchObject({ id: stagingRelease.id, removed: [{ key: KB_B }] });
     expect(recut.updates.map((u) => u.key)).toEqual([KB_A]);
+    // Quarantined across the MSP's tenant, naming both clients and their regressing runs.
+    const entries = await stack.deps.quarantine.list("contoso-msp");
+    const entry = entries.find((e) => e.scope === "tenant" && e.update.kind === "kb" && e.update.kb === KB_B);
+    expect(entry).toMatchObject({ quarantinedBy: "patchpilot", source: { clients: ["alpha", "beta"] } });
+    expect(entry?.lifted).toBeUndefined();
+    expect(entry?.source.runs).toHaveLength(2);
     // The replaced release is sealed as it was: create-once.
     expect(all.find((r) => r.value.id === stagingRelease.id)?.value).toEqual(stagingRelease);
   }, 300_000);
@@ -336,7 +343,14 @@ describe("a release promoted across rings on four days", () => {
     for (const run of runsOf(report)) {
       expect(await installedKeys(run)).toEqual([KB_A]);
       const catalog = await artifact(run, ARTIFACTS.catalog, (v) => CatalogSchema.parse(v));
-      expect(catalog.updates.find((u) => u.kb === KB_B)?.reason).toContain(`held: not in release ${recut.id}`);
+      // The run was allowed exactly the re-cut release (run.json records it).
+      const record = await artifact(run, ARTIFACTS.run, (v) => RunRecordSchema.parse(v));
+      expect(record.release?.id).toBe(recut.id);
+      expect(catalog.updates.find((u) => u.kb === KB_A)?.release?.id).toBe(recut.id);
+      // KB_B: quarantined tenant-wide (every later catalog says so), and not in the re-cut release either.
+      const b = catalog.updates.find((u) => u.kb === KB_B);
+      expect(b?.decision).toBe("excluded");
+      expect(b?.reason).toContain("quarantine");
       expect(catalog.updates.find((u) => u.kb === KB_C)?.decision).toBe("excluded");
       expect(emulatorInstalls(run.device)).toEqual([KB_A]);
     }
