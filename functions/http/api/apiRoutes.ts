@@ -11,6 +11,7 @@ import { verifyRunRoute } from "./routes/verifyRun";
 import { POLICY_ROUTES } from "./routes/v1Policies";
 import { WINDOW_ROUTES } from "./routes/v1Windows";
 import { COMPLIANCE_ROUTES } from "./routes/v1Compliance";
+import { RELEASE_ROUTES } from "./routes/v1Releases";
 import { transparencyCheckpointRoute, transparencyConsistencyRoute, transparencyKeyRoute } from "./routes/transparency";
 
 /** Every versioned API route except the document that describes them. */
@@ -25,6 +26,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...POLICY_ROUTES,
   ...WINDOW_ROUTES,
   ...COMPLIANCE_ROUTES,
+  ...RELEASE_ROUTES,
   transparencyKeyRoute,
   transparencyCheckpointRoute,
   transparencyConsistencyRoute,
