@@ -13,6 +13,7 @@ import { makeDecidePromotion } from "./activities/decidePromotion";
 import { makeDiscoverWindowTargets } from "./activities/discoverWindowTargets";
 import { makeFailEvidenceExport } from "./activities/failEvidenceExport";
 import { makeFinishDeviceRun } from "./activities/finishDeviceRun";
+import { makePublishQuarantineEvents } from "./activities/publishQuarantineEvents";
 import { makePublishRunEvents } from "./activities/publishRunEvents";
 import { makePublishWindowEvents } from "./activities/publishWindowEvents";
 import { makeSealRingRelease } from "./activities/sealRingRelease";
@@ -37,6 +38,7 @@ const IMPLEMENTATIONS: Implementations = {
   failEvidenceExport: (deps) => makeFailEvidenceExport(deps),
   sealRingRelease: (deps) => makeSealRingRelease(deps),
   decidePromotion: (deps) => makeDecidePromotion(deps),
+  publishQuarantineEvents: (deps) => makePublishQuarantineEvents({ evidence: deps.evidence, publisher: deps.events }),
 };
 
 function refusal(activity: string, kind: ActivityRefusal["activityRefused"]["kind"], message: string): ActivityRefusal {

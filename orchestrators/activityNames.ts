@@ -13,6 +13,7 @@ export const ACTIVITIES = {
   failEvidenceExport: "failEvidenceExport",
   sealRingRelease: "sealRingRelease",
   decidePromotion: "decidePromotion",
+  publishQuarantineEvents: "publishQuarantineEvents",
 } as const satisfies { readonly [N in ActivityName]: N };
 
 /** Orchestrator names. */

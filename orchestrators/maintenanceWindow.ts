@@ -129,6 +129,14 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
         quarantineAfterClients: window.release.quarantineAfterClients,
       });
       decisions.push(...sealed.decisions);
+      if (sealed.quarantineDecisions.length > 0) {
+        try {
+          yield* callActivity(context, "publishQuarantineEvents", { decisions: sealed.quarantineDecisions });
+        } catch (error) {
+          // As for runs and windows: the sealed decision stands without its event; the report says it is missing.
+          decisions.push(`quarantine events not published: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
     }
     for (const r of rollouts)
       if (r.stop !== undefined)

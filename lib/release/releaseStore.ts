@@ -5,6 +5,8 @@ import { openEvidenceSession, type EvidenceDeps } from "../evidence/evidenceSess
 import { sha256Hex } from "../evidence/sha256";
 import type { RunRef } from "../schemas/common";
 import {
+  QuarantineDecisionSchema,
+  type QuarantineDecision,
   PromotionDecisionSchema,
   ReleaseApprovalSchema,
   ReleaseSchema,
@@ -176,4 +178,29 @@ export async function listApprovals(
     if (read !== undefined) out.push(read);
   }
   return out;
+}
+
+/** Where a quarantine decision is sealed: `{tenant}/_quarantine/tenant/{q-…}/quarantine.json`. */
+export function quarantineDecisionScope(
+  decision: Pick<QuarantineDecision, "tenant" | "key" | "quarantinedAt">,
+): RunRef {
+  const key = sha256Hex(Buffer.from(decision.key, "utf8")).slice(0, 12);
+  const at = decision.quarantinedAt.replace(/[^0-9]/g, "").slice(0, 14);
+  return { tenant: decision.tenant, client: "_quarantine", device: "tenant", runId: `q-${key}-${at}` };
+}
+
+/** Seals a quarantine decision (create-once; a retry with the same decision writes the same bytes). */
+export function putQuarantineDecision(deps: EvidenceDeps, decision: QuarantineDecision): Promise<StoredDocument> {
+  const parsed = QuarantineDecisionSchema.parse(decision);
+  return putDocument(deps, quarantineDecisionScope(parsed), "quarantine.json", parsed);
+}
+
+/** A sealed quarantine decision read back by its blob name, checked against the SHA-256 it was sealed with. */
+export async function readQuarantineDecision(deps: EvidenceDeps, stored: StoredDocument): Promise<QuarantineDecision> {
+  const bytes = await deps.store.readBlob(stored.path);
+  if (bytes === undefined) throw new Error(`quarantine decision ${stored.path} is gone`);
+  const actual = sha256Hex(bytes);
+  if (actual !== stored.sha256)
+    throw new Error(`quarantine decision ${stored.path} hashes to ${actual}, sealed as ${stored.sha256}`);
+  return QuarantineDecisionSchema.parse(JSON.parse(bytes.toString("utf8")));
 }

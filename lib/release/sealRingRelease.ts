@@ -11,7 +11,7 @@ import type { RunRef } from "../schemas/common";
 import { quarantineId, type QuarantinedUpdate } from "../schemas/quarantine";
 import type { QuarantineStore } from "../quarantine/quarantineStore";
 import type { ReleaseProof, SealRingReleaseInput, SealRingReleaseResult } from "../schemas/release";
-import { currentReleases, listReleases, putRelease } from "./releaseStore";
+import { currentReleases, listReleases, putQuarantineDecision, putRelease } from "./releaseStore";
 
 /** The quarantine store (lib/quarantine), as far as the rule needs it. */
 export type QuarantineSink = Pick<QuarantineStore, "quarantine" | "get">;
@@ -113,6 +113,7 @@ export async function sealRingRelease(
   );
   const quarantined: string[] = [];
   const reasons = new Map<string, string>();
+  const made: { key: string; entryId: string; reason: string; clients: string[]; runs: string[] }[] = [];
   for (const [key, clients] of regressed) {
     const update = quarantinedUpdate(key);
     // An operator's lift stands until the key regresses at N clients again in rings that finished after it.
@@ -132,7 +133,7 @@ export async function sealRingRelease(
     const runs = all.flatMap((r) =>
       r.value.regressions.filter((g) => g.keys.includes(key) && counted.includes(g.client)).map((g) => g.runId),
     );
-    await quarantine?.quarantine({
+    const outcome = await quarantine?.quarantine({
       tenant: input.tenant,
       scope: "tenant",
       update,
@@ -141,6 +142,15 @@ export async function sealRingRelease(
       quarantinedAt: input.finishedAt,
       quarantinedBy: "patchpilot",
     });
+    // Only a quarantine this ring made (a retry finds its own entry, same time) gets a decision and an event.
+    if (outcome === undefined || outcome.entry.quarantinedAt === input.finishedAt)
+      made.push({
+        key,
+        entryId: outcome?.entry.id ?? quarantineId("tenant", undefined, update),
+        reason,
+        clients: counted,
+        runs: [...new Set(runs)].sort(),
+      });
   }
   if (quarantined.length > 0) decisions.push(`quarantined tenant-wide: ${quarantined.join(", ")}`);
   const recut: SealRingReleaseResult["recut"] = [];
@@ -152,7 +162,31 @@ export async function sealRingRelease(
     recut.push({ id: next.id, replaces: current.value.id, removed: [...remove.keys()] });
     decisions.push(`release ${current.value.id} re-cut as ${next.id} without ${[...remove.keys()].join(", ")}`);
   }
+  const quarantineDecisions = [];
+  for (const m of made) {
+    quarantineDecisions.push(
+      await putQuarantineDecision(deps, {
+        schemaVersion: 1,
+        kind: "patchpilot-quarantine-decision",
+        tenant: input.tenant,
+        scope: "tenant",
+        key: m.key,
+        entryId: m.entryId,
+        reason: m.reason,
+        quarantinedAt: input.finishedAt,
+        clients: m.clients,
+        runs: m.runs,
+        threshold: input.quarantineAfterClients,
+        window: { windowId: input.windowId, occurrence: input.occurrence.instanceId, ring: input.ring },
+        releases: all
+          .filter((r) => r.value.regressions.some((g) => g.keys.includes(m.key)))
+          .map((r) => ({ id: r.value.id, sha256: r.stored.sha256 })),
+        recut: recut.filter((r) => r.removed.includes(m.key)).map((r) => ({ id: r.id, replaces: r.replaces })),
+      }),
+    );
+  }
   return {
+    quarantineDecisions,
     release: {
       ...stored,
       id,

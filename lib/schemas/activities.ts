@@ -12,6 +12,7 @@ import {
 import {
   DecidePromotionInputSchema,
   DecidePromotionResultSchema,
+  PublishQuarantineEventsInputSchema,
   SealRingReleaseInputSchema,
   SealRingReleaseResultSchema,
 } from "./release";
@@ -95,6 +96,7 @@ export const ACTIVITY_CONTRACTS = {
   failEvidenceExport: contract(FailEvidenceExportInputSchema, z.void()),
   sealRingRelease: contract(SealRingReleaseInputSchema, SealRingReleaseResultSchema),
   decidePromotion: contract(DecidePromotionInputSchema, DecidePromotionResultSchema),
+  publishQuarantineEvents: contract(PublishQuarantineEventsInputSchema, PublishEventsResultSchema),
 } as const;
 
 export type ActivityName = keyof typeof ACTIVITY_CONTRACTS;

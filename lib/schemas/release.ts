@@ -176,6 +176,27 @@ export const SealRingReleaseInputSchema = z.object({
 });
 export type SealRingReleaseInput = z.infer<typeof SealRingReleaseInputSchema>;
 
+/** `{tenant}/_quarantine/tenant/{id}/quarantine.json`: the fleet rule's decision to quarantine a key tenant-wide. */
+export const QuarantineDecisionSchema = z.object({
+  schemaVersion: SchemaVersion1,
+  kind: z.literal("patchpilot-quarantine-decision"),
+  tenant: TenantIdSchema,
+  scope: z.literal("tenant"),
+  key: z.string().min(1),
+  /** The quarantine store's entry id. */
+  entryId: z.string().min(1),
+  reason: z.string(),
+  quarantinedAt: TimestampSchema,
+  clients: z.array(ClientIdSchema),
+  runs: z.array(z.string()),
+  threshold: z.number().int().min(1),
+  window: z.object({ windowId: z.string(), occurrence: z.string(), ring: z.string() }),
+  /** The releases whose observed regressions were counted, with their SHA-256. */
+  releases: z.array(z.object({ id: ReleaseIdSchema, sha256: Sha256HexSchema })),
+  recut: z.array(z.object({ id: ReleaseIdSchema, replaces: ReleaseIdSchema })),
+});
+export type QuarantineDecision = z.infer<typeof QuarantineDecisionSchema>;
+
 export const SealRingReleaseResultSchema = z.object({
   release: StoredDocumentSchema.extend({
     id: ReleaseIdSchema,
@@ -186,8 +207,13 @@ export const SealRingReleaseResultSchema = z.object({
   quarantined: z.array(z.string()),
   /** Releases re-cut without a quarantined key. */
   recut: z.array(z.object({ id: ReleaseIdSchema, replaces: ReleaseIdSchema, removed: z.array(z.string()) })),
+  /** Sealed quarantine decisions this ring made (their CloudEvents are published from them). */
+  quarantineDecisions: z.array(StoredDocumentSchema),
   decisions: z.array(z.string()),
 });
+
+/** Input of publishQuarantineEvents: the sealed decisions, as sealRingRelease returned them. */
+export const PublishQuarantineEventsInputSchema = z.object({ decisions: z.array(StoredDocumentSchema).min(1) });
 export type SealRingReleaseResult = z.infer<typeof SealRingReleaseResultSchema>;
 
 /** Input of the decidePromotion activity. */

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { QuarantineEventDataSchema } from "../../../lib/azure/events/eventData";
 import { ARTIFACTS } from "../../../lib/domain/artifacts";
 import { onDemandOccurrence } from "../../../lib/domain/window/occurrences";
 import { windowRunInput } from "../../../lib/domain/window/windowRunInput";
@@ -331,6 +332,23 @@ describe("a release promoted across rings on four days", () => {
     expect(entry).toMatchObject({ quarantinedBy: "patchpilot", source: { clients: ["alpha", "beta"] } });
     expect(entry?.lifted).toBeUndefined();
     expect(entry?.source.runs).toHaveLength(2);
+    // The CloudEvent says so, citing the sealed decision; the decision reads back with that hash.
+    const events = stack.eventGrid.published.filter((e) => e.type === "io.patchpilot.quarantine.created");
+    expect(events).toHaveLength(1);
+    const data = QuarantineEventDataSchema.parse(events[0]?.data);
+    expect(data).toMatchObject({ key: KB_B, clients: ["alpha", "beta"], threshold: 2, entryId: entry?.id });
+    expect(data.recut.map((r) => r.replaces).sort()).toEqual(
+      all
+        .filter((r) => r.value.replaces !== undefined)
+        .map((r) => r.value.replaces?.id)
+        .sort(),
+    );
+    const sealedDecision = await stack.deps.evidence.store.readBlob(data.decision.path);
+    expect(
+      createHash("sha256")
+        .update(sealedDecision ?? Buffer.alloc(0))
+        .digest("hex"),
+    ).toBe(data.decision.sha256);
     // The replaced release is sealed as it was: create-once.
     expect(all.find((r) => r.value.id === stagingRelease.id)?.value).toEqual(stagingRelease);
   }, 300_000);
