@@ -9,11 +9,14 @@ import {
 } from "../lib/schemas/activities";
 import { makeAdvanceDeviceRun } from "./activities/advanceDeviceRun";
 import { makeBuildEvidenceExport } from "./activities/buildEvidenceExport";
+import { makeDecidePromotion } from "./activities/decidePromotion";
 import { makeDiscoverWindowTargets } from "./activities/discoverWindowTargets";
 import { makeFailEvidenceExport } from "./activities/failEvidenceExport";
 import { makeFinishDeviceRun } from "./activities/finishDeviceRun";
+import { makePublishQuarantineEvents } from "./activities/publishQuarantineEvents";
 import { makePublishRunEvents } from "./activities/publishRunEvents";
 import { makePublishWindowEvents } from "./activities/publishWindowEvents";
+import { makeSealRingRelease } from "./activities/sealRingRelease";
 import { makeStartDeviceRun } from "./activities/startDeviceRun";
 import { makeWriteWindowReport } from "./activities/writeWindowReport";
 import { makeWriteDeploymentReport } from "./activities/writeDeploymentReport";
@@ -37,6 +40,9 @@ const IMPLEMENTATIONS: Implementations = {
   failEvidenceExport: (deps) => makeFailEvidenceExport(deps),
   writeDeploymentReport: (deps) => makeWriteDeploymentReport(deps),
   publishDeploymentEvents: (deps) => makePublishDeploymentEvents({ evidence: deps.evidence, publisher: deps.events }),
+  sealRingRelease: (deps) => makeSealRingRelease(deps),
+  decidePromotion: (deps) => makeDecidePromotion(deps),
+  publishQuarantineEvents: (deps) => makePublishQuarantineEvents({ evidence: deps.evidence, publisher: deps.events }),
 };
 
 function refusal(activity: string, kind: ActivityRefusal["activityRefused"]["kind"], message: string): ActivityRefusal {

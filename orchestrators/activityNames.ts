@@ -13,6 +13,9 @@ export const ACTIVITIES = {
   failEvidenceExport: "failEvidenceExport",
   writeDeploymentReport: "writeDeploymentReport",
   publishDeploymentEvents: "publishDeploymentEvents",
+  sealRingRelease: "sealRingRelease",
+  decidePromotion: "decidePromotion",
+  publishQuarantineEvents: "publishQuarantineEvents",
 } as const satisfies { readonly [N in ActivityName]: N };
 
 /** Orchestrator names. */

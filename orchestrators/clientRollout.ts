@@ -68,6 +68,7 @@ export const clientRollout: OrchestrationHandler = function* (context: Orchestra
         // A scan window assesses only: the run stops after the catalog (and, as a dry run, installs nothing).
         dryRun: window.mode === "scan",
         scanOnly: window.mode === "scan",
+        ...(input.release !== undefined ? { release: input.release } : {}),
       };
       return {
         device,

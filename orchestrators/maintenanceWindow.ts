@@ -6,10 +6,12 @@ import {
   type ClientRolloutResult,
   type WindowReport,
 } from "../lib/schemas/window";
+import type { ReleaseAllowance } from "../lib/schemas/release";
 import { ORCHESTRATORS } from "./activityNames";
 import { callActivity } from "./callActivity";
 import { ControlChannel } from "./runControl";
 import type { ControlLogEntry } from "../lib/schemas/control";
+import { promoteRelease } from "./promoteRelease";
 
 /** What the window returns: where its report is and the totals (the report itself is evidence, not state). */
 export interface WindowRunResult {
@@ -95,6 +97,20 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
       rings.push({ ring: ring.name, started: false, reason: stopped, rollouts: notStarted(stopped) });
       continue;
     }
+    // A ring following a promoted release (opt-in, docs/releases.md): the gates are evaluated (and sealed) now; a soak
+    // that ends before the cutoff is waited for, any other unmet gate holds the ring until the next occurrence.
+    let allowance: ReleaseAllowance | undefined;
+    const follows = window.release?.follows;
+    if (window.release !== undefined && follows !== undefined) {
+      const promotion = yield* promoteRelease(context, input, ring.name, follows.ring, window.release.gates);
+      decisions.push(...promotion.decisions);
+      if (promotion.allowance === undefined) {
+        stopped = promotion.held;
+        rings.push({ ring: ring.name, started: false, reason: stopped, rollouts: notStarted(stopped) });
+        continue;
+      }
+      allowance = promotion.allowance;
+    }
     context.df.setCustomStatus({ window: window.id, ring: ring.name, clients: byClient.size });
     const tasks = [...byClient.entries()].map(([client, targets]) => {
       const rollout: ClientRolloutInput = {
@@ -104,6 +120,7 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
         window,
         occurrence,
         devices: targets.map((t) => t.device),
+        ...(allowance !== undefined ? { release: allowance } : {}),
       };
       return context.df.callSubOrchestrator(
         ORCHESTRATORS.clientRollout,
@@ -120,6 +137,29 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
       return { client, ring: ring.name, limits: { maxConcurrency: 0, maxErrors: 0 }, outcomes: [] };
     });
     rings.push({ ring: ring.name, started: true, rollouts });
+    if (window.release !== undefined) {
+      // Seal what the ring installed (read back from its runs' evidence) and apply the fleet-wide quarantine rule
+      // before any later ring, of this window or another, starts.
+      const sealed = yield* callActivity(context, "sealRingRelease", {
+        tenant: window.tenant,
+        windowId: window.id,
+        occurrence: { instanceId: occurrence.instanceId, localDate: occurrence.localDate },
+        ring: ring.name,
+        targeted: [...byClient.values()].reduce((n, t) => n + t.length, 0),
+        runs: rollouts.flatMap((r) => r.outcomes.flatMap((o) => (o.result === undefined ? [] : [o.result.run]))),
+        finishedAt: context.df.currentUtcDateTime.toISOString(),
+        quarantineAfterClients: window.release.quarantineAfterClients,
+      });
+      decisions.push(...sealed.decisions);
+      if (sealed.quarantineDecisions.length > 0) {
+        try {
+          yield* callActivity(context, "publishQuarantineEvents", { decisions: sealed.quarantineDecisions });
+        } catch (error) {
+          // As for runs and windows: the sealed decision stands without its event; the report says it is missing.
+          decisions.push(`quarantine events not published: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    }
     for (const r of rollouts) {
       if (r.stop !== undefined)
         decisions.push(`ring ${ring.name}, client ${r.client}: stopped starting devices (${r.stop.kind})`);

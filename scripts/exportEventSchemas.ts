@@ -6,10 +6,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-import { RUN_EVENT_DATASCHEMA, WINDOW_EVENT_DATASCHEMA } from "../lib/azure/events/buildEvents";
+import {
+  QUARANTINE_EVENT_DATASCHEMA,
+  RUN_EVENT_DATASCHEMA,
+  WINDOW_EVENT_DATASCHEMA,
+} from "../lib/azure/events/buildEvents";
 import {
   EVENT_TYPES,
   EXIT_CODE_EVENT_TYPES,
+  QuarantineEventDataSchema,
   RunEventDataSchema,
   WindowEventDataSchema,
 } from "../lib/azure/events/eventData";
@@ -28,6 +33,12 @@ const SCHEMAS = [
     id: WINDOW_EVENT_DATASCHEMA,
     title: "PatchPilot window event data",
     schema: WindowEventDataSchema,
+  },
+  {
+    file: "quarantine-event.schema.json",
+    id: QUARANTINE_EVENT_DATASCHEMA,
+    title: "PatchPilot quarantine event data",
+    schema: QuarantineEventDataSchema,
   },
 ] as const;
 
@@ -51,21 +62,27 @@ function renderReadme(): string {
     }, []),
   );
   const rows = Object.values(EVENT_TYPES).map((type) => {
-    const window = type.startsWith("io.patchpilot.window.");
+    const family = type.startsWith("io.patchpilot.window.")
+      ? "window"
+      : type.startsWith("io.patchpilot.quarantine.")
+        ? "quarantine"
+        : "run";
     const when =
-      type === EVENT_TYPES.runCompleted
-        ? "every device run, after its exit code and report exist"
-        : type === EVENT_TYPES.windowCompleted
-          ? "every maintenance window occurrence, after window-report.json"
-          : type === EVENT_TYPES.windowHalted
-            ? "a window whose rollout passed maxErrors or whose ring gate closed"
-            : ruleOf.has(type)
-              ? `a run that ended with ${ruleOf.get(type)?.code ?? "?"} by ${ruleOf
-                  .get(type)
-                  ?.rules.map((r) => `\`${r}\``)
-                  .join(", ")}`
-              : `a run that ended with ${exitCodeOf.get(type) ?? "?"}${type === EVENT_TYPES.integrityFailed ? " by any other 240 rule (`240.integrity`)" : ""}`;
-    return `| \`${type}\` | ${when} | [${window ? "window" : "run"}-event.schema.json](${window ? "window" : "run"}-event.schema.json) |`;
+      type === EVENT_TYPES.quarantineCreated
+        ? "a KB or package that regressed at N or more clients, quarantined across the tenant (docs/releases.md)"
+        : type === EVENT_TYPES.runCompleted
+          ? "every device run, after its exit code and report exist"
+          : type === EVENT_TYPES.windowCompleted
+            ? "every maintenance window occurrence, after window-report.json"
+            : type === EVENT_TYPES.windowHalted
+              ? "a window whose rollout passed maxErrors or whose ring gate closed"
+              : ruleOf.has(type)
+                ? `a run that ended with ${ruleOf.get(type)?.code ?? "?"} by ${ruleOf
+                    .get(type)
+                    ?.rules.map((r) => `\`${r}\``)
+                    .join(", ")}`
+                : `a run that ended with ${exitCodeOf.get(type) ?? "?"}${type === EVENT_TYPES.integrityFailed ? " by any other 240 rule (`240.integrity`)" : ""}`;
+    return `| \`${type}\` | ${when} | [${family}-event.schema.json](${family}-event.schema.json) |`;
   });
   return [
     "# PatchPilot events",
@@ -79,7 +96,8 @@ function renderReadme(): string {
     ...rows,
     "",
     "- `subject`: `/tenants/{tenant}/clients/{client}/devices/{device}/runs/{runId}` for run events,",
-    "  `/tenants/{tenant}/windows/{windowId}/occurrences/{occurrenceId}` for window events. Filter subscriptions on",
+    "  `/tenants/{tenant}/windows/{windowId}/occurrences/{occurrenceId}` for window events,",
+    "  `/tenants/{tenant}/quarantine/{entryId}` for quarantine events. Filter subscriptions on",
     "  its prefix (`subjectBeginsWith`) to route one tenant, client or device.",
     "- `source`: `/patchpilot/tenants/{tenant}`. `time`: when the exit code was decided (runs) or the window finished.",
     "- `id`: `{tenant}/{runId}/{type without io.patchpilot.}` (or the occurrence id for windows): derived, never random.",

@@ -82,6 +82,7 @@ export async function startRun(deps: DeviceRunDeps, request: StartDeviceRunInput
     trigger: input.trigger,
     dryRun: input.dryRun,
     ...(input.scanOnly === true ? { scanOnly: true } : {}),
+    ...(input.release !== undefined ? { release: input.release } : {}),
     policy,
     policyProvenance: provenance,
     ...(quarantine.length > 0 ? { quarantine } : {}),

@@ -114,8 +114,11 @@ export const STEPS = {
       const parsed = ctx.parse("catalog");
       if (!parsed.ok) return unusable(parsed.failure);
       const record = await ctx.facts.runRecord();
+      // A ring following a promoted release installs only its exact set (run.json records the allowance); an
+      // emergency deployment's run exactly the requested updates.
       const deployment = record.trigger.kind === "deployment" ? record.trigger : undefined;
-      const catalog = toCatalog(parsed.output, ctx.os, record.policy.update, ctx.now, ctx.source, deployment);
+      const { release } = record;
+      const catalog = toCatalog(parsed.output, ctx.os, record.policy.update, ctx.now, ctx.source, release, deployment);
       if (!catalog.ok) return { ok: false, why: catalog.reason };
       const updates = explainQuarantine(catalog.value.updates, record.quarantine ?? []);
       await ctx.put(ARTIFACTS.catalog, { ...catalog.value, updates });

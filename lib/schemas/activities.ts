@@ -9,6 +9,13 @@ import {
   FinishDeviceRunInputSchema,
   StartDeviceRunInputSchema,
 } from "./deviceRun";
+import {
+  DecidePromotionInputSchema,
+  DecidePromotionResultSchema,
+  PublishQuarantineEventsInputSchema,
+  SealRingReleaseInputSchema,
+  SealRingReleaseResultSchema,
+} from "./release";
 import { WindowReportSchema, WindowTargetsSchema } from "./window";
 import { DeploymentReportSchema } from "./deployment";
 
@@ -90,6 +97,9 @@ export const ACTIVITY_CONTRACTS = {
   failEvidenceExport: contract(FailEvidenceExportInputSchema, z.void()),
   writeDeploymentReport: contract(DeploymentReportSchema, StoredWindowReportSchema),
   publishDeploymentEvents: contract(StoredWindowReportSchema, PublishEventsResultSchema),
+  sealRingRelease: contract(SealRingReleaseInputSchema, SealRingReleaseResultSchema),
+  decidePromotion: contract(DecidePromotionInputSchema, DecidePromotionResultSchema),
+  publishQuarantineEvents: contract(PublishQuarantineEventsInputSchema, PublishEventsResultSchema),
 } as const;
 
 export type ActivityName = keyof typeof ACTIVITY_CONTRACTS;

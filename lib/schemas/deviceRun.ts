@@ -4,6 +4,7 @@ import { RebootRecordSchema } from "./artifacts/catalog";
 import { RunRefSchema, Sha256HexSchema, TimestampSchema } from "./common";
 import { SemverSchema } from "./device/envelope";
 import { RebootPolicySchema } from "./policies";
+import { ReleaseAllowanceSchema } from "./release";
 import { DeviceRefSchema, RunCommandHandleSchema } from "./target";
 
 /**
@@ -154,6 +155,8 @@ export const DeviceRunInputSchema = z.object({
   dryRun: z.boolean().default(false),
   /** Scan-only assessment (a window with mode "scan"): baseline and catalog, then sealed; no install, no reboot. */
   scanOnly: z.boolean().optional(),
+  /** A ring following a promoted release: what it may install (recorded in run.json; docs/releases.md). */
+  release: ReleaseAllowanceSchema.optional(),
 });
 export type DeviceRunInput = z.infer<typeof DeviceRunInputSchema>;
 

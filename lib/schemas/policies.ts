@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ClientIdSchema, KbSchema, SchemaVersion1, TenantIdSchema } from "./common";
 import { isKnownTimeZone } from "./timeZone";
+import { ReleasePolicySchema } from "./releasePolicy";
 
 /** Update classifications as Azure Update Manager names them (Linux updates map to Critical/Security/Other). */
 export const ClassificationSchema = z.enum([
@@ -319,6 +320,8 @@ export const MaintenanceWindowSchema = z
     mode: z.enum(["patch", "scan"]).optional(),
     maxConcurrency: CountOrPercentSchema,
     maxErrors: CountOrPercentSchema,
+    /** Releases and promotion (opt-in): seal what each ring installed; install only a promoted release (docs/releases.md). */
+    release: ReleasePolicySchema.optional(),
   })
   .refine((w) => w.recurrence !== undefined || w.mode === "scan", {
     message: "required for a patch window (only a scan window defaults to Daily)",

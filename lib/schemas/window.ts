@@ -3,6 +3,7 @@ import { SchemaVersion1, TimestampSchema, ClientIdSchema, TenantIdSchema } from 
 import { ControlLogEntrySchema } from "./control";
 import { DeviceRunResultSchema } from "./deviceRun";
 import { MaintenanceWindowSchema } from "./policies";
+import { ReleaseAllowanceSchema } from "./release";
 import { DeviceRefSchema } from "./target";
 
 /** One occurrence of a window, as started (lib/domain/window/occurrences.ts computes it). */
@@ -72,6 +73,8 @@ export const ClientRolloutInputSchema = z.object({
   window: MaintenanceWindowSchema,
   occurrence: WindowOccurrenceSchema,
   devices: z.array(DeviceRefSchema),
+  /** The promoted release the ring installs from (a window following another ring; docs/releases.md). */
+  release: ReleaseAllowanceSchema.optional(),
 });
 export type ClientRolloutInput = z.infer<typeof ClientRolloutInputSchema>;
 

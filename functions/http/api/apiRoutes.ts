@@ -13,6 +13,7 @@ import { WINDOW_ROUTES } from "./routes/v1Windows";
 import { COMPLIANCE_ROUTES } from "./routes/v1Compliance";
 import { DEPLOYMENT_ROUTES } from "./routes/v1Deployments";
 import { QUARANTINE_ROUTES } from "./routes/v1Quarantine";
+import { RELEASE_ROUTES } from "./routes/v1Releases";
 import { transparencyCheckpointRoute, transparencyConsistencyRoute, transparencyKeyRoute } from "./routes/transparency";
 
 /** Every versioned API route except the document that describes them. */
@@ -29,6 +30,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...COMPLIANCE_ROUTES,
   ...DEPLOYMENT_ROUTES,
   ...QUARANTINE_ROUTES,
+  ...RELEASE_ROUTES,
   transparencyKeyRoute,
   transparencyCheckpointRoute,
   transparencyConsistencyRoute,

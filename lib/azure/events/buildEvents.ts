@@ -5,6 +5,7 @@ import {
   EXIT_CODE_EVENT_TYPES,
   type PatchCloudEvent,
   type PatchEventType,
+  type QuarantineEventData,
   type RunEventData,
   type WindowEventData,
 } from "./eventData";
@@ -13,6 +14,9 @@ import {
 export const RUN_EVENT_DATASCHEMA = "urn:patchpilot:events:run:v1";
 /** `dataschema` of window events; docs/events/window-event.schema.json carries the same `$id`. */
 export const WINDOW_EVENT_DATASCHEMA = "urn:patchpilot:events:window:v1";
+
+/** `dataschema` of quarantine events; docs/events/quarantine-event.schema.json carries the same `$id`. */
+export const QUARANTINE_EVENT_DATASCHEMA = "urn:patchpilot:events:quarantine:v1";
 
 /** `source` of every event of a tenant: with the id, unique per event as CloudEvents requires. */
 export function eventSource(tenant: string): string {
@@ -72,4 +76,22 @@ export function buildWindowEvents(data: WindowEventData): PatchCloudEvent[] {
     dataschema: WINDOW_EVENT_DATASCHEMA,
     data,
   }));
+}
+
+/** quarantine.created for a tenant-wide quarantine the fleet rule decided (time: the decision's, id: derived). */
+export function buildQuarantineEvents(data: QuarantineEventData): PatchCloudEvent[] {
+  const type = EVENT_TYPES.quarantineCreated;
+  return [
+    {
+      specversion: "1.0",
+      id: eventId(`${data.tenant}/${data.entryId}/${data.quarantinedAt}`, type),
+      source: eventSource(data.tenant),
+      type,
+      subject: `/tenants/${data.tenant}/quarantine/${data.entryId}`,
+      time: data.quarantinedAt,
+      datacontenttype: "application/json",
+      dataschema: QUARANTINE_EVENT_DATASCHEMA,
+      data,
+    },
+  ];
 }

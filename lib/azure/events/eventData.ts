@@ -22,6 +22,8 @@ export const EVENT_TYPES = {
   diagnosticsFailed: "io.patchpilot.diagnostics.failed",
   windowCompleted: "io.patchpilot.window.completed",
   windowHalted: "io.patchpilot.window.halted",
+  /** A KB or package regressed at N or more clients: quarantined across the MSP's tenant (docs/releases.md). */
+  quarantineCreated: "io.patchpilot.quarantine.created",
 } as const;
 
 /** One of {@link EVENT_TYPES}. */
@@ -143,6 +145,27 @@ export const WindowEventDataSchema = z.object({
   report: EvidenceRefSchema,
 });
 export type WindowEventData = z.infer<typeof WindowEventDataSchema>;
+
+/** Data of quarantine events: the sealed quarantine decision (lib/schemas/release.ts), as published. */
+export const QuarantineEventDataSchema = z.object({
+  tenant: z.string(),
+  scope: z.literal("tenant"),
+  /** KB, or the Linux package name. */
+  key: z.string(),
+  entryId: z.string(),
+  reason: z.string(),
+  quarantinedAt: TimestampSchema,
+  /** The clients whose 220 runs regressed with it installed, and those runs. */
+  clients: z.array(z.string()),
+  runs: z.array(z.string()),
+  threshold: z.number().int().min(1),
+  /** The ring whose release sealing applied the rule. */
+  window: z.object({ windowId: z.string(), occurrence: z.string(), ring: z.string() }),
+  /** Releases re-cut without it: the new id and the one it replaces. */
+  recut: z.array(z.object({ id: z.string(), replaces: z.string() })),
+  decision: EvidenceRefSchema,
+});
+export type QuarantineEventData = z.infer<typeof QuarantineEventDataSchema>;
 
 /** A CloudEvents 1.0 event as PatchPilot sends it (structured JSON; `data` one of the schemas above). */
 export const PatchCloudEventSchema = z.object({

@@ -3,6 +3,7 @@ import type { ScriptSource } from "../../schemas/artifacts/source";
 import type { OsFamily } from "../../schemas/common";
 import type { ApplicableUpdate as RawUpdate, CatalogOutput } from "../../schemas/device/catalog";
 import type { UpdatePolicy } from "../../schemas/policies";
+import type { ReleaseAllowance } from "../../schemas/release";
 import { decideUpdates, type ApplicableUpdate } from "../../domain/catalog/decideUpdates";
 import { restrictToDeployment, type DeploymentScope } from "../../domain/catalog/restrictToDeployment";
 import { mapApplicableUpdate } from "../mapCatalog";
@@ -49,6 +50,8 @@ export function toCatalog(
   policy: UpdatePolicy,
   evaluatedAt: Date,
   source: ScriptSource,
+  /** A ring following a promoted release: only its exact set is approved (lib/domain/catalog/decideUpdates.ts). */
+  release?: ReleaseAllowance,
   /** An emergency deployment's run: exactly its updates are approved (lib/domain/catalog/restrictToDeployment.ts). */
   deployment?: DeploymentScope,
 ): Conversion<Catalog> {
@@ -59,6 +62,7 @@ export function toCatalog(
     raw.map((u) => toPolicyTerms(u, os)),
     policy,
     evaluatedAt,
+    release,
   );
   const decided = deployment === undefined ? byPolicy : restrictToDeployment(byPolicy, policy, deployment);
   return {

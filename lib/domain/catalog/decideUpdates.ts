@@ -1,8 +1,10 @@
 import type { CatalogEntry } from "../../schemas/artifacts/catalog";
 import type { UpdatePolicy } from "../../schemas/policies";
+import type { ReleaseAllowance } from "../../schemas/release";
+import { applyRelease } from "../release/allowedByRelease";
 
 /** An applicable update in policy terms (after lib/device maps the agent's raw names), before the policy decision. */
-export type ApplicableUpdate = Omit<CatalogEntry, "decision" | "reason">;
+export type ApplicableUpdate = Omit<CatalogEntry, "decision" | "reason" | "release">;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -52,8 +54,17 @@ function decide(update: ApplicableUpdate, policy: UpdatePolicy, now: Date): Pick
 /**
  * Applies an UpdatePolicy to every applicable update at `now` (the orchestrator's current time): each entry is kept,
  * approved or excluded, with the reason, so catalog.json shows what was left out as well as what was installed.
- * Rule order: excludeKbs, excludePackages, includeKbs, classification, severity, deferral.
+ * Rule order: excludeKbs, excludePackages, includeKbs, classification, severity, deferral; then, for a ring that
+ * follows a promoted release, only the release's exact bits stay approved (lib/domain/release/allowedByRelease.ts).
  */
-export function decideUpdates(updates: readonly ApplicableUpdate[], policy: UpdatePolicy, now: Date): CatalogEntry[] {
-  return updates.map((update) => ({ ...update, ...decide(update, policy, now) }));
+export function decideUpdates(
+  updates: readonly ApplicableUpdate[],
+  policy: UpdatePolicy,
+  now: Date,
+  release?: ReleaseAllowance,
+): CatalogEntry[] {
+  return updates.map((update) => {
+    const decided: CatalogEntry = { ...update, ...decide(update, policy, now) };
+    return release === undefined ? decided : applyRelease(decided, release);
+  });
 }

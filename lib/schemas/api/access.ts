@@ -2,7 +2,7 @@ import { z } from "zod";
 import { TenantIdSchema } from "../common";
 
 /** App roles (Entra ID app roles, or the roles an API key was issued with). */
-export const RoleSchema = z.enum(["Operator", "Auditor", "PolicyAuthor"]);
+export const RoleSchema = z.enum(["Operator", "Auditor", "PolicyAuthor", "ReleaseApprover"]);
 export type Role = z.infer<typeof RoleSchema>;
 
 /** What a route needs the caller to be allowed to do. */
@@ -13,6 +13,8 @@ export const PermissionSchema = z.enum([
   "evidence:export",
   "policies:read",
   "policies:write",
+  "releases:read",
+  "releases:approve",
 ]);
 export type Permission = z.infer<typeof PermissionSchema>;
 
@@ -26,6 +28,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   Operator: ["runs:start", "runs:read"],
   Auditor: ["runs:read", "evidence:read", "evidence:export", "policies:read"],
   PolicyAuthor: ["policies:read", "policies:write"],
+  // The manual promotion gate (docs/releases.md): sees the releases and approves one; changes nothing else.
+  ReleaseApprover: ["releases:read", "releases:approve"],
 };
 
 /** Who is calling, once authenticated: an API key or an Entra ID principal. */

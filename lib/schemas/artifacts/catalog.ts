@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { SchemaVersion1, TimestampSchema } from "../common";
+import { SchemaVersion1, Sha256HexSchema, TimestampSchema } from "../common";
 import { ClassificationSchema, SeveritySchema } from "../policies";
 import { deviceProvenance } from "./source";
 
@@ -21,6 +21,17 @@ export const CatalogEntrySchema = z.object({
   decision: z.enum(["approved", "excluded"]),
   /** Why: e.g. "included by KB list", "classification Tools not in policy", "deferred until 2026-02-01". */
   reason: z.string(),
+  /**
+   * Approved by a promoted release (a ring following another, docs/releases.md): its id and SHA-256, and the run of
+   * the earlier ring that installed these bits (install-summary leaf in that run's sealed Merkle tree).
+   */
+  release: z
+    .object({
+      id: z.string(),
+      sha256: Sha256HexSchema,
+      proof: z.object({ runId: z.string(), path: z.string(), leafIndex: z.number().int(), root: Sha256HexSchema }),
+    })
+    .optional(),
 });
 export type CatalogEntry = z.infer<typeof CatalogEntrySchema>;
 

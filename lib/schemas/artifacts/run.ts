@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DeviceKindSchema, OsFamilySchema, RunRefSchema, SchemaVersion1, TimestampSchema } from "../common";
+import { ReleaseAllowanceSchema } from "../release";
 import { EffectivePolicySchema, PolicyProvenanceSchema } from "../policyLayer";
 import { QuarantineEntrySchema } from "../quarantine";
 
@@ -37,6 +38,8 @@ export const RunRecordSchema = z.object({
   dryRun: z.boolean(),
   /** A scan-only assessment: the run stopped after the catalog by design (absent in runs sealed before scans existed). */
   scanOnly: z.boolean().optional(),
+  /** The promoted release this run may install from (a ring following another; absent otherwise). */
+  release: ReleaseAllowanceSchema.optional(),
   policy: EffectivePolicySchema,
   policyProvenance: PolicyProvenanceSchema,
   /**

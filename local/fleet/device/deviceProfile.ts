@@ -29,6 +29,8 @@ export interface SimUpdate {
   classification: string;
   severity: string | null;
   releaseDate: string | null;
+  /** Epoch ms from which the update exists for the device (scenario `releasedOn`); absent: from the start. */
+  releasedOn?: number;
   sizeBytes: number;
   /** Linux: installed version before the upgrade (null: new package) and the candidate. */
   currentVersion?: string | null;
@@ -107,6 +109,7 @@ export function buildDeviceProfile(
       classification: u.classification,
       severity: u.severity,
       releaseDate: u.releaseDate ?? defaultRelease,
+      ...(u.releasedOn !== undefined ? { releasedOn: Date.parse(u.releasedOn) } : {}),
       sizeBytes: u.sizeBytes,
       rebootBehavior: u.rebootBehavior,
       requiresReboot: requiresReboot(u.rebootBehavior),
@@ -130,6 +133,7 @@ export function buildDeviceProfile(
         classification: u.security ? "Security" : "Other",
         severity: null,
         releaseDate: u.releaseDate,
+        ...(u.releasedOn !== undefined ? { releasedOn: Date.parse(u.releasedOn) } : {}),
         sizeBytes: u.sizeBytes,
         currentVersion: u.currentVersion,
         version: u.version,

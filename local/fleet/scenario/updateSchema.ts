@@ -55,6 +55,12 @@ export const WindowsUpdateSpecSchema = z
     severity: z.enum(["Critical", "Important", "Moderate", "Low"]).nullable().default(null),
     /** `LastDeploymentChangeTime`; default: 14 days before the fleet starts. */
     releaseDate: TimestampSchema.optional(),
+    /**
+     * The day the update appears on the device at all (the emulator's virtual clock): before it, the catalog does not
+     * list it and an install request does not find it, so multi-day scenarios see updates released between windows.
+     * Absent: available from the start.
+     */
+    releasedOn: TimestampSchema.optional(),
     sizeBytes: z.number().int().min(0).default(50_000_000),
     rebootBehavior: RebootBehaviorSchema.default("CanRequestReboot"),
     /** Simulated install time; default from the size (1 min + 1 min per 120 MB). */
@@ -79,6 +85,8 @@ export const LinuxUpdateSpecSchema = z
     /** Repository/origin; default derived from the OS and `security`. */
     source: z.string().max(500).optional(),
     releaseDate: TimestampSchema.nullable().default(null),
+    /** As for Windows updates: the candidate appears in the repository only from this time (absent: from the start). */
+    releasedOn: TimestampSchema.optional(),
     sizeBytes: z.number().int().min(0).default(2_000_000),
     /** Default: CanRequestReboot for kernels, libc, systemd and openssl; NeverReboots otherwise. */
     rebootBehavior: RebootBehaviorSchema.optional(),

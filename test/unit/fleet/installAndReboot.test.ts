@@ -250,3 +250,35 @@ describe("reboot", () => {
     expect(runScript(lnx, "baseline", {}, after(T0, 10)).output.data.pendingReboot?.pending).toBe(true);
   });
 });
+
+describe("updates released on given days (scenario releasedOn)", () => {
+  // A vendor publishes an update at a time: before it the Windows Update Agent and apt do not know it.
+  type Dev = { updates: { releasedOn?: string; name?: string }[] };
+  const later = new Date(T0.getTime() + 36 * 3_600_000);
+  const released = (s: { devices: unknown[] }) => {
+    const [win, lnx] = s.devices as Dev[];
+    if (win?.updates[1] !== undefined) win.updates[1].releasedOn = new Date(T0.getTime() + 86_400_000).toISOString();
+    const curl = lnx?.updates.find((u) => u.name === "curl");
+    if (curl !== undefined) curl.releasedOn = new Date(T0.getTime() + 86_400_000).toISOString();
+  };
+
+  it("lists an update in the catalog only from its release time on", () => {
+    const { win, lnx } = smallFleet(released);
+    const kbs = (at: Date) => runScript(win, "catalog", { simulate: false }, at).output.data.updates?.map((u) => u.kb);
+    expect(kbs(T0)).toEqual(["KB5012345", "KB890830"]);
+    expect(kbs(later)).toEqual(["KB5012345", "KB5012346", "KB890830"]);
+    const pkgs = (at: Date) =>
+      runScript(lnx, "catalog", { simulate: false }, at).output.data.updates?.map((u) => u.updateId);
+    expect(pkgs(T0)).not.toContain("curl");
+    expect(pkgs(later)).toContain("curl");
+  });
+
+  it("does not find an unreleased update when asked to install it, and installs it once released", () => {
+    const { win } = smallFleet(released);
+    const early = runScript(win, "install", { os: "windows", updateIds: [KB_NET.updateId] }, T0);
+    expect(early.output.data.results[0]).toMatchObject({ result: "NotFound" });
+    expect(win.state.installRecords).toHaveLength(0);
+    const late = runScript(win, "install", { os: "windows", updateIds: [KB_NET.updateId] }, later);
+    expect(late.output.data.results[0]).toMatchObject({ kb: "KB5012346", result: "Succeeded" });
+  });
+});

@@ -1,6 +1,12 @@
 import type { CatalogParams } from "../../../../lib/schemas/device/parameters";
 import type { ApplicableUpdate, CatalogData } from "../../../../lib/schemas/device/catalog";
+import type { SimUpdate } from "../deviceProfile";
 import { iso, type Answer, type AnswerContext } from "./answer";
+
+/** Whether the vendor had published the update by `t` (a scenario's `releasedOn`): not yet, the agent cannot see it. */
+export function isReleased(update: Pick<SimUpdate, "releasedOn">, t: number): boolean {
+  return update.releasedOn === undefined || update.releasedOn <= t;
+}
 
 /** `catalog`: the updates not in place at the time of the search (a rolled-back update is applicable again). */
 export function answerCatalog({ state, startedAt: t }: AnswerContext, params: CatalogParams): Answer {
@@ -14,7 +20,7 @@ export function answerCatalog({ state, startedAt: t }: AnswerContext, params: Ca
   const searched = (u: { classification: string }): boolean =>
     !windows || params.includeDrivers === true || u.classification !== "Drivers";
   const updates: ApplicableUpdate[] = p.updates
-    .filter((u) => !state.isInstalled(u, t) && searched(u))
+    .filter((u) => isReleased(u, t) && !state.isInstalled(u, t) && searched(u))
     .map((u) =>
       windows
         ? {

@@ -1,5 +1,6 @@
 import type { InstallData, InstallResult } from "../../../../lib/schemas/device/install";
 import type { InstallParams } from "../../../../lib/schemas/device/parameters";
+import { isReleased } from "./answerCatalog";
 import { iso, type Answer, type AnswerContext } from "./answer";
 
 // WUA session + download check before the first update; apt/dnf take the lock and read the lists.
@@ -22,7 +23,8 @@ export function answerInstall({ state, startedAt: t, runCommandName }: AnswerCon
   for (const req of requested) {
     const u = state.findUpdate(req.id);
     const version = req.version !== undefined ? { version: req.version } : {};
-    if (u === undefined || (req.version !== undefined && req.version !== u.version)) {
+    // Not yet published at the time of the request: the agent does not find it, as for an unknown id.
+    if (u === undefined || !isReleased(u, cursor) || (req.version !== undefined && req.version !== u.version)) {
       cursor += NOT_FOUND_MS;
       results.push({
         updateId: req.id,
