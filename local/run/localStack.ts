@@ -85,12 +85,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const clock: FleetClock = { now: () => (host === undefined ? startTime : host.now()) };
   const cleanup: (() => Promise<void>)[] = [];
   const start = async (): Promise<AzuriteInstance> => {
-    const started = await startAzurite({ inMemory: true });
+    // Three processes start at once on a machine that may be busy: give each longer than one alone would need.
+    const started = await startAzurite({ inMemory: true, startTimeoutMs: 120_000 });
     cleanup.push(() => started.stop());
     return started;
   };
   try {
-    const [taskHubAzurite, azurite, stagingAzurite] = await Promise.all([start(), start(), start()]);
+    // Settled, not Promise.all: every process that did start is in `cleanup` before a failure is thrown.
+    const starts = await Promise.allSettled([start(), start(), start()]);
+    const [taskHubAzurite, azurite, stagingAzurite] = starts.map((s) => {
+      if (s.status === "rejected") throw s.reason;
+      return s.value;
+    }) as [AzuriteInstance, AzuriteInstance, AzuriteInstance];
 
     const fleet = buildFleet(options.scenario, clock);
     const emulator = await startFleetEmulator({
