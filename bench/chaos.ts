@@ -37,8 +37,12 @@ import { intSetting } from "./settings";
 const DEVICES = intSetting("BENCH_DEVICES", 500);
 const KILLS = intSetting("BENCH_KILLS", 10);
 const SEED = intSetting("BENCH_SEED", 1);
-/** Real seconds a host lives after its first ARM request before it is killed: uniform in this range, seeded. */
-const LIFE_SECONDS = { min: intSetting("BENCH_LIFE_MIN_SECONDS", 3), max: intSetting("BENCH_LIFE_MAX_SECONDS", 20) };
+/**
+ * The kills fall at seeded random moments of the window's simulated time, spread over its first BENCH_KILL_SPAN_MINUTES
+ * (default 150: a generated 4-hour window's device runs take about 110-200 simulated minutes); each also waits until
+ * the restarted host has resumed work (its first ARM request) and then a seeded 1-5 s more, so no host dies loading.
+ */
+const KILL_SPAN_MINUTES = intSetting("BENCH_KILL_SPAN_MINUTES", 150);
 const T0 = new Date("2026-01-20T01:00:00.000Z");
 const ROOT = path.resolve(__dirname, "../..");
 const CHILD = path.join(ROOT, "test/fixtures/window/windowHostChild.ts");
@@ -190,18 +194,33 @@ async function main(): Promise<void> {
     };
 
     const started = Date.now();
-    const kills: { n: number; wallSeconds: number; virtual: string; lifeSeconds: number }[] = [];
+    const kills: { n: number; wallSeconds: number; virtual: string }[] = [];
+    const killAt = Array.from({ length: KILLS }, () => T0.getTime() + random.next() * KILL_SPAN_MINUTES * 60_000).sort(
+      (a, b) => a - b,
+    );
+    let polling: NodeJS.Timeout | undefined;
+    const clockPasses = (time: number): Promise<"kill"> =>
+      new Promise((resolve) => {
+        polling = setInterval(() => {
+          if (clock.now().getTime() < time) return;
+          clearInterval(polling);
+          resolve("kill");
+        }, 100);
+      });
     let working = nextArmRequest();
     let child = spawnHost({ ...base, mode: "start", startTime: T0.toISOString() });
     const windowInstanceIds = JSON.parse(await child.line("started ")) as string[];
     let finished: string | undefined;
     for (let n = 1; n <= KILLS; n += 1) {
-      const life = LIFE_SECONDS.min + random.next() * (LIFE_SECONDS.max - LIFE_SECONDS.min);
+      const life = 1 + random.next() * 4;
       const done = child.line("done ");
       const outcome = await Promise.race([
-        working.then(() => new Promise<"kill">((resolve) => setTimeout(() => resolve("kill"), life * 1000))),
+        working
+          .then(() => new Promise((resolve) => setTimeout(resolve, life * 1000)))
+          .then(() => clockPasses(killAt[n - 1] ?? 0)),
         done,
       ]);
+      clearInterval(polling);
       if (outcome !== "kill") {
         finished = outcome;
         break;
@@ -212,10 +231,9 @@ async function main(): Promise<void> {
         n,
         wallSeconds: Math.round((Date.now() - started) / 100) / 10,
         virtual: clock.now().toISOString(),
-        lifeSeconds: Math.round(life * 10) / 10,
       });
       console.log(
-        `kill ${n}: at ${kills.at(-1)?.wallSeconds ?? 0} s wall, host lived ${kills.at(-1)?.lifeSeconds ?? 0} s, devices' clock ${clock.now().toISOString()}`,
+        `kill ${n}: at ${kills.at(-1)?.wallSeconds ?? 0} s wall, simulated ${((clock.now().getTime() - T0.getTime()) / 60_000).toFixed(1)} min into the window (drawn: ${(((killAt[n - 1] ?? T0.getTime()) - T0.getTime()) / 60_000).toFixed(1)} min)`,
       );
       clock.observe(await latestRecorded());
       working = nextArmRequest();
