@@ -14,6 +14,7 @@ import { generateScenario } from "../local/fleet/scenario/generateScenario";
 import { withOneRing } from "../local/fleet/scenario/oneRing";
 import { parseScenario } from "../local/fleet/scenario/parseScenario";
 import type { ScenarioInput } from "../local/fleet/scenario/scenarioSchema";
+import { armLimitsAt } from "../lib/azure/armPacer";
 import { armOperationKind, ARM_SUBSCRIPTION_LIMITS, type ArmOperationKind } from "../local/fleet/tokenBucket";
 import { startLocalStack } from "../local/run/localStack";
 import { runWindows, type WindowsSummary } from "../local/run/runWindows";
@@ -23,6 +24,12 @@ const DEVICES = intSetting("BENCH_DEVICES", 2000);
 const SEED = intSetting("BENCH_SEED", 1);
 const BASELINE = process.env.BENCH_BASELINE !== "off";
 const PACING = process.env.BENCH_PACING === "off" ? "off" : "on";
+/**
+ * Percent of the published rates for both the emulator's buckets and the app's pacer (default 100: the real rates).
+ * 10 puts 200 devices under the ARM pressure 2,000 devices meet at the real rates (the same requests per device against
+ * a tenth of the budget): the ratio to the floor carries over, the wall time is a tenth.
+ */
+const RATE_PERCENT = intSetting("BENCH_ARM_RATE_PERCENT", 100);
 const T0 = new Date("2026-01-20T01:00:00.000Z");
 const UNLIMITED = { capacity: 1_000_000_000, refillPerSecond: 1_000_000_000 };
 
@@ -50,7 +57,7 @@ async function runPass(throttled: boolean): Promise<Pass> {
     clock: "virtual",
     startTime: T0,
     arm: throttled
-      ? { throttling: scenario.arm.throttling, throttlingClock: "fleet", latencyMs: 0, transientErrorRate: 0 }
+      ? { throttling: armLimitsAt(RATE_PERCENT), throttlingClock: "fleet", latencyMs: 0, transientErrorRate: 0 }
       : {
           throttling: { reads: UNLIMITED, writes: UNLIMITED, deletes: UNLIMITED },
           latencyMs: 0,
@@ -58,7 +65,11 @@ async function runPass(throttled: boolean): Promise<Pass> {
         },
     // In-pipeline retries sleep in real time, which the virtual clock (and so the buckets) never sees: every wait is
     // the device run's own, in durable time.
-    settings: { PATCHPILOT_ARM_MAX_RETRIES: "0", PATCHPILOT_ARM_PACING: throttled ? PACING : "off" },
+    settings: {
+      PATCHPILOT_ARM_MAX_RETRIES: "0",
+      PATCHPILOT_ARM_PACING: throttled ? PACING : "off",
+      PATCHPILOT_ARM_PACING_PERCENT: String(RATE_PERCENT),
+    },
   });
   const port = Number(new URL(stack.emulator.endpoint).port);
   const requests: Record<ArmOperationKind, number> = { reads: 0, writes: 0, deletes: 0 };
@@ -92,7 +103,7 @@ const outcome = (d: WindowsSummary["devices"][number]): string =>
 
 async function main(): Promise<void> {
   console.log(
-    `bench:arm — ${DEVICES} devices in one subscription, all at once (seed ${SEED}, pacing ${PACING}), Node ${process.version}, ${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}`,
+    `bench:arm — ${DEVICES} devices in one subscription, all at once (seed ${SEED}, pacing ${PACING}, ARM at ${RATE_PERCENT}% of its published rates), Node ${process.version}, ${os.cpus()[0]?.model ?? "?"} x${os.cpus().length}`,
   );
   const calm = BASELINE ? await runPass(false) : undefined;
   if (calm !== undefined)
@@ -101,7 +112,13 @@ async function main(): Promise<void> {
     );
   const run = await runPass(true);
   const { reads, writes, deletes } = run.requests;
-  const L = ARM_SUBSCRIPTION_LIMITS;
+  const L = armLimitsAt(RATE_PERCENT);
+  if (RATE_PERCENT !== 100) {
+    const p = ARM_SUBSCRIPTION_LIMITS;
+    console.log(
+      `buckets at ${RATE_PERCENT}% of the published rates (reads ${p.reads.capacity} + ${p.reads.refillPerSecond}/s, writes ${p.writes.capacity} + ${p.writes.refillPerSecond}/s): ${DEVICES} devices here meet the pressure ${Math.round((DEVICES * 100) / RATE_PERCENT)} devices meet at the real rates`,
+    );
+  }
   // The fastest ARM allows: every bucket's burst spent at once, then its refill rate; the slowest bucket decides.
   const floors = {
     reads: Math.max(0, reads - L.reads.capacity) / L.reads.refillPerSecond,

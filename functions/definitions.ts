@@ -12,7 +12,7 @@ import { createEventPublisher, type EventPublisher } from "../lib/azure/events/e
 import { IngestionLedger } from "../lib/azure/logs/ingestionLedger";
 import { createLogsIngester, type LogsIngester } from "../lib/azure/logs/logsIngester";
 import { armConnectionFromSettings } from "../lib/azure/armConnection";
-import { ArmPacer } from "../lib/azure/armPacer";
+import { ArmPacer, armLimitsAt } from "../lib/azure/armPacer";
 import { createRunCommands, type RunCommands } from "../lib/azure/runCommands";
 import { createStorageClients, type StorageClients } from "../lib/azure/storageClients";
 import { createEvidenceDeps } from "../lib/evidence/createEvidenceDeps";
@@ -74,7 +74,7 @@ export function createAppDeps(config: Config, options: AppDepsOptions = {}): App
   const storage = options.stagingContainer === undefined ? clients : { ...clients, staging: options.stagingContainer };
   const clock = options.clock ?? (() => new Date());
   // One pacer per process, on the app's clock (the local host's virtual clock locally): every ARM client shares it.
-  const armPacer = config.arm.pacing ? new ArmPacer(clock) : undefined;
+  const armPacer = config.arm.pacing ? new ArmPacer(clock, armLimitsAt(config.arm.pacingPercent)) : undefined;
   const connection = {
     ...armConnectionFromSettings(config.arm, options.armCredential ?? new DefaultAzureCredential()),
     ...(armPacer === undefined ? {} : { pacer: armPacer }),

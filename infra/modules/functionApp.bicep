@@ -101,6 +101,11 @@ param durableTaskSchedulerEndpoint string = ''
 ])
 param armPacing string = 'on'
 
+@description('PATCHPILOT_ARM_PACING_PERCENT: share of each published ARM bucket the pacer uses (headroom for the subscriptions\' other callers).')
+@minValue(1)
+@maxValue(100)
+param armPacingPercent int = 100
+
 var entraAuthEnabled = !empty(entraClientId)
 
 // The Durable backend is a host.json choice; app settings override host.json keys (AzureFunctionsJobHost__<path>), so
@@ -156,6 +161,7 @@ var patchPilotSettings = {
   PATCHPILOT_ARM_CA_FILE: ''
   PATCHPILOT_ARM_MAX_RETRIES: string(armMaxRetries)
   PATCHPILOT_ARM_PACING: armPacing
+  PATCHPILOT_ARM_PACING_PERCENT: string(armPacingPercent)
   PATCHPILOT_EXPORT_CONTAINER: exportContainerName
   PATCHPILOT_TRANSPARENCY_KEY_ID: transparencyKeyId
   PATCHPILOT_TRANSPARENCY_ORIGIN: transparencyOrigin

@@ -21,6 +21,19 @@ export const ARM_PUBLISHED_LIMITS: Readonly<Record<ArmRequestKind, ArmBucketLimi
   deletes: { capacity: 200, refillPerSecond: 10 },
 };
 
+/** The published buckets scaled to `percent` of their size and refill rate (at least one token). */
+export function armLimitsAt(percent: number): Record<ArmRequestKind, ArmBucketLimits> {
+  const scale = (l: ArmBucketLimits): ArmBucketLimits => ({
+    capacity: Math.max(1, Math.floor((l.capacity * percent) / 100)),
+    refillPerSecond: (l.refillPerSecond * percent) / 100,
+  });
+  return {
+    reads: scale(ARM_PUBLISHED_LIMITS.reads),
+    writes: scale(ARM_PUBLISHED_LIMITS.writes),
+    deletes: scale(ARM_PUBLISHED_LIMITS.deletes),
+  };
+}
+
 /** ARM's kind of a request: GET/HEAD read, DELETE deletes, anything else writes. */
 export function armRequestKind(method: string): ArmRequestKind {
   const upper = method.toUpperCase();

@@ -68,6 +68,11 @@ export const EnvSchema = z.object({
    * wait for their slot in durable time; "off": send them and handle ARM's 429s only.
    */
   PATCHPILOT_ARM_PACING: z.enum(["on", "off"]).default("on"),
+  /**
+   * Share (1-100 %) of each published bucket the pacer lets PatchPilot use: below 100 leaves headroom for the other
+   * callers of the same subscriptions (the MSP's RMM, Azure Policy, people in the portal).
+   */
+  PATCHPILOT_ARM_PACING_PERCENT: z.coerce.number().int().min(1).max(100).default(100),
   /** Origin prefix of the per-tenant transparency logs: a tenant's log (and its checkpoint key name) is `{prefix}/{tenant}`. */
   PATCHPILOT_TRANSPARENCY_ORIGIN: z
     .string()
@@ -172,6 +177,8 @@ export interface ArmSettings {
   maxRetries: number;
   /** Client-side pacing at ARM's published per-subscription buckets (lib/azure/armPacer.ts). */
   pacing: boolean;
+  /** Share of each published bucket (size and refill) the pacer uses, in percent. */
+  pacingPercent: number;
 }
 
 /** One bad setting: its name and what is wrong with it. */
@@ -275,6 +282,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       caFile: s.PATCHPILOT_ARM_CA_FILE,
       maxRetries: s.PATCHPILOT_ARM_MAX_RETRIES,
       pacing: s.PATCHPILOT_ARM_PACING === "on",
+      pacingPercent: s.PATCHPILOT_ARM_PACING_PERCENT,
     },
     api: {
       exportContainer: s.PATCHPILOT_EXPORT_CONTAINER,

@@ -1,4 +1,4 @@
-import { ArmPacer } from "../../../lib/azure/armPacer";
+import { ArmPacer, armLimitsAt } from "../../../lib/azure/armPacer";
 
 /** Published per-subscription figures (learn.microsoft.com, "request limits and throttling"), not the pacer's. */
 const WRITES = { capacity: 200, perSecond: 10 };
@@ -69,5 +69,16 @@ describe("client-side ARM pacing per subscription", () => {
     if (afterThrottle.ok) throw new Error("a read right after ARM's 429 must wait");
     expect(afterThrottle.waitMs).toBeGreaterThanOrEqual(3000);
     expect(other.stats.throttledByArm).toBe(1);
+  });
+
+  it("paces at a share of the published buckets when told to leave headroom", () => {
+    now = 0;
+    const pacer = new ArmPacer(clock, armLimitsAt(10));
+    // 10 % of 200 writes refilled at 10/s: 20 at once, then one every second.
+    for (let i = 0; i < WRITES.capacity / 10; i += 1) expect(pacer.admit("PUT", put(i)).ok).toBe(true);
+    const held = pacer.admit("PUT", put(999));
+    if (held.ok) throw new Error("the 21st write must be held back");
+    expect(held.waitMs).toBeGreaterThanOrEqual(1000 / (WRITES.perSecond / 10));
+    expect(armLimitsAt(100).reads).toEqual({ capacity: READS.capacity, refillPerSecond: READS.perSecond });
   });
 });

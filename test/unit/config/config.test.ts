@@ -83,6 +83,7 @@ describe("parseConfig", () => {
       caFile: undefined,
       maxRetries: 3,
       pacing: true,
+      pacingPercent: 100,
     });
   });
 
@@ -94,6 +95,7 @@ describe("parseConfig", () => {
       PATCHPILOT_ARM_CA_FILE: "/tmp/fleet-ca.pem",
       PATCHPILOT_ARM_MAX_RETRIES: "5",
       PATCHPILOT_ARM_PACING: "off",
+      PATCHPILOT_ARM_PACING_PERCENT: "80",
     }).arm;
     expect(arm).toEqual({
       endpoint: "https://127.0.0.1:8443",
@@ -101,6 +103,7 @@ describe("parseConfig", () => {
       caFile: "/tmp/fleet-ca.pem",
       maxRetries: 5,
       pacing: false,
+      pacingPercent: 80,
     });
   });
 
