@@ -98,6 +98,7 @@ export const clientRollout: OrchestrationHandler = function* (context: Orchestra
       status: stop?.kind === "cancelled" ? "cancelled" : "not-started",
       reason: stopText(stop),
     });
+  control.drain();
   const log = control.log;
   const result: ClientRolloutResult = {
     ...base,

@@ -162,6 +162,7 @@ export const emergencyDeployment: OrchestrationHandler = function* (context: Orc
       reason: stopText(stop),
     });
 
+  control.drain();
   const log = control.log;
   const report: DeploymentReport = {
     schemaVersion: 1,

@@ -181,6 +181,8 @@ export const maintenanceWindow: OrchestrationHandler = function* (context: Orche
     );
   }
 
+  // A command that came during the last ring had nothing left to act on: still in the log.
+  control.drain();
   const report: WindowReport = {
     schemaVersion: 1,
     tenant: window.tenant,

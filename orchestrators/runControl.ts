@@ -118,6 +118,18 @@ export class ControlChannel {
     }
   }
 
+  /**
+   * At the end (nothing left to start): records a command that arrived during the last wave without waiting for
+   * anything, so the report's control log shows it even though it had nothing left to act on.
+   */
+  drain(): void {
+    if (!this.tracked || !this.task.isCompleted) return;
+    this.apply(this.task.result);
+    this.onChange?.(this.state);
+    this.task = this.context.df.waitForExternalEvent(CONTROL_EVENT);
+    this.tracked = false;
+  }
+
   private apply(data: unknown): void {
     const at = this.context.df.currentUtcDateTime.toISOString();
     const parsed = ControlCommandSchema.safeParse(data);

@@ -18,6 +18,7 @@ import { SCRIPT_OUTPUT_SCHEMAS } from "./device";
 import { EffectivePolicySchema, PolicyLayerSchema } from "./policyLayer";
 import { QuarantineEntrySchema } from "./quarantine";
 import { WindowReportSchema } from "./window";
+import { DeploymentReportSchema } from "./deployment";
 
 export interface SchemaRegistryEntry {
   /**
@@ -207,6 +208,13 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
     description:
       "One maintenance-window occurrence: every device's run id and exit code, the rings, and every decision the window took.",
     schema: WindowReportSchema,
+  },
+  {
+    id: "deployment-report",
+    title: "Deployment report ({tenant}/_deployments/{id}/deployment-{id}/deployment-report.json)",
+    description:
+      "One emergency deployment: the request as accepted, every device's run id and exit code, every stop, the pause / resume / cancel log.",
+    schema: DeploymentReportSchema,
   },
   {
     id: "quarantine-entry",

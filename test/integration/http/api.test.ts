@@ -52,7 +52,8 @@ function principal(roles: string[], tenants: string[]): string {
 type Json = any;
 
 /** Route families exercised by managementApi.test.ts. */
-const MANAGEMENT_TAGS = new Set(["policies", "windows", "compliance"]);
+// Deployments (with pause / resume / cancel) and quarantine: test/integration/http/deployments.test.ts.
+const MANAGEMENT_TAGS = new Set(["policies", "windows", "compliance", "deployments", "quarantine"]);
 
 /** Every answer the API gave in this file, to check against what the OpenAPI document declares (last test). */
 const exchanges: Exchange[] = [];

@@ -78,3 +78,43 @@ it("cancels a running window occurrence: started devices finish, the rest are ca
   const audit = (await stack.deps.auditLog.read(A)).filter((e) => e.action === "windows.control");
   expect(audit.map((e) => e.outcome)).toEqual([202, 404]);
 }, 240_000);
+
+it("pauses a running window occurrence: no device starts after the pause, and a pause that outlasts the cutoff ends it there", async () => {
+  const base = stack.host.httpBaseUrl ?? "";
+  const key = (await stack.deps.apiKeys.issue(A, { name: "rmm2", roles: ["Operator"] }, stack.host.now())).key;
+  const window = testWindow({ id: "adatum-weekend", clients: ["adatum"], maxConcurrency: 1, maxErrors: "100%" });
+  const occurrence = onDemandOccurrence(window, stack.host.now());
+  const installsBefore = new Map(stack.fleet.devices.map((d) => [d.name, d.state.installRecords.length]));
+  await stack.host.client.startNew(ORCHESTRATORS.maintenanceWindow, {
+    instanceId: occurrence.instanceId,
+    input: windowRunInput(window, occurrence, "on-demand"),
+  });
+  const rollout = `${occurrence.instanceId}:prod:adatum`;
+  for (let i = 0; i < 200 && stack.host.getStatus(rollout)?.runtimeStatus !== "Running"; i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  const response = await fetch(
+    `${base}/api/v1/tenants/${A}/windows/adatum-weekend/occurrences/${occurrence.instanceId}/pause`,
+    { method: "POST", headers: { "x-api-key": key } },
+  );
+  expect(response.status).toBe(202);
+
+  // Nobody resumes: the host's virtual clock runs on to the cutoff, where the paused rollout stops.
+  const status = await stack.host.waitForInstance(occurrence.instanceId);
+  const result = status.output as WindowRunResult;
+  const bytes = await stack.deps.evidence.store.readBlob(result.reportPath);
+  const report = WindowReportSchema.parse(JSON.parse(Buffer.from(bytes ?? new Uint8Array()).toString("utf8")));
+  const outcomes = report.rings.flatMap((r) => r.rollouts.flatMap((x) => x.outcomes));
+  const notStarted = outcomes.filter((o) => o.status === "not-started");
+  expect(notStarted.length).toBeGreaterThanOrEqual(1);
+  expect(notStarted.every((o) => /cutoff/.test(o.reason ?? ""))).toBe(true);
+  const pause = report.control?.find((c) => c.scope === "rollout prod/adatum");
+  expect(pause).toMatchObject({ action: "pause", from: "running", to: "paused" });
+  // Every device that ran started before the pause was applied; the emulator shows no install on the others.
+  const started = outcomes.filter((o) => o.status === "completed");
+  expect(started.length + notStarted.length).toBe(5);
+  for (const o of notStarted) {
+    const sim = stack.fleet.devices.find((d) => d.name === o.device);
+    expect([o.device, sim?.state.installRecords.length]).toEqual([o.device, installsBefore.get(o.device)]);
+  }
+  expect(report.control?.find((c) => c.scope === "window")).toMatchObject({ action: "pause" });
+}, 240_000);

@@ -29,12 +29,24 @@ export interface Drive {
 /** Answers one task; `at` is the orchestration time when it was scheduled. */
 export type Responder = (call: Call) => Answer;
 
+/**
+ * An external event the test raises: once the orchestrator has made `afterCalls` calls, `delayMs` after that call was
+ * scheduled (0: delivered before the call's own completion, as an event that arrived while it ran).
+ */
+export interface Raise {
+  afterCalls: number;
+  delayMs?: number;
+  name: string;
+  data: unknown;
+}
+
 export async function driveOrchestration(
   handler: OrchestrationHandler,
   input: unknown,
   respond: Responder,
   start: string,
   maxEpisodes = 500,
+  raises: readonly Raise[] = [],
 ): Promise<Drive> {
   const past: StoredEvent[] = [];
   let fresh: StoredEvent[] = [
@@ -89,6 +101,18 @@ export async function driveOrchestration(
 
   function schedule(task: NewTask): void {
     const at = new Date(now).toISOString();
+    for (const r of raises)
+      if (r.afterCalls === calls.length + 1)
+        pending.push({
+          due: now + (r.delayMs ?? 0),
+          event: {
+            EventType: EventType.EventRaised,
+            EventId: -1,
+            Timestamp: new Date(now + (r.delayMs ?? 0)).toISOString(),
+            Name: r.name,
+            Input: JSON.stringify(r.data),
+          },
+        });
     if (task.kind === "timer") {
       past.push({
         EventType: EventType.TimerCreated,
