@@ -51,8 +51,8 @@ function principal(roles: string[], tenants: string[]): string {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-/** Route families exercised by managementApi.test.ts. */
-const MANAGEMENT_TAGS = new Set(["policies", "windows", "compliance"]);
+/** Route families exercised by managementApi.test.ts (releases: by releaseApproval.test.ts, checked the same way). */
+const MANAGEMENT_TAGS = new Set(["policies", "windows", "compliance", "releases"]);
 
 /** Every answer the API gave in this file, to check against what the OpenAPI document declares (last test). */
 const exchanges: Exchange[] = [];
