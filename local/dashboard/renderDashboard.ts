@@ -2,6 +2,7 @@
 // charts drawn server-side as inline SVG. No scripts and no external assets, so the CSP forbids both.
 import type { FleetFigures, HaltedWindow, OpenRegression } from "../../lib/dashboard/fleetFigures";
 import { escapeHtml } from "../../lib/domain/report/renderReportHtml";
+import type { QuarantineEntry } from "../../lib/schemas/quarantine";
 import {
   complianceColour,
   exitCodeStyle,
@@ -21,6 +22,11 @@ export interface DashboardRenderOptions {
   refreshSeconds?: number;
   /** Rows left out because they failed their table's schema (shown as a warning when non-zero). */
   rejectedRows?: number;
+  /**
+   * Updates quarantined now (the quarantine store, not Log Analytics rows): absent, the section is left out (the
+   * workbook has no such table yet).
+   */
+  quarantined?: readonly QuarantineEntry[];
 }
 
 const CSS = [
@@ -123,6 +129,21 @@ function renderRegressionRow(r: OpenRegression, reportUrl: (row: OpenRegression)
     td(e([r.windowId, r.ring].filter((v): v is string => v !== undefined).join(" / ") || "\u2014")),
     td(`${report}<br><code>${e(r.runId)}</code>`),
     td(`<code>${e(r.evidencePrefix)}</code>`),
+  ].join("")}</tr>`;
+}
+
+function renderQuarantineRow(q: QuarantineEntry): string {
+  const update = q.update.kind === "kb" ? q.update.kb : q.update.name;
+  const where = q.scope === "tenant" ? `${q.tenant} (every client)` : `${q.tenant} / ${q.client ?? ""}`;
+  const attrs = `data-testid="quarantined-update" data-tenant="${e(q.tenant)}" data-scope="${e(q.scope)}" data-update="${e(update)}"`;
+  return `<tr ${attrs}>${[
+    td(`<b>${e(update)}</b>`),
+    td(e(where)),
+    td(e(formatUtc(q.quarantinedAt))),
+    td(
+      `${e(q.reason)}<br><span class="muted">by ${e(q.quarantinedBy)}; clients ${e(q.source.clients.join(", ") || "\u2014")}</span>`,
+    ),
+    td(list(q.source.runs)),
   ].join("")}</tr>`;
 }
 
@@ -242,6 +263,14 @@ export function renderDashboardHtml(figures: FleetFigures, options: DashboardRen
           pick("integrity") ? "integrity-failures" : "unreachable",
         )}</section>`,
     ),
+    options.quarantined === undefined
+      ? ""
+      : `<section class="card"><h2>Quarantined updates</h2>${table(
+          ["Update", "Where", "Since", "Why", "Regressing runs"],
+          options.quarantined.filter((q) => q.lifted === undefined).map(renderQuarantineRow),
+          "No update is quarantined.",
+          "quarantined",
+        )}</section>`,
     `<section class="card"><h2>Halted maintenance windows</h2>${table(
       ["Window", "Finished", "Why it stopped", "Devices", "Window report"],
       f.haltedWindows.map(renderHaltedRow),

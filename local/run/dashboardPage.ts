@@ -84,10 +84,14 @@ export function createDashboardPage(deps: { deps: AppDeps; logs: LocalLogsIngest
         const now = deps.now();
         const rows = ingestedRows(deps.logs);
         const figures = computeFleetFigures(rows, { now });
+        // Quarantines are read from their store for every tenant the rows name (local page: all of them).
+        const tenants = [...new Set([...rows.runs, ...rows.windows].map((r) => r.Tenant))].sort();
+        const quarantined = (await Promise.all(tenants.map((t) => deps.deps.quarantine.list(t)))).flat();
         const html = renderDashboardHtml(figures, {
           generatedAt: now,
           reportUrl: (r) => localReportUrl(r.tenant, r.runId),
           rejectedRows: rows.rejected,
+          quarantined,
         });
         send(response, 200, "text/html; charset=utf-8", html);
         return;

@@ -51,9 +51,10 @@ function principal(roles: string[], tenants: string[]): string {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
-/** Route families exercised by managementApi.test.ts. */
+/** Route families exercised by managementApi.test.ts, and by the files named below, each checked the same way. */
 // Deployments (with pause / resume / cancel) and quarantine: test/integration/http/deployments.test.ts.
-const MANAGEMENT_TAGS = new Set(["policies", "windows", "compliance", "deployments", "quarantine"]);
+// Releases: test/integration/http/releaseApproval.test.ts.
+const MANAGEMENT_TAGS = new Set(["policies", "windows", "compliance", "deployments", "quarantine", "releases"]);
 
 /** Every answer the API gave in this file, to check against what the OpenAPI document declares (last test). */
 const exchanges: Exchange[] = [];

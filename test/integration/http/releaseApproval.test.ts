@@ -1,3 +1,4 @@
+import { checkExchanges, recordExchange, type Exchange } from "../../harness/openApiExchanges";
 import { verifyAuditChain } from "../../../lib/api/audit/auditLog";
 import { onDemandOccurrence } from "../../../lib/domain/window/occurrences";
 import { windowRunInput } from "../../../lib/domain/window/windowRunInput";
@@ -100,8 +101,12 @@ async function call(
     headers: { "x-api-key": key, "content-type": "application/json" },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+  recordExchange(exchanges, method, path, response.status, response.headers.entries());
   return { status: response.status, json: (await response.json()) as Json };
 }
+
+/** Every answer given in this file, checked against the OpenAPI document (last test). */
+const exchanges: Exchange[] = [];
 
 beforeAll(async () => {
   stack = await startLocalStack({ scenario, clock: "virtual", startTime: T0, httpPort: 0 });
@@ -177,4 +182,18 @@ describe("manual approval gate", () => {
     expect(decision?.value.approvals[0]?.principal).toBe(approved.json.principal);
     expect(decision?.value.approvals[0]?.sha256).toBe(approved.json.evidence.sha256);
   }, 300_000);
+});
+
+describe("the OpenAPI document declares what the release routes send", () => {
+  it("for every answer given in this file, and both routes were exercised", async () => {
+    const doc = (await call("GET", "/api/v1/openapi.json", "")).json;
+    const { problems, checked, operations } = checkExchanges(doc, exchanges);
+    expect(problems).toEqual([]);
+    const releases = operations.filter((o) => o.tag === "releases").map((o) => o.key);
+    expect(releases.sort()).toEqual([
+      "GET /v1/tenants/{tenant}/releases",
+      "POST /v1/tenants/{tenant}/releases/{releaseId}/approvals",
+    ]);
+    for (const key of releases) expect(checked.has(key)).toBe(true);
+  });
 });

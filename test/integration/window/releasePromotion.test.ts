@@ -237,7 +237,7 @@ const emulatorInstalls = (name: string): string[] =>
     .sort();
 
 beforeAll(async () => {
-  stack = await startLocalStack({ scenario, clock: "virtual", startTime: T0 });
+  stack = await startLocalStack({ scenario, clock: "virtual", startTime: T0, httpPort: 0 });
 }, 120_000);
 
 afterAll(async () => {
@@ -349,6 +349,13 @@ describe("a release promoted across rings on four days", () => {
         .update(sealedDecision ?? Buffer.alloc(0))
         .digest("hex"),
     ).toBe(data.decision.sha256);
+    // The dashboard lists it (read from the quarantine store).
+    const page = await (await fetch(stack.dashboardUrl ?? "")).text();
+    expect(page).toMatch(
+      new RegExp(
+        `data-testid="quarantined-update" data-tenant="contoso-msp" data-scope="tenant" data-update="${KB_B}"`,
+      ),
+    );
     // The replaced release is sealed as it was: create-once.
     expect(all.find((r) => r.value.id === stagingRelease.id)?.value).toEqual(stagingRelease);
   }, 300_000);

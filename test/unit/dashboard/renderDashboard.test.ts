@@ -6,6 +6,7 @@ import {
 } from "../../../lib/azure/logs/logRows";
 import { computeFleetFigures, type FleetFigures, type OpenRegression } from "../../../lib/dashboard/fleetFigures";
 import { niceCeiling, utcDays } from "../../../local/dashboard/charts";
+import { QuarantineEntrySchema, type QuarantineEntry } from "../../../lib/schemas/quarantine";
 import { renderDashboardHtml } from "../../../local/dashboard/renderDashboard";
 
 const NOW = new Date("2026-02-01T12:00:00.000Z");
@@ -383,5 +384,50 @@ describe("renderDashboardHtml: empty state", () => {
     const f = computeFleetFigures({ runs: [], updates: [], windows: [] }, { now: NOW });
     expect(render(f)).not.toContain("rejected-rows");
     expect(render(f, { rejectedRows: 2 })).toContain("2 rows failed their table's schema");
+  });
+});
+
+describe("renderDashboardHtml: quarantined updates", () => {
+  const entry = (over: Partial<QuarantineEntry>): QuarantineEntry =>
+    QuarantineEntrySchema.parse({
+      schemaVersion: 1,
+      id: "tenant.kb.KB5070002",
+      tenant: "contoso-msp",
+      scope: "tenant",
+      update: { kind: "kb", kb: "KB5070002" },
+      reason: `regressed at 2 clients (alpha, beta) ${HOSTILE}`,
+      source: { runs: ["r20260303-aaaaaaaa", "r20260304-bbbbbbbb"], clients: ["alpha", "beta"] },
+      quarantinedAt: "2026-03-04T10:40:00.000Z",
+      quarantinedBy: "patchpilot",
+      history: [],
+      ...over,
+    });
+  const f = computeFleetFigures({ runs: [], updates: [], windows: [] }, { now: NOW });
+
+  it("lists each update in force with where, since when, why and the regressing runs, escaped; not lifted ones", () => {
+    const lifted = entry({
+      id: "client.alpha.kb.KB5070003",
+      scope: "client",
+      client: "alpha",
+      update: { kind: "kb", kb: "KB5070003" },
+      lifted: { at: "2026-03-05T00:00:00.000Z", by: "op", reason: "fixed" },
+    });
+    const html = render(f, { quarantined: [entry({}), lifted] });
+    expect(hooks(html, "quarantined-update")).toEqual([
+      {
+        "data-testid": "quarantined-update",
+        "data-tenant": "contoso-msp",
+        "data-scope": "tenant",
+        "data-update": "KB5070002",
+      },
+    ]);
+    expect(html).toContain("contoso-msp (every client)");
+    expect(html).toContain("r20260304-bbbbbbbb");
+    expect(html).not.toContain("<script>");
+  });
+
+  it("says so when nothing is quarantined, and leaves the section out when the store was not read", () => {
+    expect(hooks(render(f, { quarantined: [] }), "empty-quarantined")).toHaveLength(1);
+    expect(render(f)).not.toContain("Quarantined updates");
   });
 });

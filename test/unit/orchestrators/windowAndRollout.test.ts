@@ -272,3 +272,147 @@ describe("maintenanceWindow (replayed)", () => {
     ]);
   });
 });
+
+describe("maintenanceWindow with releases (replayed)", () => {
+  const H = "b".repeat(64);
+  const prodWindow = testWindow({
+    rings: [{ name: "prod" }],
+    release: { follows: { ring: "staging" }, gates: { soakMinutes: 60 } },
+  });
+  const input: WindowRunInput = { window: prodWindow, occurrence, startedBy: "schedule" };
+  const allowance = {
+    id: "rel-staging-20260119-0a0b0c0d",
+    sha256: H,
+    promotion: { path: "p", sha256: H },
+    updates: [
+      {
+        key: "KB5000001",
+        updateId: "u1",
+        proof: { runId: "r20260119-aaaaaaaa", path: "05-install/install-summary.jsonl", leafIndex: 2, root: H },
+      },
+    ],
+  };
+  const stored = { path: "contoso-msp/_windows/nightly/x/promotions/prod-1.json", sha256: H };
+
+  function respond(promotion: (attempt: number, now: string) => unknown, quarantineDecisions: unknown[] = []) {
+    return (call: Call): Answer => {
+      if (call.name === "discoverWindowTargets")
+        return { ok: { targets: [{ client: "fabrikam", ring: "prod", device: device("FAB-PRD01") }], skipped: [] } };
+      if (call.name === "decidePromotion") {
+        const i = call.input as { attempt: number; now: string };
+        return { ok: promotion(i.attempt, i.now) };
+      }
+      if (call.name === "sealRingRelease")
+        return {
+          ok: {
+            release: { ...stored, id: "rel-prod-20260120-01020304", updates: 1, regressions: 0 },
+            quarantined: [],
+            recut: [],
+            quarantineDecisions,
+            decisions: ["ring prod sealed release rel-prod-20260120-01020304"],
+          },
+        };
+      if (call.name === "publishQuarantineEvents") return { error: "Event Grid unavailable" };
+      if (call.name === "writeWindowReport") return { ok: stored };
+      if (call.name === "publishWindowEvents") return { ok: { published: [] } };
+      const r = call.input as ClientRolloutInput;
+      return {
+        ok: {
+          client: r.client,
+          ring: r.ring,
+          limits: { maxConcurrency: 1, maxErrors: 0 },
+          outcomes: r.devices.map((d) => ({
+            client: r.client,
+            ring: r.ring,
+            device: d.name,
+            instanceId: "i",
+            runId: "r20260120-x",
+            status: "completed" as const,
+            result: {
+              run: { tenant: r.tenant, client: r.client, device: d.name, runId: "r20260120-xxxxxxxx" },
+              exitCode: 0,
+              exitName: "Success",
+              counts: { approved: 1, installed: 1, failed: 0, regressions: 0 },
+              evidencePrefix: "p",
+            },
+          })),
+        } satisfies ClientRolloutResult,
+      };
+    };
+  }
+
+  it("waits for a soak that ends before the cutoff, decides again, then installs the release and seals the ring", async () => {
+    const drive = await driveOrchestration(
+      maintenanceWindow,
+      input,
+      respond((attempt) =>
+        attempt === 1
+          ? { promoted: false, reason: "soak not met", recheckAt: at(45), decision: stored }
+          : { promoted: true, reason: "promoted", decision: stored, allowance },
+      ),
+      at(0),
+    );
+    expect(drive.outcome.status).toBe("completed");
+    expect(drive.calls.map((c) => c.instanceId ?? c.name)).toEqual([
+      "discoverWindowTargets",
+      "decidePromotion",
+      "timer",
+      "decidePromotion",
+      `${occurrence.instanceId}:prod:fabrikam`,
+      "sealRingRelease",
+      "writeWindowReport",
+      "publishWindowEvents",
+    ]);
+    expect(drive.calls[2]?.input).toBe(at(45));
+    expect(drive.calls[3]?.input).toMatchObject({ attempt: 2, follows: "staging", now: at(45) });
+    expect((drive.calls[4]?.input as ClientRolloutInput).release).toEqual(allowance);
+    expect(drive.calls[5]?.input).toMatchObject({
+      ring: "prod",
+      targeted: 1,
+      runs: [{ device: "FAB-PRD01", runId: "r20260120-xxxxxxxx" }],
+      finishedAt: at(45),
+      quarantineAfterClients: 2,
+    });
+  });
+
+  it("holds the ring when a gate other than the soak is unmet, or the soak ends after the cutoff; nothing starts", async () => {
+    for (const verdict of [
+      { promoted: false, reason: "open regression on KB5000001", decision: stored },
+      { promoted: false, reason: "soak not met", recheckAt: at(300), decision: stored },
+    ]) {
+      const drive = await driveOrchestration(
+        maintenanceWindow,
+        input,
+        respond(() => verdict),
+        at(0),
+      );
+      // Held: no rollout, and nothing is sealed for a ring that did not run.
+      expect(drive.calls.map((c) => c.instanceId ?? c.name)).toEqual([
+        "discoverWindowTargets",
+        "decidePromotion",
+        "writeWindowReport",
+        "publishWindowEvents",
+      ]);
+      const report = drive.calls.find((c) => c.name === "writeWindowReport")?.input as WindowReport;
+      expect(report.rings[0]).toMatchObject({ ring: "prod", started: false });
+      expect(report.rings[0]?.reason).toContain(
+        `ring prod held: ${verdict.reason}; looked at again at the window's next occurrence`,
+      );
+      if (verdict.recheckAt !== undefined) expect(report.rings[0]?.reason).toContain("after this window's cutoff");
+      expect(report.totals.notStarted).toBe(1);
+    }
+  });
+
+  it("publishes the ring's quarantine decisions, and a failed publish is noted, not fatal", async () => {
+    const drive = await driveOrchestration(
+      maintenanceWindow,
+      input,
+      respond(() => ({ promoted: true, reason: "promoted", decision: stored, allowance }), [stored]),
+      at(0),
+    );
+    expect(drive.outcome.status).toBe("completed");
+    expect(drive.calls.find((c) => c.name === "publishQuarantineEvents")?.input).toEqual({ decisions: [stored] });
+    const report = drive.calls.find((c) => c.name === "writeWindowReport")?.input as WindowReport;
+    expect(report.decisions.some((d) => d.startsWith("quarantine events not published:"))).toBe(true);
+  });
+});
