@@ -20,6 +20,7 @@ import type { ScriptId } from "../schemas/device/envelope";
 import type { DeviceRunInput } from "../schemas/deviceRun";
 import type { RunFacts } from "./runFacts";
 import { checksOf } from "./checks";
+import { gatesParameters, recordGates } from "./gates/gatesStep";
 
 /** What a step's parameters may be built from. */
 export interface ParameterContext {
@@ -100,6 +101,12 @@ export const STEPS = {
       await ctx.put(ARTIFACTS.preValidation, toValidationReport(parsed.output, "pre", ctx.source));
       return ok({ preValidationOk: true });
     },
+  },
+  gates: {
+    // Pre-patch gates (issue 20): the MSP's probes run on the device; every gate is judged with the baseline.
+    ...STEP_PLANS.gates,
+    parameters: gatesParameters,
+    record: recordGates,
   },
   catalog: {
     ...STEP_PLANS.catalog,

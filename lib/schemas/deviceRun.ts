@@ -64,6 +64,8 @@ export const DeviceRunPolicySchema = z.object({
   maxReboots: z.number().int().min(0),
   maxInstallMinutes: z.number().int().min(1),
   rebootTimeoutMinutes: z.number().int().min(1),
+  /** The effective policy has pre-patch gates (issue 20): the first stage runs the gates step after the baseline. */
+  gates: z.boolean().optional(),
 });
 export type DeviceRunPolicy = z.infer<typeof DeviceRunPolicySchema>;
 

@@ -8,6 +8,7 @@ import {
   RegressionSourcesSchema,
   UpdatePolicySchema,
 } from "./policies";
+import { GatesPolicySchema } from "./gatesPolicy";
 
 /** Which layer of the overlay a policy document is. */
 export const PolicyScopeSchema = z.discriminatedUnion("level", [
@@ -56,6 +57,8 @@ export const PolicyLayerSchema = z
       .strict()
       .optional(),
     remove: PolicyRemovalSchema.optional(),
+    /** Pre-patch gates (lib/schemas/gatesPolicy.ts; merge rules in lib/domain/gates/mergeGates.ts). */
+    gates: GatesPolicySchema.optional(),
   })
   .strict();
 export type PolicyLayer = z.infer<typeof PolicyLayerSchema>;
@@ -66,6 +69,8 @@ export const EffectivePolicySchema = z.object({
   update: UpdatePolicySchema,
   appValidation: AppValidationPolicySchema,
   diagnostics: DiagnosticsPolicySchema,
+  /** Absent when no layer sets gates: the run has none (and runs no gates step). */
+  gates: GatesPolicySchema.optional(),
 });
 export type EffectivePolicy = z.infer<typeof EffectivePolicySchema>;
 

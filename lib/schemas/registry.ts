@@ -17,6 +17,7 @@ import {
 import { SCRIPT_OUTPUT_SCHEMAS } from "./device";
 import { EffectivePolicySchema, PolicyLayerSchema } from "./policyLayer";
 import { WindowReportSchema } from "./window";
+import { GateReportSchema } from "./artifacts/gates";
 
 export interface SchemaRegistryEntry {
   /**
@@ -126,6 +127,13 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
     title: "Validation report (04-pre-validation/pre-validation.json, 08-post-validation/post-validation.json)",
     description: "The outcome of every app health check, with each attempt, before (pre) or after (post) patching.",
     schema: ValidationReportSchema,
+  },
+  {
+    id: "gates",
+    title: "Pre-patch gates (04-pre-validation/gates.json)",
+    description:
+      "The pre-patch gates of the effective policy (disk space, pending reboot, services, backup age, custom checks), each judged pass, fail, could-not-look or refused before anything was installed; a run whose gates did not all pass installs nothing and ends with 170 (170.gate-failed).",
+    schema: GateReportSchema,
   },
   {
     id: "regressions",

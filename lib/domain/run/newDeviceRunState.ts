@@ -14,6 +14,7 @@ export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRun
       maxReboots: policy.update.maxReboots,
       maxInstallMinutes: policy.update.maxInstallMinutes,
       rebootTimeoutMinutes: policy.update.rebootTimeoutMinutes,
+      ...(policy.gates === undefined ? {} : { gates: true }),
     },
     reboot: { required: false, requested: false, count: 0 },
     counts: { approved: 0, installed: 0, failed: 0, regressions: 0 },

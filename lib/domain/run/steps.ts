@@ -90,6 +90,16 @@ export const STEP_PLANS = {
     failsPhase: true,
     produces: ["preValidation"],
   },
+  gates: {
+    // Pre-patch gates (issue 20): runs the MSP's probes in the read-only first stage, after the baseline (whose
+    // disk, pending-reboot and service facts the gates also read). Only when the effective policy has gates. It
+    // always stores gates.json (an unusable output is judged "could not look"), so it never fails its phase.
+    phase: "preValidation",
+    script: "gates",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: false,
+    produces: ["gates"],
+  },
   catalog: {
     phase: "catalog",
     script: "catalog",
@@ -198,6 +208,8 @@ export interface StepFacts {
   /** The baseline saw another installer at work (issue 21). */
   foreignInstall?: InstallInProgress;
   preValidationOk?: boolean;
+  /** The pre-patch gates were judged (issue 20): whether all passed, and one line per gate that did not. */
+  gates?: { passed: boolean; failed: string[] };
   catalogOk?: boolean;
   approved?: number;
   /** The install step produced its document. */

@@ -112,6 +112,7 @@ describe("output contracts", () => {
       "baseline",
       "catalog",
       "diagnostics",
+      "gates",
       "install",
       "reboot",
       "validate",
