@@ -68,6 +68,23 @@ export function parameterCases(http: PesterFixtures["http"]): Record<string, Par
     cases[name] = { script, typed, encoded: encodeParameters(script, typed) };
   };
   add("baseline", "baseline", {});
+  // gates (issue 20): MSP probes run as child processes; the first line of stdout is the answer, the rest dropped.
+  const ps = (name: string, script: string, timeoutSeconds = 60) => ({
+    name,
+    shell: "powershell" as const,
+    script,
+    timeoutSeconds,
+  });
+  add("gates.probes", "gates", {
+    probes: [
+      ps("backup", "(Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')\nWrite-Output 'password=hunter2'"),
+      ps("custom.ok", "exit 0"),
+      ps("custom.bad", "[Console]::Error.WriteLine('not ready')\nexit 3"),
+      { name: "custom.bash", shell: "bash", script: "exit 0", timeoutSeconds: 5 },
+    ],
+  });
+  add("gates.timeout", "gates", { probes: [ps("custom.hang", "Start-Sleep -Seconds 60", 2)] });
+  add("gates.none", "gates", { probes: [] });
   add("catalog", "catalog", { simulate: false });
   add("catalog.simulate", "catalog", { simulate: true });
   add("catalog.drivers", "catalog", { simulate: false, includeDrivers: true });
