@@ -9,6 +9,7 @@ import {
   UpdatePolicySchema,
 } from "./policies";
 import { GatesPolicySchema } from "./gatesPolicy";
+import { HooksPolicySchema } from "./hooksPolicy";
 
 /** Which layer of the overlay a policy document is. */
 export const PolicyScopeSchema = z.discriminatedUnion("level", [
@@ -59,6 +60,8 @@ export const PolicyLayerSchema = z
     remove: PolicyRemovalSchema.optional(),
     /** Pre-patch gates (lib/schemas/gatesPolicy.ts; merge rules in lib/domain/gates/mergeGates.ts). */
     gates: GatesPolicySchema.optional(),
+    /** Hooks that act (lib/schemas/hooksPolicy.ts; merge rules in lib/domain/hooks/mergeHooks.ts). */
+    hooks: HooksPolicySchema.optional(),
   })
   .strict();
 export type PolicyLayer = z.infer<typeof PolicyLayerSchema>;
@@ -71,6 +74,8 @@ export const EffectivePolicySchema = z.object({
   diagnostics: DiagnosticsPolicySchema,
   /** Absent when no layer sets gates: the run has none (and runs no gates step). */
   gates: GatesPolicySchema.optional(),
+  /** Absent when no layer sets hooks. */
+  hooks: HooksPolicySchema.optional(),
 });
 export type EffectivePolicy = z.infer<typeof EffectivePolicySchema>;
 

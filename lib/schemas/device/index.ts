@@ -3,6 +3,7 @@ import { BaselineOutputSchema } from "./baseline";
 import { CatalogOutputSchema } from "./catalog";
 import { DiagnosticsOutputSchema } from "./diagnostics";
 import { GatesOutputSchema } from "./gates";
+import { HooksOutputSchema } from "./hooks";
 import type { ScriptId } from "./envelope";
 import { InstallOutputSchema } from "./install";
 import { RebootOutputSchema } from "./reboot";
@@ -16,6 +17,7 @@ export * from "./reboot";
 export * from "./validate";
 export * from "./diagnostics";
 export * from "./gates";
+export * from "./hooks";
 export * from "./parameters";
 
 /** The output contract of each script: what the backend parses with and the fleet emulator generates. */
@@ -27,6 +29,7 @@ export const SCRIPT_OUTPUT_SCHEMAS = {
   validate: ValidateOutputSchema,
   diagnostics: DiagnosticsOutputSchema,
   gates: GatesOutputSchema,
+  hooks: HooksOutputSchema,
 } as const satisfies Record<ScriptId, z.ZodType>;
 
 /** A script's output document, by script id. */

@@ -85,6 +85,23 @@ export function parameterCases(http: PesterFixtures["http"]): Record<string, Par
   });
   add("gates.timeout", "gates", { probes: [ps("custom.hang", "Start-Sleep -Seconds 60", 2)] });
   add("gates.none", "gates", { probes: [] });
+  // hooks (issue 20): a stop sequence (dependent first), a maintenance-mode script, the restart in reverse order.
+  add("hooks.cycle", "hooks", {
+    actions: [
+      { kind: "stop", target: "W3SVC", timeoutSeconds: 5, script: "" },
+      { kind: "stop", target: "MSSQLSERVER", timeoutSeconds: 5, script: "" },
+      { kind: "script", target: "maintenance-on", timeoutSeconds: 60, script: "exit 0" },
+      { kind: "start", target: "MSSQLSERVER", timeoutSeconds: 5, script: "" },
+      { kind: "start", target: "W3SVC", timeoutSeconds: 5, script: "" },
+    ],
+  });
+  add("hooks.wrongOrder", "hooks", {
+    actions: [
+      { kind: "stop", target: "MSSQLSERVER", timeoutSeconds: 1, script: "" },
+      { kind: "stop", target: "Missing", timeoutSeconds: 1, script: "" },
+      { kind: "script", target: "maintenance-on", timeoutSeconds: 60, script: "exit 7" },
+    ],
+  });
   add("catalog", "catalog", { simulate: false });
   add("catalog.simulate", "catalog", { simulate: true });
   add("catalog.drivers", "catalog", { simulate: false, includeDrivers: true });

@@ -113,6 +113,7 @@ describe("output contracts", () => {
       "catalog",
       "diagnostics",
       "gates",
+      "hooks",
       "install",
       "reboot",
       "validate",

@@ -75,6 +75,7 @@ describe("MSP scripts pinned by SHA-256", () => {
 });
 
 const baseline = (patch: Partial<SystemSnapshot> = {}): SystemSnapshot => ({
+  schemaVersion: 1,
   capturedAt: "2026-01-20T01:00:00Z",
   os: { family: "windows", name: "Windows Server 2022", version: "10.0.20348", build: "20348.1" },
   installedUpdates: [],
