@@ -21,6 +21,7 @@ import type { DeviceRunInput } from "../schemas/deviceRun";
 import type { RunFacts } from "./runFacts";
 import { checksOf } from "./checks";
 import { gatesParameters, recordGates } from "./gates/gatesStep";
+import { hookParameters, recordHooks } from "./hooks/hookSteps";
 
 /** What a step's parameters may be built from. */
 export interface ParameterContext {
@@ -107,6 +108,18 @@ export const STEPS = {
     ...STEP_PLANS.gates,
     parameters: gatesParameters,
     record: recordGates,
+  },
+  preInstallHooks: {
+    // Hooks that act (issue 20): the pre-install point, first in the install's command.
+    ...STEP_PLANS.preInstallHooks,
+    parameters: hookParameters("preInstall"),
+    record: recordHooks("preInstall"),
+  },
+  alwaysHooks: {
+    // The always point (restarts what pre-install stopped, then the policy's always hooks), first in the post stage.
+    ...STEP_PLANS.alwaysHooks,
+    parameters: hookParameters("always"),
+    record: recordHooks("always"),
   },
   catalog: {
     ...STEP_PLANS.catalog,

@@ -10,6 +10,7 @@ import {
   RebootRecordSchema,
 } from "../schemas/artifacts/catalog";
 import { GateReportSchema } from "../schemas/artifacts/gates";
+import { HookReportSchema } from "../schemas/artifacts/hooks";
 import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "../schemas/artifacts/integrity";
 import { ExitCodeRecordSchema, FinalReportSchema } from "../schemas/artifacts/outcome";
 import { RunReceiptSchema } from "../schemas/artifacts/receipt";
@@ -71,6 +72,9 @@ export const ARTIFACTS = {
   /** Pre-patch gates judged before anything changed (issue 20; only when the effective policy has gates). */
   gates: json(`${PHASES.preValidation}/gates.json`, GateReportSchema),
   catalog: json(`${PHASES.catalog}/catalog.json`, CatalogSchema),
+  /** Hooks that act (issue 20): what each point did, action by action; only when the policy has hooks. */
+  hooksPreInstall: json(`${PHASES.install}/hooks-pre-install.json`, HookReportSchema),
+  hooksAlways: json(`${PHASES.postSnapshot}/hooks-always.json`, HookReportSchema),
   installSummary: {
     path: `${PHASES.install}/install-summary.jsonl`,
     format: "jsonl",

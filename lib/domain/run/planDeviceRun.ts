@@ -4,6 +4,7 @@ import type { AgentStatus } from "../../schemas/target";
 import { PHASES, type PhaseKey } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
 import { gateStop, withGateStep } from "../gates/planGates";
+import { withHookSteps } from "../hooks/planHooks";
 import {
   FIRST_REBOOT_CHECK_SECONDS,
   POST_REBOOT_SETTLE_SECONDS,
@@ -683,6 +684,10 @@ function afterPost(
 
 /** Decides the next step after a stage ended. Pure: same state, outcome and context, same plan. */
 export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
+  return withHookSteps(planStage(state, outcome, ctx));
+}
+
+function planStage(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
   const { now } = ctx;
   const stages = ctx.stages ?? STAGES;
   switch (outcome.stage) {

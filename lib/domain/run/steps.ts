@@ -100,6 +100,23 @@ export const STEP_PLANS = {
     failsPhase: false,
     produces: ["gates"],
   },
+  preInstallHooks: {
+    // Hooks that act (issue 20): the pre-install point, in the install's command before the install (only when the
+    // policy has one). Always stores its report; never fails the phase (the install's own evidence decides 210).
+    phase: "install",
+    script: "hooks",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: false,
+    produces: ["hooksPreInstall"],
+  },
+  alwaysHooks: {
+    // The `always` point (restart what pre-install stopped, then the policy's always hooks), first in the post stage.
+    phase: "postSnapshot",
+    script: "hooks",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: false,
+    produces: ["hooksAlways"],
+  },
   catalog: {
     phase: "catalog",
     script: "catalog",

@@ -40,6 +40,8 @@ export const ServiceSchema = z
     name: NameSchema,
     state: z.enum(["Running", "Stopped"]).default("Running"),
     startType: z.string().max(50).default("Automatic"),
+    /** Services it needs running (issue 20's hooks: a stop is refused while a dependent runs, a start until these run). */
+    dependsOn: z.array(NameSchema).max(20).optional(),
   })
   .strict();
 export const DriverSchema = z

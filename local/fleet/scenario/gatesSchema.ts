@@ -18,6 +18,8 @@ export const GateProbeAnswersSchema = z
       .optional(),
     /** Exit code per custom check name (default 0). */
     custom: z.record(z.string().min(1), z.number().int()).default({}),
+    /** Exit code per hook script name (maintenance mode, an LB drain by the MSP's tooling; default 0). */
+    hookScripts: z.record(z.string().min(1), z.number().int()).default({}),
   })
   .strict();
 export type GateProbeAnswers = z.infer<typeof GateProbeAnswersSchema>;

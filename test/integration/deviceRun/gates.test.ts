@@ -36,9 +36,21 @@ beforeAll(async () => {
     return found;
   };
   device("ADT-DC01").disks = [{ mount: "C:", freeBytes: 2 * GiB, totalBytes: 100 * GiB }];
-  device("ADT-DC01").gateProbes = { backup: { lastSuccessHoursAgo: 3, providerFails: false }, custom: {} };
-  device("adt-lnx-db01").gateProbes = { backup: { lastSuccessHoursAgo: 72, providerFails: false }, custom: {} };
-  device("adt-lnx-web01").gateProbes = { backup: { lastSuccessHoursAgo: 5, providerFails: false }, custom: {} };
+  device("ADT-DC01").gateProbes = {
+    backup: { lastSuccessHoursAgo: 3, providerFails: false },
+    custom: {},
+    hookScripts: {},
+  };
+  device("adt-lnx-db01").gateProbes = {
+    backup: { lastSuccessHoursAgo: 72, providerFails: false },
+    custom: {},
+    hookScripts: {},
+  };
+  device("adt-lnx-web01").gateProbes = {
+    backup: { lastSuccessHoursAgo: 5, providerFails: false },
+    custom: {},
+    hookScripts: {},
+  };
   const adatum = scenario.policies.find((l) => l.scope.level === "client" && l.scope.client === "adatum");
   if (adatum === undefined) throw new Error("no adatum client layer in the demo");
   Object.assign(adatum, {
