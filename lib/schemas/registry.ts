@@ -18,6 +18,7 @@ import { SCRIPT_OUTPUT_SCHEMAS } from "./device";
 import { EffectivePolicySchema, PolicyLayerSchema } from "./policyLayer";
 import { WindowReportSchema } from "./window";
 import { GateReportSchema } from "./artifacts/gates";
+import { HookReportSchema } from "./artifacts/hooks";
 
 export interface SchemaRegistryEntry {
   /**
@@ -134,6 +135,13 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
     description:
       "The pre-patch gates of the effective policy (disk space, pending reboot, services, backup age, custom checks), each judged pass, fail, could-not-look or refused before anything was installed; a run whose gates did not all pass installs nothing and ends with 170 (170.gate-failed).",
     schema: GateReportSchema,
+  },
+  {
+    id: "hooks",
+    title: "Hook point report (05-install/hooks-pre-install.json, 07-post-snapshot/hooks-always.json)",
+    description:
+      "What a hook point did on the device, action by action (service stop/start with the state reached, MSP scripts with their exit code), whether the device reported it, and the scripts refused because their text does not hash to the policy's SHA-256.",
+    schema: HookReportSchema,
   },
   {
     id: "regressions",
