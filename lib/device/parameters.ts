@@ -5,11 +5,15 @@ import type { ScriptId } from "../schemas/device/envelope";
 import {
   CatalogParamsSchema,
   DiagnosticsParamsSchema,
+  GatesParamsSchema,
+  HooksParamsSchema,
   InstallParamsSchema,
   RebootParamsSchema,
   ValidateParamsSchema,
   type CatalogParams,
   type DiagnosticsParams,
+  type GatesParams,
+  type HooksParams,
   type InstallParams,
   type RebootParams,
   type ValidateParams,
@@ -27,6 +31,8 @@ export interface ScriptParams {
   reboot: RebootParams;
   validate: ValidateParams;
   diagnostics: DiagnosticsParams;
+  gates: GatesParams;
+  hooks: HooksParams;
 }
 
 /** A Run Command parameter list that does not match what a script accepts. */
@@ -131,6 +137,44 @@ export function decodeChecks(value: string): ValidateParams["checks"] {
   return ValidateParamsSchema.parse({ checks: raw }).checks;
 }
 
+/** Encodes gate probes as the `Probes` parameter: name, shell, timeout, script text, each base64 (as checks). */
+export function encodeProbes(probes: GatesParams["probes"]): string {
+  return probes
+    .map((p) => [p.name, p.shell, String(p.timeoutSeconds), p.script].map(b64).join(FIELD_SEPARATOR))
+    .join(RECORD_SEPARATOR);
+}
+
+/** Decodes the `Probes` parameter (the fleet emulator's side; the gates scripts do the same in shell). */
+export function decodeProbes(value: string): GatesParams["probes"] {
+  if (value === "") return [];
+  const raw = value.split(RECORD_SEPARATOR).map((record) => {
+    const fields = record.split(FIELD_SEPARATOR).map(unb64);
+    if (fields.length !== 4) throw new ScriptParameterError("gates", "Probes", "a probe has 4 fields");
+    const [name, shell, timeout, script] = fields;
+    return { name, shell, timeoutSeconds: Number(timeout), script };
+  });
+  return parseWith("gates", "Probes", GatesParamsSchema, { probes: raw }).probes;
+}
+
+/** Encodes hook actions as the `Actions` parameter: kind, target, timeout, script text, each base64. */
+export function encodeActions(actions: HooksParams["actions"]): string {
+  return actions
+    .map((a) => [a.kind, a.target, String(a.timeoutSeconds), a.script].map(b64).join(FIELD_SEPARATOR))
+    .join(RECORD_SEPARATOR);
+}
+
+/** Decodes the `Actions` parameter (the fleet emulator's side; the hooks scripts do the same in shell). */
+export function decodeActions(value: string): HooksParams["actions"] {
+  if (value === "") return [];
+  const raw = value.split(RECORD_SEPARATOR).map((record) => {
+    const fields = record.split(FIELD_SEPARATOR).map(unb64);
+    if (fields.length !== 4) throw new ScriptParameterError("hooks", "Actions", "an action has 4 fields");
+    const [kind, target, timeout, script] = fields;
+    return { kind, target, timeoutSeconds: Number(timeout), script };
+  });
+  return parseWith("hooks", "Actions", HooksParamsSchema, { actions: raw }).actions;
+}
+
 /** Encodes typed parameters as the Run Command parameter list the script's `param()` / environment expects. */
 export function encodeParameters<Id extends ScriptId>(scriptId: Id, params: ScriptParams[Id]): RunCommandParameter[] {
   switch (scriptId) {
@@ -158,6 +202,10 @@ export function encodeParameters<Id extends ScriptId>(scriptId: Id, params: Scri
     }
     case "validate":
       return [{ name: "Checks", value: encodeChecks(ValidateParamsSchema.parse(params).checks) }];
+    case "gates":
+      return [{ name: "Probes", value: encodeProbes(GatesParamsSchema.parse(params).probes) }];
+    case "hooks":
+      return [{ name: "Actions", value: encodeActions(HooksParamsSchema.parse(params).actions) }];
     case "diagnostics": {
       const p = DiagnosticsParamsSchema.parse(params);
       return [
@@ -241,6 +289,12 @@ export function decodeParameters<Id extends ScriptId>(
         if (error instanceof ScriptParameterError) throw error;
         throw new ScriptParameterError(scriptId, "Checks", error instanceof Error ? error.message : String(error));
       }
+      break;
+    case "gates":
+      decoded = { probes: decodeProbes(get("Probes")) };
+      break;
+    case "hooks":
+      decoded = { actions: decodeActions(get("Actions")) };
       break;
     case "diagnostics":
       decoded = parseWith(scriptId, "SinceUtc", DiagnosticsParamsSchema, {

@@ -42,6 +42,10 @@ const TIMEOUT_SECONDS: Record<ScriptId, number> = {
   reboot: 120,
   validate: 3600,
   diagnostics: 900,
+  // Probes run one after another, each bounded by its own timeout (at most 600 s, at most 21 of them).
+  gates: 1800,
+  // Up to 60 actions, each bounded by its own timeout; the planner gives the command the sum.
+  hooks: 3600,
 };
 
 const EXTENSION: Record<OsFamily, string> = { windows: "ps1", linux: "sh" };

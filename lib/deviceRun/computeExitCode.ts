@@ -57,6 +57,7 @@ export async function computeExitCode(
     lockContention: toReading(get("lockContention")),
     baseline: toReading(get("baseline")),
     preValidation: toReading(get("preValidation")),
+    gates: toReading(get("gates")),
     catalog: toReading(get("catalog")),
     installSummary: toReading(get("installSummary")),
     installFailure: toReading(failure(PHASES.install)),

@@ -21,6 +21,8 @@ import type { ScriptId } from "../schemas/device/envelope";
 import type { DeviceRunInput } from "../schemas/deviceRun";
 import type { RunFacts } from "./runFacts";
 import { checksOf } from "./checks";
+import { gatesParameters, recordGates } from "./gates/gatesStep";
+import { hookParameters, recordHooks } from "./hooks/hookSteps";
 
 /** What a step's parameters may be built from. */
 export interface ParameterContext {
@@ -101,6 +103,24 @@ export const STEPS = {
       await ctx.put(ARTIFACTS.preValidation, toValidationReport(parsed.output, "pre", ctx.source));
       return ok({ preValidationOk: true });
     },
+  },
+  gates: {
+    // Pre-patch gates (issue 20): the MSP's probes run on the device; every gate is judged with the baseline.
+    ...STEP_PLANS.gates,
+    parameters: gatesParameters,
+    record: recordGates,
+  },
+  preInstallHooks: {
+    // Hooks that act (issue 20): the pre-install point, first in the install's command.
+    ...STEP_PLANS.preInstallHooks,
+    parameters: hookParameters("preInstall"),
+    record: recordHooks("preInstall"),
+  },
+  alwaysHooks: {
+    // The always point (restarts what pre-install stopped, then the policy's always hooks), first in the post stage.
+    ...STEP_PLANS.alwaysHooks,
+    parameters: hookParameters("always"),
+    record: recordHooks("always"),
   },
   catalog: {
     ...STEP_PLANS.catalog,

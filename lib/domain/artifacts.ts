@@ -9,6 +9,8 @@ import {
   InstallOutcomeSchema,
   RebootRecordSchema,
 } from "../schemas/artifacts/catalog";
+import { GateReportSchema } from "../schemas/artifacts/gates";
+import { HookReportSchema } from "../schemas/artifacts/hooks";
 import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "../schemas/artifacts/integrity";
 import { ExitCodeRecordSchema, FinalReportSchema } from "../schemas/artifacts/outcome";
 import { RunReceiptSchema } from "../schemas/artifacts/receipt";
@@ -67,7 +69,12 @@ export const ARTIFACTS = {
   lockContention: json(`${PHASES.init}/lock-contention.json`, LockContentionSchema),
   baseline: json(`${PHASES.baseline}/baseline.json`, SystemSnapshotSchema),
   preValidation: json(`${PHASES.preValidation}/pre-validation.json`, ValidationReportSchema),
+  /** Pre-patch gates judged before anything changed (issue 20; only when the effective policy has gates). */
+  gates: json(`${PHASES.preValidation}/gates.json`, GateReportSchema),
   catalog: json(`${PHASES.catalog}/catalog.json`, CatalogSchema),
+  /** Hooks that act (issue 20): what each point did, action by action; only when the policy has hooks. */
+  hooksPreInstall: json(`${PHASES.install}/hooks-pre-install.json`, HookReportSchema),
+  hooksAlways: json(`${PHASES.postSnapshot}/hooks-always.json`, HookReportSchema),
   installSummary: {
     path: `${PHASES.install}/install-summary.jsonl`,
     format: "jsonl",

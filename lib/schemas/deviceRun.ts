@@ -65,6 +65,12 @@ export const DeviceRunPolicySchema = z.object({
   maxReboots: z.number().int().min(0),
   maxInstallMinutes: z.number().int().min(1),
   rebootTimeoutMinutes: z.number().int().min(1),
+  /** The effective policy has pre-patch gates (issue 20): the first stage runs the gates step after the baseline. */
+  gates: z.boolean().optional(),
+  /** Hooks that act (issue 20): the install's command starts with the pre-install point. */
+  preInstallHooks: z.boolean().optional(),
+  /** The post stage's command starts with the `always` point (restores, the policy's always hooks). */
+  alwaysHooks: z.boolean().optional(),
 });
 export type DeviceRunPolicy = z.infer<typeof DeviceRunPolicySchema>;
 

@@ -8,6 +8,8 @@ import {
   RegressionSourcesSchema,
   UpdatePolicySchema,
 } from "./policies";
+import { GatesPolicySchema } from "./gatesPolicy";
+import { HooksPolicySchema } from "./hooksPolicy";
 
 /** Which layer of the overlay a policy document is. */
 export const PolicyScopeSchema = z.discriminatedUnion("level", [
@@ -56,6 +58,10 @@ export const PolicyLayerSchema = z
       .strict()
       .optional(),
     remove: PolicyRemovalSchema.optional(),
+    /** Pre-patch gates (lib/schemas/gatesPolicy.ts; merge rules in lib/domain/gates/mergeGates.ts). */
+    gates: GatesPolicySchema.optional(),
+    /** Hooks that act (lib/schemas/hooksPolicy.ts; merge rules in lib/domain/hooks/mergeHooks.ts). */
+    hooks: HooksPolicySchema.optional(),
   })
   .strict();
 export type PolicyLayer = z.infer<typeof PolicyLayerSchema>;
@@ -66,6 +72,10 @@ export const EffectivePolicySchema = z.object({
   update: UpdatePolicySchema,
   appValidation: AppValidationPolicySchema,
   diagnostics: DiagnosticsPolicySchema,
+  /** Absent when no layer sets gates: the run has none (and runs no gates step). */
+  gates: GatesPolicySchema.optional(),
+  /** Absent when no layer sets hooks. */
+  hooks: HooksPolicySchema.optional(),
 });
 export type EffectivePolicy = z.infer<typeof EffectivePolicySchema>;
 

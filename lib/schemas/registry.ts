@@ -20,6 +20,8 @@ import { QuarantineEntrySchema } from "./quarantine";
 import { PromotionDecisionSchema, QuarantineDecisionSchema, ReleaseApprovalSchema, ReleaseSchema } from "./release";
 import { WindowReportSchema } from "./window";
 import { DeploymentReportSchema } from "./deployment";
+import { GateReportSchema } from "./artifacts/gates";
+import { HookReportSchema } from "./artifacts/hooks";
 
 export interface SchemaRegistryEntry {
   /**
@@ -129,6 +131,20 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
     title: "Validation report (04-pre-validation/pre-validation.json, 08-post-validation/post-validation.json)",
     description: "The outcome of every app health check, with each attempt, before (pre) or after (post) patching.",
     schema: ValidationReportSchema,
+  },
+  {
+    id: "gates",
+    title: "Pre-patch gates (04-pre-validation/gates.json)",
+    description:
+      "The pre-patch gates of the effective policy (disk space, pending reboot, services, backup age, custom checks), each judged pass, fail, could-not-look or refused before anything was installed; a run whose gates did not all pass installs nothing and ends with 170 (170.gate-failed).",
+    schema: GateReportSchema,
+  },
+  {
+    id: "hooks",
+    title: "Hook point report (05-install/hooks-pre-install.json, 07-post-snapshot/hooks-always.json)",
+    description:
+      "What a hook point did on the device, action by action (service stop/start with the state reached, MSP scripts with their exit code), whether the device reported it, and the scripts refused because their text does not hash to the policy's SHA-256.",
+    schema: HookReportSchema,
   },
   {
     id: "regressions",

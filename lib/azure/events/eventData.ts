@@ -18,6 +18,8 @@ export const EVENT_TYPES = {
   evidenceIncomplete: "io.patchpilot.evidence.incomplete",
   /** 170: another patch process holds the device (a PatchPilot run, Windows Update, a package manager). */
   deviceBusy: "io.patchpilot.device.busy",
+  /** 170.gate-failed: a pre-patch gate (disk, pending reboot, backup, services, custom) stopped the run before any change. */
+  gateFailed: "io.patchpilot.gate.failed",
   /** 230: diagnostics the policy requires failed. */
   diagnosticsFailed: "io.patchpilot.diagnostics.failed",
   windowCompleted: "io.patchpilot.window.completed",

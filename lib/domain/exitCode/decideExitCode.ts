@@ -6,6 +6,8 @@ import type { ExitCode, ExitCodeName, ArtifactReadStatus } from "../../schemas/a
 import type { LockContention, PhaseFailure, RunRecord } from "../../schemas/artifacts/run";
 import type { BaselineDiff, SystemSnapshot } from "../../schemas/artifacts/snapshot";
 import type { Regressions } from "../../schemas/artifacts/validation";
+import type { GateReport } from "../../schemas/artifacts/gates";
+import { describeFailedGates } from "../gates/evaluateGates";
 
 /** An artifact as the decision sees it: its read status and, only when verified, its parsed content. */
 export type Reading<T> =
@@ -17,6 +19,8 @@ export interface ExitCodeEvidence {
   lockContention: Reading<LockContention>;
   baseline: Reading<SystemSnapshot>;
   preValidation: Reading<unknown>;
+  /** Pre-patch gates (issue 20); missing when the policy has none. */
+  gates: Reading<GateReport>;
   catalog: Reading<Catalog>;
   installSummary: Reading<InstallOutcome[]>;
   installFailure: Reading<PhaseFailure>;
@@ -90,6 +94,22 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
         code: 170,
         rule: "170.foreign-install",
         reason: `another install is in progress on the device: ${foreign.by ?? "unnamed"}${detail}; nothing was changed`,
+      },
+    ];
+    if (e.run.status !== "verified")
+      matches.push({ code: 240, rule: class240(e.run, undefined), reason: describe(A.run.path, e.run) });
+    return decide(matches);
+  }
+
+  const gates = verified(e.gates);
+  if (gates !== undefined && !gates.passed) {
+    // Issue 20: a pre-patch gate failed or could not be looked at; the run stopped after the read-only first stage,
+    // installing nothing. 170 as the other "not ready, nothing changed" cases, with its own reason and event.
+    const matches: Match[] = [
+      {
+        code: 170,
+        rule: "170.gate-failed",
+        reason: `pre-patch gate(s) not passed, nothing was installed: ${describeFailedGates(gates.results).join("; ")}`,
       },
     ];
     if (e.run.status !== "verified")
@@ -198,6 +218,8 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     [A.lockContention.path, e.lockContention, false],
     [A.baseline.path, e.baseline, true],
     [A.preValidation.path, e.preValidation, true],
+    // Required when the run's policy has gates: without the report nothing says they were judged.
+    [A.gates.path, e.gates, run?.policy.gates !== undefined],
     [A.catalog.path, e.catalog, true],
     // A dry run installs nothing; an install phase that failed is already a 210 and explains the missing summary.
     [A.installSummary.path, e.installSummary, !dryRun && installFailure === undefined],

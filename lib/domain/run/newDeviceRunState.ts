@@ -1,5 +1,6 @@
 import type { DeviceRunState } from "../../schemas/deviceRun";
 import type { EffectivePolicy } from "../../schemas/policyLayer";
+import { alwaysActions, hasActions, preInstallActions } from "../hooks/hookActions";
 
 /** The state of a run that has just started: nothing submitted, nothing stored yet. */
 export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRunState {
@@ -14,6 +15,14 @@ export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRun
       maxReboots: policy.update.maxReboots,
       maxInstallMinutes: policy.update.maxInstallMinutes,
       rebootTimeoutMinutes: policy.update.rebootTimeoutMinutes,
+      ...(policy.gates === undefined ? {} : { gates: true }),
+      // Either OS's actions: the flags only decide whether the step is planned; an OS without actions sends none.
+      ...(hasActions([...preInstallActions(policy.hooks, "windows"), ...preInstallActions(policy.hooks, "linux")])
+        ? { preInstallHooks: true }
+        : {}),
+      ...(hasActions([...alwaysActions(policy.hooks, "windows"), ...alwaysActions(policy.hooks, "linux")])
+        ? { alwaysHooks: true }
+        : {}),
     },
     reboot: { required: false, requested: false, count: 0 },
     counts: { approved: 0, installed: 0, failed: 0, regressions: 0 },

@@ -3,6 +3,8 @@ import type { InstallInProgress } from "../../schemas/artifacts/snapshot";
 import type { AgentStatus } from "../../schemas/target";
 import { PHASES, type PhaseKey } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
+import { gateStop, withGateStep } from "../gates/planGates";
+import { withHookSteps } from "../hooks/planHooks";
 import {
   FIRST_REBOOT_CHECK_SECONDS,
   POST_REBOOT_SETTLE_SECONDS,
@@ -20,6 +22,8 @@ export type StageOutcome =
       preValidationOk: boolean;
       /** The baseline saw another installer at work (issue 21): stop with 170 rather than race it. */
       foreignInstall?: InstallInProgress;
+      /** The pre-patch gates' verdict (issue 20); absent when the gates step reported nothing. */
+      gates?: { passed: boolean; failed: string[] };
     }
   | { stage: "catalog"; ok: boolean; approved: number }
   | { stage: "install"; documentProduced: boolean; installed: number; failed: number; rebootRequired: boolean }
@@ -101,7 +105,9 @@ function event(
 
 /** The run's first device stage: baseline and pre-validation, read-only, submitted together. */
 export function planStart(state: DeviceRunState, now: Date, stages: StageTable = STAGES): Plan {
-  return plan(state, { stage: "pre", events: event(state, now, "phase.started", PHASES.baseline) }, stages);
+  return withGateStep(
+    plan(state, { stage: "pre", events: event(state, now, "phase.started", PHASES.baseline) }, stages),
+  );
 }
 
 /** After the install (or instead of it): reboot per policy, or straight to the post phases. */
@@ -322,6 +328,13 @@ function afterPre(
       stages,
     );
   }
+  const gated = gateStop(state, outcome.gates);
+  if (gated !== undefined)
+    return plan(
+      state,
+      { stage: "done", events: event(state, now, "run.stopped", PHASES.preValidation, gated) },
+      stages,
+    );
   return plan(state, { stage: "catalog", events: event(state, now, "phase.completed", PHASES.preValidation) }, stages);
 }
 
@@ -671,6 +684,10 @@ function afterPost(
 
 /** Decides the next step after a stage ended. Pure: same state, outcome and context, same plan. */
 export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
+  return withHookSteps(planStage(state, outcome, ctx));
+}
+
+function planStage(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
   const { now } = ctx;
   const stages = ctx.stages ?? STAGES;
   switch (outcome.stage) {

@@ -14,6 +14,7 @@ export function stageOutcomeOf(stage: DeviceRunStage, reported: readonly StepFac
         stage,
         baselineOk: facts.baselineOk ?? false,
         preValidationOk: facts.preValidationOk ?? false,
+        ...(facts.gates === undefined ? {} : { gates: facts.gates }),
         ...(facts.foreignInstall === undefined ? {} : { foreignInstall: facts.foreignInstall }),
       };
     case "catalog":

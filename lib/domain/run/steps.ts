@@ -90,6 +90,33 @@ export const STEP_PLANS = {
     failsPhase: true,
     produces: ["preValidation"],
   },
+  gates: {
+    // Pre-patch gates (issue 20): runs the MSP's probes in the read-only first stage, after the baseline (whose
+    // disk, pending-reboot and service facts the gates also read). Only when the effective policy has gates. It
+    // always stores gates.json (an unusable output is judged "could not look"), so it never fails its phase.
+    phase: "preValidation",
+    script: "gates",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: false,
+    produces: ["gates"],
+  },
+  preInstallHooks: {
+    // Hooks that act (issue 20): the pre-install point, in the install's command before the install (only when the
+    // policy has one). Always stores its report; never fails the phase (the install's own evidence decides 210).
+    phase: "install",
+    script: "hooks",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: false,
+    produces: ["hooksPreInstall"],
+  },
+  alwaysHooks: {
+    // The `always` point (restart what pre-install stopped, then the policy's always hooks), first in the post stage.
+    phase: "postSnapshot",
+    script: "hooks",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: false,
+    produces: ["hooksAlways"],
+  },
   catalog: {
     phase: "catalog",
     script: "catalog",
@@ -198,6 +225,8 @@ export interface StepFacts {
   /** The baseline saw another installer at work (issue 21). */
   foreignInstall?: InstallInProgress;
   preValidationOk?: boolean;
+  /** The pre-patch gates were judged (issue 20): whether all passed, and one line per gate that did not. */
+  gates?: { passed: boolean; failed: string[] };
   catalogOk?: boolean;
   approved?: number;
   /** The install step produced its document. */

@@ -2,6 +2,8 @@ import type { z } from "zod";
 import { BaselineOutputSchema } from "./baseline";
 import { CatalogOutputSchema } from "./catalog";
 import { DiagnosticsOutputSchema } from "./diagnostics";
+import { GatesOutputSchema } from "./gates";
+import { HooksOutputSchema } from "./hooks";
 import type { ScriptId } from "./envelope";
 import { InstallOutputSchema } from "./install";
 import { RebootOutputSchema } from "./reboot";
@@ -14,6 +16,8 @@ export * from "./install";
 export * from "./reboot";
 export * from "./validate";
 export * from "./diagnostics";
+export * from "./gates";
+export * from "./hooks";
 export * from "./parameters";
 
 /** The output contract of each script: what the backend parses with and the fleet emulator generates. */
@@ -24,6 +28,8 @@ export const SCRIPT_OUTPUT_SCHEMAS = {
   reboot: RebootOutputSchema,
   validate: ValidateOutputSchema,
   diagnostics: DiagnosticsOutputSchema,
+  gates: GatesOutputSchema,
+  hooks: HooksOutputSchema,
 } as const satisfies Record<ScriptId, z.ZodType>;
 
 /** A script's output document, by script id. */

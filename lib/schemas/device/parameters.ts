@@ -42,6 +42,33 @@ export const RebootParamsSchema = z.object({
 export const ValidateParamsSchema = z.object({
   checks: z.array(z.object({ app: z.string().min(1).max(100), check: CheckSchema })).max(100),
 });
+/** `gates`: the MSP probe scripts to run (text verified against its policy SHA-256 before it is sent). */
+export const GatesParamsSchema = z.object({
+  probes: z
+    .array(
+      z.object({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/),
+        shell: z.enum(["powershell", "bash"]),
+        script: z.string().min(1).max(32000),
+        timeoutSeconds: z.number().int().min(1).max(600),
+      }),
+    )
+    .max(21),
+});
+/** `hooks`: the point's actions in order (a script's text verified against its policy SHA-256 before it is sent). */
+export const HooksParamsSchema = z.object({
+  actions: z
+    .array(
+      z.object({
+        kind: z.enum(["stop", "start", "script"]),
+        target: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9@._-]{0,255}$/),
+        timeoutSeconds: z.number().int().min(1).max(600),
+        /** The script text for `script`; empty for services. */
+        script: z.string().max(32000),
+      }),
+    )
+    .max(60),
+});
 export const DiagnosticsParamsSchema = z.object({
   /** Errors logged since this instant (the run's start). */
   since: z.iso.datetime({ offset: false }),
@@ -53,4 +80,6 @@ export type CatalogParams = z.input<typeof CatalogParamsSchema>;
 export type InstallParams = z.infer<typeof InstallParamsSchema>;
 export type RebootParams = z.infer<typeof RebootParamsSchema>;
 export type ValidateParams = z.infer<typeof ValidateParamsSchema>;
+export type GatesParams = z.infer<typeof GatesParamsSchema>;
+export type HooksParams = z.infer<typeof HooksParamsSchema>;
 export type DiagnosticsParams = z.input<typeof DiagnosticsParamsSchema>;

@@ -1,4 +1,5 @@
 import type { BreakSchema } from "../scenario/deviceSchema";
+import { ServiceControl } from "./serviceControl";
 import type { z } from "zod";
 import { matchesUpdateKey } from "../scenario/resolveDeviceUpdates";
 import { rebootDurationMs, type DeviceProfile, type SimUpdate } from "./deviceProfile";
@@ -47,6 +48,8 @@ const ROLLBACK_BOOT_MS = 5 * 60_000;
  */
 export class DeviceState {
   readonly timeline: DeviceTimeline;
+  /** Stops and starts done by hooks (issue 20; local/fleet/device/serviceControl.ts). */
+  readonly serviceControl = new ServiceControl();
   private readonly records: InstallRecord[] = [];
   private readonly initialBoot: number;
 
@@ -88,6 +91,7 @@ export class DeviceState {
     const kept = this.records.filter((r) => r.owner !== owner || r.finishedAt <= at);
     this.records.splice(0, this.records.length, ...kept);
     this.timeline.cancel(owner, at);
+    this.serviceControl.cancel(owner, at);
   }
 
   findUpdate(key: string): SimUpdate | undefined {
@@ -192,7 +196,8 @@ export class DeviceState {
     const stopped = new Set(
       this.activeBreaks(t).flatMap((b) => (b.brk.stopsService === undefined ? [] : [b.brk.stopsService])),
     );
-    return this.profile.services.map((s) => (stopped.has(s.name) ? { ...s, state: "Stopped" } : { ...s }));
+    const listed = this.profile.services.map((s) => (stopped.has(s.name) ? { ...s, state: "Stopped" } : { ...s }));
+    return this.serviceControl.apply(listed, t, this.timeline.lastBootAt(t).at);
   }
 
   disks(t: number): { mount: string; freeBytes: number; totalBytes: number }[] {

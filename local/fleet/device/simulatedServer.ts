@@ -7,6 +7,8 @@ import type { Answer, AnswerContext } from "./answers/answer";
 import { answerBaseline } from "./answers/answerBaseline";
 import { answerCatalog } from "./answers/answerCatalog";
 import { answerDiagnostics } from "./answers/answerDiagnostics";
+import { answerGates } from "./answers/answerGates";
+import { answerHooks } from "./answers/answerHooks";
 import { answerInstall } from "./answers/answerInstall";
 import { answerReboot } from "./answers/answerReboot";
 import { answerValidate } from "./answers/answerValidate";
@@ -48,6 +50,10 @@ function answer<Id extends ScriptId>(id: Id, ctx: AnswerContext, params: ScriptP
       return answerValidate(ctx, params as ScriptParams["validate"]);
     case "diagnostics":
       return answerDiagnostics(ctx, params as ScriptParams["diagnostics"]);
+    case "gates":
+      return answerGates(ctx, params as ScriptParams["gates"]);
+    case "hooks":
+      return answerHooks(ctx, params as ScriptParams["hooks"]);
   }
   throw new Error(`unknown script ${String(id)}`);
 }

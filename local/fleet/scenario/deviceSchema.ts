@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GateProbeAnswersSchema } from "./gatesSchema";
 import {
   DeviceIdSchema,
   DeviceKindSchema,
@@ -39,6 +40,8 @@ export const ServiceSchema = z
     name: NameSchema,
     state: z.enum(["Running", "Stopped"]).default("Running"),
     startType: z.string().max(50).default("Automatic"),
+    /** Services it needs running (issue 20's hooks: a stop is refused while a dependent runs, a start until these run). */
+    dependsOn: z.array(NameSchema).max(20).optional(),
   })
   .strict();
 export const DriverSchema = z
@@ -244,6 +247,8 @@ const DeviceBase = {
    * Another installer already at work on the device (Windows Update's install, a dpkg/rpm lock held by apt or yum):
    * the baseline script reports it, and PatchPilot ends the run with 170 naming it (issue 21).
    */
+  /** Answers to the gates script's probes: backup age, custom checks (issue 20; local/fleet/scenario/gatesSchema.ts). */
+  gateProbes: GateProbeAnswersSchema.optional(),
   foreignInstall: z
     .object({ by: z.string().min(1).max(200), detail: z.string().max(1000).optional() })
     .strict()

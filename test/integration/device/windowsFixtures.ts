@@ -68,6 +68,40 @@ export function parameterCases(http: PesterFixtures["http"]): Record<string, Par
     cases[name] = { script, typed, encoded: encodeParameters(script, typed) };
   };
   add("baseline", "baseline", {});
+  // gates (issue 20): MSP probes run as child processes; the first line of stdout is the answer, the rest dropped.
+  const ps = (name: string, script: string, timeoutSeconds = 60) => ({
+    name,
+    shell: "powershell" as const,
+    script,
+    timeoutSeconds,
+  });
+  add("gates.probes", "gates", {
+    probes: [
+      ps("backup", "(Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')\nWrite-Output 'password=hunter2'"),
+      ps("custom.ok", "exit 0"),
+      ps("custom.bad", "[Console]::Error.WriteLine('not ready')\nexit 3"),
+      { name: "custom.bash", shell: "bash", script: "exit 0", timeoutSeconds: 5 },
+    ],
+  });
+  add("gates.timeout", "gates", { probes: [ps("custom.hang", "Start-Sleep -Seconds 60", 2)] });
+  add("gates.none", "gates", { probes: [] });
+  // hooks (issue 20): a stop sequence (dependent first), a maintenance-mode script, the restart in reverse order.
+  add("hooks.cycle", "hooks", {
+    actions: [
+      { kind: "stop", target: "W3SVC", timeoutSeconds: 5, script: "" },
+      { kind: "stop", target: "MSSQLSERVER", timeoutSeconds: 5, script: "" },
+      { kind: "script", target: "maintenance-on", timeoutSeconds: 60, script: "exit 0" },
+      { kind: "start", target: "MSSQLSERVER", timeoutSeconds: 5, script: "" },
+      { kind: "start", target: "W3SVC", timeoutSeconds: 5, script: "" },
+    ],
+  });
+  add("hooks.wrongOrder", "hooks", {
+    actions: [
+      { kind: "stop", target: "MSSQLSERVER", timeoutSeconds: 1, script: "" },
+      { kind: "stop", target: "Missing", timeoutSeconds: 1, script: "" },
+      { kind: "script", target: "maintenance-on", timeoutSeconds: 60, script: "exit 7" },
+    ],
+  });
   add("catalog", "catalog", { simulate: false });
   add("catalog.simulate", "catalog", { simulate: true });
   add("catalog.drivers", "catalog", { simulate: false, includeDrivers: true });

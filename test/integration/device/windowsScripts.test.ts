@@ -43,6 +43,8 @@ const MIN_TESTS: Record<ScriptId, number> = {
   reboot: 66,
   validate: 45,
   diagnostics: 65,
+  gates: 6,
+  hooks: 4,
 };
 
 /** An HTTP server for validate's http checks: healthy, down, redirecting, and one that never answers. */

@@ -112,6 +112,8 @@ describe("output contracts", () => {
       "baseline",
       "catalog",
       "diagnostics",
+      "gates",
+      "hooks",
       "install",
       "reboot",
       "validate",

@@ -20,6 +20,7 @@ function evidence(scenario: SampleScenario = {}, patch: Partial<ExitCodeEvidence
     lockContention: r("lockContention"),
     baseline: r("baseline"),
     preValidation: r("preValidation"),
+    gates: MISSING,
     catalog: r("catalog"),
     installSummary: r("installSummary"),
     installFailure: installFailure ? ok(installFailure.value) : MISSING,

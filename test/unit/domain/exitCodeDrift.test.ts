@@ -110,6 +110,7 @@ describe("the exit-code table", () => {
       lockContention: missing,
       baseline: missing,
       preValidation: missing,
+      gates: missing,
       catalog: missing,
       installSummary: missing,
       installFailure: missing,

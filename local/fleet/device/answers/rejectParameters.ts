@@ -32,6 +32,8 @@ export function rejectParameters({ state, startedAt: t }: AnswerContext, scriptI
     },
     validate: { startedAt: now, finishedAt: now, results: [] },
     diagnostics: { collectedAt: now, eventLogErrors: null, updateAgentErrors: null, disks: null },
+    gates: { startedAt: now, finishedAt: now, probes: null },
+    hooks: { startedAt: now, finishedAt: now, actions: null },
   };
   return {
     data: data[scriptId],

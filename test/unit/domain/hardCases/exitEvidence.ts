@@ -39,6 +39,7 @@ export function evidenceOf(
     lockContention: r("lockContention"),
     baseline: r("baseline"),
     preValidation: r("preValidation"),
+    gates: r("gates"),
     catalog: r("catalog"),
     installSummary: r("installSummary"),
     installFailure: installFailure ? { status: "verified", value: installFailure.value } : { status: "missing" },

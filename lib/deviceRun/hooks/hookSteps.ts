@@ -1,0 +1,70 @@
+import { ARTIFACTS, type ArtifactSpec } from "../../domain/artifacts";
+import { alwaysActions, preInstallActions, toParams, type PlannedAction } from "../../domain/hooks/hookActions";
+import type { StepFacts } from "../../domain/run/steps";
+import { encodeParameters, type RunCommandParameter } from "../../device/parameters";
+import type { ParsedScriptOutput } from "../../device/parseScriptOutput";
+import { hashScript } from "../../device/registry";
+import type { HookReport } from "../../schemas/artifacts/hooks";
+import type { ScriptSource } from "../../schemas/artifacts/source";
+import type { OsFamily } from "../../schemas/common";
+import type { DeviceRunInput } from "../../schemas/deviceRun";
+import type { HooksPolicy } from "../../schemas/hooksPolicy";
+import type { RunFacts } from "../runFacts";
+
+// The hook steps' parameters and recording (issue 20), rows `preInstallHooks` and `alwaysHooks` of the step table in
+// lib/deviceRun/steps.ts. As the gates row, the contexts name what they use instead of importing the table.
+
+type Point = HookReport["point"];
+
+const ACTIONS: Record<Point, (hooks: HooksPolicy | undefined, os: OsFamily) => PlannedAction[]> = {
+  preInstall: preInstallActions,
+  always: alwaysActions,
+};
+const SPEC: Record<Point, ArtifactSpec> = { preInstall: ARTIFACTS.hooksPreInstall, always: ARTIFACTS.hooksAlways };
+
+/** An MSP script is sent only when its text hashes to the policy's SHA-256 (refused if the text differs). */
+const verified = (script: { sha256: string; text: string }): boolean => hashScript(script.text) === script.sha256;
+
+/** The hooks script's parameters for a point: its actions, MSP scripts verified against their SHA-256. */
+export function hookParameters(point: Point) {
+  return async (ctx: { input: DeviceRunInput; facts: RunFacts }): Promise<RunCommandParameter[]> => {
+    const { policy } = await ctx.facts.runRecord();
+    const { actions } = toParams(ACTIONS[point](policy.hooks, ctx.input.device.os), verified);
+    return encodeParameters("hooks", { actions });
+  };
+}
+
+/** What recording a hook step uses of lib/deviceRun/steps.ts's RecordContext. */
+export interface HookRecordContext {
+  os: OsFamily;
+  now: Date;
+  facts: RunFacts;
+  source: ScriptSource;
+  parse(id: "hooks"): ParsedScriptOutput<"hooks">;
+  put(spec: ArtifactSpec, value: unknown): Promise<void>;
+}
+
+/** Stores the point's report whatever the output was (unusable: `reported: false`, not ok). */
+export function recordHooks(point: Point) {
+  return async (ctx: HookRecordContext): Promise<{ ok: true; facts: StepFacts }> => {
+    const run = await ctx.facts.runRecord();
+    const { refused } = toParams(ACTIONS[point](run.policy.hooks, ctx.os), verified);
+    const parsed = ctx.parse("hooks");
+    const actions = parsed.ok ? (parsed.output.data.actions ?? []) : [];
+    const reported = parsed.ok && parsed.output.data.actions !== null;
+    const setBy = run.policyProvenance[`hooks.${point}`] ?? run.policyProvenance["hooks.preInstall"];
+    const report: HookReport = {
+      schemaVersion: 1,
+      point,
+      recordedAt: ctx.now.toISOString(),
+      ok: reported && refused.length === 0 && actions.every((a) => a.ok),
+      reported,
+      actions,
+      refused,
+      ...(setBy === undefined ? {} : { setBy }),
+      source: ctx.source,
+    };
+    await ctx.put(SPEC[point], report);
+    return { ok: true, facts: {} };
+  };
+}
