@@ -42,6 +42,8 @@ const TIMEOUT_SECONDS: Record<ScriptId, number> = {
   reboot: 120,
   validate: 3600,
   diagnostics: 900,
+  // wusa / DISM removal of a cumulative update can take as long as its install.
+  uninstall: 3600,
 };
 
 const EXTENSION: Record<OsFamily, string> = { windows: "ps1", linux: "sh" };

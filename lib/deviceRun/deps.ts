@@ -5,6 +5,7 @@ import type { StageTable } from "../domain/run/steps";
 import type { EvidenceDeps } from "../evidence/runEvidence";
 import type { DeviceLocks } from "../locks/deviceLock";
 import type { PolicyStore } from "../policy/policyStore";
+import type { RemediationQuarantine } from "./remediation/recordRemediation";
 import type { StepTable } from "./steps";
 
 /** What the device-run engine needs, injected so tests pass the real clients pointed at Azurite and the emulator. */
@@ -25,4 +26,9 @@ export interface DeviceRunDeps {
    * Default true; tests turn it off to run a step several times in one stage.
    */
   bundleSteps?: boolean;
+  /**
+   * Where a remediation quarantines the updates of a regression (issue 20). Absent: the remediation is recorded and
+   * nothing is quarantined.
+   */
+  quarantine?: RemediationQuarantine;
 }

@@ -4,6 +4,7 @@ import { RebootRecordSchema } from "./artifacts/catalog";
 import { RunRefSchema, Sha256HexSchema, TimestampSchema } from "./common";
 import { SemverSchema } from "./device/envelope";
 import { RebootPolicySchema } from "./policies";
+import { RemediationModeSchema } from "./remediationPolicy";
 import { DeviceRefSchema, RunCommandHandleSchema } from "./target";
 
 /**
@@ -20,6 +21,9 @@ export const DeviceRunStageSchema = z.enum([
   "bootProbe",
   "post",
   "done",
+  // Remediation of a regression (issue 20): remove what the run installed, then the POST validation again.
+  "remediate",
+  "revalidate",
 ]);
 export type DeviceRunStage = z.infer<typeof DeviceRunStageSchema>;
 
@@ -64,6 +68,8 @@ export const DeviceRunPolicySchema = z.object({
   maxReboots: z.number().int().min(0),
   maxInstallMinutes: z.number().int().min(1),
   rebootTimeoutMinutes: z.number().int().min(1),
+  /** What to do after a regression (absent: none; states from before remediation existed). */
+  remediation: RemediationModeSchema.optional(),
 });
 export type DeviceRunPolicy = z.infer<typeof DeviceRunPolicySchema>;
 
@@ -141,6 +147,11 @@ export const DeviceRunStateSchema = z.object({
   queued: z.array(z.string().min(1)).optional(),
   stageFacts: z.array(z.record(z.string(), z.unknown())).optional(),
   conflict: z.object({ step: z.string().min(1), since: TimestampSchema, count: z.number().int().min(1) }).optional(),
+  /**
+   * A remediation under way (issue 20): the regressions that started it, and `rebooting` while the reboot its removal
+   * needed is in progress (the reboot stages then lead to `revalidate` instead of `post`).
+   */
+  remediation: z.object({ regressionsBefore: z.number().int().min(1), rebooting: z.boolean().optional() }).optional(),
 });
 export type DeviceRunState = z.infer<typeof DeviceRunStateSchema>;
 

@@ -8,6 +8,7 @@ import {
   RegressionSourcesSchema,
   UpdatePolicySchema,
 } from "./policies";
+import { RemediationPolicyLayerSchema, RemediationPolicySchema } from "./remediationPolicy";
 
 /** Which layer of the overlay a policy document is. */
 export const PolicyScopeSchema = z.discriminatedUnion("level", [
@@ -55,6 +56,8 @@ export const PolicyLayerSchema = z
       .extend({ rules: DiagnosticsRulesSchema.optional() })
       .strict()
       .optional(),
+    /** What a run does after a regression (lib/schemas/remediationPolicy.ts); unset everywhere: `none`. */
+    remediation: RemediationPolicyLayerSchema.optional(),
     remove: PolicyRemovalSchema.optional(),
   })
   .strict();
@@ -66,6 +69,8 @@ export const EffectivePolicySchema = z.object({
   update: UpdatePolicySchema,
   appValidation: AppValidationPolicySchema,
   diagnostics: DiagnosticsPolicySchema,
+  /** Present when a layer sets it; absent means `none` (run records from before remediation existed stay valid). */
+  remediation: RemediationPolicySchema.optional(),
 });
 export type EffectivePolicy = z.infer<typeof EffectivePolicySchema>;
 

@@ -9,6 +9,7 @@ import {
   type PolicyProvenance,
   type PolicyScope,
 } from "../../schemas/policyLayer";
+import { mergeRemediationPolicy } from "../remediation/mergeRemediationPolicy";
 
 // Policy overlay: Global → Tenant → Client → Device layers merged into the one policy a device run uses, with
 // the layer each value came from. Pure: no I/O, no clock; the same layers always give the same output (the
@@ -364,6 +365,7 @@ export function resolveEffectivePolicy(layers: readonly unknown[]): PolicyOverla
   const apps = mergeApps(named, provenance, missing, removalIssues);
   const diagnostics = mergeSection("diagnostics", DIAGNOSTICS_RULES, named, provenance, missing, removalIssues);
   diagnostics["rules"] = mergeDiagnosticsRules(named, provenance);
+  const remediation = mergeRemediationPolicy(named, provenance);
   // A removal of something no layer above adds is a typo or a stale layer: refused, not silently ignored.
   if (removalIssues.length > 0) throw new PolicyValidationError(removalIssues);
   if (missing.length > 0) throw new PolicyValidationError(missing);
@@ -373,6 +375,7 @@ export function resolveEffectivePolicy(layers: readonly unknown[]): PolicyOverla
     update: { schemaVersion: 1, ...update },
     appValidation: { schemaVersion: 1, apps, regressionSources: mergeRegressionSources(named, provenance) },
     diagnostics: { schemaVersion: 1, ...diagnostics },
+    ...(remediation === undefined ? {} : { remediation }),
   });
   if (!result.success) throw new PolicyValidationError(toIssues("effective", result.error.issues));
 

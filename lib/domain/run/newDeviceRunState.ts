@@ -14,6 +14,9 @@ export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRun
       maxReboots: policy.update.maxReboots,
       maxInstallMinutes: policy.update.maxInstallMinutes,
       rebootTimeoutMinutes: policy.update.rebootTimeoutMinutes,
+      ...(policy.remediation === undefined || policy.remediation.mode === "none"
+        ? {}
+        : { remediation: policy.remediation.mode }),
     },
     reboot: { required: false, requested: false, count: 0 },
     counts: { approved: 0, installed: 0, failed: 0, regressions: 0 },

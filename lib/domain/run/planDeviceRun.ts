@@ -1,8 +1,10 @@
 import type { DeviceRunStage, DeviceRunState, RebootProgress } from "../../schemas/deviceRun";
 import type { InstallInProgress } from "../../schemas/artifacts/snapshot";
 import type { AgentStatus } from "../../schemas/target";
+import type { RemediationMode } from "../../schemas/remediationPolicy";
 import { PHASES, type PhaseKey } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
+import { afterRemediate, afterRevalidate, remediateAfterPost } from "./planRemediation";
 import {
   FIRST_REBOOT_CHECK_SECONDS,
   POST_REBOOT_SETTLE_SECONDS,
@@ -33,7 +35,15 @@ export type StageOutcome =
       answered?: boolean;
     }
   | { stage: "bootProbe"; lastBootTime?: string; pendingReboot?: boolean }
-  | { stage: "post"; regressions: number; /** From the post snapshot, when it was taken. */ lastBootTime?: string }
+  | {
+      stage: "post";
+      regressions: number;
+      /** From the post snapshot, when it was taken. */ lastBootTime?: string;
+      /** After a regression: how many of the updates this run installed a remediation may remove. */
+      removable?: number;
+    }
+  | { stage: "remediate"; answered: boolean; removed: number; notRemoved: number; rebootRequired: boolean }
+  | { stage: "revalidate"; regressionsAfter?: number }
   | { stage: "rebootWait" | "installReconnect"; agentStatus: AgentStatus };
 
 /** Something the advance activity must write because of a decision (it is evidence, not only control flow). */
@@ -42,7 +52,9 @@ export type PlanRecord =
   | { kind: "install-failed"; reason: string; failureKind: "Timeout" | "AgentDisconnected" | "ScriptFailed" }
   | { kind: "empty-install-summary"; reason: string }
   /** A phase never sent because the agent is known gone (issue 21: fail fast, not an hour of command timeouts). */
-  | { kind: "phase-failed"; phase: PhaseKey; reason: string; failureKind: "AgentDisconnected" };
+  | { kind: "phase-failed"; phase: PhaseKey; reason: string; failureKind: "AgentDisconnected" }
+  /** A remediation ended (issue 20): `12-remediation/remediation.json` from the evidence, then the quarantine. */
+  | { kind: "remediation"; mode: RemediationMode; reason: string; regressionsBefore: number; notPossible?: string };
 
 /** The next move: the new state, the steps whose run commands to submit now, and what to record. */
 export interface Plan {
@@ -689,6 +701,10 @@ export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: Plan
     case "bootProbe":
       return afterBootProbe(state, outcome, now, stages);
     case "post":
-      return afterPost(state, outcome, now, stages);
+      return remediateAfterPost(afterPost(state, outcome, now, stages), outcome, now, stages);
+    case "remediate":
+      return afterRemediate(state, outcome, now, stages);
+    case "revalidate":
+      return afterRevalidate(state, outcome, now);
   }
 }

@@ -5,6 +5,7 @@ import { DiagnosticsOutputSchema } from "./diagnostics";
 import type { ScriptId } from "./envelope";
 import { InstallOutputSchema } from "./install";
 import { RebootOutputSchema } from "./reboot";
+import { UninstallOutputSchema } from "./uninstall";
 import { ValidateOutputSchema } from "./validate";
 
 export * from "./envelope";
@@ -14,6 +15,7 @@ export * from "./install";
 export * from "./reboot";
 export * from "./validate";
 export * from "./diagnostics";
+export * from "./uninstall";
 export * from "./parameters";
 
 /** The output contract of each script: what the backend parses with and the fleet emulator generates. */
@@ -24,6 +26,7 @@ export const SCRIPT_OUTPUT_SCHEMAS = {
   reboot: RebootOutputSchema,
   validate: ValidateOutputSchema,
   diagnostics: DiagnosticsOutputSchema,
+  uninstall: UninstallOutputSchema,
 } as const satisfies Record<ScriptId, z.ZodType>;
 
 /** A script's output document, by script id. */

@@ -42,6 +42,20 @@ export const RebootParamsSchema = z.object({
 export const ValidateParamsSchema = z.object({
   checks: z.array(z.object({ app: z.string().min(1).max(100), check: CheckSchema })).max(100),
 });
+/**
+ * `uninstall`: Windows removes the KBs it is given (wusa, DISM for packages wusa cannot remove); Linux puts each
+ * package back at the given version (the one the baseline recorded before this run upgraded it).
+ */
+export const UninstallParamsSchema = z.discriminatedUnion("os", [
+  z.object({
+    os: z.literal("windows"),
+    kbs: z
+      .array(z.string().regex(/^KB\d{6,8}$/, "must look like KB5012345"))
+      .min(1)
+      .max(50),
+  }),
+  z.object({ os: z.literal("linux"), packages: z.array(PackagePinSchema).min(1).max(500) }),
+]);
 export const DiagnosticsParamsSchema = z.object({
   /** Errors logged since this instant (the run's start). */
   since: z.iso.datetime({ offset: false }),
@@ -54,3 +68,4 @@ export type InstallParams = z.infer<typeof InstallParamsSchema>;
 export type RebootParams = z.infer<typeof RebootParamsSchema>;
 export type ValidateParams = z.infer<typeof ValidateParamsSchema>;
 export type DiagnosticsParams = z.input<typeof DiagnosticsParamsSchema>;
+export type UninstallParams = z.infer<typeof UninstallParamsSchema>;

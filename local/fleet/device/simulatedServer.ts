@@ -9,6 +9,7 @@ import { answerCatalog } from "./answers/answerCatalog";
 import { answerDiagnostics } from "./answers/answerDiagnostics";
 import { answerInstall } from "./answers/answerInstall";
 import { answerReboot } from "./answers/answerReboot";
+import { answerUninstall } from "./answers/answerUninstall";
 import { answerValidate } from "./answers/answerValidate";
 import { rejectParameters } from "./answers/rejectParameters";
 import type { DeviceProfile } from "./deviceProfile";
@@ -48,6 +49,8 @@ function answer<Id extends ScriptId>(id: Id, ctx: AnswerContext, params: ScriptP
       return answerValidate(ctx, params as ScriptParams["validate"]);
     case "diagnostics":
       return answerDiagnostics(ctx, params as ScriptParams["diagnostics"]);
+    case "uninstall":
+      return answerUninstall(ctx, params as ScriptParams["uninstall"]);
   }
   throw new Error(`unknown script ${String(id)}`);
 }

@@ -43,6 +43,7 @@ const MIN_TESTS: Record<ScriptId, number> = {
   reboot: 66,
   validate: 45,
   diagnostics: 65,
+  uninstall: 12,
 };
 
 /** An HTTP server for validate's http checks: healthy, down, redirecting, and one that never answers. */

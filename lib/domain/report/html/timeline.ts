@@ -14,6 +14,7 @@ const PHASE_TITLES: Readonly<Record<PhaseKey, string>> = {
   postSnapshot: "Post snapshot",
   postValidation: "Post-validation and regressions",
   diagnostics: "Diagnostics",
+  remediation: "Remediation of a regression: removal and POST validation again",
   index: "Index and seal",
   report: "Report",
 };

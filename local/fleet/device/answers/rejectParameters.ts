@@ -32,6 +32,7 @@ export function rejectParameters({ state, startedAt: t }: AnswerContext, scriptI
     },
     validate: { startedAt: now, finishedAt: now, results: [] },
     diagnostics: { collectedAt: now, eventLogErrors: null, updateAgentErrors: null, disks: null },
+    uninstall: { startedAt: now, finishedAt: now, results: [], rebootRequired: state.pendingReboot(t).pending },
   };
   return {
     data: data[scriptId],
