@@ -1,13 +1,35 @@
-import { ARTIFACTS } from "../../domain/artifacts";
-import { STEP_PLANS } from "../../domain/run/steps";
+import { ARTIFACTS, type ArtifactSpec } from "../../domain/artifacts";
+import { STEP_PLANS, type StepFacts } from "../../domain/run/steps";
 import { detectRegressions } from "../../domain/validation/detectRegressions";
 import { encodeParameters } from "../../device/parameters";
 import { toValidationReport } from "../../device/toArtifacts";
+import type { ParsedScriptOutput } from "../../device/parseScriptOutput";
+import type { RunCommandParameter } from "../../device/parameters";
 import type { UninstallRecord } from "../../schemas/artifacts/remediation";
+import type { ScriptSource } from "../../schemas/artifacts/source";
 import type { ValidationReport } from "../../schemas/artifacts/validation";
+import type { OsFamily } from "../../schemas/common";
+import type { ScriptId } from "../../schemas/device/envelope";
+import type { DeviceRunInput } from "../../schemas/deviceRun";
 import { checksOf } from "../checks";
-import type { Step } from "../steps";
+import type { RunFacts } from "../runFacts";
 import { removalOf } from "./removalOf";
+
+// The parts of lib/deviceRun/steps.ts's ParameterContext / RecordContext / StepRecord these rows use, stated here so
+// the step table can import this file without an import cycle (its `satisfies Record<StepId, Step>` checks the rows).
+interface Parameters {
+  input: DeviceRunInput;
+  facts: RunFacts;
+}
+interface Recording {
+  os: OsFamily;
+  facts: RunFacts;
+  source: ScriptSource;
+  parse<Id extends ScriptId>(id: Id): ParsedScriptOutput<Id>;
+  put(spec: ArtifactSpec, value: unknown): Promise<void>;
+  read<T>(spec: ArtifactSpec): Promise<T | undefined>;
+}
+type Recorded = { ok: true; facts: StepFacts } | { ok: false; why: string };
 
 /**
  * The remediation's rows of the step table (issue 20): `uninstall` removes what this run installed (the removal plan
@@ -16,14 +38,14 @@ import { removalOf } from "./removalOf";
 export const REMEDIATION_STEPS = {
   uninstall: {
     ...STEP_PLANS.uninstall,
-    async parameters({ input, facts }) {
+    async parameters({ input, facts }: Parameters): Promise<RunCommandParameter[]> {
       const removal = await removalOf(facts, input.device.os);
       // The planner enters this stage only when the removal plan has a request: anything else is a bug.
       if (removal.request === undefined)
         throw new Error(`run ${input.run.runId}: uninstall planned with nothing that may be removed`);
       return encodeParameters("uninstall", removal.request);
     },
-    async record(ctx) {
+    async record(ctx: Recording): Promise<Recorded> {
       const parsed = ctx.parse("uninstall");
       if (!parsed.ok) return { ok: false, why: `${parsed.failure.kind}: ${parsed.failure.message}` };
       const removal = await removalOf(ctx.facts, ctx.os);
@@ -43,8 +65,9 @@ export const REMEDIATION_STEPS = {
   },
   revalidation: {
     ...STEP_PLANS.revalidation,
-    parameters: async ({ facts }) => encodeParameters("validate", { checks: checksOf(await facts.runRecord()) }),
-    async record(ctx) {
+    parameters: async ({ facts }: Parameters): Promise<RunCommandParameter[]> =>
+      encodeParameters("validate", { checks: checksOf(await facts.runRecord()) }),
+    async record(ctx: Recording): Promise<Recorded> {
       const parsed = ctx.parse("validate");
       if (!parsed.ok) return { ok: false, why: `${parsed.failure.kind}: ${parsed.failure.message}` };
       const post = toValidationReport(parsed.output, "post", ctx.source);
@@ -56,4 +79,4 @@ export const REMEDIATION_STEPS = {
       return { ok: true, facts: { regressionsAfter: regressions.TotalRegressions } };
     },
   },
-} as const satisfies Record<"uninstall" | "revalidation", Step>;
+} as const;

@@ -1,10 +1,16 @@
 import type { DeviceRunStage, DeviceRunState, RebootProgress } from "../../schemas/deviceRun";
 import type { InstallInProgress } from "../../schemas/artifacts/snapshot";
 import type { AgentStatus } from "../../schemas/target";
-import type { RemediationMode } from "../../schemas/remediationPolicy";
 import { PHASES, type PhaseKey } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
-import { afterRemediate, afterRevalidate, remediateAfterPost } from "./planRemediation";
+import {
+  afterRemediate,
+  afterRevalidate,
+  remediateAfterPost,
+  type RemediateOutcome,
+  type RemediationPlanRecord,
+  type RevalidateOutcome,
+} from "./planRemediation";
 import {
   FIRST_REBOOT_CHECK_SECONDS,
   POST_REBOOT_SETTLE_SECONDS,
@@ -42,8 +48,8 @@ export type StageOutcome =
       /** After a regression: how many of the updates this run installed a remediation may remove. */
       removable?: number;
     }
-  | { stage: "remediate"; answered: boolean; removed: number; notRemoved: number; rebootRequired: boolean }
-  | { stage: "revalidate"; regressionsAfter?: number }
+  | RemediateOutcome
+  | RevalidateOutcome
   | { stage: "rebootWait" | "installReconnect"; agentStatus: AgentStatus };
 
 /** Something the advance activity must write because of a decision (it is evidence, not only control flow). */
@@ -54,7 +60,7 @@ export type PlanRecord =
   /** A phase never sent because the agent is known gone (issue 21: fail fast, not an hour of command timeouts). */
   | { kind: "phase-failed"; phase: PhaseKey; reason: string; failureKind: "AgentDisconnected" }
   /** A remediation ended (issue 20): `12-remediation/remediation.json` from the evidence, then the quarantine. */
-  | { kind: "remediation"; mode: RemediationMode; reason: string; regressionsBefore: number; notPossible?: string };
+  | RemediationPlanRecord;
 
 /** The next move: the new state, the steps whose run commands to submit now, and what to record. */
 export interface Plan {

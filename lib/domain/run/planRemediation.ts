@@ -1,7 +1,40 @@
 import type { DeviceRunState } from "../../schemas/deviceRun";
+import type { RemediationMode } from "../../schemas/remediationPolicy";
 import { PHASES } from "../artifacts";
-import type { Plan, StageOutcome } from "./planDeviceRun";
 import type { StageTable } from "./steps";
+
+/** What the planner learns when the uninstall step ended (a StageOutcome of lib/domain/run/planDeviceRun.ts). */
+export interface RemediateOutcome {
+  stage: "remediate";
+  /** False when the uninstall script gave no usable answer. */
+  answered: boolean;
+  removed: number;
+  notRemoved: number;
+  rebootRequired: boolean;
+}
+
+/** What the planner learns when the POST validation ran again (a StageOutcome). */
+export interface RevalidateOutcome {
+  stage: "revalidate";
+  /** Absent when the validation gave no usable answer. */
+  regressionsAfter?: number;
+}
+
+/** The remediation's PlanRecord: the engine writes `12-remediation/remediation.json` from the evidence, then quarantines. */
+export interface RemediationPlanRecord {
+  kind: "remediation";
+  mode: RemediationMode;
+  reason: string;
+  regressionsBefore: number;
+  notPossible?: string;
+}
+
+/** A plan as lib/domain/run/planDeviceRun.ts's Plan, with the records this file makes. */
+export interface RemediationPlan {
+  state: DeviceRunState;
+  submit: string[];
+  record: RemediationPlanRecord[];
+}
 
 // Remediation of a regression (issue 20), the planner's half: after POST phases that found a regression, the policy's
 // remediation decides whether the run removes what it installed (stage `remediate`, the uninstall step) and validates
@@ -15,13 +48,13 @@ function withEvent(state: DeviceRunState, now: Date, type: string, data: Record<
   return { ...state, events: [...state.events, { at: iso(now), type, phase: PHASES.remediation, data }] };
 }
 
-function enter(state: DeviceRunState, stage: "remediate" | "revalidate", stages: StageTable): Plan {
+function enter(state: DeviceRunState, stage: "remediate" | "revalidate", stages: StageTable): RemediationPlan {
   const next = { ...state, stage, commands: [], pollAttempt: 0, lastPollAt: undefined };
   return { state: next, submit: [...stages[stage].steps], record: [] };
 }
 
 /** Ends the run with the remediation recorded (the engine reads the evidence and writes remediation.json). */
-function finish(state: DeviceRunState, now: Date, regressionsBefore: number, notPossible?: string): Plan {
+function finish(state: DeviceRunState, now: Date, regressionsBefore: number, notPossible?: string): RemediationPlan {
   const mode = state.policy.remediation ?? "none";
   const done = withEvent(state, now, "remediation.finished", {
     mode,
@@ -46,12 +79,12 @@ function finish(state: DeviceRunState, now: Date, regressionsBefore: number, not
  * After the POST phases: a regression under a remediation policy starts the remediation instead of ending the run.
  * `planned` is what the run would do without remediation (it ends: a regression skips the stability check).
  */
-export function remediateAfterPost(
-  planned: Plan,
-  outcome: Extract<StageOutcome, { stage: "post" }>,
+export function remediateAfterPost<P extends { state: DeviceRunState }>(
+  planned: P,
+  outcome: { regressions: number; removable?: number },
   now: Date,
   stages: StageTable,
-): Plan {
+): P | RemediationPlan {
   const mode = planned.state.policy.remediation;
   if (mode === undefined || mode === "none" || outcome.regressions === 0 || planned.state.stage !== "done")
     return planned;
@@ -77,10 +110,10 @@ export function remediateAfterPost(
 /** The uninstall step ended: validate again when anything was removed, else record why nothing was. */
 export function afterRemediate(
   state: DeviceRunState,
-  outcome: Extract<StageOutcome, { stage: "remediate" }>,
+  outcome: RemediateOutcome,
   now: Date,
   stages: StageTable,
-): Plan {
+): RemediationPlan {
   const before = state.remediation?.regressionsBefore ?? state.counts.regressions;
   if (!outcome.answered) return finish(state, now, before, "the uninstall script produced no usable answer");
   const data = { removed: outcome.removed, notRemoved: outcome.notRemoved, rebootRequired: outcome.rebootRequired };
@@ -90,11 +123,7 @@ export function afterRemediate(
 }
 
 /** The POST validation ran again: the run ends, the engine records whether it recovered. */
-export function afterRevalidate(
-  state: DeviceRunState,
-  outcome: Extract<StageOutcome, { stage: "revalidate" }>,
-  now: Date,
-): Plan {
+export function afterRevalidate(state: DeviceRunState, outcome: RevalidateOutcome, now: Date): RemediationPlan {
   const before = state.remediation?.regressionsBefore ?? state.counts.regressions;
   if (outcome.regressionsAfter === undefined)
     return finish(state, now, before, "the POST validation after the remediation produced no usable answer");

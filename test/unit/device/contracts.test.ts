@@ -114,6 +114,7 @@ describe("output contracts", () => {
       "diagnostics",
       "install",
       "reboot",
+      "uninstall",
       "validate",
     ]);
     const doc = {
