@@ -374,30 +374,13 @@ async function benchStorage(): Promise<StorageResult> {
     const clients = createStorageClients(config);
     await ensureStorage(clients);
 
-    const tableCounts: Record<TableName, TableCounts> = {
-      runs: zeroCounts(),
-      artifacts: zeroCounts(),
-      installs: zeroCounts(),
-      locks: zeroCounts(),
-      apiKeys: zeroCounts(),
-      auditLog: zeroCounts(),
-      exports: zeroCounts(),
-      ingestions: zeroCounts(),
-      transparency: zeroCounts(),
-    };
+    const names = Object.keys(clients.tables) as TableName[];
+    const tableCounts = Object.fromEntries(names.map((n) => [n, zeroCounts()])) as Record<TableName, TableCounts>;
     const counted: StorageClients = {
       ...clients,
-      tables: {
-        runs: countingTable(clients.tables.runs, tableCounts.runs),
-        artifacts: countingTable(clients.tables.artifacts, tableCounts.artifacts),
-        installs: countingTable(clients.tables.installs, tableCounts.installs),
-        locks: countingTable(clients.tables.locks, tableCounts.locks),
-        apiKeys: countingTable(clients.tables.apiKeys, tableCounts.apiKeys),
-        auditLog: countingTable(clients.tables.auditLog, tableCounts.auditLog),
-        exports: countingTable(clients.tables.exports, tableCounts.exports),
-        ingestions: countingTable(clients.tables.ingestions, tableCounts.ingestions),
-        transparency: countingTable(clients.tables.transparency, tableCounts.transparency),
-      },
+      tables: Object.fromEntries(
+        names.map((n) => [n, countingTable(clients.tables[n], tableCounts[n])]),
+      ) as StorageClients["tables"],
     };
     const deps = createEvidenceDeps(config, counted);
     const computeExitCode = (input: ComputeExitCodeInput) => decideFromEvidence(deps, input);

@@ -18,6 +18,7 @@ import { createTransparencyLog } from "../lib/transparency/createTransparencyLog
 import type { EvidenceDeps } from "../lib/evidence/runEvidence";
 import { DeviceLocks } from "../lib/locks/deviceLock";
 import { PolicyStore } from "../lib/policy/policyStore";
+import { QuarantineStore } from "../lib/quarantine/quarantineStore";
 import { ApiKeyStore } from "../lib/api/auth/apiKeyStore";
 import { AuditLog } from "../lib/api/audit/auditLog";
 import type { DeviceRunDeps } from "../lib/deviceRun/deps";
@@ -31,6 +32,7 @@ export interface AppDeps {
   runCommands: RunCommands;
   policies: PolicyStore;
   locks: DeviceLocks;
+  quarantine: QuarantineStore;
   apiKeys: ApiKeyStore;
   auditLog: AuditLog;
   /** Publishes run and window CloudEvents; undefined when no topic is configured. */
@@ -75,6 +77,7 @@ export function createAppDeps(config: Config, options: AppDepsOptions = {}): App
     runCommands: createRunCommands({ arm, storage }),
     policies: new PolicyStore(storage.policies),
     locks: new DeviceLocks(storage.tables.locks),
+    quarantine: new QuarantineStore(storage.tables.quarantine),
     apiKeys: new ApiKeyStore(storage.tables.apiKeys),
     auditLog: new AuditLog(storage.tables.auditLog),
     events:
@@ -106,6 +109,7 @@ export function deviceRunDeps(deps: AppDeps): DeviceRunDeps {
     arm: deps.arm,
     policies: deps.policies,
     locks: deps.locks,
+    quarantine: deps.quarantine,
     staging: deps.storage.staging,
   };
 }

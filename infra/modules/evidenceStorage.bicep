@@ -61,6 +61,7 @@ var tableNames = [
   'Exports'
   'Ingestions'
   'TransparencyLog'
+  'Quarantine'
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-01-01' = {

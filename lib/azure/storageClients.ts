@@ -19,6 +19,8 @@ export const TABLES = {
   ingestions: "Ingestions",
   /** Per-tenant transparency logs of run receipts (RFC 6962) and their signed checkpoints. */
   transparency: "TransparencyLog",
+  /** Quarantined updates per tenant (client- and tenant-scope), applied to every run's policy at its start. */
+  quarantine: "Quarantine",
 } as const;
 
 /** The storage clients PatchPilot's evidence layer needs, built once from config. */
@@ -61,6 +63,7 @@ export function createStorageClients(config: Config): StorageClients {
       exports: table(TABLES.exports),
       ingestions: table(TABLES.ingestions),
       transparency: table(TABLES.transparency),
+      quarantine: table(TABLES.quarantine),
     },
   };
 }

@@ -5,7 +5,7 @@ import type { StageTable } from "../domain/run/steps";
 import type { EvidenceDeps } from "../evidence/runEvidence";
 import type { DeviceLocks } from "../locks/deviceLock";
 import type { PolicyStore } from "../policy/policyStore";
-import type { RemediationQuarantine } from "./remediation/recordRemediation";
+import type { QuarantineStore } from "../quarantine/quarantineStore";
 import type { StepTable } from "./steps";
 
 /** What the device-run engine needs, injected so tests pass the real clients pointed at Azurite and the emulator. */
@@ -15,6 +15,8 @@ export interface DeviceRunDeps {
   arm: ArmClients;
   policies: PolicyStore;
   locks: DeviceLocks;
+  /** Quarantined updates: read at run start and applied to the effective policy (remediation writes client entries). */
+  quarantine: QuarantineStore;
   /** The Run Command staging container: a command PatchPilot cancelled is read from its blobs directly. */
   staging: ContainerClient;
   /** The step table (lib/deviceRun/steps.ts) unless a test extends it with a test-only step. */
@@ -26,9 +28,4 @@ export interface DeviceRunDeps {
    * Default true; tests turn it off to run a step several times in one stage.
    */
   bundleSteps?: boolean;
-  /**
-   * Where a remediation quarantines the updates of a regression (issue 20). Absent: the remediation is recorded and
-   * nothing is quarantined.
-   */
-  quarantine?: RemediationQuarantine;
 }

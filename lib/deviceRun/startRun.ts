@@ -1,5 +1,6 @@
 import { ARTIFACTS, PHASES, failurePath, specForPath, type PhaseKey } from "../domain/artifacts";
 import { DEFAULT_GLOBAL_POLICY } from "../domain/policy/defaultPolicy";
+import { applyQuarantine } from "../domain/policy/applyQuarantine";
 import { PolicyValidationError, resolveEffectivePolicy } from "../domain/policy/overlay";
 import { newDeviceRunState } from "../domain/run/newDeviceRunState";
 import { planStart } from "../domain/run/planDeviceRun";
@@ -70,7 +71,9 @@ export async function startRun(deps: DeviceRunDeps, request: StartDeviceRunInput
     const state = newDeviceRunState(resolveEffectivePolicy([DEFAULT_GLOBAL_POLICY]).policy, now);
     return stopped(state, stored, { at, type: "run.stopped", phase: PHASES.init, data: { reason: "policy refused" } });
   }
-  const { policy, provenance } = resolved;
+  // Quarantines come after the overlay: no layer can let a quarantined update back in. Read once, recorded in run.json.
+  const quarantine = await deps.quarantine.activeFor(run.tenant, run.client);
+  const { policy, provenance } = applyQuarantine(resolved, quarantine);
   const record: RunRecord = {
     schemaVersion: 1,
     run,
@@ -81,6 +84,7 @@ export async function startRun(deps: DeviceRunDeps, request: StartDeviceRunInput
     ...(input.scanOnly === true ? { scanOnly: true } : {}),
     policy,
     policyProvenance: provenance,
+    ...(quarantine.length > 0 ? { quarantine } : {}),
   };
   await stored.put(deps.evidence, run, ARTIFACTS.run, record);
   const fresh = newDeviceRunState(policy, now);

@@ -1,5 +1,6 @@
 import { ARTIFACTS, type ArtifactSpec } from "../domain/artifacts";
 import { STEP_PLANS, type StepFacts, type StepId, type StepPlan, REBOOT_DELAY_SECONDS } from "../domain/run/steps";
+import { explainQuarantine } from "../domain/catalog/explainQuarantine";
 import { diffSnapshots } from "../domain/snapshot/diffSnapshots";
 import { detectRegressions } from "../domain/validation/detectRegressions";
 import { encodeParameters, type RunCommandParameter } from "../device/parameters";
@@ -114,10 +115,11 @@ export const STEPS = {
     async record(ctx) {
       const parsed = ctx.parse("catalog");
       if (!parsed.ok) return unusable(parsed.failure);
-      const policy = (await ctx.facts.runRecord()).policy.update;
-      const catalog = toCatalog(parsed.output, ctx.os, policy, ctx.now, ctx.source);
+      const record = await ctx.facts.runRecord();
+      const catalog = toCatalog(parsed.output, ctx.os, record.policy.update, ctx.now, ctx.source);
       if (!catalog.ok) return { ok: false, why: catalog.reason };
-      await ctx.put(ARTIFACTS.catalog, catalog.value);
+      const updates = explainQuarantine(catalog.value.updates, record.quarantine ?? []);
+      await ctx.put(ARTIFACTS.catalog, { ...catalog.value, updates });
       return ok({ catalogOk: true, approved: catalog.value.updates.filter((u) => u.decision === "approved").length });
     },
   },

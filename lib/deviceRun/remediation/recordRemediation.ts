@@ -5,31 +5,16 @@ import type { EvidenceDeps } from "../../evidence/runEvidence";
 import type { QuarantineSubject, RemediationRecord, UninstallRecord } from "../../schemas/artifacts/remediation";
 import type { Regressions } from "../../schemas/artifacts/validation";
 import type { OsFamily, RunRef } from "../../schemas/common";
+import type { QuarantineStore } from "../../quarantine/quarantineStore";
+import type { QuarantineRequest } from "../../schemas/quarantine";
 import type { RunFacts } from "../runFacts";
 import type { StoredList } from "../storedArtifacts";
 import { removalOf } from "./removalOf";
 
-/** One client-layer quarantine entry as the remediation asks for it (lib/quarantine stores it, idempotently). */
-export interface RemediationQuarantineEntry {
-  tenant: string;
-  scope: "client";
-  client: string;
-  update: { kind: "kb"; kb: string } | { kind: "package"; name: string };
-  reason: string;
-  source: { runs: string[]; clients: string[] };
-  quarantinedAt: string;
-  quarantinedBy: string;
-}
-
-/** Where the remediation's quarantine entries go (DeviceRunDeps' quarantine store). */
-export interface RemediationQuarantine {
-  quarantine(entry: RemediationQuarantineEntry): Promise<unknown>;
-}
-
 /** Who a quarantine entry written by a remediation names as its author. */
 export const REMEDIATION_QUARANTINED_BY = "patchpilot:remediation";
 
-function entryFor(run: RunRef, subject: QuarantineSubject, record: RemediationRecord): RemediationQuarantineEntry {
+function entryFor(run: RunRef, subject: QuarantineSubject, record: RemediationRecord): QuarantineRequest {
   const what = subject.kind === "kb" ? subject.kb : subject.name;
   return {
     tenant: run.tenant,
@@ -50,7 +35,7 @@ function entryFor(run: RunRef, subject: QuarantineSubject, record: RemediationRe
  * the run, so the client's next window does not install them again until an operator lifts them.
  */
 export async function recordRemediation(
-  deps: { evidence: EvidenceDeps; quarantine?: RemediationQuarantine },
+  deps: { evidence: EvidenceDeps; quarantine: Pick<QuarantineStore, "quarantine"> },
   run: RunRef,
   os: OsFamily,
   facts: RunFacts,
@@ -82,7 +67,7 @@ export async function recordRemediation(
     decidedAt: now.toISOString(),
   });
   await stored.put(deps.evidence, run, ARTIFACTS.remediation, record);
-  if (deps.quarantine !== undefined)
-    for (const subject of record.quarantine) await deps.quarantine.quarantine(entryFor(run, subject, record));
+  // Idempotent (the entry id derives from scope and update): a retried advance finds the entry it wrote.
+  for (const subject of record.quarantine) await deps.quarantine.quarantine(entryFor(run, subject, record));
   return record;
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DeviceKindSchema, OsFamilySchema, RunRefSchema, SchemaVersion1, TimestampSchema } from "../common";
 import { EffectivePolicySchema, PolicyProvenanceSchema } from "../policyLayer";
+import { QuarantineEntrySchema } from "../quarantine";
 
 /** What started a run. */
 export const RunTriggerSchema = z.discriminatedUnion("kind", [
@@ -27,6 +28,11 @@ export const RunRecordSchema = z.object({
   scanOnly: z.boolean().optional(),
   policy: EffectivePolicySchema,
   policyProvenance: PolicyProvenanceSchema,
+  /**
+   * The quarantine entries in force when the run started (lib/quarantine), already applied to `policy` as exclusions
+   * (provenance `quarantine:<id>`). Absent in runs sealed before quarantines existed.
+   */
+  quarantine: z.array(QuarantineEntrySchema).optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
 

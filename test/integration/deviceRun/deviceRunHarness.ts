@@ -10,6 +10,7 @@ import { runPrefix } from "../../../lib/evidence/keys";
 import type { EvidenceDeps } from "../../../lib/evidence/runEvidence";
 import { EvidenceIndex } from "../../../lib/evidence/tableIndex";
 import { DeviceLocks } from "../../../lib/locks/deviceLock";
+import { QuarantineStore } from "../../../lib/quarantine/quarantineStore";
 import { PolicyStore } from "../../../lib/policy/policyStore";
 import type { DeviceRef } from "../../../lib/schemas/target";
 import type { DeviceRunInput, DeviceRunResult, DeviceRunState } from "../../../lib/schemas/deviceRun";
@@ -39,6 +40,7 @@ export interface RunEnv {
   runCommands: RunCommands;
   policies: PolicyStore;
   locks: DeviceLocks;
+  quarantine: QuarantineStore;
   devices: Map<string, DeviceRef>;
   subscriptionIds: string[];
   close(): Promise<void>;
@@ -73,6 +75,12 @@ export async function startRunEnv(fleet: Fleet, clock: ManualClock, subscription
     allowInsecureConnection: true,
   });
   await lockTable.createTable();
+  const quarantineTable = TableClient.fromConnectionString(
+    connectionString,
+    `Quarantine${unique}${tableCounter}`.slice(0, 63),
+    { allowInsecureConnection: true },
+  );
+  await quarantineTable.createTable();
   const inventory = await listDevices(arm, { subscriptionIds });
   return {
     clock,
@@ -82,6 +90,7 @@ export async function startRunEnv(fleet: Fleet, clock: ManualClock, subscription
     runCommands: createRunCommands({ arm, storage }),
     policies: new PolicyStore(policyContainer),
     locks: new DeviceLocks(lockTable),
+    quarantine: new QuarantineStore(quarantineTable),
     devices: new Map(inventory.devices.map((d) => [d.name, d])),
     subscriptionIds,
     close: () => emulator.close(),
@@ -120,6 +129,7 @@ export function depsFor(env: RunEnv, evidence: EvidenceDeps): DeviceRunDeps {
     arm: env.arm,
     policies: env.policies,
     locks: env.locks,
+    quarantine: env.quarantine,
     staging: env.storage.staging,
   };
 }
