@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SchemaVersion1, TimestampSchema } from "../common";
 import { UninstallResultSchema } from "../device/uninstall";
+import { QuarantinedUpdateSchema } from "../quarantine";
 import { RemediationModeSchema } from "../remediationPolicy";
 import { deviceProvenance } from "./source";
 
@@ -22,11 +23,8 @@ export const UninstallRecordSchema = z.object({
 });
 export type UninstallRecord = z.infer<typeof UninstallRecordSchema>;
 
-/** An update the quarantine should hold back: a KB (Windows) or a package (Linux). */
-export const QuarantineSubjectSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("kb"), kb: z.string().regex(/^KB\d{6,8}$/) }),
-  z.object({ kind: z.literal("package"), name: z.string().min(1).max(128) }),
-]);
+/** An update the quarantine should hold back: a KB (Windows) or a package (Linux), as the quarantine store names it. */
+export const QuarantineSubjectSchema = QuarantinedUpdateSchema;
 export type QuarantineSubject = z.infer<typeof QuarantineSubjectSchema>;
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { ARTIFACTS } from "../../../lib/domain/artifacts";
+import type { Catalog } from "../../../lib/schemas/artifacts/catalog";
 import type { ExitCodeRecord } from "../../../lib/schemas/artifacts/outcome";
 import type { RemediationRecord, UninstallRecord } from "../../../lib/schemas/artifacts/remediation";
 import type { Regressions } from "../../../lib/schemas/artifacts/validation";
@@ -64,6 +65,7 @@ function deviceRef(env: RunEnv, name: string) {
 describe("remediation by uninstall after a regression (issue 20)", () => {
   describe("the regression clears once the update is removed", () => {
     let env: Env;
+    let firstRun = "";
     beforeAll(async () => {
       env = await start();
     });
@@ -115,6 +117,43 @@ describe("remediation by uninstall after a regression (issue 20)", () => {
       expect(read.get(ARTIFACTS.remediation.path)).toBe("verified");
       expect(read.get(ARTIFACTS.uninstall.path)).toBe("verified");
       expect(read.get(ARTIFACTS.remediationRegressions.path)).toBe("verified");
+
+      // The quarantine store (Azurite table) now holds the two KBs at the client layer, naming this run.
+      const active = await env.quarantine.activeFor("contoso-msp", "fabrikam");
+      expect(active.map((q) => [q.scope, q.client, q.update])).toEqual(
+        expect.arrayContaining([
+          ["client", "fabrikam", { kind: "kb", kb: "KB5012345" }],
+          ["client", "fabrikam", { kind: "kb", kb: "KB5012346" }],
+        ]),
+      );
+      expect(active).toHaveLength(2);
+      for (const q of active) {
+        expect(q.source).toEqual({ runs: [run.runId], clients: ["fabrikam"] });
+        expect(q.reason).toContain(run.runId);
+      }
+      firstRun = run.runId;
+    });
+
+    it("the client's next run does not install the quarantined KBs, and its catalog says why", async () => {
+      // A week later: the lock of the first run is long released.
+      env.clock.advance(7 * 86_400_000);
+      for (const name of ["FAB-WEB01", "FAB-SQL01"]) {
+        const { input } = await driveRun(env, deviceRef(env, name));
+        const catalog = await readJson<Catalog>(env, input.run, ARTIFACTS.catalog);
+        for (const kb of ["KB5012345", "KB5012346"]) {
+          const entry = catalog.updates.find((u) => u.kb === kb);
+          expect(entry).toMatchObject({ decision: "excluded" });
+          expect(entry?.reason).toMatch(/^quarantined for client fabrikam/);
+          expect(entry?.reason).toContain(firstRun);
+        }
+      }
+      // The simulated servers never installed them again: FAB-WEB01 once (the first run), FAB-SQL01 never.
+      const installs = (name: string) =>
+        env
+          .device(name)
+          .state.installRecords.filter((r) => r.ok && ["KB5012345", "KB5012346"].includes(r.update.kb ?? ""));
+      expect(installs("FAB-WEB01")).toHaveLength(2);
+      expect(installs("FAB-SQL01")).toHaveLength(0);
     });
   });
 
