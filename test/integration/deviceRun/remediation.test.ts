@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { buildRunEvents } from "../../../lib/azure/events/buildEvents";
+import { readRunEventData } from "../../../lib/azure/events/readRunEventData";
 import { ARTIFACTS } from "../../../lib/domain/artifacts";
+import { openEvidenceSession } from "../../../lib/evidence/evidenceSession";
 import type { Catalog } from "../../../lib/schemas/artifacts/catalog";
 import type { ExitCodeRecord } from "../../../lib/schemas/artifacts/outcome";
 import type { RemediationRecord, UninstallRecord } from "../../../lib/schemas/artifacts/remediation";
@@ -132,6 +135,26 @@ describe("remediation by uninstall after a regression (issue 20)", () => {
         expect(q.reason).toContain(run.runId);
       }
       firstRun = run.runId;
+
+      // The events read the same sealed evidence: remediation.completed besides regression.detected.
+      const data = await readRunEventData(openEvidenceSession(evidenceFor(env), run), {
+        facts: { trigger: input.trigger, dryRun: false },
+        at: env.clock.now().toISOString(),
+      });
+      const events = buildRunEvents(data);
+      expect(events.map((e) => e.type)).toEqual([
+        "io.patchpilot.run.completed",
+        "io.patchpilot.regression.detected",
+        "io.patchpilot.remediation.completed",
+      ]);
+      expect(data.remediation).toMatchObject({
+        mode: "uninstall",
+        outcome: "recovered",
+        regressionsAfter: 0,
+        notUninstalled: expect.arrayContaining(["KB2267602", "KB890830"]),
+      });
+      expect([...(data.remediation?.uninstalled ?? [])].sort()).toEqual(["KB5012345", "KB5012346"]);
+      expect(data.evidence.artifacts.map((a) => a.path)).toContain(ARTIFACTS.remediation.path);
     });
 
     it("the client's next run does not install the quarantined KBs, and its catalog says why", async () => {
