@@ -5,7 +5,7 @@ import { readRunEventData } from "../../../lib/azure/events/readRunEventData";
 import { ARTIFACTS } from "../../../lib/domain/artifacts";
 import { openEvidenceSession } from "../../../lib/evidence/evidenceSession";
 import type { Catalog } from "../../../lib/schemas/artifacts/catalog";
-import type { ExitCodeRecord } from "../../../lib/schemas/artifacts/outcome";
+import type { ExitCodeRecord, FinalReport } from "../../../lib/schemas/artifacts/outcome";
 import type { RemediationRecord, UninstallRecord } from "../../../lib/schemas/artifacts/remediation";
 import type { Regressions } from "../../../lib/schemas/artifacts/validation";
 import type { RunRef } from "../../../lib/schemas/common";
@@ -155,6 +155,13 @@ describe("remediation by uninstall after a regression (issue 20)", () => {
       });
       expect([...(data.remediation?.uninstalled ?? [])].sort()).toEqual(["KB5012345", "KB5012346"]);
       expect(data.evidence.artifacts.map((a) => a.path)).toContain(ARTIFACTS.remediation.path);
+
+      // The report: final-report.json summarises it; report.html lists it among the exit code's reasons.
+      const report = await readJson<FinalReport>(env, run, ARTIFACTS.finalReport);
+      expect(report).toMatchObject({ exitCode: 220, remediation: { mode: "uninstall", outcome: "recovered" } });
+      const html = (await evidenceFor(env).store.get(run, ARTIFACTS.reportHtml.path))?.toString("utf8") ?? "";
+      expect(html).toContain("remediation (uninstall): recovered");
+      expect(html).toContain('data-phase="12-remediation"');
     });
 
     it("the client's next run does not install the quarantined KBs, and its catalog says why", async () => {
