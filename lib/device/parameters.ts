@@ -9,6 +9,7 @@ import {
   HooksParamsSchema,
   InstallParamsSchema,
   RebootParamsSchema,
+  UninstallParamsSchema,
   ValidateParamsSchema,
   type CatalogParams,
   type DiagnosticsParams,
@@ -16,6 +17,7 @@ import {
   type HooksParams,
   type InstallParams,
   type RebootParams,
+  type UninstallParams,
   type ValidateParams,
 } from "../schemas/device/parameters";
 
@@ -33,6 +35,7 @@ export interface ScriptParams {
   diagnostics: DiagnosticsParams;
   gates: GatesParams;
   hooks: HooksParams;
+  uninstall: UninstallParams;
 }
 
 /** A Run Command parameter list that does not match what a script accepts. */
@@ -213,6 +216,12 @@ export function encodeParameters<Id extends ScriptId>(scriptId: Id, params: Scri
         { name: "MaxEvents", value: String(p.maxEvents) },
       ];
     }
+    case "uninstall": {
+      // The same shape as install's UpdateIds: KBs, or name=version pins (the version to go back to).
+      const p = UninstallParamsSchema.parse(params);
+      const ids = p.os === "windows" ? p.kbs : p.packages.map((pkg) => `${pkg.name}=${pkg.version}`);
+      return [{ name: "UpdateIds", value: ids.join(",") }];
+    }
   }
   throw new Error(`unknown script id ${String(scriptId)}`);
 }
@@ -258,22 +267,27 @@ export function decodeParameters<Id extends ScriptId>(
       });
       break;
     }
-    case "install": {
+    case "install":
+    case "uninstall": {
       const items = get("UpdateIds").split(",");
-      decoded = parseWith(
-        scriptId,
-        "UpdateIds",
-        InstallParamsSchema,
-        os === "windows"
-          ? { os, updateIds: items }
-          : {
-              os,
-              packages: items.map((item) => {
-                const at = item.indexOf("=");
-                return at < 0 ? { name: item, version: "" } : { name: item.slice(0, at), version: item.slice(at + 1) };
-              }),
-            },
-      );
+      const packages = items.map((item) => {
+        const at = item.indexOf("=");
+        return at < 0 ? { name: item, version: "" } : { name: item.slice(0, at), version: item.slice(at + 1) };
+      });
+      decoded =
+        scriptId === "install"
+          ? parseWith(
+              scriptId,
+              "UpdateIds",
+              InstallParamsSchema,
+              os === "windows" ? { os, updateIds: items } : { os, packages },
+            )
+          : parseWith(
+              scriptId,
+              "UpdateIds",
+              UninstallParamsSchema,
+              os === "windows" ? { os, kbs: items } : { os, packages },
+            );
       break;
     }
     case "reboot":

@@ -46,6 +46,8 @@ const TIMEOUT_SECONDS: Record<ScriptId, number> = {
   gates: 1800,
   // Up to 60 actions, each bounded by its own timeout; the planner gives the command the sum.
   hooks: 3600,
+  // wusa / DISM removal of a cumulative update can take as long as its install.
+  uninstall: 3600,
 };
 
 const EXTENSION: Record<OsFamily, string> = { windows: "ps1", linux: "sh" };

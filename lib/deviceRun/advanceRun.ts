@@ -7,6 +7,7 @@ import { collectCommand } from "./collectCommand";
 import type { DeviceRunDeps } from "./deps";
 import { carryOutRecords } from "./planRecords";
 import { pollCommands } from "./pollCommands";
+import { recordRemediation } from "./remediation/recordRemediation";
 import { recordStep, type RecordStepContext } from "./recordStep";
 import { RunFacts } from "./runFacts";
 import { StoredList } from "./storedArtifacts";
@@ -114,6 +115,7 @@ export async function advanceRun(callerDeps: DeviceRunDeps, request: AdvanceDevi
       ...(deps.stages === undefined ? {} : { stages: deps.stages }),
     });
     await carryOutRecords(deps.evidence, run, plan.record, stored, now);
+    await recordRemediation(deps, run, input.device.os, facts, plan.record, stored, now);
     state = { ...plan.state, stored: stored.list() };
     if (plan.submit.length > 0) {
       const next = await submitNextStep(deps, ctx, input, { ...state, queued: [...plan.submit], stageFacts: [] });

@@ -69,6 +69,13 @@ export async function computeExitCode(
     diagnostics: toReading(get("diagnostics")),
     diagnosticsFailure: toReading(failure(PHASES.diagnostics)),
     events: toReading(get("events")),
+    remediation: toReading(get("remediation")),
+    remediationEvidence: Object.fromEntries(
+      (["uninstall", "remediationValidation", "remediationRegressions"] as const).map((k) => [
+        ARTIFACTS[k].path,
+        toReading(get(k)),
+      ]),
+    ),
     artifactIndex: toReading(get("artifactIndex")),
     manifest:
       manifest.status === "verified" && back.sealProblems.length > 0

@@ -14,6 +14,8 @@ export async function carryOutRecords(
   now: Date,
 ): Promise<void> {
   for (const record of records) {
+    // Written by lib/deviceRun/remediation/recordRemediation.ts (it also quarantines, so it needs more than evidence).
+    if (record.kind === "remediation") continue;
     if (record.kind === "empty-install-summary") {
       await stored.put(evidence, run, ARTIFACTS.installSummary, []);
       continue;

@@ -1,4 +1,4 @@
-import { ARTIFACTS } from "../domain/artifacts";
+import { ARTIFACTS, type ArtifactSpec } from "../domain/artifacts";
 import type { EvidenceDeps } from "../evidence/runEvidence";
 import type { Catalog } from "../schemas/artifacts/catalog";
 import type { RunRecord } from "../schemas/artifacts/run";
@@ -36,5 +36,10 @@ export class RunFacts {
   catalog(): Promise<Catalog | undefined> {
     this.catalogValue ??= readStored<Catalog>(this.deps, this.run, this.stored(), ARTIFACTS.catalog);
     return this.catalogValue;
+  }
+
+  /** Any artifact this run stored, verified (the remediation reads the install summary and the baseline). */
+  read<T>(spec: ArtifactSpec): Promise<T | undefined> {
+    return readStored<T>(this.deps, this.run, this.stored(), spec);
   }
 }

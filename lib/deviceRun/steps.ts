@@ -23,6 +23,8 @@ import type { RunFacts } from "./runFacts";
 import { checksOf } from "./checks";
 import { gatesParameters, recordGates } from "./gates/gatesStep";
 import { hookParameters, recordHooks } from "./hooks/hookSteps";
+import { REMEDIATION_STEPS } from "./remediation/remediationSteps";
+import { removalOf } from "./remediation/removalOf";
 
 /** What a step's parameters may be built from. */
 export interface ParameterContext {
@@ -228,6 +230,18 @@ export const STEPS = {
       if (pre === undefined) return ok({ regressions: 0 });
       const regressions = detectRegressions(pre, post);
       await ctx.put(ARTIFACTS.regressions, regressions);
+      // A regression under a remediation policy: the planner needs to know whether anything may be removed.
+      const mode = (await ctx.facts.runRecord()).policy.remediation?.mode ?? "none";
+      if (regressions.TotalRegressions > 0 && mode === "uninstall") {
+        const removal = await removalOf(ctx.facts, ctx.os);
+        const removable =
+          removal.request === undefined
+            ? 0
+            : removal.request.os === "windows"
+              ? removal.request.kbs.length
+              : removal.request.packages.length;
+        return ok({ regressions: regressions.TotalRegressions, removable });
+      }
       return ok({ regressions: regressions.TotalRegressions });
     },
   },
@@ -249,6 +263,7 @@ export const STEPS = {
       return ok();
     },
   },
+  ...REMEDIATION_STEPS,
 } as const satisfies Record<StepId, Step>;
 
 /** Parses a command's stdout for a step's script (the version is the one the run sent). */

@@ -8,6 +8,7 @@ import type { ExitCodeRecord } from "../schemas/artifacts/outcome";
 import type { RunRecord } from "../schemas/artifacts/run";
 import type { BaselineDiff } from "../schemas/artifacts/snapshot";
 import type { Regressions, ValidationReport } from "../schemas/artifacts/validation";
+import type { RemediationRecord } from "../schemas/artifacts/remediation";
 
 /** Phase 11's report: final-report.json and report.html from the verified artifacts, stored and indexed. */
 export async function writeReport(session: EvidenceSession, generatedAt: string) {
@@ -34,6 +35,10 @@ export async function writeReport(session: EvidenceSession, generatedAt: string)
   if (exitCode === undefined || manifest === undefined || artifactIndex === undefined || exitCodeSha256 === undefined) {
     throw new Error(`run ${run.runId}: the exit code or the seal cannot be read back verified; no report is written`);
   }
+  // Issue 20: only runs that remediated a regression have one (read only when the sealed index lists it).
+  const remediation = artifactIndex.entries.some((e) => e.path === ARTIFACTS.remediation.path)
+    ? await session.value<RemediationRecord>(ARTIFACTS.remediation)
+    : undefined;
   const report = buildFinalReport({
     exitCode,
     exitCodeSha256,
@@ -43,6 +48,7 @@ export async function writeReport(session: EvidenceSession, generatedAt: string)
     ...(installs === undefined ? {} : { installs }),
     ...(regressions === undefined ? {} : { regressions }),
     ...(reboot === undefined ? {} : { reboot }),
+    ...(remediation === undefined ? {} : { remediation }),
     generatedAt,
   });
   const json = await session.put(ARTIFACTS.finalReport, report);

@@ -14,6 +14,7 @@ import { HookReportSchema } from "../schemas/artifacts/hooks";
 import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "../schemas/artifacts/integrity";
 import { ExitCodeRecordSchema, FinalReportSchema } from "../schemas/artifacts/outcome";
 import { RunReceiptSchema } from "../schemas/artifacts/receipt";
+import { RemediationRecordSchema, UninstallRecordSchema } from "../schemas/artifacts/remediation";
 
 /** Phase folders, numbered as in the seed engine (the numbers are stable names, not execution order). */
 export const PHASES = {
@@ -28,6 +29,8 @@ export const PHASES = {
   diagnostics: "09-diagnostics",
   index: "10-index",
   report: "11-report",
+  /** After a regression, when the policy asks for it: the removal (or restore) and the POST validation run again. */
+  remediation: "12-remediation",
 } as const;
 export type PhaseKey = keyof typeof PHASES;
 export type PhaseFolder = (typeof PHASES)[PhaseKey];
@@ -43,6 +46,7 @@ export const PHASE_ORDER: readonly PhaseKey[] = [
   "postSnapshot",
   "postValidation",
   "diagnostics",
+  "remediation",
   "index",
   "report",
 ];
@@ -87,6 +91,10 @@ export const ARTIFACTS = {
   postValidation: json(`${PHASES.postValidation}/post-validation.json`, ValidationReportSchema),
   regressions: json(`${PHASES.postValidation}/regressions.json`, RegressionsSchema),
   diagnostics: json(`${PHASES.diagnostics}/diagnostics.json`, DiagnosticsSchema),
+  uninstall: json(`${PHASES.remediation}/uninstall.json`, UninstallRecordSchema),
+  remediationValidation: json(`${PHASES.remediation}/post-validation.json`, ValidationReportSchema),
+  remediationRegressions: json(`${PHASES.remediation}/regressions.json`, RegressionsSchema),
+  remediation: json(`${PHASES.remediation}/remediation.json`, RemediationRecordSchema),
   events: {
     path: `${PHASES.index}/events.jsonl`,
     format: "jsonl",

@@ -5,6 +5,7 @@ import { RunRefSchema, Sha256HexSchema, TimestampSchema } from "./common";
 import { SemverSchema } from "./device/envelope";
 import { RebootPolicySchema } from "./policies";
 import { ReleaseAllowanceSchema } from "./release";
+import { RemediationModeSchema } from "./remediationPolicy";
 import { DeviceRefSchema, RunCommandHandleSchema } from "./target";
 
 /**
@@ -21,6 +22,9 @@ export const DeviceRunStageSchema = z.enum([
   "bootProbe",
   "post",
   "done",
+  // Remediation of a regression (issue 20): remove what the run installed, then the POST validation again.
+  "remediate",
+  "revalidate",
 ]);
 export type DeviceRunStage = z.infer<typeof DeviceRunStageSchema>;
 
@@ -71,6 +75,8 @@ export const DeviceRunPolicySchema = z.object({
   preInstallHooks: z.boolean().optional(),
   /** The post stage's command starts with the `always` point (restores, the policy's always hooks). */
   alwaysHooks: z.boolean().optional(),
+  /** What to do after a regression (absent: none; states from before remediation existed). */
+  remediation: RemediationModeSchema.optional(),
 });
 export type DeviceRunPolicy = z.infer<typeof DeviceRunPolicySchema>;
 
@@ -148,6 +154,11 @@ export const DeviceRunStateSchema = z.object({
   queued: z.array(z.string().min(1)).optional(),
   stageFacts: z.array(z.record(z.string(), z.unknown())).optional(),
   conflict: z.object({ step: z.string().min(1), since: TimestampSchema, count: z.number().int().min(1) }).optional(),
+  /**
+   * A remediation under way (issue 20): the regressions that started it, and `rebooting` while the reboot its removal
+   * needed is in progress (the reboot stages then lead to `revalidate` instead of `post`).
+   */
+  remediation: z.object({ regressionsBefore: z.number().int().min(1), rebooting: z.boolean().optional() }).optional(),
 });
 export type DeviceRunState = z.infer<typeof DeviceRunStateSchema>;
 

@@ -10,6 +10,7 @@ import {
 } from "./policies";
 import { GatesPolicySchema } from "./gatesPolicy";
 import { HooksPolicySchema } from "./hooksPolicy";
+import { RemediationPolicyLayerSchema, RemediationPolicySchema } from "./remediationPolicy";
 
 /** Which layer of the overlay a policy document is. */
 export const PolicyScopeSchema = z.discriminatedUnion("level", [
@@ -57,6 +58,8 @@ export const PolicyLayerSchema = z
       .extend({ rules: DiagnosticsRulesSchema.optional() })
       .strict()
       .optional(),
+    /** What a run does after a regression (lib/schemas/remediationPolicy.ts); unset everywhere: `none`. */
+    remediation: RemediationPolicyLayerSchema.optional(),
     remove: PolicyRemovalSchema.optional(),
     /** Pre-patch gates (lib/schemas/gatesPolicy.ts; merge rules in lib/domain/gates/mergeGates.ts). */
     gates: GatesPolicySchema.optional(),
@@ -76,6 +79,8 @@ export const EffectivePolicySchema = z.object({
   gates: GatesPolicySchema.optional(),
   /** Absent when no layer sets hooks. */
   hooks: HooksPolicySchema.optional(),
+  /** Present when a layer sets it; absent means `none` (run records from before remediation existed stay valid). */
+  remediation: RemediationPolicySchema.optional(),
 });
 export type EffectivePolicy = z.infer<typeof EffectivePolicySchema>;
 

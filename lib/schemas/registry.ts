@@ -3,6 +3,7 @@ import { CatalogSchema, DiagnosticsSchema, InstallOutcomeSchema, RebootRecordSch
 import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "./artifacts/integrity";
 import { ExitCodeRecordSchema, FinalReportSchema } from "./artifacts/outcome";
 import { RunReceiptSchema } from "./artifacts/receipt";
+import { RemediationRecordSchema, UninstallRecordSchema } from "./artifacts/remediation";
 import { LockContentionSchema, PhaseFailureSchema, RunRecordSchema } from "./artifacts/run";
 import { BaselineDiffSchema, SystemSnapshotSchema } from "./artifacts/snapshot";
 import { TranscriptStatusSchema } from "./artifacts/transcript";
@@ -171,6 +172,20 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
     title: "Reboot record (06-reboot/reboot.json)",
     description: "Whether a reboot was required and requested, boot times before and after, and how it ended.",
     schema: RebootRecordSchema,
+  },
+  {
+    id: "uninstall",
+    title: "Uninstall record (12-remediation/uninstall.json)",
+    description:
+      "A remediation's removals after a regression: the device's answer per requested update (wusa/DISM, or a package downgrade to the baseline version) and the updates not requested, with why.",
+    schema: UninstallRecordSchema,
+  },
+  {
+    id: "remediation",
+    title: "Remediation record (12-remediation/remediation.json)",
+    description:
+      "What was done about a regression (policy remediation): recovered, still failing or not possible and why, what was removed, and what the client-layer quarantine holds back. The exit code stays 220.",
+    schema: RemediationRecordSchema,
   },
   {
     id: "diagnostics",

@@ -47,6 +47,8 @@ export function buildRunEvents(data: RunEventData): PatchCloudEvent[] {
   // The exit code's event, or its rule's where the table gives the rule its own (240: unreachable / incomplete).
   const specific = eventTypeOf(data.exitCode, data.rule) ?? EXIT_CODE_EVENT_TYPES[data.exitCode];
   if (specific !== undefined && specific !== null) types.push(specific as PatchEventType);
+  // Issue 20: the remediation's outcome, besides the regression itself (the run stays 220).
+  if (data.remediation !== undefined) types.push(EVENT_TYPES.remediationCompleted);
   // The time is the decision's, not the publish's: a retried publish produces byte-identical events.
   return types.map((type) => ({
     specversion: "1.0",

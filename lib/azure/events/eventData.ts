@@ -22,6 +22,8 @@ export const EVENT_TYPES = {
   gateFailed: "io.patchpilot.gate.failed",
   /** 230: diagnostics the policy requires failed. */
   diagnosticsFailed: "io.patchpilot.diagnostics.failed",
+  /** Issue 20: a remediation after a regression ended (recovered, still failing, or not possible); the run stays 220. */
+  remediationCompleted: "io.patchpilot.remediation.completed",
   windowCompleted: "io.patchpilot.window.completed",
   windowHalted: "io.patchpilot.window.halted",
   /** A KB or package regressed at N or more clients: quarantined across the MSP's tenant (docs/releases.md). */
@@ -94,6 +96,21 @@ export const RunEventDataSchema = z.object({
     z.object({ app: z.string(), check: z.string(), pre: CheckOutcomeSchema, post: CheckOutcomeSchema }),
   ),
   updates: z.array(UpdateOutcomeSchema),
+  /**
+   * Issue 20: what was done about the regression (12-remediation/remediation.json), when the policy asked for a
+   * remediation; sent with `io.patchpilot.remediation.completed`.
+   */
+  remediation: z
+    .object({
+      mode: z.enum(["none", "uninstall", "restoreSnapshot"]),
+      outcome: z.enum(["recovered", "still-failing", "not-possible"]),
+      reason: z.string(),
+      regressionsAfter: z.number().int().min(0).optional(),
+      uninstalled: z.array(z.string()),
+      notUninstalled: z.array(z.string()),
+      quarantined: z.array(z.string()),
+    })
+    .optional(),
   evidence: z.object({
     /** Blob prefix of the run folder in the evidence container. */
     prefix: z.string(),

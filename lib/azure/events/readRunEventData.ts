@@ -5,6 +5,7 @@ import type { Manifest } from "../../schemas/artifacts/integrity";
 import type { ExitCodeRecord, FinalReport } from "../../schemas/artifacts/outcome";
 import type { RunRecord } from "../../schemas/artifacts/run";
 import type { Regressions, ValidationReport } from "../../schemas/artifacts/validation";
+import type { RemediationRecord } from "../../schemas/artifacts/remediation";
 import type { RunEventData } from "./eventData";
 import { assembleRunEventData, unfinishedRunEventData, type RunFacts } from "./runEventData";
 
@@ -18,6 +19,7 @@ export const CITED_ARTIFACTS: readonly ArtifactKey[] = [
   "postValidation",
   "installSummary",
   "manifest",
+  "remediation",
 ];
 
 /** What the orchestration knows besides the evidence: the fallback facts, its time, and why finishing failed. */
@@ -62,6 +64,10 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
       session.value<RebootRecord>(ARTIFACTS.reboot),
     ],
   );
+  // Only in runs that remediated a regression (issue 20); verified like the rest.
+  const remediation = ownRows.has(ARTIFACTS.remediation.path)
+    ? await session.value<RemediationRecord>(ARTIFACTS.remediation)
+    : undefined;
   if (exitCode === undefined) {
     return unfinishedRunEventData(
       run,
@@ -76,7 +82,7 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
     const row = ownRows.get(ARTIFACTS[key].path);
     return row === undefined ? [] : [{ path: row.path, sha256: row.sha256 }];
   });
-  return assembleRunEventData({
+  const data = assembleRunEventData({
     exitCode,
     facts,
     evidencePrefix: prefix,
@@ -90,4 +96,18 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
     ...(reboot === undefined ? {} : { reboot }),
     ...(logged === undefined ? {} : { logged }),
   });
+  if (remediation === undefined) return data;
+  const name = (u: { updateId: string; kb?: string }): string => u.kb ?? u.updateId;
+  return {
+    ...data,
+    remediation: {
+      mode: remediation.mode,
+      outcome: remediation.outcome,
+      reason: remediation.reason,
+      ...(remediation.regressionsAfter === undefined ? {} : { regressionsAfter: remediation.regressionsAfter }),
+      uninstalled: remediation.uninstalled.map(name),
+      notUninstalled: remediation.notUninstalled.map(name),
+      quarantined: remediation.quarantine.map((q) => (q.kind === "kb" ? q.kb : q.name)),
+    },
+  };
 }

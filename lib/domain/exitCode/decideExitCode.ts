@@ -8,6 +8,7 @@ import type { BaselineDiff, SystemSnapshot } from "../../schemas/artifacts/snaps
 import type { Regressions } from "../../schemas/artifacts/validation";
 import type { GateReport } from "../../schemas/artifacts/gates";
 import { describeFailedGates } from "../gates/evaluateGates";
+import type { RemediationRecord } from "../../schemas/artifacts/remediation";
 
 /** An artifact as the decision sees it: its read status and, only when verified, its parsed content. */
 export type Reading<T> =
@@ -34,6 +35,12 @@ export interface ExitCodeEvidence {
   events: Reading<unknown>;
   artifactIndex: Reading<unknown>;
   manifest: Reading<unknown>;
+  /**
+   * Issue 20: the remediation after a regression (`12-remediation/remediation.json`) and the artifacts it rests on
+   * (the uninstall answer, the POST validation again and its regressions); absent in runs without one.
+   */
+  remediation?: Reading<RemediationRecord>;
+  remediationEvidence?: Readonly<Record<string, Reading<unknown>>>;
   /** Failure records of other phases, by phase folder (explain why their artifacts are missing). */
   otherFailures: Readonly<Record<string, Reading<PhaseFailure>>>;
   /** Every other indexed artifact (transcripts, ...) that failed verification: evidence is broken somewhere. */
@@ -144,6 +151,12 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     });
   }
 
+  // 220 stays 220 after a remediation (the regression happened); what was done about it is part of the reasons.
+  const remediation = e.remediation === undefined ? undefined : verified(e.remediation);
+  if (remediation !== undefined && matches.some((m) => m.code === 220)) {
+    notes.push(`remediation (${remediation.mode}): ${remediation.outcome}: ${remediation.reason}`);
+  }
+
   // 220: drift the policy declares a regression source (appValidation.regressionSources), judged in baseline-diff.json.
   const drift = (verified(e.baselineDiff) as BaselineDiff | undefined)?.driftRegressions;
   if (drift !== undefined && drift.regressions.length > 0) {
@@ -235,6 +248,10 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
     [A.events.path, e.events, true],
     [A.artifactIndex.path, e.artifactIndex, true],
     [A.manifest.path, e.manifest, true],
+    [A.remediation.path, e.remediation ?? { status: "missing" }, false],
+    ...Object.entries(e.remediationEvidence ?? {}).map(
+      ([path, r]) => [path, r, false] as [string, Reading<unknown>, boolean],
+    ),
     ...Object.entries(e.otherFailures).map(
       ([folder, r]) => [`${folder}/failure.json`, r, false] as [string, Reading<unknown>, boolean],
     ),

@@ -11,6 +11,7 @@ import {
 } from "../../schemas/policyLayer";
 import { mergeGates } from "../gates/mergeGates";
 import { mergeHooks } from "../hooks/mergeHooks";
+import { mergeRemediationPolicy } from "../remediation/mergeRemediationPolicy";
 
 // Policy overlay: Global → Tenant → Client → Device layers merged into the one policy a device run uses, with
 // the layer each value came from. Pure: no I/O, no clock; the same layers always give the same output (the
@@ -368,6 +369,7 @@ export function resolveEffectivePolicy(layers: readonly unknown[]): PolicyOverla
   diagnostics["rules"] = mergeDiagnosticsRules(named, provenance);
   const gates = mergeGates(named, provenance);
   const hooks = mergeHooks(named, provenance);
+  const remediation = mergeRemediationPolicy(named, provenance);
   // A removal of something no layer above adds is a typo or a stale layer: refused, not silently ignored.
   if (removalIssues.length > 0) throw new PolicyValidationError(removalIssues);
   if (missing.length > 0) throw new PolicyValidationError(missing);
@@ -379,6 +381,7 @@ export function resolveEffectivePolicy(layers: readonly unknown[]): PolicyOverla
     diagnostics: { schemaVersion: 1, ...diagnostics },
     ...(gates === undefined ? {} : { gates }),
     ...(hooks === undefined ? {} : { hooks }),
+    ...(remediation === undefined ? {} : { remediation }),
   });
   if (!result.success) throw new PolicyValidationError(toIssues("effective", result.error.issues));
 

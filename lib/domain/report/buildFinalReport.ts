@@ -2,6 +2,7 @@ import type { Catalog, InstallOutcome, RebootRecord } from "../../schemas/artifa
 import type { Manifest, ArtifactIndex } from "../../schemas/artifacts/integrity";
 import type { ExitCodeRecord, FinalReport } from "../../schemas/artifacts/outcome";
 import type { Regressions } from "../../schemas/artifacts/validation";
+import type { RemediationRecord } from "../../schemas/artifacts/remediation";
 import { ARTIFACTS } from "../artifacts";
 import { COMPLIANCE_MAP, controlLabel } from "./complianceMap";
 
@@ -15,6 +16,8 @@ export interface FinalReportInput {
   installs?: readonly InstallOutcome[];
   regressions?: Regressions;
   reboot?: RebootRecord;
+  /** Issue 20: the remediation after a regression, when the run had one. */
+  remediation?: RemediationRecord;
   generatedAt: string;
 }
 
@@ -40,6 +43,18 @@ export function buildFinalReport(input: FinalReportInput): FinalReport {
       failed: installs.filter((i) => !i.installed && i.result !== "NotAttempted").length,
     },
     regressions: input.regressions?.TotalRegressions ?? 0,
+    ...(input.remediation === undefined
+      ? {}
+      : {
+          remediation: {
+            mode: input.remediation.mode,
+            outcome: input.remediation.outcome,
+            reason: input.remediation.reason,
+            ...(input.remediation.regressionsAfter === undefined
+              ? {}
+              : { regressionsAfter: input.remediation.regressionsAfter }),
+          },
+        }),
     reboot: input.reboot?.outcome ?? (sealed.has(ARTIFACTS.reboot.path) ? "unknown" : "not recorded"),
     compliance: COMPLIANCE_MAP.map((m) => ({
       framework: m.framework,

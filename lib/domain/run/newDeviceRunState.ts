@@ -23,6 +23,9 @@ export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRun
       ...(hasActions([...alwaysActions(policy.hooks, "windows"), ...alwaysActions(policy.hooks, "linux")])
         ? { alwaysHooks: true }
         : {}),
+      ...(policy.remediation === undefined || policy.remediation.mode === "none"
+        ? {}
+        : { remediation: policy.remediation.mode }),
     },
     reboot: { required: false, requested: false, count: 0 },
     counts: { approved: 0, installed: 0, failed: 0, regressions: 0 },

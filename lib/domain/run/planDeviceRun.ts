@@ -6,6 +6,14 @@ import { decideInstallBudget } from "../window/rateControl";
 import { gateStop, withGateStep } from "../gates/planGates";
 import { withHookSteps } from "../hooks/planHooks";
 import {
+  afterRemediate,
+  afterRevalidate,
+  remediateAfterPost,
+  type RemediateOutcome,
+  type RemediationPlanRecord,
+  type RevalidateOutcome,
+} from "./planRemediation";
+import {
   FIRST_REBOOT_CHECK_SECONDS,
   POST_REBOOT_SETTLE_SECONDS,
   REBOOT_DELAY_SECONDS,
@@ -37,7 +45,15 @@ export type StageOutcome =
       answered?: boolean;
     }
   | { stage: "bootProbe"; lastBootTime?: string; pendingReboot?: boolean }
-  | { stage: "post"; regressions: number; /** From the post snapshot, when it was taken. */ lastBootTime?: string }
+  | {
+      stage: "post";
+      regressions: number;
+      /** From the post snapshot, when it was taken. */ lastBootTime?: string;
+      /** After a regression: how many of the updates this run installed a remediation may remove. */
+      removable?: number;
+    }
+  | RemediateOutcome
+  | RevalidateOutcome
   | { stage: "rebootWait" | "installReconnect"; agentStatus: AgentStatus };
 
 /** Something the advance activity must write because of a decision (it is evidence, not only control flow). */
@@ -46,7 +62,9 @@ export type PlanRecord =
   | { kind: "install-failed"; reason: string; failureKind: "Timeout" | "AgentDisconnected" | "ScriptFailed" }
   | { kind: "empty-install-summary"; reason: string }
   /** A phase never sent because the agent is known gone (issue 21: fail fast, not an hour of command timeouts). */
-  | { kind: "phase-failed"; phase: PhaseKey; reason: string; failureKind: "AgentDisconnected" };
+  | { kind: "phase-failed"; phase: PhaseKey; reason: string; failureKind: "AgentDisconnected" }
+  /** A remediation ended (issue 20): `12-remediation/remediation.json` from the evidence, then the quarantine. */
+  | RemediationPlanRecord;
 
 /** The next move: the new state, the steps whose run commands to submit now, and what to record. */
 export interface Plan {
@@ -706,6 +724,10 @@ function planStage(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContex
     case "bootProbe":
       return afterBootProbe(state, outcome, now, stages);
     case "post":
-      return afterPost(state, outcome, now, stages);
+      return remediateAfterPost(afterPost(state, outcome, now, stages), outcome, now, stages);
+    case "remediate":
+      return afterRemediate(state, outcome, now, stages);
+    case "revalidate":
+      return afterRevalidate(state, outcome, now);
   }
 }

@@ -48,7 +48,18 @@ export function stageOutcomeOf(stage: DeviceRunStage, reported: readonly StepFac
         stage,
         regressions: facts.regressions ?? 0,
         ...(facts.lastBootTime === undefined ? {} : { lastBootTime: facts.lastBootTime }),
+        ...(facts.removable === undefined ? {} : { removable: facts.removable }),
       };
+    case "remediate":
+      return {
+        stage,
+        answered: facts.uninstall !== undefined,
+        removed: facts.uninstall?.removed ?? 0,
+        notRemoved: facts.uninstall?.notRemoved ?? 0,
+        rebootRequired: facts.uninstall?.rebootRequired ?? false,
+      };
+    case "revalidate":
+      return { stage, ...(facts.regressionsAfter === undefined ? {} : { regressionsAfter: facts.regressionsAfter }) };
     case "installReconnect":
     case "rebootWait":
     case "done":

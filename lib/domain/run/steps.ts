@@ -178,6 +178,23 @@ export const STEP_PLANS = {
     failsPhase: true,
     produces: ["diagnostics"],
   },
+  uninstall: {
+    // Remediation (issue 20): removes what this run installed after a regression. Unusable output is judged by the
+    // planner (the remediation record says why nothing was removed), not recorded as a phase failure.
+    phase: "remediation",
+    script: "uninstall",
+    timing: { timeoutSeconds: (t) => t.policy.maxInstallMinutes * 60, firstPollSeconds: fixed(120) },
+    failsPhase: false,
+    produces: ["uninstall"],
+  },
+  revalidation: {
+    // The POST checks again after the remediation: the same checks, compared with the same PRE validation.
+    phase: "remediation",
+    script: "validate",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: afterChecks },
+    failsPhase: false,
+    produces: ["remediationValidation", "remediationRegressions"],
+  },
 } as const satisfies Record<string, StepPlan>;
 
 /** The device run's step ids: the step table's keys. */
@@ -201,6 +218,8 @@ export const STAGES: StageTable = {
   bootProbe: { steps: ["bootProbe"], phase: "reboot" },
   post: { steps: ["snapshot", "postValidation", "diagnostics"], phase: "postSnapshot" },
   done: { steps: [], phase: "init" },
+  remediate: { steps: ["uninstall"], phase: "remediation" },
+  revalidate: { steps: ["revalidation"], phase: "remediation" },
 } satisfies Record<DeviceRunStage, { steps: StepId[]; phase: PhaseKey }>;
 
 /** The stage table a run uses: the production one, or one with test-only steps added (test/unit/deviceRun). */
@@ -237,4 +256,10 @@ export interface StepFacts {
   lastBootTime?: string;
   pendingReboot?: boolean;
   regressions?: number;
+  /** After a regression: how many updates this run installed a remediation may remove (lib/deviceRun/remediation). */
+  removable?: number;
+  /** The uninstall step's answer. */
+  uninstall?: { removed: number; notRemoved: number; rebootRequired: boolean };
+  /** The re-validation's regressions (after the remediation). */
+  regressionsAfter?: number;
 }

@@ -62,6 +62,15 @@ export const FinalReportSchema = z.object({
     failed: z.number().int().min(0),
   }),
   regressions: z.number().int().min(0),
+  /** Issue 20: what was done about the regression (from 12-remediation/remediation.json), in runs that remediated. */
+  remediation: z
+    .object({
+      mode: z.enum(["none", "uninstall", "restoreSnapshot"]),
+      outcome: z.enum(["recovered", "still-failing", "not-possible"]),
+      reason: z.string(),
+      regressionsAfter: z.number().int().min(0).optional(),
+    })
+    .optional(),
   reboot: z.string(),
   compliance: z.array(
     z.object({

@@ -7,6 +7,7 @@ import { HooksOutputSchema } from "./hooks";
 import type { ScriptId } from "./envelope";
 import { InstallOutputSchema } from "./install";
 import { RebootOutputSchema } from "./reboot";
+import { UninstallOutputSchema } from "./uninstall";
 import { ValidateOutputSchema } from "./validate";
 
 export * from "./envelope";
@@ -18,6 +19,7 @@ export * from "./validate";
 export * from "./diagnostics";
 export * from "./gates";
 export * from "./hooks";
+export * from "./uninstall";
 export * from "./parameters";
 
 /** The output contract of each script: what the backend parses with and the fleet emulator generates. */
@@ -30,6 +32,7 @@ export const SCRIPT_OUTPUT_SCHEMAS = {
   diagnostics: DiagnosticsOutputSchema,
   gates: GatesOutputSchema,
   hooks: HooksOutputSchema,
+  uninstall: UninstallOutputSchema,
 } as const satisfies Record<ScriptId, z.ZodType>;
 
 /** A script's output document, by script id. */

@@ -69,6 +69,20 @@ export const HooksParamsSchema = z.object({
     )
     .max(60),
 });
+/**
+ * `uninstall`: Windows removes the KBs it is given (wusa, DISM for packages wusa cannot remove); Linux puts each
+ * package back at the given version (the one the baseline recorded before this run upgraded it).
+ */
+export const UninstallParamsSchema = z.discriminatedUnion("os", [
+  z.object({
+    os: z.literal("windows"),
+    kbs: z
+      .array(z.string().regex(/^KB\d{6,8}$/, "must look like KB5012345"))
+      .min(1)
+      .max(50),
+  }),
+  z.object({ os: z.literal("linux"), packages: z.array(PackagePinSchema).min(1).max(500) }),
+]);
 export const DiagnosticsParamsSchema = z.object({
   /** Errors logged since this instant (the run's start). */
   since: z.iso.datetime({ offset: false }),
@@ -83,3 +97,4 @@ export type ValidateParams = z.infer<typeof ValidateParamsSchema>;
 export type GatesParams = z.infer<typeof GatesParamsSchema>;
 export type HooksParams = z.infer<typeof HooksParamsSchema>;
 export type DiagnosticsParams = z.input<typeof DiagnosticsParamsSchema>;
+export type UninstallParams = z.infer<typeof UninstallParamsSchema>;

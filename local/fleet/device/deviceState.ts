@@ -1,4 +1,4 @@
-import type { BreakSchema } from "../scenario/deviceSchema";
+import type { BreakSchema, UninstallSpec } from "../scenario/deviceSchema";
 import { ServiceControl } from "./serviceControl";
 import type { z } from "zod";
 import { matchesUpdateKey } from "../scenario/resolveDeviceUpdates";
@@ -14,6 +14,14 @@ export interface InstallRecord {
   ok: boolean;
   /** 0 when ok; the HRESULT (Windows) or exit status (Linux) otherwise. */
   hresult: number;
+}
+
+/** An update a remediation removed (Windows) or put back to its earlier version (Linux), at a simulated time. */
+export interface UninstallRecord {
+  update: SimUpdate;
+  at: number;
+  /** The run command that removed it (a cancel undoes records after the cancel time). */
+  owner: string;
 }
 
 /** An event-log / journal entry, time in ms. */
@@ -51,6 +59,7 @@ export class DeviceState {
   /** Stops and starts done by hooks (issue 20; local/fleet/device/serviceControl.ts). */
   readonly serviceControl = new ServiceControl();
   private readonly records: InstallRecord[] = [];
+  private readonly removals: UninstallRecord[] = [];
   private readonly initialBoot: number;
 
   constructor(readonly profile: DeviceProfile) {
@@ -80,6 +89,38 @@ export class DeviceState {
     this.records.push(record);
   }
 
+  /** Every removal a remediation made so far (for tests: what the uninstall script changed on the device). */
+  get uninstallRecords(): readonly UninstallRecord[] {
+    return this.removals;
+  }
+
+  recordUninstall(record: UninstallRecord): void {
+    this.removals.push(record);
+  }
+
+  /**
+   * How removing an update goes on this device: the scenario's `uninstalls` entry, else Windows' own rules (a
+   * servicing-stack update is permanent; a Defender definition update or the Malicious Software Removal Tool is no
+   * package wusa or DISM can remove), else it is removed.
+   */
+  uninstallSpecFor(update: SimUpdate): UninstallSpec {
+    const spec = this.profile.spec.uninstalls;
+    const key = Object.keys(spec).find((k) => matchesUpdateKey(specOf(update), k));
+    if (key !== undefined) return spec[key]!;
+    if (this.profile.os === "windows" && /servicing stack/i.test(update.title))
+      return { result: "notUninstallable", detail: "servicing stack updates are permanent and cannot be removed" };
+    if (
+      this.profile.os === "windows" &&
+      /Security Intelligence Update|Malicious Software Removal Tool/i.test(update.title)
+    )
+      return { result: "notUninstallable", detail: "not an installed package: wusa and DISM cannot remove it" };
+    return { result: "succeeds", requiresReboot: false };
+  }
+
+  findUpdateByKb(kb: string): SimUpdate | undefined {
+    return this.profile.updates.find((u) => u.kb === kb);
+  }
+
   /** Reboots at `shutdownAt`; updates that roll back make that boot slower. */
   scheduleReboot(shutdownAt: number, owner: string): Boot[] {
     const rollingBack = this.pendingRollbacks(shutdownAt).length > 0;
@@ -90,6 +131,8 @@ export class DeviceState {
   cancel(owner: string, at: number): void {
     const kept = this.records.filter((r) => r.owner !== owner || r.finishedAt <= at);
     this.records.splice(0, this.records.length, ...kept);
+    const removals = this.removals.filter((r) => r.owner !== owner || r.at <= at);
+    this.removals.splice(0, this.removals.length, ...removals);
     this.timeline.cancel(owner, at);
     this.serviceControl.cancel(owner, at);
   }
@@ -113,15 +156,20 @@ export class DeviceState {
     return this.records.filter((r) => r.finishedAt <= t);
   }
 
-  /** The install that put the update in place and is still in effect at `t`. */
+  /** The install that put the update in place and is still in effect at `t` (not rolled back, not removed since). */
   installedRecord(update: SimUpdate, t: number): InstallRecord | undefined {
+    const latest = this.lastInstall(update, t);
+    if (latest === undefined || this.rollbackBoot(latest, t) !== undefined) return undefined;
+    const removed = this.removals.some((r) => r.update.key === update.key && r.at >= latest.finishedAt && r.at <= t);
+    return removed ? undefined : latest;
+  }
+
+  private lastInstall(update: SimUpdate, t: number): InstallRecord | undefined {
     const ok = this.recordsUntil(t).filter((r) => r.ok && r.update.key === update.key);
-    const latest = ok.reduce<InstallRecord | undefined>(
+    return ok.reduce<InstallRecord | undefined>(
       (a, b) => (a === undefined || b.finishedAt >= a.finishedAt ? b : a),
       undefined,
     );
-    if (latest === undefined || this.rollbackBoot(latest, t) !== undefined) return undefined;
-    return latest;
   }
 
   isInstalled(update: SimUpdate, t: number): boolean {
@@ -184,7 +232,13 @@ export class DeviceState {
   activeBreaks(t: number): ActiveBreak[] {
     return this.profile.spec.breaks.flatMap((brk) => {
       const update = this.profile.updates.find((u) => matchesUpdateKey(specOf(u), brk.update));
-      const r = update === undefined ? undefined : this.installedRecord(update, t);
+      // A break that outlives a removal stays once the update was ever in place (rolled back at a boot excepted).
+      const ever = (u: SimUpdate) => {
+        const r = this.lastInstall(u, t);
+        return r === undefined || this.rollbackBoot(r, t) !== undefined ? undefined : r;
+      };
+      const r =
+        update === undefined ? undefined : brk.persistsAfterUninstall ? ever(update) : this.installedRecord(update, t);
       if (r === undefined) return [];
       if (brk.when === "immediately") return [{ brk, since: r.finishedAt }];
       const boot = this.timeline.firstBootBetween(r.finishedAt, t);
@@ -273,6 +327,19 @@ export class DeviceState {
           operation: "Installation",
           resultCode: r.ok ? 2 : 4,
           hresult: r.hresult,
+        },
+      });
+    }
+    for (const r of this.removals.filter((x) => x.at <= t)) {
+      const u = r.update;
+      entries.push({
+        at: r.at,
+        entry: {
+          ...(u.kb !== undefined ? { kb: u.kb } : {}),
+          title: windows ? u.title : `Downgrade ${u.key} (${u.version ?? "?"} -> ${u.currentVersion ?? "none"})`,
+          date: new Date(r.at).toISOString(),
+          operation: "Uninstallation",
+          resultCode: 2,
         },
       });
     }

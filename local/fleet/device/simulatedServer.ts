@@ -11,6 +11,7 @@ import { answerGates } from "./answers/answerGates";
 import { answerHooks } from "./answers/answerHooks";
 import { answerInstall } from "./answers/answerInstall";
 import { answerReboot } from "./answers/answerReboot";
+import { answerUninstall } from "./answers/answerUninstall";
 import { answerValidate } from "./answers/answerValidate";
 import { rejectParameters } from "./answers/rejectParameters";
 import type { DeviceProfile } from "./deviceProfile";
@@ -54,6 +55,8 @@ function answer<Id extends ScriptId>(id: Id, ctx: AnswerContext, params: ScriptP
       return answerGates(ctx, params as ScriptParams["gates"]);
     case "hooks":
       return answerHooks(ctx, params as ScriptParams["hooks"]);
+    case "uninstall":
+      return answerUninstall(ctx, params as ScriptParams["uninstall"]);
   }
   throw new Error(`unknown script ${String(id)}`);
 }

@@ -82,9 +82,27 @@ export const BreakSchema = z
     when: z.enum(["immediately", "afterReboot"]).default("immediately"),
     /** Also stops this service while the break is active (so the snapshot and a service check see it). */
     stopsService: NameSchema.optional(),
+    /**
+     * Remediation (issue 20): true when removing the update does not clear the break (the update changed something
+     * its removal does not restore): the check keeps failing after an uninstall. Default: removal clears it.
+     */
+    persistsAfterUninstall: z.boolean().default(false),
     detail: z.string().max(1000).optional(),
   })
   .strict();
+
+/**
+ * How removing an update goes (remediation, issue 20). `succeeds`: removed (Windows) or back at the requested version
+ * (Linux), with a restart pending when `requiresReboot`; `notUninstallable`: the OS refuses by design (a Windows
+ * servicing-stack update is permanent; default for an update whose title names the servicing stack); `fails`: the
+ * tool runs and fails with this exit code.
+ */
+export const UninstallSpecSchema = z.discriminatedUnion("result", [
+  z.object({ result: z.literal("succeeds"), requiresReboot: z.boolean().default(false) }).strict(),
+  z.object({ result: z.literal("notUninstallable"), detail: z.string().max(500).optional() }).strict(),
+  z.object({ result: z.literal("fails"), exitCode: z.number().int() }).strict(),
+]);
+export type UninstallSpec = z.infer<typeof UninstallSpecSchema>;
 
 /** An event-log (Windows) or journal (Linux) entry present on the device. */
 export const EventSchema = z
@@ -236,6 +254,8 @@ const DeviceBase = {
   disks: z.array(DiskSchema).optional(),
   checks: z.array(CheckStateSchema).default([]),
   breaks: z.array(BreakSchema).default([]),
+  /** How removing an update goes, keyed by KB, WUA update id or package name (default: it is removed). */
+  uninstalls: z.record(z.string().min(1), UninstallSpecSchema).default({}),
   events: z.array(EventSchema).default([]),
   pendingReboot: z.boolean().default(false),
   reboot: RebootBehaviourSchema.prefault({}),

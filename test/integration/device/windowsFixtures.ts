@@ -116,6 +116,12 @@ export function parameterCases(http: PesterFixtures["http"]): Record<string, Par
     os: "windows",
     updateIds: Array.from({ length: 200 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`),
   });
+  add("uninstall.one", "uninstall", { os: "windows", kbs: ["KB5012346"] });
+  add("uninstall.three", "uninstall", { os: "windows", kbs: ["KB5012346", "KB5034129", "KB5032198"] });
+  add("uninstall.max", "uninstall", {
+    os: "windows",
+    kbs: Array.from({ length: 50 }, (_, i) => `KB${String(6000000 + i)}`),
+  });
   add("reboot", "reboot", { delaySeconds: 60, comment: "PatchPilot run r20260120-6f1c2a9e (fabrikam/WIN-SERVER01)" });
   add("reboot.now", "reboot", { delaySeconds: 0, comment: "" });
   add("reboot.max", "reboot", { delaySeconds: 600, comment: "a/b:c.d_e (f) -g ".repeat(12).slice(0, 200) });

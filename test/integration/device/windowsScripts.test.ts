@@ -45,6 +45,7 @@ const MIN_TESTS: Record<ScriptId, number> = {
   diagnostics: 65,
   gates: 6,
   hooks: 4,
+  uninstall: 12,
 };
 
 /** An HTTP server for validate's http checks: healthy, down, redirecting, and one that never answers. */

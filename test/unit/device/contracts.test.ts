@@ -116,6 +116,7 @@ describe("output contracts", () => {
       "hooks",
       "install",
       "reboot",
+      "uninstall",
       "validate",
     ]);
     const doc = {

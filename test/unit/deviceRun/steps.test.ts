@@ -24,7 +24,7 @@ describe("the step table", () => {
       for (const os of ["windows", "linux"] as const) expect(getDeviceScript(step.script, os).id).toBe(step.script);
   });
 
-  it("files every step under a phase folder of the seed's numbering (02-09: the device phases)", () => {
-    for (const step of Object.values(STEP_PLANS)) expect(PHASES[step.phase]).toMatch(/^0[2-9]-[a-z-]+$/);
+  it("files every step under a phase folder of the seed's numbering (02-09: the device phases; 12: remediation)", () => {
+    for (const step of Object.values(STEP_PLANS)) expect(PHASES[step.phase]).toMatch(/^(0[2-9]|12)-[a-z-]+$/);
   });
 });

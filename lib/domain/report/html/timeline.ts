@@ -14,6 +14,7 @@ const PHASE_TITLES: Readonly<Record<PhaseKey, string>> = {
   postSnapshot: "Post snapshot",
   postValidation: "Post-validation and regressions",
   diagnostics: "Diagnostics",
+  remediation: "Remediation of a regression: removal and POST validation again",
   index: "Index and seal",
   report: "Report",
 };
@@ -53,6 +54,8 @@ export function groupEventsByPhase(events: readonly RunEvent[]): PhaseSpan[] {
 }
 
 const BOOKKEEPING = new Set<PhaseKey>(["index", "report"]);
+/** Phases only some runs have (a remediation after a regression): no row unless the run has events or files there. */
+const OPTIONAL = new Set<PhaseKey>(["remediation"]);
 
 const FAILED = /(^|\.)(failed|gave-up|timed-out|loop-guard)$/;
 
@@ -76,9 +79,11 @@ function phaseStatus(span: PhaseSpan, reachedLater: boolean, folderFiles: readon
 export function renderTimeline({ report, events, artifactIndex }: ReportHtmlInput): string {
   const head = '<section id="timeline" data-section="timeline"><h2>Phase timeline</h2>';
   if (events === undefined) return `${head}${notAvailable(ARTIFACTS.events.path, "the run's event log")}</section>`;
-  const spans = groupEventsByPhase(events);
   const paths = (artifactIndex ?? []).map((e: IndexEntry) => e.path);
   const filesOf = (phase: PhaseKey): string[] => paths.filter((p) => p.startsWith(`${PHASES[phase]}/`));
+  const spans = groupEventsByPhase(events).filter(
+    (s) => !OPTIONAL.has(s.phase) || s.events.length > 0 || filesOf(s.phase).length > 0,
+  );
   // Index and report run for every run, even one stopped early, so only the device phases say how far it got.
   const lastReached = spans.reduce(
     (acc, s, i) => (!BOOKKEEPING.has(s.phase) && (s.events.length > 0 || filesOf(s.phase).length > 0) ? i : acc),

@@ -34,6 +34,7 @@ export function rejectParameters({ state, startedAt: t }: AnswerContext, scriptI
     diagnostics: { collectedAt: now, eventLogErrors: null, updateAgentErrors: null, disks: null },
     gates: { startedAt: now, finishedAt: now, probes: null },
     hooks: { startedAt: now, finishedAt: now, actions: null },
+    uninstall: { startedAt: now, finishedAt: now, results: [], rebootRequired: state.pendingReboot(t).pending },
   };
   return {
     data: data[scriptId],
