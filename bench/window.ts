@@ -111,10 +111,19 @@ function rssOf(pid: number): number {
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
+/** The stack in use, stopped (its Azurite processes with it) when the bench is interrupted. */
+let current: LocalStack | undefined;
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => {
+    console.log(`\n${signal}: stopping the local stack`);
+    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+
 /** One window bench on a fresh stack: prints its figures, returns devices per minute. */
 async function benchWindow(devices: number): Promise<number> {
   const scenario = parseScenario(forThroughput(generateScenario({ devices, seed: SEED })));
   const stack = await startLocalStack({ scenario, clock: "virtual" });
+  current = stack;
   const azurites = {
     taskHub: stack.storage.taskHub.pid,
     evidence: stack.storage.evidence.pid,
@@ -229,6 +238,7 @@ async function benchWindow(devices: number): Promise<number> {
     clearInterval(sampler);
     stopCounting();
     stopReceiving();
+    current = undefined;
     await stack.stop();
   }
 }
