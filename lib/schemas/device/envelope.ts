@@ -1,7 +1,16 @@
 import { z } from "zod";
 
 /** The jobs a device script does; one script per job and OS. */
-export const ScriptIdSchema = z.enum(["baseline", "catalog", "install", "reboot", "validate", "diagnostics", "gates", "hooks"]);
+export const ScriptIdSchema = z.enum([
+  "baseline",
+  "catalog",
+  "install",
+  "reboot",
+  "validate",
+  "diagnostics",
+  "gates",
+  "hooks",
+]);
 export type ScriptId = z.infer<typeof ScriptIdSchema>;
 
 /** Semantic version of a script's text (`major.minor.patch`); a new major means a new output contract. */
