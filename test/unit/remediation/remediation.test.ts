@@ -103,9 +103,7 @@ describe("planRemoval", () => {
       [],
     );
     expect(plan.request).toEqual({ os: "linux", packages: [{ name: "openssl", version: "3.0.2-1" }] });
-    expect(plan.notRequested).toEqual([
-      { updateId: "newpkg", reason: expect.stringMatching(/new in this run/) as unknown as string },
-    ]);
+    expect(plan.notRequested).toEqual([{ updateId: "newpkg", reason: expect.stringMatching(/new in this run/) }]);
   });
 
   it("has no request when nothing may be removed", () => {
@@ -229,7 +227,7 @@ describe("decideRemediation", () => {
     const r = decideRemediation({
       ...base,
       uninstall: uninstall([removed("KB5000001"), removed("KB2267602", "NotUninstallable")]),
-      after: regressions(0) as never,
+      after: regressions(0),
     });
     expect(r.outcome).toBe("recovered");
     expect(r.quarantine).toEqual([{ kind: "kb", kb: "KB5000001" }]);
@@ -241,7 +239,7 @@ describe("decideRemediation", () => {
     const r = decideRemediation({
       ...base,
       uninstall: uninstall([removed("KB5000001")]),
-      after: regressions(1) as never,
+      after: regressions(1),
     });
     expect(r).toMatchObject({ outcome: "still-failing", regressionsAfter: 1, quarantine: [] });
     expect(r.reason).toMatch(/WebApp\/c0/);
@@ -263,7 +261,7 @@ describe("the exit code after a remediation", () => {
       readFrom: [],
       decidedAt: "2026-01-20T02:40:00Z",
       uninstall: uninstall([removed("KB5000001")]),
-      after: regressions(0) as never,
+      after: regressions(0),
     });
     const minimal = {
       regressions: verified(regressions(1)),
