@@ -181,6 +181,9 @@ async function main(): Promise<void> {
       armEndpoint: emulator.endpoint,
       armCaFile: caFile,
       subscriptionIds,
+      // The pacer would learn the small buckets from ARM's remaining-count headers and hold the bursts back: off, so
+      // ARM's own 429s reach the device runs.
+      settings: { PATCHPILOT_ARM_PACING: "off" },
     };
     const store = new TaskHubStore({ connectionString: azurite.connectionString, taskHub: base.taskHub });
     const latestRecorded = async (): Promise<Date> => {
