@@ -126,7 +126,9 @@ export async function runScenarioCommand(command: RunScenarioCommand): Promise<n
       if (stack.dashboardUrl !== undefined) out(`  fleet dashboard:        ${stack.dashboardUrl}`);
       if (stack.host.httpBaseUrl !== undefined) out(`  HTTP API:               ${stack.host.httpBaseUrl}/api/v1/`);
       for (const line of await apiExamples(stack, summary.devices)) out(line);
-      out(`  Azurite:                ${stack.azurite.connectionString}`);
+      out(`  Azurite (evidence):     ${stack.storage.evidence.connectionString}`);
+      out(`  Azurite (task hub):     ${stack.storage.taskHub.connectionString}`);
+      out(`  Azurite (staging):      ${stack.storage.staging.connectionString}`);
       out(`  fleet emulator (ARM):   ${stack.emulator.endpoint}`);
       serving = true;
       await new Promise<void>((resolve) => {

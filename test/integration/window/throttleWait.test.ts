@@ -46,7 +46,7 @@ async function runThrottled(pacing: "on" | "off"): Promise<Run> {
   try {
     const summary = await runWindows(stack);
     const instances = await loadTaskHub(
-      new TaskHubStore({ connectionString: stack.azurite.connectionString, taskHub: "PatchPilot" }),
+      new TaskHubStore({ connectionString: stack.storage.taskHub.connectionString, taskHub: "PatchPilot" }),
     );
     return {
       summary,
