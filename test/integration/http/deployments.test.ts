@@ -205,7 +205,8 @@ describe("pause, resume and cancel", () => {
     expect((await call("POST", `/api/v1/tenants/${A}/deployments/${id}/resume`, { key: keys.operator })).status).toBe(
       202,
     );
-    // Cancel right after: the wave that resume started finishes; nothing after it starts.
+    // Cancel right after. Sent back to back, the host may take both in one episode (the resumed wave never starts) or
+    // the resume first (its wave of one device finishes): either way nothing after the cancel starts.
     expect((await call("POST", `/api/v1/tenants/${A}/deployments/${id}/cancel`, { key: keys.operator })).status).toBe(
       202,
     );
@@ -213,9 +214,10 @@ describe("pause, resume and cancel", () => {
     const done = (await call("GET", `/api/v1/tenants/${A}/deployments/${id}`, { key: keys.auditor })).json;
     const byStatus = (s: string): string[] =>
       done.report.outcomes.filter((o: Json) => o.status === s).map((o: Json) => o.device);
-    expect(byStatus("completed")).toHaveLength(2);
-    expect(byStatus("cancelled")).toHaveLength(3);
-    expect(done.report.totals).toMatchObject({ targets: 5, completed: 2, cancelled: 3 });
+    const completed = byStatus("completed").length;
+    expect([1, 2]).toContain(completed); // maxConcurrency 1: at most one wave between resume and cancel
+    expect(byStatus("cancelled")).toHaveLength(5 - completed);
+    expect(done.report.totals).toMatchObject({ targets: 5, completed, cancelled: 5 - completed });
     expect(done.report.stop).toMatchObject({ kind: "cancelled" });
     // The emulator: the cancelled devices never ran an install.
     expect(newInstalls(byStatus("cancelled"))).toBe(0);
