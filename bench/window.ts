@@ -15,6 +15,7 @@ import { parseScenario } from "../local/fleet/scenario/parseScenario";
 import type { ScenarioInput } from "../local/fleet/scenario/scenarioSchema";
 import { startLocalStack, type LocalStack } from "../local/run/localStack";
 import { runWindows } from "../local/run/runWindows";
+import { countEvidenceRequests, EvidenceRequestTally } from "../local/run/storageRequests";
 import { ORCHESTRATORS } from "../orchestrators/activityNames";
 import { intSetting } from "./settings";
 
@@ -148,6 +149,12 @@ async function benchWindow(devices: number): Promise<number> {
     other: 0,
   };
   const stopCounting = countRequests(stack, counts);
+  // The evidence + index requests by kind and by the activity that made them (issue 22's breakdown).
+  const tally = new EvidenceRequestTally();
+  const stopTally = countEvidenceRequests(
+    { blob: portOf(stack.storage.evidence.blobEndpoint), table: portOf(stack.storage.evidence.tableEndpoint) },
+    tally.add,
+  );
   const received: ArmReceived = { requests: 0, writes: 0 };
   const stopReceiving = countArmAtEmulator(portOf(stack.emulator.endpoint), received);
   try {
@@ -169,6 +176,7 @@ async function benchWindow(devices: number): Promise<number> {
     const summary = await runWindows(stack, undefined, { verify: false }).finally(() => clearInterval(progress));
     const wallMs = Date.now() - started;
     stopCounting();
+    stopTally();
     stopReceiving();
     sample();
     let verified = 0;
@@ -216,6 +224,14 @@ async function benchWindow(devices: number): Promise<number> {
       `storage requests per device run: evidence + index ${perRun(counts.evidence)} (target <= 50); evidence account other ${perRun(counts.evidenceOther)} (locks, policies, index $batch); staging ${perRun(counts.staging)} (agent writes + collect reads and deletes); task hub ${perRun(counts.taskHub)}`,
     );
     console.log(
+      `evidence + index requests per device run, counting index $batch transactions: ${perRun(tally.counted)} (target <= 50); by activity and kind:`,
+    );
+    for (const row of tally.rows(process.env.BENCH_FOLDERS === "1"))
+      console.log(`  ${row.who.padEnd(22)} ${row.what.padEnd(48)} ${perRun(row.count).padStart(6)}`);
+    console.log(`not counted (the evidence account's locks, policies, transparency log):`);
+    for (const row of tally.rows(false, false))
+      console.log(`  ${row.who.padEnd(22)} ${row.what.padEnd(48)} ${perRun(row.count).padStart(6)}`);
+    console.log(
       `Run Command calls per device: ${perRun(counts.runCommandCalls)} (plus ${perRun(counts.otherArm)} other ARM reads: inventory, agent status)`,
     );
     // Counted where the emulator receives them (issue 18's figures; target <= 12 requests, <= 6 writes).
@@ -237,6 +253,7 @@ async function benchWindow(devices: number): Promise<number> {
   } finally {
     clearInterval(sampler);
     stopCounting();
+    stopTally();
     stopReceiving();
     current = undefined;
     await stack.stop();

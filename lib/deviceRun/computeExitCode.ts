@@ -16,6 +16,12 @@ export interface ComputeExitCodeInput {
   decidedAt: string;
 }
 
+/** Options of {@link computeExitCode}. */
+export interface ComputeExitCodeOptions {
+  /** False: leave the Runs row to the caller, which records the code in its one update (finishRun). */
+  statusRow?: boolean;
+}
+
 /** What the decision returns: a summary and a reference, never the artifacts. */
 export interface ComputeExitCodeResult {
   exitCode: ExitCode;
@@ -34,13 +40,15 @@ function toReading<T>(r: VerifiedReading | undefined): Reading<T> {
 /**
  * Computes a run's exit code from its stored evidence (inside the finishDeviceRun activity, after the seal): reads
  * every indexed artifact back, verifies it against the index and the seal, applies DESIGN.md's rules, and writes
- * `exit-code.json` (then indexes it and records the code on the run).
+ * `exit-code.json` (then indexes it through the session, which may defer it, and records the code on the run unless
+ * the caller does).
  */
 export async function computeExitCode(
   deps: EvidenceDeps,
   { run, decidedAt }: ComputeExitCodeInput,
   // finishRun passes its session, so the report reads what the decision read (verified once).
   session: EvidenceSession = openEvidenceSession(deps, run),
+  options: ComputeExitCodeOptions = {},
 ): Promise<ComputeExitCodeResult> {
   // The report phase's own outputs are not inputs: a retried decision must read exactly what the first read.
   // Raw transcripts decide nothing (the parsed artifacts and failure records do) and are the bulk of a run's
@@ -107,12 +115,13 @@ export async function computeExitCode(
   };
   const stored = await session.put(ARTIFACTS.exitCode, record);
   await session.index([{ ...stored, merkleLeaf: false }]);
-  await deps.index.upsertRun(run, {
-    status: "completed",
-    exitCode: decision.exitCode,
-    exitCodeName: decision.name,
-    exitCodeSha256: stored.sha256,
-  });
+  if (options.statusRow ?? true)
+    await deps.index.upsertRun(run, {
+      status: "completed",
+      exitCode: decision.exitCode,
+      exitCodeName: decision.name,
+      exitCodeSha256: stored.sha256,
+    });
   return {
     exitCode: decision.exitCode,
     name: decision.name,

@@ -98,20 +98,32 @@ export async function finishRun(
   }
   events.push({ at: now, type: "run.sealed", phase: PHASES.index });
 
-  const seal = await sealRun(deps.evidence, run, {
-    sealedAt: now,
-    artifacts: stored.list().map((r) => ({ ...r, created: false })),
-    events,
-  });
-  // One session for the decision and the report: every artifact is read back and verified once, confined to the run.
+  // One session for the seal, the decision, the report and the receipt: every artifact is read back and verified
+  // once, confined to the run, and what the seal indexed is known to the decision without a read-back.
   const session = openEvidenceSession(deps.evidence, run);
-  const decision = await computeExitCode(deps.evidence, { run, decidedAt: now }, session);
+  const seal = await sealRun(
+    deps.evidence,
+    run,
+    { sealedAt: now, artifacts: stored.list().map((r) => ({ ...r, created: false })), events },
+    { session, statusRow: false },
+  );
+  // The seal's rows are written (its own transaction): what follows is indexed in one more, at the flush below.
+  session.deferIndexing();
+  const decision = await computeExitCode(deps.evidence, { run, decidedAt: now }, session, { statusRow: false });
   const { report } = await writeReport(session, now);
   // The commitment: sealed root + decision + report, appended to the tenant's transparency log.
   const { receipt, stored: receiptStored } = await writeRunReceipt(session, events[0]?.at ?? now);
+  // exit-code.json, final-report.json, report.html and receipt.json: one index transaction. A retry writes the same
+  // bytes and rows (create-once), so a crash before it loses nothing.
+  await session.flushIndex();
   const logged = await deps.evidence.log?.append(receipt);
+  // The Runs row once, with everything the status API shows (the seal, the code, the receipt).
   await deps.evidence.index.upsertRun(run, {
     status: "completed",
+    ...seal.statusFields,
+    exitCode: decision.exitCode,
+    exitCodeName: decision.name,
+    exitCodeSha256: decision.sha256,
     receiptSha256: receiptStored.sha256,
     ...(logged === undefined ? {} : { logIndex: logged.index }),
   });

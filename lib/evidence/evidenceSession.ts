@@ -12,7 +12,7 @@ import { artifactBlobName, runPrefix } from "./keys";
 import { checkReceipt } from "./checkReceipt";
 import type { RunLog } from "./runLog";
 import { sha256Hex } from "./sha256";
-import type { EvidenceIndex } from "./tableIndex";
+import { artifactRowOf, type EvidenceIndex } from "./tableIndex";
 
 /** What evidence code needs: the write-once store and the index. */
 export interface EvidenceDeps {
@@ -146,7 +146,9 @@ export interface ReadRunOptions {
  * - Every write is create-once (`If-None-Match: *`): the same bytes again (a retry) succeed, different bytes are an
  *   EvidenceConflictError (a write-once conflict, which no retry can fix).
  * - Readings are memoised: within one activity the exit code, the report, report.html and the events share one
- *   verified read per artifact and one query of the index. A write or an index update drops what it may change.
+ *   verified read per artifact and one query of the index. A write drops what it may change; an index write that
+ *   succeeded records its rows in the session (create-once: the table now holds exactly them), so they are not
+ *   read back. {@link deferIndexing} gathers index rows into one transaction written by {@link flushIndex}.
  *
  * Storage errors propagate: a transient failure must be retried, never frozen into evidence as "missing".
  */
@@ -156,6 +158,8 @@ export class EvidenceSession {
   private readonly lookups = new Map<string, Promise<RowLookup>>();
   private readonly loads = new Map<string, Promise<BytesReading>>();
   private readonly readings = new Map<string, Promise<VerifiedReading>>();
+  /** Rows to index in one transaction at {@link flushIndex}, while indexing is deferred. */
+  private pending: (StoredArtifact & { merkleLeaf: boolean })[] | undefined;
 
   constructor(
     readonly deps: EvidenceDeps,
@@ -167,7 +171,11 @@ export class EvidenceSession {
   /** The run's Artifacts rows by path, as stored (outside rows included: use {@link lookup} to classify). */
   rows(): Promise<Map<string, ArtifactRow>> {
     if (this.rowsMemo === undefined) {
-      const rows = this.deps.index.readArtifacts(this.run.runId);
+      // Rows gathered for a deferred flush are the run's rows too (the flush writes exactly them).
+      const rows = this.deps.index.readArtifacts(this.run.runId).then((m) => {
+        for (const a of this.pending ?? []) m.set(a.path, artifactRowOf(this.run, a));
+        return m;
+      });
       this.rowsMemo = remember(rows, () => {
         if (this.rowsMemo === rows) this.rowsMemo = undefined;
       });
@@ -299,9 +307,19 @@ export class EvidenceSession {
       if (skip(row.path)) continue;
       readings.set(row.path, await this.read(specForPath(row.path)));
     }
-    for (const spec of Object.values(ARTIFACTS)) {
-      if (readings.has(spec.path) || rows.has(spec.path) || skip(spec.path)) continue;
-      readings.set(spec.path, await this.read(spec));
+    // The well-known artifacts the index lacks: absent, or stored but never indexed. One listing of the run's folder
+    // tells them apart for all of them (instead of one GET each); storage errors propagate ("could not look").
+    const unindexed = Object.values(ARTIFACTS).filter(
+      (spec) => !readings.has(spec.path) && !rows.has(spec.path) && !skip(spec.path),
+    );
+    const stored = unindexed.length === 0 ? new Set<string>() : new Set(await this.storedPaths());
+    for (const spec of unindexed) {
+      readings.set(
+        spec.path,
+        stored.has(spec.path)
+          ? { read: { path: spec.path, status: "not-indexed", problem: "stored but absent from the index" } }
+          : { read: { path: spec.path, status: "missing" } },
+      );
     }
     const verified = (path: string): unknown => {
       const reading = readings.get(path);
@@ -360,13 +378,57 @@ export class EvidenceSession {
     return this.putBytes(spec.path, bytes, spec.contentType);
   }
 
-  /** Indexes stored artifacts of the run (create-once rows); the session's view of the index is read again after. */
+  /**
+   * Indexes stored artifacts of the run (create-once rows). On success the session knows the rows without reading
+   * them back: a create-once write that succeeded means the table holds exactly these rows (a retry that found them
+   * compared every field, and a differing row is an IndexConflictError). On failure its view of the index is
+   * dropped and read again. While indexing is deferred the rows wait for {@link flushIndex}.
+   */
   async index(artifacts: readonly (StoredArtifact & { merkleLeaf: boolean })[]): Promise<void> {
+    if (this.pending !== undefined) {
+      this.pending.push(...artifacts);
+      this.know(artifacts);
+      return;
+    }
     try {
       await this.deps.index.indexArtifacts(this.run, artifacts);
-    } finally {
+    } catch (error) {
       this.rowsMemo = undefined;
       for (const a of artifacts) this.forget(a.path);
+      throw error;
+    }
+    this.know(artifacts);
+  }
+
+  /**
+   * From now on {@link index} gathers rows instead of writing them; {@link flushIndex} writes them all in one
+   * transaction per 100 rows (the finishing step indexes the exit code, the report and the receipt at once). Reads
+   * in between are verified against the gathered rows, which are exactly what the flush writes.
+   */
+  deferIndexing(): void {
+    this.pending ??= [];
+  }
+
+  /** Writes the rows gathered since {@link deferIndexing} and stops deferring. */
+  async flushIndex(): Promise<void> {
+    const pending = this.pending ?? [];
+    this.pending = undefined;
+    if (pending.length > 0) await this.index(pending);
+  }
+
+  /** Records rows the index holds (or will hold at the flush): lookups and the rows memo answer from them. */
+  private know(artifacts: readonly (StoredArtifact & { merkleLeaf: boolean })[]): void {
+    const rows = artifacts.map((a) => artifactRowOf(this.run, a));
+    const known = this.rowsMemo;
+    if (known !== undefined) {
+      const updated = known.then((m) => new Map([...m, ...rows.map((r) => [r.path, r] as const)]));
+      this.rowsMemo = remember(updated, () => {
+        if (this.rowsMemo === updated) this.rowsMemo = undefined;
+      });
+    }
+    for (const row of rows) {
+      this.forget(row.path);
+      this.lookups.set(row.path, Promise.resolve(this.classify(row)));
     }
   }
 

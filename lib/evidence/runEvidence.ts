@@ -35,6 +35,16 @@ export interface SealResult {
   manifest: Manifest;
   manifestSha256: string;
   stored: StoredArtifact[];
+  /** The Runs row's seal fields (written by sealRun unless the caller writes them with its own update). */
+  statusFields: { startedAt: string; merkleRoot: string; eventsChainHead: string };
+}
+
+/** Options of {@link sealRun}. */
+export interface SealOptions {
+  /** The caller's session, so what the seal indexes and reads is known to what follows (no read-back). */
+  session?: EvidenceSession;
+  /** False: leave the Runs row to the caller, which writes the seal's fields in its one update (finishRun). */
+  statusRow?: boolean;
 }
 
 /**
@@ -42,8 +52,13 @@ export interface SealResult {
  * one transaction per partition (Artifacts, Installs) and marks the run sealed. Safe to retry: every write is
  * create-once with deterministic bytes.
  */
-export async function sealRun(deps: EvidenceDeps, run: RunRef, input: SealInput): Promise<SealResult> {
-  const session = openEvidenceSession(deps, run);
+export async function sealRun(
+  deps: EvidenceDeps,
+  run: RunRef,
+  input: SealInput,
+  options: SealOptions = {},
+): Promise<SealResult> {
+  const session = options.session ?? openEvidenceSession(deps, run);
   const events = chainEvents(run.runId, input.events);
   const eventsStored = await session.putBytes(ARTIFACTS.events.path, sealEvents(events), ARTIFACTS.events.contentType);
   const leaves = [...input.artifacts, eventsStored];
@@ -69,16 +84,17 @@ export async function sealRun(deps: EvidenceDeps, run: RunRef, input: SealInput)
   const summary = input.artifacts.find((a) => a.path === ARTIFACTS.installSummary.path);
   if (summary !== undefined) await indexInstallSummary(session, summary);
 
-  await deps.index.upsertRun(run, {
-    status: "sealed",
+  const statusFields = {
     startedAt: events[0]?.at ?? input.sealedAt,
     merkleRoot: manifest.merkle.root,
     eventsChainHead: chainHead,
-  });
+  };
+  if (options.statusRow ?? true) await deps.index.upsertRun(run, { status: "sealed", ...statusFields });
   return {
     manifest,
     manifestSha256: manifestStored.sha256,
     stored: [...leaves, indexStored, manifestStored, listStored],
+    statusFields,
   };
 }
 

@@ -74,6 +74,24 @@ function odataString(value: string): string {
 }
 
 /**
+ * The Artifacts row {@link EvidenceIndex.indexArtifacts} writes for a stored artifact: exactly what the table holds
+ * once the create-once write succeeded (a retry that found the row compared every field), so a session that indexed
+ * it can use it without reading it back.
+ */
+export function artifactRowOf(run: RunRef, a: StoredArtifact & { merkleLeaf: boolean }): ArtifactRow {
+  return {
+    partitionKey: run.runId,
+    rowKey: toTableKey(a.path),
+    path: a.path,
+    blobName: a.blobName,
+    sha256: a.sha256,
+    size: a.size,
+    merkleLeaf: a.merkleLeaf,
+    ...(a.versionId ? { versionId: a.versionId } : {}),
+  };
+}
+
+/**
  * The SHA-256 index (`Artifacts`), the audit index (`Installs`) and the run records (`Runs`). Index rows are
  * written once: a retried write of the same rows succeeds, a write that would change a row fails with
  * {@link IndexConflictError} and changes nothing.
@@ -85,16 +103,7 @@ export class EvidenceIndex {
 
   /** Indexes stored artifacts of a run; `merkleLeaf` marks those covered by the run's Merkle root. */
   async indexArtifacts(run: RunRef, artifacts: readonly (StoredArtifact & { merkleLeaf: boolean })[]): Promise<void> {
-    const rows: Row[] = artifacts.map((a) => ({
-      partitionKey: run.runId,
-      rowKey: toTableKey(a.path),
-      path: a.path,
-      blobName: a.blobName,
-      sha256: a.sha256,
-      size: a.size,
-      merkleLeaf: a.merkleLeaf,
-      ...(a.versionId ? { versionId: a.versionId } : {}),
-    }));
+    const rows: Row[] = artifacts.map((a) => artifactRowOf(run, a));
     await this.createOnce(this.tables.artifacts, run.runId, rows);
   }
 
