@@ -9,6 +9,8 @@ import { rememberingWrites } from "../evidence/writtenBytes";
 import type { RebootRecord } from "../schemas/artifacts/catalog";
 import type { PhaseFailure } from "../schemas/artifacts/run";
 import type { DeviceRunResult, DeviceRunState, FinishDeviceRunInput } from "../schemas/deviceRun";
+import { buildRunEventData } from "../azure/events/readRunEventData";
+import { writeRunEventData } from "../azure/events/sealedRunEventData";
 import { computeExitCode } from "./computeExitCode";
 import type { DeviceRunDeps } from "./deps";
 import { StoredList } from "./storedArtifacts";
@@ -101,20 +103,28 @@ export async function finishRun(
   // One session for the seal, the decision, the report and the receipt: every artifact is read back and verified
   // once, confined to the run, and what the seal indexed is known to the decision without a read-back.
   const session = openEvidenceSession(deps.evidence, run);
+  // Every Artifacts row this call writes (the seal's, the exit code's, the report's, the receipt's, the event data's)
+  // goes into one index transaction at the flush below; reads in between verify against exactly those rows.
+  session.deferIndexing();
   const seal = await sealRun(
     deps.evidence,
     run,
     { sealedAt: now, artifacts: stored.list().map((r) => ({ ...r, created: false })), events },
     { session, statusRow: false },
   );
-  // The seal's rows are written (its own transaction): what follows is indexed in one more, at the flush below.
-  session.deferIndexing();
   const decision = await computeExitCode(deps.evidence, { run, decidedAt: now }, session, { statusRow: false });
   const { report } = await writeReport(session, now);
   // The commitment: sealed root + decision + report, appended to the tenant's transparency log.
   const { receipt, stored: receiptStored } = await writeRunReceipt(session, events[0]?.at ?? now);
-  // exit-code.json, final-report.json, report.html and receipt.json: one index transaction. A retry writes the same
-  // bytes and rows (create-once), so a crash before it loses nothing.
+  // The events' data, from the reads above (nothing new is read), sealed for the publish step to read at once.
+  const eventData = await buildRunEventData(session, {
+    facts: { trigger: input.trigger, dryRun: input.dryRun },
+    at: now,
+  });
+  if (eventData.decided) await writeRunEventData(session, eventData.data);
+  // The seal's rows and exit-code.json, final-report.json, report.html, receipt.json, event-data.json: one index
+  // transaction (per 100 rows). A retry writes the same bytes and rows (create-once), so a crash before it loses
+  // nothing; a row that differs (a forged or foreign one) is an IndexConflictError, as it was for the seal's own.
   await session.flushIndex();
   const logged = await deps.evidence.log?.append(receipt);
   // The Runs row once, with everything the status API shows (the seal, the code, the receipt).

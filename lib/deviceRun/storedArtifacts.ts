@@ -1,7 +1,8 @@
-import type { ArtifactSpec } from "../domain/artifacts";
+import { parseArtifact, type ArtifactSpec } from "../domain/artifacts";
 import type { StoredArtifact } from "../evidence/blobStore";
 import { toTableKey } from "../evidence/keys";
-import { openEvidenceSession } from "../evidence/evidenceSession";
+import { isInsideRun, openEvidenceSession } from "../evidence/evidenceSession";
+import { recentEvidence } from "../evidence/recentEvidence";
 import { putArtifact, type EvidenceDeps } from "../evidence/runEvidence";
 import type { RunRef } from "../schemas/common";
 import type { StoredArtifactRef } from "../schemas/deviceRun";
@@ -54,7 +55,9 @@ export class StoredList {
 /**
  * Reads an artifact this run stored and checks it against the SHA-256 recorded when it was stored (the index rows are
  * only written at the seal, so the run's own references stand in for them). Undefined when it was never stored;
- * an artifact that no longer matches is an error: the run must not decide on altered evidence.
+ * an artifact that no longer matches is an error: the run must not decide on altered evidence. Served from the
+ * process's memory of recent evidence when it holds these bytes (lib/evidence/recentEvidence.ts): the steps of a run
+ * read the policy and the catalog without a storage request; the finishing step still reads every artifact back.
  */
 export async function readStored<T>(
   deps: EvidenceDeps,
@@ -65,12 +68,19 @@ export async function readStored<T>(
   const ref = refs.find((r) => r.path === spec.path);
   if (ref === undefined) return undefined;
   const row = { partitionKey: run.runId, rowKey: toTableKey(ref.path), merkleLeaf: true, ...ref };
-  // Confined to the run's folder and verified like every read (the row is the run's own reference).
-  const reading = await openEvidenceSession(deps, run).readAgainst(spec, row);
-  if (reading.read.status !== "verified") {
-    throw new Error(
-      `${spec.path} of run ${run.runId} is ${reading.read.status}${reading.read.problem ? ` (${reading.read.problem})` : ""}`,
-    );
+  const fail = (status: string, problem?: string): Error =>
+    new Error(`${spec.path} of run ${run.runId} is ${status}${problem ? ` (${problem})` : ""}`);
+  // What an earlier step of this run stored (or read) in this process, by name and SHA-256, hashed again; the blob
+  // is read only when it is not remembered. Either way the bytes match the run's own reference before use.
+  let bytes = isInsideRun(run, row) ? recentEvidence.recall(ref.blobName, ref.sha256) : undefined;
+  if (bytes === undefined || bytes.byteLength !== ref.size) {
+    // Confined to the run's folder and verified like every read (the row is the run's own reference).
+    const loaded = await openEvidenceSession(deps, run).readBytesAgainst(spec.path, row);
+    if (loaded.bytes === undefined) throw fail(loaded.read.status, loaded.read.problem);
+    bytes = loaded.bytes;
+    recentEvidence.remember(ref.blobName, ref.sha256, bytes);
   }
-  return reading.value as T;
+  const parsed = parseArtifact(spec, bytes);
+  if (!parsed.ok) throw fail(parsed.kind, parsed.problem);
+  return parsed.value as T;
 }

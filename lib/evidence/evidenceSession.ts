@@ -10,6 +10,7 @@ import { canonicalJsonBytes, canonicalJsonLinesBytes } from "./canonicalJson";
 import { checkSeal } from "./checkSeal";
 import { artifactBlobName, runPrefix } from "./keys";
 import { checkReceipt } from "./checkReceipt";
+import { recentEvidence } from "./recentEvidence";
 import type { RunLog } from "./runLog";
 import { sha256Hex } from "./sha256";
 import { artifactRowOf, type EvidenceIndex } from "./tableIndex";
@@ -283,6 +284,16 @@ export class EvidenceSession {
   }
 
   /**
+   * An artifact's bytes checked against a row the caller holds (confined, SHA-256 and size); not memoised, like
+   * {@link readAgainst}.
+   */
+  readBytesAgainst(path: string, row: ArtifactRow | undefined): Promise<BytesReading> {
+    if (row !== undefined && row.path !== path)
+      throw new Error(`readBytesAgainst: the row is for ${row.path}, not ${path}`);
+    return this.load(path, row === undefined ? { status: "missing" } : this.classify(row));
+  }
+
+  /**
    * Reads an artifact against a row the caller holds (a run's own references before the index exists). The row is
    * confined like any other; nothing is memoised, because the row did not come from the index.
    */
@@ -356,7 +367,10 @@ export class EvidenceSession {
    */
   async putBytes(path: string, bytes: Uint8Array, contentType: string): Promise<StoredArtifact> {
     try {
-      return await this.deps.store.put(this.run, path, bytes, contentType);
+      const stored = await this.deps.store.put(this.run, path, bytes, contentType);
+      // Create-once: the blob now holds exactly these bytes (see recentEvidence for who may use them).
+      recentEvidence.remember(stored.blobName, stored.sha256, bytes);
+      return stored;
     } finally {
       this.forget(path);
     }

@@ -53,7 +53,9 @@ export async function runActivity(
       logHandler: (level, ...args) => log(`[${item.name}] ${level}: ${args.map(String).join(" ")}`),
     });
     const input = item.input === undefined ? undefined : (JSON.parse(item.input) as unknown);
-    const result: unknown = await activityScope.run(item.name, (): Promise<unknown> => Promise.resolve(handler(input, context)));
+    const result: unknown = await activityScope.run(item.name, (): Promise<unknown> =>
+      Promise.resolve(handler(input, context)),
+    );
     return {
       EventType: EventType.TaskCompleted,
       EventId: -1,

@@ -37,7 +37,10 @@ const BLOB = /^\/devstoreaccount1\/evidence(\/|\?|$)/;
 function folderOf(pathname: string): string | undefined {
   const parts = decodeURIComponent(pathname).split("/").slice(3); // "", account, container
   if (parts.length < 6) return undefined;
-  const inRun = process.env.BENCH_FILES === "1" ? parts.slice(4).map((p) => p.replace(/^pp-[0-9a-f]+-\d+/, "*")) : parts.slice(4, -1); // after tenant/client/device/runId, without the file name
+  const inRun =
+    process.env.BENCH_FILES === "1"
+      ? parts.slice(4).map((p) => p.replace(/^pp-[0-9a-f]+-\d+/, "*"))
+      : parts.slice(4, -1); // after tenant/client/device/runId, without the file name
   return inRun.length === 0 ? "(run folder)" : inRun.join("/");
 }
 

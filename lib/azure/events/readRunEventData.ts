@@ -7,7 +7,8 @@ import type { RunRecord } from "../../schemas/artifacts/run";
 import type { Regressions, ValidationReport } from "../../schemas/artifacts/validation";
 import type { RemediationRecord } from "../../schemas/artifacts/remediation";
 import type { RunEventData } from "./eventData";
-import { assembleRunEventData, unfinishedRunEventData, type RunFacts } from "./runEventData";
+import { assembleRunEventData, unfinishedRunEventData, withTransparency, type RunFacts } from "./runEventData";
+import { readSealedRunEventData } from "./sealedRunEventData";
 
 /** The artifacts a run event cites with their sealed hashes, in the order an on-call engineer opens them. */
 export const CITED_ARTIFACTS: readonly ArtifactKey[] = [
@@ -50,6 +51,25 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
       `the run could not be sealed and decided: ${context.finishFailure}`,
     );
   }
+  // The finishing step sealed the data it built from the same verified reads: one row and one blob, verified.
+  // Runs finished before it existed, or whose copy does not verify, are read from their evidence as before.
+  const sealed = await readSealedRunEventData(session);
+  const built = sealed === undefined ? await buildRunEventData(session, context) : { data: sealed, decided: true };
+  if (!built.decided) return built.data;
+  return withTransparency(built.data, await session.deps.log?.find(run));
+}
+
+/**
+ * The `data` of a finished run's events from its evidence (every artifact verified through the session), without the
+ * run's transparency-log entry; `decided` is false when there is no verified exit-code.json (the data then says 240).
+ * The finishing step calls it on the session its decision and report read through, so it reads nothing new.
+ */
+export async function buildRunEventData(
+  session: EvidenceSession,
+  context: Omit<RunEventContext, "finishFailure">,
+): Promise<{ data: RunEventData; decided: boolean }> {
+  const { run, prefix } = session;
+  const { facts, at } = context;
   // One query of the run's rows first: every read below is then classified from it, not point-read.
   const ownRows = await session.ownRows();
   const [exitCode, runRecord, finalReport, manifest, installs, regressions, postValidation, reboot] = await Promise.all(
@@ -69,15 +89,15 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
     ? await session.value<RemediationRecord>(ARTIFACTS.remediation)
     : undefined;
   if (exitCode === undefined) {
-    return unfinishedRunEventData(
+    const data = unfinishedRunEventData(
       run,
       facts,
       at,
       prefix,
       `${ARTIFACTS.exitCode.path} is missing or does not verify against its index`,
     );
+    return { data, decided: false };
   }
-  const logged = await session.deps.log?.find(run);
   const cited = CITED_ARTIFACTS.flatMap((key) => {
     const row = ownRows.get(ARTIFACTS[key].path);
     return row === undefined ? [] : [{ path: row.path, sha256: row.sha256 }];
@@ -94,11 +114,10 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
     ...(regressions === undefined ? {} : { regressions }),
     ...(postValidation === undefined ? {} : { postValidation }),
     ...(reboot === undefined ? {} : { reboot }),
-    ...(logged === undefined ? {} : { logged }),
   });
-  if (remediation === undefined) return data;
+  if (remediation === undefined) return { data, decided: true };
   const name = (u: { updateId: string; kb?: string }): string => u.kb ?? u.updateId;
-  return {
+  const withRemediation: RunEventData = {
     ...data,
     remediation: {
       mode: remediation.mode,
@@ -110,4 +129,5 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
       quarantined: remediation.quarantine.map((q) => (q.kind === "kb" ? q.kb : q.name)),
     },
   };
+  return { data: withRemediation, decided: true };
 }

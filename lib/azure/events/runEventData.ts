@@ -122,6 +122,29 @@ export function assembleRunEventData(s: RunEventSources): RunEventData {
 }
 
 /**
+ * The data with the run's transparency-log entry in `evidence` (where {@link assembleRunEventData} puts it), or as it
+ * is when the run has none.
+ */
+export function withTransparency(data: RunEventData, logged: RunLogEntry | undefined): RunEventData {
+  if (logged === undefined) return data;
+  const { prefix, merkleRoot, artifacts } = data.evidence;
+  return {
+    ...data,
+    evidence: {
+      prefix,
+      ...(merkleRoot === undefined ? {} : { merkleRoot }),
+      transparency: {
+        leafIndex: logged.index,
+        leafHash: logged.leafHash,
+        treeSize: logged.size,
+        checkpoint: logged.checkpoint,
+      },
+      artifacts,
+    },
+  };
+}
+
+/**
  * The `data` of a run that has no verified exit-code.json (finishing failed after its retries, or the record does
  * not verify): 240, as the exit-code rules class missing evidence, with the reason, so the device does not keep
  * showing its previous state and on-call hears of it. Nothing is cited: nothing could be read back.
