@@ -8,6 +8,7 @@ import { readRunEvidence } from "../../../lib/evidence/readRun";
 import { readVerified } from "../../../lib/evidence/runEvidence";
 import type { RunRef } from "../../../lib/schemas/common";
 import { plantOutsideRow } from "../../harness/outsideRunRow";
+import { countEvidenceRequests, EvidenceRequestTally } from "../../../local/run/storageRequests";
 import { testConfig, testStorage, uniqueRunId } from "../../harness/storage";
 
 const REGRESSIONS = { schemaVersion: 1, TotalRegressions: 0, regressions: [], preExisting: [] };
@@ -118,6 +119,52 @@ describe("EvidenceSession (run-bound, against Azurite)", () => {
 
     expect((await session.read(ARTIFACTS.regressions)).read.status).toBe("not-indexed");
     expect((await session.read(ARTIFACTS.diagnostics)).read.status).toBe("missing");
+  });
+
+  it("readAll tells the unindexed well-known artifacts apart with one listing of the run's folder, not a GET each", async () => {
+    const { storage, deps, run } = await setup();
+    const writer = openEvidenceSession(deps, run);
+    const transcript = "02-baseline/transcripts/pp-1-1.stdout.txt";
+    const indexed = await writer.putBytes(transcript, Buffer.from("output\n"), "text/plain; charset=utf-8");
+    await writer.index([{ ...indexed, merkleLeaf: true }]);
+    await writer.put(ARTIFACTS.regressions, REGRESSIONS); // stored, never indexed
+    const tally = new EvidenceRequestTally();
+    const stop = countEvidenceRequests(
+      { blob: new URL(storage.evidence.url).port, table: new URL(storage.tables.artifacts.url).port },
+      tally.add,
+    );
+    let back;
+    try {
+      back = await openEvidenceSession(deps, run).readAll();
+    } finally {
+      stop();
+    }
+    expect(back.readings.get(ARTIFACTS.regressions.path)?.read.status).toBe("not-indexed");
+    expect(back.readings.get(ARTIFACTS.catalog.path)?.read.status).toBe("missing");
+    expect(back.readings.get(transcript)?.read.status).toBe("verified");
+    const counted = tally.all.filter((r) => r.target !== "other").map((r) => r.kind);
+    expect(counted.sort()).toEqual(["blob GET", "blob list", "table query"]);
+  });
+
+  it("knows the rows it indexed: lookups after a create-once index write read nothing", async () => {
+    const { storage, deps, run } = await setup();
+    const session = openEvidenceSession(deps, run);
+    const stored = await session.put(ARTIFACTS.regressions, REGRESSIONS);
+    await session.index([{ ...stored, merkleLeaf: true }]);
+    const tally = new EvidenceRequestTally();
+    const stop = countEvidenceRequests(
+      { blob: new URL(storage.evidence.url).port, table: new URL(storage.tables.artifacts.url).port },
+      tally.add,
+    );
+    let lookup;
+    try {
+      lookup = await session.lookup(ARTIFACTS.regressions.path);
+    } finally {
+      stop();
+    }
+    expect(tally.counted).toBe(0);
+    // The row it knows is the row the table holds (read by a fresh session).
+    expect(lookup).toEqual(await openEvidenceSession(deps, run).lookup(ARTIFACTS.regressions.path));
   });
 
   it("writes create-once: a retry with the same bytes succeeds, different bytes are a write-once conflict", async () => {
