@@ -15,6 +15,7 @@ import { STEPS } from "./steps";
 import { isArmThrottled, waitOutThrottling } from "./throttleWait";
 import { stageFactsOf, submitNextStep } from "./submitNextStep";
 import { rememberingWrites } from "../evidence/writtenBytes";
+import { finishWhenDone } from "./finishWhenDone";
 
 /**
  * Decisions one call may take when the next one is already due (a collected reboot and the first agent check):
@@ -84,6 +85,12 @@ async function look(
  * paths and bytes derive from the input only.
  */
 export async function advanceRun(callerDeps: DeviceRunDeps, request: AdvanceDeviceRunInput): Promise<DeviceRunState> {
+  const state = await advanceOnce(callerDeps, request);
+  // The call that ended the run also seals it (issue 22): finishDeviceRun's work without its own activity call.
+  return finishWhenDone(callerDeps, request.input, state, request.now);
+}
+
+async function advanceOnce(callerDeps: DeviceRunDeps, request: AdvanceDeviceRunInput): Promise<DeviceRunState> {
   // Artifacts this call stores (create-once) and then decides on are served from memory, not read back.
   const deps = { ...callerDeps, evidence: rememberingWrites(callerDeps.evidence) };
   const { input } = request;
@@ -112,6 +119,7 @@ export async function advanceRun(callerDeps: DeviceRunDeps, request: AdvanceDevi
       ...(input.window === undefined ? {} : { windowEnd: new Date(input.window.end) }),
       dryRun: input.dryRun,
       scanOnly: input.scanOnly === true,
+      os: input.device.os,
       ...(deps.stages === undefined ? {} : { stages: deps.stages }),
     });
     await carryOutRecords(deps.evidence, run, plan.record, stored, now);
