@@ -56,9 +56,10 @@ export const FIRST_REBOOT_CHECK_SECONDS = 90;
 /**
  * The same per OS family (issue 22: every agent check that finds the device still away costs eight history events).
  * Windows applies its updates while it restarts (minutes with a servicing-stack or cumulative update) and its agent
- * reports some seconds after the boot; a Linux restart takes seconds, so its first look stays early.
+ * reports up to half a minute after the boot (2.5 min + 30 s); a Linux restart takes seconds, so its first look stays
+ * early. The reboot command's own first poll comes 30 s after this look, so the script's own seconds are covered.
  */
-export const FIRST_REBOOT_CHECK_SECONDS_BY_OS: Readonly<Record<OsFamily, number>> = { windows: 150, linux: 90 };
+export const FIRST_REBOOT_CHECK_SECONDS_BY_OS: Readonly<Record<OsFamily, number>> = { windows: 180, linux: 90 };
 
 /** When to first look at a rebooting device of this OS family, after the reboot's delay (unknown: the shortest). */
 export function firstRebootCheckSeconds(os: OsFamily | undefined): number {
