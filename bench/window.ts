@@ -17,6 +17,7 @@ import { startLocalStack, type LocalStack } from "../local/run/localStack";
 import { runWindows } from "../local/run/runWindows";
 import { countEvidenceRequests, EvidenceRequestTally } from "../local/run/storageRequests";
 import { ORCHESTRATORS } from "../orchestrators/activityNames";
+import { addHistory, breakdownLines, emptyBreakdown } from "./historyBreakdown";
 import { intSetting } from "./settings";
 
 const DEVICES = intSetting("BENCH_DEVICES", 1000);
@@ -199,8 +200,11 @@ async function benchWindow(devices: number): Promise<number> {
     const runs = (await stack.host.client.getStatusAll()).filter((s) => s.name === ORCHESTRATORS.devicePatchRun);
     let events = 0;
     let maxEvents = 0;
+    const breakdown = emptyBreakdown();
     for (const run of runs) {
-      const n = (await stack.host.getHistory(run.instanceId)).length;
+      const history = await stack.host.getHistory(run.instanceId);
+      addHistory(breakdown, history);
+      const n = history.length;
       events += n;
       maxEvents = Math.max(maxEvents, n);
     }
@@ -220,6 +224,7 @@ async function benchWindow(devices: number): Promise<number> {
     console.log(`wall time ${(wallMs / 1000).toFixed(1)} s for ${summary.simulatedMinutes} simulated minutes`);
     console.log(`devices per minute (wall): ${perMinute.toFixed(0)}`);
     console.log(`history events per device run: ${perRun(events)} (most in one run: ${maxEvents}; target <= 40)`);
+    for (const line of breakdownLines(breakdown)) console.log(line);
     console.log(
       `storage requests per device run: evidence + index ${perRun(counts.evidence)} (target <= 50); evidence account other ${perRun(counts.evidenceOther)} (locks, policies, index $batch); staging ${perRun(counts.staging)} (agent writes + collect reads and deletes); task hub ${perRun(counts.taskHub)}`,
     );

@@ -8,6 +8,12 @@ import {
 } from "../lib/schemas/deviceRun";
 import { callActivity } from "./callActivity";
 
+/** The state without a result an earlier activity may carry (finishDeviceRun takes the run as it stands). */
+function unfinished(state: DeviceRunState): DeviceRunState {
+  const { finished: _finished, ...rest } = state;
+  return rest;
+}
+
 /** The stages in the run's order. */
 const STAGE_ORDER: readonly DeviceRunStage[] = DeviceRunStageSchema.options;
 
@@ -65,7 +71,12 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
   const facts = { run: input.run, trigger: input.trigger, dryRun: input.dryRun };
   let result: DeviceRunResult;
   try {
-    result = yield* callActivity(context, "finishDeviceRun", { input, state, now: now(), failure });
+    // The activity that ended the run normally sealed it too (state.finished, issue 22); otherwise (a give-up, or
+    // that finish failed) finishDeviceRun does it.
+    result =
+      failure === undefined && state.finished !== undefined
+        ? state.finished
+        : yield* callActivity(context, "finishDeviceRun", { input, state: unfinished(state), now: now(), failure });
   } catch (error) {
     // No exit code could be written: still tell on-call (a 240 event from what this orchestration knows), then fail
     // as before so the window reports the device as orchestration-failed. If that publish fails too, the window's

@@ -15,6 +15,10 @@ import { STEPS } from "./steps";
 import { isArmThrottled, waitOutThrottling } from "./throttleWait";
 import { stageFactsOf, submitNextStep } from "./submitNextStep";
 import { rememberingWrites } from "../evidence/writtenBytes";
+import { finishWhenDone } from "./finishWhenDone";
+import type { CollectedCommand } from "./collectCommand";
+import { postAlreadyRan, splitProbeBundle, withPostAfterProbe } from "./probeWithPost";
+import { STAGES } from "../domain/run/steps";
 
 /**
  * Decisions one call may take when the next one is already due (a collected reboot and the first agent check):
@@ -24,7 +28,14 @@ const MAX_DECISIONS_PER_CALL = 3;
 
 /** Where a stage ended: its outcome for the planner, or the state to return while its commands still run. */
 type Looked =
-  { kind: "outcome"; outcome: StageOutcome; state: DeviceRunState } | { kind: "waiting"; state: DeviceRunState };
+  | {
+      kind: "outcome";
+      outcome: StageOutcome;
+      state: DeviceRunState;
+      /** Post sections collected with a boot probe, recorded only if the probe's decision is the post stage. */
+      deferred?: CollectedCommand[];
+    }
+  | { kind: "waiting"; state: DeviceRunState };
 
 /**
  * Polls the stage's command (or asks ARM for the agent's status while waiting) and records what ended. One command
@@ -38,6 +49,7 @@ async function look(
   state: DeviceRunState,
 ): Promise<Looked> {
   const { now, stored } = ctx;
+  const deferred: CollectedCommand[] = [];
   if (state.commands.length > 0) {
     const polled = await pollCommands(deps.runCommands, state, now);
     if (polled.kind === "waiting") {
@@ -55,8 +67,10 @@ async function look(
     const facts: StepFacts[] = stageFactsOf(state);
     for (const { command, end } of polled.ended) {
       // A bundle is collected as one record per section, each recorded through its own step's row.
-      for (const collected of await collectCommand({ ...deps, steps: ctx.steps }, ctx.run, command, end, stored, now))
-        facts.push(await recordStep(ctx, collected));
+      const collected = await collectCommand({ ...deps, steps: ctx.steps }, ctx.run, command, end, stored, now);
+      const split = splitProbeBundle(state.stage, collected);
+      for (const section of split.now) facts.push(await recordStep(ctx, section));
+      deferred.push(...split.deferred);
       // Not deleted: the step's slot is updated in place by its next execution (lib/azure/runCommands.ts), so a
       // retry finds the command (or, once the slot holds another execution, rebuilds it from its status record).
     }
@@ -65,7 +79,7 @@ async function look(
   if ((state.queued ?? []).length > 0 || (state.commands.length === 0 && state.stageFacts !== undefined)) {
     const next = await submitNextStep(deps, ctx, input, state);
     if (next.kind === "state") return { kind: "waiting", state: next.state };
-    return { kind: "outcome", outcome: stageOutcomeOf(state.stage, next.facts), state: next.state };
+    return { kind: "outcome", outcome: stageOutcomeOf(state.stage, next.facts), state: next.state, deferred };
   }
   if (state.stage === "rebootWait" || state.stage === "installReconnect") {
     return {
@@ -84,6 +98,12 @@ async function look(
  * paths and bytes derive from the input only.
  */
 export async function advanceRun(callerDeps: DeviceRunDeps, request: AdvanceDeviceRunInput): Promise<DeviceRunState> {
+  const state = await advanceOnce(callerDeps, request);
+  // The call that ended the run also seals it (issue 22): finishDeviceRun's work without its own activity call.
+  return finishWhenDone(callerDeps, request.input, state, request.now);
+}
+
+async function advanceOnce(callerDeps: DeviceRunDeps, request: AdvanceDeviceRunInput): Promise<DeviceRunState> {
   // Artifacts this call stores (create-once) and then decides on are served from memory, not read back.
   const deps = { ...callerDeps, evidence: rememberingWrites(callerDeps.evidence) };
   const { input } = request;
@@ -95,10 +115,13 @@ export async function advanceRun(callerDeps: DeviceRunDeps, request: AdvanceDevi
   const ctx: RecordStepContext = { evidence: deps.evidence, run, os: input.device.os, facts, stored, now, steps };
   let state = request.state;
 
+  // The post stage's outcome when its sections ran in the boot probe's command (lib/deviceRun/probeWithPost.ts).
+  let ready: Looked | undefined;
   for (let decision = 0; decision < MAX_DECISIONS_PER_CALL && state.stage !== "done"; decision += 1) {
     let looked: Looked;
     try {
-      looked = await look(deps, ctx, input, state);
+      looked = ready ?? (await look(deps, ctx, input, state));
+      ready = undefined;
     } catch (error) {
       // A poll, collect or agent-status read that ARM throttled: this decision again after the wait (as a retry of
       // the call would, but at the wait ARM or the pacer named, in durable time, and never counted as a failure).
@@ -112,13 +135,27 @@ export async function advanceRun(callerDeps: DeviceRunDeps, request: AdvanceDevi
       ...(input.window === undefined ? {} : { windowEnd: new Date(input.window.end) }),
       dryRun: input.dryRun,
       scanOnly: input.scanOnly === true,
+      os: input.device.os,
       ...(deps.stages === undefined ? {} : { stages: deps.stages }),
     });
     await carryOutRecords(deps.evidence, run, plan.record, stored, now);
     await recordRemediation(deps, run, input.device.os, facts, plan.record, stored, now);
     state = { ...plan.state, stored: stored.list() };
-    if (plan.submit.length > 0) {
-      const next = await submitNextStep(deps, ctx, input, { ...state, queued: [...plan.submit], stageFacts: [] });
+    const deferred = looked.deferred ?? [];
+    if (postAlreadyRan(plan, deferred)) {
+      // The probe proved the reboot and the post sections already ran after it: record them now and decide on them
+      // in this call, as if the post stage's own command had just been collected.
+      const facts: StepFacts[] = [];
+      for (const section of deferred) facts.push(await recordStep(ctx, section));
+      state = { ...state, stored: stored.list() };
+      ready = { kind: "outcome", outcome: stageOutcomeOf("post", facts), state };
+      // Not counted as a decision of its own: the post outcome is decided in this call whatever the bound.
+      decision -= 1;
+      continue;
+    }
+    const submit = withPostAfterProbe(plan.state, plan.submit, deps.stages ?? STAGES, deps.bundleSteps);
+    if (submit.length > 0) {
+      const next = await submitNextStep(deps, ctx, input, { ...state, queued: submit, stageFacts: [] });
       // A stage whose steps all gave up at once (409 past their deadlines) is decided on in the next call.
       state = next.state;
       if (next.kind === "ended") state = { ...state, nextCheckAt: now.toISOString() };

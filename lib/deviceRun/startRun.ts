@@ -11,6 +11,7 @@ import { RunFacts } from "./runFacts";
 import { StoredList } from "./storedArtifacts";
 import { STEPS } from "./steps";
 import { submitNextStep } from "./submitNextStep";
+import { finishWhenDone } from "./finishWhenDone";
 
 /** Without a window, a lock outlives any run (the longest: installs, reboots, timeouts) by far. */
 const LOCK_WITHOUT_WINDOW_MINUTES = 24 * 60;
@@ -48,6 +49,11 @@ function failureRecord(phase: PhaseKey, kind: PhaseFailure["kind"], message: str
  * is not touched, and the run ends with exit code 240 (run.json missing because the policy was refused).
  */
 export async function startRun(deps: DeviceRunDeps, request: StartDeviceRunInput): Promise<DeviceRunState> {
+  // A run that ends before any device step (lock held, agent away, policy refused) is sealed in the same call.
+  return finishWhenDone(deps, request.input, await startOnce(deps, request), request.now);
+}
+
+async function startOnce(deps: DeviceRunDeps, request: StartDeviceRunInput): Promise<DeviceRunState> {
   const { input, instanceId } = request;
   const now = new Date(request.now);
   const at = now.toISOString();

@@ -38,6 +38,7 @@ async function timingInputs(request: SubmitRequest, id: string): Promise<TimingI
     slowestCheckSeconds: slowestCheckSeconds(record),
     // Read only by a step that runs after the catalog: before it, the catalog is not stored yet.
     installEstimateSeconds: step.timing.readsCatalog === true ? installEstimateSeconds(await facts.catalog()) : 0,
+    os: input.device.os,
   };
 }
 

@@ -159,6 +159,13 @@ export const DeviceRunStateSchema = z.object({
    * needed is in progress (the reboot stages then lead to `revalidate` instead of `post`).
    */
   remediation: z.object({ regressionsBefore: z.number().int().min(1), rebooting: z.boolean().optional() }).optional(),
+  /**
+   * Set when the activity that ended the run (stage done) also did finishDeviceRun's work (issue 22: one activity
+   * call, four history events, less): the run's result. Absent: the orchestrator calls finishDeviceRun.
+   */
+  get finished() {
+    return DeviceRunResultSchema.optional();
+  },
 });
 export type DeviceRunState = z.infer<typeof DeviceRunStateSchema>;
 

@@ -1,6 +1,7 @@
 import type { DeviceRunStage, DeviceRunState, RebootProgress } from "../../schemas/deviceRun";
 import type { InstallInProgress } from "../../schemas/artifacts/snapshot";
 import type { AgentStatus } from "../../schemas/target";
+import type { OsFamily } from "../../schemas/common";
 import { PHASES, type PhaseKey } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
 import { gateStop, withGateStep } from "../gates/planGates";
@@ -14,7 +15,7 @@ import {
   type RevalidateOutcome,
 } from "./planRemediation";
 import {
-  FIRST_REBOOT_CHECK_SECONDS,
+  firstRebootCheckSeconds,
   POST_REBOOT_SETTLE_SECONDS,
   REBOOT_DELAY_SECONDS,
   STAGES,
@@ -84,6 +85,8 @@ export interface PlanContext {
   scanOnly?: boolean;
   /** The stage table (which steps each stage submits); the production one unless a test extends it. */
   stages?: StageTable;
+  /** The device's OS family: when a rebooting device is first looked at (lib/domain/run/steps.ts). */
+  os?: OsFamily;
 }
 
 /** Installs re-run once after the agent drops mid-install: the script reports what already went in as AlreadyInstalled. */
@@ -534,6 +537,7 @@ function afterReboot(
   outcome: Extract<StageOutcome, { stage: "reboot" }>,
   now: Date,
   stages: StageTable,
+  os: OsFamily | undefined,
   reason?: string,
 ): Plan {
   if (outcome.answered === false) {
@@ -545,6 +549,7 @@ function afterReboot(
       { stage: "reboot", scheduled: true, scheduledAt: sentAt, delaySeconds: REBOOT_DELAY_SECONDS },
       now,
       stages,
+      os,
       "the reboot script's answer was unreadable: waiting for a boot time after the command was sent",
     );
   }
@@ -573,7 +578,7 @@ function afterReboot(
     decidedBy: undefined,
   };
   const firstCheck = new Date(
-    Date.parse(outcome.scheduledAt) + (outcome.delaySeconds + FIRST_REBOOT_CHECK_SECONDS) * 1000,
+    Date.parse(outcome.scheduledAt) + (outcome.delaySeconds + firstRebootCheckSeconds(os)) * 1000,
   );
   return plan(
     state,
@@ -718,7 +723,7 @@ function planStage(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContex
     case "installReconnect":
       return afterInstallReconnect(state, outcome, ctx, now, stages);
     case "reboot":
-      return afterReboot(state, outcome, now, stages);
+      return afterReboot(state, outcome, now, stages, ctx.os);
     case "rebootWait":
       return planRebootWait(state, now, stages, outcome.agentStatus);
     case "bootProbe":

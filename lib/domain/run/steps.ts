@@ -1,4 +1,5 @@
 import type { InstallInProgress } from "../../schemas/artifacts/snapshot";
+import type { OsFamily } from "../../schemas/common";
 import type { ScriptId } from "../../schemas/device/envelope";
 import type { DeviceRunPolicy, DeviceRunStage } from "../../schemas/deviceRun";
 import type { ArtifactKey, PhaseKey } from "../artifacts";
@@ -20,6 +21,8 @@ export interface TimingInputs {
   slowestCheckSeconds: number;
   /** The install's first-look estimate from the approved updates' sizes. */
   installEstimateSeconds: number;
+  /** The device's OS family (a restart's typical duration depends on it); absent: the shortest estimate. */
+  os?: OsFamily;
 }
 
 /** When a step's run command is looked at: first after its typical duration, then backing off, until its deadline. */
@@ -50,6 +53,18 @@ const BOOT_PROBE_FIRST_POLL_SECONDS = 30;
 export const REBOOT_DELAY_SECONDS = 60;
 /** First look at a rebooting device, after the reboot's delay: a restart rarely takes less. */
 export const FIRST_REBOOT_CHECK_SECONDS = 90;
+/**
+ * The same per OS family (issue 22: every agent check that finds the device still away costs eight history events).
+ * Windows applies its updates while it restarts (minutes with a servicing-stack or cumulative update) and its agent
+ * reports up to half a minute after the boot (2.5 min + 30 s); a Linux restart takes seconds, so its first look stays
+ * early. The reboot command's own first poll comes 30 s after this look, so the script's own seconds are covered.
+ */
+export const FIRST_REBOOT_CHECK_SECONDS_BY_OS: Readonly<Record<OsFamily, number>> = { windows: 180, linux: 90 };
+
+/** When to first look at a rebooting device of this OS family, after the reboot's delay (unknown: the shortest). */
+export function firstRebootCheckSeconds(os: OsFamily | undefined): number {
+  return os === undefined ? FIRST_REBOOT_CHECK_SECONDS : FIRST_REBOOT_CHECK_SECONDS_BY_OS[os];
+}
 
 /** One row of the step table, the part the pure planner and the poll schedule need. */
 export interface StepPlan {
@@ -143,7 +158,7 @@ export const STEP_PLANS = {
     // little later, so collecting it and the first agent check happen in one advance call.
     timing: {
       timeoutSeconds: fromScript,
-      firstPollSeconds: fixed(30 + REBOOT_DELAY_SECONDS + FIRST_REBOOT_CHECK_SECONDS),
+      firstPollSeconds: (t) => 30 + REBOOT_DELAY_SECONDS + firstRebootCheckSeconds(t.os),
     },
     failsPhase: false,
     produces: [],

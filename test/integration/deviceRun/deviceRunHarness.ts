@@ -156,7 +156,7 @@ export interface DrivenRun {
   input: DeviceRunInput;
   result: DeviceRunResult;
   states: DeviceRunState[];
-  /** Activity calls (start + advances + finish): each is two history events in the orchestration. */
+  /** Activity calls (start + advances, + finish when the last of them could not seal): two history events each. */
   activityCalls: number;
   /** Durable timers the orchestrator would have created (an advance whose nextCheckAt was in the future). */
   timers: number;
@@ -247,10 +247,14 @@ export async function driveRun(env: RunEnv, device: DeviceRef, options: DriveOpt
     states.push(state);
     activityCalls += 1;
   }
-  const finishRequest = { input, state, now: now() };
-  const result = await finish(finishRequest);
-  await retry(finish, finishRequest, result);
-  activityCalls += 1;
+  // The call that ended the run sealed it too (issue 22); finishDeviceRun only when it could not.
+  let result = state.finished;
+  if (result === undefined) {
+    const finishRequest = { input, state, now: now() };
+    result = await finish(finishRequest);
+    await retry(finish, finishRequest, result);
+    activityCalls += 1;
+  }
   return {
     input,
     result,

@@ -84,7 +84,7 @@ describe("a device whose policy layers the overlay refuses", () => {
     const driven = await driveRun(env, device);
     const { run } = driven.input;
     expect(driven.result.exitCode).toBe(240);
-    expect(driven.activityCalls).toBe(2); // start and finish: nothing to retry, nothing to poll
+    expect(driven.activityCalls).toBe(1); // start, which also sealed it (issue 22): nothing to retry, nothing to poll
     const failure = await readJson<PhaseFailure>(run, failurePath("init"));
     expect(failure).toMatchObject({
       kind: "PolicyInvalid",

@@ -71,6 +71,37 @@ describe("devicePatchRun (replayed from hand-built history)", () => {
     expect(drive.customStatus.at(-2)).toMatchObject({ device: "WIN-SERVER01", stage: "finishing" });
   });
 
+  it("takes the result of the advance that ended and sealed the run: no finishDeviceRun call, the publish still its own", async () => {
+    const sealed = deviceRunResult(input, 150, "RebootPending");
+    const drive = await driveOrchestration(
+      devicePatchRun,
+      input,
+      responder(state("pre", 1), [state("post", 3), state("done", 0, { finished: sealed })]),
+      T0,
+    );
+    expect(drive.outcome).toMatchObject({ status: "completed", output: sealed });
+    expect(names(drive.calls)).toEqual([
+      "startDeviceRun",
+      `timer@${at(1)}`,
+      "advanceDeviceRun",
+      `timer@${at(3)}`,
+      "advanceDeviceRun",
+      "publishRunEvents",
+    ]);
+  });
+
+  it("finishes a run that start already sealed (lock held by another run) with the publish alone", async () => {
+    const sealed = deviceRunResult(input, 170, "Skipped");
+    const drive = await driveOrchestration(
+      devicePatchRun,
+      input,
+      responder(state("done", 0, { lockContended: true, finished: sealed }), []),
+      T0,
+    );
+    expect(drive.outcome).toMatchObject({ status: "completed", output: sealed });
+    expect(names(drive.calls)).toEqual(["startDeviceRun", "publishRunEvents"]);
+  });
+
   it("still seals and releases the lock when an advance keeps failing after its retries", async () => {
     const failing: Answer = { error: "ARM throttled for 10 minutes" };
     const drive = await driveOrchestration(
