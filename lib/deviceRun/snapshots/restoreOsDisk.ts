@@ -6,6 +6,7 @@ import type { RestoreRecord } from "../../schemas/artifacts/diskSnapshots";
 import type { DeviceRunInput, DeviceRunState } from "../../schemas/deviceRun";
 import type { DeviceRunDeps } from "../deps";
 import type { RecordStepContext } from "../recordStep";
+import { writtenBefore } from "./writtenBefore";
 
 type Action = RestoreRecord["actions"][number]["action"];
 
@@ -28,7 +29,7 @@ export async function restoreOsDisk(
   input: DeviceRunInput,
   state: DeviceRunState,
 ): Promise<RestoreOutcome> {
-  const stored = await ctx.facts.read<RestoreRecord>(ARTIFACTS.restore);
+  const stored = await writtenBefore<RestoreRecord>(ctx, ARTIFACTS.restore);
   if (stored !== undefined) return outcomeOf(stored);
   const at = ctx.now.toISOString();
   const snapshotId = state.diskSnapshots?.osSnapshotId ?? "";

@@ -7,6 +7,7 @@ import type { DeviceRunInput } from "../../schemas/deviceRun";
 import { DEFAULT_SNAPSHOTS } from "../../schemas/snapshotsPolicy";
 import type { DeviceRunDeps } from "../deps";
 import type { RecordStepContext } from "../recordStep";
+import { writtenBefore } from "./writtenBefore";
 
 /** Why a Uniform scale-set instance's snapshots cannot be restored by an OS-disk swap (decided for issue 20). */
 export const UNIFORM_NOT_RESTORABLE =
@@ -40,7 +41,7 @@ export async function takeSnapshots(
   ctx: RecordStepContext,
   input: DeviceRunInput,
 ): Promise<SnapshotOutcome> {
-  const stored = await ctx.facts.read<DiskSnapshotsRecord>(ARTIFACTS.diskSnapshots);
+  const stored = await writtenBefore<DiskSnapshotsRecord>(ctx, ARTIFACTS.diskSnapshots);
   if (stored !== undefined) return outcomeOf(stored, input);
   const policy = (await ctx.facts.runRecord()).policy.snapshots ?? DEFAULT_SNAPSHOTS;
   const at = ctx.now.toISOString();

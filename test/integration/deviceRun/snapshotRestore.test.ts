@@ -231,4 +231,34 @@ describe("snapshots before install and restoreSnapshot remediation (issue 20)", 
       expect(await evidenceFor(env).store.get(input.run, ARTIFACTS.installSummary.path)).toBeUndefined();
     });
   });
+
+  describe("every activity call retried (at-least-once)", () => {
+    let env: Env;
+    beforeAll(async () => {
+      env = await start();
+    });
+    afterAll(async () => {
+      await env?.close();
+    });
+
+    it("a retried snapshot or restore call writes no new evidence and gives the same answer", async () => {
+      // driveRun re-runs each call with the same input after the first one changed ARM (snapshots taken, the OS disk
+      // swapped) and fails on a different answer or a new blob.
+      const { input, result, retried } = await driveRun(env, web(env), { retryEveryCall: true });
+      expect(retried).toBeGreaterThan(0);
+      expect(result.exitCode).toBe(220);
+      const remediation = await readJson<RemediationRecord>(env, input.run, ARTIFACTS.remediation);
+      expect(remediation.outcome).toBe("recovered");
+      // One snapshot per disk and one restored disk: nothing taken or created twice.
+      const vm = web(env);
+      const compute = env.arm.compute(vm.subscriptionId);
+      const names: string[] = [];
+      for await (const s of compute.snapshots.listByResourceGroup(vm.resourceGroup)) names.push(s.name ?? "");
+      expect(names.filter((n) => n.includes(input.run.runId)).sort()).toEqual(
+        [`pp-FAB-WEB01-${input.run.runId}-lun0`, `pp-FAB-WEB01-${input.run.runId}-os`].sort(),
+      );
+      const restore = await readJson<RestoreRecord>(env, input.run, ARTIFACTS.restore);
+      expect(restore.actions.map((a) => a.action)).toEqual(["deallocate", "createDisk", "swapOsDisk", "start"]);
+    });
+  });
 });
