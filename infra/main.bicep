@@ -43,6 +43,9 @@ param managedResourceGroups managedResourceGroup[] = []
 @description('Assign a custom role limited to Arc and VMSS run commands instead of Hybrid Server Resource Administrator + Virtual Machine Contributor.')
 param useCustomRunCommandRole bool = false
 
+@description('Managed-disk snapshots before install and restoreSnapshot remediation (issue 20, policy snapshots.mode beforeInstall): assign Disk Snapshot Contributor (and Virtual Machine Contributor with the custom run-command role) on each managed resource group.')
+param diskSnapshots bool = false
+
 @description('Assign Reader on each managed subscription: discovery (one Resource Graph query) then also finds tagged machines outside the managed resource groups. Off: Reader on the managed groups (always assigned) is enough for the machines there.')
 param inventoryReaderOnSubscriptions bool = false
 
@@ -297,6 +300,7 @@ module managedResourceGroupRoles 'modules/managedResourceGroupRoles.bicep' = [fo
   params: {
     principalId: functionApp.outputs.principalId
     useCustomRunCommandRole: createCustomRunCommandRole
+    diskSnapshots: diskSnapshots
     customRunCommandRoleName: guid('/subscriptions/${group.subscriptionId}', 'patchpilot-vmss-run-command', environmentName)
   }
   dependsOn: [

@@ -12,12 +12,16 @@ param useCustomRunCommandRole bool = false
 @description('Name (GUID) of the custom run-command role definition; used when useCustomRunCommandRole.')
 param customRunCommandRoleName string = ''
 
+@description('Managed-disk snapshots before install and restoreSnapshot remediation (issue 20): Disk Snapshot Contributor, and Virtual Machine Contributor for the OS-disk swap when the custom run-command role replaces it.')
+param diskSnapshots bool = false
+
 // Built-in roles (name and id) from infra/builtInRoles.json, checked against Microsoft's role list by roles.test.ts.
 var builtInRoles = loadJsonContent('../builtInRoles.json')
 var roleIds = {
   hybridServerResourceAdministrator: builtInRoles.hybridServerResourceAdministrator.id
   virtualMachineContributor: builtInRoles.virtualMachineContributor.id
   reader: builtInRoles.reader.id
+  diskSnapshotContributor: builtInRoles.diskSnapshotContributor.id
 }
 
 var vmssRunCommandRoleId = useCustomRunCommandRole ? customRunCommandRoleName : roleIds.virtualMachineContributor
@@ -59,6 +63,30 @@ resource inventoryReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   name: guid(resourceGroup().id, principalId, roleIds.reader)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.reader)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Issue 20 (lib/azure/snapshots/diskClient.ts, only when the policy takes snapshots): incremental snapshots of the
+// VMs' disks, listed and deleted by retention. Disk Snapshot Contributor is the narrowest built-in role with
+// snapshots/write|read|delete (it also reaches storage accounts: a custom role would be narrower).
+resource diskSnapshotWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (diskSnapshots) {
+  name: guid(resourceGroup().id, principalId, roleIds.diskSnapshotContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.diskSnapshotContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The restoreSnapshot remediation deallocates and starts the VM, creates a disk from the snapshot and swaps the VM's
+// OS disk: Virtual Machine Contributor (virtualMachines/*, disks/*). Already assigned above unless the custom
+// run-command role (which never manages VMs) replaces it.
+resource osDiskRestore 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (diskSnapshots && useCustomRunCommandRole) {
+  name: guid(resourceGroup().id, principalId, roleIds.virtualMachineContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.virtualMachineContributor)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

@@ -9,6 +9,7 @@ import { carryOutRecords } from "./planRecords";
 import { pollCommands } from "./pollCommands";
 import { recordRemediation } from "./remediation/recordRemediation";
 import { recordStep, type RecordStepContext } from "./recordStep";
+import { lookArmStage } from "./snapshots/armStages";
 import { RunFacts } from "./runFacts";
 import { StoredList } from "./storedArtifacts";
 import { STEPS } from "./steps";
@@ -88,6 +89,9 @@ async function look(
       state,
     };
   }
+  // Issue 20: snapshots before install, the OS-disk restore and its wait are ARM-side actions (lib/deviceRun/snapshots).
+  const armOutcome = await lookArmStage(deps, ctx, input, state);
+  if (armOutcome !== undefined) return { kind: "outcome", outcome: armOutcome, state };
   throw new Error(`run ${ctx.run.runId}: stage ${state.stage} has no run command in flight and nothing to wait for`);
 }
 

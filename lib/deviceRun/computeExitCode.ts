@@ -67,6 +67,7 @@ export async function computeExitCode(
     preValidation: toReading(get("preValidation")),
     gates: toReading(get("gates")),
     catalog: toReading(get("catalog")),
+    diskSnapshots: toReading(get("diskSnapshots")),
     installSummary: toReading(get("installSummary")),
     installFailure: toReading(failure(PHASES.install)),
     reboot: toReading(get("reboot")),

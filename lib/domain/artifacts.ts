@@ -15,6 +15,7 @@ import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "../schemas/
 import { ExitCodeRecordSchema, FinalReportSchema } from "../schemas/artifacts/outcome";
 import { RunReceiptSchema } from "../schemas/artifacts/receipt";
 import { RemediationRecordSchema, UninstallRecordSchema } from "../schemas/artifacts/remediation";
+import { DiskSnapshotsRecordSchema, RestoreRecordSchema } from "../schemas/artifacts/diskSnapshots";
 
 /** Phase folders, numbered as in the seed engine (the numbers are stable names, not execution order). */
 export const PHASES = {
@@ -79,6 +80,8 @@ export const ARTIFACTS = {
   /** Hooks that act (issue 20): what each point did, action by action; only when the policy has hooks. */
   hooksPreInstall: json(`${PHASES.install}/hooks-pre-install.json`, HookReportSchema),
   hooksAlways: json(`${PHASES.postSnapshot}/hooks-always.json`, HookReportSchema),
+  /** Managed-disk snapshots taken before the install (issue 20; only when the policy takes them). */
+  diskSnapshots: json(`${PHASES.install}/snapshots.json`, DiskSnapshotsRecordSchema),
   installSummary: {
     path: `${PHASES.install}/install-summary.jsonl`,
     format: "jsonl",
@@ -95,6 +98,8 @@ export const ARTIFACTS = {
   remediationValidation: json(`${PHASES.remediation}/post-validation.json`, ValidationReportSchema),
   remediationRegressions: json(`${PHASES.remediation}/regressions.json`, RegressionsSchema),
   remediation: json(`${PHASES.remediation}/remediation.json`, RemediationRecordSchema),
+  /** A restoreSnapshot remediation's OS-disk swap (issue 20). */
+  restore: json(`${PHASES.remediation}/restore.json`, RestoreRecordSchema),
   events: {
     path: `${PHASES.index}/events.jsonl`,
     format: "jsonl",

@@ -25,6 +25,11 @@ export const DeviceRunStageSchema = z.enum([
   // Remediation of a regression (issue 20): remove what the run installed, then the POST validation again.
   "remediate",
   "revalidate",
+  // Managed-disk snapshots (issue 20): ARM-side actions, no run command. `snapshot` before the install;
+  // `restore` (OS-disk swap) and `restoreWait` (the agent back after the start) before `revalidate`.
+  "snapshot",
+  "restore",
+  "restoreWait",
 ]);
 export type DeviceRunStage = z.infer<typeof DeviceRunStageSchema>;
 
@@ -77,6 +82,8 @@ export const DeviceRunPolicySchema = z.object({
   alwaysHooks: z.boolean().optional(),
   /** What to do after a regression (absent: none; states from before remediation existed). */
   remediation: RemediationModeSchema.optional(),
+  /** Snapshots before install (issue 20): the `snapshot` stage comes between the catalog and the install. */
+  snapshots: z.boolean().optional(),
 });
 export type DeviceRunPolicy = z.infer<typeof DeviceRunPolicySchema>;
 
@@ -166,6 +173,17 @@ export const DeviceRunStateSchema = z.object({
   get finished() {
     return DeviceRunResultSchema.optional();
   },
+  /**
+   * Snapshots before install (issue 20): whether they were taken, the OS disk's snapshot (what a restoreSnapshot
+   * remediation restores from), and why a restore is not possible on this device (an Arc machine, a Uniform instance).
+   */
+  diskSnapshots: z
+    .object({
+      taken: z.boolean(),
+      osSnapshotId: z.string().min(1).optional(),
+      notRestorable: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 export type DeviceRunState = z.infer<typeof DeviceRunStateSchema>;
 

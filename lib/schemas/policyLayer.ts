@@ -11,6 +11,7 @@ import {
 import { GatesPolicySchema } from "./gatesPolicy";
 import { HooksPolicySchema } from "./hooksPolicy";
 import { RemediationPolicyLayerSchema, RemediationPolicySchema } from "./remediationPolicy";
+import { SnapshotsPolicyLayerSchema, SnapshotsPolicySchema } from "./snapshotsPolicy";
 
 /** Which layer of the overlay a policy document is. */
 export const PolicyScopeSchema = z.discriminatedUnion("level", [
@@ -65,6 +66,8 @@ export const PolicyLayerSchema = z
     gates: GatesPolicySchema.optional(),
     /** Hooks that act (lib/schemas/hooksPolicy.ts; merge rules in lib/domain/hooks/mergeHooks.ts). */
     hooks: HooksPolicySchema.optional(),
+    /** Managed-disk snapshots before install (lib/schemas/snapshotsPolicy.ts; lib/domain/snapshots/mergeSnapshots.ts). */
+    snapshots: SnapshotsPolicyLayerSchema.optional(),
   })
   .strict();
 export type PolicyLayer = z.infer<typeof PolicyLayerSchema>;
@@ -81,6 +84,8 @@ export const EffectivePolicySchema = z.object({
   hooks: HooksPolicySchema.optional(),
   /** Present when a layer sets it; absent means `none` (run records from before remediation existed stay valid). */
   remediation: RemediationPolicySchema.optional(),
+  /** Present when a layer sets it; absent means no snapshots (run records from before snapshots existed stay valid). */
+  snapshots: SnapshotsPolicySchema.optional(),
 });
 export type EffectivePolicy = z.infer<typeof EffectivePolicySchema>;
 

@@ -4,6 +4,7 @@ import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "./artifacts
 import { ExitCodeRecordSchema, FinalReportSchema } from "./artifacts/outcome";
 import { RunReceiptSchema } from "./artifacts/receipt";
 import { RemediationRecordSchema, UninstallRecordSchema } from "./artifacts/remediation";
+import { DiskSnapshotsRecordSchema, RestoreRecordSchema } from "./artifacts/diskSnapshots";
 import { LockContentionSchema, PhaseFailureSchema, RunRecordSchema } from "./artifacts/run";
 import { BaselineDiffSchema, SystemSnapshotSchema } from "./artifacts/snapshot";
 import { TranscriptStatusSchema } from "./artifacts/transcript";
@@ -179,6 +180,20 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
     description:
       "A remediation's removals after a regression: the device's answer per requested update (wusa/DISM, or a package downgrade to the baseline version) and the updates not requested, with why.",
     schema: UninstallRecordSchema,
+  },
+  {
+    id: "disk-snapshots",
+    title: "Disk snapshots before install (05-install/snapshots.json)",
+    description:
+      "The managed-disk incremental snapshots taken after the catalog and before the install command (policy snapshots.mode beforeInstall; Azure VMs and scale-set instances), with their source disks and times, and the older PatchPilot snapshots of the device that retention deleted. ok false: nothing was installed (170.snapshot-failed).",
+    schema: DiskSnapshotsRecordSchema,
+  },
+  {
+    id: "restore",
+    title: "OS-disk restore (12-remediation/restore.json)",
+    description:
+      "A restoreSnapshot remediation: the VM deallocated, a disk created from the pre-install OS snapshot, swapped in as the OS disk, the VM started; the snapshot id, the new disk id and the old disk id (kept).",
+    schema: RestoreRecordSchema,
   },
   {
     id: "remediation",

@@ -15,6 +15,7 @@ import {
   vmInstanceViewJson,
   vmssVmId,
 } from "./armResources";
+import { DISK_API_VERSIONS, DiskStore, diskRoutes } from "./arm/disks";
 import { generateFleetCertificate } from "./certificate";
 import type { ArmBehaviour, Fleet, FleetClock, SimulatedDevice } from "./contract";
 import { LocalFleetCredential } from "./localCredential";
@@ -26,7 +27,8 @@ import { ServiceError } from "../serviceError";
 /** api-versions the emulator answers, per provider: the GA ones PatchPilot and its SDKs send. */
 export const API_VERSIONS = {
   hybridCompute: ["2021-05-20", "2025-01-13"],
-  compute: ["2024-07-01", "2024-11-01", "2025-04-01", "2026-04-01"],
+  // + DiskRP's (disks, snapshots: local/fleet/arm/disks.ts).
+  compute: ["2024-07-01", "2024-11-01", "2025-04-01", "2026-04-01", ...DISK_API_VERSIONS],
   resourceGraph: ["2024-04-01"],
 } as const;
 
@@ -464,6 +466,8 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       4,
     ),
     operationRoute(`${S}${CP}/locations/([^/]+)/operations/([^/]+)`),
+    // Issue 20: disks, snapshots, the VM model, its OS-disk swap, deallocate and start (local/fleet/arm/disks.ts).
+    ...diskRoutes(new DiskStore(clock), { clock, vmDevice, vmssDevice }, paged),
   ];
 
   async function handle(

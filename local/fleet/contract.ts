@@ -75,6 +75,13 @@ export interface SimulatedDevice {
   execute(request: ScriptRequest): ScriptResult;
   /** A DELETE cancelled the command at `at` (a hung install stops; effects already applied stay). */
   cancel(runCommandName: string, at: Date): void;
+  /**
+   * Issue 20 (local/fleet/arm/disks.ts): the OS disk was swapped at `at` for one restored from a snapshot taken at
+   * `capturedAt`: what was installed between the two is gone. Absent on devices that cannot model it.
+   */
+  restoreInstalledState?(capturedAt: Date, at: Date, owner: string): void;
+  /** The VM was started at `at` after a deallocation: it boots (the agent is away until it is back). */
+  powerCycle?(at: Date, owner: string): void;
 }
 
 /** A run command that already exists on a device when the emulator starts (a lock-contention scenario). */

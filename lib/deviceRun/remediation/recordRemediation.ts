@@ -10,6 +10,9 @@ import type { QuarantineRequest } from "../../schemas/quarantine";
 import type { RunFacts } from "../runFacts";
 import type { StoredList } from "../storedArtifacts";
 import { removalOf } from "./removalOf";
+import { installedByRun } from "../../domain/remediation/planRemoval";
+import type { InstallOutcome } from "../../schemas/artifacts/catalog";
+import type { RestoreRecord } from "../../schemas/artifacts/diskSnapshots";
 
 /** Who a quarantine entry written by a remediation names as its author. */
 export const REMEDIATION_QUARANTINED_BY = "patchpilot:remediation";
@@ -52,16 +55,29 @@ export async function recordRemediation(
   const uninstall = await read(ARTIFACTS.uninstall, facts.read<UninstallRecord>(ARTIFACTS.uninstall));
   const after = await read(ARTIFACTS.remediationRegressions, facts.read<Regressions>(ARTIFACTS.remediationRegressions));
   const removal = await removalOf(facts, os);
+  const restore = await read(ARTIFACTS.restore, facts.read<RestoreRecord>(ARTIFACTS.restore));
   const readFrom = [
     ARTIFACTS.installSummary.path,
-    ...[uninstall, after].filter((r) => r.value !== undefined).map((r) => r.path),
+    ...[uninstall, restore, after].filter((r) => r.value !== undefined).map((r) => r.path),
   ];
+  const installed =
+    restore.value === undefined
+      ? []
+      : installedByRun((await facts.read<InstallOutcome[]>(ARTIFACTS.installSummary)) ?? []).flatMap(
+          (o): QuarantineSubject[] =>
+            os === "linux"
+              ? [{ kind: "package", name: o.updateId }]
+              : o.kb === undefined
+                ? [] // a Windows update without a KB (a definition update) cannot be held back by KB
+                : [{ kind: "kb", kb: o.kb }],
+        );
   const record = decideRemediation({
     mode: planned.mode,
     regressionsBefore: planned.regressionsBefore,
     ...(planned.notPossible === undefined ? {} : { notPossible: planned.notPossible }),
     ...(uninstall.value === undefined ? {} : { uninstall: uninstall.value }),
     ...(after.value === undefined ? {} : { after: after.value }),
+    ...(restore.value === undefined ? {} : { restore: restore.value, installedByRun: installed }),
     notRequested: removal.notRequested,
     readFrom,
     decidedAt: now.toISOString(),

@@ -9,6 +9,7 @@ import type { Regressions } from "../../schemas/artifacts/validation";
 import type { GateReport } from "../../schemas/artifacts/gates";
 import { describeFailedGates } from "../gates/evaluateGates";
 import type { RemediationRecord } from "../../schemas/artifacts/remediation";
+import type { DiskSnapshotsRecord } from "../../schemas/artifacts/diskSnapshots";
 
 /** An artifact as the decision sees it: its read status and, only when verified, its parsed content. */
 export type Reading<T> =
@@ -23,6 +24,8 @@ export interface ExitCodeEvidence {
   /** Pre-patch gates (issue 20); missing when the policy has none. */
   gates: Reading<GateReport>;
   catalog: Reading<Catalog>;
+  /** Snapshots before install (issue 20, 05-install/snapshots.json); missing when the policy takes none. */
+  diskSnapshots?: Reading<DiskSnapshotsRecord>;
   installSummary: Reading<InstallOutcome[]>;
   installFailure: Reading<PhaseFailure>;
   reboot: Reading<RebootRecord>;
@@ -117,6 +120,22 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
         code: 170,
         rule: "170.gate-failed",
         reason: `pre-patch gate(s) not passed, nothing was installed: ${describeFailedGates(gates.results).join("; ")}`,
+      },
+    ];
+    if (e.run.status !== "verified")
+      matches.push({ code: 240, rule: class240(e.run, undefined), reason: describe(A.run.path, e.run) });
+    return decide(matches);
+  }
+
+  const snapshots = e.diskSnapshots === undefined ? undefined : verified(e.diskSnapshots);
+  if (snapshots !== undefined && !snapshots.ok) {
+    // Issue 20: the policy requires a snapshot before any change and none could be taken; the run stopped after the
+    // catalog, installing nothing. 170 as the other "not ready, nothing changed" cases.
+    const matches: Match[] = [
+      {
+        code: 170,
+        rule: "170.snapshot-failed",
+        reason: `no pre-install snapshot, nothing was installed: ${snapshots.error ?? "not taken"}`,
       },
     ];
     if (e.run.status !== "verified")

@@ -12,6 +12,7 @@ import {
 import { mergeGates } from "../gates/mergeGates";
 import { mergeHooks } from "../hooks/mergeHooks";
 import { mergeRemediationPolicy } from "../remediation/mergeRemediationPolicy";
+import { mergeSnapshots } from "../snapshots/mergeSnapshots";
 
 // Policy overlay: Global → Tenant → Client → Device layers merged into the one policy a device run uses, with
 // the layer each value came from. Pure: no I/O, no clock; the same layers always give the same output (the
@@ -370,6 +371,7 @@ export function resolveEffectivePolicy(layers: readonly unknown[]): PolicyOverla
   const gates = mergeGates(named, provenance);
   const hooks = mergeHooks(named, provenance);
   const remediation = mergeRemediationPolicy(named, provenance);
+  const snapshots = mergeSnapshots(named, provenance);
   // A removal of something no layer above adds is a typo or a stale layer: refused, not silently ignored.
   if (removalIssues.length > 0) throw new PolicyValidationError(removalIssues);
   if (missing.length > 0) throw new PolicyValidationError(missing);
@@ -382,6 +384,7 @@ export function resolveEffectivePolicy(layers: readonly unknown[]): PolicyOverla
     ...(gates === undefined ? {} : { gates }),
     ...(hooks === undefined ? {} : { hooks }),
     ...(remediation === undefined ? {} : { remediation }),
+    ...(snapshots === undefined ? {} : { snapshots }),
   });
   if (!result.success) throw new PolicyValidationError(toIssues("effective", result.error.issues));
 

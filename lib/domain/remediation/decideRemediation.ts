@@ -6,6 +6,7 @@ import type {
 } from "../../schemas/artifacts/remediation";
 import type { Regressions } from "../../schemas/artifacts/validation";
 import type { RemediationMode } from "../../schemas/remediationPolicy";
+import type { RestoreRecord } from "../../schemas/artifacts/diskSnapshots";
 
 /** What the remediation's outcome is read from (verified evidence of this run). */
 export interface RemediationEvidence {
@@ -18,6 +19,10 @@ export interface RemediationEvidence {
   after?: Regressions;
   /** Installed by this run and not requested (when no uninstall ran: from the removal plan). */
   notRequested: NotRequested[];
+  /** restoreSnapshot: the OS-disk swap (12-remediation/restore.json). */
+  restore?: RestoreRecord;
+  /** restoreSnapshot: what this run installed (a restore takes all of it back, so a recovery quarantines all of it). */
+  installedByRun?: QuarantineSubject[];
   readFrom: string[];
   decidedAt: string;
 }
@@ -58,6 +63,15 @@ export function decideRemediation(e: RemediationEvidence): RemediationRecord {
     notUninstalled,
     notRequested,
     quarantine: [] as QuarantineSubject[],
+    ...(e.restore === undefined
+      ? {}
+      : {
+          restore: {
+            snapshotId: e.restore.snapshotId,
+            ...(e.restore.newDiskId === undefined ? {} : { newDiskId: e.restore.newDiskId }),
+            ...(e.restore.oldDiskId === undefined ? {} : { oldDiskId: e.restore.oldDiskId }),
+          },
+        }),
     readFrom: e.readFrom,
     decidedAt: e.decidedAt,
   };
@@ -69,14 +83,22 @@ export function decideRemediation(e: RemediationEvidence): RemediationRecord {
     };
   }
   const after = e.after.TotalRegressions;
-  const removed = uninstalled.length === 0 ? "nothing removed" : `removed ${names(uninstalled)}`;
+  const restored = e.restore?.ok === true;
+  const removed = restored
+    ? `restored the OS disk from snapshot ${e.restore!.snapshotId} (disk ${e.restore!.newDiskId ?? "?"} replaces ${e.restore!.oldDiskId ?? "?"}, kept)`
+    : uninstalled.length === 0
+      ? "nothing removed"
+      : `removed ${names(uninstalled)}`;
   if (after === 0) {
-    // Removing these cleared the regression: they are what the client's next windows must not install again.
-    const quarantine = results
-      .filter((r) => r.result === "Uninstalled")
-      .map((r): QuarantineSubject =>
-        r.kb !== undefined ? { kind: "kb", kb: r.kb } : { kind: "package", name: r.updateId },
-      );
+    // Removing these cleared the regression: they are what the client's next windows must not install again. A
+    // restore took back everything this run installed: all of it is held back.
+    const quarantine = restored
+      ? (e.installedByRun ?? [])
+      : results
+          .filter((r) => r.result === "Uninstalled")
+          .map((r): QuarantineSubject =>
+            r.kb !== undefined ? { kind: "kb", kb: r.kb } : { kind: "package", name: r.updateId },
+          );
     return {
       ...base,
       quarantine,

@@ -26,6 +26,7 @@ export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRun
       ...(policy.remediation === undefined || policy.remediation.mode === "none"
         ? {}
         : { remediation: policy.remediation.mode }),
+      ...(policy.snapshots?.mode === "beforeInstall" ? { snapshots: true } : {}),
     },
     reboot: { required: false, requested: false, count: 0 },
     counts: { approved: 0, installed: 0, failed: 0, regressions: 0 },

@@ -6,12 +6,17 @@ import { PHASES, type PhaseKey } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
 import { gateStop, withGateStep } from "../gates/planGates";
 import { withHookSteps } from "../hooks/planHooks";
+import { afterSnapshot, withSnapshotStage, type SnapshotOutcome } from "../snapshots/planSnapshots";
 import {
   afterRemediate,
+  afterRestore,
+  afterRestoreWait,
   afterRevalidate,
   remediateAfterPost,
   type RemediateOutcome,
   type RemediationPlanRecord,
+  type RestoreOutcome,
+  type RestoreWaitOutcome,
   type RevalidateOutcome,
 } from "./planRemediation";
 import {
@@ -55,6 +60,9 @@ export type StageOutcome =
     }
   | RemediateOutcome
   | RevalidateOutcome
+  | SnapshotOutcome
+  | RestoreOutcome
+  | RestoreWaitOutcome
   | { stage: "rebootWait" | "installReconnect"; agentStatus: AgentStatus };
 
 /** Something the advance activity must write because of a decision (it is evidence, not only control flow). */
@@ -707,7 +715,7 @@ function afterPost(
 
 /** Decides the next step after a stage ended. Pure: same state, outcome and context, same plan. */
 export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
-  return withHookSteps(planStage(state, outcome, ctx));
+  return withHookSteps(withSnapshotStage(planStage(state, outcome, ctx), ctx.now));
 }
 
 function planStage(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
@@ -734,5 +742,11 @@ function planStage(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContex
       return afterRemediate(state, outcome, now, stages);
     case "revalidate":
       return afterRevalidate(state, outcome, now);
+    case "snapshot":
+      return afterSnapshot(state, outcome, now, stages);
+    case "restore":
+      return afterRestore(state, outcome, now);
+    case "restoreWait":
+      return afterRestoreWait(state, outcome, now, stages);
   }
 }

@@ -2,6 +2,8 @@ import type { DeviceRunState } from "../../schemas/deviceRun";
 import type { RemediationMode } from "../../schemas/remediationPolicy";
 import { PHASES } from "../artifacts";
 import type { StageTable } from "./steps";
+import type { AgentStatus } from "../../schemas/target";
+import { armStage } from "../snapshots/planSnapshots";
 
 /** What the planner learns when the uninstall step ended (a StageOutcome of lib/domain/run/planDeviceRun.ts). */
 export interface RemediateOutcome {
@@ -43,18 +45,45 @@ export interface RemediationPlan {
 // it names (lib/deviceRun/remediation).
 
 const iso = (d: Date): string => d.toISOString();
+const after = (d: Date, seconds: number): string => new Date(d.getTime() + seconds * 1000).toISOString();
 
-function withEvent(state: DeviceRunState, now: Date, type: string, data: Record<string, unknown>): DeviceRunState {
+/** The OS-disk swap ended (deallocate, disk from the snapshot, swap, start). */
+export interface RestoreOutcome {
+  stage: "restore";
+  ok: boolean;
+  error?: string;
+}
+
+/** Waiting for the VM agent after the restored VM was started. */
+export interface RestoreWaitOutcome {
+  stage: "restoreWait";
+  agentStatus: AgentStatus;
+}
+
+/** Agent checks after the restored VM was started (an ARM read). */
+const RESTORE_AGENT_CHECK_SECONDS = 60;
+
+export function withEvent(
+  state: DeviceRunState,
+  now: Date,
+  type: string,
+  data: Record<string, unknown>,
+): DeviceRunState {
   return { ...state, events: [...state.events, { at: iso(now), type, phase: PHASES.remediation, data }] };
 }
 
-function enter(state: DeviceRunState, stage: "remediate" | "revalidate", stages: StageTable): RemediationPlan {
+export function enter(state: DeviceRunState, stage: "remediate" | "revalidate", stages: StageTable): RemediationPlan {
   const next = { ...state, stage, commands: [], pollAttempt: 0, lastPollAt: undefined };
   return { state: next, submit: [...stages[stage].steps], record: [] };
 }
 
 /** Ends the run with the remediation recorded (the engine reads the evidence and writes remediation.json). */
-function finish(state: DeviceRunState, now: Date, regressionsBefore: number, notPossible?: string): RemediationPlan {
+export function finish(
+  state: DeviceRunState,
+  now: Date,
+  regressionsBefore: number,
+  notPossible?: string,
+): RemediationPlan {
   const mode = state.policy.remediation ?? "none";
   const done = withEvent(state, now, "remediation.finished", {
     mode,
@@ -89,10 +118,7 @@ export function remediateAfterPost<P extends { state: DeviceRunState }>(
   if (mode === undefined || mode === "none" || outcome.regressions === 0 || planned.state.stage !== "done")
     return planned;
   const state = withEvent(planned.state, now, "remediation.started", { mode, regressions: outcome.regressions });
-  if (mode === "restoreSnapshot") {
-    // Snapshots before install are not taken yet (issue 20, later work): nothing to restore from.
-    return finish(state, now, outcome.regressions, "no pre-install snapshot of this device to restore from");
-  }
+  if (mode === "restoreSnapshot") return restoreAfterPost(state, outcome.regressions, now);
   const removable = outcome.removable ?? 0;
   if (removable === 0) {
     return finish(
@@ -132,4 +158,69 @@ export function afterRevalidate(state: DeviceRunState, outcome: RevalidateOutcom
     now,
     before,
   );
+}
+
+/**
+ * A confirmed regression under `remediation.mode: restoreSnapshot`: restore the OS disk from this run's pre-install
+ * snapshot, or record why that is not possible (no snapshot taken, or the device cannot swap its OS disk).
+ */
+export function restoreAfterPost(state: DeviceRunState, regressions: number, now: Date): RemediationPlan {
+  const snapshots = state.diskSnapshots;
+  if (snapshots?.taken !== true || snapshots.osSnapshotId === undefined)
+    return finish(
+      state,
+      now,
+      regressions,
+      state.policy.snapshots === true
+        ? "no pre-install snapshot of this device to restore from (this run took none)"
+        : "no pre-install snapshot of this device to restore from (the policy's snapshots.mode is not beforeInstall)",
+    );
+  if (snapshots.notRestorable !== undefined) return finish(state, now, regressions, snapshots.notRestorable);
+  const started = { ...state, remediation: { regressionsBefore: regressions } };
+  return armStage({ state: started, submit: [], record: [] }, started, "restore", now);
+}
+
+/** The OS-disk swap ended: wait for the agent of the restarted VM, or record why nothing was restored. */
+export function afterRestore(state: DeviceRunState, outcome: RestoreOutcome, now: Date): RemediationPlan {
+  const before = state.remediation?.regressionsBefore ?? state.counts.regressions;
+  if (!outcome.ok)
+    return finish(state, now, before, `the OS-disk restore failed: ${outcome.error ?? "no reason given"}`);
+  const next = withEvent(state, now, "remediation.restored", {});
+  return {
+    state: {
+      ...next,
+      stage: "restoreWait",
+      waitingSince: iso(now),
+      nextCheckAt: after(now, RESTORE_AGENT_CHECK_SECONDS),
+      commands: [],
+      pollAttempt: 0,
+      lastPollAt: undefined,
+    },
+    submit: [],
+    record: [],
+  };
+}
+
+/** After the restored VM was started: validate again once its agent is back; give up after rebootTimeoutMinutes. */
+export function afterRestoreWait(
+  state: DeviceRunState,
+  outcome: RestoreWaitOutcome,
+  now: Date,
+  stages: StageTable,
+): RemediationPlan {
+  const before = state.remediation?.regressionsBefore ?? state.counts.regressions;
+  if (outcome.agentStatus === "Connected") return enter({ ...state, waitingSince: undefined }, "revalidate", stages);
+  const since = Date.parse(state.waitingSince ?? iso(now));
+  if (now.getTime() - since >= state.policy.rebootTimeoutMinutes * 60_000)
+    return finish(
+      state,
+      now,
+      before,
+      `the VM agent was ${outcome.agentStatus} ${state.policy.rebootTimeoutMinutes} min after the restored VM was started: the POST validation could not run again`,
+    );
+  return {
+    state: { ...state, stage: "restoreWait", nextCheckAt: after(now, RESTORE_AGENT_CHECK_SECONDS) },
+    submit: [],
+    record: [],
+  };
 }

@@ -62,6 +62,9 @@ export function stageOutcomeOf(stage: DeviceRunStage, reported: readonly StepFac
       return { stage, ...(facts.regressionsAfter === undefined ? {} : { regressionsAfter: facts.regressionsAfter }) };
     case "installReconnect":
     case "rebootWait":
+    case "snapshot":
+    case "restore":
+    case "restoreWait":
     case "done":
       throw new Error(`stage ${stage} has no run commands to end`);
   }

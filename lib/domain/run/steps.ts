@@ -235,6 +235,9 @@ export const STAGES: StageTable = {
   done: { steps: [], phase: "init" },
   remediate: { steps: ["uninstall"], phase: "remediation" },
   revalidate: { steps: ["revalidation"], phase: "remediation" },
+  snapshot: { steps: [], phase: "install" },
+  restore: { steps: [], phase: "remediation" },
+  restoreWait: { steps: [], phase: "remediation" },
 } satisfies Record<DeviceRunStage, { steps: StepId[]; phase: PhaseKey }>;
 
 /** The stage table a run uses: the production one, or one with test-only steps added (test/unit/deviceRun). */

@@ -61,6 +61,17 @@ export const RemediationRecordSchema = z.object({
    * regression (recovered only; otherwise none is proven to be the cause, and nothing is quarantined).
    */
   quarantine: z.array(QuarantineSubjectSchema),
+  /**
+   * restoreSnapshot (issue 20): the pre-install OS snapshot, the disk created from it and swapped in, and the OS disk
+   * it replaced (kept). Absent for other modes and when no restore was attempted.
+   */
+  restore: z
+    .object({
+      snapshotId: z.string().min(1),
+      newDiskId: z.string().min(1).optional(),
+      oldDiskId: z.string().min(1).optional(),
+    })
+    .optional(),
   /** The artifacts the outcome was read from (paths in this run's folder). */
   readFrom: z.array(z.string().min(1)),
   decidedAt: TimestampSchema,

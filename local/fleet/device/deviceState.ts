@@ -99,6 +99,18 @@ export class DeviceState {
   }
 
   /**
+   * Issue 20: the OS disk was replaced at `at` by one restored from a snapshot taken at `capturedAt`. Every update
+   * installed in between is gone from the server, as if removed at `at` (a break that outlives a removal stays).
+   */
+  restoreTo(capturedAt: number, at: number, owner: string): void {
+    for (const r of this.records) {
+      if (!r.ok || r.finishedAt <= capturedAt || r.finishedAt > at) continue;
+      if (this.installedRecord(r.update, at) !== r) continue;
+      this.removals.push({ update: r.update, at, owner });
+    }
+  }
+
+  /**
    * How removing an update goes on this device: the scenario's `uninstalls` entry, else Windows' own rules (a
    * servicing-stack update is permanent; a Defender definition update or the Malicious Software Removal Tool is no
    * package wusa or DISM can remove), else it is removed.

@@ -88,6 +88,14 @@ export class SimulatedServer implements SimulatedDevice {
     this.state = new DeviceState(profile);
   }
 
+  restoreInstalledState(capturedAt: Date, at: Date, owner: string): void {
+    this.state.restoreTo(capturedAt.getTime(), at.getTime(), owner);
+  }
+
+  powerCycle(at: Date, owner: string): void {
+    this.state.timeline.scheduleReboot(at.getTime(), owner);
+  }
+
   agentStatus(at: Date): AgentStatus {
     return this.state.timeline.agentStatus(at.getTime());
   }

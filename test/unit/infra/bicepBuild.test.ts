@@ -109,6 +109,7 @@ describeWithTool(["bicep"], "infra: the real Bicep compiler", () => {
       const bools = Object.entries(declared).filter(([, p]) => p.type === "bool");
       expect(bools.map(([name]) => name).sort()).toEqual([
         "deployEventSubscription",
+        "diskSnapshots",
         "evidenceRetentionLocked",
         "inventoryReaderOnSubscriptions",
         "useCustomRunCommandRole",

@@ -117,6 +117,22 @@ const OPS = {
   // Sign = keys/sign/action.
   keyRead: ["D:Microsoft.KeyVault/vaults/keys/read"],
   keySign: ["D:Microsoft.KeyVault/vaults/keys/sign/action"],
+  // Issue 20 (Microsoft.Compute operations): snapshots of the VMs' disks (create, list, delete by retention) and the
+  // restoreSnapshot remediation's OS-disk swap (VM read/write, deallocate, start; disk create from a snapshot).
+  diskSnapshots: [
+    "A:Microsoft.Compute/virtualMachines/read",
+    "A:Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read",
+    "A:Microsoft.Compute/snapshots/write",
+    "A:Microsoft.Compute/snapshots/read",
+    "A:Microsoft.Compute/snapshots/delete",
+  ],
+  osDiskRestore: [
+    "A:Microsoft.Compute/virtualMachines/write",
+    "A:Microsoft.Compute/virtualMachines/deallocate/action",
+    "A:Microsoft.Compute/virtualMachines/start/action",
+    "A:Microsoft.Compute/disks/write",
+    "A:Microsoft.Compute/disks/read",
+  ],
   vmssRunCommands: [
     "A:Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands/write",
     "A:Microsoft.Compute/virtualMachineScaleSets/virtualMachines/runCommands/read",
@@ -262,6 +278,14 @@ function needs(d: Deployment): Need[] {
       operations: [...OPS.arcMachineRead, ...OPS.scaleSetRead, ...OPS.instanceViewRead],
     },
   ];
+  if (d.parameters.diskSnapshots === true) {
+    list.push({
+      path: "DiskClient (lib/azure/snapshots/diskClient.ts): snapshots before install, retention, and the restoreSnapshot OS-disk swap (diskSnapshots = true)",
+      principal: APP,
+      scopes: s.managedGroups,
+      operations: [...OPS.diskSnapshots, ...OPS.osDiskRestore],
+    });
+  }
   // Resource Graph returns only what the identity can read: Reader on the managed groups finds the machines there.
   // inventoryReaderOnSubscriptions = true (off by default) widens discovery to tagged machines anywhere in the
   // managed subscriptions.
@@ -441,8 +465,9 @@ describeWithTool(["bicep"], "infra: role assignments against Microsoft's built-i
     const counts = Object.fromEntries(deployments.map((d) => [d.file, assignmentsOf(d.resources).length]));
     // defaults: 8 in the app's group; flags-off: + 3 per managed group + 1 subscription Reader; flags-on: 2
     // operator + 1 dead-letter writer + (custom run-command role + Reader) per managed group, no subscription Reader.
-    // + 1 everywhere: the checkpoint signer (custom role) on the key vault.
-    expect(counts).toEqual({ "defaults.bicepparam": 9, "flags-off.bicepparam": 13, "flags-on.bicepparam": 16 });
+    // + 1 everywhere: the checkpoint signer (custom role) on the key vault. flags-on also sets diskSnapshots: + Disk
+    // Snapshot Contributor and Virtual Machine Contributor per managed group.
+    expect(counts).toEqual({ "defaults.bicepparam": 9, "flags-off.bicepparam": 13, "flags-on.bicepparam": 20 });
   });
 
   it("every assigned role id is a published built-in role or a custom role this deployment defines", () => {
@@ -577,7 +602,13 @@ describeWithTool(["bicep"], "infra: role assignments against Microsoft's built-i
       CryptographyClient: "CryptographyClient and KeyClient",
       KeyClient: "CryptographyClient and KeyClient",
       ContainerClient: "ContainerClient (lib/transparency",
+      DiskClient: "DiskClient",
     };
+    // Clients only an opt-in flag needs are checked in the deployment that sets every flag.
+    const FLAGGED = new Set(["DiskClient"]);
+    const flagsOn = deployments.find((d) => d.file === "flags-on.bicepparam");
+    expect(flagsOn).toBeDefined();
+    const flaggedPaths = needs(flagsOn as Deployment).map((n) => n.path);
     const withAssignments = deployments.find((d) => d.file === "flags-off.bicepparam");
     expect(withAssignments).toBeDefined();
     const paths = needs(withAssignments as Deployment).map((n) => n.path);
@@ -585,7 +616,8 @@ describeWithTool(["bicep"], "infra: role assignments against Microsoft's built-i
     expect(unmapped.map((c) => `${c} (${(constructed.get(c) ?? []).join(", ")})`)).toEqual([]);
     for (const [client, path] of Object.entries(CLIENT_PATHS)) {
       expect({ client, constructed: constructed.has(client) }).toEqual({ client, constructed: true });
-      expect({ client, path: paths.some((p) => p.startsWith(path)) }).toEqual({ client, path: true });
+      const where = FLAGGED.has(client) ? flaggedPaths : paths;
+      expect({ client, path: where.some((p) => p.startsWith(path)) }).toEqual({ client, path: true });
     }
   });
 
