@@ -118,6 +118,21 @@ export const STEPS = {
     parameters: hookParameters("preInstall"),
     record: recordHooks("preInstall"),
   },
+  postInstallHooks: {
+    ...STEP_PLANS.postInstallHooks,
+    parameters: hookParameters("postInstall"),
+    record: recordHooks("postInstall"),
+  },
+  postRebootHooks: {
+    ...STEP_PLANS.postRebootHooks,
+    parameters: hookParameters("postReboot"),
+    record: recordHooks("postReboot"),
+  },
+  onFailureHooks: {
+    ...STEP_PLANS.onFailureHooks,
+    parameters: hookParameters("onFailure"),
+    record: recordHooks("onFailure"),
+  },
   alwaysHooks: {
     // The always point (restarts what pre-install stopped, then the policy's always hooks), first in the post stage.
     ...STEP_PLANS.alwaysHooks,

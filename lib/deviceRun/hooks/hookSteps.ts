@@ -1,5 +1,5 @@
 import { ARTIFACTS, type ArtifactSpec } from "../../domain/artifacts";
-import { alwaysActions, preInstallActions, toParams, type PlannedAction } from "../../domain/hooks/hookActions";
+import { POINT_ACTIONS, toParams } from "../../domain/hooks/hookActions";
 import type { StepFacts } from "../../domain/run/steps";
 import { encodeParameters, type RunCommandParameter } from "../../device/parameters";
 import type { ParsedScriptOutput } from "../../device/parseScriptOutput";
@@ -8,7 +8,6 @@ import type { HookReport } from "../../schemas/artifacts/hooks";
 import type { ScriptSource } from "../../schemas/artifacts/source";
 import type { OsFamily } from "../../schemas/common";
 import type { DeviceRunInput } from "../../schemas/deviceRun";
-import type { HooksPolicy } from "../../schemas/hooksPolicy";
 import type { RunFacts } from "../runFacts";
 
 // The hook steps' parameters and recording (issue 20), rows `preInstallHooks` and `alwaysHooks` of the step table in
@@ -16,11 +15,16 @@ import type { RunFacts } from "../runFacts";
 
 type Point = HookReport["point"];
 
-const ACTIONS: Record<Point, (hooks: HooksPolicy | undefined, os: OsFamily) => PlannedAction[]> = {
-  preInstall: preInstallActions,
-  always: alwaysActions,
+const ACTIONS = POINT_ACTIONS;
+/** Each point's report. */
+export const HOOK_REPORT_SPEC: Record<Point, ArtifactSpec> = {
+  preInstall: ARTIFACTS.hooksPreInstall,
+  postInstall: ARTIFACTS.hooksPostInstall,
+  postReboot: ARTIFACTS.hooksPostReboot,
+  onFailure: ARTIFACTS.hooksOnFailure,
+  always: ARTIFACTS.hooksAlways,
 };
-const SPEC: Record<Point, ArtifactSpec> = { preInstall: ARTIFACTS.hooksPreInstall, always: ARTIFACTS.hooksAlways };
+const SPEC = HOOK_REPORT_SPEC;
 
 /** An MSP script is sent only when its text hashes to the policy's SHA-256 (refused if the text differs). */
 const verified = (script: { sha256: string; text: string }): boolean => hashScript(script.text) === script.sha256;
@@ -52,7 +56,10 @@ export function recordHooks(point: Point) {
     const parsed = ctx.parse("hooks");
     const actions = parsed.ok ? (parsed.output.data.actions ?? []) : [];
     const reported = parsed.ok && parsed.output.data.actions !== null;
-    const setBy = run.policyProvenance[`hooks.${point}`] ?? run.policyProvenance["hooks.preInstall"];
+    // The always point restarts what pre-install stopped: with no `always` list of its own, pre-install's layer set it.
+    const setBy =
+      run.policyProvenance[`hooks.${point}`] ??
+      (point === "always" ? run.policyProvenance["hooks.preInstall"] : undefined);
     const report: HookReport = {
       schemaVersion: 1,
       point,
