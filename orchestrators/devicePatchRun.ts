@@ -6,12 +6,7 @@ import {
   type DeviceRunStage,
   type DeviceRunState,
 } from "../lib/schemas/deviceRun";
-import {
-  failureHookSteps,
-  failureHooksDeadline,
-  givenUpReason,
-  runGivenUp,
-} from "../lib/domain/hooks/failureHooks";
+import { failureHookSteps, failureHooksDeadline, givenUpReason, runGivenUp } from "../lib/domain/hooks/failureHooks";
 import { callActivity } from "./callActivity";
 
 /** At most this many looks on the failure path (its deadline ends it sooner; this bounds the history). */

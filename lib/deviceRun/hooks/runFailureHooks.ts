@@ -66,7 +66,11 @@ export async function runFailureHooks(
     { at, type, phase: PHASES.postSnapshot, data },
   ];
   const wait = (): RunFailureHooksResult => ({
-    state: { ...state, stored: stored.list(), nextCheckAt: nextFailureHooksLook(now, request.attempt, request.deadline) },
+    state: {
+      ...state,
+      stored: stored.list(),
+      nextCheckAt: nextFailureHooksLook(now, request.attempt, request.deadline),
+    },
     done: false,
     outcome: "waiting",
   });
@@ -77,7 +81,9 @@ export async function runFailureHooks(
       .map((a) => a.target);
     const message =
       `could not run the ${owed.map((s) => POINT_OF[s]).join(" and ")} hooks on the failure path: ${why}` +
-      (stillStopped.length > 0 ? `; services a pre-install hook stopped may still be stopped: ${stillStopped.join(", ")}` : "");
+      (stillStopped.length > 0
+        ? `; services a pre-install hook stopped may still be stopped: ${stillStopped.join(", ")}`
+        : "");
     for (const step of owed) {
       const point = POINT_OF[step] ?? "always";
       const report: HookReport = {
@@ -96,14 +102,18 @@ export async function runFailureHooks(
       await stored.put(deps.evidence, run, HOOK_REPORT_SPEC[point], report);
     }
     return {
-      state: { ...state, commands: [], stored: stored.list(), events: event("hooks.failurePathNotRun", { why: message }) },
+      state: {
+        ...state,
+        commands: [],
+        stored: stored.list(),
+        events: event("hooks.failurePathNotRun", { why: message }),
+      },
       done: true,
       outcome: "not-run",
     };
   };
 
-  if (owed.length === 0 && !state.commands.some(isHookCommand))
-    return { state, done: true, outcome: "ran" };
+  if (owed.length === 0 && !state.commands.some(isHookCommand)) return { state, done: true, outcome: "ran" };
 
   try {
     const hookCommand = state.commands.find(isHookCommand);
@@ -158,6 +168,10 @@ export async function runFailureHooks(
     return { state: { ...state, stored: stored.list() }, done: false, outcome: "waiting" };
   } catch (error) {
     if (!isArmThrottled(error)) throw error;
-    return { state: waitOutThrottling({ ...state, stored: stored.list() }, error, run.runId, now), done: false, outcome: "waiting" };
+    return {
+      state: waitOutThrottling({ ...state, stored: stored.list() }, error, run.runId, now),
+      done: false,
+      outcome: "waiting",
+    };
   }
 }
