@@ -58,6 +58,7 @@ export async function computeExitCode(
     baseline: toReading(get("baseline")),
     preValidation: toReading(get("preValidation")),
     gates: toReading(get("gates")),
+    hooksPreInstall: toReading(get("hooksPreInstall")),
     catalog: toReading(get("catalog")),
     installSummary: toReading(get("installSummary")),
     installFailure: toReading(failure(PHASES.install)),
