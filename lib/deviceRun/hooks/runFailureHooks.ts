@@ -4,6 +4,8 @@ import { PHASES } from "../../domain/artifacts";
 import { failureHookSteps, nextFailureHooksLook } from "../../domain/hooks/failureHooks";
 import { POINT_ACTIONS } from "../../domain/hooks/hookActions";
 import { ALWAYS_HOOKS_STEP, ON_FAILURE_HOOKS_STEP } from "../../domain/hooks/planHooks";
+import { artifactBlobName } from "../../evidence/keys";
+import { sha256Hex } from "../../evidence/sha256";
 import { rememberingWrites } from "../../evidence/writtenBytes";
 import type { HookReport } from "../../schemas/artifacts/hooks";
 import type { DeviceRunState, PendingCommand } from "../../schemas/deviceRun";
@@ -28,7 +30,9 @@ import { HOOK_REPORT_SPEC } from "./hookSteps";
 // `failurePath.notRun` saying why: never silent.
 
 const POINT_OF: Record<string, HookPoint> = { [ON_FAILURE_HOOKS_STEP]: "onFailure", [ALWAYS_HOOKS_STEP]: "always" };
-const isHookCommand = (c: PendingCommand): boolean => c.step in POINT_OF;
+/** The failure path's own command: every section is a failure-path point (a post-stage bundle also runs snapshot). */
+const isHookCommand = (c: PendingCommand): boolean =>
+  [c.step, ...(c.sections ?? []).map((s) => s.step)].every((step) => step in POINT_OF);
 
 type Look = { kind: "running" } | { kind: "ended"; end: CommandEnd };
 
@@ -59,7 +63,7 @@ export async function runFailureHooks(
   const ctx: RecordStepContext = { evidence: deps.evidence, run, os: input.device.os, facts, stored, now, steps };
   const pastDeadline = now.getTime() >= Date.parse(request.deadline);
   let state: DeviceRunState = request.state;
-  const owed = failureHookSteps(state, true);
+  let owed = failureHookSteps(state, true);
 
   const event = (type: string, data: Record<string, unknown>): DeviceRunState["events"] => [
     ...state.events,
@@ -113,6 +117,35 @@ export async function runFailureHooks(
     };
   };
 
+  if (!state.commands.some(isHookCommand)) {
+    // The advance that failed may have collected the post stage's hooks before it failed (its later writes did not
+    // make it into the state): such a report is in the store already. Not run twice (a second report would differ
+    // from the first, which write-once refuses); it and its transcript are added to what the run seals.
+    const already: string[] = [];
+    const adopt = async (path: string): Promise<Buffer | undefined> => {
+      const bytes = await deps.evidence.store.get(run, path);
+      if (bytes !== undefined)
+        stored.add({ path, blobName: artifactBlobName(run, path), sha256: sha256Hex(bytes), size: bytes.byteLength });
+      return bytes;
+    };
+    for (const step of owed) {
+      const bytes = await adopt(HOOK_REPORT_SPEC[POINT_OF[step] ?? "always"].path);
+      if (bytes === undefined) continue;
+      const transcript = (JSON.parse(bytes.toString("utf8")) as Partial<HookReport>).source?.transcript;
+      if (transcript !== undefined && transcript.endsWith(".stdout.txt")) {
+        await adopt(transcript);
+        await adopt(transcript.replace(/\.stdout\.txt$/, ".status.json"));
+      }
+      already.push(step);
+    }
+    owed = owed.filter((s) => !already.includes(s));
+    if (owed.length === 0)
+      return {
+        state: { ...state, stored: stored.list(), events: event("hooks.failurePathRan", { steps: [], already }) },
+        done: true,
+        outcome: "ran",
+      };
+  }
   if (owed.length === 0 && !state.commands.some(isHookCommand)) return { state, done: true, outcome: "ran" };
 
   try {

@@ -33,7 +33,7 @@ interface Setup {
   fleet: SimulatedFleet;
 }
 
-async function setUp(agentBackAfterMinutes: number | undefined): Promise<Setup> {
+async function setUp(agentBackAfterMinutes: number | undefined, vanishes = true): Promise<Setup> {
   const clock = new ManualClock(new Date("2026-01-20T01:00:00Z"));
   const scenario = readScenarioFile(path.resolve(__dirname, "../../../local/scenarios/demo.json"));
   const device = scenario.devices.find((d) => d.name === "WIN-SERVER01");
@@ -43,17 +43,18 @@ async function setUp(agentBackAfterMinutes: number | undefined): Promise<Setup> 
     { name: "W3SVC", state: "Running", startType: "Automatic", dependsOn: ["WAS"] },
     { name: "EventLog", state: "Running", startType: "Automatic" },
   ];
-  device.agent = {
-    ...device.agent,
-    disconnectDuring: [
-      {
-        script: "install",
-        occurrence: 1,
-        afterSeconds: 30,
-        ...(agentBackAfterMinutes === undefined ? {} : { forMinutes: agentBackAfterMinutes }),
-      },
-    ],
-  };
+  if (vanishes)
+    device.agent = {
+      ...device.agent,
+      disconnectDuring: [
+        {
+          script: "install",
+          occurrence: 1,
+          afterSeconds: 30,
+          ...(agentBackAfterMinutes === undefined ? {} : { forMinutes: agentBackAfterMinutes }),
+        },
+      ],
+    };
   const layer = scenario.policies.find((l) => l.scope.level === "device" && l.scope.device === "WIN-SERVER01");
   if (layer === undefined) throw new Error("no WIN-SERVER01 device layer in the demo");
   Object.assign(layer, {
@@ -81,8 +82,14 @@ async function setUp(agentBackAfterMinutes: number | undefined): Promise<Setup> 
   return { env, fleet };
 }
 
-/** Drives devicePatchRun with the real activities; every advance fails while the install's command is in flight. */
-async function driveThroughFailure(env: RunEnv): Promise<{ input: DeviceRunInput; calls: Call[] }> {
+/**
+ * Drives devicePatchRun with the real activities; every advance fails while the install's command is in flight (or,
+ * `failAfterPost`, every advance in the post stage fails after it ran: its writes happened, its state is lost).
+ */
+async function driveThroughFailure(
+  env: RunEnv,
+  failAfterPost = false,
+): Promise<{ input: DeviceRunInput; calls: Call[] }> {
   const ref = env.devices.get("WIN-SERVER01");
   if (ref === undefined) throw new Error("no WIN-SERVER01");
   const deps = depsFor(env, evidenceFor(env));
@@ -99,8 +106,11 @@ async function driveThroughFailure(env: RunEnv): Promise<{ input: DeviceRunInput
     const wait = Date.parse(call.at) - env.clock.now().getTime();
     if (wait > 0) env.clock.advance(wait);
     const request = call.input as { state?: DeviceRunState };
-    if (call.name === "advanceDeviceRun" && request.state?.stage === "install")
+    const failing = failAfterPost ? "post" : "install";
+    if (call.name === "advanceDeviceRun" && request.state?.stage === failing) {
+      if (failAfterPost) await activities.advanceDeviceRun?.(call.input);
       return { error: "ServiceUnavailable: the storage account did not answer (injected)" };
+    }
     const activity = activities[call.name];
     if (activity === undefined) throw new Error(`no activity ${call.name}`);
     return { ok: await activity(call.input) };
@@ -159,6 +169,37 @@ describe("always hooks on the orchestrator's failure path (local stack)", () => 
     // Not a success: the install's evidence is missing and the give-up is recorded.
     const decision = await readJson<ExitCodeRecord>(env, input, ARTIFACTS.exitCode.path);
     expect(decision?.exitCode).not.toBe(0);
+  });
+
+  it("an advance that collected the post stage's hooks and then failed: always is not run twice, its report is sealed", async () => {
+    setup = await setUp(undefined, false);
+    const { env, fleet } = setup;
+    const simulated = fleet.devices.find((d) => d.name === "WIN-SERVER01");
+    if (simulated === undefined) throw new Error("no simulated WIN-SERVER01");
+    const { input, calls } = await driveThroughFailure(env, true);
+    expect(calls.some((c) => c.name === "runFailureHooks")).toBe(true);
+    // Stopped once, started once (by the post stage's always point); the failure path ran only on-failure.
+    expect(simulated.state.serviceControl.log.map((r) => `${r.state} ${r.name}`)).toEqual([
+      "Stopped W3SVC",
+      "Stopped WAS",
+      "Running WAS",
+      "Running W3SVC",
+    ]);
+    const always = await readJson<HookReport>(env, input, ARTIFACTS.hooksAlways.path);
+    expect(always?.ok).toBe(true);
+    expect(always?.failurePath).toBeUndefined();
+    const onFailure = await readJson<HookReport>(env, input, ARTIFACTS.hooksOnFailure.path);
+    expect(onFailure?.actions.map((a) => [a.target, a.ok])).toEqual([["page-on-call", true]]);
+    // Both reports (and the always point's transcript) are sealed and verify. The failed advance's other writes
+    // (snapshot, validation) never made it into the state: verifyRun names them unindexed, as for any advance that
+    // failed after writing (not this path's to adopt: the exit code must not read them).
+    const verified = await verifyRun(evidenceFor(env), input.run);
+    const status = (p: string) => verified.artifacts.find((a) => a.path === p)?.status;
+    expect(status(ARTIFACTS.hooksAlways.path)).toBe("verified");
+    expect(status(ARTIFACTS.hooksOnFailure.path)).toBe("verified");
+    expect(always?.source?.transcript === undefined ? undefined : status(always.source.transcript)).toBe("verified");
+    expect(verified.seal.ok).toBe(true);
+    expect(verified.unindexed.filter((p) => /hooks|Hooks/.test(p))).toEqual([]);
   });
 
   it("an agent gone for good: the always report says the hooks could not run and what stays stopped", async () => {
