@@ -18,6 +18,7 @@ import { makePublishRunEvents } from "./activities/publishRunEvents";
 import { makePublishWindowEvents } from "./activities/publishWindowEvents";
 import { makeSealRingRelease } from "./activities/sealRingRelease";
 import { makeStartDeviceRun } from "./activities/startDeviceRun";
+import { makeRunFailureHooks } from "./activities/runFailureHooks";
 import { makeWriteWindowReport } from "./activities/writeWindowReport";
 import { makeWriteDeploymentReport } from "./activities/writeDeploymentReport";
 import { makePublishDeploymentEvents } from "./activities/publishDeploymentEvents";
@@ -31,6 +32,7 @@ const IMPLEMENTATIONS: Implementations = {
   startDeviceRun: (deps) => makeStartDeviceRun(deviceRunDeps(deps)),
   advanceDeviceRun: (deps) => makeAdvanceDeviceRun(deviceRunDeps(deps)),
   finishDeviceRun: (deps) => makeFinishDeviceRun(deviceRunDeps(deps)),
+  runFailureHooks: (deps) => makeRunFailureHooks(deviceRunDeps(deps)),
   discoverWindowTargets: (deps) =>
     makeDiscoverWindowTargets({ arm: deps.arm, subscriptionIds: deps.config.arm.subscriptionIds }),
   writeWindowReport: (deps) => makeWriteWindowReport(deps),

@@ -5,6 +5,7 @@ export const ACTIVITIES = {
   startDeviceRun: "startDeviceRun",
   advanceDeviceRun: "advanceDeviceRun",
   finishDeviceRun: "finishDeviceRun",
+  runFailureHooks: "runFailureHooks",
   discoverWindowTargets: "discoverWindowTargets",
   writeWindowReport: "writeWindowReport",
   publishRunEvents: "publishRunEvents",

@@ -6,6 +6,7 @@ import {
   type DeviceRunStage,
   type DeviceRunState,
 } from "../lib/schemas/deviceRun";
+import { failureHookSteps, failureHooksDeadline, givenUpReason, runGivenUp } from "../lib/domain/hooks/failureHooks";
 import { callActivity } from "./callActivity";
 
 /** The state without a result an earlier activity may carry (finishDeviceRun takes the run as it stands). */
@@ -13,6 +14,8 @@ function unfinished(state: DeviceRunState): DeviceRunState {
   const { finished: _finished, ...rest } = state;
   return rest;
 }
+/** At most this many looks on the failure path (its deadline ends it sooner; this bounds the history). */
+const MAX_FAILURE_HOOK_LOOKS = 12;
 
 /** The stages in the run's order. */
 const STAGE_ORDER: readonly DeviceRunStage[] = DeviceRunStageSchema.options;
@@ -68,6 +71,36 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
     failure = error instanceof Error ? error.message : String(error);
   }
   context.df.setCustomStatus(statusOf(input.device.name, state, true));
+  // Failure path only (issue 20): a run given up before its post stage still owes its on-failure and `always` hooks
+  // (restart what pre-install stopped). Bounded: durable timers and looks until the deadline; whatever happens is
+  // recorded (the hooks' reports, or why they could not run). A run that reached its post stage owes nothing here.
+  const owed = failureHookSteps(state, runGivenUp(state, failure));
+  if (owed.length > 0) {
+    const deadline = failureHooksDeadline(context.df.currentUtcDateTime);
+    const why = givenUpReason(state, failure);
+    for (let attempt = 0; attempt < MAX_FAILURE_HOOK_LOOKS; attempt += 1) {
+      try {
+        const looked = yield* callActivity(context, "runFailureHooks", {
+          input,
+          state,
+          now: now(),
+          // The last look gets the deadline now, so it records what it has instead of waiting again.
+          deadline: attempt === MAX_FAILURE_HOOK_LOOKS - 1 ? now() : deadline,
+          attempt,
+          failure: why.slice(0, 4000),
+        });
+        state = looked.state;
+        if (looked.done) break;
+      } catch (error) {
+        // Could not even record it: finish seals the run with this in its failure, so it is not silent either.
+        const message = error instanceof Error ? error.message : String(error);
+        failure = `${failure === undefined ? "" : `${failure}; `}could not run the always hooks: ${message}`;
+        break;
+      }
+      if (Date.parse(state.nextCheckAt) > context.df.currentUtcDateTime.getTime())
+        yield context.df.createTimer(new Date(state.nextCheckAt));
+    }
+  }
   const facts = { run: input.run, trigger: input.trigger, dryRun: input.dryRun };
   let result: DeviceRunResult;
   try {

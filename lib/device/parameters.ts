@@ -6,6 +6,7 @@ import {
   CatalogParamsSchema,
   DiagnosticsParamsSchema,
   GatesParamsSchema,
+  HookFenceSchema,
   HooksParamsSchema,
   InstallParamsSchema,
   RebootParamsSchema,
@@ -194,7 +195,10 @@ export function encodeParameters<Id extends ScriptId>(scriptId: Id, params: Scri
     case "install": {
       const p = InstallParamsSchema.parse(params);
       const ids = p.os === "windows" ? p.updateIds : p.packages.map((pkg) => `${pkg.name}=${pkg.version}`);
-      return [{ name: "UpdateIds", value: ids.join(",") }];
+      return [
+        { name: "UpdateIds", value: ids.join(",") },
+        ...(p.fence === undefined ? [] : [{ name: "Fence", value: p.fence }]),
+      ];
     }
     case "reboot": {
       const p = RebootParamsSchema.parse(params);
@@ -207,8 +211,13 @@ export function encodeParameters<Id extends ScriptId>(scriptId: Id, params: Scri
       return [{ name: "Checks", value: encodeChecks(ValidateParamsSchema.parse(params).checks) }];
     case "gates":
       return [{ name: "Probes", value: encodeProbes(GatesParamsSchema.parse(params).probes) }];
-    case "hooks":
-      return [{ name: "Actions", value: encodeActions(HooksParamsSchema.parse(params).actions) }];
+    case "hooks": {
+      const p = HooksParamsSchema.parse(params);
+      return [
+        { name: "Actions", value: encodeActions(p.actions) },
+        ...(p.fence === undefined ? [] : [{ name: "Fence", value: p.fence }]),
+      ];
+    }
     case "diagnostics": {
       const p = DiagnosticsParamsSchema.parse(params);
       return [
@@ -270,6 +279,8 @@ export function decodeParameters<Id extends ScriptId>(
     case "install":
     case "uninstall": {
       const items = get("UpdateIds").split(",");
+      const fenceValue = list.find((p) => p.name === "Fence")?.value;
+      const fence = fenceValue === undefined ? {} : { fence: fenceValue };
       const packages = items.map((item) => {
         const at = item.indexOf("=");
         return at < 0 ? { name: item, version: "" } : { name: item.slice(0, at), version: item.slice(at + 1) };
@@ -280,7 +291,7 @@ export function decodeParameters<Id extends ScriptId>(
               scriptId,
               "UpdateIds",
               InstallParamsSchema,
-              os === "windows" ? { os, updateIds: items } : { os, packages },
+              os === "windows" ? { os, updateIds: items, ...fence } : { os, packages, ...fence },
             )
           : parseWith(
               scriptId,
@@ -307,9 +318,14 @@ export function decodeParameters<Id extends ScriptId>(
     case "gates":
       decoded = { probes: decodeProbes(get("Probes")) };
       break;
-    case "hooks":
-      decoded = { actions: decodeActions(get("Actions")) };
+    case "hooks": {
+      const fence = list.find((p) => p.name === "Fence")?.value;
+      decoded = {
+        actions: decodeActions(get("Actions")),
+        ...(fence === undefined ? {} : { fence: parseWith(scriptId, "Fence", HookFenceSchema, fence) }),
+      };
       break;
+    }
     case "diagnostics":
       decoded = parseWith(scriptId, "SinceUtc", DiagnosticsParamsSchema, {
         since: get("SinceUtc"),

@@ -66,6 +66,7 @@ export async function computeExitCode(
     baseline: toReading(get("baseline")),
     preValidation: toReading(get("preValidation")),
     gates: toReading(get("gates")),
+    hooksPreInstall: toReading(get("hooksPreInstall")),
     catalog: toReading(get("catalog")),
     diskSnapshots: toReading(get("diskSnapshots")),
     installSummary: toReading(get("installSummary")),

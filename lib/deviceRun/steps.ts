@@ -22,7 +22,7 @@ import type { DeviceRunInput } from "../schemas/deviceRun";
 import type { RunFacts } from "./runFacts";
 import { checksOf } from "./checks";
 import { gatesParameters, recordGates } from "./gates/gatesStep";
-import { hookParameters, recordHooks } from "./hooks/hookSteps";
+import { hookParameters, installFence, recordHooks } from "./hooks/hookSteps";
 import { REMEDIATION_STEPS } from "./remediation/remediationSteps";
 import { removalOf } from "./remediation/removalOf";
 
@@ -118,6 +118,21 @@ export const STEPS = {
     parameters: hookParameters("preInstall"),
     record: recordHooks("preInstall"),
   },
+  postInstallHooks: {
+    ...STEP_PLANS.postInstallHooks,
+    parameters: hookParameters("postInstall"),
+    record: recordHooks("postInstall"),
+  },
+  postRebootHooks: {
+    ...STEP_PLANS.postRebootHooks,
+    parameters: hookParameters("postReboot"),
+    record: recordHooks("postReboot"),
+  },
+  onFailureHooks: {
+    ...STEP_PLANS.onFailureHooks,
+    parameters: hookParameters("onFailure"),
+    record: recordHooks("onFailure"),
+  },
   alwaysHooks: {
     // The always point (restarts what pre-install stopped, then the policy's always hooks), first in the post stage.
     ...STEP_PLANS.alwaysHooks,
@@ -155,7 +170,8 @@ export const STEPS = {
       // The planner submits an install only after a catalog with approved updates: anything else is a bug.
       if (params === undefined)
         throw new Error(`run ${input.run.runId}: install planned without an approved catalog entry`);
-      return encodeParameters("install", params);
+      // Issue 20: with a pre-install point, a failed hook in the same command stops the install (its fence).
+      return encodeParameters("install", { ...params, ...(await installFence({ input, facts })) });
     },
     async record(ctx) {
       const parsed = ctx.parse("install");

@@ -79,6 +79,9 @@ export const ARTIFACTS = {
   catalog: json(`${PHASES.catalog}/catalog.json`, CatalogSchema),
   /** Hooks that act (issue 20): what each point did, action by action; only when the policy has hooks. */
   hooksPreInstall: json(`${PHASES.install}/hooks-pre-install.json`, HookReportSchema),
+  hooksPostInstall: json(`${PHASES.install}/hooks-post-install.json`, HookReportSchema),
+  hooksPostReboot: json(`${PHASES.postSnapshot}/hooks-post-reboot.json`, HookReportSchema),
+  hooksOnFailure: json(`${PHASES.postSnapshot}/hooks-on-failure.json`, HookReportSchema),
   hooksAlways: json(`${PHASES.postSnapshot}/hooks-always.json`, HookReportSchema),
   /** Managed-disk snapshots taken before the install (issue 20; only when the policy takes them). */
   diskSnapshots: json(`${PHASES.install}/snapshots.json`, DiskSnapshotsRecordSchema),

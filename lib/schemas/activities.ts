@@ -17,6 +17,7 @@ import {
   SealRingReleaseResultSchema,
 } from "./release";
 import { WindowReportSchema, WindowTargetsSchema } from "./window";
+import { RunFailureHooksInputSchema, RunFailureHooksResultSchema } from "./failureHooks";
 import { DeploymentReportSchema } from "./deployment";
 
 /** Input of discoverWindowTargets, as the maintenance-window orchestrator passes it. */
@@ -89,6 +90,7 @@ export const ACTIVITY_CONTRACTS = {
   startDeviceRun: contract(StartDeviceRunInputSchema, DeviceRunStateSchema),
   advanceDeviceRun: contract(AdvanceDeviceRunInputSchema, DeviceRunStateSchema),
   finishDeviceRun: contract(FinishDeviceRunInputSchema, DeviceRunResultSchema),
+  runFailureHooks: contract(RunFailureHooksInputSchema, RunFailureHooksResultSchema),
   discoverWindowTargets: contract(DiscoverWindowTargetsInputSchema, WindowTargetsSchema),
   writeWindowReport: contract(WindowReportSchema, StoredWindowReportSchema),
   publishRunEvents: contract(PublishRunEventsInputSchema, PublishEventsResultSchema),

@@ -80,6 +80,11 @@ export const DeviceRunPolicySchema = z.object({
   preInstallHooks: z.boolean().optional(),
   /** The post stage's command starts with the `always` point (restores, the policy's always hooks). */
   alwaysHooks: z.boolean().optional(),
+  /** The install's command ends with the post-install point; the post stage's starts with post-reboot (issue 20). */
+  postInstallHooks: z.boolean().optional(),
+  postRebootHooks: z.boolean().optional(),
+  /** A failed run runs the on-failure point before `always` (post stage, or the orchestrator's failure path). */
+  onFailureHooks: z.boolean().optional(),
   /** What to do after a regression (absent: none; states from before remediation existed). */
   remediation: RemediationModeSchema.optional(),
   /** Snapshots before install (issue 20): the `snapshot` stage comes between the catalog and the install. */

@@ -24,15 +24,31 @@ export const HookSchema = z.discriminatedUnion("type", [
 export type Hook = z.infer<typeof HookSchema>;
 
 /**
- * Hooks that act (issue 20), by point. `preInstall` runs in the install's run command, before the install;
- * `always` runs at the start of the post stage (before the post snapshot and validation), whether the install
- * succeeded or failed, together with the restart of every service `preInstall` stopped. Each point is an ordered list;
- * a more specific layer that sets a point replaces it whole (order matters, a union would reorder it).
+ * Hooks that act (issue 20), by point. Every point is folded into a run command the run sends anyway (no extra
+ * command, ARM request or history episode on the happy path):
+ * - `preInstall`: in the install's run command, before the install. When one of its actions fails, the install
+ *   script installs nothing in that command (exit 170 `170.hook-failed`).
+ * - `postInstall`: in the install's run command, after the install (each attempt).
+ * - `postReboot`: at the start of the post stage's command, once the install ran (after the reboot when one was made).
+ * - `onFailure`: when the run failed after its install began (an install failure, a failed pre-install hook, a run
+ *   given up on the orchestrator's failure path): at the start of the post stage's command, or in the failure path's
+ *   own bounded command; before `always`. A failed gate or pre stage changed nothing and runs no hook.
+ * - `always`: after the others, whether the install succeeded, failed, hung or was given up, together with the
+ *   restart of every service `preInstall` stopped; on the failure path too (lib/deviceRun/hooks/runFailureHooks.ts).
+ * Each point is an ordered list; a more specific layer that sets a point replaces it whole (order matters, a union
+ * would reorder it).
  */
 export const HooksPolicySchema = z
   .object({
     preInstall: z.array(HookSchema).max(20).optional(),
+    postInstall: z.array(HookSchema).max(20).optional(),
+    postReboot: z.array(HookSchema).max(20).optional(),
+    onFailure: z.array(HookSchema).max(20).optional(),
     always: z.array(HookSchema).max(20).optional(),
   })
   .strict();
 export type HooksPolicy = z.infer<typeof HooksPolicySchema>;
+
+/** The hook points, in the order a run reaches them. */
+export const HOOK_POINTS = ["preInstall", "postInstall", "postReboot", "onFailure", "always"] as const;
+export type HookPoint = (typeof HOOK_POINTS)[number];

@@ -2,6 +2,7 @@
 // charts drawn server-side as inline SVG. No scripts and no external assets, so the CSP forbids both.
 import type { FleetFigures, HaltedWindow, OpenRegression } from "../../lib/dashboard/fleetFigures";
 import { escapeHtml } from "../../lib/domain/report/renderReportHtml";
+import type { RemediationRow } from "../../lib/dashboard/remediationView";
 import type { QuarantineEntry } from "../../lib/schemas/quarantine";
 import {
   complianceColour,
@@ -27,6 +28,11 @@ export interface DashboardRenderOptions {
    * workbook has no such table yet).
    */
   quarantined?: readonly QuarantineEntry[];
+  /**
+   * Remediated regressions (issue 20; lib/dashboard/remediationView.ts, from the run rows and the quarantine store):
+   * absent, the section is left out.
+   */
+  remediations?: readonly RemediationRow[];
 }
 
 const CSS = [
@@ -147,6 +153,31 @@ function renderQuarantineRow(q: QuarantineEntry): string {
   ].join("")}</tr>`;
 }
 
+function renderRemediationRow(r: RemediationRow): string {
+  const attrs = [
+    `data-testid="remediation"`,
+    `data-run-id="${e(r.runId)}"`,
+    `data-device="${e(r.device)}"`,
+    `data-outcome="${e(r.outcome)}"`,
+    `data-removed="${e(r.removed.join(","))}"`,
+    `data-quarantined="${e(
+      r.quarantined
+        .filter((q) => !q.lifted)
+        .map((q) => q.update)
+        .join(","),
+    )}"`,
+  ].join(" ");
+  const quarantine = r.quarantined.map((q) => `${q.update} (${q.scope}${q.lifted ? ", lifted" : ""})`);
+  return `<tr ${attrs}>${[
+    td(`<b>${e(r.device)}</b><br><span class="muted">${e(r.tenant)} / ${e(r.client)}</span>`),
+    td(e(formatUtc(r.decidedAt))),
+    td(`<b>${e(r.outcome)}</b><br><span class="muted">${e(r.mode)}</span>`),
+    td(list(r.removed)),
+    td(list(quarantine)),
+    td(`${e(r.reason)}<br><code>${e(r.runId)}</code>`),
+  ].join("")}</tr>`;
+}
+
 function renderHaltedRow(w: HaltedWindow): string {
   const reasons = w.haltReasons.map(
     (h) => `${h.kind} \u00b7 ring ${h.ring}${h.client === undefined ? "" : ` \u00b7 client ${h.client}`}: ${h.detail}`,
@@ -263,6 +294,14 @@ export function renderDashboardHtml(figures: FleetFigures, options: DashboardRen
           pick("integrity") ? "integrity-failures" : "unreachable",
         )}</section>`,
     ),
+    options.remediations === undefined
+      ? ""
+      : `<section class="card"><h2>Remediated regressions</h2>${table(
+          ["Device", "Decided", "Outcome", "Removed", "Quarantined", "Why"],
+          options.remediations.map(renderRemediationRow),
+          "No run remediated a regression in the range.",
+          "remediations",
+        )}</section>`,
     options.quarantined === undefined
       ? ""
       : `<section class="card"><h2>Quarantined updates</h2>${table(

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { AppDeps } from "../../functions/definitions";
 import { LOG_STREAMS, type LogRows } from "../../lib/azure/logs/logRows";
+import { remediationRows } from "../../lib/dashboard/remediationView";
 import { computeFleetFigures } from "../../lib/dashboard/fleetFigures";
 import { ARTIFACTS } from "../../lib/domain/artifacts";
 import { findTenantRun } from "../../lib/evidence/findTenantRun";
@@ -92,6 +93,7 @@ export function createDashboardPage(deps: { deps: AppDeps; logs: LocalLogsIngest
           reportUrl: (r) => localReportUrl(r.tenant, r.runId),
           rejectedRows: rows.rejected,
           quarantined,
+          remediations: remediationRows(rows.runs, quarantined, { now }),
         });
         send(response, 200, "text/html; charset=utf-8", html);
         return;

@@ -5,6 +5,7 @@ import { ARTIFACTS } from "../../lib/domain/artifacts";
 import { readVerified } from "../../lib/evidence/runEvidence";
 import type { InstallOutcome } from "../../lib/schemas/artifacts/catalog";
 import type { ExitCodeRecord, FinalReport } from "../../lib/schemas/artifacts/outcome";
+import type { RemediationRecord } from "../../lib/schemas/artifacts/remediation";
 import type { Regressions } from "../../lib/schemas/artifacts/validation";
 import type { RunRef } from "../../lib/schemas/common";
 import { readScenarioFile } from "../../local/fleet/scenario/parseScenario";
@@ -78,7 +79,13 @@ const attrs = (page: Page, testId: string, names: readonly string[]): Promise<Re
 
 beforeAll(async () => {
   mkdirSync(RESULTS, { recursive: true });
-  stack = await startLocalStack({ scenario: readScenarioFile(DEMO), clock: "virtual", httpPort: 0 });
+  // Issue 20: FAB-WEB01 remediates its regression by uninstall (it still ends 220, so the demo's codes hold), so the
+  // dashboard has a remediation and a quarantine entry to show.
+  const scenario = readScenarioFile(DEMO);
+  const web = scenario.policies.find((l) => l.scope.level === "device" && l.scope.device === "FAB-WEB01");
+  if (web === undefined) throw new Error("no FAB-WEB01 device layer in the demo");
+  Object.assign(web, { remediation: { mode: "uninstall" } });
+  stack = await startLocalStack({ scenario, clock: "virtual", httpPort: 0 });
   summary = await runWindows(stack);
   await stack.eventGrid.idle();
   await stack.host.runUntilIdle({ advance: false });
@@ -203,6 +210,50 @@ describe("fleet dashboard and run report in headless Chromium (demo fleet)", () 
     );
     expect((await page.getByTestId("merkle-root").textContent())?.trim()).toBe(sql.device.merkleRoot);
     expect(await page.getByTestId("update-row").count()).toBe(sql.installs.length);
+    await page.close();
+  }, 60_000);
+
+  it("shows each remediation as its sealed remediation.json says: outcome, removed updates, quarantine entry", async () => {
+    const remediated: { runId: string; record: RemediationRecord }[] = [];
+    for (const r of evidence) {
+      const run: RunRef = {
+        tenant: r.device.tenant,
+        client: r.device.client,
+        device: r.device.device,
+        runId: r.device.runId,
+      };
+      const rows = await stack.deps.evidence.index.readArtifacts(run.runId);
+      const row = rows.get(ARTIFACTS.remediation.path);
+      if (row === undefined) continue;
+      const reading = await readVerified(stack.deps.evidence, run, ARTIFACTS.remediation, row);
+      if (reading.read.status !== "verified") throw new Error(`${run.device}: remediation.json not verified`);
+      remediated.push({ runId: run.runId, record: reading.value as RemediationRecord });
+    }
+    expect(remediated.map((r) => r.record.outcome)).toEqual(["recovered"]);
+    const quarantine = (await stack.deps.quarantine.list("contoso-msp")).filter((q) => q.lifted === undefined);
+    const { page, errors } = await open(stack.dashboardUrl ?? "");
+    await page.screenshot({ path: path.join(RESULTS, "dashboard-remediation.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    const shown = await attrs(page, "remediation", ["data-run-id", "data-outcome", "data-removed", "data-quarantined"]);
+    expect(shown).toEqual(
+      remediated.map(({ runId, record }) => ({
+        "data-run-id": runId,
+        "data-outcome": record.outcome,
+        "data-removed": record.uninstalled.map((u) => u.kb ?? u.updateId).join(","),
+        // The store's entries that name the run (what the next windows exclude).
+        "data-quarantined": quarantine
+          .filter((q) => q.source.runs.includes(runId))
+          .map((q) => (q.update.kind === "kb" ? q.update.kb : q.update.name))
+          .join(","),
+      })),
+    );
+    // Recovered: the removed updates are the ones quarantined, and the quarantine section lists them too.
+    const split = (v: string | null | undefined): string[] => (v ?? "").split(",").filter(Boolean).sort();
+    const removed = split(shown[0]?.["data-removed"]);
+    expect(removed.length).toBeGreaterThan(0);
+    expect(split(shown[0]?.["data-quarantined"])).toEqual(removed);
+    const listed = await attrs(page, "quarantined-update", ["data-update"]);
+    expect(listed.map((q) => q["data-update"])).toEqual(expect.arrayContaining(removed));
     await page.close();
   }, 60_000);
 

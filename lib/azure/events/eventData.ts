@@ -20,6 +20,8 @@ export const EVENT_TYPES = {
   deviceBusy: "io.patchpilot.device.busy",
   /** 170.gate-failed: a pre-patch gate (disk, pending reboot, backup, services, custom) stopped the run before any change. */
   gateFailed: "io.patchpilot.gate.failed",
+  /** 170.hook-failed: a pre-install hook failed, so the install in the same command installed nothing (issue 20). */
+  hookFailed: "io.patchpilot.hook.failed",
   /** 230: diagnostics the policy requires failed. */
   diagnosticsFailed: "io.patchpilot.diagnostics.failed",
   /** Issue 20: a remediation after a regression ended (recovered, still failing, or not possible); the run stays 220. */

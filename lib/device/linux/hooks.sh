@@ -1,7 +1,8 @@
 #!/bin/bash
 # patchpilot-script: hooks@1.0.0
 # Carries out one hook point's actions in order (phases 05 and 07): stop or start a systemd service and wait until it
-# reached the state, or run an MSP script; reports each action. Every action runs even after one failed.
+# reached the state, or run an MSP script; reports each action. Every action runs even after one failed. With Fence
+# (the pre-install point), a failed action leaves a fence that stops the install in the same run command.
 # Prints one JSON document on stdout (contract: lib/schemas/device/hooks.ts; docs/device-scripts.md).
 # Run Command may start this file with sh; everything below needs bash.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -200,6 +201,7 @@ B64_RE='^[A-Za-z0-9+/]*={0,2}$'
 ACTIONS_RE='^[A-Za-z0-9+/=.,]*$'
 TARGET_RE='^[A-Za-z0-9][A-Za-z0-9@._-]{0,255}$'
 TIMEOUT_RE='^[1-9][0-9]{0,2}$'
+FENCE_RE='^[A-Za-z0-9-]{8,64}$'
 
 # Sets REPLY to the UTF-8 text of a base64 field; fails on anything that is not base64.
 decode_field() {
@@ -336,6 +338,29 @@ if [ "$valid" = true ]; then
   done
   json_array "${RESULTS[@]+"${RESULTS[@]}"}"
   actions=$REPLY
+fi
+
+# The pre-install point's fence (issue 20): the install later in the same run command reads it, and installs nothing
+# when it says an action failed. Written by rename from our own temporary folder (never through a planted link) and
+# removed when every action succeeded, so a fence never outlives the point that wrote it.
+FENCE=${Fence-}
+if [ -n "$FENCE" ]; then
+  if ! [[ $FENCE =~ $FENCE_RE ]]; then
+    reject_parameter Fence "must be 8-64 letters, digits or -"
+  else
+    fence_file="${TMPDIR:-/tmp}/patchpilot-hook-failed-$FENCE"
+    failed=''
+    if [ "$valid" != true ]; then failed='the hook actions were refused'; fi
+    for ((i = 0; i < ${#RESULTS[@]}; i++)); do
+      if [[ ${RESULTS[i]} == *'"ok":false'* ]]; then failed+="${failed:+, }${KINDS[i]} ${TARGETS[i]}"; fi
+    done
+    if [ -n "$failed" ]; then
+      printf '%s\n' "$failed" >"$PP_TMP/fence"
+      mv -f -- "$PP_TMP/fence" "$fence_file"
+    else
+      rm -f -- "$fence_file"
+    fi
+  fi
 fi
 now_utc
 emit_document "{\"startedAt\":\"$started_at\",\"finishedAt\":\"$REPLY\",\"actions\":$actions}"

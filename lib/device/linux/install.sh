@@ -1,6 +1,7 @@
 #!/bin/bash
 # patchpilot-script: install@1.0.0
-# Installs exactly the pinned package versions it is given (phase 05); re-runs report AlreadyInstalled.
+# Installs exactly the pinned package versions it is given (phase 05); re-runs report AlreadyInstalled. With Fence, a
+# failed pre-install hook earlier in the same run command stops it: every update NotAttempted, error hook-failed.
 # Prints one JSON document on stdout (contract: lib/schemas/device/install.ts; docs/device-scripts.md).
 # Run Command may start this file with sh; everything below needs bash.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -287,11 +288,38 @@ else
   fi
 fi
 
+# A failed pre-install hook earlier in this same run command (hooks.sh left the fence Fence names) stops every
+# install: the services it was to stop may still run. The fence is read once and removed.
+hook_failed=''
+FENCE=${Fence-}
+if [ -n "$FENCE" ]; then
+  if ! [[ $FENCE =~ ^[A-Za-z0-9-]{8,64}$ ]]; then
+    reject_parameter Fence "must be 8-64 letters, digits or -"
+    valid=false
+  else
+    fence_file="${TMPDIR:-/tmp}/patchpilot-hook-failed-$FENCE"
+    if [ -f "$fence_file" ] && [ ! -L "$fence_file" ] && [ -O "$fence_file" ]; then
+      hook_failed=$(head -c 1000 -- "$fence_file" | tr '\n' ' ')
+      rm -f -- "$fence_file"
+      hook_failed=${hook_failed% }
+      hook_failed=${hook_failed:-a pre-install hook failed}
+    fi
+  fi
+fi
+
 if [ "$valid" = true ]; then
-  detect_package_manager
-  PM=$REPLY
+  PM=''
   reason=''
-  if [ -z "$PM" ]; then
+  if [ -n "$hook_failed" ]; then
+    add_error results "pre-install hook failed ($hook_failed): nothing was installed" hook-failed
+    reason=stop
+  else
+    detect_package_manager
+    PM=$REPLY
+  fi
+  if [ -n "$reason" ]; then
+    :
+  elif [ -z "$PM" ]; then
     add_error results "no supported package manager (apt, dnf, yum, zypper) found" not-available
     reason=stop
   elif [ "$(id -u)" -ne 0 ]; then

@@ -1,9 +1,10 @@
 # patchpilot-script: hooks@1.0.0
 # Carries out one hook point's actions in order (phases 05 and 07): stop or start a service through Win32_Service and
 # wait until it reached the state, or run an MSP script; reports each action. Every action runs even after one failed.
+# With Fence (the pre-install point), a failed action leaves a fence that stops the install in the same run command.
 # Windows PowerShell 5.1. Prints one JSON document on stdout (contract: lib/schemas/device/hooks.ts; docs/device-scripts.md).
 # Parameters arrive as strings and are validated below; they are never evaluated.
-param([string]$Actions = '')
+param([string]$Actions = '', [string]$Fence = '')
 
 $script:ScriptId = 'hooks'
 $script:ScriptVersion = '1.0.0'
@@ -242,6 +243,20 @@ if ($valid) {
     $script:Data.actions = @($results.ToArray())
 } else {
     $script:Data.actions = $null
+}
+# The pre-install point's fence (issue 20): the install later in the same run command reads it and installs nothing
+# when it says an action failed; removed when every action succeeded, so it never outlives the point that wrote it.
+if ($Fence) {
+    if ($Fence -cnotmatch '^[A-Za-z0-9-]{8,64}$') {
+        Add-ParameterError -Parameter 'Fence' -Message 'must be 8-64 letters, digits or -'
+    } else {
+        $fenceFile = Join-Path ([System.IO.Path]::GetTempPath()) ('patchpilot-hook-failed-{0}' -f $Fence)
+        $failed = @()
+        if (-not $valid) { $failed += 'the hook actions were refused' }
+        foreach ($r in @($script:Data.actions | Where-Object { $null -ne $_ -and -not $_.ok })) { $failed += ('{0} {1}' -f $r.kind, $r.target) }
+        if ($failed.Count -gt 0) { [System.IO.File]::WriteAllText($fenceFile, ($failed -join ', ')) }
+        else { Remove-Item -LiteralPath $fenceFile -Force -ErrorAction SilentlyContinue }
+    }
 }
 $script:Data.finishedAt = Get-NowUtc
 Write-Document

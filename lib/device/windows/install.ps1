@@ -1,8 +1,9 @@
 # patchpilot-script: install@1.0.0
-# Installs exactly the WUA update ids it is given (phase 05); re-runs report AlreadyInstalled.
+# Installs exactly the WUA update ids it is given (phase 05); re-runs report AlreadyInstalled. With Fence, a failed
+# pre-install hook earlier in the same run command stops it: every update NotAttempted, error hook-failed.
 # Windows PowerShell 5.1. Prints one JSON document on stdout (contract: lib/schemas/device/install.ts; docs/device-scripts.md).
 # Parameters arrive as strings and are validated below; they are never evaluated.
-param([string]$UpdateIds = '')
+param([string]$UpdateIds = '', [string]$Fence = '')
 
 $script:ScriptId = 'install'
 $script:ScriptVersion = '1.0.0'
@@ -203,8 +204,28 @@ if (-not $UpdateIds) {
         }
     }
 }
+# A failed pre-install hook earlier in this same run command (hooks.ps1 left the fence Fence names) stops every
+# install: the services it was to stop may still run. The fence is read once and removed.
+$hookFailed = ''
+if ($Fence) {
+    if ($Fence -cnotmatch '^[A-Za-z0-9-]{8,64}$') {
+        Add-ParameterError -Parameter 'Fence' -Message 'must be 8-64 letters, digits or -'
+        $valid = $false
+    } else {
+        $fenceFile = Join-Path ([System.IO.Path]::GetTempPath()) ('patchpilot-hook-failed-{0}' -f $Fence)
+        if (Test-Path -LiteralPath $fenceFile -PathType Leaf) {
+            $hookFailed = [System.IO.File]::ReadAllText($fenceFile).Trim()
+            if ($hookFailed.Length -gt 1000) { $hookFailed = $hookFailed.Substring(0, 1000) }
+            if (-not $hookFailed) { $hookFailed = 'a pre-install hook failed' }
+            Remove-Item -LiteralPath $fenceFile -Force -ErrorAction SilentlyContinue
+        }
+    }
+}
 $script:Data.results = @()
-if ($valid) {
+if ($valid -and $hookFailed) {
+    Add-ScriptError -Section 'results' -Message ('pre-install hook failed ({0}): nothing was installed' -f $hookFailed) -Code 'hook-failed'
+    $script:Data.results = @(foreach ($id in $ids) { New-InstallResult -UpdateId $id -Update $null -Result 'NotAttempted' -ResultCode $null -HResult $null -RebootRequired $false })
+} elseif ($valid) {
     try {
         $script:Data.results = @(Install-RequestedUpdates -Ids $ids)
     } catch {

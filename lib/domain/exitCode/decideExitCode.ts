@@ -7,6 +7,7 @@ import type { LockContention, PhaseFailure, RunRecord } from "../../schemas/arti
 import type { BaselineDiff, SystemSnapshot } from "../../schemas/artifacts/snapshot";
 import type { Regressions } from "../../schemas/artifacts/validation";
 import type { GateReport } from "../../schemas/artifacts/gates";
+import type { HookReport } from "../../schemas/artifacts/hooks";
 import { describeFailedGates } from "../gates/evaluateGates";
 import type { RemediationRecord } from "../../schemas/artifacts/remediation";
 import type { DiskSnapshotsRecord } from "../../schemas/artifacts/diskSnapshots";
@@ -23,6 +24,8 @@ export interface ExitCodeEvidence {
   preValidation: Reading<unknown>;
   /** Pre-patch gates (issue 20); missing when the policy has none. */
   gates: Reading<GateReport>;
+  /** The pre-install hooks' report (issue 20); absent or missing when the policy has none. */
+  hooksPreInstall?: Reading<HookReport>;
   catalog: Reading<Catalog>;
   /** Snapshots before install (issue 20, 05-install/snapshots.json); missing when the policy takes none. */
   diskSnapshots?: Reading<DiskSnapshotsRecord>;
@@ -73,6 +76,20 @@ function verified<T>(r: Reading<T>): T | undefined {
 
 function describe(path: string, r: Reading<unknown>): string {
   return `${path} is ${r.status}${r.status !== "verified" && r.problem ? ` (${r.problem})` : ""}`;
+}
+
+/**
+ * Why the install installed nothing because its pre-install hook failed (issue 20), or undefined: the verified
+ * pre-install report has a failed action and every update of the verified install summary is NotAttempted.
+ */
+function hookStoppedInstall(e: ExitCodeEvidence): string | undefined {
+  const hooks = e.hooksPreInstall === undefined ? undefined : verified(e.hooksPreInstall);
+  const outcomes = verified(e.installSummary);
+  if (hooks === undefined || outcomes === undefined || outcomes.length === 0) return undefined;
+  const failed = hooks.actions.filter((a) => !a.ok);
+  if (failed.length === 0 || !outcomes.every((o) => o.result === "NotAttempted")) return undefined;
+  const list = failed.map((a) => `${a.kind} ${a.target}: ${a.detail}`).join("; ");
+  return `pre-install hook failed, nothing was installed (${outcomes.length} update(s) not attempted): ${list}`;
 }
 
 /**
@@ -158,6 +175,11 @@ export function decideExitCode(e: ExitCodeEvidence): ExitCodeDecision {
   const notes: string[] = [];
   const run = verified(e.run);
   const dryRun = run?.dryRun ?? false;
+
+  // 170: a pre-install hook failed, so the install in the same command installed nothing (issue 20). Not a busy
+  // device either: the hook (a service that would not stop, a maintenance-mode script) needs an operator.
+  const hookFailed = hookStoppedInstall(e);
+  if (hookFailed !== undefined) matches.push({ code: 170, rule: "170.hook-failed", reason: hookFailed });
 
   // 220: regressions (verified only).
   const regressions = verified(e.regressions);

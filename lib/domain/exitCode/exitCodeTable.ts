@@ -40,7 +40,8 @@ export const EXIT_CODE_TABLE = [
     eventType: "io.patchpilot.device.busy",
     // Issue 20: a pre-patch gate that failed (or could not be looked at) is not a busy device: it needs an operator
     // (free the disk, fix the backup), so it sends its own type.
-    ruleEventTypes: { "170.gate-failed": "io.patchpilot.gate.failed" },
+    // A failed pre-install hook (the install then installed nothing) likewise needs an operator: its own type too.
+    ruleEventTypes: { "170.gate-failed": "io.patchpilot.gate.failed", "170.hook-failed": "io.patchpilot.hook.failed" },
     meaning:
       "another patch process (a PatchPilot run, Windows Update, a package manager) holds this device; nothing was changed",
     windowError: false,

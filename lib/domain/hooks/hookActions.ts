@@ -1,6 +1,6 @@
 import type { OsFamily } from "../../schemas/common";
 import type { HooksParams } from "../../schemas/device/parameters";
-import type { Hook, HooksPolicy } from "../../schemas/hooksPolicy";
+import type { Hook, HookPoint, HooksPolicy } from "../../schemas/hooksPolicy";
 
 // What a hook point sends to the device, in order (issue 20). Pure: the policy and the OS decide; the SHA-256 check of
 // MSP script texts is the caller's (lib/deviceRun/hooks), which passes `verified`.
@@ -40,6 +40,36 @@ export function alwaysActions(hooks: HooksPolicy | undefined, os: OsFamily): Pla
     .reverse()
     .map((a) => ({ kind: "start", target: a.target, timeoutSeconds: a.kind === "script" ? 120 : a.timeoutSeconds }));
   return [...restart, ...actionsOf(hooks?.always ?? [], os)];
+}
+
+/** The post-install point's actions (in the install's command, after the install). */
+export function postInstallActions(hooks: HooksPolicy | undefined, os: OsFamily): PlannedAction[] {
+  return actionsOf(hooks?.postInstall ?? [], os);
+}
+
+/** The post-reboot point's actions (first in the post stage's command, after the reboot when one was made). */
+export function postRebootActions(hooks: HooksPolicy | undefined, os: OsFamily): PlannedAction[] {
+  return actionsOf(hooks?.postReboot ?? [], os);
+}
+
+/** The on-failure point's actions (a failed run, before `always`). */
+export function onFailureActions(hooks: HooksPolicy | undefined, os: OsFamily): PlannedAction[] {
+  return actionsOf(hooks?.onFailure ?? [], os);
+}
+
+/** Each point's actions. */
+export const POINT_ACTIONS: Record<HookPoint, (hooks: HooksPolicy | undefined, os: OsFamily) => PlannedAction[]> = {
+  preInstall: preInstallActions,
+  postInstall: postInstallActions,
+  postReboot: postRebootActions,
+  onFailure: onFailureActions,
+  always: alwaysActions,
+};
+
+/** True when the point has something to do on either OS (the run's policy flags, set once at the start). */
+export function pointHasActions(hooks: HooksPolicy | undefined, point: HookPoint): boolean {
+  const actions = POINT_ACTIONS[point];
+  return actions(hooks, "windows").length > 0 || actions(hooks, "linux").length > 0;
 }
 
 /** True when the point has something to do (the planner adds its step only then). */

@@ -1,6 +1,6 @@
 import type { DeviceRunState } from "../../schemas/deviceRun";
 import type { EffectivePolicy } from "../../schemas/policyLayer";
-import { alwaysActions, hasActions, preInstallActions } from "../hooks/hookActions";
+import { alwaysActions, hasActions, pointHasActions, preInstallActions } from "../hooks/hookActions";
 
 /** The state of a run that has just started: nothing submitted, nothing stored yet. */
 export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRunState {
@@ -23,6 +23,9 @@ export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRun
       ...(hasActions([...alwaysActions(policy.hooks, "windows"), ...alwaysActions(policy.hooks, "linux")])
         ? { alwaysHooks: true }
         : {}),
+      ...(pointHasActions(policy.hooks, "postInstall") ? { postInstallHooks: true } : {}),
+      ...(pointHasActions(policy.hooks, "postReboot") ? { postRebootHooks: true } : {}),
+      ...(pointHasActions(policy.hooks, "onFailure") ? { onFailureHooks: true } : {}),
       ...(policy.remediation === undefined || policy.remediation.mode === "none"
         ? {}
         : { remediation: policy.remediation.mode }),

@@ -124,6 +124,30 @@ export const STEP_PLANS = {
     failsPhase: false,
     produces: ["hooksPreInstall"],
   },
+  postInstallHooks: {
+    // The post-install point (issue 20), last in the install's command (only when the policy has one).
+    phase: "install",
+    script: "hooks",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: false,
+    produces: ["hooksPostInstall"],
+  },
+  postRebootHooks: {
+    // The post-reboot point, first in the post stage once the install ran (after the reboot when one was made).
+    phase: "postSnapshot",
+    script: "hooks",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: false,
+    produces: ["hooksPostReboot"],
+  },
+  onFailureHooks: {
+    // The on-failure point, in the post stage of a failed run (or the orchestrator's failure path), before `always`.
+    phase: "postSnapshot",
+    script: "hooks",
+    timing: { timeoutSeconds: fromScript, firstPollSeconds: fixed(30) },
+    failsPhase: false,
+    produces: ["hooksOnFailure"],
+  },
   alwaysHooks: {
     // The `always` point (restart what pre-install stopped, then the policy's always hooks), first in the post stage.
     phase: "postSnapshot",

@@ -28,9 +28,22 @@ export const CatalogParamsSchema = z.object({
   /** Windows: also search driver updates (the policy's classifications include Driver). Linux has none to add. */
   includeDrivers: z.boolean().default(false),
 });
+/**
+ * The pre-install point's fence (issue 20): hooks writes it when an action failed, the install in the same run command
+ * reads it and installs nothing. Per run, so a fence of another run is never read.
+ */
+export const HookFenceSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/);
 export const InstallParamsSchema = z.discriminatedUnion("os", [
-  z.object({ os: z.literal("windows"), updateIds: z.array(WuaUpdateIdSchema).min(1).max(200) }),
-  z.object({ os: z.literal("linux"), packages: z.array(PackagePinSchema).min(1).max(500) }),
+  z.object({
+    os: z.literal("windows"),
+    updateIds: z.array(WuaUpdateIdSchema).min(1).max(200),
+    fence: HookFenceSchema.optional(),
+  }),
+  z.object({
+    os: z.literal("linux"),
+    packages: z.array(PackagePinSchema).min(1).max(500),
+    fence: HookFenceSchema.optional(),
+  }),
 ]);
 export const RebootParamsSchema = z.object({
   delaySeconds: z.number().int().min(0).max(600),
@@ -68,6 +81,8 @@ export const HooksParamsSchema = z.object({
       }),
     )
     .max(60),
+  /** The pre-install point only: leave a fence when an action failed (the install then installs nothing). */
+  fence: HookFenceSchema.optional(),
 });
 /**
  * `uninstall`: Windows removes the KBs it is given (wusa, DISM for packages wusa cannot remove); Linux puts each

@@ -26,8 +26,8 @@ export interface Drive {
   customStatus: unknown[];
 }
 
-/** Answers one task; `at` is the orchestration time when it was scheduled. */
-export type Responder = (call: Call) => Answer;
+/** Answers one task; `at` is the orchestration time when it was scheduled (async: a test may run real activities). */
+export type Responder = (call: Call) => Answer | Promise<Answer>;
 
 /**
  * An external event the test raises: once the orchestrator has made `afterCalls` calls, `delayMs` after that call was
@@ -87,7 +87,7 @@ export async function driveOrchestration(
       Timestamp: new Date(now).toISOString(),
     });
     if (outcome.status !== "running") return { outcome, calls, history: past, customStatus };
-    for (const task of outcome.newTasks) schedule(task);
+    for (const task of outcome.newTasks) await schedule(task);
     pending.sort((a, b) => a.due - b.due);
     const next = pending.shift();
     if (next === undefined) throw new Error("orchestrator waits for nothing the test can answer");
@@ -99,7 +99,7 @@ export async function driveOrchestration(
   }
   throw new Error(`no end after ${maxEpisodes} episodes`);
 
-  function schedule(task: NewTask): void {
+  async function schedule(task: NewTask): Promise<void> {
     const at = new Date(now).toISOString();
     for (const r of raises)
       if (r.afterCalls === calls.length + 1)
@@ -143,7 +143,7 @@ export async function driveOrchestration(
       ...(task.kind === "subOrchestration" && task.instanceId !== undefined ? { instanceId: task.instanceId } : {}),
     };
     calls.push(call);
-    const answer = respond(call);
+    const answer = await respond(call);
     if (task.kind === "activity") {
       past.push({
         EventType: EventType.TaskScheduled,

@@ -1,5 +1,6 @@
 import type { HooksParams } from "../../../../lib/schemas/device/parameters";
 import type { HooksData } from "../../../../lib/schemas/device/hooks";
+import { setHookFence } from "../hookFences";
 import { sameService } from "../serviceControl";
 import { iso, type Answer, type AnswerContext } from "./answer";
 
@@ -56,6 +57,10 @@ export function answerHooks({ state, startedAt: t, runCommandName }: AnswerConte
     state.serviceControl.record({ at, name: service.name, state: "Running", owner: runCommandName });
     return { ...base, ok: true, state: shown(true), exitCode: null, detail: "StartService returned 0; now running" };
   });
+  if (params.fence !== undefined) {
+    const failed = actions.filter((a) => !a.ok).map((a) => `${a.kind} ${a.target}`);
+    setHookFence(state, params.fence, failed.length > 0 ? failed.join(", ") : undefined);
+  }
   const end = t + (actions.length + 1) * ACTION_MS;
   const data: HooksData = { startedAt: iso(t), finishedAt: iso(end), actions };
   return { data, errors: [], durationMs: end - t };

@@ -1,5 +1,6 @@
 import type { InstallData, InstallResult } from "../../../../lib/schemas/device/install";
 import type { InstallParams } from "../../../../lib/schemas/device/parameters";
+import { takeHookFence } from "../hookFences";
 import { isReleased } from "./answerCatalog";
 import { iso, type Answer, type AnswerContext } from "./answer";
 
@@ -18,6 +19,25 @@ export function answerInstall({ state, startedAt: t, runCommandName }: AnswerCon
     params.os === "windows"
       ? params.updateIds.map((id) => ({ id, version: undefined }))
       : params.packages.map((pkg) => ({ id: pkg.name, version: pkg.version }));
+  // A failed pre-install hook earlier in the same command (its fence): nothing is installed (issue 20).
+  const hookFailed = params.fence === undefined ? undefined : takeHookFence(state, params.fence);
+  if (hookFailed !== undefined) {
+    const at = iso(t + NOT_FOUND_MS);
+    const data: InstallData = {
+      startedAt: iso(t),
+      finishedAt: at,
+      results: requested.map((req) => ({
+        updateId: req.id,
+        ...(req.version === undefined ? {} : { version: req.version }),
+        result: "NotAttempted" as const,
+        rebootRequired: false,
+        finishedAt: at,
+      })),
+      rebootRequired: false,
+    };
+    const message = `pre-install hook failed (${hookFailed}): nothing was installed`;
+    return { data, errors: [{ section: "results", message, code: "hook-failed" }], durationMs: NOT_FOUND_MS };
+  }
   const results: InstallResult[] = [];
   let cursor = t + STARTUP_MS;
   for (const req of requested) {
