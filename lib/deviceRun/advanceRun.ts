@@ -7,6 +7,7 @@ import { collectCommand } from "./collectCommand";
 import type { DeviceRunDeps } from "./deps";
 import { carryOutRecords } from "./planRecords";
 import { pollCommands } from "./pollCommands";
+import { carryOutLoadBalancer } from "./loadBalancer/carryOutLoadBalancer";
 import { recordRemediation } from "./remediation/recordRemediation";
 import { recordStep, type RecordStepContext } from "./recordStep";
 import { RunFacts } from "./runFacts";
@@ -116,6 +117,7 @@ export async function advanceRun(callerDeps: DeviceRunDeps, request: AdvanceDevi
     });
     await carryOutRecords(deps.evidence, run, plan.record, stored, now);
     await recordRemediation(deps, run, input.device.os, facts, plan.record, stored, now);
+    await carryOutLoadBalancer(deps, run, input.device, facts, plan.record, stored, now);
     state = { ...plan.state, stored: stored.list() };
     if (plan.submit.length > 0) {
       const next = await submitNextStep(deps, ctx, input, { ...state, queued: [...plan.submit], stageFacts: [] });

@@ -75,6 +75,11 @@ export const DeviceRunPolicySchema = z.object({
   preInstallHooks: z.boolean().optional(),
   /** The post stage's command starts with the `always` point (restores, the policy's always hooks). */
   alwaysHooks: z.boolean().optional(),
+  /**
+   * A `loadBalancerDrain` pre-install hook (issue 20): the install waits this long after the ARM-side drain, and the
+   * run restores the pool membership when it enters the post stage (or ends without one).
+   */
+  loadBalancerDrainSeconds: z.number().int().min(0).optional(),
   /** What to do after a regression (absent: none; states from before remediation existed). */
   remediation: RemediationModeSchema.optional(),
 });

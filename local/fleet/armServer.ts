@@ -15,6 +15,7 @@ import {
   vmInstanceViewJson,
   vmssVmId,
 } from "./armResources";
+import { networkRoutes } from "./arm/network";
 import { generateFleetCertificate } from "./certificate";
 import type { ArmBehaviour, Fleet, FleetClock, SimulatedDevice } from "./contract";
 import { LocalFleetCredential } from "./localCredential";
@@ -28,6 +29,7 @@ export const API_VERSIONS = {
   hybridCompute: ["2021-05-20", "2025-01-13"],
   compute: ["2024-07-01", "2024-11-01", "2025-04-01", "2026-04-01"],
   resourceGraph: ["2024-04-01"],
+  network: ["2024-05-01", "2026-01-01"],
 } as const;
 
 /** Resource Graph's per-user quota: 15 queries per 5-second window (documented), as a bucket. */
@@ -464,6 +466,7 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       4,
     ),
     operationRoute(`${S}${CP}/locations/([^/]+)/operations/([^/]+)`),
+    ...networkRoutes(fleet.network, clock),
   ];
 
   async function handle(
@@ -498,7 +501,11 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       throw new ServiceError(500, "InternalServerError", "Encountered internal server error. Please try again.");
     }
     const apiVersion = url.searchParams.get("api-version");
-    const provider = /Microsoft\.HybridCompute/i.test(url.pathname) ? "hybridCompute" : "compute";
+    const provider = /Microsoft\.HybridCompute/i.test(url.pathname)
+      ? "hybridCompute"
+      : /Microsoft\.Network/i.test(url.pathname)
+        ? "network"
+        : "compute";
     if (apiVersion === null)
       throw new ServiceError(
         400,

@@ -1,6 +1,7 @@
 import type { DeviceRunState } from "../../schemas/deviceRun";
 import type { EffectivePolicy } from "../../schemas/policyLayer";
 import { alwaysActions, hasActions, preInstallActions } from "../hooks/hookActions";
+import { drainHookOf } from "../loadBalancer/planLoadBalancer";
 
 /** The state of a run that has just started: nothing submitted, nothing stored yet. */
 export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRunState {
@@ -23,6 +24,9 @@ export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRun
       ...(hasActions([...alwaysActions(policy.hooks, "windows"), ...alwaysActions(policy.hooks, "linux")])
         ? { alwaysHooks: true }
         : {}),
+      ...(drainHookOf(policy.hooks) === undefined
+        ? {}
+        : { loadBalancerDrainSeconds: drainHookOf(policy.hooks)?.drainSeconds }),
       ...(policy.remediation === undefined || policy.remediation.mode === "none"
         ? {}
         : { remediation: policy.remediation.mode }),

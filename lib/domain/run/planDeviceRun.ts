@@ -5,6 +5,7 @@ import { PHASES, type PhaseKey } from "../artifacts";
 import { decideInstallBudget } from "../window/rateControl";
 import { gateStop, withGateStep } from "../gates/planGates";
 import { withHookSteps } from "../hooks/planHooks";
+import { withLoadBalancer, type LoadBalancerPlanRecord } from "../loadBalancer/planLoadBalancer";
 import {
   afterRemediate,
   afterRevalidate,
@@ -64,7 +65,9 @@ export type PlanRecord =
   /** A phase never sent because the agent is known gone (issue 21: fail fast, not an hour of command timeouts). */
   | { kind: "phase-failed"; phase: PhaseKey; reason: string; failureKind: "AgentDisconnected" }
   /** A remediation ended (issue 20): `12-remediation/remediation.json` from the evidence, then the quarantine. */
-  | RemediationPlanRecord;
+  | RemediationPlanRecord
+  /** A load-balancer drain or restore (issue 20), carried out ARM-side by lib/deviceRun/loadBalancer. */
+  | LoadBalancerPlanRecord;
 
 /** The next move: the new state, the steps whose run commands to submit now, and what to record. */
 export interface Plan {
@@ -702,7 +705,7 @@ function afterPost(
 
 /** Decides the next step after a stage ended. Pure: same state, outcome and context, same plan. */
 export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
-  return withHookSteps(planStage(state, outcome, ctx));
+  return withLoadBalancer(state, withHookSteps(planStage(state, outcome, ctx)), ctx.now);
 }
 
 function planStage(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
