@@ -9,7 +9,20 @@ import { buildFleet, type SimulatedFleet } from "../../../local/fleet/scenario/b
 import { readScenarioFile } from "../../../local/fleet/scenario/parseScenario";
 import { seedPolicyStore } from "../../../local/fleet/scenario/seedPolicies";
 import { ManualClock } from "../fleet/testFleet";
-import { driveRun, evidenceFor, startRunEnv, type DrivenRun, type RunEnv } from "./deviceRunHarness";
+import { makeAdvanceDeviceRun } from "../../../functions/activities/advanceDeviceRun";
+import { makeFinishDeviceRun } from "../../../functions/activities/finishDeviceRun";
+import { makeStartDeviceRun } from "../../../functions/activities/startDeviceRun";
+import { restoreLoadBalancerAfterGivingUp } from "../../../lib/deviceRun/loadBalancer/restoreAfterGivingUp";
+import { runPrefix } from "../../../lib/evidence/keys";
+import {
+  depsFor,
+  driveRun,
+  evidenceFor,
+  runInputFor,
+  startRunEnv,
+  type DrivenRun,
+  type RunEnv,
+} from "./deviceRunHarness";
 
 // Issue 20: drain an Azure VM from its Azure Load Balancer backend pools before the install and put it back after.
 // Two demo servers become Azure VMs behind `fab-lb` (pools `web` and `api`). WIN-SERVER01 drains from every pool it is
@@ -27,7 +40,7 @@ let poolId: (pool: string) => string;
 beforeAll(async () => {
   const clock = new ManualClock(new Date("2026-01-20T01:00:00Z"));
   const scenario = readScenarioFile(path.resolve(__dirname, "../../../local/scenarios/demo.json"));
-  for (const name of ["WIN-SERVER01", "FAB-SQL01"]) {
+  for (const name of ["WIN-SERVER01", "FAB-SQL01", "FAB-APP01"]) {
     const device = scenario.devices.find((d) => d.name === name);
     if (device === undefined) throw new Error(`no ${name} in the demo`);
     device.kind = "vm";
@@ -36,8 +49,8 @@ beforeAll(async () => {
     {
       name: "fab-lb",
       pools: [
-        { name: "web", members: ["WIN-SERVER01", "FAB-SQL01"] },
-        { name: "api", members: ["WIN-SERVER01", "FAB-SQL01"] },
+        { name: "web", members: ["WIN-SERVER01", "FAB-SQL01", "FAB-APP01"] },
+        { name: "api", members: ["WIN-SERVER01", "FAB-SQL01", "FAB-APP01"] },
       ],
     },
   ];
@@ -54,11 +67,17 @@ beforeAll(async () => {
   for (const [device, hook] of [
     ["WIN-SERVER01", { type: "loadBalancerDrain", drainSeconds: DRAIN_SECONDS }],
     ["FAB-SQL01", { type: "loadBalancerDrain", drainSeconds: DRAIN_SECONDS, pools: [poolId("web")] }],
+    ["ADT-DC01", { type: "loadBalancerDrain", drainSeconds: DRAIN_SECONDS }],
   ] as const) {
     const layer = scenario.policies.find((l) => l.scope.level === "device" && l.scope.device === device);
     if (layer === undefined) throw new Error(`no ${device} device layer in the demo`);
     Object.assign(layer, { hooks: { preInstall: [hook] } });
   }
+  scenario.policies.push({
+    schemaVersion: 1,
+    scope: { level: "device", tenant: "contoso-msp", client: "fabrikam", device: "FAB-APP01" },
+    hooks: { preInstall: [{ type: "loadBalancerDrain", drainSeconds: DRAIN_SECONDS }] },
+  } as (typeof scenario.policies)[number]);
   env = await startRunEnv(
     fleet,
     clock,
@@ -164,6 +183,54 @@ describe("load-balancer drain and restore, on the local stack", () => {
     const restore = await read<LoadBalancerAction>(ARTIFACTS.lbRestore.path);
     expect(restore?.outcome).toBe("restored");
     expect(restore?.changes.map((c) => c.pools)).toEqual([[poolId("web")]]);
+    expect((await verifyRun(evidenceFor(env), driven.input.run)).ok).toBe(true);
+  });
+
+  it("a run that gives up after the drain restores the membership before it is sealed (the failure path's always)", async () => {
+    const ref = env.devices.get("FAB-APP01");
+    if (ref === undefined) throw new Error("no FAB-APP01");
+    const evidence = evidenceFor(env);
+    const deps = depsFor(env, evidence);
+    const input = runInputFor(env, ref);
+    const now = (): string => env.clock.now().toISOString();
+    let state = await makeStartDeviceRun(deps)({ input, now: now() });
+    const advance = makeAdvanceDeviceRun(deps);
+    // Up to the drain: the install is held back in queued, the device out of its pools.
+    for (let i = 0; i < 20 && !state.events.some((e) => e.type === "loadBalancer.drain"); i += 1) {
+      env.clock.advance(Math.max(0, Date.parse(state.nextCheckAt) - env.clock.now().getTime()));
+      state = await advance({ input, state, now: now() });
+    }
+    const ipConfig = nicConfig("FAB-APP01");
+    expect(state.stage).toBe("install");
+    expect(network.members(poolId("web")).map((m) => m.toLowerCase())).not.toContain(ipConfig.toLowerCase());
+
+    // The advance loop gives up here (its retries ran out): the failure path restores, then the run is sealed.
+    const restored = await restoreLoadBalancerAfterGivingUp(deps, input, state, env.clock.now());
+    for (const pool of ["web", "api"])
+      expect(network.members(poolId(pool)).map((m) => m.toLowerCase())).toContain(ipConfig.toLowerCase());
+    const blobs = await evidence.store.listBlobNames(runPrefix(input.run));
+    expect(await restoreLoadBalancerAfterGivingUp(deps, input, restored, env.clock.now())).toBe(restored);
+    expect(await restoreLoadBalancerAfterGivingUp(deps, input, state, env.clock.now())).toEqual(restored);
+    expect(await evidence.store.listBlobNames(runPrefix(input.run))).toEqual(blobs);
+    await makeFinishDeviceRun(deps)({ input, state: restored, now: now(), failure: "advanceDeviceRun failed" });
+    const bytes = await evidence.store.get(input.run, ARTIFACTS.lbRestore.path);
+    expect((JSON.parse(bytes?.toString("utf8") ?? "{}") as LoadBalancerAction).outcome).toBe("restored");
+    expect((await verifyRun(evidence, input.run)).ok).toBe(true);
+  });
+
+  it("an Arc machine cannot be drained through ARM: recorded as not possible, the run goes on, nothing to restore", async () => {
+    const ref = env.devices.get("ADT-DC01");
+    expect(ref?.kind).toBe("arc");
+    const driven = await driveRun(env, ref!);
+    const store = evidenceFor(env).store;
+    const drain = JSON.parse(
+      (await store.get(driven.input.run, ARTIFACTS.lbDrain.path))?.toString("utf8") ?? "{}",
+    ) as LoadBalancerAction;
+    expect(drain).toMatchObject({ outcome: "not-possible", changes: [], verification: [] });
+    expect(drain.reason).toMatch(/script hook/);
+    expect(await store.get(driven.input.run, ARTIFACTS.lbPoolsBefore.path)).toBeUndefined();
+    expect(await store.get(driven.input.run, ARTIFACTS.lbRestore.path)).toBeUndefined();
+    expect(driven.result.counts.installed).toBeGreaterThan(0);
     expect((await verifyRun(evidenceFor(env), driven.input.run)).ok).toBe(true);
   });
 });
