@@ -77,7 +77,7 @@ beforeAll(async () => {
     schemaVersion: 1,
     scope: { level: "device", tenant: "contoso-msp", client: "fabrikam", device: "FAB-APP01" },
     hooks: { preInstall: [{ type: "loadBalancerDrain", drainSeconds: DRAIN_SECONDS }] },
-  } as (typeof scenario.policies)[number]);
+  });
   env = await startRunEnv(
     fleet,
     clock,
