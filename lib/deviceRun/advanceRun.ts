@@ -7,6 +7,7 @@ import { collectCommand } from "./collectCommand";
 import type { DeviceRunDeps } from "./deps";
 import { carryOutRecords } from "./planRecords";
 import { pollCommands } from "./pollCommands";
+import { carryOutLoadBalancer } from "./loadBalancer/carryOutLoadBalancer";
 import { recordRemediation } from "./remediation/recordRemediation";
 import { recordStep, type RecordStepContext } from "./recordStep";
 import { lookArmStage } from "./snapshots/armStages";
@@ -144,6 +145,7 @@ async function advanceOnce(callerDeps: DeviceRunDeps, request: AdvanceDeviceRunI
     });
     await carryOutRecords(deps.evidence, run, plan.record, stored, now);
     await recordRemediation(deps, run, input.device.os, facts, plan.record, stored, now);
+    await carryOutLoadBalancer(deps, run, input.device, facts, plan.record, stored, now);
     state = { ...plan.state, stored: stored.list() };
     const deferred = looked.deferred ?? [];
     if (postAlreadyRan(plan, deferred)) {

@@ -16,6 +16,8 @@ export async function carryOutRecords(
   for (const record of records) {
     // Written by lib/deviceRun/remediation/recordRemediation.ts (it also quarantines, so it needs more than evidence).
     if (record.kind === "remediation") continue;
+    // Carried out by lib/deviceRun/loadBalancer/carryOutLoadBalancer.ts (ARM-side, with its own evidence).
+    if (record.kind === "loadBalancer") continue;
     if (record.kind === "empty-install-summary") {
       await stored.put(evidence, run, ARTIFACTS.installSummary, []);
       continue;

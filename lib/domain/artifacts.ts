@@ -11,6 +11,7 @@ import {
 } from "../schemas/artifacts/catalog";
 import { GateReportSchema } from "../schemas/artifacts/gates";
 import { HookReportSchema } from "../schemas/artifacts/hooks";
+import { LoadBalancerActionSchema, LoadBalancerPoolsBeforeSchema } from "../schemas/artifacts/loadBalancer";
 import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "../schemas/artifacts/integrity";
 import { ExitCodeRecordSchema, FinalReportSchema } from "../schemas/artifacts/outcome";
 import { RunReceiptSchema } from "../schemas/artifacts/receipt";
@@ -85,6 +86,10 @@ export const ARTIFACTS = {
   hooksAlways: json(`${PHASES.postSnapshot}/hooks-always.json`, HookReportSchema),
   /** Managed-disk snapshots taken before the install (issue 20; only when the policy takes them). */
   diskSnapshots: json(`${PHASES.install}/snapshots.json`, DiskSnapshotsRecordSchema),
+  /** Load-balancer drain (issue 20): the membership before (sealed first), the drain, the restore; ARM-side. */
+  lbPoolsBefore: json(`${PHASES.install}/lb-pools-before.json`, LoadBalancerPoolsBeforeSchema),
+  lbDrain: json(`${PHASES.install}/lb-drain.json`, LoadBalancerActionSchema),
+  lbRestore: json(`${PHASES.postSnapshot}/lb-restore.json`, LoadBalancerActionSchema),
   installSummary: {
     path: `${PHASES.install}/install-summary.jsonl`,
     format: "jsonl",

@@ -85,6 +85,11 @@ export const DeviceRunPolicySchema = z.object({
   postRebootHooks: z.boolean().optional(),
   /** A failed run runs the on-failure point before `always` (post stage, or the orchestrator's failure path). */
   onFailureHooks: z.boolean().optional(),
+  /**
+   * A `loadBalancerDrain` pre-install hook (issue 20): the install waits this long after the ARM-side drain, and the
+   * run restores the pool membership when it enters the post stage (or ends without one).
+   */
+  loadBalancerDrainSeconds: z.number().int().min(0).optional(),
   /** What to do after a regression (absent: none; states from before remediation existed). */
   remediation: RemediationModeSchema.optional(),
   /** Snapshots before install (issue 20): the `snapshot` stage comes between the catalog and the install. */

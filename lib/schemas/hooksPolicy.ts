@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { GateNameSchema, MspScriptsByOsSchema } from "./gatesPolicy";
+import { LoadBalancerDrainHookSchema } from "./loadBalancerHook";
 
 /** A service a hook stops or starts, and how long it may take to reach the state (then the hook fails). */
 export const HookServiceSchema = z
@@ -20,6 +21,7 @@ export const HookSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("stopServices"), services: z.array(HookServiceSchema).min(1).max(20) }).strict(),
   z.object({ type: z.literal("startServices"), services: z.array(HookServiceSchema).min(1).max(20) }).strict(),
   z.object({ type: z.literal("script"), name: GateNameSchema, script: MspScriptsByOsSchema }).strict(),
+  LoadBalancerDrainHookSchema,
 ]);
 export type Hook = z.infer<typeof HookSchema>;
 
@@ -46,9 +48,26 @@ export const HooksPolicySchema = z
     onFailure: z.array(HookSchema).max(20).optional(),
     always: z.array(HookSchema).max(20).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(onlyPreInstallDrains);
 export type HooksPolicy = z.infer<typeof HooksPolicySchema>;
 
 /** The hook points, in the order a run reaches them. */
 export const HOOK_POINTS = ["preInstall", "postInstall", "postReboot", "onFailure", "always"] as const;
 export type HookPoint = (typeof HOOK_POINTS)[number];
+/** A load-balancer drain is a pre-install hook, at most one (its restore runs at `always` by itself). */
+function onlyPreInstallDrains(hooks: Record<string, readonly Hook[] | undefined>, ctx: z.RefinementCtx): void {
+  for (const [point, list] of Object.entries(hooks)) {
+    (list ?? []).forEach((hook, i) => {
+      if (hook.type !== "loadBalancerDrain") return;
+      if (point !== "preInstall")
+        ctx.addIssue({
+          code: "custom",
+          path: [point, i, "type"],
+          message: "loadBalancerDrain is a preInstall hook: its restore runs at always by itself",
+        });
+      else if (list?.findIndex((h) => h.type === "loadBalancerDrain") !== i)
+        ctx.addIssue({ code: "custom", path: [point, i, "type"], message: "at most one loadBalancerDrain hook" });
+    });
+  }
+}

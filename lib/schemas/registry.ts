@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { CatalogSchema, DiagnosticsSchema, InstallOutcomeSchema, RebootRecordSchema } from "./artifacts/catalog";
 import { ArtifactIndexSchema, ManifestSchema, RunEventSchema } from "./artifacts/integrity";
 import { ExitCodeRecordSchema, FinalReportSchema } from "./artifacts/outcome";
+import { LoadBalancerActionSchema, LoadBalancerPoolsBeforeSchema } from "./artifacts/loadBalancer";
 import { RunReceiptSchema } from "./artifacts/receipt";
 import { RemediationRecordSchema, UninstallRecordSchema } from "./artifacts/remediation";
 import { DiskSnapshotsRecordSchema, RestoreRecordSchema } from "./artifacts/diskSnapshots";
@@ -147,6 +148,20 @@ export const SCHEMA_REGISTRY: readonly SchemaRegistryEntry[] = [
     description:
       "What a hook point did on the device, action by action (service stop/start with the state reached, MSP scripts with their exit code), whether the device reported it, and the scripts refused because their text does not hash to the policy's SHA-256.",
     schema: HookReportSchema,
+  },
+  {
+    id: "lb-pools-before",
+    title: "Load-balancer membership before a drain (05-install/lb-pools-before.json)",
+    description:
+      "Every NIC ip-configuration of the device and the Azure Load Balancer backend pools it belonged to, read through ARM and sealed before the loadBalancerDrain hook removed anything; the restore puts back exactly what this lists (and the hook names).",
+    schema: LoadBalancerPoolsBeforeSchema,
+  },
+  {
+    id: "lb-action",
+    title: "Load-balancer drain and restore (05-install/lb-drain.json, 07-post-snapshot/lb-restore.json)",
+    description:
+      "The ARM-side drain before the install and the restore at the always point: the pools each ip-configuration left (or got back), the pools' own member lists read afterwards as verification, and the outcome (drained, restored, nothing-to-do, not-possible for Arc and Uniform scale-set instances, failed with ARM's answer).",
+    schema: LoadBalancerActionSchema,
   },
   {
     id: "regressions",

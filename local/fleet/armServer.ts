@@ -16,6 +16,7 @@ import {
   vmssVmId,
 } from "./armResources";
 import { DISK_API_VERSIONS, DiskStore, diskRoutes } from "./arm/disks";
+import { networkRoutes } from "./arm/network";
 import { generateFleetCertificate } from "./certificate";
 import type { ArmBehaviour, Fleet, FleetClock, SimulatedDevice } from "./contract";
 import { LocalFleetCredential } from "./localCredential";
@@ -30,6 +31,7 @@ export const API_VERSIONS = {
   // + DiskRP's (disks, snapshots: local/fleet/arm/disks.ts).
   compute: ["2024-07-01", "2024-11-01", "2025-04-01", "2026-04-01", ...DISK_API_VERSIONS],
   resourceGraph: ["2024-04-01"],
+  network: ["2024-05-01", "2026-01-01"],
 } as const;
 
 /** Resource Graph's per-user quota: 15 queries per 5-second window (documented), as a bucket. */
@@ -468,6 +470,7 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
     operationRoute(`${S}${CP}/locations/([^/]+)/operations/([^/]+)`),
     // Issue 20: disks, snapshots, the VM model, its OS-disk swap, deallocate and start (local/fleet/arm/disks.ts).
     ...diskRoutes(new DiskStore(clock), { clock, vmDevice, vmssDevice }, paged),
+    ...networkRoutes(fleet.network, clock),
   ];
 
   async function handle(
@@ -502,7 +505,11 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
       throw new ServiceError(500, "InternalServerError", "Encountered internal server error. Please try again.");
     }
     const apiVersion = url.searchParams.get("api-version");
-    const provider = /Microsoft\.HybridCompute/i.test(url.pathname) ? "hybridCompute" : "compute";
+    const provider = /Microsoft\.HybridCompute/i.test(url.pathname)
+      ? "hybridCompute"
+      : /Microsoft\.Network/i.test(url.pathname)
+        ? "network"
+        : "compute";
     if (apiVersion === null)
       throw new ServiceError(
         400,

@@ -4,6 +4,7 @@
 // Neither side reads the other's internals.
 import type { RunCommandParameter } from "../../lib/device/parameters";
 import type { DeviceKind, OsFamily } from "../../lib/schemas/common";
+import type { FleetNetwork } from "./arm/network";
 
 /** The emulator's time source: the wall clock for `npm run fleet`, a virtual clock shared with the Durable host in tests. */
 export interface FleetClock {
@@ -136,4 +137,6 @@ export interface Fleet {
   }[];
   preexistingRunCommands: readonly PreexistingRunCommand[];
   arm: ArmBehaviour;
+  /** Microsoft.Network: VM NICs and load balancers (issue 20, drain); absent: the emulator has no network routes. */
+  network?: FleetNetwork;
 }

@@ -19,6 +19,8 @@ function actionsOf(hooks: readonly Hook[], os: OsFamily): PlannedAction[] {
         return hook.services.map((s) => ({ kind: "start", target: s.name, timeoutSeconds: s.timeoutSeconds }));
       case "script":
         return [{ kind: "script", target: hook.name, script: hook.script[os] }];
+      case "loadBalancerDrain":
+        return []; // an ARM-side action of the app (lib/deviceRun/loadBalancer), not a device command
     }
   });
 }

@@ -1,6 +1,7 @@
 import type { DeviceRunState } from "../../schemas/deviceRun";
 import type { EffectivePolicy } from "../../schemas/policyLayer";
 import { alwaysActions, hasActions, pointHasActions, preInstallActions } from "../hooks/hookActions";
+import { drainHookOf } from "../loadBalancer/planLoadBalancer";
 
 /** The state of a run that has just started: nothing submitted, nothing stored yet. */
 export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRunState {
@@ -26,6 +27,9 @@ export function newDeviceRunState(policy: EffectivePolicy, now: Date): DeviceRun
       ...(pointHasActions(policy.hooks, "postInstall") ? { postInstallHooks: true } : {}),
       ...(pointHasActions(policy.hooks, "postReboot") ? { postRebootHooks: true } : {}),
       ...(pointHasActions(policy.hooks, "onFailure") ? { onFailureHooks: true } : {}),
+      ...(drainHookOf(policy.hooks) === undefined
+        ? {}
+        : { loadBalancerDrainSeconds: drainHookOf(policy.hooks)?.drainSeconds }),
       ...(policy.remediation === undefined || policy.remediation.mode === "none"
         ? {}
         : { remediation: policy.remediation.mode }),

@@ -7,6 +7,7 @@ import { decideInstallBudget } from "../window/rateControl";
 import { gateStop, withGateStep } from "../gates/planGates";
 import { withHookSteps } from "../hooks/planHooks";
 import { afterSnapshot, withSnapshotStage, type SnapshotOutcome } from "../snapshots/planSnapshots";
+import { withLoadBalancer, type LoadBalancerPlanRecord } from "../loadBalancer/planLoadBalancer";
 import {
   afterRemediate,
   afterRestore,
@@ -73,7 +74,9 @@ export type PlanRecord =
   /** A phase never sent because the agent is known gone (issue 21: fail fast, not an hour of command timeouts). */
   | { kind: "phase-failed"; phase: PhaseKey; reason: string; failureKind: "AgentDisconnected" }
   /** A remediation ended (issue 20): `12-remediation/remediation.json` from the evidence, then the quarantine. */
-  | RemediationPlanRecord;
+  | RemediationPlanRecord
+  /** A load-balancer drain or restore (issue 20), carried out ARM-side by lib/deviceRun/loadBalancer. */
+  | LoadBalancerPlanRecord;
 
 /** The next move: the new state, the steps whose run commands to submit now, and what to record. */
 export interface Plan {
@@ -715,7 +718,7 @@ function afterPost(
 
 /** Decides the next step after a stage ended. Pure: same state, outcome and context, same plan. */
 export function planNext(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {
-  return withHookSteps(withSnapshotStage(planStage(state, outcome, ctx), ctx.now));
+  return withLoadBalancer(state, withHookSteps(withSnapshotStage(planStage(state, outcome, ctx), ctx.now)), ctx.now);
 }
 
 function planStage(state: DeviceRunState, outcome: StageOutcome, ctx: PlanContext): Plan {

@@ -1,4 +1,5 @@
 import { formatScriptHeader } from "../../../lib/device/header";
+import { FleetNetwork } from "../arm/network";
 import type { DevicePlacement, Fleet, FleetClock, PreexistingRunCommand } from "../contract";
 import { buildDeviceProfile } from "../device/deviceProfile";
 import { SimulatedServer } from "../device/simulatedServer";
@@ -97,5 +98,13 @@ export function buildFleet(scenario: Scenario, clock: FleetClock): SimulatedFlee
     ];
   });
 
-  return { devices, scaleSets, preexistingRunCommands, arm: scenario.arm, startedAt: start };
+  const loadBalancers = scenario.loadBalancers.map((lb) => {
+    for (const member of lb.pools.flatMap((p) => p.members))
+      if (devices.find((d) => d.name === member)?.placement.vm === undefined)
+        throw new Error(`load balancer ${lb.name}: ${member} is not a device of kind vm or vmssFlex`);
+    return { name: lb.name, ...placementOf(scenario, lb), pools: lb.pools };
+  });
+  const network = new FleetNetwork(devices, loadBalancers, start);
+
+  return { devices, scaleSets, preexistingRunCommands, arm: scenario.arm, network, startedAt: start };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LoadBalancerSpecSchema } from "./loadBalancerSchema";
 import { TenantIdSchema } from "../../../lib/schemas/common";
 import { ClientProfileSchema, MaintenanceWindowSchema } from "../../../lib/schemas/policies";
 import { PolicyLayerSchema } from "../../../lib/schemas/policyLayer";
@@ -108,6 +109,8 @@ const ScenarioObjectSchema = z
     updateSets: z.record(z.string().min(1).max(100), UpdateSetSchema).default({}),
     scaleSets: z.array(ScaleSetSpecSchema).default([]),
     devices: z.array(DeviceSpecSchema),
+    /** Load balancers whose backend pools hold devices' NICs (issue 20: drain/restore). */
+    loadBalancers: z.array(LoadBalancerSpecSchema).default([]),
     arm: ArmSpecSchema.prefault({}),
   })
   .strict();
