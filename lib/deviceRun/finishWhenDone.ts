@@ -1,4 +1,5 @@
 import type { DeviceRunInput, DeviceRunState } from "../schemas/deviceRun";
+import { failureHookSteps, runGivenUp } from "../domain/hooks/failureHooks";
 import type { DeviceRunDeps } from "./deps";
 import { finishRun } from "./finishRun";
 
@@ -18,6 +19,9 @@ export async function finishWhenDone(
   now: string,
 ): Promise<DeviceRunState> {
   if (state.stage !== "done" || state.finished !== undefined) return state;
+  // A run stopped before its post stage may still owe on-failure/always hooks (issue 20): the orchestrator's failure
+  // path records them, and only then may the run be sealed, so leave the finish to finishDeviceRun.
+  if (failureHookSteps(state, runGivenUp(state, undefined)).length > 0) return state;
   try {
     return { ...state, finished: await finishRun(deps, { input, state, now }) };
   } catch {
