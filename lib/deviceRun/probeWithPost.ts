@@ -29,7 +29,9 @@ export function withPostAfterProbe(
     submit[0] === PROBE &&
     state.reboot.stableCheckAt === undefined &&
     state.remediation === undefined &&
-    state.policy.alwaysHooks !== true;
+    state.policy.alwaysHooks !== true &&
+    state.policy.postRebootHooks !== true &&
+    state.policy.onFailureHooks !== true;
   return fold ? [...submit, ...stages.post.steps] : [...submit];
 }
 
