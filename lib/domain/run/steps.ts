@@ -181,7 +181,9 @@ export const STEP_PLANS = {
     // The planner first looks at the device delay + 90 s after the request; the command's own first poll goes a
     // little later, so collecting it and the first agent check happen in one advance call.
     timing: {
-      timeoutSeconds: fromScript,
+      // Long enough that the first poll (after the delay and the restart) is not cut short by the deadline (timeout
+      // + grace): the script itself ends in seconds, so this only bounds a hung command.
+      timeoutSeconds: (t) => Math.max(t.scriptTimeoutSeconds, REBOOT_DELAY_SECONDS + firstRebootCheckSeconds(t.os)),
       firstPollSeconds: (t) => 30 + REBOOT_DELAY_SECONDS + firstRebootCheckSeconds(t.os),
     },
     failsPhase: false,

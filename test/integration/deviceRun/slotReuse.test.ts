@@ -29,8 +29,10 @@ describe("a step executed twice in one run (one run-command slot)", () => {
     expect(driven.result.exitCode).toBe(0); // as in the demo
     const probes = driven.states.flatMap((s) => s.commands).filter((c) => c.step === "bootProbe");
     const executions = [...new Map(probes.map((c) => [c.transcriptName, c])).values()];
-    // WNG-SQL01 reboots: the reboot stage's probe plus the two added here, all in the one slot.
-    expect(executions).toHaveLength(3);
+    // WNG-SQL01 reboots: the reboot stage's probe plus the two added here, and the stability probe when the post
+    // phases ended within 5 minutes of the boot, all in the one slot.
+    const stabilityProbe = driven.states.some((s) => s.reboot.stableCheckAt !== undefined) ? 1 : 0;
+    expect(executions).toHaveLength(3 + stabilityProbe);
     expect(new Set(executions.map((c) => c.handle.runCommandName)).size).toBe(1);
     const stored = driven.states.at(-1)?.stored.map((s) => s.path) ?? [];
     const statusRecords = stored.filter((p) => p.startsWith("06-reboot/transcripts/") && p.endsWith(".status.json"));
