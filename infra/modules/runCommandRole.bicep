@@ -1,8 +1,9 @@
 // Optional custom role, narrower than Virtual Machine Contributor and Hybrid Server Resource Administrator, for run
 // commands: manage run commands on Arc machines (lib/azure/arcRunCommandClient.ts), on Uniform scale-set instances
 // (lib/azure/vmssRunCommandClient.ts) and on Azure VMs / Flexible instances (lib/azure/vmRunCommandClient.ts), and
-// read the machines, scale sets and instances they target; nothing else
-// (no VM start/stop/redeploy, no extensions, no disks, no network, no Arc machine writes).
+// read the machines, scale sets and instances they target; for the loadBalancerDrain hook (issue 20), read and write
+// VM NICs and join (read) load-balancer backend pools; nothing else
+// (no VM start/stop/redeploy, no extensions, no disks, no other network writes, no Arc machine writes).
 // Created when main.bicep's useCustomRunCommandRole is true, once per managed subscription, assignable only on
 // that subscription's managed resource groups.
 targetScope = 'subscription'
@@ -36,6 +37,10 @@ resource runCommandRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
           'Microsoft.Compute/virtualMachines/read'
           'Microsoft.Compute/virtualMachines/instanceView/read'
           'Microsoft.Compute/virtualMachines/runCommands/*'
+          'Microsoft.Network/networkInterfaces/read'
+          'Microsoft.Network/networkInterfaces/write'
+          'Microsoft.Network/loadBalancers/backendAddressPools/read'
+          'Microsoft.Network/loadBalancers/backendAddressPools/join/action'
         ]
         notActions: []
         dataActions: []

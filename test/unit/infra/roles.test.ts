@@ -113,6 +113,14 @@ const OPS = {
     "A:Microsoft.Compute/virtualMachines/runCommands/read",
     "A:Microsoft.Compute/virtualMachines/runCommands/delete",
   ],
+  // Microsoft.Network (issue 20, load-balancer drain): list/read a VM's NICs, PUT one with other backend pools (joining a
+  // pool is the pool's join/action), read a pool's members to verify.
+  lbDrain: [
+    "A:Microsoft.Network/networkInterfaces/read",
+    "A:Microsoft.Network/networkInterfaces/write",
+    "A:Microsoft.Network/loadBalancers/backendAddressPools/join/action",
+    "A:Microsoft.Network/loadBalancers/backendAddressPools/read",
+  ],
   // Microsoft.KeyVault data actions (Azure resource provider operations, Microsoft.KeyVault): Get Key = keys/read,
   // Sign = keys/sign/action.
   keyRead: ["D:Microsoft.KeyVault/vaults/keys/read"],
@@ -270,6 +278,12 @@ function needs(d: Deployment): Need[] {
       principal: APP,
       scopes: s.managedGroups,
       operations: OPS.vmRunCommands,
+    },
+    {
+      path: "NetworkManagementClient (lib/azure/network/nicMembership.ts): the loadBalancerDrain hook's NIC reads and PUTs and backend-pool reads on Azure VMs and Flexible instances",
+      principal: APP,
+      scopes: s.managedGroups,
+      operations: OPS.lbDrain,
     },
     {
       path: "ResourceGraphClient inventory (lib/azure/inventory.ts: one query; it returns what the identity can read) and agent status (lib/azure/agentStatus.ts: one machine's GET / instance view)",
@@ -593,6 +607,7 @@ describeWithTool(["bicep"], "infra: role assignments against Microsoft's built-i
       TableClient: "TableClient",
       HybridComputeManagementClient: "ArcRunCommandClient",
       ComputeManagementClient: "VmssRunCommandClient",
+      NetworkManagementClient: "NetworkManagementClient",
       ResourceGraphClient: "ResourceGraphClient inventory",
       VmRunCommandClient: "VmRunCommandClient",
       ArcRunCommandClient: "ArcRunCommandClient",
