@@ -1,13 +1,48 @@
+import { isRestError } from "@azure/core-rest-pipeline";
 import type { DeviceRunDeps } from "../../lib/deviceRun/deps";
 import { finishRun } from "../../lib/deviceRun/finishRun";
-import { FinishDeviceRunInputSchema, type DeviceRunResult } from "../../lib/schemas/deviceRun";
+import { restoreLoadBalancerAfterGivingUp } from "../../lib/deviceRun/loadBalancer/restoreAfterGivingUp";
+import {
+  FinishDeviceRunInputSchema,
+  type DeviceRunResult,
+  type FinishDeviceRunInput,
+} from "../../lib/schemas/deviceRun";
+
+type FinishDeps = Pick<DeviceRunDeps, "evidence" | "locks" | "stages"> & Partial<Pick<DeviceRunDeps, "arm">>;
+
+/**
+ * A run given up by the orchestrator (its advance loop failed) after a load-balancer drain still owes the pool
+ * membership back (issue 20, `always`): restored here, before the seal, so the restore's evidence is sealed with the
+ * run. A run that never drained or already restored changes nothing. ARM refusing or failing the restore must not
+ * keep the run from being sealed: the refusal is recorded as a run event (the pools to put back are in the sealed
+ * `lb-pools-before.json`) and the finish goes on.
+ */
+async function restoreGivenUpDrain(deps: FinishDeps, parsed: FinishDeviceRunInput): Promise<FinishDeviceRunInput> {
+  const { input, state, now, failure } = parsed;
+  if (failure === undefined || state.lockContended || deps.arm === undefined) return parsed;
+  try {
+    const restored = await restoreLoadBalancerAfterGivingUp(
+      { evidence: deps.evidence, arm: deps.arm },
+      input,
+      state,
+      new Date(now),
+    );
+    return { ...parsed, state: restored };
+  } catch (error) {
+    if (!isRestError(error)) throw error;
+    const reason = `load-balancer restore failed (ARM ${error.statusCode ?? "no status"}): ${error.message}`;
+    const event = { at: now, type: "loadBalancer.restoreFailed", data: { reason: reason.slice(0, 1000) } };
+    return { ...parsed, state: { ...state, events: [...state.events, event] } };
+  }
+}
 
 /**
  * The finishDeviceRun activity: seal, exit code, report and lock release (lib/deviceRun/finishRun.ts). Its input is
  * checked here, at the boundary; the engine gets it typed.
  */
-export function makeFinishDeviceRun(deps: Pick<DeviceRunDeps, "evidence" | "locks" | "stages">) {
-  return function finishDeviceRun(rawInput: unknown): Promise<DeviceRunResult> {
-    return finishRun(deps, FinishDeviceRunInputSchema.parse(rawInput));
+export function makeFinishDeviceRun(deps: FinishDeps) {
+  return async function finishDeviceRun(rawInput: unknown): Promise<DeviceRunResult> {
+    const parsed = await restoreGivenUpDrain(deps, FinishDeviceRunInputSchema.parse(rawInput));
+    return finishRun(deps, parsed);
   };
 }

@@ -19,6 +19,9 @@ import type { DeviceRunDeps } from "../deps";
 import type { RunFacts } from "../runFacts";
 import type { StoredList } from "../storedArtifacts";
 
+/** What the drain and restore use: the evidence store and ARM. */
+type LbDeps = Pick<DeviceRunDeps, "evidence" | "arm">;
+
 // The load-balancer drain and restore (issue 20), ARM-side actions of the advance activity, asked for by the
 // planner's `loadBalancer` records (lib/domain/loadBalancer/planLoadBalancer.ts). Idempotent: every name and byte
 // derives from the request (its `now`) and from the membership sealed before the drain, so a retried call removes
@@ -53,7 +56,7 @@ function refusal(error: unknown): string | undefined {
 
 /** Carries out the drain and restore records of a plan (others are not this function's). */
 export async function carryOutLoadBalancer(
-  deps: DeviceRunDeps,
+  deps: LbDeps,
   run: RunRef,
   device: DeviceRef,
   facts: RunFacts,
@@ -81,7 +84,7 @@ export async function carryOutLoadBalancer(
 type Base = Pick<LoadBalancerAction, "schemaVersion" | "recordedAt" | "device" | "setBy">;
 
 async function drain(
-  deps: DeviceRunDeps,
+  deps: LbDeps,
   run: RunRef,
   device: DeviceRef,
   hook: LoadBalancerDrainHook,
@@ -129,7 +132,7 @@ async function drain(
 }
 
 async function restore(
-  deps: DeviceRunDeps,
+  deps: LbDeps,
   device: DeviceRef,
   hook: LoadBalancerDrainHook,
   base: Base,
@@ -172,7 +175,7 @@ async function restore(
  * (the NIC may already be drained, so reading ARM again would record the wrong "before") and stores the same bytes.
  */
 async function poolsBefore(
-  deps: DeviceRunDeps,
+  deps: LbDeps,
   run: RunRef,
   device: DeviceRef,
   stored: StoredList,
@@ -195,7 +198,7 @@ async function poolsBefore(
 
 /** One GET and (when anything changes) one PUT per NIC. */
 async function applyToNics(
-  deps: DeviceRunDeps,
+  deps: LbDeps,
   removals: readonly PoolRemoval[],
   next: (current: string[], removed: string[]) => string[],
 ): Promise<void> {
@@ -212,7 +215,7 @@ async function applyToNics(
 }
 
 /** Each affected pool's members, as the pool lists them (the load balancer's own view). */
-async function membersOf(deps: DeviceRunDeps, removals: readonly PoolRemoval[]): Promise<Map<string, string[]>> {
+async function membersOf(deps: LbDeps, removals: readonly PoolRemoval[]): Promise<Map<string, string[]>> {
   const members = new Map<string, string[]>();
   for (const poolId of [...new Set(removals.flatMap((r) => r.pools))])
     members.set(poolId, await poolMembers(deps.arm, poolId));

@@ -13,7 +13,7 @@ import { carryOutLoadBalancer } from "./carryOutLoadBalancer";
  * Returns the state to seal (the restore's event and evidence added).
  */
 export async function restoreLoadBalancerAfterGivingUp(
-  deps: DeviceRunDeps,
+  deps: Pick<DeviceRunDeps, "evidence" | "arm">,
   input: DeviceRunInput,
   state: DeviceRunState,
   now: Date,
