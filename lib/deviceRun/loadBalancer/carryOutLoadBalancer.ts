@@ -113,17 +113,7 @@ async function drain(
         changes: [],
         verification: [],
       }));
-    await applyToNics(deps, removals, (current, removed) => poolsAfterDrain(current, removed));
-    const verification = checkMembership(removals, await membersOf(deps, removals), false);
-    const stillIn = verification.filter((c) => !c.ok);
-    await record({
-      outcome: stillIn.length === 0 ? "drained" : "failed",
-      ...(stillIn.length === 0
-        ? {}
-        : { reason: `still a member after the drain: ${stillIn.map((c) => c.poolId).join(", ")}` }),
-      changes: removals,
-      verification,
-    });
+    await changeAndRecord(deps, removals, "drain", record);
   } catch (error) {
     const reason = refusal(error);
     if (reason === undefined) throw error;
@@ -151,15 +141,29 @@ async function restore(
       action: "restore",
       ...rest,
     } satisfies LoadBalancerAction);
+  await changeAndRecord(deps, removals, "restore", record);
+}
+
+/**
+ * Changes the NICs' pool membership (drain: leave the pools; restore: join them again), checks the result through the
+ * pools' own member lists, and records it. ARM's refusals (4xx) are recorded as `failed`; anything else is thrown so
+ * the activity is retried (the change is idempotent).
+ */
+async function changeAndRecord(
+  deps: LbDeps,
+  removals: PoolRemoval[],
+  action: "drain" | "restore",
+  record: (rest: Omit<LoadBalancerAction, keyof Base | "action">) => Promise<unknown>,
+): Promise<void> {
+  const restoring = action === "restore";
   try {
-    await applyToNics(deps, removals, (current, removed) => poolsAfterRestore(current, removed));
-    const verification = checkMembership(removals, await membersOf(deps, removals), true);
-    const missing = verification.filter((c) => !c.ok);
+    await applyToNics(deps, removals, restoring ? poolsAfterRestore : poolsAfterDrain);
+    const verification = checkMembership(removals, await membersOf(deps, removals), restoring);
+    const wrong = verification.filter((c) => !c.ok).map((c) => c.poolId);
+    const why = restoring ? "not a member after the restore" : "still a member after the drain";
     await record({
-      outcome: missing.length === 0 ? "restored" : "failed",
-      ...(missing.length === 0
-        ? {}
-        : { reason: `not a member after the restore: ${missing.map((c) => c.poolId).join(", ")}` }),
+      outcome: wrong.length > 0 ? "failed" : restoring ? "restored" : "drained",
+      ...(wrong.length === 0 ? {} : { reason: `${why}: ${wrong.join(", ")}` }),
       changes: removals,
       verification,
     });
