@@ -2,6 +2,7 @@ import { isRestError } from "@azure/core-rest-pipeline";
 import type { DeviceRunDeps } from "../../lib/deviceRun/deps";
 import { finishRun } from "../../lib/deviceRun/finishRun";
 import { restoreLoadBalancerAfterGivingUp } from "../../lib/deviceRun/loadBalancer/restoreAfterGivingUp";
+import { sealedResult } from "../../lib/deviceRun/sealedResult";
 import {
   FinishDeviceRunInputSchema,
   type DeviceRunResult,
@@ -42,7 +43,16 @@ async function restoreGivenUpDrain(deps: FinishDeps, parsed: FinishDeviceRunInpu
  */
 export function makeFinishDeviceRun(deps: FinishDeps) {
   return async function finishDeviceRun(rawInput: unknown): Promise<DeviceRunResult> {
-    const parsed = await restoreGivenUpDrain(deps, FinishDeviceRunInputSchema.parse(rawInput));
-    return finishRun(deps, parsed);
+    const request = FinishDeviceRunInputSchema.parse(rawInput);
+    // Sealed already (the ending advance sealed it and its answer was lost): the seal is final, return what it says.
+    const sealed = await sealedResult(deps.evidence, request.input.run);
+    if (sealed !== undefined) {
+      // The sealing call may have stopped before its lock release; releasing a lock no longer held is a no-op.
+      const { run } = request.input;
+      if (!request.state.lockContended)
+        await deps.locks.release({ tenant: run.tenant, device: run.device, runId: run.runId });
+      return sealed;
+    }
+    return finishRun(deps, await restoreGivenUpDrain(deps, request));
   };
 }

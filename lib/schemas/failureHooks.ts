@@ -23,6 +23,6 @@ export const RunFailureHooksResultSchema = z.object({
   state: DeviceRunStateSchema,
   done: z.boolean(),
   /** How it ended: the hooks ran (their reports are stored), or why they could not (recorded as evidence). */
-  outcome: z.enum(["waiting", "ran", "not-run"]),
+  outcome: z.enum(["waiting", "ran", "not-run", "already-sealed"]),
 });
 export type RunFailureHooksResult = z.infer<typeof RunFailureHooksResultSchema>;

@@ -7,6 +7,7 @@ import { ALWAYS_HOOKS_STEP, ON_FAILURE_HOOKS_STEP } from "../../domain/hooks/pla
 import { artifactBlobName } from "../../evidence/keys";
 import { sha256Hex } from "../../evidence/sha256";
 import { rememberingWrites } from "../../evidence/writtenBytes";
+import { sealedResult } from "../sealedResult";
 import type { HookReport } from "../../schemas/artifacts/hooks";
 import type { DeviceRunState, PendingCommand } from "../../schemas/deviceRun";
 import type { RunFailureHooksInput, RunFailureHooksResult } from "../../schemas/failureHooks";
@@ -64,6 +65,10 @@ export async function runFailureHooks(
   const pastDeadline = now.getTime() >= Date.parse(request.deadline);
   let state: DeviceRunState = request.state;
   let owed = failureHookSteps(state, true);
+  // A run already sealed (the advance that ended it sealed it, then its answer was lost) is final: nothing runs or is
+  // written after its seal, and its own post stage decided its hooks.
+  if ((await sealedResult(callerDeps.evidence, run)) !== undefined)
+    return { state, done: true, outcome: "already-sealed" };
 
   const event = (type: string, data: Record<string, unknown>): DeviceRunState["events"] => [
     ...state.events,

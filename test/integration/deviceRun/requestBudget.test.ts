@@ -11,10 +11,11 @@ import { driveRun, evidenceFor, startDemo, type DemoEnv } from "./deviceRunHarne
 
 // Issue 22: the evidence + index requests of one typical device run (start, every advance, finish, publish), counted
 // as they leave for Azurite (Node's HTTP client diagnostics channel, by port and path), not by our own stats.
-// The issue's target is 50; this run takes 56 today: 38 of them are the writes of its evidence (each transcript, status
-// record and parsed artifact once) and 10 the finishing step's one verified read of each artifact it decides on.
+// The issue's target is 50; this run takes 58 today: 40 of them are the writes of its evidence (each transcript, status
+// record and parsed artifact once; its stability probe after the reboot files a second probe transcript pair under
+// 06-reboot) and 10 the finishing step's one verified read of each artifact it decides on.
 // docs/scale.md has the breakdown and what is left.
-const BUDGET = 56;
+const BUDGET = 58;
 
 let env: DemoEnv;
 beforeAll(async () => {
