@@ -151,7 +151,8 @@ async function benchWindow(devices: number): Promise<number> {
   };
   const stopCounting = countRequests(stack, counts);
   // The evidence + index requests by kind and by the activity that made them (issue 22's breakdown).
-  const tally = new EvidenceRequestTally();
+  // Counts only (no list of every request): the bench's bookkeeping must not grow with the fleet it measures.
+  const tally = new EvidenceRequestTally(false);
   const stopTally = countEvidenceRequests(
     { blob: portOf(stack.storage.evidence.blobEndpoint), table: portOf(stack.storage.evidence.tableEndpoint) },
     tally.add,
@@ -169,7 +170,7 @@ async function benchWindow(devices: number): Promise<number> {
         ).length;
         const minutes = (Date.now() - started) / 60_000;
         console.log(
-          `  [${(minutes * 60).toFixed(0)} s] device runs completed: ${done}/${devices} (${(done / minutes).toFixed(0)}/min so far; this process ${mib(process.memoryUsage().rss)})`,
+          `  [${(minutes * 60).toFixed(0)} s] device runs completed: ${done}/${devices} (${(done / minutes).toFixed(0)}/min so far; this process ${mib(process.memoryUsage().rss)}, heap ${mib(process.memoryUsage().heapUsed)})`,
         );
       });
     }, PROGRESS_SECONDS * 1000);

@@ -353,15 +353,14 @@ export async function startFleetEmulator(options: FleetEmulatorOptions): Promise
         const id = ctx.match[3] ?? "";
         const op = engine.operation(id);
         if (op === undefined) throw new ServiceError(404, "OperationNotFound", `Operation ${id} was not found.`);
-        const done = op.status !== "InProgress";
         return {
           status: 200,
           body: {
             id: ctx.url.pathname,
             name: id,
             status: op.status,
-            startTime: op.record.submittedAt.toISOString(),
-            endTime: done ? clock.now().toISOString() : null,
+            startTime: op.startTime.toISOString(),
+            endTime: op.endTime === null ? null : op.endTime.toISOString(),
             error: op.error === undefined ? null : { code: "RunCommandFailed", message: op.error },
           },
         };

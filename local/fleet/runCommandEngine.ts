@@ -3,6 +3,7 @@ import type { ExecutionState } from "../../lib/azure/schemas/runCommand";
 import { ServiceError } from "../serviceError";
 import type { FleetClock, PreexistingRunCommand, ScriptResult, SimulatedDevice } from "./contract";
 import { writeAppendBlob } from "./outputBlobWriter";
+import { fingerprintOf, scriptTextOf, shareScript } from "./scriptText";
 
 /** The instance view keeps only this many trailing bytes of each stream, as Azure does. */
 export const INSTANCE_VIEW_OUTPUT_BYTES = 4096;
@@ -23,7 +24,7 @@ export interface RunCommandRecord {
   readonly device: SimulatedDevice;
   readonly name: string;
   readonly input: RunCommandInput;
-  /** Canonical JSON of the PUT's properties: an identical re-PUT does not re-run. */
+  /** SHA-256 of the PUT's properties' canonical JSON: an identical re-PUT does not re-run. */
   readonly fingerprint: string;
   readonly submittedAt: Date;
   readonly operationId: string;
@@ -39,6 +40,21 @@ export interface RunCommandRecord {
   blobError?: string;
   /** Set once a script that ran past its timeout was stopped on the device (as the agent kills it). */
   timeoutStopped?: boolean;
+}
+
+/** An async operation still tied to its command. */
+interface PendingOperation {
+  record: RunCommandRecord;
+  kind: "create" | "delete";
+}
+
+/** What an Azure-AsyncOperation GET reports. */
+export interface OperationStatus {
+  status: "InProgress" | "Succeeded" | "Failed" | "Canceled";
+  startTime: Date;
+  /** When the operation was first seen ended; null while in progress. */
+  endTime: Date | null;
+  error?: string;
 }
 
 /** The instance view at one instant. */
@@ -100,6 +116,16 @@ function nextOperationId(): string {
   return `${Date.now().toString(16)}-${operationCounter.toString(16).padStart(8, "0")}`;
 }
 
+/** The input with its script held as shared pieces (./scriptText.ts); `input.script` reads the same text. */
+function withSharedScript(input: RunCommandInput): RunCommandInput {
+  const shared = shareScript(input.script);
+  const { script: _script, ...rest } = input;
+  return Object.defineProperty({ ...rest }, "script", {
+    enumerable: true,
+    get: () => scriptTextOf(shared),
+  }) as RunCommandInput;
+}
+
 /**
  * The Run Command state machine: Unknown (not picked up) → Pending (waiting for the agent) → Running → Succeeded /
  * Failed / TimedOut / Canceled. No timers: every state is derived from the FleetClock and the command's timestamps,
@@ -108,7 +134,11 @@ function nextOperationId(): string {
  */
 export class RunCommandEngine {
   private readonly byDevice = new Map<string, Map<string, RunCommandRecord>>();
-  private readonly operations = new Map<string, { record: RunCommandRecord; kind: "create" | "delete" }>();
+  /**
+   * Async operations by id: the command while its operation runs, then only its ending (status, times, error), so
+   * a finished operation does not keep its command's script and output alive for the rest of the window.
+   */
+  private readonly operations = new Map<string, PendingOperation | OperationStatus>();
   /** Names (lower case) of the seeded commands: foreign to the run under test. */
   private readonly foreign = new Set<string>();
   readonly concurrency: ConcurrencyCounts = { conflicts: 0, overlaps: 0, foreignConflicts: 0, maxInFlight: 0 };
@@ -145,7 +175,7 @@ export class RunCommandEngine {
   /** PUT: a new command, the same one again (identical body: no re-run), or a replacement. */
   put(device: SimulatedDevice, name: string, input: RunCommandInput): { record: RunCommandRecord; created: boolean } {
     this.advance(device);
-    const fingerprint = JSON.stringify(input);
+    const fingerprint = fingerprintOf(input);
     const existing = this.find(device, name);
     if (existing !== undefined && existing.fingerprint === fingerprint && existing.deleteAt === undefined) {
       return { record: existing, created: false };
@@ -161,11 +191,15 @@ export class RunCommandEngine {
       else this.concurrency.overlaps += 1;
       throw new ServiceError(409, CONFLICT_CODE, CONFLICT_MESSAGE);
     }
-    if (existing !== undefined) this.cancel(existing);
+    if (existing !== undefined) {
+      this.cancel(existing);
+      // Its create operation ends here at the latest; remembered as it ended, the replaced command can be freed.
+      this.operation(existing.operationId);
+    }
     const record: RunCommandRecord = {
       device,
       name,
-      input,
+      input: withSharedScript(input),
       fingerprint,
       submittedAt: this.clock.now(),
       operationId: nextOperationId(),
@@ -220,28 +254,30 @@ export class RunCommandEngine {
     return { status: "deleting", operationId: record.deleteOperationId };
   }
 
-  /** Status of an Azure-AsyncOperation id. */
-  operation(
-    id: string,
-  ):
-    | { status: "InProgress" | "Succeeded" | "Failed" | "Canceled"; record: RunCommandRecord; error?: string }
-    | undefined {
+  /** Status of an Azure-AsyncOperation id; an ended one is remembered as it ended (its status stays final). */
+  operation(id: string): OperationStatus | undefined {
     const op = this.operations.get(id);
-    if (op === undefined) return undefined;
-    const { record } = op;
-    if (op.kind === "delete") {
-      return {
-        status: record.deleteAt !== undefined && record.deleteAt <= this.clock.now() ? "Succeeded" : "InProgress",
-        record,
-      };
-    }
+    if (op === undefined || !("kind" in op)) return op;
+    const status = this.statusOf(op);
+    if (status.endTime !== null) this.operations.set(id, status);
+    return status;
+  }
+
+  private statusOf({ record, kind }: PendingOperation): OperationStatus {
+    const now = this.clock.now();
+    const ended = (status: OperationStatus["status"], error?: string): OperationStatus => ({
+      status,
+      startTime: record.submittedAt,
+      endTime: status === "InProgress" ? null : now,
+      ...(error === undefined ? {} : { error }),
+    });
+    if (kind === "delete")
+      return ended(record.deleteAt !== undefined && record.deleteAt <= now ? "Succeeded" : "InProgress");
     const view = this.view(record);
-    if (view.provisioningState === "Creating") return { status: "InProgress", record };
-    if (view.provisioningState === "Failed")
-      return { status: "Failed", record, error: view.executionMessage || view.executionState };
-    if (view.provisioningState === "Canceled" || view.provisioningState === "Deleting")
-      return { status: "Canceled", record };
-    return { status: "Succeeded", record };
+    if (view.provisioningState === "Creating") return ended("InProgress");
+    if (view.provisioningState === "Failed") return ended("Failed", view.executionMessage || view.executionState);
+    if (view.provisioningState === "Canceled" || view.provisioningState === "Deleting") return ended("Canceled");
+    return ended("Succeeded");
   }
 
   /** Starts (executes) every command of this device whose start time has passed, in start order. */

@@ -125,25 +125,37 @@ export function countEvidenceRequests(
 
 /** Tallies of counted requests: by activity and kind, and by blob folder. */
 export class EvidenceRequestTally {
+  /** Every request in order (tests slice it); empty when constructed with `keepEach: false` (a fleet-sized bench). */
   readonly all: EvidenceRequest[] = [];
+  /** Counts by who, target, kind and folder: what the rows are made of, the same size whatever the fleet. */
+  private readonly groups = new Map<string, { request: EvidenceRequest; count: number }>();
+  private countedTotal = 0;
+
+  constructor(private readonly keepEach = true) {}
 
   add = (r: EvidenceRequest): void => {
-    this.all.push(r);
+    if (this.keepEach) this.all.push(r);
+    if (countsAgainstTarget(r)) this.countedTotal += 1;
+    const key = [r.who, r.target, r.kind, r.folder ?? ""].join("\u0000");
+    const group = this.groups.get(key);
+    if (group === undefined) this.groups.set(key, { request: r, count: 1 });
+    else group.count += 1;
   };
 
   /** Requests counted against the issue's target. */
   get counted(): number {
-    return this.all.filter(countsAgainstTarget).length;
+    return this.countedTotal;
   }
 
   /** Rows `who | target kind [folder] | count`, most first, for the counted requests (or the others). */
   rows(withFolders = false, counted = true): { who: string; what: string; count: number }[] {
     const counts = new Map<string, { who: string; what: string; count: number }>();
-    for (const r of this.all.filter((x) => countsAgainstTarget(x) === counted)) {
+    for (const { request: r, count } of this.groups.values()) {
+      if (countsAgainstTarget(r) !== counted) continue;
       const what = `${r.target === "blob" ? "" : `${r.target} `}${r.kind}${withFolders && r.folder ? ` ${r.folder}` : ""}`;
       const key = `${r.who}\u0000${what}`;
       const row = counts.get(key) ?? { who: r.who, what, count: 0 };
-      row.count += 1;
+      row.count += count;
       counts.set(key, row);
     }
     return [...counts.values()].sort((a, b) => a.who.localeCompare(b.who) || b.count - a.count);

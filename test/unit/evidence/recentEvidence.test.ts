@@ -16,6 +16,15 @@ describe("RecentEvidence", () => {
     expect(memory.recall("t/c/d/r/01-init/run.json", sha(bytes))?.equals(bytes)).toBe(true);
   });
 
+  it("holds each remembered blob in an allocation of its own, not a slice of Node's shared buffer pool", () => {
+    const memory = new RecentEvidence(1024 * 1024);
+    const bytes = Buffer.from('{"small":"blob"}'); // from the pool: its ArrayBuffer is an 8 KiB slab
+    expect(bytes.buffer.byteLength).toBeGreaterThan(bytes.byteLength);
+    memory.remember("run/02-baseline/baseline.json", sha(bytes), bytes);
+    const held = [...(memory as unknown as { entries: Map<string, Buffer> }).entries.values()];
+    expect(held.map((b) => b.buffer.byteLength)).toEqual([bytes.byteLength]);
+  });
+
   it("answers nothing for another name, another SHA-256, or bytes that do not hash to the SHA-256 they were filed under", () => {
     const memory = new RecentEvidence(1024 * 1024);
     const bytes = Buffer.from("catalog");
