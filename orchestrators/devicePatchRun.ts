@@ -123,7 +123,9 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
     throw error;
   }
   try {
-    yield* callActivity(context, "publishRunEvents", { ...facts, at: now() });
+    // The sealed event data's reference from the finish (issue 22): the publish reads that blob without its row.
+    const eventData = result.eventData === undefined ? {} : { eventData: result.eventData };
+    yield* callActivity(context, "publishRunEvents", { ...facts, at: now(), ...eventData });
     return result;
   } catch (error) {
     // Alerts are not evidence: the exit code stands and the run ends; the result says the alerts are missing, so

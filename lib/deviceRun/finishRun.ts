@@ -121,7 +121,7 @@ export async function finishRun(
     facts: { trigger: input.trigger, dryRun: input.dryRun },
     at: now,
   });
-  if (eventData.decided) await writeRunEventData(session, eventData.data);
+  const eventDataStored = eventData.decided ? await writeRunEventData(session, eventData.data) : undefined;
   // The seal's rows and exit-code.json, final-report.json, report.html, receipt.json, event-data.json: one index
   // transaction (per 100 rows). A retry writes the same bytes and rows (create-once), so a crash before it loses
   // nothing; a row that differs (a forged or foreign one) is an IndexConflictError, as it was for the seal's own.
@@ -151,5 +151,9 @@ export async function finishRun(
     },
     merkleRoot: seal.manifest.merkle.root,
     evidencePrefix: runPrefix(run),
+    // For the publish step: the event data's blob is read against this, without looking up its row.
+    ...(eventDataStored === undefined
+      ? {}
+      : { eventData: { sha256: eventDataStored.sha256, size: eventDataStored.size } }),
   };
 }

@@ -8,6 +8,7 @@ import {
   DeviceRunStateSchema,
   FinishDeviceRunInputSchema,
   StartDeviceRunInputSchema,
+  StoredEventDataSchema,
 } from "./deviceRun";
 import {
   DecidePromotionInputSchema,
@@ -42,6 +43,8 @@ export const PublishRunEventsInputSchema = z.object({
   dryRun: z.boolean(),
   at: TimestampSchema,
   finishFailure: z.string().optional(),
+  /** The sealed event data the finish wrote (its result's `eventData`): read against it, no index lookup. */
+  eventData: StoredEventDataSchema.optional(),
 });
 export type PublishRunEventsInput = z.infer<typeof PublishRunEventsInputSchema>;
 

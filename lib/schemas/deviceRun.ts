@@ -213,6 +213,13 @@ export const DeviceRunInputSchema = z.object({
 export type DeviceRunInput = z.infer<typeof DeviceRunInputSchema>;
 
 /** What a device run returns to its window: enough for the window report, the CLI table and RMM tools. */
+/**
+ * The sealed event data's SHA-256 and size (`11-report/event-data.json`), as the finish wrote it create-once: the
+ * publish step verifies the blob against it instead of looking up its index row first (issue 22).
+ */
+export const StoredEventDataSchema = z.object({ sha256: Sha256HexSchema, size: z.number().int().nonnegative() });
+export type StoredEventData = z.infer<typeof StoredEventDataSchema>;
+
 export const DeviceRunResultSchema = z.object({
   run: RunRefSchema,
   exitCode: z.number().int(),
@@ -220,6 +227,8 @@ export const DeviceRunResultSchema = z.object({
   counts: DeviceRunCountsSchema,
   merkleRoot: Sha256HexSchema.optional(),
   evidencePrefix: z.string(),
+  /** The sealed event data the finish wrote; absent when it wrote none (no verified decision) or before issue 22. */
+  eventData: StoredEventDataSchema.optional(),
   /** Why the run's CloudEvents could not be published (after retries); absent when they were. */
   eventsError: z.string().optional(),
 });

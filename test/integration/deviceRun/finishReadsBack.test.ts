@@ -2,8 +2,17 @@
 // is not read back from storage by the finish; what earlier calls stored is read back once, verified, because it could
 // have changed in storage since. Counted as the requests leave for Azurite (Node's HTTP client diagnostics channel).
 import { makeAdvanceDeviceRun } from "../../../functions/activities/advanceDeviceRun";
+import { makePublishRunEvents } from "../../../functions/activities/publishRunEvents";
 import { makeStartDeviceRun } from "../../../functions/activities/startDeviceRun";
+import { buildRunEvents } from "../../../lib/azure/events/buildEvents";
+import type { PatchCloudEvent } from "../../../lib/azure/events/eventData";
+import { buildRunEventData } from "../../../lib/azure/events/readRunEventData";
+import { withTransparency } from "../../../lib/azure/events/runEventData";
+import { RUN_EVENT_DATA_PATH } from "../../../lib/azure/events/sealedRunEventData";
 import { ARTIFACTS } from "../../../lib/domain/artifacts";
+import { artifactBlobName } from "../../../lib/evidence/keys";
+import { openEvidenceSession } from "../../../lib/evidence/evidenceSession";
+import { sha256Hex } from "../../../lib/evidence/sha256";
 import { verifyRun } from "../../../lib/evidence/verifyRun";
 import type { ExitCodeRecord } from "../../../lib/schemas/artifacts/outcome";
 import type { DeviceRunState } from "../../../lib/schemas/deviceRun";
@@ -101,5 +110,45 @@ describe("the finish in the advance that ended the run", () => {
     const recordBytes = await session.store.get(input.run, ARTIFACTS.exitCode.path);
     const record = JSON.parse(recordBytes?.toString("utf8") ?? "{}") as ExitCodeRecord;
     expect(record.artifactsRead.find((r) => r.path === path)?.status).toBe("hash-mismatch");
+  });
+});
+
+describe("the publish, given the sealed event data's reference by the finish", () => {
+  it("publishes what the evidence says even when that blob was altered after the finish, or the reference is wrong", async () => {
+    const device = env.devices.get("fab-lnx01");
+    if (device === undefined) throw new Error("no fab-lnx01 in the demo");
+    const driven = await driveRun(env, device);
+    const eventData = driven.result.eventData;
+    if (eventData === undefined) throw new Error("the finish returned no event data reference");
+    const { run } = driven.input;
+    const evidence = evidenceFor(env);
+    // The reference is the blob the finish wrote: the source outside the code is the blob's own bytes.
+    const blob = env.storage.evidence.getBlockBlobClient(artifactBlobName(run, RUN_EVENT_DATA_PATH));
+    const original = await blob.downloadToBuffer();
+    expect(eventData).toEqual({ sha256: sha256Hex(original), size: original.byteLength });
+    // What the run's events must say: built again from its evidence in a fresh session.
+    const at = env.clock.now().toISOString();
+    const fresh = openEvidenceSession(evidenceFor(env), run);
+    const rebuilt = await buildRunEventData(fresh, { facts: { trigger: driven.input.trigger, dryRun: false }, at });
+    const expected = buildRunEvents(withTransparency(rebuilt.data, await fresh.deps.log?.find(run)));
+
+    const publishWith = async (ref: typeof eventData): Promise<PatchCloudEvent[]> => {
+      const sent: PatchCloudEvent[] = [];
+      const publish = makePublishRunEvents({
+        evidence,
+        publisher: { send: (events) => Promise.resolve(void sent.push(...events)) },
+      });
+      await publish({ run, trigger: driven.input.trigger, dryRun: false, at, eventData: ref });
+      return sent;
+    };
+    expect(await publishWith(eventData)).toEqual(expected);
+    // A reference that does not match the blob: the copy is not believed, the data is built from the evidence.
+    expect(await publishWith({ ...eventData, sha256: "0".repeat(64) })).toEqual(expected);
+    // The blob altered behind the run's back (schema-valid, claiming a regression): not published.
+    const altered = { ...(JSON.parse(original.toString("utf8")) as Record<string, unknown>), exitCode: 220 };
+    await blob.uploadData(Buffer.from(JSON.stringify(altered)));
+    const sent = await publishWith(eventData);
+    expect(sent).toEqual(expected);
+    expect(JSON.stringify(sent)).not.toContain('"exitCode":220');
   });
 });
