@@ -8,7 +8,7 @@ import { sha256Hex } from "../evidence/sha256";
 import { rememberingWrites } from "../evidence/writtenBytes";
 import type { RebootRecord } from "../schemas/artifacts/catalog";
 import type { PhaseFailure } from "../schemas/artifacts/run";
-import type { DeviceRunResult, DeviceRunState, FinishDeviceRunInput } from "../schemas/deviceRun";
+import type { DeviceRunState, FinishDeviceRunInput, FinishedRun } from "../schemas/deviceRun";
 import { buildRunEventData } from "../azure/events/readRunEventData";
 import { writeRunEventData } from "../azure/events/sealedRunEventData";
 import { computeExitCode } from "./computeExitCode";
@@ -76,7 +76,7 @@ function rebootRecord(state: DeviceRunState): RebootRecord | undefined {
 export async function finishRun(
   callerDeps: Pick<DeviceRunDeps, "evidence" | "locks" | "stages">,
   parsed: FinishDeviceRunInput,
-): Promise<DeviceRunResult> {
+): Promise<FinishedRun> {
   // What this call writes (reboot.json, the seal, exit-code.json, the report) is not read back from storage: the
   // create-once write proved the blob holds those bytes, and every reader still verifies them against the index.
   const deps = { ...callerDeps, evidence: rememberingWrites(callerDeps.evidence) };

@@ -4,9 +4,9 @@ import { RunTriggerSchema } from "./artifacts/run";
 import { ClientIdSchema, RunRefSchema, Sha256HexSchema, TenantIdSchema, TimestampSchema } from "./common";
 import {
   AdvanceDeviceRunInputSchema,
-  DeviceRunResultSchema,
   DeviceRunStateSchema,
   FinishDeviceRunInputSchema,
+  FinishedRunSchema,
   StartDeviceRunInputSchema,
   StoredEventDataSchema,
 } from "./deviceRun";
@@ -92,7 +92,7 @@ const contract = <In extends z.ZodType, Out extends z.ZodType>(
 export const ACTIVITY_CONTRACTS = {
   startDeviceRun: contract(StartDeviceRunInputSchema, DeviceRunStateSchema),
   advanceDeviceRun: contract(AdvanceDeviceRunInputSchema, DeviceRunStateSchema),
-  finishDeviceRun: contract(FinishDeviceRunInputSchema, DeviceRunResultSchema),
+  finishDeviceRun: contract(FinishDeviceRunInputSchema, FinishedRunSchema),
   runFailureHooks: contract(RunFailureHooksInputSchema, RunFailureHooksResultSchema),
   discoverWindowTargets: contract(DiscoverWindowTargetsInputSchema, WindowTargetsSchema),
   writeWindowReport: contract(WindowReportSchema, StoredWindowReportSchema),

@@ -181,7 +181,7 @@ export const DeviceRunStateSchema = z.object({
    * call, four history events, less): the run's result. Absent: the orchestrator calls finishDeviceRun.
    */
   get finished() {
-    return DeviceRunResultSchema.optional();
+    return FinishedRunSchema.optional();
   },
   /**
    * Snapshots before install (issue 20): whether they were taken, the OS disk's snapshot (what a restoreSnapshot
@@ -213,13 +213,6 @@ export const DeviceRunInputSchema = z.object({
 export type DeviceRunInput = z.infer<typeof DeviceRunInputSchema>;
 
 /** What a device run returns to its window: enough for the window report, the CLI table and RMM tools. */
-/**
- * The sealed event data's SHA-256 and size (`11-report/event-data.json`), as the finish wrote it create-once: the
- * publish step verifies the blob against it instead of looking up its index row first (issue 22).
- */
-export const StoredEventDataSchema = z.object({ sha256: Sha256HexSchema, size: z.number().int().nonnegative() });
-export type StoredEventData = z.infer<typeof StoredEventDataSchema>;
-
 export const DeviceRunResultSchema = z.object({
   run: RunRefSchema,
   exitCode: z.number().int(),
@@ -227,12 +220,25 @@ export const DeviceRunResultSchema = z.object({
   counts: DeviceRunCountsSchema,
   merkleRoot: Sha256HexSchema.optional(),
   evidencePrefix: z.string(),
-  /** The sealed event data the finish wrote; absent when it wrote none (no verified decision) or before issue 22. */
-  eventData: StoredEventDataSchema.optional(),
   /** Why the run's CloudEvents could not be published (after retries); absent when they were. */
   eventsError: z.string().optional(),
 });
 export type DeviceRunResult = z.infer<typeof DeviceRunResultSchema>;
+
+/**
+ * The sealed event data's SHA-256 and size (`11-report/event-data.json`), as the finish wrote it create-once: the
+ * publish step verifies the blob against it instead of looking up its index row first (issue 22).
+ */
+export const StoredEventDataSchema = z.object({ sha256: Sha256HexSchema, size: z.number().int().nonnegative() });
+export type StoredEventData = z.infer<typeof StoredEventDataSchema>;
+
+/**
+ * What the finish returns (finishDeviceRun, or `state.finished` of the advance that ended the run): the run's result
+ * and, for the publish step only, the event data it sealed (absent when it wrote none, or the run was sealed earlier).
+ * The orchestration returns the result without it: the window never needs it.
+ */
+export const FinishedRunSchema = DeviceRunResultSchema.extend({ eventData: StoredEventDataSchema.optional() });
+export type FinishedRun = z.infer<typeof FinishedRunSchema>;
 
 /** Input of the startDeviceRun activity: `now` is the orchestrator's replay-safe clock. */
 export const StartDeviceRunInputSchema = z.object({
