@@ -78,7 +78,9 @@ export async function finishRun(
   parsed: FinishDeviceRunInput,
 ): Promise<FinishedRun> {
   // What this call writes (reboot.json, the seal, exit-code.json, the report) is not read back from storage: the
-  // create-once write proved the blob holds those bytes, and every reader still verifies them against the index.
+  // create-once write proved the blob holds those bytes, and every reader still verifies them against the index. In
+  // the advance that ended the run, the caller's evidence already remembers that call's own writes (the post
+  // artifacts it collected); what earlier calls stored is read from storage, once, verified.
   const deps = { ...callerDeps, evidence: rememberingWrites(callerDeps.evidence) };
   const { input, state, now } = parsed;
   const { run } = input;
