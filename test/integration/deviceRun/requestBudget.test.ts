@@ -18,6 +18,8 @@ import { driveRun, evidenceFor, startDemo, type DemoEnv } from "./deviceRunHarne
 // ending advance collects them reads them from what it wrote: finishReadsBack.test.ts). The publish reads only the
 // sealed event data's blob, against the reference the finish returned. docs/scale.md has the breakdown.
 const BUDGET = 57;
+/** The issue's target. */
+const TARGET = 50;
 
 let env: DemoEnv;
 beforeAll(async () => {
@@ -98,5 +100,38 @@ describe("evidence + index requests of one device run", () => {
     });
     expect(rebuilt.decided).toBe(true);
     expect(sent).toEqual(buildRunEvents(withTransparency(rebuilt.data, await fresh.deps.log?.find(driven.input.run))));
+  });
+
+  // The shape every run takes once the post sections are always collected by the advance that ends the run: that
+  // call's finish decides on them without reading them back (lib/deviceRun/advanceRun.ts), and the run meets the
+  // issue's target.
+  it(`a run whose ending advance collects the post sections takes at most ${TARGET}, publish included`, async () => {
+    const device = env.devices.get("fab-lnx01");
+    if (device === undefined) throw new Error("no fab-lnx01 in the demo");
+    const evidence = evidenceFor(env);
+    const publish = makePublishRunEvents({ evidence, publisher: { send: () => Promise.resolve() } });
+    const tally = new EvidenceRequestTally();
+    const stop = countEvidenceRequests(
+      { blob: portOf(env.storage.evidence.url), table: portOf(env.storage.tables.artifacts.url) },
+      tally.add,
+    );
+    let driven;
+    try {
+      driven = await driveRun(env, device);
+      const { eventData } = driven.result;
+      const at = env.clock.now().toISOString();
+      const { run, trigger } = driven.input;
+      await publish({ run, trigger, dryRun: false, at, ...(eventData === undefined ? {} : { eventData }) });
+    } finally {
+      stop();
+    }
+    expect(driven.result.exitCode).toBe(0);
+    expect(tally.counted).toBeLessThanOrEqual(TARGET);
+    // Every blob the run's folder holds was written once, and nothing of the post stage was read back.
+    const listed = await evidence.store.listBlobNames(driven.result.evidencePrefix);
+    expect(tally.all.filter((r) => r.target === "blob" && r.kind === "blob PUT")).toHaveLength(listed.length);
+    const postGets = tally.all.filter((r) => r.kind === "blob GET" && /^0[789]-/.test(r.folder ?? ""));
+    expect(postGets).toEqual([]);
+    expect((await verifyRun(evidence, driven.input.run)).ok).toBe(true);
   });
 });
