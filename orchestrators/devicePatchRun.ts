@@ -4,6 +4,7 @@ import {
   DeviceRunStageSchema,
   type DeviceRunResult,
   type DeviceRunStage,
+  type FinishedRun,
   type DeviceRunState,
 } from "../lib/schemas/deviceRun";
 import { failureHookSteps, failureHooksDeadline, givenUpReason, runGivenUp } from "../lib/domain/hooks/failureHooks";
@@ -102,11 +103,11 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
     }
   }
   const facts = { run: input.run, trigger: input.trigger, dryRun: input.dryRun };
-  let result: DeviceRunResult;
+  let finished: FinishedRun;
   try {
     // The activity that ended the run normally sealed it too (state.finished, issue 22); otherwise (a give-up, or
     // that finish failed) finishDeviceRun does it.
-    result =
+    finished =
       failure === undefined && state.finished !== undefined
         ? state.finished
         : yield* callActivity(context, "finishDeviceRun", { input, state: unfinished(state), now: now(), failure });
@@ -122,8 +123,15 @@ export const devicePatchRun: OrchestrationHandler = function* (context: Orchestr
     }
     throw error;
   }
+  // The sealed event data's reference from the finish is for the publish only (it reads that blob without its row,
+  // issue 22); the window gets the result without it.
+  const { eventData, ...result } = finished;
   try {
-    yield* callActivity(context, "publishRunEvents", { ...facts, at: now() });
+    yield* callActivity(context, "publishRunEvents", {
+      ...facts,
+      at: now(),
+      ...(eventData === undefined ? {} : { eventData }),
+    });
     return result;
   } catch (error) {
     // Alerts are not evidence: the exit code stands and the run ends; the result says the alerts are missing, so

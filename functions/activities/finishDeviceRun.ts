@@ -3,11 +3,7 @@ import type { DeviceRunDeps } from "../../lib/deviceRun/deps";
 import { finishRun } from "../../lib/deviceRun/finishRun";
 import { restoreLoadBalancerAfterGivingUp } from "../../lib/deviceRun/loadBalancer/restoreAfterGivingUp";
 import { sealedResult } from "../../lib/deviceRun/sealedResult";
-import {
-  FinishDeviceRunInputSchema,
-  type DeviceRunResult,
-  type FinishDeviceRunInput,
-} from "../../lib/schemas/deviceRun";
+import { FinishDeviceRunInputSchema, type FinishedRun, type FinishDeviceRunInput } from "../../lib/schemas/deviceRun";
 
 type FinishDeps = Pick<DeviceRunDeps, "evidence" | "locks" | "stages"> & Partial<Pick<DeviceRunDeps, "arm">>;
 
@@ -42,7 +38,7 @@ async function restoreGivenUpDrain(deps: FinishDeps, parsed: FinishDeviceRunInpu
  * checked here, at the boundary; the engine gets it typed.
  */
 export function makeFinishDeviceRun(deps: FinishDeps) {
-  return async function finishDeviceRun(rawInput: unknown): Promise<DeviceRunResult> {
+  return async function finishDeviceRun(rawInput: unknown): Promise<FinishedRun> {
     const request = FinishDeviceRunInputSchema.parse(rawInput);
     // Sealed already (the ending advance sealed it and its answer was lost): the seal is final, return what it says.
     const sealed = await sealedResult(deps.evidence, request.input.run);

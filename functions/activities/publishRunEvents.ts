@@ -25,6 +25,7 @@ export function makePublishRunEvents(deps: { evidence: EvidenceDeps; publisher: 
       facts: { trigger: input.trigger, dryRun: input.dryRun },
       at: input.at,
       ...(input.finishFailure === undefined ? {} : { finishFailure: input.finishFailure }),
+      ...(input.eventData === undefined ? {} : { eventData: input.eventData }),
     });
     const events = buildRunEvents(data);
     await publisher.send(events);

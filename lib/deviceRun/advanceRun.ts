@@ -103,14 +103,16 @@ async function look(
  * paths and bytes derive from the input only.
  */
 export async function advanceRun(callerDeps: DeviceRunDeps, request: AdvanceDeviceRunInput): Promise<DeviceRunState> {
-  const state = await advanceOnce(callerDeps, request);
+  // Artifacts this call stores (create-once, verified by the write) and then decides on are served from memory, not
+  // read back: by its steps and, when this call ends the run, by the finish too (issue 22). What earlier calls stored
+  // is still read from storage, verified, by the finish.
+  const deps = { ...callerDeps, evidence: rememberingWrites(callerDeps.evidence) };
+  const state = await advanceOnce(deps, request);
   // The call that ended the run also seals it (issue 22): finishDeviceRun's work without its own activity call.
-  return finishWhenDone(callerDeps, request.input, state, request.now);
+  return finishWhenDone(deps, request.input, state, request.now);
 }
 
-async function advanceOnce(callerDeps: DeviceRunDeps, request: AdvanceDeviceRunInput): Promise<DeviceRunState> {
-  // Artifacts this call stores (create-once) and then decides on are served from memory, not read back.
-  const deps = { ...callerDeps, evidence: rememberingWrites(callerDeps.evidence) };
+async function advanceOnce(deps: DeviceRunDeps, request: AdvanceDeviceRunInput): Promise<DeviceRunState> {
   const { input } = request;
   const now = new Date(request.now);
   const { run } = input;

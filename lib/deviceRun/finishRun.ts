@@ -8,7 +8,7 @@ import { sha256Hex } from "../evidence/sha256";
 import { rememberingWrites } from "../evidence/writtenBytes";
 import type { RebootRecord } from "../schemas/artifacts/catalog";
 import type { PhaseFailure } from "../schemas/artifacts/run";
-import type { DeviceRunResult, DeviceRunState, FinishDeviceRunInput } from "../schemas/deviceRun";
+import type { DeviceRunState, FinishDeviceRunInput, FinishedRun } from "../schemas/deviceRun";
 import { buildRunEventData } from "../azure/events/readRunEventData";
 import { writeRunEventData } from "../azure/events/sealedRunEventData";
 import { computeExitCode } from "./computeExitCode";
@@ -76,9 +76,11 @@ function rebootRecord(state: DeviceRunState): RebootRecord | undefined {
 export async function finishRun(
   callerDeps: Pick<DeviceRunDeps, "evidence" | "locks" | "stages">,
   parsed: FinishDeviceRunInput,
-): Promise<DeviceRunResult> {
+): Promise<FinishedRun> {
   // What this call writes (reboot.json, the seal, exit-code.json, the report) is not read back from storage: the
-  // create-once write proved the blob holds those bytes, and every reader still verifies them against the index.
+  // create-once write proved the blob holds those bytes, and every reader still verifies them against the index. In
+  // the advance that ended the run, the caller's evidence already remembers that call's own writes (the post
+  // artifacts it collected); what earlier calls stored is read from storage, once, verified.
   const deps = { ...callerDeps, evidence: rememberingWrites(callerDeps.evidence) };
   const { input, state, now } = parsed;
   const { run } = input;
@@ -121,7 +123,7 @@ export async function finishRun(
     facts: { trigger: input.trigger, dryRun: input.dryRun },
     at: now,
   });
-  if (eventData.decided) await writeRunEventData(session, eventData.data);
+  const eventDataStored = eventData.decided ? await writeRunEventData(session, eventData.data) : undefined;
   // The seal's rows and exit-code.json, final-report.json, report.html, receipt.json, event-data.json: one index
   // transaction (per 100 rows). A retry writes the same bytes and rows (create-once), so a crash before it loses
   // nothing; a row that differs (a forged or foreign one) is an IndexConflictError, as it was for the seal's own.
@@ -151,5 +153,9 @@ export async function finishRun(
     },
     merkleRoot: seal.manifest.merkle.root,
     evidencePrefix: runPrefix(run),
+    // For the publish step: the event data's blob is read against this, without looking up its row.
+    ...(eventDataStored === undefined
+      ? {}
+      : { eventData: { sha256: eventDataStored.sha256, size: eventDataStored.size } }),
   };
 }

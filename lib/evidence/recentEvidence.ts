@@ -10,7 +10,8 @@ import { sha256Hex } from "./sha256";
  *
  * Only the advance's decision inputs use it (lib/deviceRun/storedArtifacts.ts `readStored`). The exit code, the
  * report and `patchpilot verify` read the stored blobs back: what a run is judged on is what storage holds, so a blob
- * altered or lost after it was written is still caught before the run's exit code is decided.
+ * altered or lost after it was written is still caught before the run's exit code is decided. (What the deciding
+ * activity call wrote itself is served from that write instead: lib/evidence/writtenBytes.ts.)
  */
 export class RecentEvidence {
   private readonly entries = new Map<string, Buffer>();

@@ -6,8 +6,9 @@ import type { EvidenceDeps } from "./evidenceSession";
  * of them from memory instead of reading them back. Sound because every evidence write is create-once: the put
  * succeeds only when the blob holds exactly these bytes (written now, or identical bytes written before); different
  * bytes are a conflict and nothing is remembered. Readers still verify what they get against the index row or the
- * run's recorded SHA-256, so an index that disagrees is still caught. Lives as long as the call; never shared between
- * calls (another activity reads the stored blob, as an auditor would).
+ * run's recorded SHA-256, so an index that disagrees is still caught. Lives as long as the call (the advance that ends
+ * a run shares it with its finish: lib/deviceRun/advanceRun.ts); never shared between calls (another activity reads
+ * the stored blob, as an auditor would).
  */
 export function rememberingWrites<D extends EvidenceDeps>(deps: D): D {
   const store = deps.store;

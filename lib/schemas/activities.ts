@@ -4,10 +4,11 @@ import { RunTriggerSchema } from "./artifacts/run";
 import { ClientIdSchema, RunRefSchema, Sha256HexSchema, TenantIdSchema, TimestampSchema } from "./common";
 import {
   AdvanceDeviceRunInputSchema,
-  DeviceRunResultSchema,
   DeviceRunStateSchema,
   FinishDeviceRunInputSchema,
+  FinishedRunSchema,
   StartDeviceRunInputSchema,
+  StoredEventDataSchema,
 } from "./deviceRun";
 import {
   DecidePromotionInputSchema,
@@ -42,6 +43,8 @@ export const PublishRunEventsInputSchema = z.object({
   dryRun: z.boolean(),
   at: TimestampSchema,
   finishFailure: z.string().optional(),
+  /** The sealed event data the finish wrote (its result's `eventData`): read against it, no index lookup. */
+  eventData: StoredEventDataSchema.optional(),
 });
 export type PublishRunEventsInput = z.infer<typeof PublishRunEventsInputSchema>;
 
@@ -89,7 +92,7 @@ const contract = <In extends z.ZodType, Out extends z.ZodType>(
 export const ACTIVITY_CONTRACTS = {
   startDeviceRun: contract(StartDeviceRunInputSchema, DeviceRunStateSchema),
   advanceDeviceRun: contract(AdvanceDeviceRunInputSchema, DeviceRunStateSchema),
-  finishDeviceRun: contract(FinishDeviceRunInputSchema, DeviceRunResultSchema),
+  finishDeviceRun: contract(FinishDeviceRunInputSchema, FinishedRunSchema),
   runFailureHooks: contract(RunFailureHooksInputSchema, RunFailureHooksResultSchema),
   discoverWindowTargets: contract(DiscoverWindowTargetsInputSchema, WindowTargetsSchema),
   writeWindowReport: contract(WindowReportSchema, StoredWindowReportSchema),

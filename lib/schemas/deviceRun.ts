@@ -181,7 +181,7 @@ export const DeviceRunStateSchema = z.object({
    * call, four history events, less): the run's result. Absent: the orchestrator calls finishDeviceRun.
    */
   get finished() {
-    return DeviceRunResultSchema.optional();
+    return FinishedRunSchema.optional();
   },
   /**
    * Snapshots before install (issue 20): whether they were taken, the OS disk's snapshot (what a restoreSnapshot
@@ -224,6 +224,21 @@ export const DeviceRunResultSchema = z.object({
   eventsError: z.string().optional(),
 });
 export type DeviceRunResult = z.infer<typeof DeviceRunResultSchema>;
+
+/**
+ * The sealed event data's SHA-256 and size (`11-report/event-data.json`), as the finish wrote it create-once: the
+ * publish step verifies the blob against it instead of looking up its index row first (issue 22).
+ */
+export const StoredEventDataSchema = z.object({ sha256: Sha256HexSchema, size: z.number().int().nonnegative() });
+export type StoredEventData = z.infer<typeof StoredEventDataSchema>;
+
+/**
+ * What the finish returns (finishDeviceRun, or `state.finished` of the advance that ended the run): the run's result
+ * and, for the publish step only, the event data it sealed (absent when it wrote none, or the run was sealed earlier).
+ * The orchestration returns the result without it: the window never needs it.
+ */
+export const FinishedRunSchema = DeviceRunResultSchema.extend({ eventData: StoredEventDataSchema.optional() });
+export type FinishedRun = z.infer<typeof FinishedRunSchema>;
 
 /** Input of the startDeviceRun activity: `now` is the orchestrator's replay-safe clock. */
 export const StartDeviceRunInputSchema = z.object({

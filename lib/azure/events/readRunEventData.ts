@@ -6,6 +6,7 @@ import type { ExitCodeRecord, FinalReport } from "../../schemas/artifacts/outcom
 import type { RunRecord } from "../../schemas/artifacts/run";
 import type { Regressions, ValidationReport } from "../../schemas/artifacts/validation";
 import type { RemediationRecord } from "../../schemas/artifacts/remediation";
+import type { StoredEventData } from "../../schemas/deviceRun";
 import type { RunEventData } from "./eventData";
 import { assembleRunEventData, unfinishedRunEventData, withTransparency, type RunFacts } from "./runEventData";
 import { readSealedRunEventData } from "./sealedRunEventData";
@@ -30,6 +31,8 @@ export interface RunEventContext {
   at: string;
   /** Set when finishing gave up: the event says so without reading anything. */
   finishFailure?: string;
+  /** The sealed event data's SHA-256 and size as the finish wrote it: read against it, without an index lookup. */
+  eventData?: StoredEventData;
 }
 
 /**
@@ -53,7 +56,7 @@ export async function readRunEventData(session: EvidenceSession, context: RunEve
   }
   // The finishing step sealed the data it built from the same verified reads: one row and one blob, verified.
   // Runs finished before it existed, or whose copy does not verify, are read from their evidence as before.
-  const sealed = await readSealedRunEventData(session);
+  const sealed = await readSealedRunEventData(session, context.eventData);
   const built = sealed === undefined ? await buildRunEventData(session, context) : { data: sealed, decided: true };
   if (!built.decided) return built.data;
   return withTransparency(built.data, await session.deps.log?.find(run));

@@ -1,7 +1,9 @@
 import { PHASES } from "../../domain/artifacts";
 import type { StoredArtifact } from "../../evidence/blobStore";
 import { canonicalJsonBytes } from "../../evidence/canonicalJson";
-import { ArtifactSchemaError, type EvidenceSession } from "../../evidence/evidenceSession";
+import { ArtifactSchemaError, type BytesReading, type EvidenceSession } from "../../evidence/evidenceSession";
+import { artifactBlobName, toTableKey } from "../../evidence/keys";
+import type { StoredEventData } from "../../schemas/deviceRun";
 import { RunEventDataSchema, type RunEventData } from "./eventData";
 
 /**
@@ -26,10 +28,28 @@ export async function writeRunEventData(session: EvidenceSession, data: RunEvent
  * undefined when the run has none indexed (runs finished before it existed) or it does not verify, and the caller
  * builds the data from the evidence itself. Storage errors propagate: "could not look" is never "none".
  */
-export async function readSealedRunEventData(session: EvidenceSession): Promise<RunEventData | undefined> {
-  // Without an index row there is nothing to verify against: nothing is read (not even to tell why).
-  if ((await session.lookup(RUN_EVENT_DATA_PATH)).status !== "found") return undefined;
-  const loaded = await session.readBytes(RUN_EVENT_DATA_PATH);
+export async function readSealedRunEventData(
+  session: EvidenceSession,
+  written?: StoredEventData,
+): Promise<RunEventData | undefined> {
+  let loaded: BytesReading;
+  if (written !== undefined) {
+    // The finish's own reference (its result, through the orchestration): the blob is checked against the SHA-256
+    // and size it wrote create-once and indexed with that same row, so the row need not be looked up first.
+    const { run } = session;
+    loaded = await session.readBytesAgainst(RUN_EVENT_DATA_PATH, {
+      partitionKey: run.runId,
+      rowKey: toTableKey(RUN_EVENT_DATA_PATH),
+      path: RUN_EVENT_DATA_PATH,
+      blobName: artifactBlobName(run, RUN_EVENT_DATA_PATH),
+      merkleLeaf: false,
+      ...written,
+    });
+  } else {
+    // Without an index row there is nothing to verify against: nothing is read (not even to tell why).
+    if ((await session.lookup(RUN_EVENT_DATA_PATH)).status !== "found") return undefined;
+    loaded = await session.readBytes(RUN_EVENT_DATA_PATH);
+  }
   if (loaded.bytes === undefined) return undefined;
   let json: unknown;
   try {

@@ -13,7 +13,7 @@ import { DeviceLocks } from "../../../lib/locks/deviceLock";
 import { QuarantineStore } from "../../../lib/quarantine/quarantineStore";
 import { PolicyStore } from "../../../lib/policy/policyStore";
 import type { DeviceRef } from "../../../lib/schemas/target";
-import type { DeviceRunInput, DeviceRunResult, DeviceRunState } from "../../../lib/schemas/deviceRun";
+import type { DeviceRunInput, DeviceRunState, FinishedRun } from "../../../lib/schemas/deviceRun";
 import { startFleetEmulator, type FleetEmulator } from "../../../local/fleet/armServer";
 import type { Fleet } from "../../../local/fleet/contract";
 import { LocalFleetCredential } from "../../../local/fleet/localCredential";
@@ -154,7 +154,7 @@ export function runInputFor(env: RunEnv, device: DeviceRef): DeviceRunInput {
 /** What driving one device run observed. */
 export interface DrivenRun {
   input: DeviceRunInput;
-  result: DeviceRunResult;
+  result: FinishedRun;
   states: DeviceRunState[];
   /** Activity calls (start + advances, + finish when the last of them could not seal): two history events each. */
   activityCalls: number;

@@ -90,6 +90,21 @@ describe("devicePatchRun (replayed from hand-built history)", () => {
     ]);
   });
 
+  it("hands the event data the finish sealed to the publish alone; the window's result is without it", async () => {
+    const sealed = deviceRunResult(input, 0, "Success");
+    const eventData = { sha256: "ab".repeat(32), size: 1234 };
+    const drive = await driveOrchestration(
+      devicePatchRun,
+      input,
+      responder(state("pre", 1), [state("done", 0, { finished: { ...sealed, eventData } })]),
+      T0,
+    );
+    const publish = drive.calls.find((c) => c.name === "publishRunEvents");
+    expect(publish?.input).toEqual({ run: input.run, trigger: input.trigger, dryRun: false, at: at(1), eventData });
+    expect(drive.outcome).toEqual(expect.objectContaining({ status: "completed", output: sealed }));
+    expect((drive.outcome as { output?: object }).output).not.toHaveProperty("eventData");
+  });
+
   it("finishes a run that start already sealed (lock held by another run) with the publish alone", async () => {
     const sealed = deviceRunResult(input, 170, "Skipped");
     const drive = await driveOrchestration(
