@@ -19,7 +19,7 @@ import { stageFactsOf, submitNextStep } from "./submitNextStep";
 import { rememberingWrites } from "../evidence/writtenBytes";
 import { finishWhenDone } from "./finishWhenDone";
 import type { CollectedCommand } from "./collectCommand";
-import { postAlreadyRan, splitProbeBundle, withPostAfterProbe } from "./probeWithPost";
+import { postAlreadyRan, postOutcomeOf, splitProbeBundle, withPostAfterProbe } from "./probeWithPost";
 import { STAGES } from "../domain/run/steps";
 
 /**
@@ -154,7 +154,7 @@ async function advanceOnce(callerDeps: DeviceRunDeps, request: AdvanceDeviceRunI
       const facts: StepFacts[] = [];
       for (const section of deferred) facts.push(await recordStep(ctx, section));
       state = { ...state, stored: stored.list() };
-      ready = { kind: "outcome", outcome: stageOutcomeOf("post", facts), state };
+      ready = { kind: "outcome", outcome: postOutcomeOf(deferred, facts), state };
       // Not counted as a decision of its own: the post outcome is decided in this call whatever the bound.
       decision -= 1;
       continue;

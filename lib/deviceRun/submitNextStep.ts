@@ -1,6 +1,6 @@
 import { RunCommandConflictError } from "../azure/armErrors";
 import { PHASES, failurePath, specForPath } from "../domain/artifacts";
-import { rowOf, type StepFacts } from "../domain/run/steps";
+import { estimatedUptimeSeconds, rowOf, type StepFacts } from "../domain/run/steps";
 import type { PhaseFailure } from "../schemas/artifacts/run";
 import type { DeviceRunInput, DeviceRunState } from "../schemas/deviceRun";
 import type { DeviceRunDeps } from "./deps";
@@ -51,6 +51,10 @@ export async function submitNextStep(
     submit: [step],
     now,
     sequence: stored.list().length,
+    // After a reboot: how long the device has likely been up (a settle wait in the command is that much shorter).
+    ...(state.stage === "bootProbe"
+      ? { uptimeSeconds: estimatedUptimeSeconds(state.reboot, now, input.device.os) }
+      : {}),
   };
   const earlier = state.conflict?.step === step ? state.conflict : undefined;
   const at = now.toISOString();
