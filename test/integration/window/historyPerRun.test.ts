@@ -11,10 +11,10 @@ const DEMO = path.resolve(__dirname, "../../../local/scenarios/demo.json");
 
 // Issue 22: what a device run costs in Durable history, counted in the events the local host stores for each device
 // orchestration (OrchestratorStarted/Completed included), over the demo window. Each wait on the device costs a timer
-// and an advance call in two episodes: eight events. A run with no reboot needs four such waits (pre, catalog,
-// install, post); one with a reboot one more: the reboot (collected with the agent's return), then the boot probe
-// with the post steps and the stability probe in its command (the device waits on itself until it has been up the
-// settle time). Start, the publish and the execution add twelve.
+// and an advance call in two episodes: eight events. A run with no reboot needs three such waits (pre with the
+// catalog scan in its command, install, post); one with a reboot one more: the reboot (collected with the agent's
+// return), then the boot probe with the post steps and the stability probe in its command (the device waits on
+// itself until it has been up the settle time). Start, the publish and the execution add twelve.
 let stack: LocalStack;
 let summary: WindowsSummary;
 const histories = new Map<string, StoredEvent[]>();
@@ -94,23 +94,23 @@ describe("history events per device run (issue 22)", () => {
       expect(history.length).toBe(2 + 2 * episodes + 2 * tasks + 2 * timers);
       const rebooted = advances.some((a) => a.stage === "reboot");
       measured[rebooted ? "reboot" : "noReboot"]?.push(history.length);
-      // Twelve for start, publish and the execution, eight per wait on the device (4 without a reboot, 5 with one).
+      // Twelve for start, publish and the execution, eight per wait on the device (3 without a reboot, 4 with one).
       // Before issue 22's cuts a run with a reboot took 84-100 events and one without 52 (finishDeviceRun its own
       // call, the post stage its own command after the boot probe's, the agent's return a look of its own, the
-      // stability check a wait and a probe of its own: 68 typical). Now: at most 60 (a device the agent returns
-      // late to) and 44.
-      if (history.length > (rebooted ? 60 : 44)) over.push(`${device.device}: ${history.length}`);
+      // stability check a wait and a probe of its own, the catalog a command of its own: 68 typical). Now: at most
+      // 52 (a device the agent returns late to) and 36.
+      if (history.length > (rebooted ? 52 : 36)) over.push(`${device.device}: ${history.length}`);
     }
     console.log(`history events per exit-0 device run: ${JSON.stringify(measured)}`);
     expect(over).toEqual([]);
-    // The typical run with a reboot: start, pre, catalog, install, reboot (the agent back at the first look), the boot
-    // probe with the post steps and the stability probe (collected at its first look), the publish: 12 + 5 × 8.
+    // The typical run with a reboot: start, pre (with the catalog), install, reboot (the agent back at the first look),
+    // the boot probe with the post steps and the stability probe (collected at its first look), the publish: 12 + 4 × 8.
     const typical = [...(measured.reboot ?? [])].sort((a, b) => a - b)[Math.floor((measured.reboot?.length ?? 0) / 2)];
-    expect(typical).toBeLessThanOrEqual(52);
+    expect(typical).toBeLessThanOrEqual(44);
     expect(measured.reboot?.length).toBeGreaterThan(0);
-    // A run that reached its post phases without a reboot: start, pre, catalog, install, post, publish: 12 + 4 × 8.
+    // A run that reached its post phases without a reboot: start, pre (with the catalog), install, post, publish: 12 + 3 × 8.
     expect(measured.noRebootAnyExit?.length).toBeGreaterThan(0);
-    for (const events of measured.noRebootAnyExit ?? []) expect(events).toBeLessThanOrEqual(44);
+    for (const events of measured.noRebootAnyExit ?? []) expect(events).toBeLessThanOrEqual(36);
   });
 
   it("keeps a reboot loop visible with the stability probe in the boot probe's command (TSP-RDS01: loops once)", async () => {
