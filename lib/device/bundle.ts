@@ -16,6 +16,12 @@ export interface BundleSection {
   step: string;
   script: Pick<DeviceScript, "id" | "version" | "text">;
   parameters: readonly RunCommandParameter[];
+  /**
+   * Before this section runs, wait on the device until it has been up this many seconds (issue 22: the stability
+   * probe rides at the end of the boot probe's command instead of costing two history iterations of its own). A
+   * device that reboots during the wait ends the command there: the section never begins, and the run judges that.
+   */
+  settleUptimeSeconds?: number;
 }
 
 /** A composed bundle: the script text and the run command's parameters (each section's, prefixed `S{n}_`). */
@@ -27,6 +33,8 @@ export interface Bundle {
 const begin = (step: string): string => `##patchpilot-section:begin:${step}##`;
 const END = /^##patchpilot-section:end:([A-Za-z0-9]+):(-?\d+)##$/;
 const done = (nonce: string): string => `##patchpilot-bundle:done:${nonce}##`;
+/** The line a settle wait prints before its section (outside every section, so no transcript holds it). */
+export const SETTLE_PATTERN = /^##patchpilot-settle:([A-Za-z0-9]+):(\d+):(\d+)##$/m;
 
 /** The run command parameter that carries section `index`'s parameter `name`. */
 export function sectionParameterName(index: number, name: string): string {
@@ -40,11 +48,16 @@ function checkSections(sections: readonly BundleSection[], nonce: string): void 
     if (!/^[A-Za-z0-9]+$/.test(s.step)) throw new Error(`bundle step ${s.step} must be letters and digits`);
     for (const p of s.parameters)
       if (!/^[A-Za-z][A-Za-z0-9]*$/.test(p.name)) throw new Error(`parameter ${p.name} of ${s.step}: not a plain name`);
+    const settle = s.settleUptimeSeconds;
+    if (settle !== undefined && !(Number.isInteger(settle) && settle >= 0 && settle <= 86_400))
+      throw new Error(`settle of ${s.step}: ${settle} is not a whole number of seconds within a day`);
   }
 }
 
 function headerOf(sections: readonly BundleSection[], nonce: string): string {
-  return `# patchpilot-bundle: ${sections.map((s) => `${s.step}=${s.script.id}@${s.script.version}`).join(" ")} nonce=${nonce}`;
+  const entry = (s: BundleSection): string =>
+    `${s.step}=${s.script.id}@${s.script.version}${s.settleUptimeSeconds === undefined ? "" : `+settle${s.settleUptimeSeconds}`}`;
+  return `# patchpilot-bundle: ${sections.map(entry).join(" ")} nonce=${nonce}`;
 }
 
 function composeLinux(sections: readonly BundleSection[], nonce: string): string {
@@ -63,6 +76,17 @@ function composeLinux(sections: readonly BundleSection[], nonce: string): string
     '  printf \'\\n##patchpilot-section:end:%s:%d##\\n\' "$step" "$rc"',
     '  printf \'\\n##patchpilot-section:end:%s:%d##\\n\' "$step" "$rc" >&2',
     "}",
+    "# Waits until the device has been up $2 seconds (the kernel's /proc/uptime), then says so before section $1.",
+    "pp_settle() {",
+    "  local up",
+    "  while :; do",
+    "    read -r up _ </proc/uptime",
+    "    up=${up%%.*}",
+    '    [ "$up" -ge "$2" ] && break',
+    "    sleep $(( $2 - up ))",
+    "  done",
+    '  printf \'##patchpilot-settle:%s:%d:%d##\\n\' "$1" "$2" "$up"',
+    "}",
     'PP_BUNDLE=$(mktemp -d "${TMPDIR:-/tmp}/patchpilot-bundle.XXXXXX")',
     "trap 'rm -rf -- \"$PP_BUNDLE\"' EXIT",
   ];
@@ -74,6 +98,7 @@ function composeLinux(sections: readonly BundleSection[], nonce: string): string
   });
   sections.forEach((s, i) => {
     const env = s.parameters.map((p) => `"${p.name}=\${${sectionParameterName(i, p.name)}-}"`).join(" ");
+    if (s.settleUptimeSeconds !== undefined) lines.push(`pp_settle ${s.step} ${s.settleUptimeSeconds}`);
     lines.push(`pp_section ${s.step} "$PP_BUNDLE/${i + 1}.sh"${env === "" ? "" : ` ${env}`}`);
   });
   lines.push(`printf '%s\\n' '${done(nonce)}'`, "");
@@ -108,6 +133,16 @@ function composeWindows(sections: readonly BundleSection[], nonce: string): stri
     '    [Console]::Out.Write("`n" + (\'##patchpilot-section:end:{0}:{1}##\' -f $Step, $rc) + "`n")',
     '    [Console]::Error.Write("`n" + (\'##patchpilot-section:end:{0}:{1}##\' -f $Step, $rc) + "`n")',
     "}",
+    "# Waits until the device has been up $Seconds (Get-Uptime on PowerShell 6.1+, the OS's boot time on 5.1).",
+    "function Wait-PatchPilotUptime([string]$Step, [int]$Seconds) {",
+    "    while ($true) {",
+    "        if (Get-Command -Name Get-Uptime -ErrorAction SilentlyContinue) { $up = [int][Math]::Floor((Get-Uptime).TotalSeconds) }",
+    "        else { $up = [int][Math]::Floor(((Get-Date) - (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime).TotalSeconds) }",
+    "        if ($up -ge $Seconds) { break }",
+    "        Start-Sleep -Seconds ($Seconds - $up)",
+    "    }",
+    "    [Console]::Out.Write(('##patchpilot-settle:{0}:{1}:{2}##' -f $Step, $Seconds, $up) + \"`n\")",
+    "}",
   ];
   sections.forEach((s, i) => {
     const text = s.script.text.replace(/\r\n/g, "\n");
@@ -116,6 +151,7 @@ function composeWindows(sections: readonly BundleSection[], nonce: string): stri
   });
   sections.forEach((s, i) => {
     const params = s.parameters.map((p) => `${p.name} = $${sectionParameterName(i, p.name)}`).join("; ");
+    if (s.settleUptimeSeconds !== undefined) lines.push(`Wait-PatchPilotUptime '${s.step}' ${s.settleUptimeSeconds}`);
     lines.push(`Invoke-PatchPilotSection '${s.step}' $PatchPilotSection${i + 1} @{ ${params} }`);
   });
   lines.push(`[Console]::Out.Write('${done(nonce)}' + "\`n")`, "");

@@ -19,7 +19,8 @@ import { stageFactsOf, submitNextStep } from "./submitNextStep";
 import { rememberingWrites } from "../evidence/writtenBytes";
 import { finishWhenDone } from "./finishWhenDone";
 import type { CollectedCommand } from "./collectCommand";
-import { postAlreadyRan, splitProbeBundle, withPostAfterProbe } from "./probeWithPost";
+import { withPostAfterProbe } from "./probeWithPost";
+import { deferredAlreadyRan, splitDeferred } from "./deferredSections";
 import { STAGES } from "../domain/run/steps";
 
 /**
@@ -70,7 +71,7 @@ async function look(
     for (const { command, end } of polled.ended) {
       // A bundle is collected as one record per section, each recorded through its own step's row.
       const collected = await collectCommand({ ...deps, steps: ctx.steps }, ctx.run, command, end, stored, now);
-      const split = splitProbeBundle(state.stage, collected);
+      const split = splitDeferred(state.stage, collected);
       for (const section of split.now) facts.push(await recordStep(ctx, section));
       deferred.push(...split.deferred);
       // Not deleted: the step's slot is updated in place by its next execution (lib/azure/runCommands.ts), so a
@@ -122,7 +123,7 @@ async function advanceOnce(deps: DeviceRunDeps, request: AdvanceDeviceRunInput):
   const ctx: RecordStepContext = { evidence: deps.evidence, run, os: input.device.os, facts, stored, now, steps };
   let state = request.state;
 
-  // The post stage's outcome when its sections ran in the boot probe's command (lib/deviceRun/probeWithPost.ts).
+  // The next stage's outcome when its sections ran in this stage's command (lib/deviceRun/deferredSections.ts).
   let ready: Looked | undefined;
   for (let decision = 0; decision < MAX_DECISIONS_PER_CALL && state.stage !== "done"; decision += 1) {
     let looked: Looked;
@@ -150,14 +151,16 @@ async function advanceOnce(deps: DeviceRunDeps, request: AdvanceDeviceRunInput):
     await carryOutLoadBalancer(deps, run, input.device, facts, plan.record, stored, now);
     state = { ...plan.state, stored: stored.list() };
     const deferred = looked.deferred ?? [];
-    if (postAlreadyRan(plan, deferred)) {
-      // The probe proved the reboot and the post sections already ran after it: record them now and decide on them
-      // in this call, as if the post stage's own command had just been collected.
+    const outcomeOfDeferred = deferredAlreadyRan(plan, deferred);
+    if (outcomeOfDeferred !== undefined) {
+      // The next stage's sections already ran in this command (the catalog after the pre steps, the post steps after
+      // a probe that proved the reboot): record them now and decide on them in this call, as if that stage's own
+      // command had just been collected (lib/deviceRun/deferredSections.ts).
       const facts: StepFacts[] = [];
       for (const section of deferred) facts.push(await recordStep(ctx, section));
       state = { ...state, stored: stored.list() };
-      ready = { kind: "outcome", outcome: stageOutcomeOf("post", facts), state };
-      // Not counted as a decision of its own: the post outcome is decided in this call whatever the bound.
+      ready = { kind: "outcome", outcome: outcomeOfDeferred(facts), state };
+      // Not counted as a decision of its own: that outcome is decided in this call whatever the bound.
       decision -= 1;
       continue;
     }

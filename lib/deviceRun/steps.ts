@@ -219,6 +219,17 @@ export const STEPS = {
       );
     },
   },
+  stableProbe: {
+    ...STEP_PLANS.stableProbe,
+    parameters: () => Promise.resolve(encodeParameters("baseline", {})),
+    record(ctx) {
+      // Read after the device's settle wait: only the boot time matters; its transcript in 06-reboot is the evidence.
+      const parsed = ctx.parse("baseline");
+      if (!parsed.ok) return Promise.resolve(unusable(parsed.failure));
+      const { lastBootTime } = parsed.output.data;
+      return Promise.resolve(ok(lastBootTime === null ? {} : { stableBootTime: lastBootTime }));
+    },
+  },
   snapshot: {
     ...STEP_PLANS.snapshot,
     parameters: () => Promise.resolve(encodeParameters("baseline", {})),

@@ -25,6 +25,8 @@ export interface SubmitRequest {
    * artifacts stored so far (every command is collected, storing at least its stdout, before its step runs again).
    */
   sequence: number;
+  /** How long the device has likely been up (a settle wait in the bundle is that much shorter); 0 when unknown. */
+  uptimeSeconds?: number;
 }
 
 /** What a step's timing depends on, for this run. */
@@ -111,7 +113,12 @@ export async function submitBundle(request: SubmitRequest): Promise<PendingComma
   const nonce = sha256Hex(Buffer.from(`${runPrefix(input.run)}${key}/${request.sequence}`, "utf8")).slice(0, 24);
   const bundle = composeBundle(
     input.device.os,
-    parts.map((p) => ({ step: p.id, script: p.script, parameters: p.parameters })),
+    parts.map((p) => ({
+      step: p.id,
+      script: p.script,
+      parameters: p.parameters,
+      ...(p.step.settleUptimeSeconds === undefined ? {} : { settleUptimeSeconds: p.step.settleUptimeSeconds }),
+    })),
     nonce,
   );
   const timeoutSeconds = parts.reduce((sum, p) => sum + p.timeoutSeconds, 0);
@@ -129,14 +136,28 @@ export async function submitBundle(request: SubmitRequest): Promise<PendingComma
     scriptSha256: hashScript(bundle.script),
     submittedAt: now.toISOString(),
     timeoutSeconds,
-    expectedSeconds: Math.max(
-      1,
-      parts.reduce((sum, p) => sum + p.expectedSeconds, 0),
-    ),
+    expectedSeconds: Math.max(1, bundleExpectedSeconds(parts, request.uptimeSeconds ?? 0)),
     transcriptName: `${handle.runCommandName}-${request.sequence}`,
     sections: parts.map((p) => ({ step: p.id, scriptVersion: p.script.version, scriptSha256: p.script.sha256 })),
     nonce,
   };
+}
+
+/**
+ * A bundle's typical duration: its steps' in turn, and a settle wait ends once the device has been up its seconds:
+ * that is the settle less the device's estimated uptime after the submission, unless the steps before it take longer.
+ */
+function bundleExpectedSeconds(
+  parts: readonly { step: { settleUptimeSeconds?: number }; expectedSeconds: number }[],
+  uptimeSeconds: number,
+): number {
+  let seconds = 0;
+  for (const p of parts) {
+    if (p.step.settleUptimeSeconds !== undefined)
+      seconds = Math.max(seconds, p.step.settleUptimeSeconds - uptimeSeconds);
+    seconds += p.expectedSeconds;
+  }
+  return seconds;
 }
 
 /** The poll plan of a command in flight (lib/domain/run/pollSchedule.ts). */

@@ -1,6 +1,7 @@
 import { RunCommandConflictError } from "../azure/armErrors";
 import { PHASES, failurePath, specForPath } from "../domain/artifacts";
-import { rowOf, type StepFacts } from "../domain/run/steps";
+import { estimatedUptimeSeconds, rowOf, STAGES, type StepFacts } from "../domain/run/steps";
+import { withCatalogAfterPre } from "./catalogWithPre";
 import type { PhaseFailure } from "../schemas/artifacts/run";
 import type { DeviceRunInput, DeviceRunState } from "../schemas/deviceRun";
 import type { DeviceRunDeps } from "./deps";
@@ -51,13 +52,18 @@ export async function submitNextStep(
     submit: [step],
     now,
     sequence: stored.list().length,
+    // After a reboot: how long the device has likely been up (a settle wait in the command is that much shorter).
+    ...(state.stage === "bootProbe"
+      ? { uptimeSeconds: estimatedUptimeSeconds(state.reboot, now, input.device.os) }
+      : {}),
   };
   const earlier = state.conflict?.step === step ? state.conflict : undefined;
   const at = now.toISOString();
   const phase = PHASES[rowOf(ctx.steps, step).phase];
   // Steps that run back to back go as one bundle (one run command, one ARM write; evidence still per step).
   const bundled = queued.length > 1 && deps.bundleSteps !== false;
-  if (bundled) request.submit = [...queued];
+  // Issue 22: the read-only catalog scan rides at the end of the pre stage's command (lib/deviceRun/catalogWithPre.ts).
+  if (bundled) request.submit = withCatalogAfterPre(state.stage, queued, deps.stages ?? STAGES, deps.bundleSteps);
   try {
     const commands = bundled ? [await submitBundle(request)] : await submitCommands(request);
     const cleared =

@@ -58,6 +58,11 @@ export type StageOutcome =
       /** From the post snapshot, when it was taken. */ lastBootTime?: string;
       /** After a regression: how many of the updates this run installed a remediation may remove. */
       removable?: number;
+      /**
+       * The stability probe ran in the same command, after the device had been up POST_REBOOT_SETTLE_SECONDS (issue
+       * 22): the boot time it read, absent when its section produced nothing usable (the device went down meanwhile).
+       */
+      stableProbe?: { lastBootTime?: string };
     }
   | RemediateOutcome
   | RevalidateOutcome
@@ -700,6 +705,20 @@ function afterPost(
   };
   const provenBoot = next.reboot.outcome === "Completed" ? next.reboot.bootTimeAfter : undefined;
   const stableAt = provenBoot === undefined ? undefined : Date.parse(provenBoot) + POST_REBOOT_SETTLE_SECONDS * 1000;
+  if (outcome.regressions === 0 && stableAt !== undefined && outcome.stableProbe !== undefined) {
+    // The stability probe already ran on the device, after its uptime reached the settle time (issue 22): decided
+    // as a probe of its own. When it read nothing (the command died with the device during the wait, or the output
+    // was unusable), fall back to a separate look once the device can have settled, so a loop is never missed.
+    const { lastBootTime } = outcome.stableProbe;
+    if (lastBootTime !== undefined)
+      return afterStableProbe(completed, { stage: "bootProbe", lastBootTime }, now, stages);
+    const checkAt = iso(new Date(Math.max(stableAt, now.getTime())));
+    return plan(
+      completed,
+      { stage: "rebootWait", reboot: { ...next.reboot, stableCheckAt: checkAt }, nextCheckAt: checkAt },
+      stages,
+    );
+  }
   if (outcome.regressions === 0 && stableAt !== undefined && now.getTime() < stableAt) {
     // Clean so far, but the device has not been up long enough to call the boot stable: look again then (a loop
     // shows as a later boot time). A regression skips this: 220 outranks any 150 a loop could add.

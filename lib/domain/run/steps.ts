@@ -61,6 +61,30 @@ export const FIRST_REBOOT_CHECK_SECONDS = 90;
  */
 export const FIRST_REBOOT_CHECK_SECONDS_BY_OS: Readonly<Record<OsFamily, number>> = { windows: 180, linux: 90 };
 
+/**
+ * How long a restart typically takes from shutdown to boot, per OS family: the first reboot check less the agent's
+ * reconnect (about 30 s after the boot). Used to estimate how long a device has been up when its boot probe goes.
+ */
+export const TYPICAL_RESTART_SECONDS_BY_OS: Readonly<Record<OsFamily, number>> = { windows: 150, linux: 60 };
+
+/**
+ * How long the device has likely been up at `now` after the run's reboot (issue 22: the stability probe's settle
+ * wait ends POST_REBOOT_SETTLE_SECONDS after the boot, so the command's first look allows for the part still to
+ * wait). From the reboot's shutdown (request + delay) plus the OS family's typical restart; 0 when unknown, so the
+ * first look is never before the wait can have ended on a device whose restart was typical or faster.
+ */
+export function estimatedUptimeSeconds(
+  reboot: { requestedAt?: string; delaySeconds?: number },
+  now: Date,
+  os: OsFamily | undefined,
+): number {
+  if (reboot.requestedAt === undefined) return 0;
+  const restart =
+    os === undefined ? Math.max(...Object.values(TYPICAL_RESTART_SECONDS_BY_OS)) : TYPICAL_RESTART_SECONDS_BY_OS[os];
+  const bootAt = Date.parse(reboot.requestedAt) + ((reboot.delaySeconds ?? 0) + restart) * 1000;
+  return Math.max(0, Math.floor((now.getTime() - bootAt) / 1000));
+}
+
 /** When to first look at a rebooting device of this OS family, after the reboot's delay (unknown: the shortest). */
 export function firstRebootCheckSeconds(os: OsFamily | undefined): number {
   return os === undefined ? FIRST_REBOOT_CHECK_SECONDS : FIRST_REBOOT_CHECK_SECONDS_BY_OS[os];
@@ -80,6 +104,11 @@ export interface StepPlan {
   failsPhase: boolean;
   /** The artifacts it stores for the exit-code rules (lib/domain/exitCode reads them back, verified). */
   produces: readonly ArtifactKey[];
+  /**
+   * In a bundle, the device waits before this step until it has been up this many seconds (lib/device/bundle.ts);
+   * the bundle's first look then allows for the whole wait.
+   */
+  settleUptimeSeconds?: number;
 }
 
 const fromScript = (t: TimingInputs): number => t.scriptTimeoutSeconds;
@@ -198,6 +227,21 @@ export const STEP_PLANS = {
     failsPhase: false,
     produces: [],
   },
+  stableProbe: {
+    // Issue 22: the stability check after clean POST phases, last in the boot probe's command (after the post steps):
+    // the device waits until it has been up POST_REBOOT_SETTLE_SECONDS, then the baseline script reads the boot time
+    // again (the same boot: stable; a later one: RebootLoopGuard). Its transcript in 06-reboot is the evidence, as
+    // the separate stability probe's was; only sent in that fold (lib/deviceRun/probeWithPost.ts), never alone.
+    phase: "reboot",
+    script: "baseline",
+    timing: {
+      timeoutSeconds: (t) => t.scriptTimeoutSeconds + POST_REBOOT_SETTLE_SECONDS,
+      firstPollSeconds: fixed(BOOT_PROBE_FIRST_POLL_SECONDS),
+    },
+    failsPhase: false,
+    produces: [],
+    settleUptimeSeconds: POST_REBOOT_SETTLE_SECONDS,
+  },
   snapshot: {
     phase: "postSnapshot",
     script: "baseline",
@@ -298,6 +342,8 @@ export interface StepFacts {
   reboot?: { scheduled: boolean; scheduledAt: string; delaySeconds: number; bootTimeBefore: string };
   /** The boot probe's or the post snapshot's boot time. */
   lastBootTime?: string;
+  /** The boot time the stability probe read once the device had been up POST_REBOOT_SETTLE_SECONDS (issue 22). */
+  stableBootTime?: string;
   pendingReboot?: boolean;
   regressions?: number;
   /** After a regression: how many updates this run installed a remediation may remove (lib/deviceRun/remediation). */

@@ -8,16 +8,29 @@ interface Section {
   step: string;
   id: string;
   version: string;
+  /** Wait before it until the device has been up this many seconds (lib/device/bundle.ts `settleUptimeSeconds`). */
+  settleSeconds?: number;
 }
+
+/** How a settle wait ended on the simulated device: up long enough at `until`, or rebooted at `rebootedAt`. */
+export type SettleEnd =
+  | { kind: "settled"; until: number; uptimeSeconds: number }
+  /** Shut down at `at`; the agent reports the command's end at `reportedAt` (Infinity: never back). */
+  | { kind: "rebooted"; at: number; reportedAt: number };
 
 /** The sections and nonce of a bundle (lib/device/bundle.ts), or undefined for a single script. */
 export function parseBundle(script: string): { sections: Section[]; nonce: string } | undefined {
   const match = BUNDLE_HEADER_PATTERN.exec(script);
   if (match === null) return undefined;
   const sections = (match[1] ?? "").split(" ").map((entry) => {
-    const found = /^([A-Za-z0-9]+)=([a-z][a-z0-9-]*)@(\d+\.\d+\.\d+)$/.exec(entry);
+    const found = /^([A-Za-z0-9]+)=([a-z][a-z0-9-]*)@(\d+\.\d+\.\d+)(?:\+settle(\d+))?$/.exec(entry);
     if (found === null) throw new Error(`bundle header entry ${entry} is not step=script@version`);
-    return { step: found[1] as string, id: found[2] as string, version: found[3] as string };
+    return {
+      step: found[1] as string,
+      id: found[2] as string,
+      version: found[3] as string,
+      ...(found[4] === undefined ? {} : { settleSeconds: Number(found[4]) }),
+    };
   });
   return { sections, nonce: match[2] as string };
 }
@@ -25,17 +38,34 @@ export function parseBundle(script: string): { sections: Section[]; nonce: strin
 /**
  * Runs a bundle as the composed script does on a device: each section's script in turn, with its own parameters
  * (the bundle's `S{n}_` ones), its output between section markers, then the final marker with the nonce. A section
- * that hangs hangs the bundle (its end marker never comes); one the agent could not run ends with exit code 1.
+ * that hangs hangs the bundle (its end marker never comes); one the agent could not run ends with exit code 1. A
+ * settle wait lasts until the device's uptime (from its timeline) reaches the section's settle seconds; a device that
+ * restarts meanwhile takes the command down with it: the agent reports it failed (exit code 1, the output so far)
+ * once it is back, and the sections after the wait never began.
  */
 export function runBundle(
   request: ScriptRequest,
   bundle: { sections: Section[]; nonce: string },
   execute: (request: ScriptRequest) => ScriptResult,
+  settle: (from: number, seconds: number) => SettleEnd = (from) => ({ kind: "settled", until: from, uptimeSeconds: 0 }),
 ): ScriptResult {
   let stdout = "";
   let stderr = "";
   let elapsed = 0;
   for (const [index, section] of bundle.sections.entries()) {
+    if (section.settleSeconds !== undefined) {
+      const from = request.startedAt.getTime() + elapsed;
+      const end = settle(from, section.settleSeconds);
+      if (end.kind === "rebooted") {
+        // The restart killed the command: the agent reports it failed once it is back (never, if it never is).
+        if (!Number.isFinite(end.reportedAt)) return { kind: "hang", stdout, stderr };
+        const message = `the device restarted at ${new Date(end.at).toISOString()} during the command\n`;
+        const durationMs = end.reportedAt - request.startedAt.getTime();
+        return { kind: "completed", durationMs, exitCode: 1, stdout, stderr: stderr + message };
+      }
+      elapsed = end.until - request.startedAt.getTime();
+      stdout += `##patchpilot-settle:${section.step}:${section.settleSeconds}:${end.uptimeSeconds}##\n`;
+    }
     const prefix = sectionParameterName(index, "");
     const parameters = request.parameters
       .filter((p) => p.name.startsWith(prefix))

@@ -17,7 +17,7 @@ import { rejectParameters } from "./answers/rejectParameters";
 import type { DeviceProfile } from "./deviceProfile";
 import { DeviceState } from "./deviceState";
 import { malformOutput, withHostileStrings } from "./malformOutput";
-import { parseBundle, runBundle } from "./runBundle";
+import { parseBundle, runBundle, type SettleEnd } from "./runBundle";
 
 const UNKNOWN_SCRIPT_MS = 1_000;
 // Sections the scripts collect independently (a failure nulls one, the rest still report); timestamps and flags are not.
@@ -108,7 +108,13 @@ export class SimulatedServer implements SimulatedDevice {
   execute(request: ScriptRequest): ScriptResult {
     // A bundle (lib/device/bundle.ts) runs its sections' scripts one after another, as the composed script does.
     const bundle = parseBundle(request.script);
-    if (bundle !== undefined) return runBundle(request, bundle, (section) => this.execute(section));
+    if (bundle !== undefined)
+      return runBundle(
+        request,
+        bundle,
+        (section) => this.execute(section),
+        (from, seconds) => this.settle(from, seconds),
+      );
     const header = parseScriptHeader(request.script);
     if (header === undefined) {
       return {
@@ -167,6 +173,21 @@ export class SimulatedServer implements SimulatedDevice {
       stdout = `${JSON.stringify(document)}\n`;
     } else stdout = malformOutput(document, malformed.mode, malformed.sizeBytes);
     return { kind: "completed", durationMs, exitCode: 0, stdout, stderr: "" };
+  }
+
+  /** A bundle's settle wait from `from`: until the boot in effect has been up `seconds`, unless it boots again first. */
+  private settle(from: number, seconds: number): SettleEnd {
+    const { timeline } = this.state;
+    const boot = timeline.lastBootAt(from).at;
+    const until = Math.max(from, boot + seconds * 1000);
+    const again = timeline.firstBootBetween(from, until);
+    if (again !== undefined)
+      return {
+        kind: "rebooted",
+        at: again.shutdownAt,
+        reportedAt: timeline.nextConnectedAt(again.at) ?? Number.POSITIVE_INFINITY,
+      };
+    return { kind: "settled", until, uptimeSeconds: Math.floor((until - boot) / 1000) };
   }
 
   cancel(runCommandName: string, at: Date): void {

@@ -65,7 +65,8 @@ describe("a test-only step added through the step table", () => {
 
     // Submitted with the post stage's steps, by the unchanged engine: bundled into the stage's one run command,
     // after the production steps, and recorded per step (its own transcript under its own phase). After a reboot the
-    // post stage's steps ride in the boot probe's command, after the probe (issue 22: lib/deviceRun/probeWithPost.ts).
+    // post stage's steps ride in the boot probe's command, after the probe, and the stability probe after them (issue 22:
+    // lib/deviceRun/probeWithPost.ts).
     const withPost = driven.states.filter((s) => s.commands.some((c) => c.sections?.some((x) => x.step === "uptime")));
     expect(withPost.every((s) => s.commands.length === 1)).toBe(true);
     expect(withPost[0]?.commands[0]?.sections?.map((s) => s.step).filter((step) => step !== "bootProbe")).toEqual([
@@ -73,6 +74,7 @@ describe("a test-only step added through the step table", () => {
       "postValidation",
       "diagnostics",
       "uptime",
+      "stableProbe",
     ]);
 
     const store = evidenceFor(env).store;

@@ -61,9 +61,11 @@ describe("the boot probe and the post stage in one run command (issue 22)", () =
     const { env, driven, read } = await drive(false);
     expect(driven.result.exitCode).toBe(0); // the demo's (demoFleet.test.ts)
     const bundles = sectionsOf(driven.states);
-    expect(bundles).toContainEqual(["bootProbe", "snapshot", "postValidation", "diagnostics"]);
-    // No post command of its own: the post steps went only in the probe's command (the stability probe is alone).
+    expect(bundles).toContainEqual(["bootProbe", "snapshot", "postValidation", "diagnostics", "stableProbe"]);
+    // No post command of its own: the post steps went only in the probe's command, and so did the stability probe
+    // (last, after the device's settle wait): no second probe command.
     expect(bundles.filter((b) => b.includes("snapshot"))).toHaveLength(1);
+    expect(bundles.filter((b) => b.includes("bootProbe"))).toHaveLength(1);
     expect(driven.states.some((s) => s.stage === "post")).toBe(false);
     const reboot = await read<RebootRecord>(ARTIFACTS.reboot.path);
     expect(reboot).toMatchObject({ outcome: "Completed", decidedBy: "boot-probe" });
