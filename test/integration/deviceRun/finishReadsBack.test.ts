@@ -76,8 +76,8 @@ describe("the finish in the advance that ended the run", () => {
   });
 
   it("still reads what an earlier call stored from storage: an artifact altered since is caught before the exit code", async () => {
-    // With a reboot, the post sections are collected with the boot probe by an earlier call than the one that ends
-    // the run (lib/deviceRun/probeWithPost.ts): post-validation.json is then earlier evidence to the finish.
+    // The pre-validation report is stored by the pre stage's advance, an earlier call than the one that ends the run
+    // (which collects the post sections and the stability probe with the boot probe: lib/deviceRun/probeWithPost.ts).
     const device = env.devices.get("WIN-SERVER01");
     if (device === undefined) throw new Error("no WIN-SERVER01 in the demo");
     const evidence = evidenceFor(env);
@@ -87,7 +87,7 @@ describe("the finish in the advance that ended the run", () => {
     const input = runInputFor(env, device);
     const now = (): string => env.clock.now().toISOString();
     let state = await start({ input, now: now() });
-    const path = ARTIFACTS.postValidation.path;
+    const path = ARTIFACTS.preValidation.path;
     let altered = false;
     for (let i = 0; state.stage !== "done"; i += 1) {
       if (i >= 200) throw new Error(`still in stage ${state.stage}`);
