@@ -1,6 +1,7 @@
 import { ARTIFACTS, failurePath, PHASES, specForPath, type PhaseKey } from "../domain/artifacts";
 import { STAGES } from "../domain/run/steps";
-import { artifactBlobName, runPrefix } from "../evidence/keys";
+import { artifactBlobName } from "../evidence/keys";
+import { runResultOf } from "./sealedResult";
 import { openEvidenceSession } from "../evidence/evidenceSession";
 import { writeRunReceipt } from "../evidence/receipt";
 import { sealRun, type EvidenceDeps } from "../evidence/runEvidence";
@@ -141,18 +142,8 @@ export async function finishRun(
   });
   if (!state.lockContended) await deps.locks.release({ tenant: run.tenant, device: run.device, runId: run.runId });
   return {
-    run,
-    exitCode: decision.exitCode,
-    exitName: decision.name,
     // From the verified evidence, not from orchestration state.
-    counts: {
-      approved: report.updates.approved,
-      installed: report.updates.installed,
-      failed: report.updates.failed,
-      regressions: report.regressions,
-    },
-    merkleRoot: seal.manifest.merkle.root,
-    evidencePrefix: runPrefix(run),
+    ...runResultOf(run, decision, report, seal.manifest.merkle.root),
     // For the publish step: the event data's blob is read against this, without looking up its row.
     ...(eventDataStored === undefined
       ? {}

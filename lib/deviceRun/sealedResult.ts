@@ -22,6 +22,16 @@ export async function sealedResult(evidence: EvidenceDeps, run: RunRef): Promise
   const decision = await session.value<ExitCodeRecord>(ARTIFACTS.exitCode);
   const report = await session.value<FinalReport>(ARTIFACTS.finalReport);
   if (decision === undefined || report === undefined) return undefined;
+  return runResultOf(run, decision, report, decision.merkleRoot);
+}
+
+/** A sealed run's result, from its exit-code decision and final report (the verified evidence, not orchestration state). */
+export function runResultOf(
+  run: RunRef,
+  decision: Pick<ExitCodeRecord, "exitCode" | "name">,
+  report: Pick<FinalReport, "updates" | "regressions">,
+  merkleRoot: string | undefined,
+): DeviceRunResult {
   return {
     run,
     exitCode: decision.exitCode,
@@ -32,7 +42,7 @@ export async function sealedResult(evidence: EvidenceDeps, run: RunRef): Promise
       failed: report.updates.failed,
       regressions: report.regressions,
     },
-    ...(decision.merkleRoot === undefined ? {} : { merkleRoot: decision.merkleRoot }),
+    ...(merkleRoot === undefined ? {} : { merkleRoot }),
     evidencePrefix: runPrefix(run),
   };
 }
