@@ -198,6 +198,7 @@ export function encodeParameters<Id extends ScriptId>(scriptId: Id, params: Scri
       return [
         { name: "UpdateIds", value: ids.join(",") },
         ...(p.fence === undefined ? [] : [{ name: "Fence", value: p.fence }]),
+        ...(p.rebootMarker === undefined ? [] : [{ name: "RebootMarker", value: p.rebootMarker }]),
       ];
     }
     case "reboot": {
@@ -205,6 +206,7 @@ export function encodeParameters<Id extends ScriptId>(scriptId: Id, params: Scri
       return [
         { name: "DelaySeconds", value: String(p.delaySeconds) },
         { name: "Comment", value: p.comment },
+        ...(p.marker === undefined ? [] : [{ name: "RebootMarker", value: p.marker }]),
       ];
     }
     case "validate":
@@ -280,7 +282,11 @@ export function decodeParameters<Id extends ScriptId>(
     case "uninstall": {
       const items = get("UpdateIds").split(",");
       const fenceValue = list.find((p) => p.name === "Fence")?.value;
-      const fence = fenceValue === undefined ? {} : { fence: fenceValue };
+      const markerValue = list.find((p) => p.name === "RebootMarker")?.value;
+      const fence = {
+        ...(fenceValue === undefined ? {} : { fence: fenceValue }),
+        ...(markerValue === undefined || scriptId !== "install" ? {} : { rebootMarker: markerValue }),
+      };
       const packages = items.map((item) => {
         const at = item.indexOf("=");
         return at < 0 ? { name: item, version: "" } : { name: item.slice(0, at), version: item.slice(at + 1) };
@@ -305,6 +311,7 @@ export function decodeParameters<Id extends ScriptId>(
       decoded = parseWith(scriptId, "DelaySeconds", RebootParamsSchema, {
         delaySeconds: Number(get("DelaySeconds")),
         comment: get("Comment"),
+        ...((m) => (m === undefined ? {} : { marker: m }))(list.find((p) => p.name === "RebootMarker")?.value),
       });
       break;
     case "validate":

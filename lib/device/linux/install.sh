@@ -1,7 +1,8 @@
 #!/bin/bash
 # patchpilot-script: install@1.0.0
 # Installs exactly the pinned package versions it is given (phase 05); re-runs report AlreadyInstalled. With Fence, a
-# failed pre-install hook earlier in the same run command stops it: every update NotAttempted, error hook-failed.
+# failed pre-install hook earlier in the same run command stops it: every update NotAttempted, error hook-failed. With
+# RebootMarker, a restart it needs leaves that per-run marker for the reboot section later in the same command.
 # Prints one JSON document on stdout (contract: lib/schemas/device/install.ts; docs/device-scripts.md).
 # Run Command may start this file with sh; everything below needs bash.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -358,6 +359,24 @@ if [[ $SECTION == *'"pending":true'* ]]; then reboot_required=true; fi
 for r in "${RESULTS[@]+"${RESULTS[@]}"}"; do
   if [[ $r == *'"rebootRequired":true'* ]]; then reboot_required=true; fi
 done
+
+# The reboot marker (issue 22): the reboot section later in this same run command restarts the device only when it
+# finds it. Written by rename from our own temporary folder (never through a planted link) when a restart is needed,
+# removed when none is, so a marker never outlives the install that wrote it.
+MARKER=${RebootMarker-}
+if [ -n "$MARKER" ]; then
+  if ! [[ $MARKER =~ ^[A-Za-z0-9-]{8,64}$ ]]; then
+    reject_parameter RebootMarker "must be 8-64 letters, digits or -"
+  else
+    marker_file="${TMPDIR:-/tmp}/patchpilot-reboot-required-$MARKER"
+    if [ "$reboot_required" = true ]; then
+      printf '%s\n' "$SCRIPT_ID" >"$PP_TMP/marker"
+      mv -f -- "$PP_TMP/marker" "$marker_file"
+    else
+      rm -f -- "$marker_file"
+    fi
+  fi
+fi
 
 json_array "${RESULTS[@]+"${RESULTS[@]}"}"
 results=$REPLY

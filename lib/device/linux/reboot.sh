@@ -1,6 +1,8 @@
 #!/bin/bash
 # patchpilot-script: reboot@1.0.0
-# Schedules a restart with a comment and a short delay (phase 06); reports the boot time before it.
+# Schedules a restart with a comment and a short delay (phase 06); reports the boot time before it. With RebootMarker
+# (the reboot section of an install's run command, issue 22), only when the install left that marker: it is read once
+# and removed, and without it nothing is scheduled and the document says so (requested false).
 # Prints one JSON document on stdout (contract: lib/schemas/device/reboot.ts; docs/device-scripts.md).
 # Run Command may start this file with sh; everything below needs bash.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -239,12 +241,29 @@ if ! [[ $COMMENT =~ $COMMENT_RE ]]; then
   valid=false
 fi
 
+# The install earlier in this same run command leaves the marker when it needs a restart (install.sh RebootMarker).
+requested=true
+MARKER=${RebootMarker-}
+if [ -n "$MARKER" ]; then
+  if ! [[ $MARKER =~ ^[A-Za-z0-9-]{8,64}$ ]]; then
+    reject_parameter RebootMarker "must be 8-64 letters, digits or -"
+    valid=false
+  else
+    marker_file="${TMPDIR:-/tmp}/patchpilot-reboot-required-$MARKER"
+    if [ -f "$marker_file" ] && [ ! -L "$marker_file" ] && [ -O "$marker_file" ]; then
+      rm -f -- "$marker_file"
+    else
+      requested=false
+    fi
+  fi
+fi
+
 now_utc
 scheduled_at=$REPLY
 scheduled=false
 METHOD=none
 DELAY_USED=$DELAY
-if [ "$valid" = true ] && [ -n "$boot_before" ]; then
+if [ "$valid" = true ] && [ "$requested" = true ] && [ -n "$boot_before" ]; then
   if [ "$(id -u)" -ne 0 ]; then
     add_error scheduled "scheduling a restart needs root" permission-denied
   else
@@ -259,4 +278,4 @@ if [ "$valid" = true ] && [ -n "$boot_before" ]; then
 fi
 
 # The schema needs a boot time; when /proc/stat had none the document still says when it was asked (and errors why).
-emit_document "{\"bootTimeBefore\":\"${boot_before:-$scheduled_at}\",\"scheduledAt\":\"$scheduled_at\",\"delaySeconds\":$DELAY_USED,\"method\":\"$METHOD\",\"scheduled\":$scheduled}"
+emit_document "{\"bootTimeBefore\":\"${boot_before:-$scheduled_at}\",\"scheduledAt\":\"$scheduled_at\",\"delaySeconds\":$DELAY_USED,\"method\":\"$METHOD\",\"scheduled\":$scheduled,\"requested\":$requested}"

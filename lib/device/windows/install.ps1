@@ -1,9 +1,10 @@
 # patchpilot-script: install@1.0.0
 # Installs exactly the WUA update ids it is given (phase 05); re-runs report AlreadyInstalled. With Fence, a failed
-# pre-install hook earlier in the same run command stops it: every update NotAttempted, error hook-failed.
+# pre-install hook earlier in the same run command stops it: every update NotAttempted, error hook-failed. With
+# RebootMarker, a restart it needs leaves that per-run marker for the reboot section later in the same command.
 # Windows PowerShell 5.1. Prints one JSON document on stdout (contract: lib/schemas/device/install.ts; docs/device-scripts.md).
 # Parameters arrive as strings and are validated below; they are never evaluated.
-param([string]$UpdateIds = '', [string]$Fence = '')
+param([string]$UpdateIds = '', [string]$Fence = '', [string]$RebootMarker = '')
 
 $script:ScriptId = 'install'
 $script:ScriptVersion = '1.0.0'
@@ -237,6 +238,23 @@ if ($valid -and $hookFailed) {
 $rebootRequired = $false
 try { $rebootRequired = [bool](Get-PendingReboot).pending } catch { Add-ScriptError -Section 'rebootRequired' -Message $_.Exception.Message -Code (Get-ErrorCode $_) }
 foreach ($r in $script:Data.results) { if ($r.rebootRequired) { $rebootRequired = $true } }
+# The reboot marker (issue 22): the reboot section later in this same run command restarts the device only when it
+# finds it. Written to a temporary file and renamed into place when a restart is needed, removed when none is, so a
+# marker never outlives the install that wrote it.
+if ($RebootMarker) {
+    if ($RebootMarker -cnotmatch '^[A-Za-z0-9-]{8,64}$') {
+        Add-ParameterError -Parameter 'RebootMarker' -Message 'must be 8-64 letters, digits or -'
+    } else {
+        $markerFile = Join-Path ([System.IO.Path]::GetTempPath()) ('patchpilot-reboot-required-{0}' -f $RebootMarker)
+        if ($rebootRequired) {
+            $staged = [System.IO.Path]::GetTempFileName()
+            [System.IO.File]::WriteAllText($staged, $script:ScriptId)
+            Move-Item -LiteralPath $staged -Destination $markerFile -Force
+        } else {
+            Remove-Item -LiteralPath $markerFile -Force -ErrorAction SilentlyContinue
+        }
+    }
+}
 $script:Data.finishedAt = Get-NowUtc
 $script:Data.rebootRequired = $rebootRequired
 Write-Document

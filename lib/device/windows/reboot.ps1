@@ -1,8 +1,10 @@
 # patchpilot-script: reboot@1.0.0
-# Schedules a restart with a comment and a short delay (phase 06); reports the boot time before it.
+# Schedules a restart with a comment and a short delay (phase 06); reports the boot time before it. With RebootMarker
+# (the reboot section of an install's run command, issue 22), only when the install left that marker: it is read once
+# and removed, and without it nothing is scheduled and the document says so (requested false).
 # Windows PowerShell 5.1. Prints one JSON document on stdout (contract: lib/schemas/device/reboot.ts; docs/device-scripts.md).
 # Parameters arrive as strings and are validated below; they are never evaluated.
-param([string]$DelaySeconds = '', [string]$Comment = '')
+param([string]$DelaySeconds = '', [string]$Comment = '', [string]$RebootMarker = '')
 
 $script:ScriptId = 'reboot'
 $script:ScriptVersion = '1.0.0'
@@ -127,9 +129,22 @@ if ($Comment -cnotmatch $commentPattern) {
     $valid = $false
 }
 
+# The install earlier in this same run command leaves the marker when it needs a restart (install.ps1 RebootMarker).
+$requested = $true
+if ($RebootMarker) {
+    if ($RebootMarker -cnotmatch '^[A-Za-z0-9-]{8,64}$') {
+        Add-ParameterError -Parameter 'RebootMarker' -Message 'must be 8-64 letters, digits or -'
+        $valid = $false
+    } else {
+        $markerFile = Join-Path ([System.IO.Path]::GetTempPath()) ('patchpilot-reboot-required-{0}' -f $RebootMarker)
+        if (Test-Path -LiteralPath $markerFile -PathType Leaf) { Remove-Item -LiteralPath $markerFile -Force }
+        else { $requested = $false }
+    }
+}
+
 $scheduledAt = Get-NowUtc
 $scheduled = $false
-if ($valid -and $bootBefore) {
+if ($valid -and $requested -and $bootBefore) {
     # Arguments go to shutdown.exe as an array, never through a command line PatchPilot builds as text.
     # /d p:2:17 records a planned restart for an operating system hotfix in the shutdown event log.
     $arguments = @('/r', '/t', [string]$delay, '/d', 'p:2:17', '/c', ('PatchPilot: ' + $Comment))
@@ -156,4 +171,5 @@ $script:Data.scheduledAt = $scheduledAt
 $script:Data.delaySeconds = $delay
 $script:Data.method = 'shutdown.exe'
 $script:Data.scheduled = $scheduled
+$script:Data.requested = $requested
 Write-Document

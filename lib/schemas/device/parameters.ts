@@ -33,19 +33,28 @@ export const CatalogParamsSchema = z.object({
  * reads it and installs nothing. Per run, so a fence of another run is never read.
  */
 export const HookFenceSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/);
+/**
+ * The "reboot required" marker (issue 22): the install leaves it when it needs a restart, the reboot section later in
+ * the same run command restarts the device only when it finds it (read once and removed). Per run, as the fence.
+ */
+export const RebootMarkerSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/);
 export const InstallParamsSchema = z.discriminatedUnion("os", [
   z.object({
     os: z.literal("windows"),
     updateIds: z.array(WuaUpdateIdSchema).min(1).max(200),
     fence: HookFenceSchema.optional(),
+    rebootMarker: RebootMarkerSchema.optional(),
   }),
   z.object({
     os: z.literal("linux"),
     packages: z.array(PackagePinSchema).min(1).max(500),
     fence: HookFenceSchema.optional(),
+    rebootMarker: RebootMarkerSchema.optional(),
   }),
 ]);
 export const RebootParamsSchema = z.object({
+  /** Only when the install in the same run command left this marker (issue 22); absent: always. */
+  marker: RebootMarkerSchema.optional(),
   delaySeconds: z.number().int().min(0).max(600),
   /** Shown to logged-on users and kept in the OS shutdown log; a plain-text allowlist, no quotes or metacharacters. */
   comment: z
