@@ -22,6 +22,13 @@ export interface BundleSection {
    * device that reboots during the wait ends the command there: the section never begins, and the run judges that.
    */
   settleUptimeSeconds?: number;
+  /**
+   * Before this section runs, wait until the command has been running this many seconds (issue 22: the reboot at the
+   * end of an install's command starts no earlier than the install's estimate, so the device restarts when the run
+   * expects it to and is back by the run's first look, as when the reboot was a command of its own). A section
+   * reached later runs at once.
+   */
+  startAfterSeconds?: number;
 }
 
 /** A composed bundle: the script text and the run command's parameters (each section's, prefixed `S{n}_`). */
@@ -35,6 +42,8 @@ const END = /^##patchpilot-section:end:([A-Za-z0-9]+):(-?\d+)##$/;
 const done = (nonce: string): string => `##patchpilot-bundle:done:${nonce}##`;
 /** The line a settle wait prints before its section (outside every section, so no transcript holds it). */
 export const SETTLE_PATTERN = /^##patchpilot-settle:([A-Za-z0-9]+):(\d+):(\d+)##$/m;
+/** The line a start-after wait prints before its section: the step, the seconds waited for, the seconds reached. */
+export const START_AFTER_PATTERN = /^##patchpilot-after:([A-Za-z0-9]+):(\d+):(\d+)##$/m;
 
 /** The run command parameter that carries section `index`'s parameter `name`. */
 export function sectionParameterName(index: number, name: string): string {
@@ -48,15 +57,18 @@ function checkSections(sections: readonly BundleSection[], nonce: string): void 
     if (!/^[A-Za-z0-9]+$/.test(s.step)) throw new Error(`bundle step ${s.step} must be letters and digits`);
     for (const p of s.parameters)
       if (!/^[A-Za-z][A-Za-z0-9]*$/.test(p.name)) throw new Error(`parameter ${p.name} of ${s.step}: not a plain name`);
-    const settle = s.settleUptimeSeconds;
-    if (settle !== undefined && !(Number.isInteger(settle) && settle >= 0 && settle <= 86_400))
-      throw new Error(`settle of ${s.step}: ${settle} is not a whole number of seconds within a day`);
+    for (const [what, value] of [
+      ["settle", s.settleUptimeSeconds],
+      ["start-after", s.startAfterSeconds],
+    ] as const)
+      if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 86_400))
+        throw new Error(`${what} of ${s.step}: ${value} is not a whole number of seconds within a day`);
   }
 }
 
 function headerOf(sections: readonly BundleSection[], nonce: string): string {
   const entry = (s: BundleSection): string =>
-    `${s.step}=${s.script.id}@${s.script.version}${s.settleUptimeSeconds === undefined ? "" : `+settle${s.settleUptimeSeconds}`}`;
+    `${s.step}=${s.script.id}@${s.script.version}${s.settleUptimeSeconds === undefined ? "" : `+settle${s.settleUptimeSeconds}`}${s.startAfterSeconds === undefined ? "" : `+after${s.startAfterSeconds}`}`;
   return `# patchpilot-bundle: ${sections.map(entry).join(" ")} nonce=${nonce}`;
 }
 
@@ -87,6 +99,11 @@ function composeLinux(sections: readonly BundleSection[], nonce: string): string
     "  done",
     '  printf \'##patchpilot-settle:%s:%d:%d##\\n\' "$1" "$2" "$up"',
     "}",
+    "# Waits until this command has been running $2 seconds (bash's SECONDS), then says so before section $1.",
+    "pp_after() {",
+    '  while [ "$SECONDS" -lt "$2" ]; do sleep $(( $2 - SECONDS )); done',
+    '  printf \'##patchpilot-after:%s:%d:%d##\\n\' "$1" "$2" "$SECONDS"',
+    "}",
     'PP_BUNDLE=$(mktemp -d "${TMPDIR:-/tmp}/patchpilot-bundle.XXXXXX")',
     "trap 'rm -rf -- \"$PP_BUNDLE\"' EXIT",
   ];
@@ -98,6 +115,7 @@ function composeLinux(sections: readonly BundleSection[], nonce: string): string
   });
   sections.forEach((s, i) => {
     const env = s.parameters.map((p) => `"${p.name}=\${${sectionParameterName(i, p.name)}-}"`).join(" ");
+    if (s.startAfterSeconds !== undefined) lines.push(`pp_after ${s.step} ${s.startAfterSeconds}`);
     if (s.settleUptimeSeconds !== undefined) lines.push(`pp_settle ${s.step} ${s.settleUptimeSeconds}`);
     lines.push(`pp_section ${s.step} "$PP_BUNDLE/${i + 1}.sh"${env === "" ? "" : ` ${env}`}`);
   });
@@ -113,6 +131,7 @@ function composeWindows(sections: readonly BundleSection[], nonce: string): stri
     "# runspace with its own parameters; its output and errors are delimited by section markers.",
     `param(${names.map((n) => `[string]$${n} = ''`).join(", ")})`,
     "$ErrorActionPreference = 'Continue'",
+    "$PatchPilotClock = [System.Diagnostics.Stopwatch]::StartNew()",
     "function Invoke-PatchPilotSection([string]$Step, [string]$Text, [hashtable]$Parameters) {",
     "    [Console]::Out.Write(('##patchpilot-section:begin:{0}##' -f $Step) + \"`n\")",
     "    [Console]::Error.Write(('##patchpilot-section:begin:{0}##' -f $Step) + \"`n\")",
@@ -143,6 +162,13 @@ function composeWindows(sections: readonly BundleSection[], nonce: string): stri
     "    }",
     "    [Console]::Out.Write(('##patchpilot-settle:{0}:{1}:{2}##' -f $Step, $Seconds, $up) + \"`n\")",
     "}",
+    "# Waits until this command has been running $Seconds, then says so before the section.",
+    "function Wait-PatchPilotElapsed([string]$Step, [int]$Seconds) {",
+    "    while ($PatchPilotClock.Elapsed.TotalSeconds -lt $Seconds) {",
+    "        Start-Sleep -Milliseconds ([int][Math]::Ceiling(($Seconds - $PatchPilotClock.Elapsed.TotalSeconds) * 1000))",
+    "    }",
+    "    [Console]::Out.Write(('##patchpilot-after:{0}:{1}:{2}##' -f $Step, $Seconds, [int][Math]::Floor($PatchPilotClock.Elapsed.TotalSeconds)) + \"`n\")",
+    "}",
   ];
   sections.forEach((s, i) => {
     const text = s.script.text.replace(/\r\n/g, "\n");
@@ -151,6 +177,7 @@ function composeWindows(sections: readonly BundleSection[], nonce: string): stri
   });
   sections.forEach((s, i) => {
     const params = s.parameters.map((p) => `${p.name} = $${sectionParameterName(i, p.name)}`).join("; ");
+    if (s.startAfterSeconds !== undefined) lines.push(`Wait-PatchPilotElapsed '${s.step}' ${s.startAfterSeconds}`);
     if (s.settleUptimeSeconds !== undefined) lines.push(`Wait-PatchPilotUptime '${s.step}' ${s.settleUptimeSeconds}`);
     lines.push(`Invoke-PatchPilotSection '${s.step}' $PatchPilotSection${i + 1} @{ ${params} }`);
   });

@@ -1,5 +1,5 @@
 import { getAgentStatus } from "../azure/agentStatus";
-import { planNext, type StageOutcome } from "../domain/run/planDeviceRun";
+import { planFoldedReboot, planNext, type StageOutcome } from "../domain/run/planDeviceRun";
 import { stageOutcomeOf } from "../domain/run/stageOutcome";
 import type { StepFacts } from "../domain/run/steps";
 import type { AdvanceDeviceRunInput, DeviceRunState } from "../schemas/deviceRun";
@@ -22,6 +22,7 @@ import type { CollectedCommand } from "./collectCommand";
 import { withPostAfterProbe } from "./probeWithPost";
 import { deferredAlreadyRan, splitDeferred } from "./deferredSections";
 import { STAGES } from "../domain/run/steps";
+import { foldedRebootOf, foldedRebootSection, withRebootAfterInstall } from "./rebootWithInstall";
 
 /**
  * Decisions one call may take when the next one is already due (a collected reboot and the first agent check):
@@ -138,19 +139,28 @@ async function advanceOnce(deps: DeviceRunDeps, request: AdvanceDeviceRunInput):
     }
     if (looked.kind === "waiting") return looked.state;
     const ended = { ...looked.state, queued: undefined, stageFacts: undefined, conflict: undefined };
-    const plan = planNext({ ...ended, stored: stored.list() }, looked.outcome, {
+    const planContext = {
       now,
       ...(input.window === undefined ? {} : { windowEnd: new Date(input.window.end) }),
       dryRun: input.dryRun,
       scanOnly: input.scanOnly === true,
       os: input.device.os,
       ...(deps.stages === undefined ? {} : { stages: deps.stages }),
-    });
+    };
+    let plan = planNext({ ...ended, stored: stored.list() }, looked.outcome, planContext);
+    const rebootSection = foldedRebootSection(looked.deferred ?? []);
+    if (rebootSection !== undefined) {
+      // The reboot rode at the end of the install's command (lib/deviceRun/rebootWithInstall.ts): judged against the
+      // install's decision. Its row stores nothing (reboot.json is written at the end), so reading its facts when the
+      // decision does not use it leaves only its transcripts, as what ran on the device.
+      const facts = await recordStep(ctx, rebootSection);
+      plan = planFoldedReboot(plan, foldedRebootOf(rebootSection, facts), planContext).plan;
+    }
     await carryOutRecords(deps.evidence, run, plan.record, stored, now);
     await recordRemediation(deps, run, input.device.os, facts, plan.record, stored, now);
     await carryOutLoadBalancer(deps, run, input.device, facts, plan.record, stored, now);
     state = { ...plan.state, stored: stored.list() };
-    const deferred = looked.deferred ?? [];
+    const deferred = rebootSection === undefined ? (looked.deferred ?? []) : [];
     const outcomeOfDeferred = deferredAlreadyRan(plan, deferred);
     if (outcomeOfDeferred !== undefined) {
       // The next stage's sections already ran in this command (the catalog after the pre steps, the post steps after
@@ -164,7 +174,11 @@ async function advanceOnce(deps: DeviceRunDeps, request: AdvanceDeviceRunInput):
       decision -= 1;
       continue;
     }
-    const submit = withPostAfterProbe(plan.state, plan.submit, deps.stages ?? STAGES, deps.bundleSteps);
+    const submit = withRebootAfterInstall(
+      plan.state,
+      withPostAfterProbe(plan.state, plan.submit, deps.stages ?? STAGES, deps.bundleSteps),
+      deps,
+    );
     if (submit.length > 0) {
       const next = await submitNextStep(deps, ctx, input, { ...state, queued: submit, stageFacts: [] });
       // A stage whose steps all gave up at once (409 past their deadlines) is decided on in the next call.

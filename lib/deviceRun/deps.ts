@@ -28,4 +28,9 @@ export interface DeviceRunDeps {
    * Default true; tests turn it off to run a step several times in one stage.
    */
   bundleSteps?: boolean;
+  /**
+   * False: the reboot is never folded into the install's run command (issue 22, lib/deviceRun/rebootWithInstall.ts);
+   * it goes as its own command after the install's decision, as before. Default true.
+   */
+  foldReboot?: boolean;
 }

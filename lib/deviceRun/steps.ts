@@ -25,12 +25,15 @@ import { gatesParameters, recordGates } from "./gates/gatesStep";
 import { hookParameters, installFence, recordHooks } from "./hooks/hookSteps";
 import { REMEDIATION_STEPS } from "./remediation/remediationSteps";
 import { removalOf } from "./remediation/removalOf";
+import { REBOOT_AFTER_INSTALL, rebootMarker } from "./rebootWithInstall";
 
 /** What a step's parameters may be built from. */
 export interface ParameterContext {
   input: DeviceRunInput;
   /** The run record and the catalog, read back verified. */
   facts: RunFacts;
+  /** The steps of the same run command, in order (a bundle's; absent: the step alone). */
+  together?: readonly string[];
 }
 
 /** What recording one step's output may use: parse, read this run's stored artifacts, store new ones. */
@@ -81,6 +84,24 @@ function snapshotOf(ctx: RecordContext): { ok: true; value: SystemSnapshot } | {
   if (!parsed.ok) return { ok: false, why: `${parsed.failure.kind}: ${parsed.failure.message}` };
   const snapshot = toSystemSnapshot(parsed.output, ctx.source);
   return snapshot.ok ? { ok: true, value: snapshot.value } : { ok: false, why: snapshot.reason };
+}
+
+/** The reboot script's answer as facts; nothing is stored (reboot.json is written at the end, its transcript is kept). */
+function recordReboot(ctx: RecordContext): Promise<StepRecord> {
+  const parsed = ctx.parse("reboot");
+  if (!parsed.ok) return Promise.resolve(unusable(parsed.failure));
+  const { scheduled, scheduledAt, delaySeconds, bootTimeBefore, requested } = parsed.output.data;
+  return Promise.resolve(
+    ok({
+      reboot: {
+        scheduled,
+        scheduledAt,
+        delaySeconds,
+        bootTimeBefore,
+        ...(requested === undefined ? {} : { requested }),
+      },
+    }),
+  );
 }
 
 /** The device run's steps: STEP_PLANS' rows, each with its parameters and how its output is recorded. */
@@ -164,14 +185,20 @@ export const STEPS = {
   },
   install: {
     ...STEP_PLANS.install,
-    async parameters({ input, facts }) {
+    async parameters({ input, facts, together }) {
       const catalog = await facts.catalog();
       const params = catalog === undefined ? undefined : approvedInstallParams(catalog, input.device.os);
       // The planner submits an install only after a catalog with approved updates: anything else is a bug.
       if (params === undefined)
         throw new Error(`run ${input.run.runId}: install planned without an approved catalog entry`);
       // Issue 20: with a pre-install point, a failed hook in the same command stops the install (its fence).
-      return encodeParameters("install", { ...params, ...(await installFence({ input, facts })) });
+      // Issue 22: with the reboot in the same command under IfRequired, a restart the install needs leaves the marker.
+      const marker =
+        together?.includes(REBOOT_AFTER_INSTALL) === true &&
+        (await facts.runRecord()).policy.update.rebootPolicy === "IfRequired"
+          ? { rebootMarker: rebootMarker(input) }
+          : {};
+      return encodeParameters("install", { ...params, ...(await installFence({ input, facts })), ...marker });
     },
     async record(ctx) {
       const parsed = ctx.parse("install");
@@ -195,13 +222,20 @@ export const STEPS = {
           comment: `PatchPilot run ${input.run.runId}`,
         }),
       ),
-    record(ctx) {
-      // Nothing is stored: reboot.json is written at the end from what the run observed (its transcript is here).
-      const parsed = ctx.parse("reboot");
-      if (!parsed.ok) return Promise.resolve(unusable(parsed.failure));
-      const { scheduled, scheduledAt, delaySeconds, bootTimeBefore } = parsed.output.data;
-      return Promise.resolve(ok({ reboot: { scheduled, scheduledAt, delaySeconds, bootTimeBefore } }));
-    },
+    record: recordReboot,
+  },
+  rebootAfterInstall: {
+    // Issue 22: the reboot last in the install's command; under IfRequired only when the install left the marker.
+    ...STEP_PLANS.rebootAfterInstall,
+    parameters: async ({ input, facts }) =>
+      encodeParameters("reboot", {
+        delaySeconds: REBOOT_DELAY_SECONDS,
+        comment: `PatchPilot run ${input.run.runId}`,
+        ...((await facts.runRecord()).policy.update.rebootPolicy === "IfRequired"
+          ? { marker: rebootMarker(input) }
+          : {}),
+      }),
+    record: recordReboot,
   },
   bootProbe: {
     ...STEP_PLANS.bootProbe,

@@ -10,6 +10,7 @@ import type { DeviceRunInput, PendingCommand } from "../schemas/deviceRun";
 import { installEstimateSeconds, slowestCheckSeconds } from "./checks";
 import type { RunFacts } from "./runFacts";
 import type { StepTable } from "./steps";
+import { catalogSaysRebootLikely } from "./rebootWithInstall";
 
 /** What the submissions need from the run. */
 export interface SubmitRequest {
@@ -41,6 +42,12 @@ async function timingInputs(request: SubmitRequest, id: string): Promise<TimingI
     // Read only by a step that runs after the catalog: before it, the catalog is not stored yet.
     installEstimateSeconds: step.timing.readsCatalog === true ? installEstimateSeconds(await facts.catalog()) : 0,
     os: input.device.os,
+    ...(step.timing.readsCatalog === true
+      ? {
+          rebootLikely:
+            record.policy.update.rebootPolicy === "Always" || catalogSaysRebootLikely(await facts.catalog()),
+        }
+      : {}),
   };
 }
 
@@ -103,7 +110,7 @@ export async function submitBundle(request: SubmitRequest): Promise<PendingComma
         script,
         timeoutSeconds: step.timing.timeoutSeconds(timing),
         expectedSeconds: step.timing.firstPollSeconds(timing),
-        parameters: await step.parameters({ input, facts: request.facts }),
+        parameters: await step.parameters({ input, facts: request.facts, together: request.submit }),
       };
     }),
   );
@@ -113,11 +120,15 @@ export async function submitBundle(request: SubmitRequest): Promise<PendingComma
   const nonce = sha256Hex(Buffer.from(`${runPrefix(input.run)}${key}/${request.sequence}`, "utf8")).slice(0, 24);
   const bundle = composeBundle(
     input.device.os,
-    parts.map((p) => ({
+    parts.map((p, i) => ({
       step: p.id,
       script: p.script,
       parameters: p.parameters,
       ...(p.step.settleUptimeSeconds === undefined ? {} : { settleUptimeSeconds: p.step.settleUptimeSeconds }),
+      // Issue 22: starts no earlier than the steps before it typically take (the reboot after the install).
+      ...(p.step.startsAfterEstimate === true
+        ? { startAfterSeconds: parts.slice(0, i).reduce((sum, q) => sum + q.expectedSeconds, 0) }
+        : {}),
     })),
     nonce,
   );

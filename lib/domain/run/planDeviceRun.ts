@@ -50,6 +50,8 @@ export type StageOutcome =
       bootTimeBefore?: string;
       /** False when the reboot script's answer was unreadable: it may have rebooted all the same. */
       answered?: boolean;
+      /** With an unreadable answer: when the command carrying the script was sent (default: the reboot command's). */
+      sentAt?: string;
     }
   | { stage: "bootProbe"; lastBootTime?: string; pendingReboot?: boolean }
   | {
@@ -559,7 +561,7 @@ function afterReboot(
   if (outcome.answered === false) {
     // An unreadable answer is not a refusal (issue 21): the script may have scheduled the reboot all the same.
     // Wait for a boot time after the command was sent, as for any reboot; the boot probe or the timeout decides.
-    const sentAt = state.commands.find((c) => c.step === "reboot")?.submittedAt ?? iso(now);
+    const sentAt = outcome.sentAt ?? state.commands.find((c) => c.step === "reboot")?.submittedAt ?? iso(now);
     return afterReboot(
       state,
       { stage: "reboot", scheduled: true, scheduledAt: sentAt, delaySeconds: REBOOT_DELAY_SECONDS },
@@ -733,6 +735,89 @@ function afterPost(
     );
   }
   return plan(completed, { stage: "done" }, stages);
+}
+
+/** What the reboot section at the end of an install's command said (issue 22, lib/deviceRun/rebootWithInstall.ts). */
+export type FoldedReboot =
+  /** It scheduled the restart. */
+  | { kind: "scheduled"; scheduledAt: string; delaySeconds: number; bootTimeBefore: string }
+  /** It found no "reboot required" marker from the install: nothing scheduled, not a failure. */
+  | { kind: "notRequested" }
+  /** It was asked to restart but could not schedule it (its errors say why). */
+  | { kind: "notScheduled" }
+  /** Its output was unusable: it may have scheduled the restart all the same. */
+  | { kind: "unreadable"; sentAt: string }
+  /** It never began (the command ended before it). */
+  | { kind: "notRun" };
+
+/**
+ * The plan once the install's section was decided (`decided`, from planNext) and the reboot section of the same
+ * command is known (issue 22). `used` says whether the reboot section was taken as the reboot's evidence.
+ * - The reboot was decided and the section scheduled it: decided as a collected reboot command (same outcome, same
+ *   times), so the run goes on to the agent check at once when it is due.
+ * - Decided, and the section's answer is unreadable: as an unreadable reboot answer (a boot time after the command
+ *   was sent proves it; the timeout bounds the wait).
+ * - Decided, but the section did not schedule (no marker, could not, never began): the reboot goes as its own
+ *   command, as before the fold (`decided` unchanged).
+ * - Not decided, but the section restarted the device (the install's document was unusable, so no decision could
+ *   read it): the device is going down all the same. Waiting for the agent after an interrupted install: the first
+ *   look moves past the restart. Entering the post stage: the run waits for the restart and proves it with the boot
+ *   probe first (reason says it was not planned), so no post phase runs against a device about to go down.
+ */
+export function planFoldedReboot(
+  decided: Plan,
+  section: FoldedReboot,
+  ctx: PlanContext,
+): { plan: Plan; used: boolean } {
+  const { now } = ctx;
+  const stages = ctx.stages ?? STAGES;
+  const state = decided.state;
+  if (state.stage === "reboot" && decided.submit.length === 1 && decided.submit[0] === "reboot") {
+    if (section.kind === "scheduled") {
+      const { scheduledAt, delaySeconds, bootTimeBefore } = section;
+      const outcome = { stage: "reboot" as const, scheduled: true, scheduledAt, delaySeconds, bootTimeBefore };
+      return { plan: keeping(decided, afterReboot(state, outcome, now, stages, ctx.os)), used: true };
+    }
+    if (section.kind === "unreadable") {
+      const outcome = { stage: "reboot" as const, scheduled: false, delaySeconds: 0, answered: false };
+      const read = afterReboot(state, { ...outcome, sentAt: section.sentAt }, now, stages, ctx.os);
+      return { plan: keeping(decided, read), used: true };
+    }
+    return { plan: decided, used: false };
+  }
+  if (section.kind !== "scheduled") return { plan: decided, used: false };
+  const { scheduledAt, delaySeconds } = section;
+  const unplanned = {
+    ...state,
+    events: event(state, now, "reboot.unplanned", PHASES.reboot, {
+      at: scheduledAt,
+      delaySeconds,
+      decided: state.stage,
+      reason: "the reboot section of the install's command restarted the device without a reboot decision",
+    }),
+  };
+  if (state.stage === "installReconnect") {
+    const back = Date.parse(scheduledAt) + (delaySeconds + firstRebootCheckSeconds(ctx.os)) * 1000;
+    const nextCheckAt = iso(new Date(Math.max(Date.parse(state.nextCheckAt), back)));
+    return { plan: { ...decided, state: { ...unplanned, nextCheckAt } }, used: true };
+  }
+  if (state.stage !== "post") return { plan: decided, used: false };
+  const reason = `the install's command restarted the device although the reboot decision was ${state.reboot.outcome ?? "none"}`;
+  const outcome = { stage: "reboot" as const, scheduled: true, scheduledAt, delaySeconds };
+  const followed = afterReboot(
+    { ...unplanned, stage: "reboot", reboot: { ...state.reboot, outcome: undefined, decidedBy: undefined } },
+    outcome,
+    now,
+    stages,
+    ctx.os,
+    reason,
+  );
+  return { plan: keeping(decided, followed), used: true };
+}
+
+/** A plan decided on top of another in the same call: what the first must record is still recorded. */
+function keeping(first: Plan, second: Plan): Plan {
+  return { ...second, record: [...first.record, ...second.record] };
 }
 
 /** Decides the next step after a stage ended. Pure: same state, outcome and context, same plan. */

@@ -23,6 +23,11 @@ export interface TimingInputs {
   installEstimateSeconds: number;
   /** The device's OS family (a restart's typical duration depends on it); absent: the shortest estimate. */
   os?: OsFamily;
+  /**
+   * Issue 22: the install will likely restart the device (the policy reboots always, or an approved update may ask
+   * for a restart: its catalog `rebootBehavior` is not NeverReboots). Read only by steps with `readsCatalog`.
+   */
+  rebootLikely?: boolean;
 }
 
 /** When a step's run command is looked at: first after its typical duration, then backing off, until its deadline. */
@@ -51,6 +56,8 @@ export const POST_REBOOT_SETTLE_SECONDS = 300;
 const BOOT_PROBE_FIRST_POLL_SECONDS = 30;
 /** Reboot delay passed to the reboot script: long enough for Run Command to upload its document first. */
 export const REBOOT_DELAY_SECONDS = 60;
+/** The reboot script's own seconds (it schedules the restart and prints its document). */
+const REBOOT_SCRIPT_SECONDS = 5;
 /** First look at a rebooting device, after the reboot's delay: a restart rarely takes less. */
 export const FIRST_REBOOT_CHECK_SECONDS = 90;
 /**
@@ -109,6 +116,11 @@ export interface StepPlan {
    * the bundle's first look then allows for the whole wait.
    */
   settleUptimeSeconds?: number;
+  /**
+   * In a bundle, this step starts no earlier than the typical durations of the steps before it (lib/device/bundle.ts
+   * `startAfterSeconds`): issue 22's reboot after the install restarts the device when the run's first look expects.
+   */
+  startsAfterEstimate?: boolean;
 }
 
 const fromScript = (t: TimingInputs): number => t.scriptTimeoutSeconds;
@@ -217,6 +229,29 @@ export const STEP_PLANS = {
     },
     failsPhase: false,
     produces: [],
+  },
+  rebootAfterInstall: {
+    // Issue 22: the reboot folded into the install's command (lib/deviceRun/rebootWithInstall.ts), last in it. The
+    // reboot script with the run's "reboot required" marker under IfRequired (it restarts the device only when the
+    // install left the marker) or without one under Always. Its transcript goes to 06-reboot, as the reboot's own.
+    phase: "reboot",
+    script: "reboot",
+    timing: {
+      // As the reboot's own command: the first look (after the delay and the restart) is not cut short.
+      timeoutSeconds: (t) => Math.max(t.scriptTimeoutSeconds, REBOOT_DELAY_SECONDS + firstRebootCheckSeconds(t.os)),
+      // When a restart is likely, the command is first looked at once the device can be back: the install's estimate
+      // (the section starts no earlier), the script's seconds, the reboot's delay and the OS's typical restart with the
+      // agent's return; otherwise right after the script.
+      firstPollSeconds: (t) =>
+        REBOOT_SCRIPT_SECONDS + (t.rebootLikely === true ? REBOOT_DELAY_SECONDS + firstRebootCheckSeconds(t.os) : 0),
+      readsCatalog: true,
+    },
+    failsPhase: false,
+    produces: [],
+    // The restart happens when it would have as a command of its own sent at the install's first look, not earlier:
+    // the device is back by the run's first look, a reboot loop is seen as before, and a POST regression is found
+    // as soon after the boot as before (the install's estimate usually exceeds its duration).
+    startsAfterEstimate: true,
   },
   bootProbe: {
     // The baseline script run after a reboot, only to prove the boot time moved: its transcript is reboot evidence.
@@ -338,8 +373,17 @@ export interface StepFacts {
   approved?: number;
   /** The install step produced its document. */
   install?: { installed: number; failed: number; rebootRequired: boolean };
-  /** The reboot script's report. */
-  reboot?: { scheduled: boolean; scheduledAt: string; delaySeconds: number; bootTimeBefore: string };
+  /**
+   * The reboot script's report; `requested` false when the reboot section of an install's command found no marker
+   * (issue 22: nothing scheduled, not a failure).
+   */
+  reboot?: {
+    scheduled: boolean;
+    scheduledAt: string;
+    delaySeconds: number;
+    bootTimeBefore: string;
+    requested?: boolean;
+  };
   /** The boot probe's or the post snapshot's boot time. */
   lastBootTime?: string;
   /** The boot time the stability probe read once the device had been up POST_REBOOT_SETTLE_SECONDS (issue 22). */

@@ -10,6 +10,8 @@ interface Section {
   version: string;
   /** Wait before it until the device has been up this many seconds (lib/device/bundle.ts `settleUptimeSeconds`). */
   settleSeconds?: number;
+  /** Start no earlier than this many seconds into the command (lib/device/bundle.ts `startAfterSeconds`). */
+  afterSeconds?: number;
 }
 
 /** How a settle wait ended on the simulated device: up long enough at `until`, or rebooted at `rebootedAt`. */
@@ -23,13 +25,14 @@ export function parseBundle(script: string): { sections: Section[]; nonce: strin
   const match = BUNDLE_HEADER_PATTERN.exec(script);
   if (match === null) return undefined;
   const sections = (match[1] ?? "").split(" ").map((entry) => {
-    const found = /^([A-Za-z0-9]+)=([a-z][a-z0-9-]*)@(\d+\.\d+\.\d+)(?:\+settle(\d+))?$/.exec(entry);
+    const found = /^([A-Za-z0-9]+)=([a-z][a-z0-9-]*)@(\d+\.\d+\.\d+)(?:\+settle(\d+))?(?:\+after(\d+))?$/.exec(entry);
     if (found === null) throw new Error(`bundle header entry ${entry} is not step=script@version`);
     return {
       step: found[1] as string,
       id: found[2] as string,
       version: found[3] as string,
       ...(found[4] === undefined ? {} : { settleSeconds: Number(found[4]) }),
+      ...(found[5] === undefined ? {} : { afterSeconds: Number(found[5]) }),
     };
   });
   return { sections, nonce: match[2] as string };
@@ -53,6 +56,11 @@ export function runBundle(
   let stderr = "";
   let elapsed = 0;
   for (const [index, section] of bundle.sections.entries()) {
+    if (section.afterSeconds !== undefined) {
+      // The composed script waits until the command has been running that long (a section reached later runs at once).
+      elapsed = Math.max(elapsed, section.afterSeconds * 1000);
+      stdout += `##patchpilot-after:${section.step}:${section.afterSeconds}:${Math.floor(elapsed / 1000)}##\n`;
+    }
     if (section.settleSeconds !== undefined) {
       const from = request.startedAt.getTime() + elapsed;
       const end = settle(from, section.settleSeconds);

@@ -58,7 +58,14 @@ describe("the catalog in the pre stage's command (issue 22)", () => {
     for (const u of approved) expect([u.updateId, u.sizeBytes]).toEqual([u.updateId, sizes.get(u.updateId)]);
     const install = commands.find((c) => c.step === "install" || c.sections?.some((s) => s.step === "install"));
     const expected = Math.round(60 + approved.reduce((sum, u) => sum + 60 + (u.sizeBytes ?? 0) / 1_500_000, 0));
-    expect(install?.expectedSeconds).toBe(expected);
+    // Issue 22: the reboot rides last in the install's command, and a reboot is likely (an approved update may ask for
+    // one): its first look waits also for the reboot's 60 s delay and a Windows restart with the agent's return (180 s,
+    // docs/patch-run.md), plus the reboot script's own seconds, so the typical run finds the install ended and the
+    // device back in one look.
+    expect(install?.sections?.map((s) => s.step)).toEqual(["install", "rebootAfterInstall"]);
+    expect(approved.some((u) => u.rebootBehavior !== "NeverReboots")).toBe(true);
+    expect(install?.expectedSeconds).toBeGreaterThan(expected + 60 + 180);
+    expect(install?.expectedSeconds).toBeLessThanOrEqual(expected + 60 + 180 + 30);
     // The catalog's transcript sits under its own phase, named for its step, with its own status record.
     const names = await evidenceFor(env).store.listBlobNames(driven.result.evidencePrefix);
     expect(

@@ -1,6 +1,7 @@
 import type { InstallData, InstallResult } from "../../../../lib/schemas/device/install";
 import type { InstallParams } from "../../../../lib/schemas/device/parameters";
 import { takeHookFence } from "../hookFences";
+import { setRebootMarker } from "../rebootMarkers";
 import { isReleased } from "./answerCatalog";
 import { iso, type Answer, type AnswerContext } from "./answer";
 
@@ -36,6 +37,7 @@ export function answerInstall({ state, startedAt: t, runCommandName }: AnswerCon
       rebootRequired: false,
     };
     const message = `pre-install hook failed (${hookFailed}): nothing was installed`;
+    leaveMarker(state, params, false);
     return { data, errors: [{ section: "results", message, code: "hook-failed" }], durationMs: NOT_FOUND_MS };
   }
   const results: InstallResult[] = [];
@@ -84,5 +86,11 @@ export function answerInstall({ state, startedAt: t, runCommandName }: AnswerCon
     results,
     rebootRequired: state.pendingReboot(cursor).pending,
   };
+  leaveMarker(state, params, data.rebootRequired);
   return { data, errors: [], durationMs: cursor - t };
+}
+
+/** With RebootMarker (issue 22): the marker for the reboot section later in the same command, as the script does. */
+function leaveMarker(state: AnswerContext["state"], params: InstallParams, rebootRequired: boolean): void {
+  if (params.rebootMarker !== undefined) setRebootMarker(state, params.rebootMarker, rebootRequired);
 }

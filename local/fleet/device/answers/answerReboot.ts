@@ -1,8 +1,11 @@
 import type { RebootParams } from "../../../../lib/schemas/device/parameters";
 import type { RebootData } from "../../../../lib/schemas/device/reboot";
+import { takeRebootMarker } from "../rebootMarkers";
 import { iso, type Answer, type AnswerContext } from "./answer";
 
 const SCRIPT_MS = 2_000;
+/** No marker: the script only looks for it and prints its document. */
+const NOT_REQUESTED_MS = 500;
 
 /**
  * `reboot`: schedules a restart `delaySeconds` after the script ran (its output gets out first). The boot, the
@@ -11,6 +14,18 @@ const SCRIPT_MS = 2_000;
 export function answerReboot({ state, startedAt: t, runCommandName }: AnswerContext, params: RebootParams): Answer {
   const p = state.profile;
   const scheduledAt = t + SCRIPT_MS;
+  // The reboot section of an install's command (issue 22): only when the install left the marker, read once.
+  if (params.marker !== undefined && !takeRebootMarker(state, params.marker)) {
+    const data: RebootData = {
+      bootTimeBefore: iso(state.timeline.lastBootAt(t).at),
+      scheduledAt: iso(t + NOT_REQUESTED_MS),
+      delaySeconds: params.delaySeconds,
+      method: p.os === "windows" ? "shutdown.exe" : "none",
+      scheduled: false,
+      requested: false,
+    };
+    return { data, errors: [], durationMs: NOT_REQUESTED_MS };
+  }
   const fails = p.spec.reboot.failsToSchedule;
   const data: RebootData = {
     bootTimeBefore: iso(state.timeline.lastBootAt(t).at),
@@ -18,6 +33,7 @@ export function answerReboot({ state, startedAt: t, runCommandName }: AnswerCont
     delaySeconds: params.delaySeconds,
     method: p.os === "windows" ? "shutdown.exe" : "systemd-run",
     scheduled: !fails,
+    ...(params.marker === undefined ? {} : { requested: true }),
   };
   if (fails) {
     const message =
