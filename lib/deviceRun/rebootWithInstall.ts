@@ -1,9 +1,9 @@
 import type { FoldedReboot } from "../domain/run/planDeviceRun";
 import type { StepFacts } from "../domain/run/steps";
-import { hashScript } from "../device/registry";
 import type { Catalog } from "../schemas/artifacts/catalog";
-import type { DeviceRunInput, DeviceRunPolicy, DeviceRunState } from "../schemas/deviceRun";
+import type { DeviceRunPolicy, DeviceRunState } from "../schemas/deviceRun";
 import type { CollectedCommand } from "./collectCommand";
+import { REBOOT_AFTER_INSTALL } from "./rebootMarker";
 
 // Issue 22: the reboot folded into the install's run command (one history iteration, eight events, and one device
 // round-trip less per rebooting run). The install's command carries the `rebootAfterInstall` step last: the reboot
@@ -15,18 +15,7 @@ import type { CollectedCommand } from "./collectCommand";
 // recorded as the reboot command was; decided but not scheduled → the reboot goes as its own command, as before; not
 // decided but the section restarted the device → the run waits for that restart instead of pretending it did not.
 
-/** The step that carries the reboot at the end of the install's command. */
-export const REBOOT_AFTER_INSTALL = "rebootAfterInstall";
 const INSTALL = "install";
-
-/**
- * The run's "reboot required" marker: derived from the run, so a retry sends the same bytes and no other run's marker
- * is ever read (a marker left by a run that crashed between the install and the reboot section is another name).
- */
-export function rebootMarker(input: DeviceRunInput): string {
-  const { tenant, client, device, runId } = input.run;
-  return `pp-${hashScript(`${tenant}/${client}/${device}/${runId}/reboot-required`).slice(0, 40)}`;
-}
 
 /** The policy reboots after an install, and may (Always, or IfRequired, and maxReboots not 0). */
 function mayReboot(policy: DeviceRunPolicy): boolean {

@@ -25,7 +25,7 @@ import { gatesParameters, recordGates } from "./gates/gatesStep";
 import { hookParameters, installFence, recordHooks } from "./hooks/hookSteps";
 import { REMEDIATION_STEPS } from "./remediation/remediationSteps";
 import { removalOf } from "./remediation/removalOf";
-import { REBOOT_AFTER_INSTALL, rebootMarker } from "./rebootWithInstall";
+import { REBOOT_AFTER_INSTALL, rebootMarker } from "./rebootMarker";
 
 /** What a step's parameters may be built from. */
 export interface ParameterContext {

@@ -119,6 +119,28 @@ Describe 'install.ps1' {
         (Get-ScriptError $d 'results').code | Should -BeExactly 'permission-denied'
     }
 
+    It 'with RebootMarker: leaves the run''s marker when a restart is needed (renamed into place) and removes it when none is' {
+        $tmp = Join-Path $TestDrive 'marker-tmp'
+        New-Item -ItemType Directory -Path $tmp -Force | Out-Null
+        $previous = $env:TMPDIR
+        $env:TMPDIR = $tmp
+        try {
+            $marker = Join-Path $tmp ('patchpilot-reboot-required-{0}' -f (Get-CaseTyped 'install.marker').rebootMarker)
+            $d = (Invoke-Install (New-OfferedMachine) (Get-CaseParameters 'install.marker')).Doc
+            $d.errors.Count | Should -Be 0
+            $d.data.rebootRequired | Should -BeTrue
+            Test-Path -LiteralPath $marker -PathType Leaf | Should -BeTrue
+            @(Get-ChildItem -LiteralPath $tmp).Count | Should -Be 1 -Because 'the staged file was renamed into place, nothing else is left'
+            $m = New-OfferedMachine
+            $m.Wua.Outcomes.Clear()
+            $d = (Invoke-Install $m (Get-CaseParameters 'install.marker')).Doc
+            $d.data.rebootRequired | Should -BeFalse
+            Test-Path -LiteralPath $marker | Should -BeFalse -Because 'a marker never outlives an install that needs no restart'
+        } finally {
+            $env:TMPDIR = $previous
+        }
+    }
+
     It 'reports rebootRequired from a pending-reboot signal even when no update asked for one' {
         $m = New-OfferedMachine
         $m.Wua.Outcomes.Clear()

@@ -40,6 +40,41 @@ Describe 'reboot.ps1' {
         Should -Invoke Restart-Computer -Times 0 -Exactly
     }
 
+    It 'with RebootMarker and the install''s marker there: takes it (read once, removed) and schedules' {
+        $tmp = Join-Path $TestDrive 'marker-tmp'
+        New-Item -ItemType Directory -Path $tmp -Force | Out-Null
+        $previous = $env:TMPDIR
+        $env:TMPDIR = $tmp
+        try {
+            $marker = Join-Path $tmp ('patchpilot-reboot-required-{0}' -f (Get-CaseTyped 'reboot.marker').marker)
+            [System.IO.File]::WriteAllText($marker, 'install')
+            $d = (Invoke-Reboot (New-FakeMachine) (Get-CaseParameters 'reboot.marker')).Doc
+            $d.errors.Count | Should -Be 0
+            $d.data.scheduled | Should -BeTrue
+            $d.data.requested | Should -BeTrue
+            (Get-ShutdownCalls).Count | Should -Be 1
+            Test-Path -LiteralPath $marker | Should -BeFalse
+        } finally {
+            $env:TMPDIR = $previous
+        }
+    }
+
+    It 'with RebootMarker and no marker: schedules nothing, says not requested, and that is no error' {
+        $tmp = Join-Path $TestDrive 'marker-none'
+        New-Item -ItemType Directory -Path $tmp -Force | Out-Null
+        $previous = $env:TMPDIR
+        $env:TMPDIR = $tmp
+        try {
+            $d = (Invoke-Reboot (New-FakeMachine) (Get-CaseParameters 'reboot.marker')).Doc
+            $d.errors.Count | Should -Be 0
+            $d.data.scheduled | Should -BeFalse
+            $d.data.requested | Should -BeFalse
+            (Get-ShutdownCalls).Count | Should -Be 0
+        } finally {
+            $env:TMPDIR = $previous
+        }
+    }
+
     It 'schedules an immediate restart with an empty comment' {
         $d = (Invoke-Reboot (New-FakeMachine) (Get-CaseParameters 'reboot.now')).Doc
         $d.data.scheduled | Should -BeTrue

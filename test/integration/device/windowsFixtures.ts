@@ -124,6 +124,13 @@ export function parameterCases(http: PesterFixtures["http"]): Record<string, Par
   });
   add("reboot", "reboot", { delaySeconds: 60, comment: "PatchPilot run r20260120-6f1c2a9e (fabrikam/WIN-SERVER01)" });
   add("reboot.now", "reboot", { delaySeconds: 0, comment: "" });
+  // Issue 22: the reboot section of an install's command, and the install that leaves its marker.
+  add("reboot.marker", "reboot", { delaySeconds: 60, comment: "PatchPilot run r1", marker: "pp-0123456789abcdef0123" });
+  add("install.marker", "install", {
+    os: "windows",
+    updateIds: [ids.cumulative],
+    rebootMarker: "pp-0123456789abcdef0123",
+  });
   add("reboot.max", "reboot", { delaySeconds: 600, comment: "a/b:c.d_e (f) -g ".repeat(12).slice(0, 200) });
   add("reboot.switches", "reboot", { delaySeconds: 5, comment: "/r /t 0 /f /a" });
   add("diagnostics", "diagnostics", { since: "2026-01-20T02:00:00Z", maxEvents: 100 });
