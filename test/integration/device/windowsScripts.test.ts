@@ -39,8 +39,8 @@ interface CapturedRun {
 const MIN_TESTS: Record<ScriptId, number> = {
   baseline: 14,
   catalog: 42,
-  install: 42,
-  reboot: 66,
+  install: 43,
+  reboot: 68,
   validate: 45,
   diagnostics: 65,
   gates: 6,
