@@ -1,4 +1,4 @@
-// Benchmark: one blob GET, HEAD and PUT at a time against Azurite holding 1,000 / 5,000 / 20,000 blobs, patched
+// Benchmark: one blob GET, HEAD, PUT and run-folder listing at a time against Azurite holding 1,000 / 5,000 / 20,000 blobs, patched
 // (as `npm ci` installs it, patches/azurite+*.patch) and as published (the patch taken out of a copy). Prints
 // medians; asserts nothing. See docs/local-storage.md.
 //
@@ -44,6 +44,7 @@ interface Row {
   get: number;
   head: number;
   put: number;
+  list: number;
 }
 
 async function measure(variant: string, start: () => Promise<AzuriteInstance>): Promise<Row[]> {
@@ -60,6 +61,7 @@ async function measure(variant: string, start: () => Promise<AzuriteInstance>): 
       const gets: number[] = [];
       const heads: number[] = [];
       const puts: number[] = [];
+      const lists: number[] = [];
       for (let s = 0; s < SAMPLES; s++) {
         const i = (s * 7919) % size;
         gets.push(
@@ -76,11 +78,25 @@ async function measure(variant: string, start: () => Promise<AzuriteInstance>): 
         puts.push(
           await timed(() => container.getBlockBlobClient(name).upload("{}", 2, { conditions: { ifNoneMatch: "*" } })),
         );
+        // A prefix listing of one run's folder, as a run's finish and `patchpilot verify` make.
+        const folder = nameOf(i).slice(0, nameOf(i).indexOf("02-baseline/"));
+        lists.push(
+          await timed(async () => {
+            for await (const item of container.listBlobsFlat({ prefix: folder })) void item;
+          }),
+        );
       }
       // The PUT samples stay stored: counted into the next size's fill.
-      rows.push({ variant, blobs: size, get: median(gets), head: median(heads), put: median(puts) });
+      rows.push({
+        variant,
+        blobs: size,
+        get: median(gets),
+        head: median(heads),
+        put: median(puts),
+        list: median(lists),
+      });
       console.log(
-        `${variant.padEnd(9)} ${String(size).padStart(6)} blobs: GET ${median(gets).toFixed(2)} ms, HEAD ${median(heads).toFixed(2)} ms, PUT ${median(puts).toFixed(2)} ms (medians of ${SAMPLES})`,
+        `${variant.padEnd(9)} ${String(size).padStart(6)} blobs: GET ${median(gets).toFixed(2)} ms, HEAD ${median(heads).toFixed(2)} ms, PUT ${median(puts).toFixed(2)} ms, LIST ${median(lists).toFixed(2)} ms (medians of ${SAMPLES})`,
       );
     }
   } finally {
@@ -95,13 +111,17 @@ async function main(): Promise<void> {
   );
   const published = await measure("published", () => startUnpatchedAzurite({ inMemory: true }));
   const patched = await measure("patched", () => startAzurite({ inMemory: true }));
-  console.log("\n| blobs | GET published → patched | HEAD published → patched | PUT published → patched |");
-  console.log("|---|---|---|---|");
+  console.log(
+    "\n| blobs | GET published → patched | HEAD published → patched | PUT published → patched | LIST published → patched |",
+  );
+  console.log("|---|---|---|---|---|");
   for (const [i, p] of published.entries()) {
     const q = patched[i];
     if (q === undefined) continue;
     const cell = (a: number, b: number): string => `${a.toFixed(2)} → ${b.toFixed(2)} ms`;
-    console.log(`| ${p.blobs} | ${cell(p.get, q.get)} | ${cell(p.head, q.head)} | ${cell(p.put, q.put)} |`);
+    console.log(
+      `| ${p.blobs} | ${cell(p.get, q.get)} | ${cell(p.head, q.head)} | ${cell(p.put, q.put)} | ${cell(p.list, q.list)} |`,
+    );
   }
 }
 

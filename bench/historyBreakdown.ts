@@ -20,6 +20,10 @@ export interface HistoryBreakdown {
   agentChecks: number;
   /** How many runs took each sequence of advance calls (by the stage each was given). */
   sequences: Record<string, number>;
+  /** Activity calls that failed (each retried by the orchestrator), by activity and the first line of the reason. */
+  failures: Record<string, number>;
+  /** Advances that completed with the stage they were given and no poll counted (neither a poll nor a move on). */
+  sameStageAdvances: number;
 }
 
 export function emptyBreakdown(): HistoryBreakdown {
@@ -34,6 +38,8 @@ export function emptyBreakdown(): HistoryBreakdown {
     advancesWithoutTimer: 0,
     agentChecks: 0,
     sequences: {},
+    failures: {},
+    sameStageAdvances: 0,
   };
 }
 
@@ -96,6 +102,15 @@ export function addHistory(totals: HistoryBreakdown, history: readonly StoredEve
           (after.pollAttempt ?? 0) > (before.pollAttempt ?? 0)
         )
           totals.wastedPolls += 1;
+        else if (before !== undefined && after !== undefined && after.stage === before.stage)
+          totals.sameStageAdvances += 1;
+        break;
+      }
+      case EventType.TaskFailed: {
+        const task = event.TaskScheduledId === undefined ? undefined : scheduled.get(event.TaskScheduledId);
+        const reason = (event.Reason ?? event.Details ?? "?").split("\n")[0]?.slice(0, 160) ?? "?";
+        const key = `${task?.name ?? "?"}: ${reason}`;
+        totals.failures[key] = (totals.failures[key] ?? 0) + 1;
         break;
       }
     }
@@ -120,6 +135,10 @@ export function breakdownLines(b: HistoryBreakdown): string[] {
       .sort(([, x], [, y]) => y - x)
       .slice(0, 4)
       .map(([sequence, n]) => `  ${n} run(s): start > ${sequence || "(no advance)"} > publish`),
-    `  polls that found the command still running: ${per(b.wastedPolls)}; agent-status checks: ${per(b.agentChecks)}; advances without a timer before them: ${per(b.advancesWithoutTimer)}`,
+    `  polls that found the command still running: ${per(b.wastedPolls)}; agent-status checks: ${per(b.agentChecks)}; advances without a timer before them: ${per(b.advancesWithoutTimer)}; other advances that kept the stage: ${per(b.sameStageAdvances)}`,
+    ...Object.entries(b.failures)
+      .sort(([, x], [, y]) => y - x)
+      .slice(0, 6)
+      .map(([reason, n]) => `  ${n} failed activity call(s), retried: ${reason}`),
   ];
 }

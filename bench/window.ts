@@ -4,6 +4,7 @@
 //   npm run bench:window                     # 1,000 devices, after a 100-device baseline in the same process
 //   BENCH_DEVICES=5000 npm run bench:window
 //   BENCH_BASELINE=0 ...                     # no baseline (otherwise its size; skipped when BENCH_DEVICES <= it)
+//   BENCH_PACING=on ...                      # the app's ARM pacer on (default off, like the emulator's buckets)
 import diagnosticsChannel from "node:diagnostics_channel";
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { readFileSync } from "node:fs";
@@ -25,6 +26,14 @@ const DEVICES = intSetting("BENCH_DEVICES", 1000);
 const SEED = intSetting("BENCH_SEED", 1);
 const PROGRESS_SECONDS = intSetting("BENCH_PROGRESS_SECONDS", 60);
 const BASELINE = process.env.BENCH_BASELINE === "0" ? 0 : intSetting("BENCH_BASELINE", 100);
+/**
+ * The app's client-side ARM pacer (lib/azure/armPacer.ts), off by default: this bench measures the local stack with
+ * ARM's limits switched off in the emulator (forThroughput) and prints their ceiling apart; bench:arm simulates them.
+ * On, the pacer still holds the generated fleet (every device in the scenario's one subscription) to ARM's published
+ * write bucket (200, then 10/s) in virtual time, and each held request costs its run another advance call: at 1,000
+ * devices a quarter of the runs took extra pre, install, reboot and boot-probe advances (issue 22, bench/README.md).
+ */
+const PACING = process.env.BENCH_PACING === "on" ? "on" : "off";
 
 /** Outgoing HTTP requests by storage role (each its own Azurite process) and by ARM kind. */
 interface Counts {
@@ -125,7 +134,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const)
 /** One window bench on a fresh stack: prints its figures, returns devices per minute. */
 async function benchWindow(devices: number): Promise<number> {
   const scenario = parseScenario(forThroughput(generateScenario({ devices, seed: SEED })));
-  const stack = await startLocalStack({ scenario, clock: "virtual" });
+  const stack = await startLocalStack({ scenario, clock: "virtual", settings: { PATCHPILOT_ARM_PACING: PACING } });
   current = stack;
   const azurites = {
     taskHub: stack.storage.taskHub.pid,
@@ -249,6 +258,9 @@ async function benchWindow(devices: number): Promise<number> {
       `run commands refused with 409: ${concurrency.conflicts} (PatchPilot overlaps ${concurrency.overlaps}, foreign ${concurrency.foreignConflicts}); most in flight on one machine: ${concurrency.maxInFlight}`,
     );
     const writesPerRun = runs.length === 0 ? 0 : counts.armWrites / runs.length;
+    console.log(
+      `app's ARM pacer: ${PACING}${stack.deps.armPacer === undefined ? "" : ` ${JSON.stringify(stack.deps.armPacer.stats)} (booked: requests held back for a slot, each an extra advance call)`}`,
+    );
     console.log(
       `ARM ceiling (not simulated here): ~${writesPerRun.toFixed(0)} writes per device at 10 writes/s per subscription = ~${((devices * writesPerRun) / 10 / 60).toFixed(0)} min for ${devices} devices in one subscription`,
     );

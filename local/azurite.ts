@@ -83,7 +83,11 @@ async function launchOnce(options: StartAzuriteOptions): Promise<AzuriteInstance
   const [blobPort, tablePort, queuePort] = [await freePort(), await freePort(), await freePort()];
   const ownLocation = options.location === undefined;
   const location = options.location ?? mkdtempSync(path.join(os.tmpdir(), "patchpilot-azurite-"));
+  // BENCH_AZURITE_CPU_PROF=<dir>: each Azurite writes a V8 CPU profile there when it stops (a bench's stack stops
+  // them with SIGTERM, which Azurite handles by closing its servers, so the process ends normally and writes it).
+  const profileDir = process.env.BENCH_AZURITE_CPU_PROF;
   const args = [
+    ...(profileDir === undefined || profileDir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]),
     options.entry ?? azuriteEntry(),
     "--silent",
     "--skipApiVersionCheck",

@@ -1,5 +1,5 @@
-// The project's patch of Azurite (patches/azurite+*.patch: an exact-key index of blob documents) must change how
-// fast a blob is found, never what is answered. The same fixed sequence of blob requests goes to the patched
+// The project's patch of Azurite (patches/azurite+*.patch: an exact-key index of blob documents, a directory index
+// for prefix listings, partition-pinned table queries) must change how fast an answer is found, never what is answered. The same fixed sequence of blob requests goes to the patched
 // Azurite (as installed by `npm ci`) and to Azurite as published (the patch taken back out of a copy); every answer
 // (status, error code, bytes, type, listing) must be the same. Unpatched Azurite is the source outside our code.
 import { readFileSync } from "node:fs";
@@ -129,6 +129,195 @@ describe("Azurite's exact-key patch", () => {
       await patched.stop();
       await published.stop();
     }
+  });
+});
+
+/** One listed blob, without what varies by clock (snapshot ids, ETags, dates): its length tells snapshots apart. */
+function listed(b: {
+  name: string;
+  snapshot?: string;
+  properties: { contentLength?: number; blobType?: string };
+}): string {
+  return `${b.name}${b.snapshot === undefined || b.snapshot === "" ? "" : "@snapshot"}:${b.properties.contentLength}:${b.properties.blobType}`;
+}
+
+/**
+ * Prefix listings (the patch's directory index): every page of a fixed set of listings over blobs whose names share
+ * prefixes, after overwrites, deletions, re-creations, snapshots and staged (uncommitted) blocks.
+ */
+async function exerciseListings(azurite: AzuriteInstance): Promise<Answer[]> {
+  const service = BlobServiceClient.fromConnectionString(azurite.connectionString);
+  const [c1, c2] = [service.getContainerClient("one"), service.getContainerClient("two")];
+  await c1.create();
+  await c2.create();
+  const put = (c: ContainerClient, name: string, text: string) =>
+    c.getBlockBlobClient(name).upload(text, Buffer.byteLength(text));
+  // Names sharing prefixes with and without '/', numeric-looking names (string order, not numeric), characters a
+  // regular expression would read, empty path segments, and a folder with many children for multi-read pages.
+  const names = [
+    "a",
+    "a/",
+    "a/b",
+    "a/b/",
+    "a/b/c.json",
+    "a/bc",
+    "a/b/c/d/e.txt",
+    "ab/c",
+    "a.b/c",
+    "a+b/c",
+    "a(b)/c",
+    "[x]/y",
+    "a*/z",
+    "^a$/q",
+    "é/ü",
+    "dir//double",
+    "/lead",
+    "9",
+    "10",
+    "09",
+    "1e3",
+    "0x1",
+    "1/2",
+    "1/10",
+    "1/9",
+    "1/9/0",
+    "run-1/x",
+    "run-10/x",
+    "run-2/x",
+    "run-1/y/z",
+    "run-1x/w",
+  ];
+  for (const [i, name] of names.entries()) {
+    await put(c1, name, "x".repeat(i + 1));
+    if (i % 2 === 0) await put(c2, name, "y".repeat(i + 2));
+  }
+  for (let i = 0; i < 30; i++) await put(c1, `p/q${String(i % 7)}/n-${i}.json`, `p ${i}`);
+  for (let i = 0; i < 5; i++) await put(c1, `p/direct-${i}`, `d ${i}`);
+  // Overwrites, a deletion, a deletion and re-creation (a new document under an old name).
+  await put(c1, "a/bc", "overwritten, longer");
+  await c1.deleteBlob("run-2/x");
+  await c1.deleteBlob("run-1/y/z");
+  await put(c1, "run-1/y/z", "back again");
+  // Snapshots: a blob with two snapshots of different lengths and a changed base, under a prefix.
+  await put(c1, "a/b/snap.txt", "first");
+  await c1.getBlobClient("a/b/snap.txt").createSnapshot();
+  await put(c1, "a/b/snap.txt", "second!");
+  await c1.getBlobClient("a/b/snap.txt").createSnapshot();
+  await put(c1, "a/b/snap.txt", "third one");
+  await c1.getBlobClient("run-1/x").createSnapshot();
+  // Uncommitted blocks: a new blob that has only staged blocks, and a committed blob with a staged block.
+  await c1.getBlockBlobClient("a/b/staged.bin").stageBlock(Buffer.from("b0").toString("base64"), "staged", 6);
+  await c1.getBlockBlobClient("run-1/staged").stageBlock(Buffer.from("b1").toString("base64"), "staged", 6);
+  await c1.getBlockBlobClient("a/b/c.json").stageBlock(Buffer.from("b2").toString("base64"), "more", 4);
+  // An append blob beside block blobs.
+  await c2.getAppendBlobClient("a/b/out.txt").create();
+
+  const flat = async (c: ContainerClient, prefix: string, pageSize: number, all: boolean): Promise<Answer> => {
+    const pages: Answer[] = [];
+    const options = all ? { prefix, includeSnapshots: true, includeUncommitedBlobs: true } : { prefix };
+    for await (const page of c.listBlobsFlat(options).byPage({ maxPageSize: pageSize }))
+      pages.push({ blobs: page.segment.blobItems.map(listed), next: page.continuationToken ?? "" });
+    return { kind: "flat", container: c.containerName, prefix, pageSize, all, pages };
+  };
+  const hierarchy = async (c: ContainerClient, prefix: string, pageSize: number): Promise<Answer> => {
+    const pages: Answer[] = [];
+    for await (const page of c.listBlobsByHierarchy("/", { prefix, includeSnapshots: true }).byPage({
+      maxPageSize: pageSize,
+    }))
+      pages.push({
+        blobs: page.segment.blobItems.map(listed),
+        prefixes: (page.segment.blobPrefixes ?? []).map((p) => p.name),
+        next: page.continuationToken ?? "",
+      });
+    return { kind: "hierarchy", container: c.containerName, prefix, pageSize, pages };
+  };
+  const prefixes = [
+    "a",
+    "a/",
+    "a/b",
+    "a/b/",
+    "a/b/c",
+    "a/b/s",
+    "ab",
+    "a.",
+    "a+",
+    "a(",
+    "[",
+    "a*",
+    "^",
+    "é/",
+    "dir/",
+    "dir//",
+    "/",
+    "9",
+    "1",
+    "1/",
+    "1/9",
+    "0",
+    "run-1",
+    "run-1/",
+    "run-1/y/",
+    "run-2/",
+    "p/",
+    "p/q3/",
+    "p/q3/n-1",
+    "nothing/",
+  ];
+  const answers: Answer[] = [];
+  for (const prefix of prefixes)
+    for (const c of [c1, c2]) {
+      answers.push(
+        await flat(c, prefix, 1000, false),
+        await flat(c, prefix, 1000, true),
+        await flat(c, prefix, 2, true),
+      );
+      answers.push(await hierarchy(c, prefix, 1000), await hierarchy(c, prefix, 2));
+    }
+  // A listing that starts at a marker (a continuation token) in the middle of a prefix.
+  const [first] = await c1
+    .listBlobsFlat({ prefix: "p/" })
+    .byPage({ maxPageSize: 9 })
+    .next()
+    .then((r) => [r.value]);
+  const marker = (first as { continuationToken?: string }).continuationToken ?? "";
+  const rest: string[] = [];
+  for await (const page of c1.listBlobsFlat({ prefix: "p/q" }).byPage({ continuationToken: marker, maxPageSize: 4 }))
+    rest.push(...page.segment.blobItems.map(listed));
+  answers.push({ kind: "from marker", marker, rest });
+  return answers;
+}
+
+describe("Azurite's directory-index patch (prefix listings)", () => {
+  it("answers a fixed sequence of prefix listings exactly as published Azurite does", async () => {
+    const patched = await startAzurite({ inMemory: true });
+    const published = await startUnpatchedAzurite({ inMemory: true });
+    try {
+      const [ours, theirs] = [await exerciseListings(patched), await exerciseListings(published)];
+      expect(ours).toEqual(theirs);
+      // The sequence reaches what it is about (read from the published answers): snapshots of one name in order,
+      // an uncommitted blob, a page cut inside a prefix, a delimiter's prefixes, a listing that matched nothing.
+      const text = JSON.stringify(theirs);
+      expect(text).toContain("a/b/snap.txt@snapshot:5:BlockBlob");
+      expect(text).toContain("a/b/snap.txt@snapshot:7:BlockBlob");
+      expect(text).toContain("a/b/staged.bin:0:BlockBlob");
+      expect(text).toContain('"prefixes":["p/q0/"');
+      expect(theirs).toContainEqual(expect.objectContaining({ prefix: "p/", pageSize: 2, pages: expect.any(Array) }));
+      const paged = theirs.find((a) => a.kind === "flat" && a.prefix === "p/" && a.pageSize === 2) as {
+        pages: unknown[];
+      };
+      expect(paged.pages.length).toBeGreaterThan(10);
+      expect(theirs).toContainEqual(
+        expect.objectContaining({ kind: "flat", prefix: "nothing/", pages: [{ blobs: [], next: "" }] }),
+      );
+    } finally {
+      await patched.stop();
+      await published.stop();
+    }
+  });
+
+  it("is applied to the installed package", () => {
+    const store = path.join("dist", "src", "blob", "persistence", "LokiBlobMetadataStore.js");
+    expect(readFileSync(path.join(azuritePackageDir(), store), "utf8")).toContain("blobsUnderPrefix");
   });
 });
 
