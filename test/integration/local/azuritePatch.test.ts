@@ -1,5 +1,6 @@
 // The project's patch of Azurite (patches/azurite+*.patch: an exact-key index of blob documents, a directory index
-// for prefix listings, partition-pinned table queries) must change how fast an answer is found, never what is answered. The same fixed sequence of blob requests goes to the patched
+// for prefix listings, partition-pinned table queries, the blob GC's batched extent sweep) must change how fast an
+// answer is found, never what is answered. The same fixed sequence of blob requests goes to the patched
 // Azurite (as installed by `npm ci`) and to Azurite as published (the patch taken back out of a copy); every answer
 // (status, error code, bytes, type, listing) must be the same. Unpatched Azurite is the source outside our code.
 import { spawnSync } from "node:child_process";
