@@ -37,6 +37,20 @@ describe("RecentEvidence", () => {
     expect(memory.recall("run/02-baseline/baseline.json", sha(bytes))).toBeUndefined();
   });
 
+  it("does not remember a run command's transcripts or status records: no step decides on them", () => {
+    const memory = new RecentEvidence(1024 * 1024);
+    const policy = Buffer.from('{"policy":"x"}');
+    const transcript = Buffer.from("##patchpilot-section:baseline##\n{}");
+    memory.remember("t/c/d/r/01-init/run.json", sha(policy), policy);
+    for (const name of ["pp-1-1-pre.stdout.txt", "pp-1-1-pre.stderr.txt", "pp-1-1.status.json"]) {
+      const blob = `t/c/d/r/02-baseline/transcripts/${name}`;
+      memory.remember(blob, sha(transcript), transcript);
+      expect(memory.recall(blob, sha(transcript))).toBeUndefined();
+    }
+    expect(memory.recall("t/c/d/r/01-init/run.json", sha(policy))?.equals(policy)).toBe(true);
+    expect((memory as unknown as { bytes: number }).bytes).toBe(policy.byteLength);
+  });
+
   it("keeps within its budget, dropping the least recently used first", () => {
     const memory = new RecentEvidence(16 * 100); // entries up to 100 bytes
     const blobs = Array.from({ length: 20 }, (_, i) => Buffer.alloc(100, i));
